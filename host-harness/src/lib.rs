@@ -1,0 +1,3 @@
+//! The stand-in for the integration platform: one sandboxed component instance per tenant.
+
+pub mod simulator;

@@ -1,0 +1,1 @@
+//! A ServiceNow instance on loopback (being written).
