@@ -1,0 +1,166 @@
+//! Engine and component loaded once; a tenant is one `Store` with one live instance, kept
+//! across calls because the token cache lives inside it.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, Store};
+
+use crate::api::{ConnectionReport, CreateOutcome, Error as ProviderError, Settings, Ticket};
+use crate::bindings::{ServicenowProvider, ServicenowProviderPre};
+use crate::sandbox::{SandboxLimits, TenantClock, TenantState, origin_of};
+use crate::secret::ClientSecret;
+
+/// Loads the component once and makes tenants from it.
+#[derive(Clone)]
+pub struct Host {
+    pre: ServicenowProviderPre<TenantState>,
+    limits: SandboxLimits,
+}
+
+impl Host {
+    /// The component `build.rs` built, with the default limits.
+    pub fn new() -> Result<Self> {
+        Self::from_file(Path::new(crate::COMPONENT_PATH), SandboxLimits::default())
+    }
+
+    pub fn from_file(path: &Path, limits: SandboxLimits) -> Result<Self> {
+        let engine = Engine::new(&Config::new())?;
+        let component = Component::from_file(&engine, path)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("loading the component {}", path.display()))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        let pre = ServicenowProviderPre::new(linker.instantiate_pre(&component)?)?;
+        Ok(Self { pre, limits })
+    }
+
+    /// A fresh, unconfigured instance for one tenant.
+    pub async fn tenant(&self, id: impl Into<String>) -> Result<Tenant> {
+        let clock = TenantClock::default();
+        let (store, provider) = self.instantiate(&clock, None).await?;
+        Ok(Tenant {
+            id: id.into(),
+            host: self.clone(),
+            clock,
+            store,
+            provider,
+            settings: None,
+        })
+    }
+
+    async fn instantiate(
+        &self,
+        clock: &TenantClock,
+        allowed_origin: Option<String>,
+    ) -> Result<(Store<TenantState>, ServicenowProvider)> {
+        let state = TenantState::new(&self.limits, clock, allowed_origin);
+        let mut store = Store::new(self.pre.engine(), state);
+        store.limiter(|state| &mut state.limits);
+        let provider = self.pre.instantiate_async(&mut store).await?;
+        Ok((store, provider))
+    }
+}
+
+/// One tenant's sandboxed provider.
+pub struct Tenant {
+    id: String,
+    host: Host,
+    clock: TenantClock,
+    store: Store<TenantState>,
+    provider: ServicenowProvider,
+    /// The settings in force, to rebuild the instance if a call ever traps.
+    settings: Option<(Settings, ClientSecret)>,
+}
+
+impl Tenant {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Where this tenant's outbound requests may go: its instance's origin, once configured.
+    pub fn allowed_origin(&self) -> Option<&str> {
+        self.store.data().guard.allowed_origin.as_deref()
+    }
+
+    /// How many outbound requests the sandbox refused so far.
+    pub fn denied_requests(&self) -> u64 {
+        self.store.data().guard.denied
+    }
+
+    /// Moves the tenant's monotonic clock forward (tests: expire a cached token).
+    pub fn advance_clock(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    /// `configure`; on success the sandbox opens to the new instance's origin only.
+    pub async fn configure(
+        &mut self,
+        settings: &Settings,
+        secret: &ClientSecret,
+    ) -> Result<Result<(), ProviderError>> {
+        let api = self.provider.cxm_ticketing_ticketing_provider();
+        let result = api
+            .call_configure(&mut self.store, settings, secret.expose())
+            .await;
+        let result = self.survive(result).await?;
+        if result.is_ok() {
+            // The host works the origin out itself, with the component's own parser, rather
+            // than trusting the guest to say where it may go.
+            let origin = servicenow_ticketing::settings::InstanceUrl::parse(&settings.instance)
+                .ok()
+                .and_then(|url| origin_of(url.as_str()));
+            self.store.data_mut().guard.allowed_origin = origin;
+            self.settings = Some((settings.clone(), secret.clone()));
+        }
+        Ok(result)
+    }
+
+    pub async fn test_connection(&mut self) -> Result<ConnectionReport> {
+        let api = self.provider.cxm_ticketing_ticketing_provider();
+        let result = api.call_test_connection(&mut self.store).await;
+        self.survive(result).await
+    }
+
+    pub async fn create_ticket(
+        &mut self,
+        ticket: &Ticket,
+    ) -> Result<Result<CreateOutcome, ProviderError>> {
+        let api = self.provider.cxm_ticketing_ticketing_provider();
+        let result = api.call_create_ticket(&mut self.store, ticket).await;
+        self.survive(result).await
+    }
+
+    /// A trap leaves an instance unusable, so the tenant gets a fresh one, configured as
+    /// before, and the next call works; the trap itself is still reported.
+    async fn survive<R>(&mut self, result: wasmtime::Result<R>) -> Result<R> {
+        match result {
+            Ok(value) => Ok(value),
+            Err(trap) => {
+                self.recover()
+                    .await
+                    .context("rebuilding the tenant after a trap")?;
+                Err(anyhow::Error::from(trap)
+                    .context(format!("tenant {}: the component trapped", self.id)))
+            }
+        }
+    }
+
+    async fn recover(&mut self) -> Result<()> {
+        let origin = self.store.data().guard.allowed_origin.clone();
+        let (store, provider) = self.host.instantiate(&self.clock, origin).await?;
+        self.store = store;
+        self.provider = provider;
+        if let Some((settings, secret)) = &self.settings {
+            let api = self.provider.cxm_ticketing_ticketing_provider();
+            // These settings were accepted before; a refusal now would be a component bug.
+            api.call_configure(&mut self.store, settings, secret.expose())
+                .await?
+                .map_err(|e| anyhow::anyhow!("re-configuring failed: {}", e.message))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,205 @@
+//! The seam between the ServiceNow logic and the network. Production sends through waki
+//! (`wasi:http`); unit tests script answers with [`testing::ScriptedTransport`].
+
+use std::fmt;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Patch,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+        }
+    }
+}
+
+/// An outgoing request. `Debug` names only the method, URL and header names: the body of a
+/// token request carries the client secret and the `Authorization` header the access token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Request {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn new(method: Method, url: String) -> Self {
+        Self {
+            method,
+            url,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn body(mut self, body: Vec<u8>) -> Self {
+        self.body = body;
+        self
+    }
+
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| *n).collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &names)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    /// Lower-case names.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// True when the answer claims to be JSON, or looks like it; ServiceNow's API always is,
+    /// while hibernation, SSO and proxy pages are HTML (facts §6).
+    pub fn looks_like_json(&self) -> bool {
+        let declared = self
+            .header("content-type")
+            .map(|ct| ct.to_ascii_lowercase().contains("json"));
+        let first = self.body.iter().find(|b| !b.is_ascii_whitespace());
+        match declared {
+            Some(true) => first != Some(&b'<'),
+            _ => matches!(first, Some(b'{') | Some(b'[')),
+        }
+    }
+
+    /// The `Retry-After` header in seconds, when it is the delta-seconds form ServiceNow sends.
+    pub fn retry_after(&self) -> Option<u32> {
+        self.header("retry-after")?.trim().parse().ok()
+    }
+}
+
+/// Why a request got no HTTP answer at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportError {
+    /// The host's sandbox refused the destination.
+    Denied,
+    /// DNS, connect, TLS or a timeout, with the underlying reason in words.
+    Unreachable(String),
+    /// Anything else the HTTP stack reported.
+    Other(String),
+}
+
+pub trait Transport {
+    fn send(&self, request: &Request) -> Result<Response, TransportError>;
+}
+
+impl<T: Transport + ?Sized> Transport for &T {
+    fn send(&self, request: &Request) -> Result<Response, TransportError> {
+        (**self).send(request)
+    }
+}
+
+/// How long to wait for the instance to accept a connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Helpers for unit tests: a transport that replays scripted answers and records requests.
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    #[derive(Default)]
+    pub struct ScriptedTransport {
+        answers: RefCell<VecDeque<Result<Response, TransportError>>>,
+        sent: RefCell<Vec<Request>>,
+    }
+
+    impl ScriptedTransport {
+        pub fn push(&self, answer: Result<Response, TransportError>) -> &Self {
+            self.answers.borrow_mut().push_back(answer);
+            self
+        }
+
+        pub fn push_json(&self, status: u16, body: &str) -> &Self {
+            self.push(Ok(json(status, body)))
+        }
+
+        pub fn sent(&self) -> Vec<Request> {
+            self.sent.borrow().clone()
+        }
+
+        pub fn remaining(&self) -> usize {
+            self.answers.borrow().len()
+        }
+    }
+
+    impl Transport for ScriptedTransport {
+        fn send(&self, request: &Request) -> Result<Response, TransportError> {
+            self.sent.borrow_mut().push(request.clone());
+            self.answers.borrow_mut().pop_front().unwrap_or_else(|| {
+                Err(TransportError::Other(format!(
+                    "script exhausted at {} {}",
+                    request.method.as_str(),
+                    request.url
+                )))
+            })
+        }
+    }
+
+    pub fn json(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    pub fn html(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            headers: vec![("content-type".into(), "text/html".into())],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    pub const TOKEN_OK: &str =
+        r#"{"access_token":"tok-1","scope":"","token_type":"Bearer","expires_in":1799}"#;
+    pub const TOKEN_DENIED: &str =
+        r#"{"error_description":"access_denied","error":"server_error"}"#;
+    pub const NOT_AUTHENTICATED: &str = r#"{"error":{"message":"User Not Authenticated","detail":"Required to provide Auth information"},"status":"failure"}"#;
+    pub const HIBERNATING: &str = "<html><head><title>Instance Hibernating page</title></head>\
+        <body class=\"instance-hibernating-page\"><h1>Your instance is hibernating</h1></body></html>";
+}

@@ -1,0 +1,272 @@
+//! OAuth 2.0 Client Credentials against `/oauth_token.do` (facts §1), and the per-instance
+//! token cache: N tickets cost one token request, not N.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::answer;
+use crate::error::{Error, ErrorKind, Result};
+use crate::guide;
+use crate::http::{Method, Request, Transport};
+use crate::settings::Settings;
+
+/// Refresh this long before ServiceNow's expiry, as PySNC and the ansible collection do
+/// (facts §1.4), so a token never dies in flight.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
+
+/// A bearer token. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken(String);
+
+impl AccessToken {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    #[cfg(test)]
+    pub(crate) fn for_tests(value: &str) -> Self {
+        Self(value.into())
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken(<redacted>)")
+    }
+}
+
+/// What the token endpoint granted.
+#[derive(Debug)]
+pub struct Grant {
+    pub token: AccessToken,
+    pub expires_in: Duration,
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    access_token: String,
+    expires_in: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct TokenErrorBody {
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `POST {instance}/oauth_token.do` with the credentials in the form body, the Application
+/// Registry's default "Send Client Credentials As".
+pub fn request_token(transport: &impl Transport, settings: &Settings) -> Result<Grant> {
+    const WHAT: &str = "requesting an OAuth token";
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "client_credentials")
+        .append_pair("client_id", &settings.client_id)
+        .append_pair("client_secret", settings.client_secret.expose())
+        .finish();
+    let request = Request::new(Method::Post, settings.instance.join("/oauth_token.do"))
+        .header(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=UTF-8",
+        )
+        .header("accept", "application/json")
+        .body(body.into_bytes());
+    let response = transport
+        .send(&request)
+        .map_err(|e| answer::transport_error(e, WHAT))?;
+    answer::require_json(&response, WHAT)?;
+    if response.is_success() {
+        let body: TokenBody = serde_json::from_slice(&response.body).map_err(|_| {
+            Error::unexpected(format!(
+                "{WHAT}: the token endpoint answered {} without an access_token",
+                response.status
+            ))
+            .with_status(response.status)
+        })?;
+        if body.access_token.is_empty() {
+            return Err(Error::unexpected(format!(
+                "{WHAT}: the access_token is empty"
+            )));
+        }
+        // Absent expires_in: assume ServiceNow's default lifespan of 1800 s (facts §1.2).
+        let expires_in = Duration::from_secs(body.expires_in.unwrap_or(1800));
+        return Ok(Grant {
+            token: AccessToken(body.access_token),
+            expires_in,
+        });
+    }
+    if response.status >= 500 {
+        return Err(answer::server_error(&response, WHAT));
+    }
+    let body: Option<TokenErrorBody> = serde_json::from_slice(&response.body).ok();
+    let code = body.as_ref().and_then(|b| b.error.as_deref()).unwrap_or("");
+    let error = if code == "unauthorized_client" {
+        // The one distinct answer (facts §1.3): no OAuth Application User on the app.
+        Error::new(
+            ErrorKind::OAuthUserMissing,
+            "the token endpoint answered unauthorized_client: the OAuth application has no \
+             OAuth Application User",
+        )
+        .with_remedy(guide::OAUTH_USER_MISSING)
+    } else {
+        let said = body
+            .as_ref()
+            .map(|b| {
+                format!(
+                    "{}/{}",
+                    b.error.as_deref().unwrap_or("-"),
+                    b.error_description.as_deref().unwrap_or("-")
+                )
+            })
+            .unwrap_or_else(|| "no error body".into());
+        Error::new(
+            ErrorKind::TokenDenied,
+            format!("ServiceNow refused the client credentials ({said})"),
+        )
+        .with_remedy(guide::TOKEN_DENIED)
+    };
+    Err(error.with_status(response.status))
+}
+
+/// The cached token of one tenant.
+#[derive(Default, Debug)]
+pub struct TokenCache {
+    cached: Option<(AccessToken, Duration)>,
+}
+
+impl TokenCache {
+    /// A token valid at `now`, if one is cached.
+    pub fn valid_at(&self, now: Duration) -> Option<&AccessToken> {
+        match &self.cached {
+            Some((token, refresh_at)) if now < *refresh_at => Some(token),
+            _ => None,
+        }
+    }
+
+    pub fn store(&mut self, grant: Grant, now: Duration) -> &AccessToken {
+        // A very short lifespan would make the margin swallow it: keep at least half.
+        let margin = EXPIRY_MARGIN.min(grant.expires_in / 2);
+        let refresh_at = now + grant.expires_in - margin;
+        &self.cached.insert((grant.token, refresh_at)).0
+    }
+
+    pub fn clear(&mut self) {
+        self.cached = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::testing::*;
+    use crate::settings::{RawSettings, Settings};
+
+    fn settings() -> Settings {
+        Settings::validate(RawSettings {
+            instance: "dev1".into(),
+            client_id: "the-id".into(),
+            client_secret: "p&ss=word secret".into(),
+            default_assignment_group: None,
+            default_priority: None,
+            ticket_categories: vec![],
+            unlisted_category_kind: None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn posts_form_encoded_credentials() {
+        let transport = ScriptedTransport::default();
+        transport.push_json(200, TOKEN_OK);
+        let grant = request_token(&transport, &settings()).unwrap();
+        assert_eq!(grant.token.expose(), "tok-1");
+        assert_eq!(grant.expires_in, Duration::from_secs(1799));
+        let sent = &transport.sent()[0];
+        assert_eq!(sent.method, Method::Post);
+        assert_eq!(sent.url, "https://dev1.service-now.com/oauth_token.do");
+        assert!(
+            sent.header_value("content-type")
+                .unwrap()
+                .starts_with("application/x-www-form-urlencoded")
+        );
+        let body = String::from_utf8(sent.body.clone()).unwrap();
+        assert_eq!(
+            body,
+            "grant_type=client_credentials&client_id=the-id&client_secret=p%26ss%3Dword+secret"
+        );
+        assert!(!sent.url.contains("secret"));
+        assert!(!format!("{sent:?}").contains("p%26ss"));
+        assert!(!format!("{grant:?}").contains("tok-1"));
+    }
+
+    #[test]
+    fn generic_401_lists_causes() {
+        let transport = ScriptedTransport::default();
+        transport.push_json(401, TOKEN_DENIED);
+        let err = request_token(&transport, &settings()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::TokenDenied);
+        assert_eq!(err.http_status, Some(401));
+        assert!(err.message.contains("server_error/access_denied"));
+        assert!(
+            err.remedy
+                .unwrap()
+                .contains("glide.oauth.inbound.client.credential.grant_type.enabled")
+        );
+        assert!(!err.to_string().contains("p&ss"));
+    }
+
+    #[test]
+    fn unauthorized_client_means_no_application_user() {
+        let transport = ScriptedTransport::default();
+        transport.push_json(
+            400,
+            r#"{"error":"unauthorized_client","error_description":"Received client_credentials grant_type request however integration user is not configured for OAuth:0123"}"#,
+        );
+        let err = request_token(&transport, &settings()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::OAuthUserMissing);
+        assert_eq!(err.remedy, Some(guide::OAUTH_USER_MISSING));
+    }
+
+    #[test]
+    fn hibernating_token_endpoint_is_not_a_grant() {
+        let transport = ScriptedTransport::default();
+        transport.push(Ok(html(200, HIBERNATING)));
+        let err = request_token(&transport, &settings()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InstanceHibernating);
+    }
+
+    #[test]
+    fn success_without_token_is_unexpected() {
+        let transport = ScriptedTransport::default();
+        transport.push_json(200, r#"{"token_type":"Bearer"}"#);
+        let err = request_token(&transport, &settings()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::UnexpectedResponse);
+    }
+
+    #[test]
+    fn cache_expires_before_servicenow_does() {
+        let mut cache = TokenCache::default();
+        let grant = Grant {
+            token: AccessToken("t".into()),
+            expires_in: Duration::from_secs(1799),
+        };
+        cache.store(grant, Duration::from_secs(100));
+        assert!(cache.valid_at(Duration::from_secs(100 + 1738)).is_some());
+        assert!(cache.valid_at(Duration::from_secs(100 + 1739)).is_none());
+        cache.clear();
+        assert!(cache.valid_at(Duration::from_secs(101)).is_none());
+    }
+
+    #[test]
+    fn short_lifespans_keep_half() {
+        let mut cache = TokenCache::default();
+        let grant = Grant {
+            token: AccessToken("t".into()),
+            expires_in: Duration::from_secs(20),
+        };
+        cache.store(grant, Duration::ZERO);
+        assert!(cache.valid_at(Duration::from_secs(9)).is_some());
+        assert!(cache.valid_at(Duration::from_secs(10)).is_none());
+    }
+}

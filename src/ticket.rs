@@ -1,0 +1,327 @@
+//! Ticket mapping: a platform event's ticket to ServiceNow columns, and a stored record back
+//! to what the platform keeps.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::settings::{InstanceUrl, Priority, TicketKind, is_servicenow_name};
+use crate::table_api::Record;
+
+/// `task.short_description` holds 160 characters; ServiceNow truncates silently beyond that.
+const SHORT_DESCRIPTION_MAX: usize = 160;
+/// `task.correlation_id` holds 100 characters; a truncated id would no longer match.
+const CORRELATION_ID_MAX: usize = 100;
+/// What this integration writes to `correlation_display`, so its tickets can be told apart.
+pub const CORRELATION_DISPLAY: &str = "Cloud ex Machina";
+
+/// Columns the provider writes itself; an extra field may not override them.
+const MANAGED_COLUMNS: &[&str] = &[
+    "short_description",
+    "description",
+    "impact",
+    "urgency",
+    "assignment_group",
+    "correlation_id",
+    "correlation_display",
+];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ticket {
+    pub event_category: String,
+    pub title: String,
+    pub description: String,
+    pub priority: Option<Priority>,
+    pub assignment_group: Option<String>,
+    pub correlation_id: Option<String>,
+    pub extra_fields: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketRecord {
+    pub kind: TicketKind,
+    pub table: String,
+    pub sys_id: String,
+    pub number: String,
+    pub link: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CreateOutcome {
+    Created(TicketRecord),
+    Skipped(String),
+}
+
+impl Ticket {
+    /// Rejects what ServiceNow would silently mangle or what the provider cannot send.
+    pub fn validate(&self) -> Result<()> {
+        if self.title.trim().is_empty() {
+            return Err(Error::invalid_ticket("the ticket title is empty"));
+        }
+        if let Some(id) = &self.correlation_id {
+            if id.trim().is_empty() {
+                return Err(Error::invalid_ticket("the correlation id is empty"));
+            }
+            if id.chars().count() > CORRELATION_ID_MAX {
+                return Err(Error::invalid_ticket(format!(
+                    "the correlation id is longer than ServiceNow's {CORRELATION_ID_MAX} characters"
+                )));
+            }
+        }
+        for (name, _) in &self.extra_fields {
+            if !is_servicenow_name(name) {
+                return Err(Error::invalid_ticket(format!(
+                    "the extra field {name:?} is not a ServiceNow column name"
+                )));
+            }
+            if name == "priority" {
+                return Err(Error::invalid_ticket(
+                    "priority cannot be an extra field: ServiceNow derives it from impact and \
+                     urgency; give the ticket's priority instead",
+                ));
+            }
+            if name.starts_with("sys_") || name == "number" {
+                return Err(Error::invalid_ticket(format!(
+                    "the extra field {name:?} is a system field ServiceNow sets itself"
+                )));
+            }
+            if MANAGED_COLUMNS.contains(&name.as_str()) {
+                return Err(Error::invalid_ticket(format!(
+                    "the extra field {name:?} is set from the ticket itself; use the ticket's own value"
+                )));
+            }
+        }
+        let mut names: Vec<&str> = self.extra_fields.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
+            return Err(Error::invalid_ticket(format!(
+                "the extra field {:?} is given twice",
+                pair[0]
+            )));
+        }
+        Ok(())
+    }
+
+    /// The columns of the new record. `group` is a resolved `sys_user_group` sys_id.
+    pub fn to_columns(&self, priority: Option<Priority>, group: Option<&str>) -> Record {
+        let mut record = Record::new();
+        let title = self.title.trim();
+        let (short, description) = if title.chars().count() > SHORT_DESCRIPTION_MAX {
+            // Keep the whole title where ServiceNow will not cut it.
+            let cut: String = title.chars().take(SHORT_DESCRIPTION_MAX - 1).collect();
+            (
+                format!("{cut}…"),
+                format!("{title}\n\n{}", self.description),
+            )
+        } else {
+            (title.to_string(), self.description.clone())
+        };
+        record.insert("short_description".into(), short.into());
+        record.insert("description".into(), description.into());
+        if let Some(priority) = priority {
+            let (impact, urgency) = priority.impact_urgency();
+            record.insert("impact".into(), impact.into());
+            record.insert("urgency".into(), urgency.into());
+        }
+        if let Some(group) = group {
+            record.insert("assignment_group".into(), group.into());
+        }
+        if let Some(id) = &self.correlation_id {
+            record.insert("correlation_id".into(), id.trim().into());
+            record.insert("correlation_display".into(), CORRELATION_DISPLAY.into());
+        }
+        for (name, value) in &self.extra_fields {
+            record.insert(name.clone(), value.clone().into());
+        }
+        record
+    }
+}
+
+impl TicketRecord {
+    /// Reads the identity of a record ServiceNow answered with.
+    pub fn from_result(kind: &TicketKind, instance: &InstanceUrl, result: &Record) -> Result<Self> {
+        let table = kind.table();
+        let sys_id = text(result, "sys_id")
+            .filter(|id| is_sys_id(id))
+            .ok_or_else(|| {
+                Error::unexpected(format!(
+                    "the new {table} record came back without a valid sys_id"
+                ))
+            })?;
+        // Tables without a number column (custom ones) are identified by sys_id.
+        let number = text(result, "number").unwrap_or(sys_id).to_string();
+        Ok(Self {
+            kind: kind.clone(),
+            table: table.to_string(),
+            link: link(instance, table, sys_id),
+            sys_id: sys_id.to_string(),
+            number,
+        })
+    }
+}
+
+fn text<'a>(record: &'a Record, column: &str) -> Option<&'a str> {
+    match record.get(column) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s),
+        _ => None,
+    }
+}
+
+/// ServiceNow's record ids: 32 lower-case hex digits.
+pub fn is_sys_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Opens the record in the ServiceNow UI, inside its navigation frame.
+pub fn link(instance: &InstanceUrl, table: &str, sys_id: &str) -> String {
+    let target = format!("{table}.do?sys_id={sys_id}");
+    let encoded: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+    instance.join(&format!("/nav_to.do?uri={encoded}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ticket() -> Ticket {
+        Ticket {
+            event_category: "cost".into(),
+            title: "Idle VM".into(),
+            description: "vm-1 idle for 30 days".into(),
+            priority: None,
+            assignment_group: None,
+            correlation_id: Some("opp-42".into()),
+            extra_fields: vec![("category".into(), "software".into())],
+        }
+    }
+
+    #[test]
+    fn columns_use_impact_and_urgency_never_priority() {
+        let record = ticket().to_columns(
+            Some(Priority::High),
+            Some("0123456789abcdef0123456789abcdef"),
+        );
+        assert_eq!(record["impact"], "1");
+        assert_eq!(record["urgency"], "2");
+        assert!(!record.contains_key("priority"));
+        assert_eq!(
+            record["assignment_group"],
+            "0123456789abcdef0123456789abcdef"
+        );
+        assert_eq!(record["correlation_id"], "opp-42");
+        assert_eq!(record["correlation_display"], CORRELATION_DISPLAY);
+        assert_eq!(record["category"], "software");
+        assert_eq!(record["short_description"], "Idle VM");
+    }
+
+    #[test]
+    fn every_priority_maps_through_the_default_matrix() {
+        // The default dl_u_priority matrix (facts §3.2).
+        let matrix = |i: &str, u: &str| match (i, u) {
+            ("1", "1") => 1,
+            ("1", "2") | ("2", "1") => 2,
+            ("1", "3") | ("2", "2") | ("3", "1") => 3,
+            ("2", "3") | ("3", "2") => 4,
+            _ => 5,
+        };
+        let all = [
+            Priority::Critical,
+            Priority::High,
+            Priority::Moderate,
+            Priority::Low,
+            Priority::Planning,
+        ];
+        for (expected, priority) in (1..).zip(all) {
+            let (i, u) = priority.impact_urgency();
+            assert_eq!(matrix(i, u), expected, "{priority:?}");
+        }
+    }
+
+    #[test]
+    fn long_titles_are_cut_but_kept_in_the_description() {
+        let mut t = ticket();
+        t.title = "x".repeat(200);
+        let record = t.to_columns(None, None);
+        let short = record["short_description"].as_str().unwrap();
+        assert_eq!(short.chars().count(), 160);
+        assert!(short.ends_with('…'));
+        assert!(
+            record["description"]
+                .as_str()
+                .unwrap()
+                .starts_with(&"x".repeat(200))
+        );
+    }
+
+    #[test]
+    fn bad_tickets_are_rejected() {
+        type Breakage = (fn(&mut Ticket), &'static str);
+        let cases: [Breakage; 8] = [
+            (|t| t.title = "  ".into(), "title is empty"),
+            (
+                |t| t.correlation_id = Some("".into()),
+                "correlation id is empty",
+            ),
+            (|t| t.correlation_id = Some("c".repeat(101)), "longer than"),
+            (
+                |t| t.extra_fields = vec![("Bad Name".into(), "x".into())],
+                "not a ServiceNow column",
+            ),
+            (
+                |t| t.extra_fields = vec![("priority".into(), "1".into())],
+                "impact and urgency",
+            ),
+            (
+                |t| t.extra_fields = vec![("sys_id".into(), "1".into())],
+                "system field",
+            ),
+            (
+                |t| t.extra_fields = vec![("impact".into(), "1".into())],
+                "set from the ticket",
+            ),
+            (
+                |t| {
+                    t.extra_fields = vec![
+                        ("category".into(), "a".into()),
+                        ("category".into(), "b".into()),
+                    ]
+                },
+                "given twice",
+            ),
+        ];
+        for (break_it, expected) in cases {
+            let mut t = ticket();
+            break_it(&mut t);
+            let err = t.validate().unwrap_err();
+            assert!(
+                err.message.contains(expected),
+                "{} / {expected}",
+                err.message
+            );
+        }
+        assert!(ticket().validate().is_ok());
+    }
+
+    #[test]
+    fn record_identity_and_link() {
+        let instance = InstanceUrl::parse("dev1").unwrap();
+        let result = json!({"sys_id": "0123456789abcdef0123456789abcdef", "number": "INC0010001"});
+        let record = TicketRecord::from_result(
+            &TicketKind::Incident,
+            &instance,
+            result.as_object().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(record.number, "INC0010001");
+        assert_eq!(record.table, "incident");
+        assert_eq!(
+            record.link,
+            "https://dev1.service-now.com/nav_to.do?uri=incident.do%3Fsys_id%3D0123456789abcdef0123456789abcdef"
+        );
+        let bad = json!({"sys_id": "", "number": "INC0010001"});
+        assert!(
+            TicketRecord::from_result(&TicketKind::Incident, &instance, bad.as_object().unwrap())
+                .is_err()
+        );
+    }
+}
