@@ -38,6 +38,18 @@ impl Host {
         Ok(Self { pre, limits })
     }
 
+    /// The component's imports, by interface name: what the sandbox must grant.
+    pub fn component_imports(&self) -> Vec<String> {
+        let engine = self.pre.engine();
+        self.pre
+            .instance_pre()
+            .component()
+            .component_type()
+            .imports(engine)
+            .map(|(name, _)| name.to_string())
+            .collect()
+    }
+
     /// A fresh, unconfigured instance for one tenant.
     pub async fn tenant(&self, id: impl Into<String>) -> Result<Tenant> {
         let clock = TenantClock::default();
@@ -84,6 +96,12 @@ impl Tenant {
     /// Where this tenant's outbound requests may go: its instance's origin, once configured.
     pub fn allowed_origin(&self) -> Option<&str> {
         self.store.data().guard.allowed_origin.as_deref()
+    }
+
+    /// Overrides where the tenant may connect; `None` cuts it off (for example while the
+    /// platform suspends a tenant). The next successful configure sets it again.
+    pub fn set_allowed_origin(&mut self, origin: Option<String>) {
+        self.store.data_mut().guard.allowed_origin = origin;
     }
 
     /// How many outbound requests the sandbox refused so far.
