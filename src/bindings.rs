@@ -5,9 +5,11 @@ use std::cell::RefCell;
 use crate::clock::SystemClock;
 use crate::diagnosis::{CheckStatus, ConnectionReport};
 use crate::error::{Error, ErrorKind};
-use crate::provider::Provider;
-use crate::settings::{Priority, RawSettings, TicketCategory, TicketKind};
-use crate::ticket::{CreateOutcome, Ticket, TicketRecord};
+use crate::provider::{CommentKind, Provider, Resolution, ResolveOutcome, UpdateResult};
+use crate::settings::{ClosedMatch, Priority, RawSettings, TicketCategory, TicketKind};
+use crate::ticket::{
+    CreateOutcome, Ticket, TicketChanges, TicketDetails, TicketRecord, TicketRef, WrittenTicket,
+};
 use crate::waki_transport::WakiTransport;
 
 wit_bindgen::generate!({
@@ -39,6 +41,63 @@ impl Guest for Component {
     fn create_ticket(ticket: wit::Ticket) -> Result<wit::CreateOutcome, wit::Error> {
         PROVIDER.with_borrow_mut(|p| {
             p.create_ticket(ticket.into())
+                .map(Into::into)
+                .map_err(Into::into)
+        })
+    }
+
+    fn get_ticket(ticket: wit::TicketRef) -> Result<wit::TicketDetails, wit::Error> {
+        PROVIDER.with_borrow_mut(|p| {
+            p.get_ticket(&ticket.into())
+                .map(Into::into)
+                .map_err(Into::into)
+        })
+    }
+
+    fn update_ticket(
+        ticket: wit::TicketRef,
+        changes: wit::TicketChanges,
+    ) -> Result<wit::UpdateResult, wit::Error> {
+        PROVIDER.with_borrow_mut(|p| {
+            p.update_ticket(&ticket.into(), &changes.into())
+                .map(Into::into)
+                .map_err(Into::into)
+        })
+    }
+
+    fn add_comment(
+        ticket: wit::TicketRef,
+        kind: wit::CommentKind,
+        text: String,
+    ) -> Result<(), wit::Error> {
+        let kind = match kind {
+            wit::CommentKind::WorkNote => CommentKind::WorkNote,
+            wit::CommentKind::CustomerVisible => CommentKind::CustomerVisible,
+        };
+        PROVIDER.with_borrow_mut(|p| {
+            p.add_comment(&ticket.into(), kind, &text)
+                .map_err(Into::into)
+        })
+    }
+
+    fn resolve_ticket(
+        ticket: wit::TicketRef,
+        resolution: wit::Resolution,
+    ) -> Result<wit::ResolveOutcome, wit::Error> {
+        PROVIDER.with_borrow_mut(|p| {
+            p.resolve_ticket(&ticket.into(), &resolution.into())
+                .map(Into::into)
+                .map_err(Into::into)
+        })
+    }
+
+    fn resolve_by_correlation(
+        event_category: String,
+        correlation_id: String,
+        resolution: wit::Resolution,
+    ) -> Result<wit::ResolveOutcome, wit::Error> {
+        PROVIDER.with_borrow_mut(|p| {
+            p.resolve_by_correlation(&event_category, &correlation_id, &resolution.into())
                 .map(Into::into)
                 .map_err(Into::into)
         })
@@ -98,6 +157,10 @@ fn raw_settings(s: wit::Settings, client_secret: String) -> RawSettings {
             })
             .collect(),
         unlisted_category_kind: s.unlisted_category_kind.map(Into::into),
+        on_closed_match: match s.on_closed_match {
+            wit::ClosedMatch::OpenNew => ClosedMatch::OpenNew,
+            wit::ClosedMatch::Reopen => ClosedMatch::Reopen,
+        },
     }
 }
 
@@ -131,11 +194,92 @@ impl From<TicketRecord> for wit::TicketRecord {
     }
 }
 
+impl From<WrittenTicket> for wit::WrittenTicket {
+    fn from(w: WrittenTicket) -> Self {
+        wit::WrittenTicket {
+            ticket: w.ticket.into(),
+            not_applied: w.not_applied,
+        }
+    }
+}
+
 impl From<CreateOutcome> for wit::CreateOutcome {
     fn from(outcome: CreateOutcome) -> Self {
         match outcome {
-            CreateOutcome::Created(record) => wit::CreateOutcome::Created(record.into()),
+            CreateOutcome::Created(written) => wit::CreateOutcome::Created(written.into()),
+            CreateOutcome::Existing(record) => wit::CreateOutcome::Existing(record.into()),
+            CreateOutcome::Reopened(record) => wit::CreateOutcome::Reopened(record.into()),
             CreateOutcome::Skipped(why) => wit::CreateOutcome::Skipped(why),
+        }
+    }
+}
+
+impl From<wit::TicketRef> for TicketRef {
+    fn from(r: wit::TicketRef) -> Self {
+        TicketRef {
+            kind: r.kind.into(),
+            id: r.id,
+        }
+    }
+}
+
+impl From<TicketDetails> for wit::TicketDetails {
+    fn from(d: TicketDetails) -> Self {
+        wit::TicketDetails {
+            ticket: d.ticket.into(),
+            state: d.state,
+            state_label: d.state_label,
+            active: d.active,
+            priority: d.priority,
+            impact: d.impact,
+            urgency: d.urgency,
+            assignment_group: d.assignment_group,
+            short_description: d.short_description,
+            correlation_id: d.correlation_id,
+        }
+    }
+}
+
+impl From<wit::TicketChanges> for TicketChanges {
+    fn from(c: wit::TicketChanges) -> Self {
+        TicketChanges {
+            priority: c.priority.map(Into::into),
+            assignment_group: c.assignment_group,
+            short_description: c.short_description,
+            description: c.description,
+            extra_fields: c
+                .extra_fields
+                .into_iter()
+                .map(|f| (f.name, f.value))
+                .collect(),
+        }
+    }
+}
+
+impl From<UpdateResult> for wit::UpdateResult {
+    fn from(u: UpdateResult) -> Self {
+        wit::UpdateResult {
+            ticket: u.ticket.into(),
+            not_applied: u.not_applied,
+        }
+    }
+}
+
+impl From<wit::Resolution> for Resolution {
+    fn from(r: wit::Resolution) -> Self {
+        Resolution {
+            close_code: r.close_code,
+            close_notes: r.close_notes,
+        }
+    }
+}
+
+impl From<ResolveOutcome> for wit::ResolveOutcome {
+    fn from(outcome: ResolveOutcome) -> Self {
+        match outcome {
+            ResolveOutcome::Resolved(d) => wit::ResolveOutcome::Resolved(d.into()),
+            ResolveOutcome::AlreadyResolved(d) => wit::ResolveOutcome::AlreadyResolved(d.into()),
+            ResolveOutcome::NotFound(why) => wit::ResolveOutcome::NotFound(why),
         }
     }
 }
@@ -154,7 +298,8 @@ impl From<ConnectionReport> for wit::ConnectionReport {
                         CheckStatus::Skipped => wit::CheckStatus::Skipped,
                     },
                     detail: c.detail,
-                    remedy: c.remedy.map(str::to_string),
+                    remedy: c.remedy.map(|r| r.text.to_string()),
+                    guide_step: c.remedy.and_then(|r| r.step).map(str::to_string),
                 })
                 .collect(),
         }
@@ -177,6 +322,7 @@ impl From<Error> for wit::Error {
                 ErrorKind::NotAuthenticated => wit::ErrorKind::NotAuthenticated,
                 ErrorKind::MissingAuthScope => wit::ErrorKind::MissingAuthScope,
                 ErrorKind::Forbidden => wit::ErrorKind::Forbidden,
+                ErrorKind::RejectedByPolicy => wit::ErrorKind::RejectedByPolicy,
                 ErrorKind::InvalidTable => wit::ErrorKind::InvalidTable,
                 ErrorKind::NotFound => wit::ErrorKind::NotFound,
                 ErrorKind::BadRequest => wit::ErrorKind::BadRequest,
@@ -185,7 +331,8 @@ impl From<Error> for wit::Error {
                 ErrorKind::UnexpectedResponse => wit::ErrorKind::UnexpectedResponse,
             },
             message: e.message,
-            remedy: e.remedy.map(str::to_string),
+            remedy: e.remedy.map(|r| r.text.to_string()),
+            guide_step: e.remedy.and_then(|r| r.step).map(str::to_string),
             http_status: e.http_status,
             retry_after_seconds: e.retry_after_seconds,
         }

@@ -2,6 +2,7 @@
 //! because each needs what the previous one proved.
 
 use crate::error::Error;
+use crate::guide::Remedy;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CheckStatus {
@@ -15,7 +16,7 @@ pub struct Check {
     pub name: &'static str,
     pub status: CheckStatus,
     pub detail: String,
-    pub remedy: Option<&'static str>,
+    pub remedy: Option<Remedy>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,8 +25,9 @@ pub struct ConnectionReport {
 }
 
 impl ConnectionReport {
+    /// No check failed (a check with nothing to check is skipped, not failed).
     pub fn passed(&self) -> bool {
-        self.checks.iter().all(|c| c.status == CheckStatus::Passed)
+        self.checks.iter().all(|c| c.status != CheckStatus::Failed)
     }
 }
 
@@ -60,8 +62,19 @@ impl Checklist {
         });
     }
 
-    /// Records the failure and skips every check after it.
-    pub fn fail(mut self, error: &Error) -> ConnectionReport {
+    /// A check that had nothing to check.
+    pub fn skip(&mut self, detail: impl Into<String>) {
+        let name = self.next_name();
+        self.report.checks.push(Check {
+            name,
+            status: CheckStatus::Skipped,
+            detail: detail.into(),
+            remedy: None,
+        });
+    }
+
+    /// Records a failure that the later checks do not depend on.
+    pub fn fail_and_continue(&mut self, error: &Error) {
         let name = self.next_name();
         self.report.checks.push(Check {
             name,
@@ -69,7 +82,12 @@ impl Checklist {
             detail: error.to_string(),
             remedy: error.remedy,
         });
-        let failed = name;
+    }
+
+    /// Records the failure and skips every check after it.
+    pub fn fail(mut self, error: &Error) -> ConnectionReport {
+        let failed = self.next_name();
+        self.fail_and_continue(error);
         for name in &self.names[self.report.checks.len().min(self.names.len())..] {
             self.report.checks.push(Check {
                 name,
@@ -95,7 +113,11 @@ mod tests {
     fn a_failure_skips_the_rest() {
         let mut list = Checklist::new(&["a", "b", "c"]);
         list.pass("fine");
-        let report = list.fail(&Error::new(ErrorKind::TokenDenied, "no").with_remedy("fix it"));
+        let fix = Remedy {
+            text: "fix it",
+            step: None,
+        };
+        let report = list.fail(&Error::new(ErrorKind::TokenDenied, "no").with_remedy(fix));
         let statuses: Vec<_> = report.checks.iter().map(|c| (c.name, c.status)).collect();
         assert_eq!(
             statuses,
@@ -105,15 +127,23 @@ mod tests {
                 ("c", CheckStatus::Skipped)
             ]
         );
-        assert_eq!(report.checks[1].remedy, Some("fix it"));
+        assert_eq!(report.checks[1].remedy, Some(fix));
         assert!(report.checks[2].detail.contains("\"b\" failed"));
         assert!(!report.passed());
     }
 
     #[test]
-    fn all_passed() {
-        let mut list = Checklist::new(&["a"]);
+    fn skipped_is_not_failed() {
+        let mut list = Checklist::new(&["a", "b", "c"]);
         list.pass("ok");
+        list.skip("nothing to check");
         assert!(list.finish().passed());
+
+        let mut list = Checklist::new(&["a", "b"]);
+        list.fail_and_continue(&Error::new(ErrorKind::Forbidden, "no"));
+        list.pass("independent");
+        let report = list.finish();
+        assert!(!report.passed());
+        assert_eq!(report.checks[1].status, CheckStatus::Passed);
     }
 }

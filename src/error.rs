@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::guide;
+use crate::guide::{self, Remedy};
 
 /// Mirrors the WIT `error-kind`; see `wit/ticketing.wit` for what each means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +20,7 @@ pub enum ErrorKind {
     NotAuthenticated,
     MissingAuthScope,
     Forbidden,
+    RejectedByPolicy,
     InvalidTable,
     NotFound,
     BadRequest,
@@ -32,7 +33,7 @@ pub enum ErrorKind {
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
-    pub remedy: Option<&'static str>,
+    pub remedy: Option<Remedy>,
     pub http_status: Option<u16>,
     pub retry_after_seconds: Option<u32>,
 }
@@ -50,7 +51,7 @@ impl Error {
         }
     }
 
-    pub fn with_remedy(mut self, remedy: &'static str) -> Self {
+    pub fn with_remedy(mut self, remedy: Remedy) -> Self {
         self.remedy = Some(remedy);
         self
     }

@@ -1,53 +1,116 @@
 //! Remedies in the words of the setup guide an admin followed
-//! (`shared/seeds/000_397e29d27959faa0.txt`), so an error points at the step to revisit.
+//! (`shared/seeds/000_397e29d27959faa0.txt`), each with the step it points back to.
 
-pub const ENTER_SETTINGS: &str = "Enter the Subdomain, Client ID and Client Secret in Settings > Integrations > ServiceNow \
-     (Configuring the Integration, Step 2).";
+/// What to change, and where in the guide that was set up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Remedy {
+    pub text: &'static str,
+    pub step: Option<&'static str>,
+}
 
-pub const INSTANCE_ADDRESS: &str = "For ServiceNow.com instances enter only the subdomain (e.g. dev12345); for on-premise \
-     instances enter the full instance URL (Configuring the Integration, Step 2).";
+const STEP_GRANT: &str = "ServiceNow Step 1: Enable Client Credentials Grant Type";
+const STEP_USER: &str = "ServiceNow Step 2: Create an OAuth Application User";
+const STEP_SCOPE: &str = "ServiceNow Step 3: Create an API Authentication Scope";
+const STEP_APP: &str = "ServiceNow Step 4: Create an OAuth Application";
+const STEP_CONFIGURE: &str = "Cloud ex Machina Step 2: Enter ServiceNow Configuration";
+const STEP_SETTINGS: &str = "Cloud ex Machina Step 3: Save (additional settings)";
 
-pub const COPY_CREDENTIALS: &str =
-    "Verify the Client ID and Client Secret are copied correctly (no extra spaces).";
+pub const ENTER_SETTINGS: Remedy = Remedy {
+    text: "Enter the Subdomain, Client ID and Client Secret in Settings > Integrations > ServiceNow.",
+    step: Some(STEP_CONFIGURE),
+};
 
-pub const UNREACHABLE: &str = "Check the instance address. For on-premise instances, ensure the ServiceNow instance is \
-     accessible from Cloud ex Machina.";
+pub const INSTANCE_ADDRESS: Remedy = Remedy {
+    text: "For ServiceNow.com instances enter only the subdomain (e.g. dev12345); for on-premise \
+           instances enter your full instance URL.",
+    step: Some(STEP_CONFIGURE),
+};
 
-pub const HIBERNATING: &str = "The developer instance is hibernating: sign in at developer.servicenow.com to wake it, \
-     wait until it is up, then test the connection again.";
+pub const COPY_CREDENTIALS: Remedy = Remedy {
+    text: "Verify the Client ID and Client Secret are copied correctly (no extra spaces).",
+    step: Some(STEP_APP),
+};
 
-pub const NOT_SERVICENOW: &str = "The address answered with a web page instead of the ServiceNow REST API: check the \
-     instance address, and that no SSO or proxy login page sits in front of /oauth_token.do and /api/now.";
+pub const UNREACHABLE: Remedy = Remedy {
+    text: "Check the instance address. For on-premise instances, ensure the ServiceNow instance \
+           is accessible from Cloud ex Machina.",
+    step: Some(STEP_CONFIGURE),
+};
+
+pub const HIBERNATING: Remedy = Remedy {
+    text: "The developer instance is hibernating: sign in at developer.servicenow.com to wake it, \
+           wait until it is up, then test the connection again.",
+    step: None,
+};
+
+pub const NOT_SERVICENOW: Remedy = Remedy {
+    text: "The address answered with a web page instead of the ServiceNow REST API: check the \
+           instance address, and that no SSO or proxy login page sits in front of \
+           /oauth_token.do and /api/now.",
+    step: Some(STEP_CONFIGURE),
+};
 
 /// ServiceNow answers almost every token failure with the same 401, so the remedy lists the
 /// causes in the order an admin should check them.
-pub const TOKEN_DENIED: &str = "ServiceNow refused the client credentials without saying why. Check, in this order: \
-     (1) Client Credentials grant type is enabled: system property \
-     glide.oauth.inbound.client.credential.grant_type.enabled = true (Step 1); \
-     (2) the OAuth application is marked as Active (Step 4); \
-     (3) the Client ID and Client Secret are copied correctly, no extra spaces, or regenerate the \
-     Client Secret (Step 4); (4) the OAuth Application User is set and active (Steps 2 and 4). \
-     The instance's System Log names the real cause (search for \"oauth\").";
+pub const TOKEN_DENIED: Remedy = Remedy {
+    text: "ServiceNow refused the client credentials without saying why. Check, in this order: \
+           (1) Client Credentials grant type is enabled in system properties: \
+           glide.oauth.inbound.client.credential.grant_type.enabled = true (Step 1); \
+           (2) the OAuth application is marked as Active (Step 4); \
+           (3) the Client ID and Client Secret are copied correctly, or regenerate the Client \
+           Secret and update the integration (Step 4); \
+           (4) the OAuth Application User is set on the application and the user is active \
+           (Steps 2 and 4). The instance's System Log names the real cause (search for \"oauth\").",
+    step: Some(STEP_GRANT),
+};
 
-pub const OAUTH_USER_MISSING: &str = "Set the OAuth Application User on the OAuth application to the service account \
-     created in Step 2 (Step 4: add the OAuth Application User field with Form Builder).";
+pub const OAUTH_USER_MISSING: Remedy = Remedy {
+    text: "Set the OAuth Application User on the OAuth application to the user created in \
+           Step 2 (add the OAuth Application User field to the form with Form Builder).",
+    step: Some(STEP_APP),
+};
 
-pub const TOKEN_REFUSED: &str = "Verify the OAuth application user still has access and hasn't been deactivated, and \
-     check the OAuth application is still active.";
+pub const TOKEN_REFUSED: Remedy = Remedy {
+    text: "Verify the OAuth application user still has access and hasn't been deactivated, and \
+           check the OAuth application is still active.",
+    step: Some(STEP_USER),
+};
 
-pub const AUTH_SCOPE: &str = "Verify the auth scope covers the Table API (REST API PATH now/table, Step 3) and is \
-     linked to the OAuth application in its Auth Scopes related list (Step 4).";
+pub const AUTH_SCOPE: Remedy = Remedy {
+    text: "Verify the auth scope covers the Table API (REST API PATH now/table) and is linked to \
+           the OAuth application in its Auth Scopes related list.",
+    step: Some(STEP_SCOPE),
+};
 
-pub const ROLES: &str = "Ensure the OAuth application user has the rest_service and itil roles (Step 2) and review \
-     ServiceNow's ACL configuration for the target tables.";
+pub const ROLES: Remedy = Remedy {
+    text: "Ensure the OAuth application user has the rest_service and itil roles, and review \
+           ServiceNow's ACL (Access Control List) configuration for the target tables.",
+    step: Some(STEP_USER),
+};
 
-pub const INVALID_TABLE: &str =
-    "Check the ticket categories: the table named does not exist on this instance.";
+pub const INVALID_TABLE: Remedy = Remedy {
+    text: "Review the ticket categories: a table they name does not exist on this instance.",
+    step: Some(STEP_SETTINGS),
+};
 
-pub const RATE_LIMITED: &str = "A ServiceNow rate-limit rule (sys_rate_limit_rules) is throttling the integration \
-     user: retry later, or raise the rule's limit.";
+pub const RATE_LIMITED: Remedy = Remedy {
+    text: "A ServiceNow rate-limit rule (sys_rate_limit_rules) is throttling the integration \
+           user: retry later, or raise the rule's limit.",
+    step: None,
+};
 
-pub const UNAVAILABLE: &str = "The instance is unavailable (maintenance or overload): retry later.";
+pub const UNAVAILABLE: Remedy = Remedy {
+    text: "The instance is unavailable (maintenance or overload): retry later.",
+    step: None,
+};
 
-pub const ASSIGNMENT_GROUP: &str =
-    "Verify the assignment group specified in the integration exists in ServiceNow.";
+pub const ASSIGNMENT_GROUP: Remedy = Remedy {
+    text: "Verify the assignment group specified in the integration exists in ServiceNow.",
+    step: Some(STEP_SETTINGS),
+};
+
+pub const DATA_POLICY: Remedy = Remedy {
+    text: "A ServiceNow data policy or business rule refused the change: give the fields it \
+           names as mandatory.",
+    step: None,
+};

@@ -13,6 +13,7 @@ pub mod http;
 pub mod oauth;
 pub mod provider;
 pub mod settings;
+pub mod state_model;
 pub mod table_api;
 pub mod ticket;
 

@@ -171,6 +171,7 @@ mod tests {
             default_priority: None,
             ticket_categories: vec![],
             unlisted_category_kind: None,
+            on_closed_match: Default::default(),
         })
         .unwrap()
     }
@@ -211,6 +212,7 @@ mod tests {
         assert!(
             err.remedy
                 .unwrap()
+                .text
                 .contains("glide.oauth.inbound.client.credential.grant_type.enabled")
         );
         assert!(!err.to_string().contains("p&ss"));

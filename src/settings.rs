@@ -52,6 +52,16 @@ impl TicketKind {
     }
 }
 
+/// What create-ticket does when the only ticket with the event's correlation id is closed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ClosedMatch {
+    /// Open a new ticket that names the closed one.
+    #[default]
+    OpenNew,
+    /// Reopen the closed ticket.
+    Reopen,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TicketCategory {
     pub event_category: String,
@@ -69,6 +79,7 @@ pub struct RawSettings {
     pub default_priority: Option<Priority>,
     pub ticket_categories: Vec<TicketCategory>,
     pub unlisted_category_kind: Option<TicketKind>,
+    pub on_closed_match: ClosedMatch,
 }
 
 impl fmt::Debug for RawSettings {
@@ -213,6 +224,7 @@ pub struct Settings {
     pub default_priority: Option<Priority>,
     pub ticket_categories: Vec<TicketCategory>,
     pub unlisted_category_kind: Option<TicketKind>,
+    pub on_closed_match: ClosedMatch,
 }
 
 /// Where an event category leads.
@@ -263,6 +275,7 @@ impl Settings {
             default_priority: raw.default_priority,
             ticket_categories,
             unlisted_category_kind: raw.unlisted_category_kind,
+            on_closed_match: raw.on_closed_match,
         })
     }
 
@@ -355,6 +368,7 @@ mod tests {
                 enabled: true,
             }],
             unlisted_category_kind: None,
+            on_closed_match: ClosedMatch::OpenNew,
         }
     }
 

@@ -33,6 +33,46 @@ impl<T: Transport> TableApi<'_, T> {
         single(self.send(&request, &what)?, &what)
     }
 
+    /// `GET /api/now/table/{table}/{sys_id}`: one record, with only `fields` when given.
+    pub fn get(
+        &self,
+        token: &AccessToken,
+        table: &str,
+        sys_id: &str,
+        fields: &str,
+    ) -> Result<Record> {
+        let params = [
+            ("sysparm_exclude_reference_link", "true"),
+            ("sysparm_fields", fields),
+        ];
+        let request = self.request(Method::Get, self.url(table, Some(sys_id), &params), token);
+        let what = format!("reading {table} record {sys_id}");
+        single(self.send(&request, &what)?, &what)
+    }
+
+    /// `PATCH /api/now/table/{table}/{sys_id}`: changes only the given columns; answers the
+    /// whole record as stored.
+    pub fn update(
+        &self,
+        token: &AccessToken,
+        table: &str,
+        sys_id: &str,
+        fields: &Record,
+    ) -> Result<Record> {
+        let url = self.url(
+            table,
+            Some(sys_id),
+            &[("sysparm_exclude_reference_link", "true")],
+        );
+        let body = serde_json::to_vec(fields).map_err(|e| Error::invalid_ticket(e.to_string()))?;
+        let request = self
+            .request(Method::Patch, url, token)
+            .header("content-type", "application/json")
+            .body(body);
+        let what = format!("updating {table} record {sys_id}");
+        single(self.send(&request, &what)?, &what)
+    }
+
     /// `GET /api/now/table/{table}?sysparm_query=…`: the matching records.
     pub fn query(
         &self,
@@ -179,6 +219,11 @@ fn failure(response: &Response, what: &str) -> Error {
             )
             .with_remedy(guide::AUTH_SCOPE)
         }
+        403 if body.as_ref().is_some_and(|b| b.mentions("data policy")) => Error::new(
+            ErrorKind::RejectedByPolicy,
+            format!("{what}: ServiceNow's data policy refused the change ({said})"),
+        )
+        .with_remedy(guide::DATA_POLICY),
         403 => Error::new(
             ErrorKind::Forbidden,
             format!("{what}: ServiceNow refused ({said})"),
@@ -301,6 +346,14 @@ mod tests {
                     "ACL Exception Insert Failed due to security constraints",
                 ),
                 ErrorKind::Forbidden,
+            ),
+            (
+                api_error(
+                    403,
+                    "Operation Failed",
+                    "Data Policy Exception: \n The following fields are mandatory: Resolution code",
+                ),
+                ErrorKind::RejectedByPolicy,
             ),
             (
                 api_error(

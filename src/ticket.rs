@@ -45,10 +45,140 @@ pub struct TicketRecord {
     pub link: String,
 }
 
+/// A ticket the provider wrote, and the columns ServiceNow did not store as sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrittenTicket {
+    pub ticket: TicketRecord,
+    pub not_applied: Vec<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CreateOutcome {
-    Created(TicketRecord),
+    Created(WrittenTicket),
+    Existing(TicketRecord),
+    Reopened(TicketRecord),
     Skipped(String),
+}
+
+/// An existing ticket, named by number or sys_id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketRef {
+    pub kind: TicketKind,
+    pub id: String,
+}
+
+/// The columns a ticket's details are read from.
+pub const DETAIL_COLUMNS: &str = "sys_id,number,state,active,priority,impact,urgency,\
+                                  assignment_group,short_description,correlation_id,\
+                                  correlation_display";
+
+/// A ticket as it stands in ServiceNow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketDetails {
+    pub ticket: TicketRecord,
+    pub state: String,
+    pub state_label: String,
+    pub active: bool,
+    pub priority: String,
+    pub impact: String,
+    pub urgency: String,
+    pub assignment_group: String,
+    pub short_description: String,
+    pub correlation_id: String,
+}
+
+impl TicketDetails {
+    pub fn from_result(kind: &TicketKind, instance: &InstanceUrl, result: &Record) -> Result<Self> {
+        let ticket = TicketRecord::from_result(kind, instance, result)?;
+        let field = |name: &str| text(result, name).unwrap_or("").to_string();
+        let state = field("state");
+        Ok(Self {
+            state_label: crate::state_model::label(&ticket.table, &state),
+            active: field("active") != "false",
+            state,
+            priority: field("priority"),
+            impact: field("impact"),
+            urgency: field("urgency"),
+            assignment_group: field("assignment_group"),
+            short_description: field("short_description"),
+            correlation_id: field("correlation_id"),
+            ticket,
+        })
+    }
+}
+
+/// Changes to an existing ticket.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TicketChanges {
+    pub priority: Option<Priority>,
+    pub assignment_group: Option<String>,
+    pub short_description: Option<String>,
+    pub description: Option<String>,
+    pub extra_fields: Vec<(String, String)>,
+}
+
+impl TicketChanges {
+    pub fn validate(&self) -> Result<()> {
+        let nothing = self.priority.is_none()
+            && self.assignment_group.is_none()
+            && self.short_description.is_none()
+            && self.description.is_none()
+            && self.extra_fields.is_empty();
+        if nothing {
+            return Err(Error::invalid_ticket("the update changes nothing"));
+        }
+        if self
+            .short_description
+            .as_deref()
+            .is_some_and(|s| s.trim().is_empty())
+        {
+            return Err(Error::invalid_ticket("the new short description is empty"));
+        }
+        validate_extra_fields(&self.extra_fields)
+    }
+
+    /// The columns to PATCH; `group` is a resolved `sys_user_group` sys_id.
+    pub fn to_columns(&self, group: Option<&str>) -> Record {
+        let mut record = Record::new();
+        if let Some(priority) = self.priority {
+            let (impact, urgency) = priority.impact_urgency();
+            record.insert("impact".into(), impact.into());
+            record.insert("urgency".into(), urgency.into());
+        }
+        if let Some(group) = group {
+            record.insert("assignment_group".into(), group.into());
+        }
+        if let Some(short) = &self.short_description {
+            record.insert("short_description".into(), short.trim().into());
+        }
+        if let Some(description) = &self.description {
+            record.insert("description".into(), description.clone().into());
+        }
+        for (name, value) in &self.extra_fields {
+            record.insert(name.clone(), value.clone().into());
+        }
+        record
+    }
+}
+
+/// Journal fields append an entry and always read back empty (facts §3.2): never compared.
+const JOURNAL_COLUMNS: &[&str] = &["work_notes", "comments"];
+
+/// The columns that ServiceNow did not store as sent. It ignores unknown columns, invalid
+/// choice values and unknown references without an error (facts §2.4), so comparing is the
+/// only way to notice.
+pub fn not_applied(sent: &Record, stored: &Record) -> Vec<String> {
+    sent.iter()
+        .filter(|(name, _)| !JOURNAL_COLUMNS.contains(&name.as_str()))
+        .filter(|(name, value)| stored.get(*name).and_then(Value::as_str) != value.as_str())
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// Whether `id` looks like a ticket number (INC0010001, CHG0030001, ...).
+pub fn is_number(id: &str) -> bool {
+    let digits = id.trim_start_matches(|c: char| c.is_ascii_uppercase());
+    digits.len() < id.len() && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl Ticket {
@@ -67,38 +197,7 @@ impl Ticket {
                 )));
             }
         }
-        for (name, _) in &self.extra_fields {
-            if !is_servicenow_name(name) {
-                return Err(Error::invalid_ticket(format!(
-                    "the extra field {name:?} is not a ServiceNow column name"
-                )));
-            }
-            if name == "priority" {
-                return Err(Error::invalid_ticket(
-                    "priority cannot be an extra field: ServiceNow derives it from impact and \
-                     urgency; give the ticket's priority instead",
-                ));
-            }
-            if name.starts_with("sys_") || name == "number" {
-                return Err(Error::invalid_ticket(format!(
-                    "the extra field {name:?} is a system field ServiceNow sets itself"
-                )));
-            }
-            if MANAGED_COLUMNS.contains(&name.as_str()) {
-                return Err(Error::invalid_ticket(format!(
-                    "the extra field {name:?} is set from the ticket itself; use the ticket's own value"
-                )));
-            }
-        }
-        let mut names: Vec<&str> = self.extra_fields.iter().map(|(n, _)| n.as_str()).collect();
-        names.sort_unstable();
-        if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
-            return Err(Error::invalid_ticket(format!(
-                "the extra field {:?} is given twice",
-                pair[0]
-            )));
-        }
-        Ok(())
+        validate_extra_fields(&self.extra_fields)
     }
 
     /// The columns of the new record. `group` is a resolved `sys_user_group` sys_id.
@@ -134,6 +233,41 @@ impl Ticket {
         }
         record
     }
+}
+
+fn validate_extra_fields(fields: &[(String, String)]) -> Result<()> {
+    for (name, _) in fields {
+        if !is_servicenow_name(name) {
+            return Err(Error::invalid_ticket(format!(
+                "the extra field {name:?} is not a ServiceNow column name"
+            )));
+        }
+        if name == "priority" {
+            return Err(Error::invalid_ticket(
+                "priority cannot be an extra field: ServiceNow derives it from impact and \
+                 urgency; give the ticket's priority instead",
+            ));
+        }
+        if name.starts_with("sys_") || name == "number" {
+            return Err(Error::invalid_ticket(format!(
+                "the extra field {name:?} is a system field ServiceNow sets itself"
+            )));
+        }
+        if MANAGED_COLUMNS.contains(&name.as_str()) {
+            return Err(Error::invalid_ticket(format!(
+                "the extra field {name:?} is set from the ticket itself; use the ticket's own value"
+            )));
+        }
+    }
+    let mut names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(Error::invalid_ticket(format!(
+            "the extra field {:?} is given twice",
+            pair[0]
+        )));
+    }
+    Ok(())
 }
 
 impl TicketRecord {
@@ -300,6 +434,36 @@ mod tests {
             );
         }
         assert!(ticket().validate().is_ok());
+    }
+
+    #[test]
+    fn dropped_columns_are_named() {
+        let sent =
+            json!({"impact": "1", "category": "bogus", "u_unknown": "x", "work_notes": "hi"});
+        let stored = json!({"impact": "1", "category": "inquiry", "work_notes": ""});
+        let mut dropped = not_applied(sent.as_object().unwrap(), stored.as_object().unwrap());
+        dropped.sort();
+        assert_eq!(dropped, ["category", "u_unknown"]);
+    }
+
+    #[test]
+    fn numbers_and_changes() {
+        assert!(is_number("INC0010001"));
+        assert!(is_number("SCTASK0010001"));
+        assert!(!is_number("0010001"));
+        assert!(!is_number("INC"));
+        assert!(!is_number("inc0010001"));
+        assert!(TicketChanges::default().validate().is_err());
+        let changes = TicketChanges {
+            priority: Some(Priority::Critical),
+            description: Some("more".into()),
+            ..Default::default()
+        };
+        assert!(changes.validate().is_ok());
+        let columns = changes.to_columns(None);
+        assert_eq!(columns["impact"], "1");
+        assert_eq!(columns["urgency"], "1");
+        assert_eq!(columns["description"], "more");
     }
 
     #[test]

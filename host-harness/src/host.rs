@@ -8,7 +8,10 @@ use anyhow::{Context, Result};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store};
 
-use crate::api::{ConnectionReport, CreateOutcome, Error as ProviderError, Settings, Ticket};
+use crate::api::{
+    CommentKind, ConnectionReport, CreateOutcome, Error as ProviderError, Resolution,
+    ResolveOutcome, Settings, Ticket, TicketChanges, TicketDetails, TicketRef, UpdateResult,
+};
 use crate::bindings::{ServicenowProvider, ServicenowProviderPre};
 use crate::sandbox::{SandboxLimits, TenantClock, TenantState, origin_of};
 use crate::secret::ClientSecret;
@@ -149,6 +152,70 @@ impl Tenant {
     ) -> Result<Result<CreateOutcome, ProviderError>> {
         let api = self.provider.cxm_ticketing_ticketing_provider();
         let result = api.call_create_ticket(&mut self.store, ticket).await;
+        self.survive(result).await
+    }
+
+    pub async fn get_ticket(
+        &mut self,
+        ticket: &TicketRef,
+    ) -> Result<Result<TicketDetails, ProviderError>> {
+        let api = self.provider.cxm_ticketing_ticketing_provider();
+        let result = api.call_get_ticket(&mut self.store, ticket).await;
+        self.survive(result).await
+    }
+
+    pub async fn update_ticket(
+        &mut self,
+        ticket: &TicketRef,
+        changes: &TicketChanges,
+    ) -> Result<Result<UpdateResult, ProviderError>> {
+        let api = self.provider.cxm_ticketing_ticketing_provider();
+        let result = api
+            .call_update_ticket(&mut self.store, ticket, changes)
+            .await;
+        self.survive(result).await
+    }
+
+    pub async fn add_comment(
+        &mut self,
+        ticket: &TicketRef,
+        kind: CommentKind,
+        text: &str,
+    ) -> Result<Result<(), ProviderError>> {
+        let api = self.provider.cxm_ticketing_ticketing_provider();
+        let result = api
+            .call_add_comment(&mut self.store, ticket, kind, text)
+            .await;
+        self.survive(result).await
+    }
+
+    pub async fn resolve_ticket(
+        &mut self,
+        ticket: &TicketRef,
+        resolution: &Resolution,
+    ) -> Result<Result<ResolveOutcome, ProviderError>> {
+        let api = self.provider.cxm_ticketing_ticketing_provider();
+        let result = api
+            .call_resolve_ticket(&mut self.store, ticket, resolution)
+            .await;
+        self.survive(result).await
+    }
+
+    pub async fn resolve_by_correlation(
+        &mut self,
+        event_category: &str,
+        correlation_id: &str,
+        resolution: &Resolution,
+    ) -> Result<Result<ResolveOutcome, ProviderError>> {
+        let api = self.provider.cxm_ticketing_ticketing_provider();
+        let result = api
+            .call_resolve_by_correlation(
+                &mut self.store,
+                event_category,
+                correlation_id,
+                resolution,
+            )
+            .await;
         self.survive(result).await
     }
 

@@ -20,6 +20,7 @@ mod bindings {
         path: "../wit",
         world: "servicenow-provider",
         exports: { default: async },
+        additional_derives: [PartialEq],
     });
 }
 

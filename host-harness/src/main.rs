@@ -1,1 +1,384 @@
-fn main() {}
+//! `host-harness`: run the ServiceNow component the way the platform does.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use host_harness::api::{
+    CommentKind, Error as ProviderError, Field, Resolution, Ticket, TicketChanges, TicketRef,
+};
+use host_harness::{Host, Tenant, render, settings_file};
+
+mod bench;
+mod demo;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Runs the ServiceNow ticketing component the way the platform does"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Starts the built-in ServiceNow simulator, creates a tenant, tests the connection and
+    /// opens an incident and a change request, telling what happens.
+    Demo,
+    /// Runs Test Connection against an instance described by a settings file.
+    TestConnection {
+        #[command(flatten)]
+        settings: SettingsArgs,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Opens a ticket for an event on an instance described by a settings file.
+    CreateTicket {
+        #[command(flatten)]
+        settings: SettingsArgs,
+        /// The event category; the settings' ticket categories decide what it becomes.
+        #[arg(long)]
+        category: String,
+        /// The ticket's short description.
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// critical, high, moderate, low or planning.
+        #[arg(long, value_parser = settings_file::parse_priority)]
+        priority: Option<host_harness::api::Priority>,
+        /// A sys_user_group name or sys_id.
+        #[arg(long)]
+        assignment_group: Option<String>,
+        /// The platform's id for the event (correlation_id).
+        #[arg(long)]
+        correlation_id: Option<String>,
+        /// Any other column, as name=value; repeatable.
+        #[arg(long = "field", value_parser = parse_field)]
+        fields: Vec<Field>,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Shows a ticket: state, priority, assignment group, link.
+    GetTicket {
+        #[command(flatten)]
+        ticket: TicketArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Changes a ticket's priority, group, descriptions or other fields, and reports any
+    /// field ServiceNow did not store as sent.
+    UpdateTicket {
+        #[command(flatten)]
+        ticket: TicketArgs,
+        #[arg(long, value_parser = settings_file::parse_priority)]
+        priority: Option<host_harness::api::Priority>,
+        #[arg(long)]
+        assignment_group: Option<String>,
+        #[arg(long)]
+        short_description: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long = "field", value_parser = parse_field)]
+        fields: Vec<Field>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Adds a work note (internal), or with --customer-visible an additional comment.
+    AddComment {
+        #[command(flatten)]
+        ticket: TicketArgs,
+        #[arg(long)]
+        text: String,
+        #[arg(long)]
+        customer_visible: bool,
+    },
+    /// Resolves an incident or closes a change request, with close code and notes.
+    ResolveTicket {
+        #[command(flatten)]
+        ticket: TicketArgs,
+        #[command(flatten)]
+        resolution: ResolutionArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Resolves the ticket an event opened, found by its correlation id.
+    ResolveEvent {
+        #[command(flatten)]
+        settings: SettingsArgs,
+        #[arg(long)]
+        category: String,
+        #[arg(long)]
+        correlation_id: String,
+        #[command(flatten)]
+        resolution: ResolutionArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measures what a platform with many tenants cares about: component size, compile time,
+    /// tenant start-up and memory, create-ticket latency (against the simulator).
+    Bench {
+        /// How many tenants to start and keep alive.
+        #[arg(long, default_value_t = 1000)]
+        tenants: usize,
+        /// How many tickets one tenant creates.
+        #[arg(long, default_value_t = 300)]
+        tickets: usize,
+    },
+    /// Runs the ServiceNow simulator in the foreground for manual tries.
+    Simulator {
+        /// Port on 127.0.0.1; 0 picks a free one.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+}
+
+#[derive(clap::Args)]
+struct SettingsArgs {
+    /// TOML or JSON settings file: instance, client_id, client_secret (or the
+    /// SERVICENOW_CLIENT_SECRET environment variable), default_assignment_group,
+    /// default_priority, ticket_categories, unlisted_category_kind.
+    #[arg(long)]
+    config: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct TicketArgs {
+    #[command(flatten)]
+    settings: SettingsArgs,
+    /// incident, change_request, problem, or another table's name.
+    #[arg(long, default_value = "incident")]
+    kind: String,
+    /// The ticket's number (INC0010001) or sys_id.
+    #[arg(long)]
+    id: String,
+}
+
+impl TicketArgs {
+    fn reference(&self) -> TicketRef {
+        TicketRef {
+            kind: settings_file::parse_kind(&self.kind),
+            id: self.id.clone(),
+        }
+    }
+}
+
+#[derive(clap::Args)]
+struct ResolutionArgs {
+    /// A close code of the table (incidents: "Solution provided", ...; changes: successful, ...).
+    #[arg(long)]
+    close_code: String,
+    #[arg(long)]
+    close_notes: String,
+}
+
+impl ResolutionArgs {
+    fn resolution(&self) -> Resolution {
+        Resolution {
+            close_code: self.close_code.clone(),
+            close_notes: self.close_notes.clone(),
+        }
+    }
+}
+
+fn parse_field(text: &str) -> Result<Field, String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected name=value, got {text:?}"))?;
+    Ok(Field {
+        name: name.trim().to_string(),
+        value: value.to_string(),
+    })
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("host-harness: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Demo => demo::run().await,
+        Command::Bench { tenants, tickets } => bench::run(tenants.max(1), tickets.max(1)).await,
+        Command::Simulator { port } => {
+            let simulator =
+                host_harness::simulator::Simulator::start_on(([127, 0, 0, 1], port).into()).await?;
+            println!("ServiceNow simulator listening on {}", simulator.base_url());
+            println!("  client_id     = {}", simulator.client_id());
+            println!("  client_secret = {}", simulator.client_secret());
+            println!("Press Ctrl-C to stop.");
+            tokio::signal::ctrl_c().await?;
+            simulator.shutdown().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::TestConnection { settings, json } => {
+            let mut tenant = configured_tenant(&settings).await?;
+            let report = tenant.test_connection().await?;
+            if json {
+                println!("{:#}", render::report_json(&report));
+            } else {
+                println!("Test Connection");
+                print!("{}", render::report(&report));
+            }
+            Ok(exit_code(render::report_passed(&report)))
+        }
+        Command::GetTicket { ticket, json } => {
+            let mut tenant = configured_tenant(&ticket.settings).await?;
+            let result = tenant.get_ticket(&ticket.reference()).await?;
+            Ok(show(result, json, render::details, render::details_json))
+        }
+        Command::UpdateTicket {
+            ticket,
+            priority,
+            assignment_group,
+            short_description,
+            description,
+            fields,
+            json,
+        } => {
+            let mut tenant = configured_tenant(&ticket.settings).await?;
+            let changes = TicketChanges {
+                priority,
+                assignment_group,
+                short_description,
+                description,
+                extra_fields: fields,
+            };
+            let result = tenant.update_ticket(&ticket.reference(), &changes).await?;
+            Ok(show(result, json, render::update, render::update_json))
+        }
+        Command::AddComment {
+            ticket,
+            text,
+            customer_visible,
+        } => {
+            let mut tenant = configured_tenant(&ticket.settings).await?;
+            let kind = if customer_visible {
+                CommentKind::CustomerVisible
+            } else {
+                CommentKind::WorkNote
+            };
+            let result = tenant.add_comment(&ticket.reference(), kind, &text).await?;
+            let said = |_: &()| format!("Added to {}", ticket.id);
+            Ok(show(result, false, said, |_: &()| serde_json::Value::Null))
+        }
+        Command::ResolveTicket {
+            ticket,
+            resolution,
+            json,
+        } => {
+            let mut tenant = configured_tenant(&ticket.settings).await?;
+            let result = tenant
+                .resolve_ticket(&ticket.reference(), &resolution.resolution())
+                .await?;
+            Ok(show(result, json, render::resolve, render::resolve_json))
+        }
+        Command::ResolveEvent {
+            settings,
+            category,
+            correlation_id,
+            resolution,
+            json,
+        } => {
+            let mut tenant = configured_tenant(&settings).await?;
+            let result = tenant
+                .resolve_by_correlation(&category, &correlation_id, &resolution.resolution())
+                .await?;
+            Ok(show(result, json, render::resolve, render::resolve_json))
+        }
+        Command::CreateTicket {
+            settings,
+            category,
+            title,
+            description,
+            priority,
+            assignment_group,
+            correlation_id,
+            fields,
+            json,
+        } => {
+            let mut tenant = configured_tenant(&settings).await?;
+            let ticket = Ticket {
+                event_category: category,
+                title,
+                description,
+                priority,
+                assignment_group,
+                correlation_id,
+                extra_fields: fields,
+            };
+            match tenant.create_ticket(&ticket).await? {
+                Ok(outcome) => {
+                    if json {
+                        println!("{:#}", render::outcome_json(&outcome));
+                    } else {
+                        println!("{}", render::outcome(&outcome));
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => {
+                    if json {
+                        println!("{:#}", render::error_json(&error));
+                    } else {
+                        eprintln!("{}", render::error(&error));
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    }
+}
+
+async fn configured_tenant(args: &SettingsArgs) -> Result<Tenant> {
+    let (settings, secret) = settings_file::load(&args.config)?;
+    let host = Host::new()?;
+    let mut tenant = host.tenant("cli").await?;
+    tenant
+        .configure(&settings, &secret)
+        .await?
+        .map_err(|e| anyhow::anyhow!(render::error(&e)))
+        .context("the settings were refused")?;
+    Ok(tenant)
+}
+
+/// Prints a provider answer for people or machines; an error exits non-zero.
+fn show<T>(
+    result: Result<T, ProviderError>,
+    json: bool,
+    text: impl Fn(&T) -> String,
+    machine: impl Fn(&T) -> serde_json::Value,
+) -> ExitCode {
+    match (result, json) {
+        (Ok(value), false) => println!("{}", text(&value)),
+        (Ok(value), true) => println!("{:#}", machine(&value)),
+        (Err(error), false) => {
+            eprintln!("{}", render::error(&error));
+            return ExitCode::FAILURE;
+        }
+        (Err(error), true) => {
+            println!("{:#}", render::error_json(&error));
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn exit_code(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

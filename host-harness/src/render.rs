@@ -5,7 +5,8 @@ use std::fmt::Write;
 use serde_json::{Value, json};
 
 use crate::api::{
-    CheckStatus, ConnectionReport, CreateOutcome, Error, ErrorKind, TicketKind, TicketRecord,
+    CheckStatus, ConnectionReport, CreateOutcome, Error, ErrorKind, ResolveOutcome, TicketDetails,
+    TicketKind, TicketRecord, UpdateResult,
 };
 
 pub fn report(report: &ConnectionReport) -> String {
@@ -25,6 +26,9 @@ pub fn report(report: &ConnectionReport) -> String {
         let _ = writeln!(out, "  {mark} {:width$}  {}", check.name, check.detail);
         if let Some(remedy) = &check.remedy {
             let _ = writeln!(out, "      → {remedy}");
+        }
+        if let Some(step) = &check.guide_step {
+            let _ = writeln!(out, "        (setup guide: {step})");
         }
     }
     out
@@ -49,6 +53,7 @@ pub fn report_json(report: &ConnectionReport) -> Value {
             },
             "detail": c.detail,
             "remedy": c.remedy,
+            "guide_step": c.guide_step,
         })).collect::<Vec<_>>(),
     })
 }
@@ -62,15 +67,104 @@ pub fn kind(kind: &TicketKind) -> String {
     }
 }
 
+fn not_applied(columns: &[String]) -> String {
+    if columns.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n  ServiceNow did not store these fields as sent: {}",
+            columns.join(", ")
+        )
+    }
+}
+
 pub fn outcome(outcome: &CreateOutcome) -> String {
     match outcome {
-        CreateOutcome::Created(record) => format!(
-            "Created {} {}\n  {}",
+        CreateOutcome::Created(written) => format!(
+            "Created {} {}\n  {}{}",
+            kind(&written.ticket.kind),
+            written.ticket.number,
+            written.ticket.link,
+            not_applied(&written.not_applied)
+        ),
+        CreateOutcome::Existing(record) => format!(
+            "Already open: {} {} carries this correlation id; added a work note to it\n  {}",
+            kind(&record.kind),
+            record.number,
+            record.link
+        ),
+        CreateOutcome::Reopened(record) => format!(
+            "Reopened {} {} for the recurring event\n  {}",
             kind(&record.kind),
             record.number,
             record.link
         ),
         CreateOutcome::Skipped(why) => format!("No ticket: {why}"),
+    }
+}
+
+pub fn details(d: &TicketDetails) -> String {
+    format!(
+        "{} {}: {}\n  state {} ({}), priority {}, impact {}, urgency {}, assignment group {}\n  {}",
+        kind(&d.ticket.kind),
+        d.ticket.number,
+        d.short_description,
+        d.state_label,
+        d.state,
+        or_none(&d.priority),
+        or_none(&d.impact),
+        or_none(&d.urgency),
+        or_none(&d.assignment_group),
+        d.ticket.link
+    )
+}
+
+fn or_none(value: &str) -> &str {
+    if value.is_empty() { "none" } else { value }
+}
+
+pub fn details_json(d: &TicketDetails) -> Value {
+    json!({
+        "ticket": record_json(&d.ticket),
+        "state": d.state,
+        "state_label": d.state_label,
+        "active": d.active,
+        "priority": d.priority,
+        "impact": d.impact,
+        "urgency": d.urgency,
+        "assignment_group": d.assignment_group,
+        "short_description": d.short_description,
+        "correlation_id": d.correlation_id,
+    })
+}
+
+pub fn update(result: &UpdateResult) -> String {
+    format!(
+        "Updated {}{}",
+        details(&result.ticket),
+        not_applied(&result.not_applied)
+    )
+}
+
+pub fn update_json(result: &UpdateResult) -> Value {
+    json!({"ticket": details_json(&result.ticket), "not_applied": result.not_applied})
+}
+
+pub fn resolve(outcome: &ResolveOutcome) -> String {
+    match outcome {
+        ResolveOutcome::Resolved(d) => format!("Resolved {}", details(d)),
+        ResolveOutcome::AlreadyResolved(d) => {
+            format!("Nothing to do, already done: {}", details(d))
+        }
+        ResolveOutcome::NotFound(why) => format!("Nothing to resolve: {why}"),
+    }
+}
+
+pub fn resolve_json(outcome: &ResolveOutcome) -> Value {
+    match outcome {
+        ResolveOutcome::Resolved(d) => json!({"resolved": details_json(d)}),
+        ResolveOutcome::AlreadyResolved(d) => json!({"already_resolved": details_json(d)}),
+        ResolveOutcome::NotFound(why) => json!({"not_found": why}),
     }
 }
 
@@ -86,7 +180,11 @@ fn record_json(record: &TicketRecord) -> Value {
 
 pub fn outcome_json(outcome: &CreateOutcome) -> Value {
     match outcome {
-        CreateOutcome::Created(record) => json!({"created": record_json(record)}),
+        CreateOutcome::Created(w) => {
+            json!({"created": record_json(&w.ticket), "not_applied": w.not_applied})
+        }
+        CreateOutcome::Existing(record) => json!({"existing": record_json(record)}),
+        CreateOutcome::Reopened(record) => json!({"reopened": record_json(record)}),
         CreateOutcome::Skipped(why) => json!({"skipped": why}),
     }
 }
@@ -105,6 +203,7 @@ pub fn error_kind(kind: ErrorKind) -> &'static str {
         ErrorKind::NotAuthenticated => "not-authenticated",
         ErrorKind::MissingAuthScope => "missing-auth-scope",
         ErrorKind::Forbidden => "forbidden",
+        ErrorKind::RejectedByPolicy => "rejected-by-policy",
         ErrorKind::InvalidTable => "invalid-table",
         ErrorKind::NotFound => "not-found",
         ErrorKind::BadRequest => "bad-request",
@@ -125,6 +224,9 @@ pub fn error(error: &Error) -> String {
     if let Some(remedy) = &error.remedy {
         let _ = write!(out, "\n  → {remedy}");
     }
+    if let Some(step) = &error.guide_step {
+        let _ = write!(out, "\n    (setup guide: {step})");
+    }
     out
 }
 
@@ -134,6 +236,7 @@ pub fn error_json(error: &Error) -> Value {
             "kind": error_kind(error.kind),
             "message": error.message,
             "remedy": error.remedy,
+            "guide_step": error.guide_step,
             "http_status": error.http_status,
             "retry_after_seconds": error.retry_after_seconds,
         }
@@ -154,18 +257,21 @@ mod tests {
                     status: CheckStatus::Passed,
                     detail: "ok".into(),
                     remedy: None,
+                    guide_step: None,
                 },
                 Check {
                     name: "token".into(),
                     status: CheckStatus::Failed,
                     detail: "refused".into(),
                     remedy: Some("enable it".into()),
+                    guide_step: Some("ServiceNow Step 1".into()),
                 },
                 Check {
                     name: "table api".into(),
                     status: CheckStatus::Skipped,
                     detail: "not run".into(),
                     remedy: None,
+                    guide_step: None,
                 },
             ],
         };
@@ -173,6 +279,7 @@ mod tests {
         assert!(text.contains("✓ settings"));
         assert!(text.contains("✗ token"));
         assert!(text.contains("→ enable it"));
+        assert!(text.contains("(setup guide: ServiceNow Step 1)"));
         assert!(text.contains("– table api"));
         assert!(!report_passed(&r));
         assert_eq!(report_json(&r)["checks"][1]["status"], "failed");

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use crate::ClientSecret;
-use crate::api::{Priority, Settings, TicketCategory, TicketKind};
+use crate::api::{ClosedMatch, Priority, Settings, TicketCategory, TicketKind};
 
 pub const SECRET_ENV: &str = "SERVICENOW_CLIENT_SECRET";
 
@@ -22,6 +22,8 @@ struct SettingsFile {
     #[serde(default)]
     ticket_categories: Vec<CategoryEntry>,
     unlisted_category_kind: Option<String>,
+    /// "open-new" (default) or "reopen".
+    on_closed_match: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -80,6 +82,11 @@ pub fn parse(
             })
             .collect(),
         unlisted_category_kind: file.unlisted_category_kind.as_deref().map(parse_kind),
+        on_closed_match: match file.on_closed_match.as_deref().map(str::trim) {
+            None | Some("open-new") => ClosedMatch::OpenNew,
+            Some("reopen") => ClosedMatch::Reopen,
+            Some(other) => bail!("on_closed_match is {other:?}: use \"open-new\" or \"reopen\""),
+        },
     };
     Ok((settings, ClientSecret::new(client_secret)))
 }

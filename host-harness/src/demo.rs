@@ -1,0 +1,176 @@
+//! `host-harness demo`: the whole path on the built-in simulator, told in sentences.
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use serde_json::Value;
+
+use host_harness::api::{
+    ClosedMatch, CreateOutcome, Priority, Settings, Ticket, TicketCategory, TicketKind,
+    TicketRecord,
+};
+use host_harness::simulator::Simulator;
+use host_harness::{ClientSecret, Host, render};
+
+pub async fn run() -> Result<ExitCode> {
+    let simulator = Simulator::start().await?;
+    let instance = simulator.base_url();
+    println!("ServiceNow simulator listening on {instance}");
+    println!("(it stands in for https://<subdomain>.service-now.com, errors included)\n");
+
+    let host = Host::new()?;
+    let mut tenant = host.tenant("acme-corp").await?;
+    let settings = Settings {
+        instance: instance.clone(),
+        client_id: simulator.client_id(),
+        default_assignment_group: Some("Cloud Operations".into()),
+        default_priority: Some(Priority::Moderate),
+        ticket_categories: vec![
+            category("cost-optimization", TicketKind::Incident),
+            category("system-issue", TicketKind::Incident),
+            category("maintenance", TicketKind::ChangeRequest),
+        ],
+        unlisted_category_kind: None,
+        on_closed_match: ClosedMatch::OpenNew,
+    };
+    let secret = ClientSecret::new(simulator.client_secret());
+    if let Err(error) = tenant.configure(&settings, &secret).await? {
+        bail!(
+            "configuring the demo tenant failed: {}",
+            render::error(&error)
+        );
+    }
+    println!(
+        "Tenant \"{}\" configured: default group \"Cloud Operations\", default priority moderate.",
+        tenant.id()
+    );
+    println!(
+        "Its sandbox lets it reach {} and nothing else.\n",
+        tenant.allowed_origin().unwrap_or("nothing")
+    );
+
+    println!("Test Connection");
+    let report = tenant.test_connection().await?;
+    print!("{}", render::report(&report));
+    if !render::report_passed(&report) {
+        bail!("Test Connection failed against the simulator");
+    }
+    println!();
+
+    let events = [
+        Ticket {
+            event_category: "cost-optimization".into(),
+            title: "Idle VM i-0abc123 in eu-west-1 costs $412/month".into(),
+            description: "CPU below 2% for 30 days. Suggested action: stop or downsize.".into(),
+            priority: Some(Priority::High),
+            assignment_group: None,
+            correlation_id: Some("opportunity-7f3a".into()),
+            extra_fields: vec![],
+        },
+        Ticket {
+            event_category: "maintenance".into(),
+            title: "Resize database db-prod-2 to r6g.large".into(),
+            description: "Approved rightsizing, planned for the weekend window.".into(),
+            priority: None,
+            assignment_group: None,
+            correlation_id: Some("workflow-19".into()),
+            extra_fields: vec![],
+        },
+        Ticket {
+            event_category: "marketing-digest".into(),
+            title: "Weekly savings digest".into(),
+            description: String::new(),
+            priority: None,
+            assignment_group: None,
+            correlation_id: None,
+            extra_fields: vec![],
+        },
+    ];
+    let mut created = 0;
+    for event in &events {
+        println!("Event \"{}\": {}", event.event_category, event.title);
+        match tenant.create_ticket(event).await? {
+            Ok(CreateOutcome::Created(written)) => {
+                created += 1;
+                let record = &written.ticket;
+                println!("  Created {} {}", render::kind(&record.kind), record.number);
+                println!("  {}", record.link);
+                println!("  ServiceNow stored: {}", stored(&simulator, record));
+            }
+            Ok(other) => println!("  {}", render::outcome(&other)),
+            Err(error) => bail!("creating a ticket failed: {}", render::error(&error)),
+        }
+        println!();
+    }
+    println!(
+        "Token requests: {} for {created} tickets and the connection test's read \
+         (the tenant's instance caches its token).\n",
+        simulator.token_requests()
+    );
+
+    println!("What an admin sees when a step of the setup guide went wrong:");
+    let mut careless = host.tenant("careless-corp").await?;
+    let pasted = ClientSecret::new(format!("{} ", simulator.client_secret()));
+    match careless.configure(&settings, &pasted).await? {
+        Err(error) => println!(
+            "- secret pasted with a trailing space:\n  {}",
+            indent(&render::error(&error))
+        ),
+        Ok(()) => bail!("a secret with a trailing space was accepted"),
+    }
+    let wrong = ClientSecret::new("not-the-secret");
+    if let Err(error) = careless.configure(&settings, &wrong).await? {
+        bail!("configuring failed: {}", render::error(&error));
+    }
+    let report = careless.test_connection().await?;
+    println!("- wrong client secret, Test Connection:");
+    print!("{}", indent(&render::report(&report)));
+
+    simulator.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn category(event_category: &str, kind: TicketKind) -> TicketCategory {
+    TicketCategory {
+        event_category: event_category.into(),
+        kind,
+        enabled: true,
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("  {line}\n"))
+        .collect::<String>()
+        .trim_end()
+        .to_string()
+        + "\n"
+}
+
+/// What the simulator holds for the record: the priority it derived and the group's name.
+fn stored(simulator: &Simulator, record: &TicketRecord) -> String {
+    let rows = simulator.records(&record.table);
+    let Some(row) = rows.iter().find(|r| r["sys_id"] == record.sys_id.as_str()) else {
+        return "(record not found in the simulator)".into();
+    };
+    let field = |name: &str| {
+        row.get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let group_id = field("assignment_group");
+    let group = simulator
+        .records("sys_user_group")
+        .into_iter()
+        .find(|g| g["sys_id"] == group_id.as_str())
+        .and_then(|g| g.get("name").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| "none".into());
+    format!(
+        "priority {} (from impact {} × urgency {}), assignment group {group}, correlation_id {}",
+        field("priority"),
+        field("impact"),
+        field("urgency"),
+        field("correlation_id"),
+    )
+}

@@ -1,0 +1,87 @@
+//! Simulated time: the real monotonic clock plus an offset that tests push forward, so
+//! tokens can expire without anyone waiting half an hour.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub(crate) struct Clock {
+    /// Wall-clock time when the simulator started, as time since the Unix epoch.
+    wall_at_start: Duration,
+    started: Instant,
+    offset: Duration,
+}
+
+impl Clock {
+    pub(crate) fn new() -> Clock {
+        Clock {
+            wall_at_start: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default(),
+            started: Instant::now(),
+            offset: Duration::ZERO,
+        }
+    }
+
+    /// Simulated time since the Unix epoch.
+    pub(crate) fn now(&self) -> Duration {
+        self.wall_at_start + self.started.elapsed() + self.offset
+    }
+
+    pub(crate) fn advance(&mut self, by: Duration) {
+        self.offset = self.offset.saturating_add(by);
+    }
+
+    /// §3.1: raw date-time values are "YYYY-MM-DD HH:MM:SS" in UTC.
+    pub(crate) fn timestamp(&self) -> String {
+        format_timestamp(self.now().as_secs())
+    }
+}
+
+/// Formats seconds since the Unix epoch as "YYYY-MM-DD HH:MM:SS" (UTC).
+pub(crate) fn format_timestamp(unix_secs: u64) -> String {
+    let days = unix_secs / 86_400;
+    let secs_of_day = unix_secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        secs_of_day / 3600,
+        secs_of_day % 3600 / 60,
+        secs_of_day % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm,
+/// restricted to dates on or after the epoch).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(format_timestamp(0), "1970-01-01 00:00:00");
+        assert_eq!(format_timestamp(951_782_400), "2000-02-29 00:00:00");
+        assert_eq!(format_timestamp(1_718_454_896), "2024-06-15 12:34:56");
+        assert_eq!(format_timestamp(1_735_689_599), "2024-12-31 23:59:59");
+    }
+
+    #[test]
+    fn advancing_moves_now_forward() {
+        let mut clock = Clock::new();
+        let before = clock.now();
+        clock.advance(Duration::from_secs(1800));
+        assert!(clock.now() >= before + Duration::from_secs(1800));
+    }
+}

@@ -1,0 +1,129 @@
+//! The misconfigurations and outages an admin can hit while following the setup guide,
+//! as switches, and the canned pages that stand in front of the instance for some of them.
+
+use crate::simulator::reply::Reply;
+
+/// Fault switches. The default is a healthy, correctly configured instance.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Faults {
+    /// Guide step 1 skipped: `glide.oauth.inbound.client.credential.grant_type.enabled` is
+    /// false or absent, so the token endpoint gives the generic 401 (§1.3).
+    pub grant_disabled: bool,
+    /// Guide step 4: the OAuth application's Active box is unchecked: generic 401 (§1.3).
+    pub application_inactive: bool,
+    /// Guide step 4: OAuth Application User not set: 400 `unauthorized_client` (§1.3).
+    pub oauth_user_missing: bool,
+    /// A sleeping developer instance: every path answers 200 with the HTML wake-up page (§6).
+    pub hibernating: bool,
+    /// A proxy or SSO in front of the instance: every path answers 200 with a login page.
+    pub login_page: bool,
+    /// Guide step 3/4: the auth scope is not linked to the OAuth application: tokens mint,
+    /// every Table API call is 403 "Missing required api access scope" (§2.5, §6).
+    pub auth_scope_missing: bool,
+    /// Tables whose POST is refused by ACL (403, §2.5).
+    pub acl_deny_insert: Vec<String>,
+    /// Tables whose PATCH/PUT is refused by ACL (403, §2.5).
+    pub acl_deny_update: Vec<String>,
+    /// Tables whose GET is refused by ACL (403, §2.5).
+    pub acl_deny_read: Vec<String>,
+    /// The instance refuses every bearer token (e.g. revoked): Table API 401, while the
+    /// token endpoint still mints.
+    pub reject_tokens: bool,
+    /// `Some(retry_after_secs)`: a rate-limit rule fires on every Table API call (§5).
+    pub rate_limit: Option<u64>,
+    /// A load balancer with no instance behind it: every path answers 503.
+    pub unavailable: bool,
+}
+
+impl Faults {
+    pub(crate) fn denies(list: &[String], table: &str) -> bool {
+        list.iter().any(|t| t == table)
+    }
+}
+
+/// §5: the documented example rule allows 10 requests per hour.
+pub(crate) const RATE_LIMIT_PER_HOUR: u64 = 10;
+
+/// Faults that replace every answer, whatever the path: the request never reaches the
+/// instance's own code.
+pub(crate) fn front_door(faults: &Faults) -> Option<Reply> {
+    if faults.unavailable {
+        // §5: no ServiceNow-specific body is known for 503; this is a load balancer's page.
+        return Some(Reply::html(503, UNAVAILABLE_PAGE));
+    }
+    if faults.hibernating {
+        // §6: a hibernating PDI answers 200 with HTML on every path, oauth_token.do included.
+        return Some(Reply::html(200, HIBERNATION_PAGE));
+    }
+    if faults.login_page {
+        return Some(Reply::html(200, LOGIN_PAGE));
+    }
+    None
+}
+
+/// The markers clients detect (§6): the title, the heading, the wake-up sentence and the
+/// CSS class seen in captures of the real page.
+const HIBERNATION_PAGE: &str = r#"<!DOCTYPE html>
+<html>
+<head>
+    <meta charset="utf-8">
+    <title>Instance Hibernating page</title>
+</head>
+<body class="instance-hibernating-page">
+    <div class="container">
+        <h1>Your instance is hibernating</h1>
+        <p class="information">Sign in to the site to wake your instance</p>
+        <button onclick="location.href='https://developer.servicenow.com/dev.do#!/home?wu=true';" class="button-text">Sign in</button>
+    </div>
+</body>
+</html>
+"#;
+
+const LOGIN_PAGE: &str = r#"<!DOCTYPE html>
+<html>
+<head>
+    <meta charset="utf-8">
+    <title>Sign in</title>
+</head>
+<body>
+    <h1>Sign in to your organization</h1>
+    <form method="post" action="/login">
+        <label>Email <input type="email" name="username"></label>
+        <label>Password <input type="password" name="password"></label>
+        <button type="submit">Next</button>
+    </form>
+</body>
+</html>
+"#;
+
+const UNAVAILABLE_PAGE: &str = "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_healthy_instance_has_no_front_door_page() {
+        assert!(front_door(&Faults::default()).is_none());
+    }
+
+    #[test]
+    fn only_the_hibernation_page_mentions_hibernation() {
+        assert!(HIBERNATION_PAGE.contains("<title>Instance Hibernating page</title>"));
+        assert!(HIBERNATION_PAGE.contains("<h1>Your instance is hibernating</h1>"));
+        assert!(HIBERNATION_PAGE.contains("Sign in to the site to wake your instance"));
+        assert!(HIBERNATION_PAGE.contains("instance-hibernating-page"));
+        assert!(!LOGIN_PAGE.to_lowercase().contains("hibernat"));
+        assert!(!UNAVAILABLE_PAGE.to_lowercase().contains("hibernat"));
+    }
+
+    #[test]
+    fn outage_wins_over_hibernation() {
+        let faults = Faults {
+            unavailable: true,
+            hibernating: true,
+            ..Faults::default()
+        };
+        assert_eq!(front_door(&faults).map(|r| r.status()), Some(503));
+    }
+}

@@ -1,0 +1,123 @@
+//! How rows leave the instance: field selection and the reference-field shapes of §2.2
+//! (`sysparm_display_value`, `sysparm_exclude_reference_link`).
+
+use serde_json::{Map, Value, json};
+
+use crate::simulator::schema;
+use crate::simulator::store::{Row, Store};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum DisplayMode {
+    /// `false` (default): raw values.
+    Raw,
+    /// `true`: display values.
+    Display,
+    /// `all`: both, as `{"display_value", "value"}`.
+    Both,
+}
+
+pub(crate) struct RenderOptions<'a> {
+    pub base_url: &'a str,
+    pub display: DisplayMode,
+    pub exclude_reference_link: bool,
+    /// `sysparm_fields`, already restricted to the table's columns; `None` for all.
+    pub fields: Option<Vec<String>>,
+}
+
+pub(crate) fn render(row: &Row, store: &Store, options: &RenderOptions) -> Value {
+    let mut out = Map::new();
+    let columns: Vec<&String> = match &options.fields {
+        Some(fields) => fields.iter().filter(|f| row.contains_key(*f)).collect(),
+        None => row.keys().collect(),
+    };
+    for column in columns {
+        let raw = row.get(column).and_then(Value::as_str).unwrap_or("");
+        out.insert(column.clone(), render_value(column, raw, store, options));
+    }
+    Value::Object(out)
+}
+
+fn render_value(column: &str, raw: &str, store: &Store, options: &RenderOptions) -> Value {
+    // §2.2: an empty reference is "", never an object.
+    let reference = schema::reference_target(column).filter(|_| !raw.is_empty());
+    let Some(target) = reference else {
+        return match options.display {
+            DisplayMode::Both => json!({"display_value": raw, "value": raw}),
+            _ => json!(raw),
+        };
+    };
+    // Only groups exist here; other references display their raw value (§2.2: values are
+    // not always sys_ids, e.g. "glide.maint").
+    let display = match target {
+        schema::GROUP_TABLE => store.group_name(raw).unwrap_or(""),
+        _ => raw,
+    };
+    let link = format!("{}/api/now/table/{target}/{raw}", options.base_url);
+    match (options.display, options.exclude_reference_link) {
+        (DisplayMode::Raw, true) => json!(raw),
+        (DisplayMode::Raw, false) => json!({"link": link, "value": raw}),
+        (DisplayMode::Display, true) => json!(display),
+        (DisplayMode::Display, false) => json!({"display_value": display, "link": link}),
+        (DisplayMode::Both, true) => json!({"display_value": display, "value": raw}),
+        (DisplayMode::Both, false) => {
+            json!({"display_value": display, "link": link, "value": raw})
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulator::ids::Ids;
+    use crate::simulator::store::CLOUD_OPERATIONS_GROUP_ID;
+
+    fn options(display: DisplayMode, exclude: bool) -> RenderOptions<'static> {
+        RenderOptions {
+            base_url: "http://127.0.0.1:1",
+            display,
+            exclude_reference_link: exclude,
+            fields: None,
+        }
+    }
+
+    #[test]
+    fn references_render_by_mode() {
+        let store = Store::new(Ids::seeded(), "2025-01-01 00:00:00");
+        let row: Row =
+            json!({"assignment_group": CLOUD_OPERATIONS_GROUP_ID, "caller_id": "", "state": "1"})
+                .as_object()
+                .cloned()
+                .unwrap();
+        let link =
+            format!("http://127.0.0.1:1/api/now/table/sys_user_group/{CLOUD_OPERATIONS_GROUP_ID}");
+        let out = render(&row, &store, &options(DisplayMode::Raw, false));
+        assert_eq!(
+            out["assignment_group"],
+            json!({"link": link, "value": CLOUD_OPERATIONS_GROUP_ID})
+        );
+        assert_eq!(out["caller_id"], "");
+        assert_eq!(out["state"], "1");
+        let out = render(&row, &store, &options(DisplayMode::Raw, true));
+        assert_eq!(out["assignment_group"], CLOUD_OPERATIONS_GROUP_ID);
+        let out = render(&row, &store, &options(DisplayMode::Display, true));
+        assert_eq!(out["assignment_group"], "Cloud Operations");
+        let out = render(&row, &store, &options(DisplayMode::Both, false));
+        assert_eq!(out["assignment_group"]["display_value"], "Cloud Operations");
+        assert_eq!(out["state"], json!({"display_value": "1", "value": "1"}));
+    }
+
+    #[test]
+    fn fields_select_columns() {
+        let store = Store::new(Ids::seeded(), "2025-01-01 00:00:00");
+        let row: Row = json!({"sys_id": "a", "name": "b", "active": "true"})
+            .as_object()
+            .cloned()
+            .unwrap();
+        let mut opts = options(DisplayMode::Raw, true);
+        opts.fields = Some(vec!["sys_id".into(), "name".into()]);
+        assert_eq!(
+            render(&row, &store, &opts),
+            json!({"sys_id": "a", "name": "b"})
+        );
+    }
+}

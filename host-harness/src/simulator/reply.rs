@@ -1,0 +1,121 @@
+//! What the simulator answers: a status, a few headers and a body, plus the Table API's
+//! error envelope (§2.5), serialised with the key order a real instance uses.
+
+use axum::body::Body;
+use axum::response::Response;
+use http::StatusCode;
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use serde::Serialize;
+
+/// §2.1: the instance labels its JSON with a charset.
+pub(crate) const JSON: &str = "application/json;charset=UTF-8";
+pub(crate) const HTML: &str = "text/html;charset=UTF-8";
+
+#[derive(Debug)]
+pub(crate) struct Reply {
+    status: StatusCode,
+    headers: Vec<(&'static str, String)>,
+    body: Option<(&'static str, String)>,
+}
+
+/// §2.5: `{"error":{"message":…,"detail":…},"status":"failure"}`; `detail` may be null.
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: ErrorBody<'a>,
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    message: &'a str,
+    detail: Option<&'a str>,
+}
+
+impl Reply {
+    pub(crate) fn json(status: u16, body: &impl Serialize) -> Reply {
+        // Serialising plain maps and derived structs cannot fail; fall back to `{}` anyway.
+        let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
+        Reply::raw(status, JSON, text)
+    }
+
+    pub(crate) fn error(status: u16, message: &str, detail: Option<&str>) -> Reply {
+        let envelope = Envelope {
+            error: ErrorBody { message, detail },
+            status: "failure",
+        };
+        Reply::json(status, &envelope)
+    }
+
+    pub(crate) fn html(status: u16, page: &str) -> Reply {
+        Reply::raw(status, HTML, page.to_string())
+    }
+
+    pub(crate) fn raw(status: u16, content_type: &'static str, body: String) -> Reply {
+        Reply {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            headers: Vec::new(),
+            body: Some((content_type, body)),
+        }
+    }
+
+    pub(crate) fn empty(status: u16) -> Reply {
+        Reply {
+            body: None,
+            ..Reply::raw(status, JSON, String::new())
+        }
+    }
+
+    pub(crate) fn header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// §2.1: `X-no-response-body: true` keeps the status and headers but drops the body.
+    pub(crate) fn without_body(mut self) -> Reply {
+        self.body = None;
+        self
+    }
+
+    pub(crate) fn status(&self) -> u16 {
+        self.status.as_u16()
+    }
+
+    pub(crate) fn into_response(self) -> Response {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        for (name, value) in self.headers {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
+                headers.append(name, value);
+            }
+        }
+        if let Some((content_type, body)) = self.body {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+            *response.body_mut() = Body::from(body);
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_keeps_the_instance_key_order_and_null_detail() {
+        let envelope = Envelope {
+            error: ErrorBody {
+                message: "Insufficient rights to query records",
+                detail: None,
+            },
+            status: "failure",
+        };
+        assert_eq!(
+            serde_json::to_string(&envelope).unwrap(),
+            r#"{"error":{"message":"Insufficient rights to query records","detail":null},"status":"failure"}"#
+        );
+    }
+}

@@ -1,0 +1,293 @@
+//! The tables the simulated instance knows: their columns, numbering and the task
+//! business rules (state model, choices, data policy) from §3.
+
+/// Columns every `task` extension shares (§3.2).
+const TASK_COLUMNS: &[&str] = &[
+    "number",
+    "sys_id",
+    "short_description",
+    "description",
+    "state",
+    "active",
+    "impact",
+    "urgency",
+    "priority",
+    "assignment_group",
+    "assigned_to",
+    "correlation_id",
+    "correlation_display",
+    "close_code",
+    "close_notes",
+    "comments",
+    "work_notes",
+    "category",
+    "subcategory",
+    "opened_at",
+    "opened_by",
+    "resolved_at",
+    "closed_at",
+    "sys_created_on",
+    "sys_updated_on",
+    "sys_created_by",
+    "sys_updated_by",
+    "sys_mod_count",
+    "sys_class_name",
+    "caller_id",
+    "cmdb_ci",
+    "contact_type",
+];
+
+/// Columns every table carries.
+pub(crate) const SYSTEM_COLUMNS: &[&str] = &[
+    "sys_id",
+    "sys_created_on",
+    "sys_updated_on",
+    "sys_created_by",
+    "sys_updated_by",
+    "sys_mod_count",
+];
+
+/// Columns the instance maintains itself; a client's value for them is ignored.
+pub(crate) const READ_ONLY_COLUMNS: &[&str] = &[
+    "sys_id",
+    "number",
+    "priority",
+    "sys_created_on",
+    "sys_updated_on",
+    "sys_created_by",
+    "sys_updated_by",
+    "sys_mod_count",
+    "sys_class_name",
+];
+
+/// §3.2: journal fields append to `sys_journal_field` and always read back as "".
+pub(crate) const JOURNAL_COLUMNS: &[&str] = &["comments", "work_notes"];
+
+pub(crate) const GROUP_TABLE: &str = "sys_user_group";
+pub(crate) const JOURNAL_TABLE: &str = "sys_journal_field";
+pub(crate) const CHOICE_TABLE: &str = "sys_choice";
+
+/// §3.2: the reference columns and the table each points at. Links are rendered for
+/// these only.
+pub(crate) fn reference_target(column: &str) -> Option<&'static str> {
+    match column {
+        "assignment_group" => Some(GROUP_TABLE),
+        "assigned_to" | "caller_id" | "opened_by" => Some("sys_user"),
+        _ => None,
+    }
+}
+
+pub(crate) struct TableSchema {
+    pub name: &'static str,
+    /// Number prefix and the first number a fresh instance hands out (§3.1).
+    pub numbering: Option<(&'static str, u64)>,
+    /// Columns beyond the task (or system) columns.
+    pub columns: &'static [&'static str],
+    /// Task business rules; `None` for plain tables.
+    pub task: Option<TaskRules>,
+    /// `sys_choice` is served for reading only.
+    pub read_only: bool,
+}
+
+impl TableSchema {
+    pub(crate) fn all_columns(&self) -> Vec<&'static str> {
+        let base = if self.task.is_some() {
+            TASK_COLUMNS
+        } else {
+            SYSTEM_COLUMNS
+        };
+        let mut columns = base.to_vec();
+        columns.extend(self.columns.iter().filter(|c| !base.contains(c)));
+        columns
+    }
+}
+
+pub(crate) struct TaskRules {
+    pub default_state: &'static str,
+    pub states: &'static [&'static str],
+    /// States in which the record is no longer active.
+    pub inactive_states: &'static [&'static str],
+    pub resolved_states: &'static [&'static str],
+    pub closed_states: &'static [&'static str],
+    /// `None`: close_code is free text on this table.
+    pub close_codes: Option<&'static [(&'static str, &'static str)]>,
+    pub close_policy: Option<ClosePolicy>,
+    /// §3.3: change_request priorities only go to 4.
+    pub max_priority: u8,
+    /// Legacy column kept equal to `state` (incident_state, problem_state).
+    pub state_mirror: Option<&'static str>,
+}
+
+/// A data policy that makes the close fields mandatory in some states (§2.5, §3.2, §3.3).
+pub(crate) struct ClosePolicy {
+    pub states: &'static [&'static str],
+    pub code_label: &'static str,
+    pub notes_label: &'static str,
+}
+
+/// §3.2: incident close codes on current releases; the label is the value.
+pub(crate) const INCIDENT_CLOSE_CODES: &[(&str, &str)] = &[
+    ("Duplicate", "Duplicate"),
+    ("Known error", "Known error"),
+    ("Resolved by caller", "Resolved by caller"),
+    ("Resolved by change", "Resolved by change"),
+    ("Resolved by problem", "Resolved by problem"),
+    ("Solution provided", "Solution provided"),
+    ("Workaround provided", "Workaround provided"),
+    ("User error", "User error"),
+];
+
+/// §3.3: change close codes.
+pub(crate) const CHANGE_CLOSE_CODES: &[(&str, &str)] = &[
+    ("successful", "Successful"),
+    ("successful_issues", "Successful with issues"),
+    ("unsuccessful", "Unsuccessful"),
+];
+
+/// §3.2: impact and urgency are 1 High, 2 Medium, 3 Low.
+pub(crate) const IMPACT_URGENCY: &[&str] = &["1", "2", "3"];
+
+pub(crate) static TABLES: &[TableSchema] = &[
+    TableSchema {
+        name: "incident",
+        numbering: Some(("INC", 10_001)),
+        columns: &["incident_state", "severity", "hold_reason"],
+        task: Some(TaskRules {
+            default_state: "1",
+            states: &["1", "2", "3", "6", "7", "8"],
+            inactive_states: &["6", "7", "8"],
+            resolved_states: &["6"],
+            closed_states: &["7"],
+            close_codes: Some(INCIDENT_CLOSE_CODES),
+            close_policy: Some(ClosePolicy {
+                states: &["6", "7"],
+                code_label: "Resolution code",
+                notes_label: "Resolution notes",
+            }),
+            max_priority: 5,
+            state_mirror: Some("incident_state"),
+        }),
+        read_only: false,
+    },
+    TableSchema {
+        name: "change_request",
+        numbering: Some(("CHG", 30_001)),
+        columns: &["type", "risk", "start_date", "end_date", "chg_model"],
+        task: Some(TaskRules {
+            default_state: "-5",
+            states: &["-5", "-4", "-3", "-2", "-1", "0", "3", "4"],
+            inactive_states: &["3", "4"],
+            resolved_states: &[],
+            closed_states: &["3", "4"],
+            close_codes: Some(CHANGE_CLOSE_CODES),
+            close_policy: Some(ClosePolicy {
+                states: &["3"],
+                code_label: "Close code",
+                notes_label: "Close notes",
+            }),
+            max_priority: 4,
+            state_mirror: None,
+        }),
+        read_only: false,
+    },
+    TableSchema {
+        name: "problem",
+        numbering: Some(("PRB", 40_001)),
+        columns: &["problem_state"],
+        task: Some(TaskRules {
+            default_state: "101",
+            states: &["101", "102", "103", "104", "106", "107"],
+            inactive_states: &["106", "107"],
+            resolved_states: &["106"],
+            closed_states: &["107"],
+            close_codes: None,
+            close_policy: None,
+            max_priority: 5,
+            state_mirror: Some("problem_state"),
+        }),
+        read_only: false,
+    },
+    TableSchema {
+        name: "sc_task",
+        numbering: Some(("SCTASK", 10_001)),
+        columns: &[],
+        task: Some(TaskRules {
+            default_state: "1",
+            states: &["-5", "1", "2", "3", "4", "5"],
+            inactive_states: &["3", "4", "5"],
+            resolved_states: &[],
+            closed_states: &["3", "4", "5"],
+            close_codes: None,
+            close_policy: None,
+            max_priority: 5,
+            state_mirror: None,
+        }),
+        read_only: false,
+    },
+    TableSchema {
+        name: GROUP_TABLE,
+        numbering: None,
+        columns: &["name", "description", "active", "email", "manager", "type"],
+        task: None,
+        read_only: false,
+    },
+    TableSchema {
+        name: JOURNAL_TABLE,
+        numbering: None,
+        columns: &["element_id", "name", "element", "value"],
+        task: None,
+        read_only: false,
+    },
+    TableSchema {
+        name: CHOICE_TABLE,
+        numbering: None,
+        columns: &[
+            "name", "element", "value", "label", "inactive", "language", "sequence",
+        ],
+        task: None,
+        read_only: true,
+    },
+];
+
+/// §3.2 priority lookup (`dl_u_priority`): impact × urgency → priority. The 3 × 3 cell is
+/// instance configuration (5 - Planning by default, 4 - Low in some doc versions).
+pub(crate) fn priority(impact: u8, urgency: u8, low_low: u8) -> Option<u8> {
+    const MATRIX: [[u8; 3]; 3] = [
+        // urgency: 1  2  3
+        [1, 2, 3], // impact 1
+        [2, 3, 4], // impact 2
+        [3, 4, 0], // impact 3 (the 3 × 3 cell is configurable)
+    ];
+    let cell = *MATRIX
+        .get(usize::from(impact).checked_sub(1)?)?
+        .get(usize::from(urgency).checked_sub(1)?)?;
+    Some(if cell == 0 { low_low } else { cell })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priority_matrix_follows_the_lookup_rules() {
+        let table: Vec<Vec<u8>> = (1..=3)
+            .map(|i| (1..=3).map(|u| priority(i, u, 5).unwrap()).collect())
+            .collect();
+        assert_eq!(table, [[1, 2, 3], [2, 3, 4], [3, 4, 5]]);
+        assert_eq!(priority(3, 3, 4), Some(4));
+        assert_eq!(priority(0, 1, 5), None);
+        assert_eq!(priority(4, 1, 5), None);
+    }
+
+    #[test]
+    fn task_tables_share_the_task_columns() {
+        for schema in TABLES.iter().filter(|t| t.task.is_some()) {
+            let columns = schema.all_columns();
+            for column in TASK_COLUMNS {
+                assert!(columns.contains(column), "{} lacks {column}", schema.name);
+            }
+        }
+        let change = TABLES.iter().find(|t| t.name == "change_request").unwrap();
+        assert!(change.all_columns().contains(&"chg_model"));
+    }
+}

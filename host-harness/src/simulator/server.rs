@@ -1,0 +1,186 @@
+//! The HTTP side: one axum fallback handler that records every request, then routes it by
+//! hand so that unknown paths, wrong methods and faults get ServiceNow's own answers.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::body::{Bytes, to_bytes};
+use axum::extract::{Request, State as AxumState};
+use axum::response::Response;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::simulator::clock::Clock;
+use crate::simulator::faults::{self, Faults};
+use crate::simulator::ids::Ids;
+use crate::simulator::oauth::{self, OAuthApp, Tokens};
+use crate::simulator::reply::Reply;
+use crate::simulator::request::RecordedRequest;
+use crate::simulator::store::Store;
+use crate::simulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, table};
+
+/// §2.1: the instance rejects REST payloads over 10 MB.
+const MAX_PAYLOAD: usize = 10_485_760;
+
+const TABLE_PREFIXES: &[&str] = &[
+    "/api/now/table/",
+    "/api/now/v1/table/",
+    "/api/now/v2/table/",
+];
+
+/// Everything the simulated instance holds.
+pub(crate) struct State {
+    pub clock: Clock,
+    pub app: OAuthApp,
+    pub tokens: Tokens,
+    pub faults: Faults,
+    pub requests: Vec<RecordedRequest>,
+    pub token_requests: usize,
+    pub store: Store,
+}
+
+pub(crate) struct Shared {
+    pub base_url: String,
+    state: Mutex<State>,
+}
+
+impl Shared {
+    pub(crate) fn new(base_url: String) -> Shared {
+        let clock = Clock::new();
+        let mut ids = Ids::seeded();
+        let app = OAuthApp {
+            client_id: DEFAULT_CLIENT_ID.to_string(),
+            client_secret: DEFAULT_CLIENT_SECRET.to_string(),
+            entity_id: ids.sys_id(),
+        };
+        let store = Store::new(Ids::seeded(), &clock.timestamp());
+        Shared {
+            base_url,
+            state: Mutex::new(State {
+                clock,
+                app,
+                tokens: Tokens::new(ids),
+                faults: Faults::default(),
+                requests: Vec::new(),
+                token_requests: 0,
+                store,
+            }),
+        }
+    }
+
+    /// Never held across an await. A panic elsewhere must not wedge the simulator, so a
+    /// poisoned lock is taken over.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Serves until `stop` fires or its sender is dropped, then closes gracefully.
+pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: oneshot::Receiver<()>) {
+    let router = Router::new().fallback(handle).with_state(shared);
+    let _ = axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = stop.await;
+        })
+        .await;
+}
+
+async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    // Chunked bodies without a content-length are fine: the body is read to its end.
+    let (body, unreadable) = match to_bytes(body, MAX_PAYLOAD).await {
+        Ok(bytes) => (bytes, None),
+        Err(error) => (Bytes::new(), Some(unreadable_body(&error, &parts))),
+    };
+    let request = RecordedRequest::new(&parts, &body);
+    let reply = {
+        let mut state = shared.lock();
+        if request.method == "POST" && request.path == "/oauth_token.do" {
+            state.token_requests += 1;
+        }
+        state.requests.push(request.clone());
+        route(&mut state, &shared.base_url, &request, unreadable)
+    };
+    reply.into_response()
+}
+
+/// §2.1: the instance's answer to an oversized payload; any other read failure gets the
+/// same message with a plainer detail.
+fn unreadable_body(error: &axum::Error, parts: &http::request::Parts) -> Reply {
+    let too_large = std::error::Error::source(error)
+        .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+    let detail = if too_large {
+        let length = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("unknown");
+        format!(
+            "Rejected large REST payload with content-length = {length} bytes. Max allowed: {MAX_PAYLOAD} bytes."
+        )
+    } else {
+        "Unable to read the request body".to_string()
+    };
+    Reply::error(400, "Exception while reading request", Some(&detail))
+}
+
+fn route(
+    state: &mut State,
+    base_url: &str,
+    request: &RecordedRequest,
+    unreadable: Option<Reply>,
+) -> Reply {
+    if let Some(reply) = faults::front_door(&state.faults) {
+        return reply;
+    }
+    if let Some(reply) = unreadable {
+        return reply;
+    }
+    let path = request.path.as_str();
+    if path == "/oauth_token.do" {
+        let now = state.clock.now();
+        return oauth::token_endpoint(request, &state.app, &state.faults, &mut state.tokens, now);
+    }
+    if let Some(rest) = TABLE_PREFIXES.iter().find_map(|p| path.strip_prefix(p)) {
+        return table::handle(state, base_url, request, rest);
+    }
+    if path == "/api" || path.starts_with("/api/") {
+        // Authentication comes first on every REST path, known or not.
+        return match table::admit(state, request) {
+            Ok(()) => table::unknown_resource(),
+            Err(reply) => reply,
+        };
+    }
+    // [I] Outside the REST API a real instance serves its UI; a base URL with a stray
+    // path prefix lands here, and HTML tells the client this is not the API.
+    Reply::html(404, NOT_FOUND_PAGE)
+}
+
+const NOT_FOUND_PAGE: &str = "<html><head><title>Page not found</title></head><body><p>The page you are looking for could not be found.</p></body></html>\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    #[tokio::test]
+    async fn oversized_payloads_are_rejected_and_recorded() {
+        let shared = Arc::new(Shared::new("http://127.0.0.1:1".into()));
+        let body = vec![b'x'; MAX_PAYLOAD + 1];
+        let request = http::Request::post("/api/now/table/incident")
+            .header("content-length", body.len())
+            .body(Body::from(body))
+            .unwrap();
+        let response = handle(AxumState(shared.clone()), request).await;
+        assert_eq!(response.status(), 400);
+        let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            text.contains("Rejected large REST payload with content-length = 10485761 bytes"),
+            "{text}"
+        );
+        assert_eq!(shared.lock().requests.len(), 1);
+    }
+}

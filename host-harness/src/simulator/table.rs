@@ -1,0 +1,407 @@
+//! The Table API (§2): `/api/now[/v1|/v2]/table/{table}[/{sys_id}]`.
+
+use serde_json::{Value, json};
+use url::form_urlencoded;
+
+use crate::simulator::faults::{Faults, RATE_LIMIT_PER_HOUR};
+use crate::simulator::query::Query;
+use crate::simulator::render::{DisplayMode, RenderOptions, render};
+use crate::simulator::reply::Reply;
+use crate::simulator::request::RecordedRequest;
+use crate::simulator::server::State;
+use crate::simulator::store::{INTEGRATION_USER, Row, Table, Write, WriteError};
+
+/// §2.2: `sysparm_limit` defaults to 10000.
+const DEFAULT_LIMIT: usize = 10_000;
+
+/// §5: the sys_id of the rate-limit rule named in `X-RateLimit-Rule`.
+const RATE_LIMIT_RULE_ID: &str = "7a1c6c2f1b5e3010a5e2ddb6ec4bcb3f";
+
+/// Answers a Table API request; `rest` is the path after `…/table/`.
+pub(crate) fn handle(
+    state: &mut State,
+    base_url: &str,
+    request: &RecordedRequest,
+    rest: &str,
+) -> Reply {
+    if let Err(reply) = admit(state, request) {
+        return reply;
+    }
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let (table, sys_id) = match segments.as_slice() {
+        [table] => (*table, None),
+        [table, sys_id] => (*table, Some(*sys_id)),
+        _ => return unknown_resource(),
+    };
+    let call = Call {
+        request,
+        params: request.query_pairs(),
+        base_url,
+        table,
+    };
+    let reply = match (method(request), sys_id) {
+        ("GET" | "HEAD", None) => call.list(state),
+        ("GET" | "HEAD", Some(id)) => call.read(state, id),
+        ("POST", None) => call.create(state),
+        ("PUT" | "PATCH", Some(id)) => call.update(state, id),
+        ("DELETE", Some(id)) => call.delete(state, id),
+        (_, None) => method_not_supported("GET, HEAD, POST"),
+        (_, Some(_)) => method_not_supported("GET, HEAD, PUT, PATCH, DELETE"),
+    };
+    // §2.1: `X-no-response-body: true` suppresses the body of a successful write.
+    let quiet = request
+        .header("x-no-response-body")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if quiet && (200..300).contains(&reply.status()) {
+        reply.without_body()
+    } else {
+        reply
+    }
+}
+
+/// Authentication, then the checks that apply before any table is touched.
+pub(crate) fn admit(state: &State, request: &RecordedRequest) -> Result<(), Reply> {
+    let now = state.clock.now();
+    let authenticated = crate::simulator::oauth::bearer(request)
+        .is_some_and(|token| state.tokens.is_valid(token, now));
+    if !authenticated || state.faults.reject_tokens {
+        // §2.5: missing, unknown, expired or revoked bearer.
+        return Err(Reply::error(
+            401,
+            "User Not Authenticated",
+            Some("Required to provide Auth information"),
+        ));
+    }
+    if state.faults.auth_scope_missing {
+        // §2.5, §6: the token mints fine but lacks the REST API Auth Scope.
+        return Err(Reply::error(
+            403,
+            "User Not Authorized",
+            Some("Missing required api access scope: cxm_api_access"),
+        ));
+    }
+    if let Some(retry_after) = state.faults.rate_limit {
+        // §5: a rate-limit rule fired: 429 with the rule headers and Retry-After.
+        let reset = now.as_secs() + retry_after;
+        let detail =
+            format!("Rate limit of {RATE_LIMIT_PER_HOUR} requests per hour for Table API exceeded");
+        return Err(Reply::error(429, "Rate limit exceeded", Some(&detail))
+            .header("retry-after", retry_after.to_string())
+            .header("x-ratelimit-limit", RATE_LIMIT_PER_HOUR.to_string())
+            .header("x-ratelimit-reset", reset.to_string())
+            .header("x-ratelimit-rule", RATE_LIMIT_RULE_ID));
+    }
+    Ok(())
+}
+
+/// §2.1: `X-HTTP-Method-Override` lets a POST stand for another method.
+fn method(request: &RecordedRequest) -> &str {
+    match request.header("x-http-method-override") {
+        Some(m) if request.method == "POST" => match m.trim().to_ascii_uppercase().as_str() {
+            "GET" => "GET",
+            "PUT" => "PUT",
+            "PATCH" => "PATCH",
+            "DELETE" => "DELETE",
+            _ => "POST",
+        },
+        _ => &request.method,
+    }
+}
+
+struct Call<'a> {
+    request: &'a RecordedRequest,
+    params: Vec<(String, String)>,
+    base_url: &'a str,
+    table: &'a str,
+}
+
+impl Call<'_> {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.param(name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+
+    fn lookup<'s>(&self, state: &'s State) -> Result<&'s Table, Reply> {
+        state
+            .store
+            .table(self.table)
+            .ok_or_else(|| invalid_table(self.table))
+    }
+
+    fn denied(&self, tables: &[String]) -> bool {
+        Faults::denies(tables, self.table)
+    }
+
+    fn render_options(&self, table: &Table) -> RenderOptions<'_> {
+        let display = match self.param("sysparm_display_value") {
+            Some(v) if v.eq_ignore_ascii_case("true") => DisplayMode::Display,
+            Some(v) if v.eq_ignore_ascii_case("all") => DisplayMode::Both,
+            _ => DisplayMode::Raw,
+        };
+        // §2.2: invalid field names in sysparm_fields are ignored.
+        let fields: Vec<String> = self
+            .param("sysparm_fields")
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|f| table.has_column(f))
+            .map(str::to_string)
+            .collect();
+        RenderOptions {
+            base_url: self.base_url,
+            display,
+            exclude_reference_link: self.flag("sysparm_exclude_reference_link"),
+            fields: (!fields.is_empty()).then_some(fields),
+        }
+    }
+
+    fn render_one(&self, state: &State, row: &Row) -> Value {
+        match state.store.table(self.table) {
+            Some(table) => render(row, &state.store, &self.render_options(table)),
+            None => Value::Object(row.clone()),
+        }
+    }
+
+    fn list(&self, state: &State) -> Reply {
+        let table = match self.lookup(state) {
+            Ok(table) => table,
+            Err(reply) => return reply,
+        };
+        if self.denied(&state.faults.acl_deny_read) {
+            return read_denied();
+        }
+        // §2.2: sysparm_query, or else name=value pairs; unknown fields are ignored.
+        let query = match self.param("sysparm_query") {
+            Some(encoded) => Query::parse(encoded),
+            None => Query::from_pairs(self.params.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        }
+        .without_unknown_fields(|f| table.has_column(f));
+        let mut hits: Vec<&Row> = table.rows().iter().filter(|r| query.matches(r)).collect();
+        query.sort(&mut hits);
+        let total = hits.len();
+        let offset = self.number("sysparm_offset").unwrap_or(0);
+        let limit = self.number("sysparm_limit").unwrap_or(DEFAULT_LIMIT);
+        let options = self.render_options(table);
+        let result: Vec<Value> = hits
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|row| render(row, &state.store, &options))
+            .collect();
+        // §2.1: v2 answers an empty result with 200 and [].
+        let mut reply = Reply::json(200, &json!({ "result": result }));
+        if !self.flag("sysparm_no_count") {
+            reply = reply.header("x-total-count", total.to_string());
+        }
+        if !self.flag("sysparm_suppress_pagination_header") && limit > 0 {
+            reply = reply.header("link", self.link_header(offset, limit, total));
+        }
+        reply
+    }
+
+    fn number(&self, name: &str) -> Option<usize> {
+        self.param(name)?.trim().parse().ok()
+    }
+
+    /// §2.1: the `Link` header with first/prev/next/last pages.
+    fn link_header(&self, offset: usize, limit: usize, total: usize) -> String {
+        let page = |offset: usize, rel: &str| {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in &self.params {
+                if k != "sysparm_offset" && k != "sysparm_limit" {
+                    query.append_pair(k, v);
+                }
+            }
+            query.append_pair("sysparm_limit", &limit.to_string());
+            query.append_pair("sysparm_offset", &offset.to_string());
+            format!(
+                "<{}{}?{}>;rel=\"{rel}\"",
+                self.base_url,
+                self.request.path,
+                query.finish()
+            )
+        };
+        let last = total.saturating_sub(1) / limit * limit;
+        let mut links = vec![page(0, "first")];
+        if offset > 0 {
+            links.push(page(offset.saturating_sub(limit), "prev"));
+        }
+        if offset.saturating_add(limit) < total {
+            links.push(page(offset + limit, "next"));
+        }
+        links.push(page(last, "last"));
+        links.join(",")
+    }
+
+    fn read(&self, state: &State, sys_id: &str) -> Reply {
+        let table = match self.lookup(state) {
+            Ok(table) => table,
+            Err(reply) => return reply,
+        };
+        if self.denied(&state.faults.acl_deny_read) {
+            return read_denied();
+        }
+        match table.find(sys_id) {
+            Some(row) => Reply::json(200, &json!({ "result": self.render_one(state, row) })),
+            None => not_found(),
+        }
+    }
+
+    fn create(&self, state: &mut State) -> Reply {
+        if let Err(reply) = self.lookup(state) {
+            return reply;
+        }
+        let input = match parse_body(&self.request.body) {
+            Ok(input) => input,
+            Err(reply) => return reply,
+        };
+        if self.denied(&state.faults.acl_deny_insert) {
+            return acl_refused("Insert");
+        }
+        let now = state.clock.timestamp();
+        let write = self.write(&now);
+        match state.store.insert(self.table, &input, &write) {
+            Ok(row) => {
+                let sys_id = row.get("sys_id").and_then(Value::as_str).unwrap_or("");
+                // §2.1: 201 with the new record's URL.
+                let location = format!("{}/api/now/table/{}/{sys_id}", self.base_url, self.table);
+                Reply::json(201, &json!({ "result": self.render_one(state, &row) }))
+                    .header("location", location)
+            }
+            Err(error) => write_error(error, self.table, "Insert"),
+        }
+    }
+
+    fn update(&self, state: &mut State, sys_id: &str) -> Reply {
+        let table = match self.lookup(state) {
+            Ok(table) => table,
+            Err(reply) => return reply,
+        };
+        let input = match parse_body(&self.request.body) {
+            Ok(input) => input,
+            Err(reply) => return reply,
+        };
+        if table.find(sys_id).is_none() {
+            return not_found();
+        }
+        if self.denied(&state.faults.acl_deny_update) {
+            return acl_refused("Update");
+        }
+        let now = state.clock.timestamp();
+        let write = self.write(&now);
+        match state.store.update(self.table, sys_id, &input, &write) {
+            Ok(row) => Reply::json(200, &json!({ "result": self.render_one(state, &row) })),
+            Err(error) => write_error(error, self.table, "Update"),
+        }
+    }
+
+    fn delete(&self, state: &mut State, sys_id: &str) -> Reply {
+        if let Err(reply) = self.lookup(state) {
+            return reply;
+        }
+        match state.store.delete(self.table, sys_id) {
+            // §2.1: 204 without a body.
+            Ok(()) => Reply::empty(204),
+            Err(error) => write_error(error, self.table, "Delete"),
+        }
+    }
+
+    fn write<'n>(&self, now: &'n str) -> Write<'n> {
+        Write {
+            now,
+            user: INTEGRATION_USER,
+            input_display_value: self.flag("sysparm_input_display_value"),
+            data_policy: true,
+        }
+    }
+}
+
+/// One JSON object. §2.1: only one record per request; the rest of an array is ignored.
+fn parse_body(body: &str) -> Result<Row, Reply> {
+    let unreadable =
+        |detail: &str| Reply::error(400, "Exception while reading request", Some(detail));
+    if body.trim().is_empty() {
+        // [I] the exact wording for an empty body is not captured.
+        return Err(unreadable("Empty request body"));
+    }
+    match serde_json::from_str::<Value>(body) {
+        Ok(Value::Object(row)) => Ok(row),
+        Ok(Value::Array(items)) => match items.into_iter().next() {
+            Some(Value::Object(row)) => Ok(row),
+            _ => Err(unreadable("Request body must be a JSON object")),
+        },
+        Ok(_) => Err(unreadable("Request body must be a JSON object")),
+        // §2.5: the message is known, the parse-error detail is [I].
+        Err(e) => Err(unreadable(&format!("Invalid JSON: {e}"))),
+    }
+}
+
+fn write_error(error: WriteError, table: &str, operation: &str) -> Reply {
+    match error {
+        WriteError::UnknownTable => invalid_table(table),
+        WriteError::NotFound => not_found(),
+        // sys_choice is read-only for the integration user: an ACL refusal.
+        WriteError::ReadOnly => acl_refused(operation),
+        WriteError::DataPolicy(detail) => Reply::error(403, "Operation Failed", Some(&detail)),
+    }
+}
+
+/// §2.5: an unknown table is a 400, not a 404.
+fn invalid_table(table: &str) -> Reply {
+    Reply::error(
+        400,
+        &format!("Invalid table {table}"),
+        Some(&format!("Table {table} does not exist")),
+    )
+}
+
+/// §2.5: not found and hidden by ACL look the same.
+fn not_found() -> Reply {
+    Reply::error(
+        404,
+        "No Record found",
+        Some("Record doesn't exist or ACL restricts the record retrieval"),
+    )
+}
+
+/// §2.5: the read ACL answer carries a null detail.
+fn read_denied() -> Reply {
+    Reply::error(403, "Insufficient rights to query records", None)
+}
+
+/// §2.5: "ACL Exception Insert Failed due to security constraints" and its siblings.
+fn acl_refused(operation: &str) -> Reply {
+    let detail = format!("ACL Exception {operation} Failed due to security constraints");
+    Reply::error(403, "Operation Failed", Some(&detail))
+}
+
+/// §2.5: [R] the message a mock uses; the detail is not captured.
+fn method_not_supported(allow: &'static str) -> Reply {
+    Reply::error(405, "Method not Supported", None).header("allow", allow)
+}
+
+/// §2.5: a path under /api that names no API.
+pub(crate) fn unknown_resource() -> Reply {
+    Reply::error(400, "Requested URI does not represent any resource", None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_must_be_one_json_object() {
+        assert!(parse_body(r#"{"a":"b"}"#).is_ok());
+        assert_eq!(parse_body(r#"[{"a":"b"},{"c":"d"}]"#).unwrap().len(), 1);
+        for bad in ["", "  ", "{", "[]", "\"x\"", "{\"a\":}"] {
+            assert_eq!(parse_body(bad).unwrap_err().status(), 400, "{bad:?}");
+        }
+    }
+}

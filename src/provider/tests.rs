@@ -1,0 +1,427 @@
+use super::*;
+use crate::clock::ManualClock;
+use crate::diagnosis::CheckStatus;
+use crate::http::Method;
+use crate::http::testing::*;
+use crate::settings::{ClosedMatch, Priority, TicketCategory, TicketKind};
+use crate::ticket::{CreateOutcome, Ticket, TicketChanges, TicketRef};
+use serde_json::Value;
+use std::time::Duration;
+
+const GROUP: &str = "287ebd7da9fe198100f92cc8d1d2154e";
+const CREATED: &str =
+    r#"{"result":{"sys_id":"0123456789abcdef0123456789abcdef","number":"INC0010001"}}"#;
+
+fn raw() -> RawSettings {
+    RawSettings {
+        instance: "dev1".into(),
+        client_id: "id".into(),
+        client_secret: "secret".into(),
+        default_assignment_group: None,
+        default_priority: Some(Priority::Low),
+        ticket_categories: vec![
+            TicketCategory {
+                event_category: "cost".into(),
+                kind: TicketKind::Incident,
+                enabled: true,
+            },
+            TicketCategory {
+                event_category: "paused".into(),
+                kind: TicketKind::Incident,
+                enabled: false,
+            },
+        ],
+        unlisted_category_kind: None,
+        on_closed_match: ClosedMatch::OpenNew,
+    }
+}
+
+fn ticket() -> Ticket {
+    Ticket {
+        event_category: "cost".into(),
+        title: "Idle VM".into(),
+        description: "".into(),
+        priority: None,
+        assignment_group: None,
+        correlation_id: None,
+        extra_fields: vec![],
+    }
+}
+
+fn provider<'a>(
+    transport: &'a ScriptedTransport,
+    clock: &'a ManualClock,
+) -> Provider<&'a ScriptedTransport, &'a ManualClock> {
+    let mut provider = Provider::new(transport, clock);
+    provider.configure(raw()).unwrap();
+    provider
+}
+
+fn count(transport: &ScriptedTransport, path: &str) -> usize {
+    transport
+        .sent()
+        .iter()
+        .filter(|r| r.url.contains(path))
+        .count()
+}
+
+#[test]
+fn n_tickets_cost_one_token() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    transport.push_json(200, TOKEN_OK);
+    for _ in 0..3 {
+        transport.push_json(201, CREATED);
+    }
+    for _ in 0..3 {
+        let outcome = p.create_ticket(ticket()).unwrap();
+        assert!(matches!(outcome, CreateOutcome::Created(w) if w.ticket.number == "INC0010001"));
+    }
+    assert_eq!(count(&transport, "/oauth_token.do"), 1);
+    // The default priority (low) went out as impact 2, urgency 3.
+    let body: Value = serde_json::from_slice(&transport.sent()[1].body).unwrap();
+    assert_eq!(
+        (&body["impact"], &body["urgency"]),
+        (&"2".into(), &"3".into())
+    );
+}
+
+#[test]
+fn expired_token_is_replaced_before_use() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(201, CREATED)
+        .push_json(200, TOKEN_OK)
+        .push_json(201, CREATED);
+    p.create_ticket(ticket()).unwrap();
+    clock.advance(Duration::from_secs(1800));
+    p.create_ticket(ticket()).unwrap();
+    assert_eq!(count(&transport, "/oauth_token.do"), 2);
+    assert_eq!(transport.remaining(), 0);
+}
+
+#[test]
+fn a_401_is_retried_once_with_a_fresh_token() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(401, NOT_AUTHENTICATED)
+        .push_json(200, TOKEN_OK)
+        .push_json(201, CREATED);
+    assert!(p.create_ticket(ticket()).is_ok());
+    assert_eq!(count(&transport, "/oauth_token.do"), 2);
+}
+
+#[test]
+fn a_second_401_is_an_error_not_a_loop() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(401, NOT_AUTHENTICATED)
+        .push_json(200, TOKEN_OK)
+        .push_json(401, NOT_AUTHENTICATED);
+    let err = p.create_ticket(ticket()).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotAuthenticated);
+    assert_eq!(transport.sent().len(), 4);
+}
+
+#[test]
+fn skipped_categories_send_nothing() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    for category in ["paused", "unknown"] {
+        let mut t = ticket();
+        t.event_category = category.into();
+        assert!(matches!(
+            p.create_ticket(t).unwrap(),
+            CreateOutcome::Skipped(_)
+        ));
+    }
+    assert!(transport.sent().is_empty());
+}
+
+#[test]
+fn group_names_are_resolved_once() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    let found = format!(r#"{{"result":[{{"sys_id":"{GROUP}","name":"Cloud Ops"}}]}}"#);
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(200, &found)
+        .push_json(201, CREATED)
+        .push_json(201, CREATED);
+    for _ in 0..2 {
+        let mut t = ticket();
+        t.assignment_group = Some("Cloud Ops".into());
+        p.create_ticket(t).unwrap();
+    }
+    assert_eq!(count(&transport, "sys_user_group"), 1);
+    let body: Value = serde_json::from_slice(&transport.sent()[3].body).unwrap();
+    assert_eq!(body["assignment_group"], GROUP);
+}
+
+#[test]
+fn missing_or_ambiguous_groups_fail_clearly() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(200, r#"{"result":[]}"#);
+    let mut t = ticket();
+    t.assignment_group = Some("Nope".into());
+    let err = p.create_ticket(t.clone()).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    assert!(err.message.contains("\"Nope\" does not exist"));
+
+    let two = format!(
+        r#"{{"result":[{{"sys_id":"{GROUP}","name":"Nope"}},{{"sys_id":"{}","name":"Nope"}}]}}"#,
+        "f".repeat(32)
+    );
+    transport.push_json(200, &two);
+    let err = p.create_ticket(t).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidTicket);
+    assert!(err.message.contains("several groups"));
+}
+
+#[test]
+fn not_configured_and_bad_configure_keep_state() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = Provider::new(&transport, &clock);
+    assert_eq!(
+        p.create_ticket(ticket()).unwrap_err().kind,
+        ErrorKind::NotConfigured
+    );
+    p.configure(raw()).unwrap();
+    let mut bad = raw();
+    bad.instance = "http://evil.example.com".into();
+    assert!(p.configure(bad).is_err());
+    assert_eq!(
+        p.settings().unwrap().instance.as_str(),
+        "https://dev1.service-now.com"
+    );
+}
+
+#[test]
+fn test_connection_passes_then_reports_failures_in_order() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(200, r#"{"result":[]}"#);
+    let report = p.test_connection();
+    assert!(report.passed(), "{report:?}");
+    let statuses: Vec<_> = report.checks.iter().map(|c| c.status).collect();
+    use CheckStatus::*;
+    assert_eq!(statuses, [Passed, Passed, Passed, Passed, Passed, Skipped]);
+    let read = &transport.sent()[1];
+    assert_eq!(read.method, Method::Get);
+    assert!(read.url.contains("/api/now/table/incident?"));
+
+    transport.push_json(401, TOKEN_DENIED);
+    let report = p.test_connection();
+    let statuses: Vec<_> = report.checks.iter().map(|c| c.status).collect();
+    assert_eq!(
+        statuses,
+        [Passed, Passed, Failed, Skipped, Skipped, Skipped]
+    );
+    assert!(report.checks[2].remedy.unwrap().text.contains("Active"));
+
+    transport.push(Ok(html(200, HIBERNATING)));
+    let report = p.test_connection();
+    assert_eq!(report.checks[1].status, Failed);
+    assert!(report.checks[1].detail.contains("hibernating"));
+}
+
+const OPEN: &str = r#"{"result":[{"sys_id":"0123456789abcdef0123456789abcdef","number":"INC0010001","state":"2","active":"true","correlation_id":"c-1","correlation_display":"Cloud ex Machina"}]}"#;
+const CLOSED: &str = r#"{"result":[{"sys_id":"0123456789abcdef0123456789abcdef","number":"INC0010001","state":"7","active":"false","correlation_id":"c-1","correlation_display":"Cloud ex Machina"}]}"#;
+
+fn correlated() -> Ticket {
+    let mut t = ticket();
+    t.correlation_id = Some("c-1".into());
+    t
+}
+
+#[test]
+fn an_open_match_gets_a_work_note_not_a_duplicate() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(200, OPEN)
+        .push_json(
+            200,
+            r#"{"result":{"sys_id":"0123456789abcdef0123456789abcdef"}}"#,
+        );
+    let outcome = p.create_ticket(correlated()).unwrap();
+    assert!(matches!(outcome, CreateOutcome::Existing(r) if r.number == "INC0010001"));
+    let sent = transport.sent();
+    assert!(
+        sent[1]
+            .url
+            .contains("correlation_id%3Dc-1%5Ecorrelation_display%3DCloud+ex+Machina")
+    );
+    assert_eq!(sent[2].method, Method::Patch);
+    let note: Value = serde_json::from_slice(&sent[2].body).unwrap();
+    assert!(
+        note["work_notes"]
+            .as_str()
+            .unwrap()
+            .contains("saw this event again")
+    );
+}
+
+#[test]
+fn a_closed_match_opens_a_new_ticket_or_reopens() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(200, CLOSED)
+        .push_json(201, CREATED);
+    assert!(matches!(
+        p.create_ticket(correlated()).unwrap(),
+        CreateOutcome::Created(_)
+    ));
+    let body: Value = serde_json::from_slice(&transport.sent()[2].body).unwrap();
+    assert!(
+        body["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Follows INC0010001")
+    );
+
+    let mut reopen = raw();
+    reopen.on_closed_match = ClosedMatch::Reopen;
+    p.configure(reopen).unwrap();
+    transport.push_json(200, CLOSED).push_json(
+        200,
+        r#"{"result":{"sys_id":"0123456789abcdef0123456789abcdef","state":"2"}}"#,
+    );
+    assert!(
+        matches!(p.create_ticket(correlated()).unwrap(), CreateOutcome::Reopened(r) if r.number == "INC0010001")
+    );
+    let patch: Value = serde_json::from_slice(&transport.sent()[4].body).unwrap();
+    assert_eq!(patch["state"], "2");
+}
+
+#[test]
+fn resolve_validates_close_codes_and_sends_all_in_one_call() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    let reference = TicketRef {
+        kind: TicketKind::Incident,
+        id: "INC0010001".into(),
+    };
+    let choices = r#"{"result":[{"name":"incident","element":"close_code","value":"Solution provided","label":"Solution provided"}]}"#;
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(200, OPEN)
+        .push_json(200, choices);
+    let bad = Resolution {
+        close_code: "Fixed".into(),
+        close_notes: "done".into(),
+    };
+    let err = p.resolve_ticket(&reference, &bad).unwrap_err();
+    assert!(
+        err.message.contains("use one of: Solution provided"),
+        "{}",
+        err.message
+    );
+
+    transport
+        .push_json(200, OPEN)
+        .push_json(200, r#"{"result":{"sys_id":"0123456789abcdef0123456789abcdef","number":"INC0010001","state":"6"}}"#);
+    let good = Resolution {
+        close_code: "solution provided".into(),
+        close_notes: "done".into(),
+    };
+    let outcome = p.resolve_ticket(&reference, &good).unwrap();
+    assert!(matches!(outcome, ResolveOutcome::Resolved(d) if d.state_label == "Resolved"));
+    let patch: Value = serde_json::from_slice(&transport.sent().last().unwrap().body).unwrap();
+    assert_eq!(
+        (patch["state"].as_str(), patch["close_code"].as_str()),
+        (Some("6"), Some("Solution provided"))
+    );
+    assert_eq!(patch["close_notes"], "done");
+
+    // Already resolved: reported, nothing written.
+    transport.push_json(200, CLOSED);
+    assert!(matches!(
+        p.resolve_ticket(&reference, &good).unwrap(),
+        ResolveOutcome::AlreadyResolved(_)
+    ));
+    // Not there: reported, not a failure.
+    transport.push_json(200, r#"{"result":[]}"#);
+    assert!(matches!(
+        p.resolve_ticket(&reference, &good).unwrap(),
+        ResolveOutcome::NotFound(_)
+    ));
+    assert_eq!(transport.remaining(), 0);
+}
+
+#[test]
+fn update_reports_columns_that_did_not_stick() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    let reference = TicketRef {
+        kind: TicketKind::Incident,
+        id: "0123456789abcdef0123456789abcdef".into(),
+    };
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(200, r#"{"result":{"sys_id":"0123456789abcdef0123456789abcdef","number":"INC0010001"}}"#)
+        .push_json(200, r#"{"result":{"sys_id":"0123456789abcdef0123456789abcdef","number":"INC0010001","impact":"1","urgency":"1","category":"inquiry"}}"#);
+    let changes = TicketChanges {
+        priority: Some(Priority::Critical),
+        extra_fields: vec![("category".into(), "bogus".into())],
+        ..Default::default()
+    };
+    let result = p.update_ticket(&reference, &changes).unwrap();
+    assert_eq!(result.not_applied, ["category"]);
+    assert!(
+        transport.sent()[1]
+            .url
+            .contains("/incident/0123456789abcdef0123456789abcdef?")
+    );
+}
+
+#[test]
+fn bad_references_fail_before_any_request() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    let reference = TicketRef {
+        kind: TicketKind::Incident,
+        id: "12; DROP".into(),
+    };
+    assert_eq!(
+        p.get_ticket(&reference).unwrap_err().kind,
+        ErrorKind::InvalidTicket
+    );
+    let reference = TicketRef {
+        kind: TicketKind::Table("../x".into()),
+        id: "INC1".into(),
+    };
+    assert_eq!(
+        p.get_ticket(&reference).unwrap_err().kind,
+        ErrorKind::InvalidTicket
+    );
+    assert!(transport.sent().is_empty());
+}

@@ -1,0 +1,137 @@
+//! ServiceNow's state models (facts §3.2–3.4): which states count as done, where resolve and
+//! reopen lead, and the close codes a release ships with.
+
+use crate::table_api::Record;
+
+pub struct StateModel {
+    /// (value, label) of every state.
+    pub states: &'static [(&'static str, &'static str)],
+    /// States in which the ticket needs nothing more.
+    pub done: &'static [&'static str],
+    /// Where resolve-ticket moves it; None where the Table API cannot.
+    pub resolve_to: Option<&'static str>,
+    /// Where a reopened ticket goes; None where reopening is not a thing.
+    pub reopen_to: Option<&'static str>,
+    /// The close codes of current releases, used when `sys_choice` cannot be read.
+    pub close_codes: &'static [&'static str],
+}
+
+const INCIDENT: StateModel = StateModel {
+    states: &[
+        ("1", "New"),
+        ("2", "In Progress"),
+        ("3", "On Hold"),
+        ("6", "Resolved"),
+        ("7", "Closed"),
+        ("8", "Canceled"),
+    ],
+    done: &["6", "7", "8"],
+    resolve_to: Some("6"),
+    reopen_to: Some("2"),
+    close_codes: &[
+        "Duplicate",
+        "Known error",
+        "Resolved by caller",
+        "Resolved by change",
+        "Resolved by problem",
+        "Solution provided",
+        "Workaround provided",
+        "User error",
+    ],
+};
+
+const CHANGE_REQUEST: StateModel = StateModel {
+    states: &[
+        ("-5", "New"),
+        ("-4", "Assess"),
+        ("-3", "Authorize"),
+        ("-2", "Scheduled"),
+        ("-1", "Implement"),
+        ("0", "Review"),
+        ("3", "Closed"),
+        ("4", "Canceled"),
+    ],
+    done: &["3", "4"],
+    resolve_to: Some("3"),
+    // A closed change is history; a recurring event gets a new change.
+    reopen_to: None,
+    close_codes: &["successful", "successful_issues", "unsuccessful"],
+};
+
+// "Starting with release Rome, ServiceNow Table API no longer supports problem state
+// transitions" (facts §3.4): problems are read and commented on, not resolved, from here.
+const PROBLEM: StateModel = StateModel {
+    states: &[
+        ("101", "New"),
+        ("102", "Assess"),
+        ("103", "Root Cause Analysis"),
+        ("104", "Fix in Progress"),
+        ("106", "Resolved"),
+        ("107", "Closed"),
+    ],
+    done: &["106", "107"],
+    resolve_to: None,
+    reopen_to: None,
+    close_codes: &[],
+};
+
+const SC_TASK: StateModel = StateModel {
+    states: &[
+        ("-5", "Pending"),
+        ("1", "Open"),
+        ("2", "Work in Progress"),
+        ("3", "Closed Complete"),
+        ("4", "Closed Incomplete"),
+        ("5", "Closed Skipped"),
+    ],
+    done: &["3", "4", "5"],
+    resolve_to: None,
+    reopen_to: None,
+    close_codes: &[],
+};
+
+pub fn for_table(table: &str) -> Option<&'static StateModel> {
+    match table {
+        "incident" => Some(&INCIDENT),
+        "change_request" => Some(&CHANGE_REQUEST),
+        "problem" => Some(&PROBLEM),
+        "sc_task" => Some(&SC_TASK),
+        _ => None,
+    }
+}
+
+pub fn label(table: &str, state: &str) -> String {
+    for_table(table)
+        .and_then(|m| m.states.iter().find(|(v, _)| *v == state))
+        .map(|(_, label)| label.to_string())
+        .unwrap_or_default()
+}
+
+/// Whether the ticket needs nothing more: its table's done states, or `active` false for
+/// tables without a known model.
+pub fn is_done(table: &str, record: &Record) -> bool {
+    let field = |name: &str| record.get(name).and_then(|v| v.as_str()).unwrap_or("");
+    match for_table(table) {
+        Some(model) => model.done.contains(&field("state")) || field("active") == "false",
+        None => field("active") == "false",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn labels_and_done_states() {
+        assert_eq!(label("incident", "6"), "Resolved");
+        assert_eq!(label("change_request", "-5"), "New");
+        assert_eq!(label("u_custom", "1"), "");
+        let resolved = json!({"state": "6", "active": "true"});
+        assert!(is_done("incident", resolved.as_object().unwrap()));
+        let open = json!({"state": "2", "active": "true"});
+        assert!(!is_done("incident", open.as_object().unwrap()));
+        let inactive = json!({"state": "x", "active": "false"});
+        assert!(is_done("u_custom", inactive.as_object().unwrap()));
+    }
+}

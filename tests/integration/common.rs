@@ -1,0 +1,70 @@
+use std::sync::OnceLock;
+
+use host_harness::api::{ClosedMatch, Settings, Ticket, TicketCategory, TicketKind};
+use host_harness::simulator::{RecordedRequest, Simulator};
+use host_harness::{ClientSecret, Host, Tenant};
+
+/// Compiling the component is the slow part of a host; every test shares one.
+pub fn host() -> &'static Host {
+    static HOST: OnceLock<Host> = OnceLock::new();
+    HOST.get_or_init(|| Host::new().expect("the built component loads"))
+}
+
+pub fn settings(sim: &Simulator) -> Settings {
+    Settings {
+        instance: sim.base_url(),
+        client_id: sim.client_id(),
+        default_assignment_group: None,
+        default_priority: None,
+        ticket_categories: vec![
+            category("cost-optimization", TicketKind::Incident, true),
+            category("maintenance", TicketKind::ChangeRequest, true),
+            category("paused", TicketKind::Incident, false),
+        ],
+        unlisted_category_kind: None,
+        on_closed_match: ClosedMatch::OpenNew,
+    }
+}
+
+pub fn category(name: &str, kind: TicketKind, enabled: bool) -> TicketCategory {
+    TicketCategory {
+        event_category: name.into(),
+        kind,
+        enabled,
+    }
+}
+
+pub fn secret(sim: &Simulator) -> ClientSecret {
+    ClientSecret::new(sim.client_secret())
+}
+
+/// A simulator and a tenant configured for it.
+pub async fn setup() -> (Simulator, Tenant) {
+    let sim = Simulator::start().await.expect("simulator starts");
+    let mut tenant = host().tenant("test-tenant").await.expect("tenant");
+    tenant
+        .configure(&settings(&sim), &secret(&sim))
+        .await
+        .expect("no trap")
+        .expect("valid settings");
+    (sim, tenant)
+}
+
+pub fn ticket(category: &str, title: &str) -> Ticket {
+    Ticket {
+        event_category: category.into(),
+        title: title.into(),
+        description: format!("{title}: details"),
+        priority: None,
+        assignment_group: None,
+        correlation_id: None,
+        extra_fields: vec![],
+    }
+}
+
+pub fn table_calls(sim: &Simulator, method: &str) -> Vec<RecordedRequest> {
+    sim.requests()
+        .into_iter()
+        .filter(|r| r.method == method && r.path.starts_with("/api/now/table/"))
+        .collect()
+}

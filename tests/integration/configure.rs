@@ -1,0 +1,118 @@
+//! configure: bad settings get a clear error, and the tenant keeps what it had.
+
+use host_harness::ClientSecret;
+use host_harness::api::{ErrorKind, TicketKind};
+
+use crate::common::{category, host, secret, settings, setup, ticket};
+
+#[tokio::test]
+async fn bad_settings_are_refused_with_a_clear_error() {
+    let (sim, mut tenant) = setup().await;
+    let good = settings(&sim);
+    let cases = [
+        (
+            {
+                let mut s = good.clone();
+                s.instance = "http://dev1.service-now.com".into();
+                s
+            },
+            secret(&sim),
+            "https",
+        ),
+        (
+            {
+                let mut s = good.clone();
+                s.instance = "".into();
+                s
+            },
+            secret(&sim),
+            "instance is empty",
+        ),
+        (
+            {
+                let mut s = good.clone();
+                s.instance = "https://user:pw@x.example.com".into();
+                s
+            },
+            secret(&sim),
+            "user name or password",
+        ),
+        (
+            {
+                let mut s = good.clone();
+                s.client_id = " ".into();
+                s
+            },
+            secret(&sim),
+            "Client ID is empty",
+        ),
+        (
+            good.clone(),
+            ClientSecret::new(format!("{} ", sim.client_secret())),
+            "Client Secret has leading or trailing whitespace",
+        ),
+        (
+            good.clone(),
+            ClientSecret::new(""),
+            "Client Secret is empty",
+        ),
+        (
+            {
+                let mut s = good.clone();
+                s.ticket_categories.push(category(
+                    "x",
+                    TicketKind::Table("bad table".into()),
+                    true,
+                ));
+                s
+            },
+            secret(&sim),
+            "not a ServiceNow table name",
+        ),
+        (
+            {
+                let mut s = good.clone();
+                s.ticket_categories.push(s.ticket_categories[0].clone());
+                s
+            },
+            secret(&sim),
+            "listed twice",
+        ),
+    ];
+    for (settings, secret, expected) in cases {
+        let error = tenant
+            .configure(&settings, &secret)
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::InvalidSettings, "{expected}");
+        assert!(
+            error.message.contains(expected),
+            "{:?} should say {expected:?}",
+            error.message
+        );
+        assert!(!error.message.contains(&sim.client_secret()));
+    }
+    // Nothing was broken: the earlier settings still work.
+    assert_eq!(tenant.allowed_origin(), Some(sim.base_url().as_str()));
+    let outcome = tenant
+        .create_ticket(&ticket("cost-optimization", "still works"))
+        .await
+        .unwrap();
+    assert!(outcome.is_ok(), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn calls_before_configure_say_so() {
+    let mut tenant = host().tenant("fresh").await.unwrap();
+    let error = tenant
+        .create_ticket(&ticket("cost-optimization", "x"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::NotConfigured);
+    assert!(error.remedy.is_some());
+    let report = tenant.test_connection().await.unwrap();
+    assert_eq!(report.checks[0].name, "settings");
+    assert_eq!(tenant.allowed_origin(), None);
+}

@@ -1,0 +1,326 @@
+//! Test Connection as a diagnosis: one simulator fault, one failed check with its remedy.
+
+use host_harness::ClientSecret;
+use host_harness::api::{Check, CheckStatus, ConnectionReport, TicketKind};
+use host_harness::simulator::{Faults, Simulator};
+
+use crate::common::{category, host, secret, settings, setup};
+
+const CHECKS: [&str; 6] = [
+    "settings",
+    "instance",
+    "token",
+    "table api",
+    "table access",
+    "assignment group",
+];
+
+fn statuses(report: &ConnectionReport) -> Vec<CheckStatus> {
+    report.checks.iter().map(|c| c.status).collect()
+}
+
+fn failed(report: &ConnectionReport) -> &Check {
+    report
+        .checks
+        .iter()
+        .find(|c| c.status == CheckStatus::Failed)
+        .unwrap_or_else(|| panic!("no check failed: {report:?}"))
+}
+
+/// The check named `name` failed with a remedy and a guide step; all before it passed and,
+/// when `blocks`, all after it were skipped.
+fn assert_fails_at(report: &ConnectionReport, name: &str, blocks: bool) {
+    let names: Vec<&str> = report.checks.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, CHECKS);
+    let at = CHECKS.iter().position(|n| *n == name).unwrap();
+    for (i, check) in report.checks.iter().enumerate() {
+        let expected = if i < at {
+            CheckStatus::Passed
+        } else if i == at {
+            CheckStatus::Failed
+        } else if blocks {
+            CheckStatus::Skipped
+        } else {
+            check.status
+        };
+        assert_eq!(check.status, expected, "{name}: {report:#?}");
+    }
+    assert!(
+        report.checks[at].remedy.is_some(),
+        "{:?}",
+        report.checks[at]
+    );
+}
+
+async fn diagnose(fault: impl FnOnce(&mut Faults)) -> ConnectionReport {
+    let (sim, mut tenant) = setup().await;
+    sim.update_faults(fault);
+    tenant.test_connection().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_healthy_setup_passes_every_check() {
+    let (sim, mut tenant) = setup().await;
+    let mut s = settings(&sim);
+    s.default_assignment_group = Some("Cloud Operations".into());
+    tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
+    let report = tenant.test_connection().await.unwrap();
+    assert_eq!(statuses(&report), [CheckStatus::Passed; 6], "{report:#?}");
+    assert!(report.checks[4].detail.contains("incident, change_request"));
+}
+
+#[tokio::test]
+async fn no_default_group_skips_that_check_without_failing() {
+    let (_sim, mut tenant) = setup().await;
+    let report = tenant.test_connection().await.unwrap();
+    assert_eq!(report.checks[5].status, CheckStatus::Skipped);
+    assert!(
+        report
+            .checks
+            .iter()
+            .all(|c| c.status != CheckStatus::Failed)
+    );
+}
+
+#[tokio::test]
+async fn hibernating_instance_fails_the_instance_check() {
+    let report = diagnose(|f| f.hibernating = true).await;
+    assert_fails_at(&report, "instance", true);
+    assert!(failed(&report).detail.contains("hibernating"));
+    assert!(failed(&report).remedy.as_deref().unwrap().contains("wake"));
+}
+
+#[tokio::test]
+async fn a_login_page_is_named_as_such() {
+    let report = diagnose(|f| f.login_page = true).await;
+    assert_fails_at(&report, "instance", true);
+    assert!(
+        failed(&report)
+            .detail
+            .contains("instead of the ServiceNow REST API")
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_instance_fails_the_instance_check() {
+    let sim = Simulator::start().await.unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut s = settings(&sim);
+    s.instance = format!("http://127.0.0.1:{port}");
+    let mut tenant = host().tenant("offline").await.unwrap();
+    tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
+    let report = tenant.test_connection().await.unwrap();
+    assert_fails_at(&report, "instance", true);
+    assert!(failed(&report).detail.contains("could not be reached"));
+}
+
+#[tokio::test]
+async fn token_failures_list_the_causes_in_the_guides_order() {
+    for fault in [
+        (|f: &mut Faults| f.grant_disabled = true) as fn(&mut Faults),
+        |f| f.application_inactive = true,
+    ] {
+        let report = diagnose(fault).await;
+        assert_fails_at(&report, "token", true);
+        let remedy = failed(&report).remedy.as_deref().unwrap();
+        let property = remedy.find("grant_type.enabled").unwrap();
+        let active = remedy.find("Active").unwrap();
+        let user = remedy.find("OAuth Application User").unwrap();
+        assert!(property < active && active < user, "{remedy}");
+        assert!(
+            failed(&report)
+                .guide_step
+                .as_deref()
+                .unwrap()
+                .contains("Step 1")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_missing_application_user_is_recognised() {
+    let report = diagnose(|f| f.oauth_user_missing = true).await;
+    assert_fails_at(&report, "token", true);
+    assert!(failed(&report).detail.contains("unauthorized_client"));
+    assert!(
+        failed(&report)
+            .remedy
+            .as_deref()
+            .unwrap()
+            .starts_with("Set the OAuth Application User")
+    );
+    assert!(
+        failed(&report)
+            .guide_step
+            .as_deref()
+            .unwrap()
+            .contains("Step 4")
+    );
+}
+
+#[tokio::test]
+async fn a_missing_auth_scope_fails_the_table_api_check() {
+    let report = diagnose(|f| f.auth_scope_missing = true).await;
+    assert_fails_at(&report, "table api", true);
+    assert!(
+        failed(&report)
+            .detail
+            .contains("Missing required api access scope")
+    );
+    assert!(
+        failed(&report)
+            .guide_step
+            .as_deref()
+            .unwrap()
+            .contains("Step 3")
+    );
+}
+
+#[tokio::test]
+async fn a_refused_token_fails_the_table_api_check() {
+    let report = diagnose(|f| f.reject_tokens = true).await;
+    assert_fails_at(&report, "table api", true);
+}
+
+#[tokio::test]
+async fn missing_read_access_names_the_table_and_the_roles() {
+    let (sim, mut tenant) = setup().await;
+    let mut s = settings(&sim);
+    s.default_assignment_group = Some("Cloud Operations".into());
+    tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
+    sim.update_faults(|f| f.acl_deny_read = vec!["change_request".into()]);
+    let report = tenant.test_connection().await.unwrap();
+    assert_fails_at(&report, "table access", false);
+    let check = failed(&report);
+    assert!(
+        check.detail.contains("change_request") && !check.detail.contains("incident:"),
+        "{check:?}"
+    );
+    assert!(check.remedy.as_deref().unwrap().contains("itil"));
+    // The group check does not need those tables, so it still ran.
+    assert_eq!(report.checks[5].status, CheckStatus::Passed);
+}
+
+#[tokio::test]
+async fn a_table_that_does_not_exist_is_named() {
+    let (sim, mut tenant) = setup().await;
+    let mut s = settings(&sim);
+    s.ticket_categories.push(category(
+        "finding",
+        TicketKind::Table("u_cost_finding".into()),
+        true,
+    ));
+    tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
+    let report = tenant.test_connection().await.unwrap();
+    assert_fails_at(&report, "table access", false);
+    assert!(failed(&report).detail.contains("u_cost_finding"));
+    assert!(
+        failed(&report)
+            .remedy
+            .as_deref()
+            .unwrap()
+            .contains("ticket categories")
+    );
+}
+
+#[tokio::test]
+async fn the_default_group_must_exist_exactly_once() {
+    let (sim, mut tenant) = setup().await;
+    let database: Vec<String> = sim
+        .records("sys_user_group")
+        .into_iter()
+        .filter(|g| g["name"] == "Database")
+        .map(|g| g["sys_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        database.len(),
+        2,
+        "the simulator seeds two groups named Database"
+    );
+    let cases = [
+        ("Database", database[0].clone()),
+        ("Cloud Ops", "Cloud Operations".to_string()),
+        (
+            "0123456789abcdef0123456789abcdef",
+            "0123456789abcdef0123456789abcdef".to_string(),
+        ),
+    ];
+    for (group, expected) in cases {
+        let mut s = settings(&sim);
+        s.default_assignment_group = Some(group.into());
+        tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
+        let report = tenant.test_connection().await.unwrap();
+        assert_fails_at(&report, "assignment group", false);
+        assert!(
+            failed(&report).detail.contains(&expected),
+            "{group}: {:?}",
+            failed(&report)
+        );
+    }
+}
+
+fn named_statuses(report: &ConnectionReport) -> Vec<(String, CheckStatus)> {
+    report
+        .checks
+        .iter()
+        .map(|c| (c.name.clone(), c.status))
+        .collect()
+}
+
+#[tokio::test]
+async fn reads_every_routed_table_with_the_granted_token() {
+    let (sim, mut tenant) = setup().await;
+    let report = tenant.test_connection().await.unwrap();
+    assert!(
+        !report
+            .checks
+            .iter()
+            .any(|c| c.status == CheckStatus::Failed),
+        "{report:?}"
+    );
+    assert_eq!(sim.token_requests(), 1);
+    let reads: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET")
+        .collect();
+    let paths: Vec<&str> = reads.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["/api/now/table/incident", "/api/now/table/change_request"]
+    );
+    assert!(
+        reads
+            .iter()
+            .all(|r| r.header("authorization").unwrap().starts_with("Bearer "))
+    );
+}
+
+#[tokio::test]
+async fn wrong_secret_fails_the_token_check_and_skips_the_rest() {
+    let (sim, mut tenant) = setup().await;
+    tenant
+        .configure(&settings(&sim), &ClientSecret::new("wrong"))
+        .await
+        .unwrap()
+        .unwrap();
+    let report = tenant.test_connection().await.unwrap();
+    assert_eq!(
+        named_statuses(&report),
+        [
+            ("settings".to_string(), CheckStatus::Passed),
+            ("instance".to_string(), CheckStatus::Passed),
+            ("token".to_string(), CheckStatus::Failed),
+            ("table api".to_string(), CheckStatus::Skipped),
+            ("table access".to_string(), CheckStatus::Skipped),
+            ("assignment group".to_string(), CheckStatus::Skipped),
+        ]
+    );
+    let remedy = report.checks[2].remedy.as_deref().unwrap();
+    assert!(remedy.contains("glide.oauth.inbound.client.credential.grant_type.enabled"));
+    assert!(report.checks[2].detail.contains("access_denied"));
+}

@@ -1,0 +1,99 @@
+//! ServiceNow's failure answers become typed errors with the guide's remedy.
+
+use host_harness::api::ErrorKind;
+
+use crate::common::{host, secret, settings, setup, ticket};
+
+#[tokio::test]
+async fn each_failure_has_its_kind() {
+    let (sim, mut tenant) = setup().await;
+    let cases: [(
+        fn(&mut host_harness::simulator::Faults),
+        ErrorKind,
+        Option<u16>,
+    ); 7] = [
+        (
+            |f| f.hibernating = true,
+            ErrorKind::InstanceHibernating,
+            Some(200),
+        ),
+        (|f| f.login_page = true, ErrorKind::NotServicenow, Some(200)),
+        (
+            |f| f.grant_disabled = true,
+            ErrorKind::TokenDenied,
+            Some(401),
+        ),
+        (
+            |f| f.oauth_user_missing = true,
+            ErrorKind::OauthUserMissing,
+            Some(400),
+        ),
+        (
+            |f| f.acl_deny_insert = vec!["incident".into()],
+            ErrorKind::Forbidden,
+            Some(403),
+        ),
+        (
+            |f| f.rate_limit = Some(42),
+            ErrorKind::RateLimited,
+            Some(429),
+        ),
+        (
+            |f| f.unavailable = true,
+            ErrorKind::ServiceUnavailable,
+            Some(503),
+        ),
+    ];
+    for (fault, kind, status) in cases {
+        sim.set_faults(Default::default());
+        // A fresh token each round, so token faults are seen.
+        tenant
+            .configure(&settings(&sim), &secret(&sim))
+            .await
+            .unwrap()
+            .unwrap();
+        sim.expire_all_tokens();
+        sim.update_faults(fault);
+        let error = tenant
+            .create_ticket(&ticket("cost-optimization", "x"))
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(error.kind, kind, "{error:?}");
+        assert_eq!(error.http_status, status, "{error:?}");
+        assert!(error.remedy.is_some(), "{error:?}");
+        assert!(!error.message.contains(&sim.client_secret()));
+        if kind == ErrorKind::RateLimited {
+            assert_eq!(error.retry_after_seconds, Some(42));
+        }
+    }
+    // After all that, the same tenant still creates tickets.
+    sim.set_faults(Default::default());
+    tenant
+        .create_ticket(&ticket("cost-optimization", "fine"))
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_unreachable_instance_is_named_as_such() {
+    let mut tenant = host().tenant("offline").await.unwrap();
+    // A loopback port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let sim = host_harness::simulator::Simulator::start().await.unwrap();
+    let mut s = settings(&sim);
+    s.instance = format!("http://127.0.0.1:{port}");
+    tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
+    let error = tenant
+        .create_ticket(&ticket("cost-optimization", "x"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Unreachable, "{error:?}");
+    assert!(error.remedy.as_deref().unwrap().contains("accessible"));
+}

@@ -1,0 +1,490 @@
+//! Managing a ticket after creating it: read, update, comment, resolve, dedupe.
+
+use std::sync::Arc;
+
+use host_harness::api::{
+    ClosedMatch, CommentKind, CreateOutcome, ErrorKind, Field, Priority, Resolution,
+    ResolveOutcome, TicketChanges, TicketKind, TicketRef,
+};
+use serde_json::{Map, Value, json};
+
+use crate::common::{secret, settings, setup, table_calls, ticket};
+use crate::tickets::created;
+
+fn incident(id: &str) -> TicketRef {
+    TicketRef {
+        kind: TicketKind::Incident,
+        id: id.into(),
+    }
+}
+
+fn resolution(code: &str) -> Resolution {
+    Resolution {
+        close_code: code.into(),
+        close_notes: "Rightsized the VM.".into(),
+    }
+}
+
+fn correlated(id: &str) -> host_harness::api::Ticket {
+    let mut t = ticket("cost-optimization", "Idle VM");
+    t.correlation_id = Some(id.into());
+    t
+}
+
+fn fields(v: Value) -> Map<String, Value> {
+    v.as_object().unwrap().clone()
+}
+
+#[tokio::test]
+async fn get_by_number_or_sys_id() {
+    let (sim, mut tenant) = setup().await;
+    let mut t = ticket("cost-optimization", "Idle VM");
+    t.priority = Some(Priority::Critical);
+    let record = created(tenant.create_ticket(&t).await.unwrap().unwrap());
+    for id in [record.number.clone(), record.sys_id.clone()] {
+        let details = tenant.get_ticket(&incident(&id)).await.unwrap().unwrap();
+        assert_eq!(details.ticket, record);
+        assert_eq!(
+            (details.state.as_str(), details.state_label.as_str()),
+            ("1", "New")
+        );
+        assert_eq!(details.priority, "1");
+        assert!(details.active);
+        assert_eq!(details.short_description, "Idle VM");
+        assert!(details.ticket.link.starts_with(&sim.base_url()));
+    }
+    let error = tenant
+        .get_ticket(&incident("INC0099999"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::NotFound);
+    let error = tenant
+        .get_ticket(&incident("not a ticket"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidTicket);
+}
+
+#[tokio::test]
+async fn update_writes_impact_urgency_and_reports_fields_that_did_not_stick() {
+    let (sim, mut tenant) = setup().await;
+    let record = created(
+        tenant
+            .create_ticket(&ticket("cost-optimization", "x"))
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    let changes = TicketChanges {
+        priority: Some(Priority::High),
+        assignment_group: Some("Network".into()),
+        short_description: None,
+        description: Some("Now with numbers.".into()),
+        extra_fields: vec![Field {
+            name: "u_not_a_column".into(),
+            value: "1".into(),
+        }],
+    };
+    let result = tenant
+        .update_ticket(&incident(&record.number), &changes)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(result.not_applied, ["u_not_a_column"]);
+    assert_eq!(result.ticket.priority, "2");
+    let patch = table_calls(&sim, "PATCH").pop().unwrap();
+    assert_eq!(
+        patch.path,
+        format!("/api/now/table/incident/{}", record.sys_id)
+    );
+    let body = patch.json_body().unwrap();
+    assert_eq!(
+        (body["impact"].as_str(), body["urgency"].as_str()),
+        (Some("1"), Some("2"))
+    );
+    assert!(body.get("priority").is_none());
+    let network = sim
+        .records("sys_user_group")
+        .into_iter()
+        .find(|g| g["name"] == "Network")
+        .unwrap();
+    assert_eq!(
+        result.ticket.assignment_group,
+        network["sys_id"].as_str().unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_state_change_without_close_fields_is_refused_by_the_data_policy() {
+    let (_sim, mut tenant) = setup().await;
+    let record = created(
+        tenant
+            .create_ticket(&ticket("cost-optimization", "x"))
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    let changes = TicketChanges {
+        priority: None,
+        assignment_group: None,
+        short_description: None,
+        description: None,
+        extra_fields: vec![Field {
+            name: "state".into(),
+            value: "6".into(),
+        }],
+    };
+    let error = tenant
+        .update_ticket(&incident(&record.number), &changes)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::RejectedByPolicy, "{error:?}");
+    assert!(error.message.contains("mandatory"));
+}
+
+#[tokio::test]
+async fn comments_are_journal_entries() {
+    let (sim, mut tenant) = setup().await;
+    let record = created(
+        tenant
+            .create_ticket(&ticket("cost-optimization", "x"))
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    let r = incident(&record.number);
+    tenant
+        .add_comment(&r, CommentKind::WorkNote, "internal detail")
+        .await
+        .unwrap()
+        .unwrap();
+    tenant
+        .add_comment(&r, CommentKind::CustomerVisible, "we are on it")
+        .await
+        .unwrap()
+        .unwrap();
+    let journal: Vec<(String, String)> = sim
+        .journal("incident", &record.sys_id)
+        .into_iter()
+        .map(|e| (e.element, e.value))
+        .collect();
+    assert_eq!(
+        journal,
+        [
+            ("work_notes".to_string(), "internal detail".to_string()),
+            ("comments".to_string(), "we are on it".to_string())
+        ]
+    );
+    let error = tenant
+        .add_comment(&r, CommentKind::WorkNote, "  ")
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidTicket);
+}
+
+#[tokio::test]
+async fn resolve_sends_state_and_close_fields_together() {
+    let (sim, mut tenant) = setup().await;
+    let record = created(
+        tenant
+            .create_ticket(&ticket("cost-optimization", "x"))
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    let r = incident(&record.number);
+
+    let error = tenant
+        .resolve_ticket(&r, &resolution("Fixed it"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidTicket);
+    assert!(
+        error.message.contains("Solution provided"),
+        "{}",
+        error.message
+    );
+    assert!(
+        table_calls(&sim, "PATCH").is_empty(),
+        "nothing written for a bad close code"
+    );
+
+    match tenant
+        .resolve_ticket(&r, &resolution("Solution provided"))
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        ResolveOutcome::Resolved(details) => {
+            assert_eq!(
+                (details.state.as_str(), details.state_label.as_str()),
+                ("6", "Resolved")
+            );
+            assert!(!details.active);
+        }
+        other => panic!("{other:?}"),
+    }
+    let patches = table_calls(&sim, "PATCH");
+    assert_eq!(patches.len(), 1);
+    let body = patches[0].json_body().unwrap();
+    assert_eq!(
+        body,
+        json!({"state": "6", "close_code": "Solution provided", "close_notes": "Rightsized the VM."})
+    );
+
+    assert!(matches!(
+        tenant
+            .resolve_ticket(&r, &resolution("Solution provided"))
+            .await
+            .unwrap()
+            .unwrap(),
+        ResolveOutcome::AlreadyResolved(_)
+    ));
+    assert!(matches!(
+        tenant
+            .resolve_ticket(&incident("INC0099999"), &resolution("Solution provided"))
+            .await
+            .unwrap()
+            .unwrap(),
+        ResolveOutcome::NotFound(_)
+    ));
+}
+
+#[tokio::test]
+async fn change_requests_close_with_their_own_codes() {
+    let (_sim, mut tenant) = setup().await;
+    let record = created(
+        tenant
+            .create_ticket(&ticket("maintenance", "Resize"))
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    let r = TicketRef {
+        kind: TicketKind::ChangeRequest,
+        id: record.number.clone(),
+    };
+    let error = tenant
+        .resolve_ticket(&r, &resolution("Solution provided"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        error.message.contains("successful_issues"),
+        "{}",
+        error.message
+    );
+    match tenant
+        .resolve_ticket(&r, &resolution("successful"))
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        ResolveOutcome::Resolved(details) => assert_eq!(details.state_label, "Closed"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_repeated_event_adds_a_work_note_instead_of_a_duplicate() {
+    let (sim, mut tenant) = setup().await;
+    let first = created(
+        tenant
+            .create_ticket(&correlated("opp-1"))
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    match tenant
+        .create_ticket(&correlated("opp-1"))
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        CreateOutcome::Existing(record) => assert_eq!(record, first),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sim.records("incident").len(), 1);
+    let notes = sim.journal("incident", &first.sys_id);
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0].value.contains("saw this event again"));
+    // Another correlation id is another ticket.
+    created(
+        tenant
+            .create_ticket(&correlated("opp-2"))
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    assert_eq!(sim.records("incident").len(), 2);
+}
+
+#[tokio::test]
+async fn concurrent_creates_for_one_correlation_id_make_one_ticket() {
+    let (sim, tenant) = setup().await;
+    let tenant = Arc::new(tokio::sync::Mutex::new(tenant));
+    let calls = (0..5).map(|_| {
+        let tenant = tenant.clone();
+        tokio::spawn(async move {
+            tenant
+                .lock()
+                .await
+                .create_ticket(&correlated("opp-9"))
+                .await
+                .unwrap()
+                .unwrap()
+        })
+    });
+    let outcomes: Vec<CreateOutcome> = futures_join(calls).await;
+    let made = outcomes
+        .iter()
+        .filter(|o| matches!(o, CreateOutcome::Created(_)))
+        .count();
+    assert_eq!(made, 1, "{outcomes:?}");
+    assert_eq!(sim.records("incident").len(), 1);
+}
+
+async fn futures_join<T: Send + 'static>(
+    handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for handle in handles.collect::<Vec<_>>() {
+        out.push(handle.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_closed_match_opens_a_new_ticket_that_names_it() {
+    let (sim, mut tenant) = setup().await;
+    let first = created(
+        tenant
+            .create_ticket(&correlated("opp-3"))
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    // Someone resolves it on the instance.
+    sim.update_record(
+        "incident",
+        &first.sys_id,
+        fields(json!({"state": "7", "close_code": "Solution provided", "close_notes": "done"})),
+    )
+    .unwrap();
+    let second = created(
+        tenant
+            .create_ticket(&correlated("opp-3"))
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    assert_ne!(second.sys_id, first.sys_id);
+    let stored = sim
+        .records("incident")
+        .into_iter()
+        .find(|r| r["sys_id"] == second.sys_id.as_str())
+        .unwrap();
+    assert!(
+        stored["description"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("Follows {}", first.number))
+    );
+}
+
+#[tokio::test]
+async fn a_closed_match_can_be_reopened_instead() {
+    let (sim, mut tenant) = setup().await;
+    let mut s = settings(&sim);
+    s.on_closed_match = ClosedMatch::Reopen;
+    tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
+    let first = created(
+        tenant
+            .create_ticket(&correlated("opp-4"))
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    sim.update_record(
+        "incident",
+        &first.sys_id,
+        fields(json!({"state": "6", "close_code": "Solution provided", "close_notes": "done"})),
+    )
+    .unwrap();
+    match tenant
+        .create_ticket(&correlated("opp-4"))
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        CreateOutcome::Reopened(record) => assert_eq!(record.sys_id, first.sys_id),
+        other => panic!("{other:?}"),
+    }
+    let details = tenant
+        .get_ticket(&incident(&first.number))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(details.state_label, "In Progress");
+    assert!(details.active);
+    assert_eq!(sim.records("incident").len(), 1);
+}
+
+async fn resolve(tenant: &mut host_harness::Tenant, correlation_id: &str) -> ResolveOutcome {
+    tenant
+        .resolve_by_correlation(
+            "cost-optimization",
+            correlation_id,
+            &resolution("Solution provided"),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_recovered_event_resolves_its_ticket_by_correlation_id() {
+    let (_sim, mut tenant) = setup().await;
+    let first = created(
+        tenant
+            .create_ticket(&correlated("opp-5"))
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    match resolve(&mut tenant, "opp-5").await {
+        ResolveOutcome::Resolved(details) => assert_eq!(details.ticket.number, first.number),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        resolve(&mut tenant, "opp-5").await,
+        ResolveOutcome::AlreadyResolved(_)
+    ));
+    assert!(matches!(
+        resolve(&mut tenant, "never-seen").await,
+        ResolveOutcome::NotFound(_)
+    ));
+}
+
+#[tokio::test]
+async fn problems_cannot_be_resolved_through_the_table_api() {
+    let (_sim, mut tenant) = setup().await;
+    let r = TicketRef {
+        kind: TicketKind::Problem,
+        id: "PRB0040001".into(),
+    };
+    let outcome = tenant
+        .resolve_ticket(&r, &resolution("x"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(outcome, ResolveOutcome::NotFound(_)),
+        "{outcome:?}"
+    );
+}

@@ -1,0 +1,53 @@
+//! The host confines each tenant to its own instance.
+
+use host_harness::api::ErrorKind;
+
+use crate::common::{host, secret, settings, setup, ticket};
+use host_harness::simulator::Simulator;
+
+#[tokio::test]
+async fn a_tenant_reaches_only_its_own_instance() {
+    let (sim, mut tenant) = setup().await;
+    let other = Simulator::start().await.unwrap();
+    tenant.set_allowed_origin(Some(other.base_url()));
+    let error = tenant
+        .create_ticket(&ticket("cost-optimization", "x"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::BlockedByHost, "{error:?}");
+    assert_eq!(tenant.denied_requests(), 1);
+    assert!(sim.requests().is_empty() && other.requests().is_empty());
+
+    // The refusal broke nothing: allowed again, the same instance works.
+    tenant.set_allowed_origin(Some(sim.base_url()));
+    tenant
+        .create_ticket(&ticket("cost-optimization", "y"))
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn tenants_are_isolated() {
+    let (sim_a, mut a) = setup().await;
+    let sim_b = Simulator::start().await.unwrap();
+    let mut b = host().tenant("b").await.unwrap();
+    b.configure(&settings(&sim_b), &secret(&sim_b))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(a.allowed_origin(), b.allowed_origin());
+    a.create_ticket(&ticket("cost-optimization", "for a"))
+        .await
+        .unwrap()
+        .unwrap();
+    b.create_ticket(&ticket("cost-optimization", "for b"))
+        .await
+        .unwrap()
+        .unwrap();
+    // Each tenant's token and tickets went to its own instance only.
+    assert_eq!((sim_a.token_requests(), sim_b.token_requests()), (1, 1));
+    assert_eq!(sim_a.records("incident")[0]["short_description"], "for a");
+    assert_eq!(sim_b.records("incident")[0]["short_description"], "for b");
+}

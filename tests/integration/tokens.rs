@@ -1,0 +1,108 @@
+//! The token cache: one token for many tickets, replaced when it expires or is refused.
+
+use std::time::Duration;
+
+use host_harness::api::ErrorKind;
+
+use crate::common::{setup, table_calls, ticket};
+
+#[tokio::test]
+async fn n_tickets_cost_one_token_request() {
+    let (sim, mut tenant) = setup().await;
+    for i in 0..5 {
+        let outcome = tenant
+            .create_ticket(&ticket("cost-optimization", &format!("event {i}")))
+            .await
+            .unwrap();
+        assert!(outcome.is_ok(), "{outcome:?}");
+    }
+    assert_eq!(sim.token_requests(), 1);
+    assert_eq!(table_calls(&sim, "POST").len(), 5);
+    let numbers: Vec<_> = sim
+        .records("incident")
+        .iter()
+        .map(|r| r["number"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        numbers,
+        [
+            "INC0010001",
+            "INC0010002",
+            "INC0010003",
+            "INC0010004",
+            "INC0010005"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_expired_token_is_replaced_before_use() {
+    let (sim, mut tenant) = setup().await;
+    tenant
+        .create_ticket(&ticket("cost-optimization", "one"))
+        .await
+        .unwrap()
+        .unwrap();
+    // Half an hour passes on both sides: the cached token is past its lifetime.
+    sim.advance_clock(Duration::from_secs(1800));
+    tenant.advance_clock(Duration::from_secs(1800));
+    tenant
+        .create_ticket(&ticket("cost-optimization", "two"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sim.token_requests(), 2);
+    // Replaced proactively: no request was refused on the way.
+    assert!(
+        sim.requests()
+            .iter()
+            .all(|r| !r.path.starts_with("/api") || r.header("authorization").is_some())
+    );
+    assert_eq!(table_calls(&sim, "POST").len(), 2);
+}
+
+#[tokio::test]
+async fn a_token_revoked_early_gets_one_retry() {
+    let (sim, mut tenant) = setup().await;
+    tenant
+        .create_ticket(&ticket("cost-optimization", "one"))
+        .await
+        .unwrap()
+        .unwrap();
+    // The instance drops its tokens while the tenant still trusts its cached one.
+    sim.expire_all_tokens();
+    tenant
+        .create_ticket(&ticket("cost-optimization", "two"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sim.token_requests(), 2);
+    assert_eq!(
+        table_calls(&sim, "POST").len(),
+        3,
+        "one refused, then the retry"
+    );
+    assert_eq!(sim.records("incident").len(), 2);
+}
+
+#[tokio::test]
+async fn a_401_is_retried_once_and_only_once() {
+    let (sim, mut tenant) = setup().await;
+    sim.update_faults(|f| f.reject_tokens = true);
+    let error = tenant
+        .create_ticket(&ticket("cost-optimization", "x"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::NotAuthenticated);
+    assert_eq!(error.http_status, Some(401));
+    assert_eq!(sim.token_requests(), 2);
+    assert_eq!(table_calls(&sim, "POST").len(), 2);
+    // Once the instance accepts tokens again, the same instance carries on.
+    sim.update_faults(|f| f.reject_tokens = false);
+    tenant
+        .create_ticket(&ticket("cost-optimization", "y"))
+        .await
+        .unwrap()
+        .unwrap();
+}
