@@ -1,17 +1,16 @@
 //! ServiceNow's failure answers become typed errors with the guide's remedy.
 
 use host_harness::api::ErrorKind;
+use host_harness::simulator::Faults;
 
 use crate::common::{host, secret, settings, setup, ticket};
 
 #[tokio::test]
 async fn each_failure_has_its_kind() {
     let (sim, mut tenant) = setup().await;
-    let cases: [(
-        fn(&mut host_harness::simulator::Faults),
-        ErrorKind,
-        Option<u16>,
-    ); 7] = [
+    /// A fault, the error kind it must produce, and the HTTP status behind it.
+    type Case = (fn(&mut Faults), ErrorKind, Option<u16>);
+    let cases: [Case; 7] = [
         (
             |f| f.hibernating = true,
             ErrorKind::InstanceHibernating,
