@@ -23,14 +23,8 @@ pub struct TableApi<'a, T> {
 impl<T: Transport> TableApi<'_, T> {
     /// `POST /api/now/table/{table}`: one new record; answers the record as stored.
     pub fn insert(&self, token: &AccessToken, table: &str, fields: &Record) -> Result<Record> {
-        let url = self.url(table, None, &[("sysparm_exclude_reference_link", "true")]);
-        let body = serde_json::to_vec(fields).map_err(|e| Error::invalid_ticket(e.to_string()))?;
-        let request = self
-            .request(Method::Post, url, token)
-            .header("content-type", "application/json")
-            .body(body);
         let what = format!("creating a record in {table}");
-        single(self.send(&request, &what)?, &what)
+        self.write(Method::Post, token, table, None, fields, &what)
     }
 
     /// `GET /api/now/table/{table}/{sys_id}`: one record, with only `fields` when given.
@@ -59,18 +53,26 @@ impl<T: Transport> TableApi<'_, T> {
         sys_id: &str,
         fields: &Record,
     ) -> Result<Record> {
-        let url = self.url(
-            table,
-            Some(sys_id),
-            &[("sysparm_exclude_reference_link", "true")],
-        );
+        let what = format!("updating {table} record {sys_id}");
+        self.write(Method::Patch, token, table, Some(sys_id), fields, &what)
+    }
+
+    fn write(
+        &self,
+        method: Method,
+        token: &AccessToken,
+        table: &str,
+        sys_id: Option<&str>,
+        fields: &Record,
+        what: &str,
+    ) -> Result<Record> {
+        let url = self.url(table, sys_id, &[("sysparm_exclude_reference_link", "true")]);
         let body = serde_json::to_vec(fields).map_err(|e| Error::invalid_ticket(e.to_string()))?;
         let request = self
-            .request(Method::Patch, url, token)
+            .request(method, url, token)
             .header("content-type", "application/json")
             .body(body);
-        let what = format!("updating {table} record {sys_id}");
-        single(self.send(&request, &what)?, &what)
+        single(self.send(&request, what)?, what)
     }
 
     /// `GET /api/now/table/{table}?sysparm_query=…`: the matching records.

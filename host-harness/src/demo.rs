@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use serde_json::Value;
 
 use host_harness::api::{
-    ClosedMatch, CreateOutcome, Priority, Settings, Ticket, TicketCategory, TicketKind,
+    ClosedMatch, CreateOutcome, Priority, Resolution, Settings, Ticket, TicketCategory, TicketKind,
     TicketRecord,
 };
 use host_harness::simulator::Simulator;
@@ -107,6 +107,25 @@ pub async fn run() -> Result<ExitCode> {
          (the tenant's instance caches its token).\n",
         simulator.token_requests()
     );
+
+    println!("The idle-VM event fires again (same correlation id):");
+    match tenant.create_ticket(&events[0]).await? {
+        Ok(outcome) => println!("  {}\n", render::outcome(&outcome)),
+        Err(error) => bail!("repeating the event failed: {}", render::error(&error)),
+    }
+    println!("The VM is stopped, so the event recovers; its ticket is resolved by correlation id:");
+    let resolution = Resolution {
+        close_code: "Solution provided".into(),
+        close_notes: "The idle VM was stopped by the owner.".into(),
+    };
+    let correlation_id = events[0].correlation_id.as_deref().unwrap_or_default();
+    match tenant
+        .resolve_by_correlation(&events[0].event_category, correlation_id, &resolution)
+        .await?
+    {
+        Ok(outcome) => println!("  {}\n", render::resolve(&outcome).replace('\n', "\n  ")),
+        Err(error) => bail!("resolving failed: {}", render::error(&error)),
+    }
 
     println!("What an admin sees when a step of the setup guide went wrong:");
     let mut careless = host.tenant("careless-corp").await?;

@@ -10,7 +10,7 @@ use crate::oauth::request_token;
 use crate::table_api::TableApi;
 use crate::ticket::is_sys_id;
 
-use super::{Provider, text};
+use super::{Provider, escape, text};
 
 const CHECKS: &[&str] = &[
     "settings",
@@ -175,18 +175,8 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             .split_whitespace()
             .max_by_key(|w| w.len())
             .unwrap_or(group);
-        let query = format!("nameLIKE{}", word.replace('^', "^^"));
-        let rows = self.authorized(|api, token| {
-            api.query(
-                token,
-                "sys_user_group",
-                &[
-                    ("sysparm_query", &query),
-                    ("sysparm_fields", "name"),
-                    ("sysparm_limit", "5"),
-                ],
-            )
-        })?;
+        let query = format!("nameLIKE{}", escape(word));
+        let rows = self.select("sys_user_group", &query, "name", "5")?;
         Ok(rows.iter().map(|r| text(r, "name").to_string()).collect())
     }
 }

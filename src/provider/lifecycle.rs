@@ -198,16 +198,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             return Ok(choices.clone());
         }
         let query = format!("name={table}^element=close_code^inactive=false");
-        let read = self.authorized(|api, token| {
-            api.query(
-                token,
-                "sys_choice",
-                &[
-                    ("sysparm_query", &query),
-                    ("sysparm_fields", "value,label,name,element"),
-                ],
-            )
-        });
+        let read = self.select("sys_choice", &query, "value,label,name,element", "100");
         let listed: Vec<(String, String)> = match read {
             Ok(rows) => rows
                 .iter()

@@ -104,21 +104,31 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         }
     }
 
-    /// `sys_user_group` rows whose name is exactly `name`, as (sys_id, name).
-    fn groups_named(&mut self, name: &str, limit: &str) -> Result<Vec<(String, String)>> {
-        // `^` separates encoded-query terms; ServiceNow reads `^^` as a literal one.
-        let query = format!("name={}", name.replace('^', "^^"));
-        let rows = self.authorized(|api, token| {
+    /// Records of `table` matching an encoded query, with only `fields`.
+    fn select(
+        &mut self,
+        table: &str,
+        query: &str,
+        fields: &str,
+        limit: &str,
+    ) -> Result<Vec<Record>> {
+        self.authorized(|api, token| {
             api.query(
                 token,
-                "sys_user_group",
+                table,
                 &[
-                    ("sysparm_query", &query),
-                    ("sysparm_fields", "sys_id,name"),
+                    ("sysparm_query", query),
+                    ("sysparm_fields", fields),
                     ("sysparm_limit", limit),
                 ],
             )
-        })?;
+        })
+    }
+
+    /// `sys_user_group` rows whose name is exactly `name`, as (sys_id, name).
+    fn groups_named(&mut self, name: &str, limit: &str) -> Result<Vec<(String, String)>> {
+        let query = format!("name={}", escape(name));
+        let rows = self.select("sys_user_group", &query, "sys_id,name", limit)?;
         // An ignored query term would match every group: trust only exact names.
         Ok(rows
             .iter()
@@ -178,18 +188,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                 "{id:?} is neither a ticket number such as INC0010001 nor a 32-hex sys_id"
             )));
         }
-        let query = format!("number={id}");
-        let rows = self.authorized(|api, token| {
-            api.query(
-                token,
-                table,
-                &[
-                    ("sysparm_query", &query),
-                    ("sysparm_fields", DETAIL_COLUMNS),
-                    ("sysparm_limit", "1"),
-                ],
-            )
-        })?;
+        let rows = self.select(table, &format!("number={id}"), DETAIL_COLUMNS, "1")?;
         rows.into_iter()
             .find(|row| text(row, "number") == id)
             .ok_or_else(|| {
@@ -204,19 +203,9 @@ impl<T: Transport, C: Clock> Provider<T, C> {
     fn find_by_correlation(&mut self, table: &str, correlation_id: &str) -> Result<Vec<Record>> {
         let query = format!(
             "correlation_id={}^correlation_display={CORRELATION_DISPLAY}^ORDERBYDESCsys_created_on",
-            correlation_id.replace('^', "^^")
+            escape(correlation_id)
         );
-        let rows = self.authorized(|api, token| {
-            api.query(
-                token,
-                table,
-                &[
-                    ("sysparm_query", &query),
-                    ("sysparm_fields", DETAIL_COLUMNS),
-                    ("sysparm_limit", "10"),
-                ],
-            )
-        })?;
+        let rows = self.select(table, &query, DETAIL_COLUMNS, "10")?;
         // ServiceNow drops query terms it does not understand: check what came back.
         Ok(rows
             .into_iter()
@@ -226,6 +215,11 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             })
             .collect())
     }
+}
+
+/// A value inside an encoded query: `^` separates terms, ServiceNow reads `^^` as a literal one.
+fn escape(value: &str) -> String {
+    value.replace('^', "^^")
 }
 
 /// A column's string value, "" when absent.
