@@ -51,3 +51,21 @@ async fn tenants_are_isolated() {
     assert_eq!(sim_a.records("incident")[0]["short_description"], "for a");
     assert_eq!(sim_b.records("incident")[0]["short_description"], "for b");
 }
+
+#[tokio::test]
+async fn a_trap_costs_one_call_not_the_tenant() {
+    let (sim, mut tenant) = setup().await;
+    // Larger than the tenant's memory cap: the component cannot even receive it.
+    let mut huge = ticket("cost-optimization", "huge");
+    huge.description = "x".repeat(48 << 20);
+    let trap = tenant.create_ticket(&huge).await.unwrap_err();
+    assert!(format!("{trap:#}").contains("trapped"), "{trap:#}");
+    // The tenant was rebuilt with its settings: the next call works as before.
+    assert_eq!(tenant.allowed_origin(), Some(sim.base_url().as_str()));
+    tenant
+        .create_ticket(&ticket("cost-optimization", "after"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sim.records("incident").len(), 1);
+}
