@@ -76,7 +76,7 @@ pub async fn run(tenants: usize, tickets: usize) -> Result<ExitCode> {
         us(pick(0.95))
     );
     println!(
-        "token requests               {} for {tickets} tickets",
+        "token requests                {} for {tickets} tickets",
         simulator.token_requests() - before_tokens
     );
     simulator.shutdown().await;

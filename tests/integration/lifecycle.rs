@@ -9,7 +9,7 @@ use host_harness::api::{
 use serde_json::{Map, Value, json};
 
 use crate::common::{secret, settings, setup, table_calls, ticket};
-use crate::tickets::created;
+use crate::tickets::{created, open};
 
 fn incident(id: &str) -> TicketRef {
     TicketRef {
@@ -70,13 +70,7 @@ async fn get_by_number_or_sys_id() {
 #[tokio::test]
 async fn update_writes_impact_urgency_and_reports_fields_that_did_not_stick() {
     let (sim, mut tenant) = setup().await;
-    let record = created(
-        tenant
-            .create_ticket(&ticket("cost-optimization", "x"))
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    let record = open(&mut tenant, "cost-optimization", "x").await;
     let changes = TicketChanges {
         priority: Some(Priority::High),
         assignment_group: Some("Network".into()),
@@ -119,13 +113,7 @@ async fn update_writes_impact_urgency_and_reports_fields_that_did_not_stick() {
 #[tokio::test]
 async fn a_state_change_without_close_fields_is_refused_by_the_data_policy() {
     let (_sim, mut tenant) = setup().await;
-    let record = created(
-        tenant
-            .create_ticket(&ticket("cost-optimization", "x"))
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    let record = open(&mut tenant, "cost-optimization", "x").await;
     let changes = TicketChanges {
         priority: None,
         assignment_group: None,
@@ -148,13 +136,7 @@ async fn a_state_change_without_close_fields_is_refused_by_the_data_policy() {
 #[tokio::test]
 async fn comments_are_journal_entries() {
     let (sim, mut tenant) = setup().await;
-    let record = created(
-        tenant
-            .create_ticket(&ticket("cost-optimization", "x"))
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    let record = open(&mut tenant, "cost-optimization", "x").await;
     let r = incident(&record.number);
     tenant
         .add_comment(&r, CommentKind::WorkNote, "internal detail")
@@ -189,13 +171,7 @@ async fn comments_are_journal_entries() {
 #[tokio::test]
 async fn resolve_sends_state_and_close_fields_together() {
     let (sim, mut tenant) = setup().await;
-    let record = created(
-        tenant
-            .create_ticket(&ticket("cost-optimization", "x"))
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    let record = open(&mut tenant, "cost-optimization", "x").await;
     let r = incident(&record.number);
 
     let error = tenant
@@ -258,13 +234,7 @@ async fn resolve_sends_state_and_close_fields_together() {
 #[tokio::test]
 async fn change_requests_close_with_their_own_codes() {
     let (_sim, mut tenant) = setup().await;
-    let record = created(
-        tenant
-            .create_ticket(&ticket("maintenance", "Resize"))
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    let record = open(&mut tenant, "maintenance", "Resize").await;
     let r = TicketRef {
         kind: TicketKind::ChangeRequest,
         id: record.number.clone(),

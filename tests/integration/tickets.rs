@@ -5,6 +5,21 @@ use serde_json::Value;
 
 use crate::common::{secret, settings, setup, table_calls, ticket};
 
+/// Opens a plain ticket and returns it, failing the test otherwise.
+pub async fn open(
+    tenant: &mut host_harness::Tenant,
+    category: &str,
+    title: &str,
+) -> host_harness::api::TicketRecord {
+    created(
+        tenant
+            .create_ticket(&ticket(category, title))
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+}
+
 pub fn created(outcome: CreateOutcome) -> host_harness::api::TicketRecord {
     match outcome {
         CreateOutcome::Created(written) => {
@@ -72,13 +87,7 @@ async fn change_request_and_defaults() {
     s.default_assignment_group = Some("Network".into());
     tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
 
-    let record = created(
-        tenant
-            .create_ticket(&ticket("maintenance", "Resize db"))
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    let record = open(&mut tenant, "maintenance", "Resize db").await;
     assert_eq!(record.number, "CHG0030001");
     assert!(matches!(record.kind, TicketKind::ChangeRequest));
     let body = table_calls(&sim, "POST")[0].json_body().unwrap();
@@ -94,13 +103,7 @@ async fn change_request_and_defaults() {
     assert_eq!(body["assignment_group"], network["sys_id"]);
 
     // The group name was looked up once, not per ticket.
-    created(
-        tenant
-            .create_ticket(&ticket("maintenance", "Resize db 2"))
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    open(&mut tenant, "maintenance", "Resize db 2").await;
     let lookups = table_calls(&sim, "GET")
         .into_iter()
         .filter(|r| r.path.ends_with("/sys_user_group"))
@@ -147,26 +150,14 @@ async fn unknown_group_and_bad_ticket_are_clear_and_harmless() {
     assert_eq!(error.kind, ErrorKind::InvalidTicket);
 
     assert!(table_calls(&sim, "POST").is_empty());
-    created(
-        tenant
-            .create_ticket(&ticket("cost-optimization", "fine"))
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    open(&mut tenant, "cost-optimization", "fine").await;
 }
 
 #[tokio::test]
 async fn the_secret_never_travels_in_a_url_or_an_answer() {
     let (sim, mut tenant) = setup().await;
     tenant.test_connection().await.unwrap();
-    created(
-        tenant
-            .create_ticket(&ticket("cost-optimization", "x"))
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    open(&mut tenant, "cost-optimization", "x").await;
     let secret = sim.client_secret();
     for request in sim.requests() {
         let url = format!(
