@@ -69,3 +69,41 @@ async fn a_trap_costs_one_call_not_the_tenant() {
         .unwrap();
     assert_eq!(sim.records("incident").len(), 1);
 }
+
+#[tokio::test]
+async fn a_stalled_instance_costs_the_hosts_timeout_not_a_hung_tenant() {
+    use std::time::Duration;
+    // A host whose per-request timeout is short, so the test does not wait 30 s.
+    let limits = host_harness::SandboxLimits {
+        http_timeout: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let host =
+        host_harness::Host::from_file(std::path::Path::new(host_harness::COMPONENT_PATH), limits)
+            .unwrap();
+    let sim = Simulator::start().await.unwrap();
+    let mut tenant = host.tenant("slow").await.unwrap();
+    tenant
+        .configure(&settings(&sim), &secret(&sim))
+        .await
+        .unwrap()
+        .unwrap();
+    sim.update_faults(|f| f.stall = Some(Duration::from_secs(5)));
+    let error = tenant
+        .create_ticket(&ticket("cost-optimization", "x"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Unreachable, "{error:?}");
+    assert!(
+        error.message.contains("did not answer in time"),
+        "{}",
+        error.message
+    );
+    sim.update_faults(|f| f.stall = None);
+    tenant
+        .create_ticket(&ticket("cost-optimization", "y"))
+        .await
+        .unwrap()
+        .unwrap();
+}

@@ -33,6 +33,8 @@ pub struct Faults {
     pub rate_limit: Option<u64>,
     /// A load balancer with no instance behind it: every path answers 503.
     pub unavailable: bool,
+    /// An overloaded instance: every answer is held back this long (it still comes).
+    pub stall: Option<std::time::Duration>,
 }
 
 impl Faults {

@@ -95,6 +95,10 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> 
         Err(error) => (Bytes::new(), Some(unreadable_body(&error, &parts))),
     };
     let request = RecordedRequest::new(&parts, &body);
+    let stall = shared.lock().faults.stall;
+    if let Some(delay) = stall {
+        tokio::time::sleep(delay).await;
+    }
     let reply = {
         let mut state = shared.lock();
         if request.method == "POST" && request.path == "/oauth_token.do" {
