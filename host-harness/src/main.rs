@@ -69,6 +69,7 @@ enum Command {
     GetTicket {
         #[command(flatten)]
         ticket: TicketArgs,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -77,16 +78,20 @@ enum Command {
     UpdateTicket {
         #[command(flatten)]
         ticket: TicketArgs,
+        /// critical, high, moderate, low or planning (written as impact and urgency).
         #[arg(long, value_parser = settings_file::parse_priority)]
         priority: Option<host_harness::api::Priority>,
+        /// A sys_user_group name or sys_id.
         #[arg(long)]
         assignment_group: Option<String>,
         #[arg(long)]
         short_description: Option<String>,
         #[arg(long)]
         description: Option<String>,
+        /// Any other column, as name=value; repeatable.
         #[arg(long = "field", value_parser = parse_field)]
         fields: Vec<Field>,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -94,8 +99,10 @@ enum Command {
     AddComment {
         #[command(flatten)]
         ticket: TicketArgs,
+        /// The note's text.
         #[arg(long)]
         text: String,
+        /// Write a customer-visible additional comment instead of an internal work note.
         #[arg(long)]
         customer_visible: bool,
     },
@@ -105,6 +112,7 @@ enum Command {
         ticket: TicketArgs,
         #[command(flatten)]
         resolution: ResolutionArgs,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -112,12 +120,15 @@ enum Command {
     ResolveEvent {
         #[command(flatten)]
         settings: SettingsArgs,
+        /// The event's category, which decides the table to look in.
         #[arg(long)]
         category: String,
+        /// The platform's id for the event, as given when the ticket was created.
         #[arg(long)]
         correlation_id: String,
         #[command(flatten)]
         resolution: ResolutionArgs,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -143,7 +154,7 @@ enum Command {
 struct SettingsArgs {
     /// TOML or JSON settings file: instance, client_id, client_secret (or the
     /// SERVICENOW_CLIENT_SECRET environment variable), default_assignment_group,
-    /// default_priority, ticket_categories, unlisted_category_kind.
+    /// default_priority, ticket_categories, unlisted_category_kind, on_closed_match.
     #[arg(long)]
     config: PathBuf,
 }
@@ -174,6 +185,7 @@ struct ResolutionArgs {
     /// A close code of the table (incidents: "Solution provided", ...; changes: successful, ...).
     #[arg(long)]
     close_code: String,
+    /// What was done; ServiceNow requires it to resolve.
     #[arg(long)]
     close_notes: String,
 }
