@@ -150,6 +150,19 @@ ticket_categories = [
     }
 
     #[test]
+    fn closed_match_policy() {
+        let with = |policy: &str| {
+            let text = format!("{TOML}on_closed_match = \"{policy}\"\n");
+            parse(&text, false, None).map(|(settings, _)| settings.on_closed_match)
+        };
+        assert_eq!(with("reopen").unwrap(), ClosedMatch::Reopen);
+        assert_eq!(with("open-new").unwrap(), ClosedMatch::OpenNew);
+        assert!(with("delete").unwrap_err().to_string().contains("open-new"));
+        let (settings, _) = parse(TOML, false, None).unwrap();
+        assert_eq!(settings.on_closed_match, ClosedMatch::OpenNew);
+    }
+
+    #[test]
     fn typos_are_reported() {
         let err = parse(
             "instance = \"x\"\nclient_id = \"a\"\nclient_secrt = \"s\"",
