@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use tokio::time::{error::Elapsed, timeout};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store};
 
@@ -30,7 +31,12 @@ impl Host {
     }
 
     pub fn from_file(path: &Path, limits: SandboxLimits) -> Result<Self> {
-        let engine = Engine::new(&Config::new())?;
+        let mut config = Config::new();
+        // Guests yield at every epoch tick, so a call's deadline stops even a guest that
+        // spins without ever waiting on I/O.
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config)?;
+        start_epoch_ticker(&engine)?;
         let component = Component::from_file(&engine, path)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("loading the component {}", path.display()))?;
@@ -75,9 +81,29 @@ impl Host {
         let state = TenantState::new(&self.limits, clock, allowed_origin);
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| &mut state.limits);
+        store.epoch_deadline_async_yield_and_update(1);
         let provider = self.pre.instantiate_async(&mut store).await?;
         Ok((store, provider))
     }
+}
+
+/// How often the engine's epoch advances: a running guest yields to the host this often.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Advances the engine's epoch until the engine is gone.
+fn start_epoch_ticker(engine: &Engine) -> Result<()> {
+    let engine = engine.weak();
+    std::thread::Builder::new()
+        .name("wasm-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = engine.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .context("starting the epoch ticker")?;
+    Ok(())
 }
 
 /// One tenant's sandboxed provider.
@@ -124,9 +150,11 @@ impl Tenant {
         secret: &ClientSecret,
     ) -> Result<Result<(), ProviderError>> {
         let api = self.provider.cxm_ticketing_ticketing_provider();
-        let result = api
-            .call_configure(&mut self.store, settings, secret.expose())
-            .await;
+        let result = timeout(
+            self.host.limits.call_timeout,
+            api.call_configure(&mut self.store, settings, secret.expose()),
+        )
+        .await;
         let result = self.survive(result).await?;
         if result.is_ok() {
             // The host works the origin out itself, with the component's own parser, rather
@@ -142,7 +170,11 @@ impl Tenant {
 
     pub async fn test_connection(&mut self) -> Result<ConnectionReport> {
         let api = self.provider.cxm_ticketing_ticketing_provider();
-        let result = api.call_test_connection(&mut self.store).await;
+        let result = timeout(
+            self.host.limits.call_timeout,
+            api.call_test_connection(&mut self.store),
+        )
+        .await;
         self.survive(result).await
     }
 
@@ -151,7 +183,11 @@ impl Tenant {
         ticket: &Ticket,
     ) -> Result<Result<CreateOutcome, ProviderError>> {
         let api = self.provider.cxm_ticketing_ticketing_provider();
-        let result = api.call_create_ticket(&mut self.store, ticket).await;
+        let result = timeout(
+            self.host.limits.call_timeout,
+            api.call_create_ticket(&mut self.store, ticket),
+        )
+        .await;
         self.survive(result).await
     }
 
@@ -160,7 +196,11 @@ impl Tenant {
         ticket: &TicketRef,
     ) -> Result<Result<TicketDetails, ProviderError>> {
         let api = self.provider.cxm_ticketing_ticketing_provider();
-        let result = api.call_get_ticket(&mut self.store, ticket).await;
+        let result = timeout(
+            self.host.limits.call_timeout,
+            api.call_get_ticket(&mut self.store, ticket),
+        )
+        .await;
         self.survive(result).await
     }
 
@@ -170,9 +210,11 @@ impl Tenant {
         changes: &TicketChanges,
     ) -> Result<Result<UpdateResult, ProviderError>> {
         let api = self.provider.cxm_ticketing_ticketing_provider();
-        let result = api
-            .call_update_ticket(&mut self.store, ticket, changes)
-            .await;
+        let result = timeout(
+            self.host.limits.call_timeout,
+            api.call_update_ticket(&mut self.store, ticket, changes),
+        )
+        .await;
         self.survive(result).await
     }
 
@@ -183,9 +225,11 @@ impl Tenant {
         text: &str,
     ) -> Result<Result<(), ProviderError>> {
         let api = self.provider.cxm_ticketing_ticketing_provider();
-        let result = api
-            .call_add_comment(&mut self.store, ticket, kind, text)
-            .await;
+        let result = timeout(
+            self.host.limits.call_timeout,
+            api.call_add_comment(&mut self.store, ticket, kind, text),
+        )
+        .await;
         self.survive(result).await
     }
 
@@ -195,9 +239,11 @@ impl Tenant {
         resolution: &Resolution,
     ) -> Result<Result<ResolveOutcome, ProviderError>> {
         let api = self.provider.cxm_ticketing_ticketing_provider();
-        let result = api
-            .call_resolve_ticket(&mut self.store, ticket, resolution)
-            .await;
+        let result = timeout(
+            self.host.limits.call_timeout,
+            api.call_resolve_ticket(&mut self.store, ticket, resolution),
+        )
+        .await;
         self.survive(result).await
     }
 
@@ -208,30 +254,37 @@ impl Tenant {
         resolution: &Resolution,
     ) -> Result<Result<ResolveOutcome, ProviderError>> {
         let api = self.provider.cxm_ticketing_ticketing_provider();
-        let result = api
-            .call_resolve_by_correlation(
+        let result = timeout(
+            self.host.limits.call_timeout,
+            api.call_resolve_by_correlation(
                 &mut self.store,
                 event_category,
                 correlation_id,
                 resolution,
-            )
-            .await;
+            ),
+        )
+        .await;
         self.survive(result).await
     }
 
-    /// A trap leaves an instance unusable, so the tenant gets a fresh one, configured as
-    /// before, and the next call works; the trap itself is still reported.
-    async fn survive<R>(&mut self, result: wasmtime::Result<R>) -> Result<R> {
-        match result {
-            Ok(value) => Ok(value),
-            Err(trap) => {
-                self.recover()
-                    .await
-                    .context("rebuilding the tenant after a trap")?;
-                Err(anyhow::Error::from(trap)
-                    .context(format!("tenant {}: the component trapped", self.id)))
-            }
-        }
+    /// A trap or a call stopped at its deadline leaves an instance unusable, so the tenant
+    /// gets a fresh one, configured as before, and the next call works; the failure itself
+    /// is still reported.
+    async fn survive<R>(&mut self, result: Result<wasmtime::Result<R>, Elapsed>) -> Result<R> {
+        let failure = match result {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(trap)) => anyhow::Error::from(trap)
+                .context(format!("tenant {}: the component trapped", self.id)),
+            Err(Elapsed { .. }) => anyhow::anyhow!(
+                "tenant {}: the call ran past its {} s deadline and was stopped",
+                self.id,
+                self.host.limits.call_timeout.as_secs_f32()
+            ),
+        };
+        self.recover()
+            .await
+            .context("rebuilding the tenant after a failed call")?;
+        Err(failure)
     }
 
     async fn recover(&mut self) -> Result<()> {

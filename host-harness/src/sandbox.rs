@@ -22,6 +22,9 @@ pub struct SandboxLimits {
     pub http_timeout: Duration,
     /// Linear memory one tenant may grow to.
     pub memory_bytes: usize,
+    /// How long one call into a tenant may take, HTTP included; past it the call is stopped
+    /// and the tenant rebuilt.
+    pub call_timeout: Duration,
 }
 
 impl Default for SandboxLimits {
@@ -29,6 +32,7 @@ impl Default for SandboxLimits {
         Self {
             http_timeout: Duration::from_secs(30),
             memory_bytes: 32 << 20,
+            call_timeout: Duration::from_secs(120),
         }
     }
 }

@@ -107,3 +107,35 @@ async fn a_stalled_instance_costs_the_hosts_timeout_not_a_hung_tenant() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_call_past_its_deadline_is_stopped_and_the_tenant_rebuilt() {
+    use std::time::Duration;
+    let limits = host_harness::SandboxLimits {
+        call_timeout: Duration::from_millis(500),
+        ..Default::default()
+    };
+    let host =
+        host_harness::Host::from_file(std::path::Path::new(host_harness::COMPONENT_PATH), limits)
+            .unwrap();
+    let sim = Simulator::start().await.unwrap();
+    let mut tenant = host.tenant("stuck").await.unwrap();
+    tenant
+        .configure(&settings(&sim), &secret(&sim))
+        .await
+        .unwrap()
+        .unwrap();
+    sim.update_faults(|f| f.stall = Some(Duration::from_secs(5)));
+    let stopped = tenant
+        .create_ticket(&ticket("cost-optimization", "x"))
+        .await
+        .unwrap_err();
+    assert!(format!("{stopped:#}").contains("deadline"), "{stopped:#}");
+    sim.update_faults(|f| f.stall = None);
+    assert_eq!(tenant.allowed_origin(), Some(sim.base_url().as_str()));
+    tenant
+        .create_ticket(&ticket("cost-optimization", "y"))
+        .await
+        .unwrap()
+        .unwrap();
+}
