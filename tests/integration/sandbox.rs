@@ -1,6 +1,10 @@
 //! The host confines each tenant to its own instance.
 
+use std::path::Path;
+use std::time::Duration;
+
 use host_harness::api::ErrorKind;
+use host_harness::{COMPONENT_PATH, Host, SandboxLimits};
 
 use crate::common::{host, secret, settings, setup, ticket};
 use host_harness::simulator::Simulator;
@@ -70,17 +74,10 @@ async fn a_trap_costs_one_call_not_the_tenant() {
     assert_eq!(sim.records("incident").len(), 1);
 }
 
-#[tokio::test]
-async fn a_stalled_instance_costs_the_hosts_timeout_not_a_hung_tenant() {
-    use std::time::Duration;
-    // A host whose per-request timeout is short, so the test does not wait 30 s.
-    let limits = host_harness::SandboxLimits {
-        http_timeout: Duration::from_millis(300),
-        ..Default::default()
-    };
-    let host =
-        host_harness::Host::from_file(std::path::Path::new(host_harness::COMPONENT_PATH), limits)
-            .unwrap();
+/// A tenant of a host with its own limits, configured for a fresh simulator that stalls
+/// every answer for 5 s.
+async fn stalled_tenant(limits: SandboxLimits) -> (Simulator, host_harness::Tenant) {
+    let host = Host::from_file(Path::new(COMPONENT_PATH), limits).unwrap();
     let sim = Simulator::start().await.unwrap();
     let mut tenant = host.tenant("slow").await.unwrap();
     tenant
@@ -89,6 +86,17 @@ async fn a_stalled_instance_costs_the_hosts_timeout_not_a_hung_tenant() {
         .unwrap()
         .unwrap();
     sim.update_faults(|f| f.stall = Some(Duration::from_secs(5)));
+    (sim, tenant)
+}
+
+#[tokio::test]
+async fn a_stalled_instance_costs_the_hosts_timeout_not_a_hung_tenant() {
+    // A per-request timeout this short keeps the test from waiting the default 30 s.
+    let (sim, mut tenant) = stalled_tenant(SandboxLimits {
+        http_timeout: Duration::from_millis(300),
+        ..Default::default()
+    })
+    .await;
     let error = tenant
         .create_ticket(&ticket("cost-optimization", "x"))
         .await
@@ -110,22 +118,11 @@ async fn a_stalled_instance_costs_the_hosts_timeout_not_a_hung_tenant() {
 
 #[tokio::test]
 async fn a_call_past_its_deadline_is_stopped_and_the_tenant_rebuilt() {
-    use std::time::Duration;
-    let limits = host_harness::SandboxLimits {
+    let (sim, mut tenant) = stalled_tenant(SandboxLimits {
         call_timeout: Duration::from_millis(500),
         ..Default::default()
-    };
-    let host =
-        host_harness::Host::from_file(std::path::Path::new(host_harness::COMPONENT_PATH), limits)
-            .unwrap();
-    let sim = Simulator::start().await.unwrap();
-    let mut tenant = host.tenant("stuck").await.unwrap();
-    tenant
-        .configure(&settings(&sim), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
-    sim.update_faults(|f| f.stall = Some(Duration::from_secs(5)));
+    })
+    .await;
     let stopped = tenant
         .create_ticket(&ticket("cost-optimization", "x"))
         .await
