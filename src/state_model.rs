@@ -1,7 +1,7 @@
 //! ServiceNow's state models (facts §3.2–3.4): which states count as done, where resolve and
 //! reopen lead, and the close codes a release ships with.
 
-use crate::table_api::Record;
+use crate::table_api::{Record, column};
 
 pub struct StateModel {
     /// (value, label) of every state.
@@ -110,10 +110,10 @@ pub fn label(table: &str, state: &str) -> String {
 /// Whether the ticket needs nothing more: its table's done states, or `active` false for
 /// tables without a known model.
 pub fn is_done(table: &str, record: &Record) -> bool {
-    let field = |name: &str| record.get(name).and_then(|v| v.as_str()).unwrap_or("");
+    let inactive = column(record, "active") == "false";
     match for_table(table) {
-        Some(model) => model.done.contains(&field("state")) || field("active") == "false",
-        None => field("active") == "false",
+        Some(model) => model.done.contains(&column(record, "state")) || inactive,
+        None => inactive,
     }
 }
 

@@ -14,6 +14,11 @@ use crate::settings::InstanceUrl;
 /// A ServiceNow row: column name to value (every value a string on the wire).
 pub type Record = Map<String, Value>;
 
+/// A column's value as ServiceNow sends it, a string; "" when absent.
+pub fn column<'a>(record: &'a Record, name: &str) -> &'a str {
+    record.get(name).and_then(Value::as_str).unwrap_or("")
+}
+
 /// One Table API call's target.
 pub struct TableApi<'a, T> {
     pub transport: &'a T,

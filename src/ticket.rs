@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::settings::{InstanceUrl, Priority, TicketKind, is_servicenow_name};
-use crate::table_api::Record;
+use crate::table_api::{Record, column};
 
 /// `task.short_description` holds 160 characters; ServiceNow truncates silently beyond that.
 const SHORT_DESCRIPTION_MAX: usize = 160;
@@ -90,7 +90,7 @@ pub struct TicketDetails {
 impl TicketDetails {
     pub fn from_result(kind: &TicketKind, instance: &InstanceUrl, result: &Record) -> Result<Self> {
         let ticket = TicketRecord::from_result(kind, instance, result)?;
-        let field = |name: &str| text(result, name).unwrap_or("").to_string();
+        let field = |name: &str| column(result, name).to_string();
         let state = field("state");
         Ok(Self {
             state_label: crate::state_model::label(&ticket.table, &state),
@@ -274,7 +274,7 @@ impl TicketRecord {
     /// Reads the identity of a record ServiceNow answered with.
     pub fn from_result(kind: &TicketKind, instance: &InstanceUrl, result: &Record) -> Result<Self> {
         let table = kind.table();
-        let sys_id = text(result, "sys_id")
+        let sys_id = Some(column(result, "sys_id"))
             .filter(|id| is_sys_id(id))
             .ok_or_else(|| {
                 Error::unexpected(format!(
@@ -282,7 +282,11 @@ impl TicketRecord {
                 ))
             })?;
         // Tables without a number column (custom ones) are identified by sys_id.
-        let number = text(result, "number").unwrap_or(sys_id).to_string();
+        let number = match column(result, "number") {
+            "" => sys_id,
+            number => number,
+        }
+        .to_string();
         Ok(Self {
             kind: kind.clone(),
             table: table.to_string(),
@@ -290,13 +294,6 @@ impl TicketRecord {
             sys_id: sys_id.to_string(),
             number,
         })
-    }
-}
-
-fn text<'a>(record: &'a Record, column: &str) -> Option<&'a str> {
-    match record.get(column) {
-        Some(Value::String(s)) if !s.is_empty() => Some(s),
-        _ => None,
     }
 }
 

@@ -7,10 +7,10 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
 use crate::http::Transport;
 use crate::oauth::request_token;
-use crate::table_api::TableApi;
+use crate::table_api::{TableApi, column};
 use crate::ticket::is_sys_id;
 
-use super::{Provider, escape, text};
+use super::{Provider, escape};
 
 const CHECKS: &[&str] = &[
     "settings",
@@ -127,7 +127,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             return match found {
                 Ok(row) => Ok(format!(
                     "the group {:?} ({group}) exists",
-                    text(&row, "name")
+                    column(&row, "name")
                 )),
                 Err(error) if error.kind == ErrorKind::NotFound => Err(missing(format!(
                     "no sys_user_group record has the sys_id {group}"
@@ -177,7 +177,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             .unwrap_or(group);
         let query = format!("nameLIKE{}", escape(word));
         let rows = self.select("sys_user_group", &query, "name", "5")?;
-        Ok(rows.iter().map(|r| text(r, "name").to_string()).collect())
+        Ok(rows.iter().map(|r| column(r, "name").to_string()).collect())
     }
 }
 

@@ -3,12 +3,20 @@
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::http::Transport;
-use crate::settings::{ClosedMatch, Route};
+use crate::settings::{ClosedMatch, Route, TicketKind};
 use crate::state_model;
-use crate::table_api::Record;
+use crate::table_api::{Record, column};
 use crate::ticket::{CreateOutcome, Ticket, TicketRecord, WrittenTicket, not_applied};
 
-use super::{Provider, text};
+use super::{GroupSource, Provider};
+
+/// What this integration's earlier tickets for the event decide.
+enum Earlier {
+    /// One was open (or reopened): that is the answer.
+    Handled(CreateOutcome),
+    /// A new ticket is needed; it names the closed one it follows, if any.
+    NewTicket { follows: Option<String> },
+}
 
 impl<T: Transport, C: Clock> Provider<T, C> {
     /// Opens a ticket for an event, or says why none was opened. With a correlation id, this
@@ -22,65 +30,84 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             Route::Skip(why) => return Ok(CreateOutcome::Skipped(why)),
         };
         let instance = settings.instance.clone();
-        let on_closed_match = settings.on_closed_match;
-        let table = kind.table();
+        let priority = ticket.priority.or(settings.default_priority);
+        let default_group = settings.default_assignment_group.clone();
 
-        let mut follows = None;
-        if let Some(correlation_id) = ticket.correlation_id.as_deref().map(str::trim) {
-            let matches = self.find_by_correlation(table, correlation_id)?;
-            if let Some(open) = matches.iter().find(|r| !state_model::is_done(table, r)) {
-                let record = TicketRecord::from_result(&kind, &instance, open)?;
-                let mut note = Record::new();
-                note.insert("work_notes".into(), recurrence_note(&ticket).into());
-                self.authorized(|api, token| api.update(token, table, &record.sys_id, &note))?;
-                return Ok(CreateOutcome::Existing(record));
-            }
-            if let Some(closed) = matches.first() {
-                let reopen_to = state_model::for_table(table).and_then(|m| m.reopen_to);
-                match (on_closed_match, reopen_to) {
-                    (ClosedMatch::Reopen, Some(state)) => {
-                        let record = TicketRecord::from_result(&kind, &instance, closed)?;
-                        let mut columns = Record::new();
-                        columns.insert("state".into(), state.into());
-                        columns.insert("work_notes".into(), recurrence_note(&ticket).into());
-                        let stored = self.authorized(|api, token| {
-                            api.update(token, table, &record.sys_id, &columns)
-                        })?;
-                        if text(&stored, "state") != state {
-                            return Err(Error::unexpected(format!(
-                                "ServiceNow did not reopen {}: its state stayed {:?}",
-                                record.number,
-                                text(&stored, "state")
-                            )));
-                        }
-                        return Ok(CreateOutcome::Reopened(record));
-                    }
-                    _ => follows = Some(text(closed, "number").to_string()),
-                }
-            }
-        }
-
-        let priority = ticket.priority.or(self.configured()?.default_priority);
-        let group = match ticket.assignment_group.as_deref().map(str::trim) {
-            Some(group) if !group.is_empty() => Some(self.resolve_group(group, "ticket's")?),
-            _ => match self.configured()?.default_assignment_group.clone() {
-                Some(group) => Some(self.resolve_group(&group, "default")?),
-                None => None,
+        let follows = match ticket.correlation_id.as_deref().map(str::trim) {
+            Some(correlation_id) => match self.earlier(&kind, correlation_id, &ticket)? {
+                Earlier::Handled(outcome) => return Ok(outcome),
+                Earlier::NewTicket { follows } => follows,
             },
+            None => None,
+        };
+        let group = match ticket.assignment_group.as_deref().map(str::trim) {
+            Some(group) if !group.is_empty() => {
+                Some(self.resolve_group(group, GroupSource::Ticket)?)
+            }
+            _ => default_group
+                .map(|group| self.resolve_group(&group, GroupSource::DefaultSetting))
+                .transpose()?,
         };
         let mut columns = ticket.to_columns(priority, group.as_deref());
         if let Some(number) = follows {
             let description = format!(
                 "Follows {number}, closed, which was opened for the same event.\n\n{}",
-                text(&columns, "description")
+                column(&columns, "description")
             );
             columns.insert("description".into(), description.into());
         }
+        let table = kind.table();
         let stored = self.authorized(|api, token| api.insert(token, table, &columns))?;
         Ok(CreateOutcome::Created(WrittenTicket {
             ticket: TicketRecord::from_result(&kind, &instance, &stored)?,
             not_applied: not_applied(&columns, &stored),
         }))
+    }
+
+    /// Looks for this integration's tickets with the correlation id: an open one gets a work
+    /// note, a closed one is reopened or followed, as the settings say.
+    fn earlier(
+        &mut self,
+        kind: &TicketKind,
+        correlation_id: &str,
+        ticket: &Ticket,
+    ) -> Result<Earlier> {
+        let table = kind.table();
+        let instance = self.configured()?.instance.clone();
+        let reopen = self.configured()?.on_closed_match == ClosedMatch::Reopen;
+        let matches = self.find_by_correlation(table, correlation_id)?;
+        let (record, state) = match matches.iter().find(|r| !state_model::is_done(table, r)) {
+            Some(open) => (open, None),
+            None => match (
+                matches.first(),
+                state_model::for_table(table).and_then(|m| m.reopen_to),
+            ) {
+                (Some(closed), Some(state)) if reopen => (closed, Some(state)),
+                (closed, _) => {
+                    let follows = closed.map(|c| column(c, "number").to_string());
+                    return Ok(Earlier::NewTicket { follows });
+                }
+            },
+        };
+        let record = TicketRecord::from_result(kind, &instance, record)?;
+        let mut columns = Record::new();
+        columns.insert("work_notes".into(), recurrence_note(ticket).into());
+        if let Some(state) = state {
+            columns.insert("state".into(), state.into());
+        }
+        let stored =
+            self.authorized(|api, token| api.update(token, table, &record.sys_id, &columns))?;
+        match state {
+            None => Ok(Earlier::Handled(CreateOutcome::Existing(record))),
+            Some(state) if column(&stored, "state") == state => {
+                Ok(Earlier::Handled(CreateOutcome::Reopened(record)))
+            }
+            Some(_) => Err(Error::unexpected(format!(
+                "ServiceNow did not reopen {}: its state stayed {:?}",
+                record.number,
+                column(&stored, "state")
+            ))),
+        }
     }
 }
 

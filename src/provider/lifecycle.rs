@@ -5,10 +5,10 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::Transport;
 use crate::settings::{Route, TicketKind};
 use crate::state_model;
-use crate::table_api::Record;
+use crate::table_api::{Record, column};
 use crate::ticket::{TicketChanges, TicketDetails, TicketRef, not_applied};
 
-use super::{Provider, text};
+use super::{GroupSource, Provider};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpdateResult {
@@ -51,11 +51,13 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         self.configured()?;
         changes.validate()?;
         let group = match changes.assignment_group.as_deref().map(str::trim) {
-            Some(group) if !group.is_empty() => Some(self.resolve_group(group, "new")?),
+            Some(group) if !group.is_empty() => {
+                Some(self.resolve_group(group, GroupSource::Update)?)
+            }
             _ => None,
         };
         let columns = changes.to_columns(group.as_deref());
-        let sys_id = text(&self.find(reference)?, "sys_id").to_string();
+        let sys_id = column(&self.find(reference)?, "sys_id").to_string();
         let table = reference.kind.table();
         let stored = self.authorized(|api, token| api.update(token, table, &sys_id, &columns))?;
         Ok(UpdateResult {
@@ -74,7 +76,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         if comment.trim().is_empty() {
             return Err(Error::invalid_ticket("the comment is empty"));
         }
-        let sys_id = text(&self.find(reference)?, "sys_id").to_string();
+        let sys_id = column(&self.find(reference)?, "sys_id").to_string();
         let column = match kind {
             CommentKind::WorkNote => "work_notes",
             CommentKind::CustomerVisible => "comments",
@@ -124,10 +126,8 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         let matches = self.find_by_correlation(table, correlation_id)?;
         let open = matches.iter().find(|r| !state_model::is_done(table, r));
         match (open, matches.first()) {
-            (Some(record), _) => self.resolve_record(&kind, &record.clone(), resolution),
-            (None, Some(done)) => Ok(ResolveOutcome::AlreadyResolved(
-                self.details(&kind, &done.clone())?,
-            )),
+            (Some(record), _) => self.resolve_record(&kind, record, resolution),
+            (None, Some(done)) => Ok(ResolveOutcome::AlreadyResolved(self.details(&kind, done)?)),
             (None, None) => Ok(ResolveOutcome::NotFound(format!(
                 "no {table} record of this integration has the correlation id {correlation_id:?}"
             ))),
@@ -162,13 +162,13 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         columns.insert("state".into(), resolve_to.into());
         columns.insert("close_code".into(), close_code.into());
         columns.insert("close_notes".into(), resolution.close_notes.clone().into());
-        let sys_id = text(record, "sys_id").to_string();
+        let sys_id = column(record, "sys_id").to_string();
         let stored = self.authorized(|api, token| api.update(token, table, &sys_id, &columns))?;
-        if text(&stored, "state") != resolve_to {
+        if column(&stored, "state") != resolve_to {
             return Err(Error::unexpected(format!(
                 "ServiceNow kept {} in state {:?}; not applied: {}",
-                text(&stored, "number"),
-                text(&stored, "state"),
+                column(&stored, "number"),
+                column(&stored, "state"),
                 not_applied(&columns, &stored).join(", ")
             )));
         }
@@ -202,8 +202,13 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         let listed: Vec<(String, String)> = match read {
             Ok(rows) => rows
                 .iter()
-                .filter(|r| text(r, "name") == table && text(r, "element") == "close_code")
-                .map(|r| (text(r, "value").to_string(), text(r, "label").to_string()))
+                .filter(|r| column(r, "name") == table && column(r, "element") == "close_code")
+                .map(|r| {
+                    (
+                        column(r, "value").to_string(),
+                        column(r, "label").to_string(),
+                    )
+                })
                 .collect(),
             // The integration user may not read sys_choice: fall back to the release's list.
             Err(error) if matches!(error.kind, ErrorKind::Forbidden | ErrorKind::NotFound) => {

@@ -12,8 +12,6 @@ mod tests;
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
 pub use lifecycle::{CommentKind, Resolution, ResolveOutcome, UpdateResult};
 
 use crate::clock::Clock;
@@ -22,7 +20,7 @@ use crate::guide;
 use crate::http::Transport;
 use crate::oauth::{AccessToken, TokenCache, request_token};
 use crate::settings::{RawSettings, Settings, is_servicenow_name};
-use crate::table_api::{Record, TableApi};
+use crate::table_api::{Record, TableApi, column};
 use crate::ticket::{CORRELATION_DISPLAY, DETAIL_COLUMNS, TicketRef, is_number, is_sys_id};
 
 pub struct Provider<T, C> {
@@ -132,13 +130,13 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         // An ignored query term would match every group: trust only exact names.
         Ok(rows
             .iter()
-            .filter(|row| text(row, "name") == name)
-            .map(|row| (text(row, "sys_id").to_string(), name.to_string()))
+            .filter(|row| column(row, "name") == name)
+            .map(|row| (column(row, "sys_id").to_string(), name.to_string()))
             .collect())
     }
 
     /// A `sys_user_group` sys_id for a group given by sys_id or by exact name.
-    fn resolve_group(&mut self, group: &str, whose: &str) -> Result<String> {
+    fn resolve_group(&mut self, group: &str, source: GroupSource) -> Result<String> {
         if is_sys_id(group) {
             return Ok(group.to_string());
         }
@@ -153,18 +151,18 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             }
             [] => Err(Error::new(
                 ErrorKind::NotFound,
-                format!("the {whose} assignment group {group:?} does not exist in sys_user_group"),
+                format!(
+                    "the {} assignment group {group:?} does not exist in sys_user_group",
+                    source.whose()
+                ),
             )
             .with_remedy(guide::ASSIGNMENT_GROUP)),
             _ => Err(Error::new(
-                if whose == "default" {
-                    ErrorKind::InvalidSettings
-                } else {
-                    ErrorKind::InvalidTicket
-                },
+                source.ambiguity_kind(),
                 format!(
-                    "several groups in sys_user_group are named {group:?}: give the {whose} \
-                     assignment group by its sys_id"
+                    "several groups in sys_user_group are named {group:?}: give the {} \
+                     assignment group by its sys_id",
+                    source.whose()
                 ),
             )
             .with_remedy(guide::ASSIGNMENT_GROUP)),
@@ -190,7 +188,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         }
         let rows = self.select(table, &format!("number={id}"), DETAIL_COLUMNS, "1")?;
         rows.into_iter()
-            .find(|row| text(row, "number") == id)
+            .find(|row| column(row, "number") == id)
             .ok_or_else(|| {
                 Error::new(
                     ErrorKind::NotFound,
@@ -210,19 +208,39 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         Ok(rows
             .into_iter()
             .filter(|row| {
-                text(row, "correlation_id") == correlation_id
-                    && text(row, "correlation_display") == CORRELATION_DISPLAY
+                column(row, "correlation_id") == correlation_id
+                    && column(row, "correlation_display") == CORRELATION_DISPLAY
             })
             .collect())
+    }
+}
+
+/// Where an assignment group came from: it decides whose mistake an ambiguous name is.
+#[derive(Clone, Copy)]
+enum GroupSource {
+    Ticket,
+    DefaultSetting,
+    Update,
+}
+
+impl GroupSource {
+    fn whose(self) -> &'static str {
+        match self {
+            GroupSource::Ticket => "ticket's",
+            GroupSource::DefaultSetting => "default",
+            GroupSource::Update => "new",
+        }
+    }
+
+    fn ambiguity_kind(self) -> ErrorKind {
+        match self {
+            GroupSource::DefaultSetting => ErrorKind::InvalidSettings,
+            GroupSource::Ticket | GroupSource::Update => ErrorKind::InvalidTicket,
+        }
     }
 }
 
 /// A value inside an encoded query: `^` separates terms, ServiceNow reads `^^` as a literal one.
 fn escape(value: &str) -> String {
     value.replace('^', "^^")
-}
-
-/// A column's string value, "" when absent.
-fn text<'a>(record: &'a Record, column: &str) -> &'a str {
-    record.get(column).and_then(Value::as_str).unwrap_or("")
 }
