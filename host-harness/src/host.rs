@@ -106,6 +106,17 @@ fn start_epoch_ticker(engine: &Engine) -> Result<()> {
     Ok(())
 }
 
+/// Calls one export of the tenant's instance under the call deadline; a trap or an expired
+/// deadline rebuilds the tenant (see `Tenant::survive`).
+macro_rules! guest_call {
+    ($tenant:ident, $export:ident($($arg:expr),*)) => {{
+        let api = $tenant.provider.cxm_ticketing_ticketing_provider();
+        let call = api.$export(&mut $tenant.store, $($arg),*);
+        let result = timeout($tenant.host.limits.call_timeout, call).await;
+        $tenant.survive(result).await
+    }};
+}
+
 /// One tenant's sandboxed provider.
 pub struct Tenant {
     id: String,
@@ -149,13 +160,7 @@ impl Tenant {
         settings: &Settings,
         secret: &ClientSecret,
     ) -> Result<Result<(), ProviderError>> {
-        let api = self.provider.cxm_ticketing_ticketing_provider();
-        let result = timeout(
-            self.host.limits.call_timeout,
-            api.call_configure(&mut self.store, settings, secret.expose()),
-        )
-        .await;
-        let result = self.survive(result).await?;
+        let result = guest_call!(self, call_configure(settings, secret.expose()))?;
         if result.is_ok() {
             // The host works the origin out itself, with the component's own parser, rather
             // than trusting the guest to say where it may go.
@@ -169,39 +174,21 @@ impl Tenant {
     }
 
     pub async fn test_connection(&mut self) -> Result<ConnectionReport> {
-        let api = self.provider.cxm_ticketing_ticketing_provider();
-        let result = timeout(
-            self.host.limits.call_timeout,
-            api.call_test_connection(&mut self.store),
-        )
-        .await;
-        self.survive(result).await
+        guest_call!(self, call_test_connection())
     }
 
     pub async fn create_ticket(
         &mut self,
         ticket: &Ticket,
     ) -> Result<Result<CreateOutcome, ProviderError>> {
-        let api = self.provider.cxm_ticketing_ticketing_provider();
-        let result = timeout(
-            self.host.limits.call_timeout,
-            api.call_create_ticket(&mut self.store, ticket),
-        )
-        .await;
-        self.survive(result).await
+        guest_call!(self, call_create_ticket(ticket))
     }
 
     pub async fn get_ticket(
         &mut self,
         ticket: &TicketRef,
     ) -> Result<Result<TicketDetails, ProviderError>> {
-        let api = self.provider.cxm_ticketing_ticketing_provider();
-        let result = timeout(
-            self.host.limits.call_timeout,
-            api.call_get_ticket(&mut self.store, ticket),
-        )
-        .await;
-        self.survive(result).await
+        guest_call!(self, call_get_ticket(ticket))
     }
 
     pub async fn update_ticket(
@@ -209,13 +196,7 @@ impl Tenant {
         ticket: &TicketRef,
         changes: &TicketChanges,
     ) -> Result<Result<UpdateResult, ProviderError>> {
-        let api = self.provider.cxm_ticketing_ticketing_provider();
-        let result = timeout(
-            self.host.limits.call_timeout,
-            api.call_update_ticket(&mut self.store, ticket, changes),
-        )
-        .await;
-        self.survive(result).await
+        guest_call!(self, call_update_ticket(ticket, changes))
     }
 
     pub async fn add_comment(
@@ -224,13 +205,7 @@ impl Tenant {
         kind: CommentKind,
         text: &str,
     ) -> Result<Result<(), ProviderError>> {
-        let api = self.provider.cxm_ticketing_ticketing_provider();
-        let result = timeout(
-            self.host.limits.call_timeout,
-            api.call_add_comment(&mut self.store, ticket, kind, text),
-        )
-        .await;
-        self.survive(result).await
+        guest_call!(self, call_add_comment(ticket, kind, text))
     }
 
     pub async fn resolve_ticket(
@@ -238,13 +213,7 @@ impl Tenant {
         ticket: &TicketRef,
         resolution: &Resolution,
     ) -> Result<Result<ResolveOutcome, ProviderError>> {
-        let api = self.provider.cxm_ticketing_ticketing_provider();
-        let result = timeout(
-            self.host.limits.call_timeout,
-            api.call_resolve_ticket(&mut self.store, ticket, resolution),
-        )
-        .await;
-        self.survive(result).await
+        guest_call!(self, call_resolve_ticket(ticket, resolution))
     }
 
     pub async fn resolve_by_correlation(
@@ -253,18 +222,10 @@ impl Tenant {
         correlation_id: &str,
         resolution: &Resolution,
     ) -> Result<Result<ResolveOutcome, ProviderError>> {
-        let api = self.provider.cxm_ticketing_ticketing_provider();
-        let result = timeout(
-            self.host.limits.call_timeout,
-            api.call_resolve_by_correlation(
-                &mut self.store,
-                event_category,
-                correlation_id,
-                resolution,
-            ),
+        guest_call!(
+            self,
+            call_resolve_by_correlation(event_category, correlation_id, resolution)
         )
-        .await;
-        self.survive(result).await
     }
 
     /// A trap or a call stopped at its deadline leaves an instance unusable, so the tenant
