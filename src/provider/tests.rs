@@ -57,6 +57,11 @@ fn provider<'a>(
     provider
 }
 
+/// The JSON body of the `index`-th request sent.
+fn sent_json(transport: &ScriptedTransport, index: usize) -> Value {
+    serde_json::from_slice(&transport.sent()[index].body).expect("a JSON body")
+}
+
 fn count(transport: &ScriptedTransport, path: &str) -> usize {
     transport
         .sent()
@@ -80,7 +85,7 @@ fn n_tickets_cost_one_token() {
     }
     assert_eq!(count(&transport, "/oauth_token.do"), 1);
     // The default priority (low) went out as impact 2, urgency 3.
-    let body: Value = serde_json::from_slice(&transport.sent()[1].body).unwrap();
+    let body = sent_json(&transport, 1);
     assert_eq!(
         (&body["impact"], &body["urgency"]),
         (&"2".into(), &"3".into())
@@ -166,7 +171,7 @@ fn group_names_are_resolved_once() {
         p.create_ticket(t).unwrap();
     }
     assert_eq!(count(&transport, "sys_user_group"), 1);
-    let body: Value = serde_json::from_slice(&transport.sent()[3].body).unwrap();
+    let body = sent_json(&transport, 3);
     assert_eq!(body["assignment_group"], GROUP);
 }
 
@@ -297,7 +302,7 @@ fn a_closed_match_opens_a_new_ticket_or_reopens() {
         p.create_ticket(correlated()).unwrap(),
         CreateOutcome::Created(_)
     ));
-    let body: Value = serde_json::from_slice(&transport.sent()[2].body).unwrap();
+    let body = sent_json(&transport, 2);
     assert!(
         body["description"]
             .as_str()
@@ -315,7 +320,7 @@ fn a_closed_match_opens_a_new_ticket_or_reopens() {
     assert!(
         matches!(p.create_ticket(correlated()).unwrap(), CreateOutcome::Reopened(r) if r.number == "INC0010001")
     );
-    let patch: Value = serde_json::from_slice(&transport.sent()[4].body).unwrap();
+    let patch = sent_json(&transport, 4);
     assert_eq!(patch["state"], "2");
 }
 
@@ -353,7 +358,7 @@ fn resolve_validates_close_codes_and_sends_all_in_one_call() {
     };
     let outcome = p.resolve_ticket(&reference, &good).unwrap();
     assert!(matches!(outcome, ResolveOutcome::Resolved(d) if d.state_label == "Resolved"));
-    let patch: Value = serde_json::from_slice(&transport.sent().last().unwrap().body).unwrap();
+    let patch = sent_json(&transport, transport.sent().len() - 1);
     assert_eq!(
         (patch["state"].as_str(), patch["close_code"].as_str()),
         (Some("6"), Some("Solution provided"))

@@ -50,6 +50,35 @@ pub async fn setup() -> (Simulator, Tenant) {
     (sim, tenant)
 }
 
+/// A tenant configured for a loopback port nobody listens on.
+pub async fn offline_tenant() -> Tenant {
+    let sim = Simulator::start().await.expect("simulator starts");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let mut s = settings(&sim);
+    s.instance = format!("http://127.0.0.1:{port}");
+    let mut tenant = host().tenant("offline").await.expect("tenant");
+    tenant
+        .configure(&s, &secret(&sim))
+        .await
+        .expect("no trap")
+        .expect("valid settings");
+    tenant
+}
+
+/// Someone on the instance closes the record (state 6 or 7) with a close code and notes.
+pub fn close_on_instance(sim: &Simulator, sys_id: &str, state: &str) {
+    let fields = serde_json::json!({"state": state, "close_code": "Solution provided", "close_notes": "done"});
+    let closed = sim.update_record(
+        "incident",
+        sys_id,
+        fields.as_object().cloned().unwrap_or_default(),
+    );
+    assert!(closed.is_some(), "no incident {sys_id} to close");
+}
+
 pub fn ticket(category: &str, title: &str) -> Ticket {
     Ticket {
         event_category: category.into(),

@@ -2,9 +2,9 @@
 
 use host_harness::ClientSecret;
 use host_harness::api::{Check, CheckStatus, ConnectionReport, TicketKind};
-use host_harness::simulator::{Faults, Simulator};
+use host_harness::simulator::Faults;
 
-use crate::common::{category, host, secret, settings, setup};
+use crate::common::{category, offline_tenant, secret, settings, setup};
 
 const CHECKS: [&str; 6] = [
     "settings",
@@ -103,17 +103,7 @@ async fn a_login_page_is_named_as_such() {
 
 #[tokio::test]
 async fn an_unreachable_instance_fails_the_instance_check() {
-    let sim = Simulator::start().await.unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut s = settings(&sim);
-    s.instance = format!("http://127.0.0.1:{port}");
-    let mut tenant = host().tenant("offline").await.unwrap();
-    tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
-    let report = tenant.test_connection().await.unwrap();
+    let report = offline_tenant().await.test_connection().await.unwrap();
     assert_fails_at(&report, "instance", true);
     assert!(failed(&report).detail.contains("could not be reached"));
 }

@@ -3,7 +3,8 @@
 use host_harness::api::ErrorKind;
 use host_harness::simulator::Faults;
 
-use crate::common::{host, secret, settings, setup, ticket};
+use crate::common::{offline_tenant, secret, settings, setup, ticket};
+use crate::tickets::open;
 
 #[tokio::test]
 async fn each_failure_has_its_kind() {
@@ -68,26 +69,12 @@ async fn each_failure_has_its_kind() {
     }
     // After all that, the same tenant still creates tickets.
     sim.set_faults(Default::default());
-    tenant
-        .create_ticket(&ticket("cost-optimization", "fine"))
-        .await
-        .unwrap()
-        .unwrap();
+    open(&mut tenant, "cost-optimization", "fine").await;
 }
 
 #[tokio::test]
 async fn an_unreachable_instance_is_named_as_such() {
-    let mut tenant = host().tenant("offline").await.unwrap();
-    // A loopback port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let sim = host_harness::simulator::Simulator::start().await.unwrap();
-    let mut s = settings(&sim);
-    s.instance = format!("http://127.0.0.1:{port}");
-    tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
+    let mut tenant = offline_tenant().await;
     let error = tenant
         .create_ticket(&ticket("cost-optimization", "x"))
         .await

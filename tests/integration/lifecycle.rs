@@ -6,10 +6,10 @@ use host_harness::api::{
     ClosedMatch, CommentKind, CreateOutcome, ErrorKind, Field, Priority, Resolution,
     ResolveOutcome, TicketChanges, TicketKind, TicketRef,
 };
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
-use crate::common::{secret, settings, setup, table_calls, ticket};
-use crate::tickets::{created, open};
+use crate::common::{close_on_instance, secret, settings, setup, table_calls, ticket};
+use crate::tickets::{create, open};
 
 fn incident(id: &str) -> TicketRef {
     TicketRef {
@@ -31,16 +31,12 @@ fn correlated(id: &str) -> host_harness::api::Ticket {
     t
 }
 
-fn fields(v: Value) -> Map<String, Value> {
-    v.as_object().unwrap().clone()
-}
-
 #[tokio::test]
 async fn get_by_number_or_sys_id() {
     let (sim, mut tenant) = setup().await;
     let mut t = ticket("cost-optimization", "Idle VM");
     t.priority = Some(Priority::Critical);
-    let record = created(tenant.create_ticket(&t).await.unwrap().unwrap());
+    let record = create(&mut tenant, &t).await;
     for id in [record.number.clone(), record.sys_id.clone()] {
         let details = tenant.get_ticket(&incident(&id)).await.unwrap().unwrap();
         assert_eq!(details.ticket, record);
@@ -263,13 +259,7 @@ async fn change_requests_close_with_their_own_codes() {
 #[tokio::test]
 async fn a_repeated_event_adds_a_work_note_instead_of_a_duplicate() {
     let (sim, mut tenant) = setup().await;
-    let first = created(
-        tenant
-            .create_ticket(&correlated("opp-1"))
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    let first = create(&mut tenant, &correlated("opp-1")).await;
     match tenant
         .create_ticket(&correlated("opp-1"))
         .await
@@ -284,13 +274,7 @@ async fn a_repeated_event_adds_a_work_note_instead_of_a_duplicate() {
     assert_eq!(notes.len(), 1);
     assert!(notes[0].value.contains("saw this event again"));
     // Another correlation id is another ticket.
-    created(
-        tenant
-            .create_ticket(&correlated("opp-2"))
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    create(&mut tenant, &correlated("opp-2")).await;
     assert_eq!(sim.records("incident").len(), 2);
 }
 
@@ -332,27 +316,10 @@ async fn futures_join<T: Send + 'static>(
 #[tokio::test]
 async fn a_closed_match_opens_a_new_ticket_that_names_it() {
     let (sim, mut tenant) = setup().await;
-    let first = created(
-        tenant
-            .create_ticket(&correlated("opp-3"))
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    let first = create(&mut tenant, &correlated("opp-3")).await;
     // Someone resolves it on the instance.
-    sim.update_record(
-        "incident",
-        &first.sys_id,
-        fields(json!({"state": "7", "close_code": "Solution provided", "close_notes": "done"})),
-    )
-    .unwrap();
-    let second = created(
-        tenant
-            .create_ticket(&correlated("opp-3"))
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    close_on_instance(&sim, &first.sys_id, "7");
+    let second = create(&mut tenant, &correlated("opp-3")).await;
     assert_ne!(second.sys_id, first.sys_id);
     let stored = sim
         .records("incident")
@@ -373,19 +340,8 @@ async fn a_closed_match_can_be_reopened_instead() {
     let mut s = settings(&sim);
     s.on_closed_match = ClosedMatch::Reopen;
     tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
-    let first = created(
-        tenant
-            .create_ticket(&correlated("opp-4"))
-            .await
-            .unwrap()
-            .unwrap(),
-    );
-    sim.update_record(
-        "incident",
-        &first.sys_id,
-        fields(json!({"state": "6", "close_code": "Solution provided", "close_notes": "done"})),
-    )
-    .unwrap();
+    let first = create(&mut tenant, &correlated("opp-4")).await;
+    close_on_instance(&sim, &first.sys_id, "6");
     match tenant
         .create_ticket(&correlated("opp-4"))
         .await
@@ -420,13 +376,7 @@ async fn resolve(tenant: &mut host_harness::Tenant, correlation_id: &str) -> Res
 #[tokio::test]
 async fn a_recovered_event_resolves_its_ticket_by_correlation_id() {
     let (_sim, mut tenant) = setup().await;
-    let first = created(
-        tenant
-            .create_ticket(&correlated("opp-5"))
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    let first = create(&mut tenant, &correlated("opp-5")).await;
     match resolve(&mut tenant, "opp-5").await {
         ResolveOutcome::Resolved(details) => assert_eq!(details.ticket.number, first.number),
         other => panic!("{other:?}"),

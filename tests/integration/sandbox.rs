@@ -7,6 +7,7 @@ use host_harness::api::ErrorKind;
 use host_harness::{COMPONENT_PATH, Host, SandboxLimits};
 
 use crate::common::{host, secret, settings, setup, ticket};
+use crate::tickets::open;
 use host_harness::simulator::Simulator;
 
 #[tokio::test]
@@ -25,11 +26,7 @@ async fn a_tenant_reaches_only_its_own_instance() {
 
     // The refusal broke nothing: allowed again, the same instance works.
     tenant.set_allowed_origin(Some(sim.base_url()));
-    tenant
-        .create_ticket(&ticket("cost-optimization", "y"))
-        .await
-        .unwrap()
-        .unwrap();
+    open(&mut tenant, "cost-optimization", "y").await;
 }
 
 #[tokio::test]
@@ -66,11 +63,7 @@ async fn a_trap_costs_one_call_not_the_tenant() {
     assert!(format!("{trap:#}").contains("trapped"), "{trap:#}");
     // The tenant was rebuilt with its settings: the next call works as before.
     assert_eq!(tenant.allowed_origin(), Some(sim.base_url().as_str()));
-    tenant
-        .create_ticket(&ticket("cost-optimization", "after"))
-        .await
-        .unwrap()
-        .unwrap();
+    open(&mut tenant, "cost-optimization", "after").await;
     assert_eq!(sim.records("incident").len(), 1);
 }
 
@@ -109,11 +102,7 @@ async fn a_stalled_instance_costs_the_hosts_timeout_not_a_hung_tenant() {
         error.message
     );
     sim.update_faults(|f| f.stall = None);
-    tenant
-        .create_ticket(&ticket("cost-optimization", "y"))
-        .await
-        .unwrap()
-        .unwrap();
+    open(&mut tenant, "cost-optimization", "y").await;
 }
 
 #[tokio::test]
@@ -130,9 +119,5 @@ async fn a_call_past_its_deadline_is_stopped_and_the_tenant_rebuilt() {
     assert!(format!("{stopped:#}").contains("deadline"), "{stopped:#}");
     sim.update_faults(|f| f.stall = None);
     assert_eq!(tenant.allowed_origin(), Some(sim.base_url().as_str()));
-    tenant
-        .create_ticket(&ticket("cost-optimization", "y"))
-        .await
-        .unwrap()
-        .unwrap();
+    open(&mut tenant, "cost-optimization", "y").await;
 }
