@@ -3,8 +3,9 @@
 use std::cell::RefCell;
 
 use crate::clock::SystemClock;
-use crate::diagnosis::{CheckStatus, ConnectionReport};
+use crate::diagnosis::{CheckId, CheckStatus, ConnectionReport};
 use crate::error::{Error, ErrorKind};
+use crate::ids::{AssignmentGroup, Name};
 use crate::provider::{CommentKind, Provider, Resolution, ResolveOutcome, UpdateResult};
 use crate::settings::{ClosedMatch, Priority, RawSettings, TicketCategory, TicketKind};
 use crate::ticket::{
@@ -30,7 +31,7 @@ struct Component;
 
 impl Guest for Component {
     fn configure(settings: wit::Settings, client_secret: String) -> Result<(), wit::Error> {
-        let raw = raw_settings(settings, client_secret);
+        let raw = raw_settings(settings, client_secret)?;
         PROVIDER.with_borrow_mut(|p| p.configure(raw).map_err(Into::into))
     }
 
@@ -48,7 +49,7 @@ impl Guest for Component {
 
     fn get_ticket(ticket: wit::TicketRef) -> Result<wit::TicketDetails, wit::Error> {
         PROVIDER.with_borrow_mut(|p| {
-            p.get_ticket(&ticket.into())
+            p.get_ticket(&ticket_ref(ticket)?)
                 .map(Into::into)
                 .map_err(Into::into)
         })
@@ -59,7 +60,7 @@ impl Guest for Component {
         changes: wit::TicketChanges,
     ) -> Result<wit::UpdateResult, wit::Error> {
         PROVIDER.with_borrow_mut(|p| {
-            p.update_ticket(&ticket.into(), &changes.into())
+            p.update_ticket(&ticket_ref(ticket)?, &changes.into())
                 .map(Into::into)
                 .map_err(Into::into)
         })
@@ -75,7 +76,7 @@ impl Guest for Component {
             wit::CommentKind::CustomerVisible => CommentKind::CustomerVisible,
         };
         PROVIDER.with_borrow_mut(|p| {
-            p.add_comment(&ticket.into(), kind, &text)
+            p.add_comment(&ticket_ref(ticket)?, kind, &text)
                 .map_err(Into::into)
         })
     }
@@ -85,7 +86,7 @@ impl Guest for Component {
         resolution: wit::Resolution,
     ) -> Result<wit::ResolveOutcome, wit::Error> {
         PROVIDER.with_borrow_mut(|p| {
-            p.resolve_ticket(&ticket.into(), &resolution.into())
+            p.resolve_ticket(&ticket_ref(ticket)?, &resolution.into())
                 .map(Into::into)
                 .map_err(Into::into)
         })
@@ -118,15 +119,22 @@ impl From<wit::Priority> for Priority {
     }
 }
 
-impl From<wit::TicketKind> for TicketKind {
-    fn from(kind: wit::TicketKind) -> Self {
-        match kind {
-            wit::TicketKind::Incident => TicketKind::Incident,
-            wit::TicketKind::ChangeRequest => TicketKind::ChangeRequest,
-            wit::TicketKind::Problem => TicketKind::Problem,
-            wit::TicketKind::Table(name) => TicketKind::Table(name),
-        }
-    }
+/// A kind as the platform gives it; a table name that ServiceNow would not have is `Err`
+/// with the name, for the caller to say where it came from.
+fn ticket_kind(kind: wit::TicketKind) -> Result<TicketKind, String> {
+    Ok(match kind {
+        wit::TicketKind::Incident => TicketKind::Incident,
+        wit::TicketKind::ChangeRequest => TicketKind::ChangeRequest,
+        wit::TicketKind::Problem => TicketKind::Problem,
+        wit::TicketKind::Table(name) => TicketKind::Table(Name::parse(&name).ok_or(name)?),
+    })
+}
+
+fn not_a_table(name: &str, whose: &str) -> String {
+    format!(
+        "the table {name:?} for {whose} is not a ServiceNow table name \
+         (lower-case letters, digits and underscores)"
+    )
 }
 
 impl From<TicketKind> for wit::TicketKind {
@@ -135,33 +143,44 @@ impl From<TicketKind> for wit::TicketKind {
             TicketKind::Incident => wit::TicketKind::Incident,
             TicketKind::ChangeRequest => wit::TicketKind::ChangeRequest,
             TicketKind::Problem => wit::TicketKind::Problem,
-            TicketKind::Table(name) => wit::TicketKind::Table(name),
+            TicketKind::Table(name) => wit::TicketKind::Table(name.to_string()),
         }
     }
 }
 
-fn raw_settings(s: wit::Settings, client_secret: String) -> RawSettings {
-    RawSettings {
+fn raw_settings(s: wit::Settings, client_secret: String) -> Result<RawSettings, wit::Error> {
+    let invalid = |message: String| wit::Error::from(Error::invalid_settings(message));
+    let mut ticket_categories = Vec::with_capacity(s.ticket_categories.len());
+    for c in s.ticket_categories {
+        let kind = ticket_kind(c.kind)
+            .map_err(|name| invalid(not_a_table(&name, &format!("{:?}", c.event_category))))?;
+        ticket_categories.push(TicketCategory {
+            event_category: c.event_category,
+            kind,
+            enabled: c.enabled,
+        });
+    }
+    let unlisted_category_kind = s
+        .unlisted_category_kind
+        .map(ticket_kind)
+        .transpose()
+        .map_err(|name| invalid(not_a_table(&name, "unlisted categories")))?;
+    Ok(RawSettings {
         instance: s.instance,
         client_id: s.client_id,
         client_secret,
-        default_assignment_group: s.default_assignment_group,
+        default_assignment_group: s
+            .default_assignment_group
+            .as_deref()
+            .and_then(AssignmentGroup::parse),
         default_priority: s.default_priority.map(Into::into),
-        ticket_categories: s
-            .ticket_categories
-            .into_iter()
-            .map(|c| TicketCategory {
-                event_category: c.event_category,
-                kind: c.kind.into(),
-                enabled: c.enabled,
-            })
-            .collect(),
-        unlisted_category_kind: s.unlisted_category_kind.map(Into::into),
+        ticket_categories,
+        unlisted_category_kind,
         on_closed_match: match s.on_closed_match {
             wit::ClosedMatch::OpenNew => ClosedMatch::OpenNew,
             wit::ClosedMatch::Reopen => ClosedMatch::Reopen,
         },
-    }
+    })
 }
 
 impl From<wit::Ticket> for Ticket {
@@ -171,7 +190,10 @@ impl From<wit::Ticket> for Ticket {
             title: t.title,
             description: t.description,
             priority: t.priority.map(Into::into),
-            assignment_group: t.assignment_group,
+            assignment_group: t
+                .assignment_group
+                .as_deref()
+                .and_then(AssignmentGroup::parse),
             correlation_id: t.correlation_id,
             extra_fields: t
                 .extra_fields
@@ -185,9 +207,9 @@ impl From<wit::Ticket> for Ticket {
 impl From<TicketRecord> for wit::TicketRecord {
     fn from(r: TicketRecord) -> Self {
         wit::TicketRecord {
+            table: r.kind.table().to_string(),
             kind: r.kind.into(),
-            table: r.table,
-            sys_id: r.sys_id,
+            sys_id: r.sys_id.to_string(),
             number: r.number,
             link: r.link,
         }
@@ -214,13 +236,11 @@ impl From<CreateOutcome> for wit::CreateOutcome {
     }
 }
 
-impl From<wit::TicketRef> for TicketRef {
-    fn from(r: wit::TicketRef) -> Self {
-        TicketRef {
-            kind: r.kind.into(),
-            id: r.id,
-        }
-    }
+fn ticket_ref(r: wit::TicketRef) -> Result<TicketRef, wit::Error> {
+    let kind = ticket_kind(r.kind).map_err(|name| {
+        Error::invalid_ticket(format!("{name:?} is not a ServiceNow table name"))
+    })?;
+    Ok(TicketRef::parse(kind, &r.id)?)
 }
 
 impl From<TicketDetails> for wit::TicketDetails {
@@ -244,7 +264,10 @@ impl From<wit::TicketChanges> for TicketChanges {
     fn from(c: wit::TicketChanges) -> Self {
         TicketChanges {
             priority: c.priority.map(Into::into),
-            assignment_group: c.assignment_group,
+            assignment_group: c
+                .assignment_group
+                .as_deref()
+                .and_then(AssignmentGroup::parse),
             short_description: c.short_description,
             description: c.description,
             extra_fields: c
@@ -287,11 +310,19 @@ impl From<ResolveOutcome> for wit::ResolveOutcome {
 impl From<ConnectionReport> for wit::ConnectionReport {
     fn from(report: ConnectionReport) -> Self {
         wit::ConnectionReport {
+            passed: report.passed,
             checks: report
                 .checks
                 .into_iter()
                 .map(|c| wit::Check {
-                    name: c.name.to_string(),
+                    id: match c.id {
+                        CheckId::Settings => wit::CheckId::Settings,
+                        CheckId::Instance => wit::CheckId::Instance,
+                        CheckId::Token => wit::CheckId::Token,
+                        CheckId::TableApi => wit::CheckId::TableApi,
+                        CheckId::TableAccess => wit::CheckId::TableAccess,
+                        CheckId::AssignmentGroup => wit::CheckId::AssignmentGroup,
+                    },
                     status: match c.status {
                         CheckStatus::Passed => wit::CheckStatus::Passed,
                         CheckStatus::Failed => wit::CheckStatus::Failed,

@@ -1,8 +1,42 @@
-//! Test Connection's report: checks run in order, and once one fails the rest are skipped,
-//! because each needs what the previous one proved.
+//! Test Connection's report: each check stands for a setup step and is named by its id; a
+//! check that later ones depend on stops the run when it fails, and those are skipped.
 
 use crate::error::Error;
 use crate::guide::Remedy;
+
+/// The checks, in the order they run (mirrors the WIT `check-id`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckId {
+    Settings,
+    Instance,
+    Token,
+    TableApi,
+    TableAccess,
+    AssignmentGroup,
+}
+
+impl CheckId {
+    pub const ALL: [CheckId; 6] = [
+        CheckId::Settings,
+        CheckId::Instance,
+        CheckId::Token,
+        CheckId::TableApi,
+        CheckId::TableAccess,
+        CheckId::AssignmentGroup,
+    ];
+
+    /// The name a person reads.
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckId::Settings => "settings",
+            CheckId::Instance => "instance",
+            CheckId::Token => "token",
+            CheckId::TableApi => "table api",
+            CheckId::TableAccess => "table access",
+            CheckId::AssignmentGroup => "assignment group",
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CheckStatus {
@@ -13,94 +47,90 @@ pub enum CheckStatus {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Check {
-    pub name: &'static str,
+    pub id: CheckId,
     pub status: CheckStatus,
     pub detail: String,
     pub remedy: Option<Remedy>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnectionReport {
+    /// No check failed; a check with nothing to check is skipped, not failed.
+    pub passed: bool,
+    /// Every check once, in [`CheckId::ALL`] order.
     pub checks: Vec<Check>,
 }
 
-impl ConnectionReport {
-    /// No check failed (a check with nothing to check is skipped, not failed).
-    pub fn passed(&self) -> bool {
-        self.checks.iter().all(|c| c.status != CheckStatus::Failed)
-    }
+/// What one check found.
+pub enum Outcome {
+    Passed(String),
+    Failed(Error),
+    /// Nothing to check (for example no default assignment group is set).
+    Skipped(String),
 }
 
-/// Builds a report over a fixed list of check names.
+/// Collects the checks as they run.
+#[derive(Default)]
 pub struct Checklist {
-    names: &'static [&'static str],
-    report: ConnectionReport,
+    checks: Vec<Check>,
 }
 
 impl Checklist {
-    pub fn new(names: &'static [&'static str]) -> Self {
-        Self {
-            names,
-            report: ConnectionReport::default(),
+    pub fn record(&mut self, id: CheckId, outcome: Outcome) {
+        let (status, detail, remedy) = match outcome {
+            Outcome::Passed(detail) => (CheckStatus::Passed, detail, None),
+            Outcome::Skipped(detail) => (CheckStatus::Skipped, detail, None),
+            Outcome::Failed(error) => (CheckStatus::Failed, error.to_string(), error.remedy),
+        };
+        self.checks.push(Check {
+            id,
+            status,
+            detail,
+            remedy,
+        });
+    }
+
+    /// Records a check that later ones depend on, and hands on what it proved; `None` when
+    /// it failed, so that `?` ends the run there.
+    pub fn gate<T>(&mut self, id: CheckId, result: Result<(T, String), Error>) -> Option<T> {
+        match result {
+            Ok((proved, detail)) => {
+                self.record(id, Outcome::Passed(detail));
+                Some(proved)
+            }
+            Err(error) => {
+                self.record(id, Outcome::Failed(error));
+                None
+            }
         }
     }
 
-    fn next_name(&self) -> &'static str {
-        self.names
-            .get(self.report.checks.len())
-            .copied()
-            .unwrap_or("extra check")
-    }
-
-    pub fn pass(&mut self, detail: impl Into<String>) {
-        let name = self.next_name();
-        self.report.checks.push(Check {
-            name,
-            status: CheckStatus::Passed,
-            detail: detail.into(),
-            remedy: None,
-        });
-    }
-
-    /// A check that had nothing to check.
-    pub fn skip(&mut self, detail: impl Into<String>) {
-        let name = self.next_name();
-        self.report.checks.push(Check {
-            name,
-            status: CheckStatus::Skipped,
-            detail: detail.into(),
-            remedy: None,
-        });
-    }
-
-    /// Records a failure that the later checks do not depend on.
-    pub fn fail_and_continue(&mut self, error: &Error) {
-        let name = self.next_name();
-        self.report.checks.push(Check {
-            name,
-            status: CheckStatus::Failed,
-            detail: error.to_string(),
-            remedy: error.remedy,
-        });
-    }
-
-    /// Records the failure and skips every check after it.
-    pub fn fail(mut self, error: &Error) -> ConnectionReport {
-        let failed = self.next_name();
-        self.fail_and_continue(error);
-        for name in &self.names[self.report.checks.len().min(self.names.len())..] {
-            self.report.checks.push(Check {
-                name,
-                status: CheckStatus::Skipped,
-                detail: format!("not run: \"{failed}\" failed"),
-                remedy: None,
-            });
+    /// The report: every check in order, those that never ran skipped, and the verdict.
+    pub fn finish(mut self) -> ConnectionReport {
+        let stopped_at = self
+            .checks
+            .iter()
+            .find(|c| c.status == CheckStatus::Failed)
+            .map(|c| c.id);
+        let checks: Vec<Check> = CheckId::ALL
+            .into_iter()
+            .map(|id| match self.checks.iter().position(|c| c.id == id) {
+                Some(at) => self.checks.swap_remove(at),
+                None => Check {
+                    id,
+                    status: CheckStatus::Skipped,
+                    detail: match stopped_at {
+                        Some(failed) => format!("not run: \"{}\" failed", failed.name()),
+                        None => "not run".into(),
+                    },
+                    remedy: None,
+                },
+            })
+            .collect();
+        ConnectionReport {
+            passed: checks.iter().all(|c| c.status != CheckStatus::Failed),
+            checks,
         }
-        self.report
-    }
-
-    pub fn finish(self) -> ConnectionReport {
-        self.report
     }
 }
 
@@ -109,41 +139,77 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
 
+    fn statuses(report: &ConnectionReport) -> Vec<(CheckId, CheckStatus)> {
+        report.checks.iter().map(|c| (c.id, c.status)).collect()
+    }
+
     #[test]
-    fn a_failure_skips_the_rest() {
-        let mut list = Checklist::new(&["a", "b", "c"]);
-        list.pass("fine");
+    fn check_ids_match_the_wit_contract() {
+        let ours: Vec<String> = CheckId::ALL
+            .iter()
+            .map(|id| id.name().replace(' ', "-"))
+            .collect();
+        assert_eq!(ours, crate::error::tests::wit_cases("enum", "check-id"));
+    }
+
+    #[test]
+    fn a_failed_gate_skips_the_rest() {
+        let mut list = Checklist::default();
+        assert_eq!(
+            list.gate(CheckId::Settings, Ok((7, "fine".into()))),
+            Some(7)
+        );
         let fix = Remedy {
             text: "fix it",
             step: None,
         };
-        let report = list.fail(&Error::new(ErrorKind::TokenDenied, "no").with_remedy(fix));
-        let statuses: Vec<_> = report.checks.iter().map(|c| (c.name, c.status)).collect();
+        let denied = Error::new(ErrorKind::TokenDenied, "no").with_remedy(fix);
+        assert_eq!(list.gate::<()>(CheckId::Instance, Err(denied)), None);
+        let report = list.finish();
+        use CheckId::*;
+        use CheckStatus::*;
         assert_eq!(
-            statuses,
-            vec![
-                ("a", CheckStatus::Passed),
-                ("b", CheckStatus::Failed),
-                ("c", CheckStatus::Skipped)
+            statuses(&report),
+            [
+                (Settings, Passed),
+                (Instance, Failed),
+                (Token, Skipped),
+                (TableApi, Skipped),
+                (TableAccess, Skipped),
+                (AssignmentGroup, Skipped),
             ]
         );
         assert_eq!(report.checks[1].remedy, Some(fix));
-        assert!(report.checks[2].detail.contains("\"b\" failed"));
-        assert!(!report.passed());
+        assert_eq!(report.checks[2].detail, "not run: \"instance\" failed");
+        assert!(!report.passed);
     }
 
     #[test]
-    fn skipped_is_not_failed() {
-        let mut list = Checklist::new(&["a", "b", "c"]);
-        list.pass("ok");
-        list.skip("nothing to check");
-        assert!(list.finish().passed());
-
-        let mut list = Checklist::new(&["a", "b"]);
-        list.fail_and_continue(&Error::new(ErrorKind::Forbidden, "no"));
-        list.pass("independent");
+    fn skipped_is_not_failed_and_order_is_by_id() {
+        let mut list = Checklist::default();
+        list.record(
+            CheckId::AssignmentGroup,
+            Outcome::Skipped("no group".into()),
+        );
+        for id in &CheckId::ALL[..5] {
+            list.record(*id, Outcome::Passed("ok".into()));
+        }
         let report = list.finish();
-        assert!(!report.passed());
-        assert_eq!(report.checks[1].status, CheckStatus::Passed);
+        assert!(report.passed);
+        let ids: Vec<CheckId> = report.checks.iter().map(|c| c.id).collect();
+        assert_eq!(ids, CheckId::ALL);
+
+        let mut list = Checklist::default();
+        list.record(
+            CheckId::TableAccess,
+            Outcome::Failed(Error::new(ErrorKind::Forbidden, "no")),
+        );
+        list.record(
+            CheckId::AssignmentGroup,
+            Outcome::Passed("independent".into()),
+        );
+        let report = list.finish();
+        assert!(!report.passed);
+        assert_eq!(report.checks[5].status, CheckStatus::Passed);
     }
 }

@@ -5,7 +5,8 @@ use std::fmt;
 
 use crate::guide::{self, Remedy};
 
-/// Mirrors the WIT `error-kind`; see `wit/ticketing.wit` for what each means.
+/// Mirrors the WIT `error-kind` (see `wit/ticketing.wit` for what each means); a test holds
+/// the two lists equal, name for name and in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
     InvalidSettings,
@@ -27,6 +28,57 @@ pub enum ErrorKind {
     RateLimited,
     ServiceUnavailable,
     UnexpectedResponse,
+}
+
+/// The list and the names exist for the test that holds them to the WIT.
+#[cfg(test)]
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 19] = [
+        ErrorKind::InvalidSettings,
+        ErrorKind::NotConfigured,
+        ErrorKind::InvalidTicket,
+        ErrorKind::Unreachable,
+        ErrorKind::BlockedByHost,
+        ErrorKind::InstanceHibernating,
+        ErrorKind::NotServiceNow,
+        ErrorKind::TokenDenied,
+        ErrorKind::OAuthUserMissing,
+        ErrorKind::NotAuthenticated,
+        ErrorKind::MissingAuthScope,
+        ErrorKind::Forbidden,
+        ErrorKind::RejectedByPolicy,
+        ErrorKind::InvalidTable,
+        ErrorKind::NotFound,
+        ErrorKind::BadRequest,
+        ErrorKind::RateLimited,
+        ErrorKind::ServiceUnavailable,
+        ErrorKind::UnexpectedResponse,
+    ];
+
+    /// The name in the WIT contract.
+    pub fn wit_name(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidSettings => "invalid-settings",
+            ErrorKind::NotConfigured => "not-configured",
+            ErrorKind::InvalidTicket => "invalid-ticket",
+            ErrorKind::Unreachable => "unreachable",
+            ErrorKind::BlockedByHost => "blocked-by-host",
+            ErrorKind::InstanceHibernating => "instance-hibernating",
+            ErrorKind::NotServiceNow => "not-servicenow",
+            ErrorKind::TokenDenied => "token-denied",
+            ErrorKind::OAuthUserMissing => "oauth-user-missing",
+            ErrorKind::NotAuthenticated => "not-authenticated",
+            ErrorKind::MissingAuthScope => "missing-auth-scope",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::RejectedByPolicy => "rejected-by-policy",
+            ErrorKind::InvalidTable => "invalid-table",
+            ErrorKind::NotFound => "not-found",
+            ErrorKind::BadRequest => "bad-request",
+            ErrorKind::RateLimited => "rate-limited",
+            ErrorKind::ServiceUnavailable => "service-unavailable",
+            ErrorKind::UnexpectedResponse => "unexpected-response",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,3 +153,29 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The cases of a WIT `enum` or `variant` named `name`, in order.
+    pub(crate) fn wit_cases(kind: &str, name: &str) -> Vec<String> {
+        let wit = include_str!("../wit/ticketing.wit");
+        let start = wit
+            .find(&format!("{kind} {name} {{"))
+            .unwrap_or_else(|| panic!("no {kind} {name} in the WIT"));
+        let body = &wit[start..];
+        let body = &body[body.find('{').unwrap() + 1..body.find('}').unwrap()];
+        body.lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with("//"))
+            .map(|line| line.trim_end_matches(',').to_string())
+            .collect()
+    }
+
+    #[test]
+    fn error_kinds_match_the_wit_contract() {
+        let ours: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.wit_name()).collect();
+        assert_eq!(ours, wit_cases("enum", "error-kind"));
+    }
+}

@@ -12,6 +12,7 @@ pub enum Method {
 }
 
 impl Method {
+    #[cfg(test)]
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -51,6 +52,7 @@ impl Request {
         self
     }
 
+    #[cfg(test)]
     pub fn header_value(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

@@ -16,6 +16,13 @@ use crate::settings::Settings;
 /// (facts §1.4), so a token never dies in flight.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 
+/// ServiceNow's default Access Token Lifespan (facts §1.2), assumed when none is given.
+const DEFAULT_LIFESPAN: Duration = Duration::from_secs(1800);
+
+/// A longer lifespan than a day is not believed: the token is renewed daily at least, and
+/// no arithmetic on an absurd `expires_in` can overflow.
+const MAX_LIFESPAN: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// A bearer token. `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AccessToken(String);
@@ -77,9 +84,9 @@ pub fn request_token(transport: &impl Transport, settings: &Settings) -> Result<
         .map_err(|e| answer::transport_error(e, WHAT))?;
     answer::require_json(&response, WHAT)?;
     if response.is_success() {
-        let body: TokenBody = serde_json::from_slice(&response.body).map_err(|_| {
+        let body: TokenBody = serde_json::from_slice(&response.body).map_err(|e| {
             Error::unexpected(format!(
-                "{WHAT}: the token endpoint answered {} without an access_token",
+                "{WHAT}: the token endpoint answered {} without a valid token: {e}",
                 response.status
             ))
             .with_status(response.status)
@@ -89,8 +96,9 @@ pub fn request_token(transport: &impl Transport, settings: &Settings) -> Result<
                 "{WHAT}: the access_token is empty"
             )));
         }
-        // Absent expires_in: assume ServiceNow's default lifespan of 1800 s (facts §1.2).
-        let expires_in = Duration::from_secs(body.expires_in.unwrap_or(1800));
+        let expires_in = body.expires_in.map_or(DEFAULT_LIFESPAN, |secs| {
+            Duration::from_secs(secs).min(MAX_LIFESPAN)
+        });
         return Ok(Grant {
             token: AccessToken(body.access_token),
             expires_in,
@@ -146,8 +154,9 @@ impl TokenCache {
 
     pub fn store(&mut self, grant: Grant, now: Duration) -> &AccessToken {
         // A very short lifespan would make the margin swallow it: keep at least half.
-        let margin = EXPIRY_MARGIN.min(grant.expires_in / 2);
-        let refresh_at = now + grant.expires_in - margin;
+        let lifespan = grant.expires_in.min(MAX_LIFESPAN);
+        let margin = EXPIRY_MARGIN.min(lifespan / 2);
+        let refresh_at = now.saturating_add(lifespan - margin);
         &self.cached.insert((grant.token, refresh_at)).0
     }
 
@@ -244,6 +253,42 @@ mod tests {
         transport.push_json(200, r#"{"token_type":"Bearer"}"#);
         let err = request_token(&transport, &settings()).unwrap_err();
         assert_eq!(err.kind, ErrorKind::UnexpectedResponse);
+    }
+
+    #[test]
+    fn an_absurd_lifespan_is_clamped_not_overflowed() {
+        let transport = ScriptedTransport::default();
+        transport.push_json(
+            200,
+            &format!(r#"{{"access_token":"t","expires_in":{}}}"#, u64::MAX),
+        );
+        let grant = request_token(&transport, &settings()).unwrap();
+        assert_eq!(grant.expires_in, MAX_LIFESPAN);
+
+        // Even a grant made by hand, and a clock far along, cannot overflow.
+        let mut cache = TokenCache::default();
+        let huge = Grant {
+            token: AccessToken("t".into()),
+            expires_in: Duration::MAX,
+        };
+        let late = Duration::MAX - Duration::from_secs(1);
+        cache.store(huge, late);
+        assert!(cache.valid_at(late).is_some());
+        let day = Grant {
+            token: AccessToken("t".into()),
+            expires_in: Duration::from_secs(u64::MAX),
+        };
+        cache.store(day, Duration::ZERO);
+        assert!(cache.valid_at(MAX_LIFESPAN).is_none());
+    }
+
+    #[test]
+    fn a_malformed_grant_names_what_is_wrong() {
+        let transport = ScriptedTransport::default();
+        transport.push_json(200, r#"{"access_token":"t","expires_in":"soon"}"#);
+        let err = request_token(&transport, &settings()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::UnexpectedResponse);
+        assert!(err.message.contains("invalid type"), "{}", err.message);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use url::{Host, Url};
 
 use crate::error::{Error, Result};
 use crate::guide;
+use crate::ids::{AssignmentGroup, Name};
 
 /// ServiceNow's priority scale (facts §3.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,15 +39,19 @@ pub enum TicketKind {
     Incident,
     ChangeRequest,
     Problem,
-    Table(String),
+    Table(Name),
 }
 
+static INCIDENT: Name = Name::known("incident");
+static CHANGE_REQUEST: Name = Name::known("change_request");
+static PROBLEM: Name = Name::known("problem");
+
 impl TicketKind {
-    pub fn table(&self) -> &str {
+    pub fn table(&self) -> &Name {
         match self {
-            TicketKind::Incident => "incident",
-            TicketKind::ChangeRequest => "change_request",
-            TicketKind::Problem => "problem",
+            TicketKind::Incident => &INCIDENT,
+            TicketKind::ChangeRequest => &CHANGE_REQUEST,
+            TicketKind::Problem => &PROBLEM,
             TicketKind::Table(name) => name,
         }
     }
@@ -75,7 +80,7 @@ pub struct RawSettings {
     pub instance: String,
     pub client_id: String,
     pub client_secret: String,
-    pub default_assignment_group: Option<String>,
+    pub default_assignment_group: Option<AssignmentGroup>,
     pub default_priority: Option<Priority>,
     pub ticket_categories: Vec<TicketCategory>,
     pub unlisted_category_kind: Option<TicketKind>,
@@ -203,24 +208,13 @@ fn is_loopback(host: &Host<&str>) -> bool {
     }
 }
 
-/// A ServiceNow table or column name: lower-case letters, digits and underscores. Checked
-/// because names go into URL paths and query strings.
-pub fn is_servicenow_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 80
-        && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-}
-
 /// Settings that passed validation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     pub instance: InstanceUrl,
     pub client_id: String,
     pub client_secret: Secret,
-    pub default_assignment_group: Option<String>,
+    pub default_assignment_group: Option<AssignmentGroup>,
     pub default_priority: Option<Priority>,
     pub ticket_categories: Vec<TicketCategory>,
     pub unlisted_category_kind: Option<TicketKind>,
@@ -239,11 +233,6 @@ impl Settings {
         let instance = InstanceUrl::parse(&raw.instance)?;
         let client_id = credential("Client ID", &raw.client_id)?.to_string();
         let client_secret = Secret(credential("Client Secret", &raw.client_secret)?.to_string());
-        let default_assignment_group = match raw.default_assignment_group {
-            Some(group) if group.trim().is_empty() => None,
-            Some(group) => Some(group.trim().to_string()),
-            None => None,
-        };
         let mut seen = HashSet::new();
         let mut ticket_categories = Vec::with_capacity(raw.ticket_categories.len());
         for category in raw.ticket_categories {
@@ -258,20 +247,16 @@ impl Settings {
                     "the event category {name:?} is listed twice in the ticket categories"
                 )));
             }
-            check_kind(&category.kind, name)?;
             ticket_categories.push(TicketCategory {
                 event_category: name.to_string(),
                 ..category
             });
         }
-        if let Some(kind) = &raw.unlisted_category_kind {
-            check_kind(kind, "unlisted categories")?;
-        }
         Ok(Self {
             instance,
             client_id,
             client_secret,
-            default_assignment_group,
+            default_assignment_group: raw.default_assignment_group,
             default_priority: raw.default_priority,
             ticket_categories,
             unlisted_category_kind: raw.unlisted_category_kind,
@@ -300,8 +285,8 @@ impl Settings {
     }
 
     /// Every table some category can lead to, each once, in settings order.
-    pub fn routed_tables(&self) -> Vec<&str> {
-        let mut tables: Vec<&str> = Vec::new();
+    pub fn routed_tables(&self) -> Vec<&Name> {
+        let mut tables: Vec<&Name> = Vec::new();
         let kinds = self
             .ticket_categories
             .iter()
@@ -336,18 +321,6 @@ fn credential<'a>(what: &str, value: &'a str) -> Result<&'a str> {
         );
     }
     Ok(value)
-}
-
-fn check_kind(kind: &TicketKind, category: &str) -> Result<()> {
-    if let TicketKind::Table(name) = kind
-        && !is_servicenow_name(name)
-    {
-        return Err(Error::invalid_settings(format!(
-            "the table {name:?} for {category:?} is not a ServiceNow table name \
-             (lower-case letters, digits and underscores)"
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -458,15 +431,23 @@ mod tests {
         assert_eq!(settings.route("cost"), Route::Ticket(&TicketKind::Incident));
         assert!(matches!(settings.route("change"), Route::Skip(why) if why.contains("disabled")));
         assert!(matches!(settings.route("other"), Route::Skip(why) if why.contains("not in")));
-        assert_eq!(settings.routed_tables(), vec!["incident"]);
+        assert_eq!(
+            settings.routed_tables(),
+            [&TicketKind::Incident.table().clone()]
+        );
 
-        r.unlisted_category_kind = Some(TicketKind::Table("sc_task".into()));
+        r.unlisted_category_kind = Some(TicketKind::Table(Name::known("sc_task")));
         let settings = Settings::validate(r).unwrap();
         assert_eq!(
             settings.route("other"),
-            Route::Ticket(&TicketKind::Table("sc_task".into()))
+            Route::Ticket(&TicketKind::Table(Name::known("sc_task")))
         );
-        assert_eq!(settings.routed_tables(), vec!["incident", "sc_task"]);
+        let tables: Vec<&str> = settings
+            .routed_tables()
+            .iter()
+            .map(|t| t.as_str())
+            .collect();
+        assert_eq!(tables, ["incident", "sc_task"]);
     }
 
     #[test]
@@ -478,15 +459,6 @@ mod tests {
                 .unwrap_err()
                 .message
                 .contains("listed twice")
-        );
-
-        let mut r = raw("dev1");
-        r.ticket_categories[0].kind = TicketKind::Table("incident/../sys_user".into());
-        assert!(
-            Settings::validate(r)
-                .unwrap_err()
-                .message
-                .contains("not a ServiceNow table name")
         );
     }
 }

@@ -1,7 +1,7 @@
 //! ServiceNow's state models (facts §3.2–3.4): which states count as done, where resolve and
 //! reopen lead, and the close codes a release ships with.
 
-use crate::table_api::{Record, column};
+use crate::ids::Name;
 
 pub struct StateModel {
     /// (value, label) of every state.
@@ -90,8 +90,8 @@ const SC_TASK: StateModel = StateModel {
     close_codes: &[],
 };
 
-pub fn for_table(table: &str) -> Option<&'static StateModel> {
-    match table {
+pub fn for_table(table: &Name) -> Option<&'static StateModel> {
+    match table.as_str() {
         "incident" => Some(&INCIDENT),
         "change_request" => Some(&CHANGE_REQUEST),
         "problem" => Some(&PROBLEM),
@@ -100,7 +100,7 @@ pub fn for_table(table: &str) -> Option<&'static StateModel> {
     }
 }
 
-pub fn label(table: &str, state: &str) -> String {
+pub fn label(table: &Name, state: &str) -> String {
     for_table(table)
         .and_then(|m| m.states.iter().find(|(v, _)| *v == state))
         .map(|(_, label)| label.to_string())
@@ -109,29 +109,28 @@ pub fn label(table: &str, state: &str) -> String {
 
 /// Whether the ticket needs nothing more: its table's done states, or `active` false for
 /// tables without a known model.
-pub fn is_done(table: &str, record: &Record) -> bool {
-    let inactive = column(record, "active") == "false";
+pub fn is_done(table: &Name, state: &str, active: bool) -> bool {
     match for_table(table) {
-        Some(model) => model.done.contains(&column(record, "state")) || inactive,
-        None => inactive,
+        Some(model) => model.done.contains(&state) || !active,
+        None => !active,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn labels_and_done_states() {
-        assert_eq!(label("incident", "6"), "Resolved");
-        assert_eq!(label("change_request", "-5"), "New");
-        assert_eq!(label("u_custom", "1"), "");
-        let resolved = json!({"state": "6", "active": "true"});
-        assert!(is_done("incident", resolved.as_object().unwrap()));
-        let open = json!({"state": "2", "active": "true"});
-        assert!(!is_done("incident", open.as_object().unwrap()));
-        let inactive = json!({"state": "x", "active": "false"});
-        assert!(is_done("u_custom", inactive.as_object().unwrap()));
+        let incident = Name::known("incident");
+        let custom = Name::known("u_custom");
+        assert_eq!(label(&incident, "6"), "Resolved");
+        assert_eq!(label(&Name::known("change_request"), "-5"), "New");
+        assert_eq!(label(&custom, "1"), "");
+        assert!(is_done(&incident, "6", true));
+        assert!(!is_done(&incident, "2", true));
+        assert!(is_done(&incident, "2", false));
+        assert!(is_done(&custom, "x", false));
+        assert!(!is_done(&custom, "7", true));
     }
 }

@@ -1,25 +1,100 @@
 //! ServiceNow's Table API (`/api/now/table/{table}`, facts §2): requests, the `{"result":…}`
-//! envelope and the `{"error":{message,detail},"status":"failure"}` envelope.
+//! envelope and the `{"error":{message,detail},"status":"failure"}` envelope. Every answer is
+//! parsed here, once, into the typed row its caller asked for.
 
-use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::answer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
 use crate::http::{Method, Request, Response, Transport};
+use crate::ids::{Name, SysId, TicketNumber};
 use crate::oauth::AccessToken;
 use crate::settings::InstanceUrl;
 
-/// A ServiceNow row: column name to value (every value a string on the wire).
-pub type Record = Map<String, Value>;
-
-/// A column's value as ServiceNow sends it, a string; "" when absent.
-pub fn column<'a>(record: &'a Record, name: &str) -> &'a str {
-    record.get(name).and_then(Value::as_str).unwrap_or("")
+/// A typed view of a table's rows: the columns it is read from (`sysparm_fields`).
+pub trait Row: DeserializeOwned {
+    const COLUMNS: &'static [&'static str];
 }
 
-/// One Table API call's target.
+/// A row as ServiceNow stored it after a write: the typed view, and every column as
+/// answered, which only the not-applied report (sent against stored) reads.
+#[derive(Debug)]
+pub struct Stored<R> {
+    pub row: R,
+    pub columns: Map<String, Value>,
+}
+
+/// Columns to write; every value a string, as ServiceNow stores it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Columns(BTreeMap<String, String>);
+
+impl Columns {
+    pub fn set(&mut self, column: &str, value: impl Into<String>) -> &mut Self {
+        self.0.insert(column.to_string(), value.into());
+        self
+    }
+
+    pub fn get(&self, column: &str) -> Option<&str> {
+        self.0.get(column).map(String::as_str)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// An encoded query (`sysparm_query`), built term by term so that every value is escaped
+/// and every id is a validated one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Query(String);
+
+impl Query {
+    /// `column=value`.
+    pub fn eq(self, column: &str, value: &str) -> Self {
+        self.term(column, "=", value)
+    }
+
+    /// `column=number`, for a validated ticket number.
+    pub fn number(self, number: &TicketNumber) -> Self {
+        self.term("number", "=", number.as_str())
+    }
+
+    /// `column LIKE value`: contains.
+    pub fn like(self, column: &str, value: &str) -> Self {
+        self.term(column, "LIKE", value)
+    }
+
+    pub fn order_by_desc(mut self, column: &str) -> Self {
+        self.separate();
+        let _ = write!(self.0, "ORDERBYDESC{column}");
+        self
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn term(mut self, column: &str, operator: &str, value: &str) -> Self {
+        self.separate();
+        // `^` separates terms; ServiceNow reads `^^` as a literal one (facts §8).
+        let _ = write!(self.0, "{column}{operator}{}", value.replace('^', "^^"));
+        self
+    }
+
+    fn separate(&mut self) {
+        if !self.0.is_empty() {
+            self.0.push('^');
+        }
+    }
+}
+
+/// One instance's Table API, as the integration user.
 pub struct TableApi<'a, T> {
     pub transport: &'a T,
     pub instance: &'a InstanceUrl,
@@ -27,92 +102,100 @@ pub struct TableApi<'a, T> {
 
 impl<T: Transport> TableApi<'_, T> {
     /// `POST /api/now/table/{table}`: one new record; answers the record as stored.
-    pub fn insert(&self, token: &AccessToken, table: &str, fields: &Record) -> Result<Record> {
-        let what = format!("creating a record in {table}");
-        self.write(Method::Post, token, table, None, fields, &what)
-    }
-
-    /// `GET /api/now/table/{table}/{sys_id}`: one record, with only `fields` when given.
-    pub fn get(
+    pub fn insert<R: Row>(
         &self,
         token: &AccessToken,
-        table: &str,
-        sys_id: &str,
-        fields: &str,
-    ) -> Result<Record> {
+        table: &Name,
+        columns: &Columns,
+    ) -> Result<Stored<R>> {
+        let what = format!("creating a record in {table}");
+        self.write(Method::Post, token, table, None, columns, &what)
+    }
+
+    /// `GET /api/now/table/{table}/{sys_id}`: one record, with `R`'s columns.
+    pub fn get<R: Row>(&self, token: &AccessToken, table: &Name, sys_id: &SysId) -> Result<R> {
+        let fields = R::COLUMNS.join(",");
         let params = [
             ("sysparm_exclude_reference_link", "true"),
-            ("sysparm_fields", fields),
+            ("sysparm_fields", fields.as_str()),
         ];
-        let request = self.request(Method::Get, self.url(table, Some(sys_id), &params), token);
+        let url = self.url(table, Some(sys_id), &params);
         let what = format!("reading {table} record {sys_id}");
-        single(self.send(&request, &what)?, &what)
+        let result = self.send(&self.request(Method::Get, url, token), &what)?;
+        parse_row(result, &what)
     }
 
     /// `PATCH /api/now/table/{table}/{sys_id}`: changes only the given columns; answers the
     /// whole record as stored.
-    pub fn update(
+    pub fn update<R: Row>(
         &self,
         token: &AccessToken,
-        table: &str,
-        sys_id: &str,
-        fields: &Record,
-    ) -> Result<Record> {
+        table: &Name,
+        sys_id: &SysId,
+        columns: &Columns,
+    ) -> Result<Stored<R>> {
         let what = format!("updating {table} record {sys_id}");
-        self.write(Method::Patch, token, table, Some(sys_id), fields, &what)
+        self.write(Method::Patch, token, table, Some(sys_id), columns, &what)
     }
 
-    fn write(
+    fn write<R: Row>(
         &self,
         method: Method,
         token: &AccessToken,
-        table: &str,
-        sys_id: Option<&str>,
-        fields: &Record,
+        table: &Name,
+        sys_id: Option<&SysId>,
+        columns: &Columns,
         what: &str,
-    ) -> Result<Record> {
+    ) -> Result<Stored<R>> {
         let url = self.url(table, sys_id, &[("sysparm_exclude_reference_link", "true")]);
-        let body = serde_json::to_vec(fields).map_err(|e| Error::invalid_ticket(e.to_string()))?;
+        let body =
+            serde_json::to_vec(&columns.0).map_err(|e| Error::invalid_ticket(e.to_string()))?;
         let request = self
             .request(method, url, token)
             .header("content-type", "application/json")
             .body(body);
-        single(self.send(&request, what)?, what)
-    }
-
-    /// `GET /api/now/table/{table}?sysparm_query=…`: the matching records.
-    pub fn query(
-        &self,
-        token: &AccessToken,
-        table: &str,
-        params: &[(&str, &str)],
-    ) -> Result<Vec<Record>> {
-        let mut all = vec![("sysparm_exclude_reference_link", "true")];
-        all.extend_from_slice(params);
-        let request = self.request(Method::Get, self.url(table, None, &all), token);
-        let what = format!("reading {table}");
-        let value = self.send(&request, &what)?;
-        match value {
-            Value::Array(rows) => rows
-                .into_iter()
-                .map(|row| match row {
-                    Value::Object(record) => Ok(record),
-                    _ => Err(Error::unexpected(format!(
-                        "{what}: a result row is not an object"
-                    ))),
-                })
-                .collect(),
+        let stored = self.send(&request, what)?;
+        let row = R::deserialize(&stored).map_err(|e| {
+            Error::unexpected(format!("{what}: the stored record is not valid: {e}"))
+        })?;
+        match stored {
+            Value::Object(columns) => Ok(Stored { row, columns }),
             _ => Err(Error::unexpected(format!(
-                "{what}: the result is not a list"
+                "{what}: the result is not a record"
             ))),
         }
     }
 
-    fn url(&self, table: &str, sys_id: Option<&str>, params: &[(&str, &str)]) -> String {
+    /// `GET /api/now/table/{table}?sysparm_query=…`: at most `limit` matching records, with
+    /// `R`'s columns.
+    pub fn query<R: Row>(
+        &self,
+        token: &AccessToken,
+        table: &Name,
+        query: &Query,
+        limit: u32,
+    ) -> Result<Vec<R>> {
+        let fields = R::COLUMNS.join(",");
+        let limit = limit.to_string();
+        let mut params = vec![("sysparm_exclude_reference_link", "true")];
+        if !query.as_str().is_empty() {
+            params.push(("sysparm_query", query.as_str()));
+        }
+        params.push(("sysparm_fields", &fields));
+        params.push(("sysparm_limit", &limit));
+        let url = self.url(table, None, &params);
+        let what = format!("reading {table}");
+        let result = self.send(&self.request(Method::Get, url, token), &what)?;
+        Vec::<R>::deserialize(result).map_err(|e| {
+            Error::unexpected(format!("{what}: the result is not a list of records: {e}"))
+        })
+    }
+
+    fn url(&self, table: &Name, sys_id: Option<&SysId>, params: &[(&str, &str)]) -> String {
         let mut path = format!("/api/now/table/{table}");
         if let Some(sys_id) = sys_id {
             path.push('/');
-            path.push_str(sys_id);
+            path.push_str(sys_id.as_str());
         }
         let query = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(params)
@@ -136,8 +219,8 @@ impl<T: Transport> TableApi<'_, T> {
         if !response.is_success() {
             return Err(failure(&response, what));
         }
-        let envelope: Envelope = serde_json::from_slice(&response.body).map_err(|_| {
-            Error::unexpected(format!("{what}: the answer is not a Table API result"))
+        let envelope: Envelope = serde_json::from_slice(&response.body).map_err(|e| {
+            Error::unexpected(format!("{what}: the answer is not a Table API result: {e}"))
                 .with_status(response.status)
         })?;
         // A transaction-quota timeout answers 200 with a partial result *and* an error (§5).
@@ -153,6 +236,37 @@ impl<T: Transport> TableApi<'_, T> {
                 .with_status(response.status)
         })
     }
+}
+
+/// A column's text; ServiceNow sends every value as a string, and `null` for some empties.
+pub fn text<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// ServiceNow's booleans are the strings "true" and "false".
+pub fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Text(String),
+    }
+    match Flag::deserialize(deserializer)? {
+        Flag::Bool(value) => Ok(value),
+        Flag::Text(text) => match text.as_str() {
+            "true" | "" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(serde::de::Error::invalid_value(
+                serde::de::Unexpected::Str(&text),
+                &"\"true\" or \"false\"",
+            )),
+        },
+    }
+}
+
+fn parse_row<R: Row>(result: Value, what: &str) -> Result<R> {
+    R::deserialize(result)
+        .map_err(|e| Error::unexpected(format!("{what}: the record is not valid: {e}")))
 }
 
 #[derive(Deserialize)]
@@ -188,15 +302,6 @@ impl ErrorBody {
             .into_iter()
             .flatten()
             .any(|text| text.to_ascii_lowercase().contains(&needle))
-    }
-}
-
-fn single(value: Value, what: &str) -> Result<Record> {
-    match value {
-        Value::Object(record) => Ok(record),
-        _ => Err(Error::unexpected(format!(
-            "{what}: the result is not a record"
-        ))),
     }
 }
 
@@ -270,6 +375,21 @@ mod tests {
         AccessToken::for_tests("tok-9")
     }
 
+    static INCIDENT: Name = Name::known("incident");
+
+    #[derive(Debug, Deserialize)]
+    struct NumberRow {
+        sys_id: SysId,
+        number: String,
+    }
+
+    impl Row for NumberRow {
+        const COLUMNS: &'static [&'static str] = &["sys_id", "number"];
+    }
+
+    const CREATED: &str =
+        r#"{"result":{"sys_id":"0123456789abcdef0123456789abcdef","number":"INC0010001"}}"#;
+
     fn api_error(status: u16, message: &str, detail: &str) -> Response {
         json(
             status,
@@ -281,16 +401,21 @@ mod tests {
     #[test]
     fn insert_posts_json_with_bearer() {
         let transport = ScriptedTransport::default();
-        transport.push_json(201, r#"{"result":{"sys_id":"abc","number":"INC0010001"}}"#);
+        transport.push_json(201, CREATED);
         let instance = instance();
         let api = TableApi {
             transport: &transport,
             instance: &instance,
         };
-        let mut fields = Record::new();
-        fields.insert("short_description".into(), json!("disk full"));
-        let record = api.insert(&token(), "incident", &fields).unwrap();
-        assert_eq!(record["number"], "INC0010001");
+        let mut columns = Columns::default();
+        columns.set("short_description", "disk full");
+        let stored: Stored<NumberRow> = api.insert(&token(), &INCIDENT, &columns).unwrap();
+        assert_eq!(stored.row.number, "INC0010001");
+        assert_eq!(
+            stored.row.sys_id.as_str(),
+            "0123456789abcdef0123456789abcdef"
+        );
+        assert_eq!(stored.columns["number"], "INC0010001");
         let sent = &transport.sent()[0];
         assert_eq!(
             sent.url,
@@ -305,25 +430,34 @@ mod tests {
     #[test]
     fn query_encodes_parameters() {
         let transport = ScriptedTransport::default();
-        transport.push_json(200, r#"{"result":[{"sys_id":"1"},{"sys_id":"2"}]}"#);
+        transport.push_json(
+            200,
+            &format!(
+                r#"{{"result":[{{"sys_id":"{}","number":"1"}},{{"sys_id":"{}","number":"2"}}]}}"#,
+                "a".repeat(32),
+                "b".repeat(32)
+            ),
+        );
         let instance = instance();
         let api = TableApi {
             transport: &transport,
             instance: &instance,
         };
-        let rows = api
-            .query(
-                &token(),
-                "sys_user_group",
-                &[
-                    ("sysparm_query", "name=Cloud Ops&x"),
-                    ("sysparm_limit", "2"),
-                ],
-            )
+        let query = Query::default()
+            .eq("name", "Cloud Ops&x^ORactive=true")
+            .order_by_desc("sys_created_on");
+        let rows: Vec<NumberRow> = api
+            .query(&token(), &Name::known("sys_user_group"), &query, 2)
             .unwrap();
         assert_eq!(rows.len(), 2);
+        assert_eq!(
+            query.as_str(),
+            "name=Cloud Ops&x^^ORactive=true^ORDERBYDESCsys_created_on"
+        );
         assert!(transport.sent()[0].url.ends_with(
-            "sys_user_group?sysparm_exclude_reference_link=true&sysparm_query=name%3DCloud+Ops%26x&sysparm_limit=2"
+            "sys_user_group?sysparm_exclude_reference_link=true\
+             &sysparm_query=name%3DCloud+Ops%26x%5E%5EORactive%3Dtrue%5EORDERBYDESCsys_created_on\
+             &sysparm_fields=sys_id%2Cnumber&sysparm_limit=2"
         ));
     }
 
@@ -393,7 +527,7 @@ mod tests {
                 instance: &instance,
             };
             let err = api
-                .insert(&token(), "incident", &Record::new())
+                .insert::<NumberRow>(&token(), &INCIDENT, &Columns::default())
                 .unwrap_err();
             assert_eq!(err.kind, kind, "{status}");
             assert_eq!(err.http_status, Some(status));
@@ -416,7 +550,9 @@ mod tests {
             transport: &transport,
             instance: &instance,
         };
-        let err = api.query(&token(), "incident", &[]).unwrap_err();
+        let err = api
+            .query::<NumberRow>(&token(), &INCIDENT, &Query::default(), 1)
+            .unwrap_err();
         assert_eq!(err.kind, ErrorKind::RateLimited);
         assert_eq!(err.retry_after_seconds, Some(42));
         assert!(err.message.contains("10 requests per hour"));
@@ -434,7 +570,9 @@ mod tests {
             transport: &transport,
             instance: &instance,
         };
-        let err = api.query(&token(), "incident", &[]).unwrap_err();
+        let err = api
+            .query::<NumberRow>(&token(), &INCIDENT, &Query::default(), 1)
+            .unwrap_err();
         assert_eq!(err.kind, ErrorKind::UnexpectedResponse);
         assert!(err.message.contains("maximum execution time"));
     }
@@ -442,15 +580,71 @@ mod tests {
     #[test]
     fn hibernating_201_is_not_success() {
         let transport = ScriptedTransport::default();
-        transport.push(Ok(html(200, HIBERNATING)));
+        transport.push(Ok(html(201, HIBERNATING)));
         let instance = instance();
         let api = TableApi {
             transport: &transport,
             instance: &instance,
         };
         let err = api
-            .insert(&token(), "incident", &Record::new())
+            .insert::<NumberRow>(&token(), &INCIDENT, &Columns::default())
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::InstanceHibernating);
+        assert_eq!(err.http_status, Some(201));
+    }
+}
+
+#[cfg(test)]
+mod answers {
+    use super::*;
+    use crate::http::testing::*;
+
+    #[derive(Debug, Deserialize)]
+    struct IdRow {
+        #[allow(dead_code)]
+        sys_id: SysId,
+    }
+
+    impl Row for IdRow {
+        const COLUMNS: &'static [&'static str] = &["sys_id"];
+    }
+
+    /// Answers that are JSON but not what they claim: each a specific error naming what serde
+    /// found wrong, never a success.
+    #[test]
+    fn malformed_results_keep_serdes_message() {
+        let instance = InstanceUrl::parse("dev1").unwrap();
+        let cases = [
+            (
+                r#"{"result":{"sys_id":"x"}}"#,
+                "not a list of records: invalid type: map",
+            ),
+            (r#"{"result":[{"sys_id":5}]}"#, "invalid type: integer `5`"),
+            (r#"{"result":[{}]}"#, "missing field `sys_id`"),
+            (r#"{"result":[{"sys_id":"0123"}]}"#, "32 lower-case hex"),
+            (
+                r#"{"result":[{"sys_id":"0123"#,
+                "not a Table API result: EOF",
+            ),
+            (r#"{"status":"success"}"#, "the answer has no result"),
+        ];
+        for (body, says) in cases {
+            let transport = ScriptedTransport::default();
+            transport.push_json(200, body);
+            let api = TableApi {
+                transport: &transport,
+                instance: &instance,
+            };
+            let err = api
+                .query::<IdRow>(
+                    &AccessToken::for_tests("t"),
+                    &Name::known("incident"),
+                    &Query::default(),
+                    1,
+                )
+                .unwrap_err();
+            assert_eq!(err.kind, ErrorKind::UnexpectedResponse, "{body}");
+            assert!(err.message.contains(says), "{} / {says}", err.message);
+        }
     }
 }

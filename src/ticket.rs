@@ -1,11 +1,14 @@
 //! Ticket mapping: a platform event's ticket to ServiceNow columns, and a stored record back
 //! to what the platform keeps.
 
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::settings::{InstanceUrl, Priority, TicketKind, is_servicenow_name};
-use crate::table_api::{Record, column};
+use crate::ids::{AssignmentGroup, Name, SysId, TicketNumber, is_name};
+use crate::settings::{InstanceUrl, Priority, TicketKind};
+use crate::state_model;
+use crate::table_api::{Columns, Row, flag, text};
 
 /// `task.short_description` holds 160 characters; ServiceNow truncates silently beyond that.
 const SHORT_DESCRIPTION_MAX: usize = 160;
@@ -31,7 +34,7 @@ pub struct Ticket {
     pub title: String,
     pub description: String,
     pub priority: Option<Priority>,
-    pub assignment_group: Option<String>,
+    pub assignment_group: Option<AssignmentGroup>,
     pub correlation_id: Option<String>,
     pub extra_fields: Vec<(String, String)>,
 }
@@ -39,8 +42,8 @@ pub struct Ticket {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TicketRecord {
     pub kind: TicketKind,
-    pub table: String,
-    pub sys_id: String,
+    pub sys_id: SysId,
+    /// The human number; the sys_id for tables without a number column.
     pub number: String,
     pub link: String,
 }
@@ -60,17 +63,94 @@ pub enum CreateOutcome {
     Skipped(String),
 }
 
+/// How the platform names an existing ticket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TicketId {
+    SysId(SysId),
+    Number(TicketNumber),
+}
+
 /// An existing ticket, named by number or sys_id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TicketRef {
     pub kind: TicketKind,
-    pub id: String,
+    pub id: TicketId,
 }
 
-/// The columns a ticket's details are read from.
-pub const DETAIL_COLUMNS: &str = "sys_id,number,state,active,priority,impact,urgency,\
-                                  assignment_group,short_description,correlation_id,\
-                                  correlation_display";
+impl TicketRef {
+    pub fn parse(kind: TicketKind, id: &str) -> Result<Self> {
+        let id = id.trim();
+        let id = match (SysId::parse(id), TicketNumber::parse(id)) {
+            (Some(sys_id), _) => TicketId::SysId(sys_id),
+            (None, Some(number)) => TicketId::Number(number),
+            (None, None) => {
+                return Err(Error::invalid_ticket(format!(
+                    "{id:?} is neither a ticket number such as INC0010001 nor a 32-hex sys_id"
+                )));
+            }
+        };
+        Ok(Self { kind, id })
+    }
+}
+
+/// A ticket's columns as the provider reads them.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct TicketRow {
+    pub sys_id: SysId,
+    #[serde(default, deserialize_with = "text")]
+    pub number: String,
+    #[serde(default, deserialize_with = "text")]
+    pub state: String,
+    /// Absent on tables without the column, which then count as active.
+    #[serde(default = "active_by_default", deserialize_with = "flag")]
+    pub active: bool,
+    #[serde(default, deserialize_with = "text")]
+    pub priority: String,
+    #[serde(default, deserialize_with = "text")]
+    pub impact: String,
+    #[serde(default, deserialize_with = "text")]
+    pub urgency: String,
+    #[serde(default, deserialize_with = "text")]
+    pub assignment_group: String,
+    #[serde(default, deserialize_with = "text")]
+    pub short_description: String,
+    #[serde(default, deserialize_with = "text")]
+    pub correlation_id: String,
+    #[serde(default, deserialize_with = "text")]
+    pub correlation_display: String,
+}
+
+impl Row for TicketRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "sys_id",
+        "number",
+        "state",
+        "active",
+        "priority",
+        "impact",
+        "urgency",
+        "assignment_group",
+        "short_description",
+        "correlation_id",
+        "correlation_display",
+    ];
+}
+
+impl TicketRow {
+    /// Whether the ticket needs nothing more (its table's done states, or inactive).
+    pub fn is_done(&self, table: &Name) -> bool {
+        state_model::is_done(table, &self.state, self.active)
+    }
+
+    /// Whether this integration opened it for the event with this correlation id.
+    pub fn is_ours_for(&self, correlation_id: &str) -> bool {
+        self.correlation_id == correlation_id && self.correlation_display == CORRELATION_DISPLAY
+    }
+}
+
+fn active_by_default() -> bool {
+    true
+}
 
 /// A ticket as it stands in ServiceNow.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,22 +168,19 @@ pub struct TicketDetails {
 }
 
 impl TicketDetails {
-    pub fn from_result(kind: &TicketKind, instance: &InstanceUrl, result: &Record) -> Result<Self> {
-        let ticket = TicketRecord::from_result(kind, instance, result)?;
-        let field = |name: &str| column(result, name).to_string();
-        let state = field("state");
-        Ok(Self {
-            state_label: crate::state_model::label(&ticket.table, &state),
-            active: field("active") != "false",
-            state,
-            priority: field("priority"),
-            impact: field("impact"),
-            urgency: field("urgency"),
-            assignment_group: field("assignment_group"),
-            short_description: field("short_description"),
-            correlation_id: field("correlation_id"),
-            ticket,
-        })
+    pub fn from_row(kind: &TicketKind, instance: &InstanceUrl, row: &TicketRow) -> Self {
+        Self {
+            ticket: TicketRecord::from_row(kind, instance, row),
+            state_label: state_model::label(kind.table(), &row.state),
+            state: row.state.clone(),
+            active: row.active,
+            priority: row.priority.clone(),
+            impact: row.impact.clone(),
+            urgency: row.urgency.clone(),
+            assignment_group: row.assignment_group.clone(),
+            short_description: row.short_description.clone(),
+            correlation_id: row.correlation_id.clone(),
+        }
     }
 }
 
@@ -111,7 +188,7 @@ impl TicketDetails {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TicketChanges {
     pub priority: Option<Priority>,
-    pub assignment_group: Option<String>,
+    pub assignment_group: Option<AssignmentGroup>,
     pub short_description: Option<String>,
     pub description: Option<String>,
     pub extra_fields: Vec<(String, String)>,
@@ -137,27 +214,26 @@ impl TicketChanges {
         validate_extra_fields(&self.extra_fields)
     }
 
-    /// The columns to PATCH; `group` is a resolved `sys_user_group` sys_id.
-    pub fn to_columns(&self, group: Option<&str>) -> Record {
-        let mut record = Record::new();
+    /// The columns to PATCH; `group` is the resolved `sys_user_group`.
+    pub fn to_columns(&self, group: Option<&SysId>) -> Columns {
+        let mut columns = Columns::default();
         if let Some(priority) = self.priority {
             let (impact, urgency) = priority.impact_urgency();
-            record.insert("impact".into(), impact.into());
-            record.insert("urgency".into(), urgency.into());
+            columns.set("impact", impact).set("urgency", urgency);
         }
         if let Some(group) = group {
-            record.insert("assignment_group".into(), group.into());
+            columns.set("assignment_group", group.as_str());
         }
         if let Some(short) = &self.short_description {
-            record.insert("short_description".into(), short.trim().into());
+            columns.set("short_description", short.trim());
         }
         if let Some(description) = &self.description {
-            record.insert("description".into(), description.clone().into());
+            columns.set("description", description.as_str());
         }
         for (name, value) in &self.extra_fields {
-            record.insert(name.clone(), value.clone().into());
+            columns.set(name, value.as_str());
         }
-        record
+        columns
     }
 }
 
@@ -167,18 +243,12 @@ const JOURNAL_COLUMNS: &[&str] = &["work_notes", "comments"];
 /// The columns that ServiceNow did not store as sent. It ignores unknown columns, invalid
 /// choice values and unknown references without an error (facts §2.4), so comparing is the
 /// only way to notice.
-pub fn not_applied(sent: &Record, stored: &Record) -> Vec<String> {
+pub fn not_applied(sent: &Columns, stored: &Map<String, Value>) -> Vec<String> {
     sent.iter()
-        .filter(|(name, _)| !JOURNAL_COLUMNS.contains(&name.as_str()))
-        .filter(|(name, value)| stored.get(*name).and_then(Value::as_str) != value.as_str())
-        .map(|(name, _)| name.clone())
+        .filter(|(name, _)| !JOURNAL_COLUMNS.contains(name))
+        .filter(|(name, value)| stored.get(*name).and_then(Value::as_str) != Some(*value))
+        .map(|(name, _)| name.to_string())
         .collect()
-}
-
-/// Whether `id` looks like a ticket number (INC0010001, CHG0030001, ...).
-pub fn is_number(id: &str) -> bool {
-    let digits = id.trim_start_matches(|c: char| c.is_ascii_uppercase());
-    digits.len() < id.len() && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl Ticket {
@@ -200,9 +270,9 @@ impl Ticket {
         validate_extra_fields(&self.extra_fields)
     }
 
-    /// The columns of the new record. `group` is a resolved `sys_user_group` sys_id.
-    pub fn to_columns(&self, priority: Option<Priority>, group: Option<&str>) -> Record {
-        let mut record = Record::new();
+    /// The columns of the new record. `group` is the resolved `sys_user_group`.
+    pub fn to_columns(&self, priority: Option<Priority>, group: Option<&SysId>) -> Columns {
+        let mut columns = Columns::default();
         let title = self.title.trim();
         let (short, description) = if title.chars().count() > SHORT_DESCRIPTION_MAX {
             // Keep the whole title where ServiceNow will not cut it.
@@ -214,30 +284,31 @@ impl Ticket {
         } else {
             (title.to_string(), self.description.clone())
         };
-        record.insert("short_description".into(), short.into());
-        record.insert("description".into(), description.into());
+        columns
+            .set("short_description", short)
+            .set("description", description);
         if let Some(priority) = priority {
             let (impact, urgency) = priority.impact_urgency();
-            record.insert("impact".into(), impact.into());
-            record.insert("urgency".into(), urgency.into());
+            columns.set("impact", impact).set("urgency", urgency);
         }
         if let Some(group) = group {
-            record.insert("assignment_group".into(), group.into());
+            columns.set("assignment_group", group.as_str());
         }
         if let Some(id) = &self.correlation_id {
-            record.insert("correlation_id".into(), id.trim().into());
-            record.insert("correlation_display".into(), CORRELATION_DISPLAY.into());
+            columns
+                .set("correlation_id", id.trim())
+                .set("correlation_display", CORRELATION_DISPLAY);
         }
         for (name, value) in &self.extra_fields {
-            record.insert(name.clone(), value.clone().into());
+            columns.set(name, value.as_str());
         }
-        record
+        columns
     }
 }
 
 fn validate_extra_fields(fields: &[(String, String)]) -> Result<()> {
     for (name, _) in fields {
-        if !is_servicenow_name(name) {
+        if !is_name(name) {
             return Err(Error::invalid_ticket(format!(
                 "the extra field {name:?} is not a ServiceNow column name"
             )));
@@ -271,39 +342,24 @@ fn validate_extra_fields(fields: &[(String, String)]) -> Result<()> {
 }
 
 impl TicketRecord {
-    /// Reads the identity of a record ServiceNow answered with.
-    pub fn from_result(kind: &TicketKind, instance: &InstanceUrl, result: &Record) -> Result<Self> {
-        let table = kind.table();
-        let sys_id = Some(column(result, "sys_id"))
-            .filter(|id| is_sys_id(id))
-            .ok_or_else(|| {
-                Error::unexpected(format!(
-                    "the new {table} record came back without a valid sys_id"
-                ))
-            })?;
+    /// The identity of a record ServiceNow answered with.
+    pub fn from_row(kind: &TicketKind, instance: &InstanceUrl, row: &TicketRow) -> Self {
         // Tables without a number column (custom ones) are identified by sys_id.
-        let number = match column(result, "number") {
-            "" => sys_id,
-            number => number,
-        }
-        .to_string();
-        Ok(Self {
+        let number = match row.number.as_str() {
+            "" => row.sys_id.to_string(),
+            number => number.to_string(),
+        };
+        Self {
             kind: kind.clone(),
-            table: table.to_string(),
-            link: link(instance, table, sys_id),
-            sys_id: sys_id.to_string(),
+            link: link(instance, kind.table(), &row.sys_id),
+            sys_id: row.sys_id.clone(),
             number,
-        })
+        }
     }
 }
 
-/// ServiceNow's record ids: 32 lower-case hex digits.
-pub fn is_sys_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
 /// Opens the record in the ServiceNow UI, inside its navigation frame.
-pub fn link(instance: &InstanceUrl, table: &str, sys_id: &str) -> String {
+pub fn link(instance: &InstanceUrl, table: &Name, sys_id: &SysId) -> String {
     let target = format!("{table}.do?sys_id={sys_id}");
     let encoded: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
     instance.join(&format!("/nav_to.do?uri={encoded}"))
@@ -330,19 +386,22 @@ mod tests {
     fn columns_use_impact_and_urgency_never_priority() {
         let record = ticket().to_columns(
             Some(Priority::High),
-            Some("0123456789abcdef0123456789abcdef"),
+            SysId::parse("0123456789abcdef0123456789abcdef").as_ref(),
         );
-        assert_eq!(record["impact"], "1");
-        assert_eq!(record["urgency"], "2");
-        assert!(!record.contains_key("priority"));
+        assert_eq!(record.get("impact").unwrap(), "1");
+        assert_eq!(record.get("urgency").unwrap(), "2");
+        assert_eq!(record.get("priority"), None);
         assert_eq!(
-            record["assignment_group"],
+            record.get("assignment_group").unwrap(),
             "0123456789abcdef0123456789abcdef"
         );
-        assert_eq!(record["correlation_id"], "opp-42");
-        assert_eq!(record["correlation_display"], CORRELATION_DISPLAY);
-        assert_eq!(record["category"], "software");
-        assert_eq!(record["short_description"], "Idle VM");
+        assert_eq!(record.get("correlation_id").unwrap(), "opp-42");
+        assert_eq!(
+            record.get("correlation_display").unwrap(),
+            CORRELATION_DISPLAY
+        );
+        assert_eq!(record.get("category").unwrap(), "software");
+        assert_eq!(record.get("short_description").unwrap(), "Idle VM");
     }
 
     #[test]
@@ -373,12 +432,12 @@ mod tests {
         let mut t = ticket();
         t.title = "x".repeat(200);
         let record = t.to_columns(None, None);
-        let short = record["short_description"].as_str().unwrap();
+        let short = record.get("short_description").unwrap();
         assert_eq!(short.chars().count(), 160);
         assert!(short.ends_with('…'));
         assert!(
-            record["description"]
-                .as_str()
+            record
+                .get("description")
                 .unwrap()
                 .starts_with(&"x".repeat(200))
         );
@@ -435,21 +494,18 @@ mod tests {
 
     #[test]
     fn dropped_columns_are_named() {
-        let sent =
-            json!({"impact": "1", "category": "bogus", "u_unknown": "x", "work_notes": "hi"});
+        let mut sent = Columns::default();
+        sent.set("impact", "1")
+            .set("category", "bogus")
+            .set("u_unknown", "x")
+            .set("work_notes", "hi");
         let stored = json!({"impact": "1", "category": "inquiry", "work_notes": ""});
-        let mut dropped = not_applied(sent.as_object().unwrap(), stored.as_object().unwrap());
-        dropped.sort();
+        let dropped = not_applied(&sent, stored.as_object().unwrap());
         assert_eq!(dropped, ["category", "u_unknown"]);
     }
 
     #[test]
     fn numbers_and_changes() {
-        assert!(is_number("INC0010001"));
-        assert!(is_number("SCTASK0010001"));
-        assert!(!is_number("0010001"));
-        assert!(!is_number("INC"));
-        assert!(!is_number("inc0010001"));
         assert!(TicketChanges::default().validate().is_err());
         let changes = TicketChanges {
             priority: Some(Priority::Critical),
@@ -458,31 +514,60 @@ mod tests {
         };
         assert!(changes.validate().is_ok());
         let columns = changes.to_columns(None);
-        assert_eq!(columns["impact"], "1");
-        assert_eq!(columns["urgency"], "1");
-        assert_eq!(columns["description"], "more");
+        assert_eq!(columns.get("impact").unwrap(), "1");
+        assert_eq!(columns.get("urgency").unwrap(), "1");
+        assert_eq!(columns.get("description").unwrap(), "more");
     }
 
     #[test]
     fn record_identity_and_link() {
         let instance = InstanceUrl::parse("dev1").unwrap();
-        let result = json!({"sys_id": "0123456789abcdef0123456789abcdef", "number": "INC0010001"});
-        let record = TicketRecord::from_result(
-            &TicketKind::Incident,
-            &instance,
-            result.as_object().unwrap(),
+        let row: TicketRow = serde_json::from_value(
+            json!({"sys_id": "0123456789abcdef0123456789abcdef", "number": "INC0010001"}),
         )
         .unwrap();
+        assert!(row.active, "a row without the column counts as active");
+        let record = TicketRecord::from_row(&TicketKind::Incident, &instance, &row);
         assert_eq!(record.number, "INC0010001");
-        assert_eq!(record.table, "incident");
         assert_eq!(
             record.link,
             "https://dev1.service-now.com/nav_to.do?uri=incident.do%3Fsys_id%3D0123456789abcdef0123456789abcdef"
         );
-        let bad = json!({"sys_id": "", "number": "INC0010001"});
-        assert!(
-            TicketRecord::from_result(&TicketKind::Incident, &instance, bad.as_object().unwrap())
-                .is_err()
+        let custom = TicketKind::Table(Name::known("u_cost_finding"));
+        let unnumbered: TicketRow =
+            serde_json::from_value(json!({"sys_id": "0123456789abcdef0123456789abcdef"})).unwrap();
+        assert_eq!(
+            TicketRecord::from_row(&custom, &instance, &unnumbered).number,
+            "0123456789abcdef0123456789abcdef"
         );
+    }
+
+    #[test]
+    fn rows_parse_servicenow_strings_and_refuse_the_rest() {
+        let row: TicketRow = serde_json::from_value(json!({
+            "sys_id": "0123456789abcdef0123456789abcdef",
+            "active": "false",
+            "state": "7",
+            "assignment_group": null,
+        }))
+        .unwrap();
+        assert!(!row.active);
+        assert_eq!(row.assignment_group, "");
+        assert!(row.is_done(&Name::known("u_cost_finding")));
+        for (bad, says) in [
+            (json!({"sys_id": ""}), "32 lower-case hex"),
+            (json!({"number": "INC1"}), "missing field `sys_id`"),
+            (
+                json!({"sys_id": "0123456789abcdef0123456789abcdef", "active": "maybe"}),
+                "\"true\" or \"false\"",
+            ),
+            (
+                json!({"sys_id": "0123456789abcdef0123456789abcdef", "state": ["6"]}),
+                "invalid type: sequence",
+            ),
+        ] {
+            let err = serde_json::from_value::<TicketRow>(bad).unwrap_err();
+            assert!(err.to_string().contains(says), "{err} / {says}");
+        }
     }
 }

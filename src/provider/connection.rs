@@ -1,184 +1,170 @@
-//! Test Connection as a diagnosis: each check stands for a setup step, so the first one that
-//! fails names what the admin got wrong.
+//! Test Connection as a diagnosis: each check stands for a setup step and is one function
+//! here, so the first one that fails names what the admin got wrong.
+
+use serde::Deserialize;
 
 use crate::clock::Clock;
-use crate::diagnosis::{Checklist, ConnectionReport};
+use crate::diagnosis::{CheckId, Checklist, ConnectionReport, Outcome};
 use crate::error::{Error, ErrorKind, Result};
-use crate::guide;
 use crate::http::Transport;
-use crate::oauth::request_token;
-use crate::table_api::{TableApi, column};
-use crate::ticket::is_sys_id;
+use crate::ids::{Name, SysId};
+use crate::oauth::{AccessToken, Grant, request_token};
+use crate::settings::{Settings, TicketKind};
+use crate::table_api::{Query, Row, TableApi};
 
-use super::{Provider, escape};
+use super::Provider;
 
-const CHECKS: &[&str] = &[
-    "settings",
-    "instance",
-    "token",
-    "table api",
-    "table access",
-    "assignment group",
-];
+/// The cheapest proof that a table can be read: one row's sys_id.
+#[derive(Deserialize)]
+struct IdRow {
+    // Parsed to prove the row is a record; never read.
+    #[serde(rename = "sys_id")]
+    _sys_id: SysId,
+}
+
+impl Row for IdRow {
+    const COLUMNS: &'static [&'static str] = &["sys_id"];
+}
 
 impl<T: Transport, C: Clock> Provider<T, C> {
     pub fn test_connection(&mut self) -> ConnectionReport {
-        let mut checks = Checklist::new(CHECKS);
-        let Some(settings) = self.settings.clone() else {
-            return checks.fail(&Error::not_configured());
-        };
-        let mut tables = settings.routed_tables();
-        if tables.is_empty() {
-            // Nothing routed yet: the incident table is what most setups start with.
-            tables.push("incident");
-        }
-        checks.pass(format!(
-            "instance {}, client ID {}, tickets go to {}",
-            settings.instance.as_str(),
-            settings.client_id,
-            tables.join(", ")
-        ));
+        let mut checklist = Checklist::default();
+        self.run_checks(&mut checklist);
+        checklist.finish()
+    }
 
-        // One token request answers two questions: does the instance answer as ServiceNow,
-        // and does it grant a token. Always a fresh one: a cached token proves nothing about
-        // the credentials as they are now.
+    /// Runs the checks in order; returns early (`None`) where a failure stops the run.
+    fn run_checks(&mut self, list: &mut Checklist) -> Option<()> {
+        let settings = list.gate(CheckId::Settings, self.check_settings())?;
+        // What was cached proves nothing about the setup as it is now.
         self.tokens.clear();
-        let token = match request_token(&self.transport, &settings) {
-            Ok(grant) => {
-                checks.pass("the instance answered the token endpoint as ServiceNow does");
-                checks.pass(format!(
-                    "ServiceNow granted an access token valid for {} s",
-                    grant.expires_in.as_secs()
-                ));
-                self.tokens.store(grant, self.clock.now()).clone()
-            }
-            Err(error) if answered_as_servicenow(&error) => {
-                let status = error
-                    .http_status
-                    .map(|s| format!(" (HTTP {s})"))
-                    .unwrap_or_default();
-                checks.pass(format!("the instance answered the token endpoint{status}"));
-                return checks.fail(&error);
-            }
-            Err(error) => return checks.fail(&error),
-        };
+        self.groups.clear();
+        // One token request answers two questions: does the instance answer as ServiceNow,
+        // and does it grant a token.
+        let grant = request_token(&self.transport, &settings);
+        list.gate(CheckId::Instance, check_instance(&grant))?;
+        let token = list.gate(CheckId::Token, self.check_token(grant))?;
 
+        let tables = tables_to_check(&settings);
         let api = TableApi {
             transport: &self.transport,
             instance: &settings.instance,
         };
-        let read = |table: &str| {
-            api.query(
-                &token,
-                table,
-                &[("sysparm_limit", "1"), ("sysparm_fields", "sys_id")],
-            )
-            .map(|_| ())
+        let read = |table: &Name| {
+            api.query::<IdRow>(&token, table, &Query::default(), 1)
+                .map(|_| ())
         };
-        let first = read(tables[0]);
-        match &first {
-            Err(error) if !about_the_table(error) => return checks.fail(error),
-            _ => checks.pass("the Table API accepted the token"),
-        }
-        let mut refused: Vec<(&str, Error)> = Vec::new();
-        if let Err(error) = first {
-            refused.push((tables[0], error));
-        }
-        for table in &tables[1..] {
-            if let Err(error) = read(table) {
-                refused.push((table, error));
-            }
-        }
-        match refused.as_slice() {
-            [] => checks.pass(format!(
-                "the integration user can read {}",
-                tables.join(", ")
-            )),
-            [(_, first), ..] => {
-                let listed: Vec<String> =
-                    refused.iter().map(|(t, e)| format!("{t}: {e}")).collect();
-                let mut error = Error::new(
-                    first.kind,
-                    format!("the integration user cannot read {}", listed.join("; ")),
-                );
-                error.remedy = first.remedy;
-                checks.fail_and_continue(&error);
-            }
-        }
+        let first = read(&tables[0]);
+        list.gate(CheckId::TableApi, check_table_api(&first))?;
+        let refused: Vec<(&Name, Error)> = std::iter::once((&tables[0], first))
+            .chain(tables[1..].iter().map(|table| (table, read(table))))
+            .filter_map(|(table, read)| read.err().map(|error| (table, error)))
+            .collect();
+        list.record(CheckId::TableAccess, check_table_access(&tables, refused));
+        list.record(
+            CheckId::AssignmentGroup,
+            self.check_assignment_group(&settings),
+        );
+        Some(())
+    }
 
-        match settings.default_assignment_group.as_deref() {
-            None => checks.skip("no default assignment group is set"),
-            Some(group) => match self.check_group(group) {
-                Ok(found) => checks.pass(found),
-                Err(error) => checks.fail_and_continue(&error),
+    /// Settings: configured, and what is in force.
+    fn check_settings(&self) -> Result<(Settings, String)> {
+        let settings = self.configured()?.clone();
+        let tables: Vec<String> = tables_to_check(&settings)
+            .iter()
+            .map(Name::to_string)
+            .collect();
+        let detail = format!(
+            "instance {}, client ID {}, tickets go to {}",
+            settings.instance.as_str(),
+            settings.client_id,
+            tables.join(", ")
+        );
+        Ok((settings, detail))
+    }
+
+    /// Token: ServiceNow granted one; it is kept for the checks that follow and the next call.
+    fn check_token(&mut self, grant: Result<Grant>) -> Result<(AccessToken, String)> {
+        let grant = grant?;
+        let detail = format!(
+            "ServiceNow granted an access token valid for {} s",
+            grant.expires_in.as_secs()
+        );
+        let token = self.tokens.store(grant, self.clock.now()).clone();
+        Ok((token, detail))
+    }
+
+    /// Assignment group: the default one exists, exactly once.
+    fn check_assignment_group(&mut self, settings: &Settings) -> Outcome {
+        match &settings.default_assignment_group {
+            None => Outcome::Skipped("no default assignment group is set".into()),
+            Some(group) => match self.verify_group(group) {
+                Ok(found) => Outcome::Passed(found),
+                Err(error) => Outcome::Failed(error),
             },
         }
-        checks.finish()
     }
+}
 
-    /// The default group exists, exactly once.
-    fn check_group(&mut self, group: &str) -> Result<String> {
-        let missing = |what: String| {
-            Error::new(ErrorKind::NotFound, what).with_remedy(guide::ASSIGNMENT_GROUP)
-        };
-        if is_sys_id(group) {
-            let found = self
-                .authorized(|api, token| api.get(token, "sys_user_group", group, "sys_id,name"));
-            return match found {
-                Ok(row) => Ok(format!(
-                    "the group {:?} ({group}) exists",
-                    column(&row, "name")
-                )),
-                Err(error) if error.kind == ErrorKind::NotFound => Err(missing(format!(
-                    "no sys_user_group record has the sys_id {group}"
-                ))),
-                Err(error) => Err(error),
-            };
-        }
-        let named = self.groups_named(group, "5")?;
-        match named.as_slice() {
-            [(sys_id, _)] => {
-                self.groups.insert(group.to_string(), sys_id.clone());
-                Ok(format!("the group {group:?} exists ({sys_id})"))
-            }
-            [] => {
-                let similar = self.groups_like(group)?;
-                let hint = if similar.is_empty() {
-                    String::new()
-                } else {
-                    format!("; similar names: {}", similar.join(", "))
-                };
-                Err(missing(format!(
-                    "no group in sys_user_group is named {group:?}{hint}"
-                )))
-            }
-            several => {
-                let ids: Vec<&str> = several.iter().map(|(id, _)| id.as_str()).collect();
-                Err(Error::new(
-                    ErrorKind::InvalidSettings,
-                    format!(
-                        "{} groups are named {group:?} ({}): set the default assignment group \
-                         by sys_id",
-                        several.len(),
-                        ids.join(", ")
-                    ),
-                )
-                .with_remedy(guide::ASSIGNMENT_GROUP))
-            }
-        }
+/// The tables the ticket categories route to; the incident table when nothing is routed
+/// yet, since that is what most setups start with.
+fn tables_to_check(settings: &Settings) -> Vec<Name> {
+    let tables: Vec<Name> = settings.routed_tables().into_iter().cloned().collect();
+    if tables.is_empty() {
+        vec![TicketKind::Incident.table().clone()]
+    } else {
+        tables
     }
+}
 
-    /// Group names sharing the longest word of `group`, to suggest what the admin meant
-    /// ("Cloud Ops" finds "Cloud Operations").
-    fn groups_like(&mut self, group: &str) -> Result<Vec<String>> {
-        let word = group
-            .split_whitespace()
-            .max_by_key(|w| w.len())
-            .unwrap_or(group);
-        let query = format!("nameLIKE{}", escape(word));
-        let rows = self.select("sys_user_group", &query, "name", "5")?;
-        Ok(rows.iter().map(|r| column(r, "name").to_string()).collect())
+/// Instance: the token endpoint answered as ServiceNow, whatever it said about the
+/// credentials; a web page or no answer at all fails here.
+fn check_instance(grant: &Result<Grant>) -> Result<((), String)> {
+    match grant {
+        Ok(_) => Ok((
+            (),
+            "the instance answered the token endpoint as ServiceNow does".into(),
+        )),
+        Err(error) if answered_as_servicenow(error) => {
+            let status = error
+                .http_status
+                .map(|s| format!(" (HTTP {s})"))
+                .unwrap_or_default();
+            Ok((
+                (),
+                format!("the instance answered the token endpoint{status}"),
+            ))
+        }
+        Err(error) => Err(error.clone()),
     }
+}
+
+/// Table API: the first table read was not refused for the token's sake (a refusal about
+/// the table itself is table access's to report).
+fn check_table_api(first: &Result<()>) -> Result<((), String)> {
+    match first {
+        Err(error) if !about_the_table(error) => Err(error.clone()),
+        _ => Ok(((), "the Table API accepted the token".into())),
+    }
+}
+
+/// Table access: every routed table can be read (roles, ACLs, tables that do not exist).
+fn check_table_access(tables: &[Name], refused: Vec<(&Name, Error)>) -> Outcome {
+    let Some((_, first)) = refused.first() else {
+        let names: Vec<&str> = tables.iter().map(Name::as_str).collect();
+        return Outcome::Passed(format!(
+            "the integration user can read {}",
+            names.join(", ")
+        ));
+    };
+    let listed: Vec<String> = refused.iter().map(|(t, e)| format!("{t}: {e}")).collect();
+    let mut error = Error::new(
+        first.kind,
+        format!("the integration user cannot read {}", listed.join("; ")),
+    );
+    error.remedy = first.remedy;
+    Outcome::Failed(error)
 }
 
 /// The token endpoint answered, as ServiceNow and not as a web page: the instance check

@@ -5,10 +5,11 @@ use crate::error::{Error, Result};
 use crate::http::Transport;
 use crate::settings::{ClosedMatch, Route, TicketKind};
 use crate::state_model;
-use crate::table_api::{Record, column};
-use crate::ticket::{CreateOutcome, Ticket, TicketRecord, WrittenTicket, not_applied};
+use crate::table_api::{Columns, Stored};
+use crate::ticket::{CreateOutcome, Ticket, TicketRecord, TicketRow, WrittenTicket, not_applied};
 
-use super::{GroupSource, Provider};
+use super::Provider;
+use super::groups::GroupSource;
 
 /// What this integration's earlier tickets for the event decide.
 enum Earlier {
@@ -40,27 +41,25 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             },
             None => None,
         };
-        let group = match ticket.assignment_group.as_deref().map(str::trim) {
-            Some(group) if !group.is_empty() => {
-                Some(self.resolve_group(group, GroupSource::Ticket)?)
-            }
-            _ => default_group
-                .map(|group| self.resolve_group(&group, GroupSource::DefaultSetting))
-                .transpose()?,
+        let group = match (&ticket.assignment_group, default_group) {
+            (Some(group), _) => Some(self.resolve_group(group, GroupSource::Ticket)?),
+            (None, Some(group)) => Some(self.resolve_group(&group, GroupSource::DefaultSetting)?),
+            (None, None) => None,
         };
-        let mut columns = ticket.to_columns(priority, group.as_deref());
+        let mut columns = ticket.to_columns(priority, group.as_ref());
         if let Some(number) = follows {
             let description = format!(
                 "Follows {number}, closed, which was opened for the same event.\n\n{}",
-                column(&columns, "description")
+                columns.get("description").unwrap_or_default()
             );
-            columns.insert("description".into(), description.into());
+            columns.set("description", description);
         }
         let table = kind.table();
-        let stored = self.authorized(|api, token| api.insert(token, table, &columns))?;
+        let stored: Stored<TicketRow> =
+            self.authorized(|api, token| api.insert(token, table, &columns))?;
         Ok(CreateOutcome::Created(WrittenTicket {
-            ticket: TicketRecord::from_result(&kind, &instance, &stored)?,
-            not_applied: not_applied(&columns, &stored),
+            ticket: TicketRecord::from_row(&kind, &instance, &stored.row),
+            not_applied: not_applied(&columns, &stored.columns),
         }))
     }
 
@@ -73,10 +72,11 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         ticket: &Ticket,
     ) -> Result<Earlier> {
         let table = kind.table();
-        let instance = self.configured()?.instance.clone();
-        let reopen = self.configured()?.on_closed_match == ClosedMatch::Reopen;
+        let settings = self.configured()?;
+        let instance = settings.instance.clone();
+        let reopen = settings.on_closed_match == ClosedMatch::Reopen;
         let matches = self.find_by_correlation(table, correlation_id)?;
-        let (record, state) = match matches.iter().find(|r| !state_model::is_done(table, r)) {
+        let (row, state) = match matches.iter().find(|row| !row.is_done(table)) {
             Some(open) => (open, None),
             None => match (
                 matches.first(),
@@ -84,28 +84,26 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             ) {
                 (Some(closed), Some(state)) if reopen => (closed, Some(state)),
                 (closed, _) => {
-                    let follows = closed.map(|c| column(c, "number").to_string());
+                    let follows = closed.map(|c| TicketRecord::from_row(kind, &instance, c).number);
                     return Ok(Earlier::NewTicket { follows });
                 }
             },
         };
-        let record = TicketRecord::from_result(kind, &instance, record)?;
-        let mut columns = Record::new();
-        columns.insert("work_notes".into(), recurrence_note(ticket).into());
+        let record = TicketRecord::from_row(kind, &instance, row);
+        let mut columns = Columns::default();
+        columns.set("work_notes", recurrence_note(ticket));
         if let Some(state) = state {
-            columns.insert("state".into(), state.into());
+            columns.set("state", state);
         }
-        let stored =
-            self.authorized(|api, token| api.update(token, table, &record.sys_id, &columns))?;
+        let stored = self.patch(table, &record.sys_id, &columns)?;
         match state {
             None => Ok(Earlier::Handled(CreateOutcome::Existing(record))),
-            Some(state) if column(&stored, "state") == state => {
+            Some(state) if stored.row.state == state => {
                 Ok(Earlier::Handled(CreateOutcome::Reopened(record)))
             }
             Some(_) => Err(Error::unexpected(format!(
                 "ServiceNow did not reopen {}: its state stayed {:?}",
-                record.number,
-                column(&stored, "state")
+                record.number, stored.row.state
             ))),
         }
     }

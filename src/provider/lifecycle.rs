@@ -1,14 +1,22 @@
 //! After create: read, update, comment on and resolve a ticket.
 
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
 use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Transport;
+use crate::ids::Name;
 use crate::settings::{Route, TicketKind};
 use crate::state_model;
-use crate::table_api::{Record, column};
-use crate::ticket::{TicketChanges, TicketDetails, TicketRef, not_applied};
+use crate::table_api::{Columns, Query, Row, text};
+use crate::ticket::{TicketChanges, TicketDetails, TicketRef, TicketRow, not_applied};
 
-use super::{GroupSource, Provider};
+use super::Provider;
+use super::groups::GroupSource;
+
+static SYS_CHOICE: Name = Name::known("sys_choice");
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpdateResult {
@@ -37,10 +45,44 @@ pub enum ResolveOutcome {
     NotFound(String),
 }
 
+/// One `sys_choice` row of a table's `close_code` column.
+#[derive(Deserialize)]
+struct ChoiceRow {
+    #[serde(default, deserialize_with = "text")]
+    name: String,
+    #[serde(default, deserialize_with = "text")]
+    element: String,
+    #[serde(default, deserialize_with = "text")]
+    value: String,
+    #[serde(default, deserialize_with = "text")]
+    label: String,
+}
+
+impl Row for ChoiceRow {
+    const COLUMNS: &'static [&'static str] = &["value", "label", "name", "element"];
+}
+
+/// A close code: the value ServiceNow stores, and the label its form shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct CloseCode {
+    value: String,
+    label: String,
+}
+
+/// Each table's close codes as the instance lists them, read once.
+#[derive(Default)]
+pub(super) struct CloseCodeCache(HashMap<Name, Vec<CloseCode>>);
+
+impl CloseCodeCache {
+    pub(super) fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
 impl<T: Transport, C: Clock> Provider<T, C> {
     pub fn get_ticket(&mut self, reference: &TicketRef) -> Result<TicketDetails> {
-        let record = self.find(reference)?;
-        self.details(&reference.kind, &record)
+        let row = self.find(reference)?;
+        self.details(&reference.kind, &row)
     }
 
     pub fn update_ticket(
@@ -50,19 +92,16 @@ impl<T: Transport, C: Clock> Provider<T, C> {
     ) -> Result<UpdateResult> {
         self.configured()?;
         changes.validate()?;
-        let group = match changes.assignment_group.as_deref().map(str::trim) {
-            Some(group) if !group.is_empty() => {
-                Some(self.resolve_group(group, GroupSource::Update)?)
-            }
-            _ => None,
+        let group = match &changes.assignment_group {
+            Some(group) => Some(self.resolve_group(group, GroupSource::Update)?),
+            None => None,
         };
-        let columns = changes.to_columns(group.as_deref());
-        let sys_id = column(&self.find(reference)?, "sys_id").to_string();
-        let table = reference.kind.table();
-        let stored = self.authorized(|api, token| api.update(token, table, &sys_id, &columns))?;
+        let columns = changes.to_columns(group.as_ref());
+        let sys_id = self.find(reference)?.sys_id;
+        let stored = self.patch(reference.kind.table(), &sys_id, &columns)?;
         Ok(UpdateResult {
-            ticket: self.details(&reference.kind, &stored)?,
-            not_applied: not_applied(&columns, &stored),
+            ticket: self.details(&reference.kind, &stored.row)?,
+            not_applied: not_applied(&columns, &stored.columns),
         })
     }
 
@@ -76,15 +115,14 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         if comment.trim().is_empty() {
             return Err(Error::invalid_ticket("the comment is empty"));
         }
-        let sys_id = column(&self.find(reference)?, "sys_id").to_string();
-        let column = match kind {
+        let sys_id = self.find(reference)?.sys_id;
+        let journal = match kind {
             CommentKind::WorkNote => "work_notes",
             CommentKind::CustomerVisible => "comments",
         };
-        let mut columns = Record::new();
-        columns.insert(column.into(), comment.into());
-        let table = reference.kind.table();
-        self.authorized(|api, token| api.update(token, table, &sys_id, &columns))?;
+        let mut columns = Columns::default();
+        columns.set(journal, comment);
+        self.patch(reference.kind.table(), &sys_id, &columns)?;
         Ok(())
     }
 
@@ -96,14 +134,14 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         resolution: &Resolution,
     ) -> Result<ResolveOutcome> {
         self.configured()?;
-        let record = match self.find(reference) {
-            Ok(record) => record,
+        let row = match self.find(reference) {
+            Ok(row) => row,
             Err(error) if error.kind == ErrorKind::NotFound => {
                 return Ok(ResolveOutcome::NotFound(error.message));
             }
             Err(error) => return Err(error),
         };
-        self.resolve_record(&reference.kind, &record, resolution)
+        self.resolve_row(&reference.kind, &row, resolution)
     }
 
     /// Resolves the ticket this integration opened for an event, when the event recovers.
@@ -124,9 +162,9 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         };
         let table = kind.table();
         let matches = self.find_by_correlation(table, correlation_id)?;
-        let open = matches.iter().find(|r| !state_model::is_done(table, r));
+        let open = matches.iter().find(|row| !row.is_done(table));
         match (open, matches.first()) {
-            (Some(record), _) => self.resolve_record(&kind, record, resolution),
+            (Some(row), _) => self.resolve_row(&kind, row, resolution),
             (None, Some(done)) => Ok(ResolveOutcome::AlreadyResolved(self.details(&kind, done)?)),
             (None, None) => Ok(ResolveOutcome::NotFound(format!(
                 "no {table} record of this integration has the correlation id {correlation_id:?}"
@@ -134,15 +172,15 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         }
     }
 
-    fn resolve_record(
+    fn resolve_row(
         &mut self,
         kind: &TicketKind,
-        record: &Record,
+        row: &TicketRow,
         resolution: &Resolution,
     ) -> Result<ResolveOutcome> {
         let table = kind.table();
-        if state_model::is_done(table, record) {
-            return Ok(ResolveOutcome::AlreadyResolved(self.details(kind, record)?));
+        if row.is_done(table) {
+            return Ok(ResolveOutcome::AlreadyResolved(self.details(kind, row)?));
         }
         let Some(resolve_to) = state_model::for_table(table).and_then(|m| m.resolve_to) else {
             return Err(Error::invalid_ticket(format!(
@@ -158,56 +196,57 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         let close_code = self.close_code(table, resolution.close_code.trim())?;
         // State, close code and notes in one call: a state change alone is refused by the
         // data policy (facts §3.2).
-        let mut columns = Record::new();
-        columns.insert("state".into(), resolve_to.into());
-        columns.insert("close_code".into(), close_code.into());
-        columns.insert("close_notes".into(), resolution.close_notes.clone().into());
-        let sys_id = column(record, "sys_id").to_string();
-        let stored = self.authorized(|api, token| api.update(token, table, &sys_id, &columns))?;
-        if column(&stored, "state") != resolve_to {
+        let mut columns = Columns::default();
+        columns
+            .set("state", resolve_to)
+            .set("close_code", close_code)
+            .set("close_notes", resolution.close_notes.as_str());
+        let stored = self.patch(table, &row.sys_id, &columns)?;
+        if stored.row.state != resolve_to {
             return Err(Error::unexpected(format!(
                 "ServiceNow kept {} in state {:?}; not applied: {}",
-                column(&stored, "number"),
-                column(&stored, "state"),
-                not_applied(&columns, &stored).join(", ")
+                stored.row.number,
+                stored.row.state,
+                not_applied(&columns, &stored.columns).join(", ")
             )));
         }
-        Ok(ResolveOutcome::Resolved(self.details(kind, &stored)?))
+        Ok(ResolveOutcome::Resolved(self.details(kind, &stored.row)?))
     }
 
     /// The close code as the instance stores it, checked against the table's current choices
     /// (`sys_choice`), since ServiceNow silently drops an unknown one and then refuses the
     /// resolution for lacking it. A label is accepted for its value.
-    fn close_code(&mut self, table: &str, wanted: &str) -> Result<String> {
+    fn close_code(&mut self, table: &Name, wanted: &str) -> Result<String> {
         let choices = self.close_code_choices(table)?;
-        if let Some((value, _)) = choices
+        if let Some(code) = choices
             .iter()
-            .find(|(value, label)| value == wanted || label.eq_ignore_ascii_case(wanted))
+            .find(|code| code.value == wanted || code.label.eq_ignore_ascii_case(wanted))
         {
-            return Ok(value.clone());
+            return Ok(code.value.clone());
         }
-        let valid: Vec<&str> = choices.iter().map(|(v, _)| v.as_str()).collect();
+        let valid: Vec<&str> = choices.iter().map(|code| code.value.as_str()).collect();
         Err(Error::invalid_ticket(format!(
             "{wanted:?} is not a close code of {table} on this instance; use one of: {}",
             valid.join(", ")
         )))
     }
 
-    fn close_code_choices(&mut self, table: &str) -> Result<Vec<(String, String)>> {
-        if let Some(choices) = self.close_codes.get(table) {
+    fn close_code_choices(&mut self, table: &Name) -> Result<Vec<CloseCode>> {
+        if let Some(choices) = self.close_codes.0.get(table) {
             return Ok(choices.clone());
         }
-        let query = format!("name={table}^element=close_code^inactive=false");
-        let read = self.select("sys_choice", &query, "value,label,name,element", "100");
-        let listed: Vec<(String, String)> = match read {
+        let query = Query::default()
+            .eq("name", table.as_str())
+            .eq("element", "close_code")
+            .eq("inactive", "false");
+        let read = self.select::<ChoiceRow>(&SYS_CHOICE, &query, 100);
+        let listed: Vec<CloseCode> = match read {
             Ok(rows) => rows
-                .iter()
-                .filter(|r| column(r, "name") == table && column(r, "element") == "close_code")
-                .map(|r| {
-                    (
-                        column(r, "value").to_string(),
-                        column(r, "label").to_string(),
-                    )
+                .into_iter()
+                .filter(|row| row.name == table.as_str() && row.element == "close_code")
+                .map(|row| CloseCode {
+                    value: row.value,
+                    label: row.label,
                 })
                 .collect(),
             // The integration user may not read sys_choice: fall back to the release's list.
@@ -221,16 +260,23 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                 .map(|m| m.close_codes)
                 .unwrap_or_default()
                 .iter()
-                .map(|code| (code.to_string(), code.to_string()))
+                .map(|code| CloseCode {
+                    value: code.to_string(),
+                    label: code.to_string(),
+                })
                 .collect()
         } else {
             listed
         };
-        self.close_codes.insert(table.to_string(), choices.clone());
+        self.close_codes.0.insert(table.clone(), choices.clone());
         Ok(choices)
     }
 
-    fn details(&self, kind: &TicketKind, record: &Record) -> Result<TicketDetails> {
-        TicketDetails::from_result(kind, &self.configured()?.instance, record)
+    fn details(&self, kind: &TicketKind, row: &TicketRow) -> Result<TicketDetails> {
+        Ok(TicketDetails::from_row(
+            kind,
+            &self.configured()?.instance,
+            row,
+        ))
     }
 }

@@ -1,10 +1,11 @@
 use super::*;
 use crate::clock::ManualClock;
-use crate::diagnosis::CheckStatus;
+use crate::diagnosis::{CheckId, CheckStatus};
 use crate::http::Method;
 use crate::http::testing::*;
+use crate::ids::{AssignmentGroup, Name, SysId, TicketNumber};
 use crate::settings::{ClosedMatch, Priority, TicketCategory, TicketKind};
-use crate::ticket::{CreateOutcome, Ticket, TicketChanges, TicketRef};
+use crate::ticket::{CreateOutcome, Ticket, TicketChanges, TicketId, TicketRef};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -167,7 +168,7 @@ fn group_names_are_resolved_once() {
         .push_json(201, CREATED);
     for _ in 0..2 {
         let mut t = ticket();
-        t.assignment_group = Some("Cloud Ops".into());
+        t.assignment_group = AssignmentGroup::parse("Cloud Ops");
         p.create_ticket(t).unwrap();
     }
     assert_eq!(count(&transport, "sys_user_group"), 1);
@@ -184,7 +185,7 @@ fn missing_or_ambiguous_groups_fail_clearly() {
         .push_json(200, TOKEN_OK)
         .push_json(200, r#"{"result":[]}"#);
     let mut t = ticket();
-    t.assignment_group = Some("Nope".into());
+    t.assignment_group = AssignmentGroup::parse("Nope");
     let err = p.create_ticket(t.clone()).unwrap_err();
     assert_eq!(err.kind, ErrorKind::NotFound);
     assert!(err.message.contains("\"Nope\" does not exist"));
@@ -227,10 +228,11 @@ fn test_connection_passes_then_reports_failures_in_order() {
         .push_json(200, TOKEN_OK)
         .push_json(200, r#"{"result":[]}"#);
     let report = p.test_connection();
-    assert!(report.passed(), "{report:?}");
+    assert!(report.passed, "{report:?}");
     let statuses: Vec<_> = report.checks.iter().map(|c| c.status).collect();
     use CheckStatus::*;
     assert_eq!(statuses, [Passed, Passed, Passed, Passed, Passed, Skipped]);
+    assert_eq!(report.checks[5].id, CheckId::AssignmentGroup);
     let read = &transport.sent()[1];
     assert_eq!(read.method, Method::Get);
     assert!(read.url.contains("/api/now/table/incident?"));
@@ -242,6 +244,8 @@ fn test_connection_passes_then_reports_failures_in_order() {
         statuses,
         [Passed, Passed, Failed, Skipped, Skipped, Skipped]
     );
+    assert!(!report.passed);
+    assert_eq!(report.checks[2].id, CheckId::Token);
     assert!(report.checks[2].remedy.unwrap().text.contains("Active"));
 
     transport.push(Ok(html(200, HIBERNATING)));
@@ -331,7 +335,7 @@ fn resolve_validates_close_codes_and_sends_all_in_one_call() {
     let mut p = provider(&transport, &clock);
     let reference = TicketRef {
         kind: TicketKind::Incident,
-        id: "INC0010001".into(),
+        id: TicketId::Number(TicketNumber::parse("INC0010001").unwrap()),
     };
     let choices = r#"{"result":[{"name":"incident","element":"close_code","value":"Solution provided","label":"Solution provided"}]}"#;
     transport
@@ -387,7 +391,7 @@ fn update_reports_columns_that_did_not_stick() {
     let mut p = provider(&transport, &clock);
     let reference = TicketRef {
         kind: TicketKind::Incident,
-        id: "0123456789abcdef0123456789abcdef".into(),
+        id: TicketId::SysId(SysId::parse("0123456789abcdef0123456789abcdef").unwrap()),
     };
     transport
         .push_json(200, TOKEN_OK)
@@ -408,25 +412,70 @@ fn update_reports_columns_that_did_not_stick() {
 }
 
 #[test]
-fn bad_references_fail_before_any_request() {
+fn bad_references_are_refused_where_they_are_parsed() {
+    for bad in [
+        "12; DROP",
+        "INC1^ORactive=true",
+        "",
+        "0123456789abcdef0123456789abcdeg",
+    ] {
+        let err = TicketRef::parse(TicketKind::Incident, bad).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidTicket, "{bad:?}");
+    }
+    assert!(Name::parse("../x").is_none());
+    let by_number = TicketRef::parse(TicketKind::Incident, " INC0010001 ").unwrap();
+    assert_eq!(
+        by_number.id,
+        TicketId::Number(TicketNumber::parse("INC0010001").unwrap())
+    );
+}
+
+#[test]
+fn a_number_lookup_trusts_only_the_exact_number() {
     let transport = ScriptedTransport::default();
     let clock = ManualClock::default();
     let mut p = provider(&transport, &clock);
-    let reference = TicketRef {
-        kind: TicketKind::Incident,
-        id: "12; DROP".into(),
-    };
-    assert_eq!(
-        p.get_ticket(&reference).unwrap_err().kind,
-        ErrorKind::InvalidTicket
+    // An instance that ignored the query term answers with some other record.
+    let other =
+        r#"{"result":[{"sys_id":"0123456789abcdef0123456789abcdef","number":"INC0099999"}]}"#;
+    transport.push_json(200, TOKEN_OK).push_json(200, other);
+    let reference = TicketRef::parse(TicketKind::Incident, "INC0010001").unwrap();
+    let err = p.get_ticket(&reference).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    assert!(
+        transport.sent()[1]
+            .url
+            .contains("sysparm_query=number%3DINC0010001")
     );
-    let reference = TicketRef {
-        kind: TicketKind::Table("../x".into()),
-        id: "INC1".into(),
-    };
-    assert_eq!(
-        p.get_ticket(&reference).unwrap_err().kind,
-        ErrorKind::InvalidTicket
-    );
-    assert!(transport.sent().is_empty());
+}
+
+#[test]
+fn a_row_that_is_not_a_record_is_a_clear_error() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(
+            201,
+            r#"{"result":{"sys_id":"../../sys_user","number":"INC0010001"}}"#,
+        )
+        .push_json(201, r#"{"result":{"number":"INC0010001"}}"#)
+        .push_json(
+            201,
+            r#"{"result":{"sys_id":"0123456789abcdef0123456789abcdef","state":7}}"#,
+        );
+    for expected in [
+        "32 lower-case hex",
+        "missing field `sys_id`",
+        "invalid type: integer `7`",
+    ] {
+        let err = p.create_ticket(ticket()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::UnexpectedResponse);
+        assert!(
+            err.message.contains(expected),
+            "{} / {expected}",
+            err.message
+        );
+    }
 }

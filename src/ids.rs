@@ -1,0 +1,218 @@
+//! ServiceNow's identifiers as types that can only hold valid values, so whatever reaches a URL
+//! path or an encoded query has been checked once, where it entered.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, de};
+
+/// A record's `sys_id`: 32 lower-case hex digits.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SysId(String);
+
+impl SysId {
+    pub fn parse(text: &str) -> Option<Self> {
+        let valid =
+            text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        valid.then(|| Self(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SysId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SysId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        SysId::parse(&text).ok_or_else(|| {
+            de::Error::invalid_value(
+                de::Unexpected::Str(&text),
+                &"a sys_id (32 lower-case hex digits)",
+            )
+        })
+    }
+}
+
+/// A ticket's human number: an upper-case prefix and digits (INC0010001, SCTASK0010001).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketNumber(String);
+
+impl TicketNumber {
+    pub fn parse(text: &str) -> Option<Self> {
+        let digits = text.trim_start_matches(|c: char| c.is_ascii_uppercase());
+        let valid = digits.len() < text.len()
+            && !digits.is_empty()
+            && text.len() <= 40
+            && digits.bytes().all(|b| b.is_ascii_digit());
+        valid.then(|| Self(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TicketNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A ServiceNow table or column name: lower-case letters, digits and underscores, starting
+/// with a letter. Names go into URL paths and encoded queries, so nothing else passes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Name(Cow<'static, str>);
+
+impl Name {
+    pub fn parse(text: &str) -> Option<Self> {
+        is_name(text).then(|| Self(Cow::Owned(text.to_string())))
+    }
+
+    /// A name this crate knows, checked when the constant is evaluated.
+    pub const fn known(name: &'static str) -> Self {
+        assert!(is_name_const(name.as_bytes()), "not a ServiceNow name");
+        Self(Cow::Borrowed(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+pub fn is_name(text: &str) -> bool {
+    is_name_const(text.as_bytes())
+}
+
+const fn is_name_const(bytes: &[u8]) -> bool {
+    if bytes.is_empty() || bytes.len() > 80 || !bytes[0].is_ascii_lowercase() {
+        return false;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// An assignment group as the admin or the platform gives it: a `sys_user_group` sys_id, or
+/// a name to look up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AssignmentGroup {
+    SysId(SysId),
+    Name(String),
+}
+
+impl AssignmentGroup {
+    /// None for a blank value, which means "no group".
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        Some(match SysId::parse(text) {
+            Some(sys_id) => Self::SysId(sys_id),
+            None => Self::Name(text.to_string()),
+        })
+    }
+}
+
+impl fmt::Display for AssignmentGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::SysId(sys_id) => write!(f, "{sys_id}"),
+            Self::Name(name) => write!(f, "{name:?}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sys_ids() {
+        assert!(SysId::parse("0123456789abcdef0123456789abcdef").is_some());
+        for bad in [
+            "",
+            "0123456789ABCDEF0123456789abcdef",
+            "0123456789abcdef0123456789abcde",
+            "0123456789abcdef0123456789abcdef0",
+            "0123456789abcdef/123456789abcdef",
+        ] {
+            assert!(SysId::parse(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn sys_ids_deserialize_only_when_valid() {
+        let ok: SysId = serde_json::from_str("\"0123456789abcdef0123456789abcdef\"").unwrap();
+        assert_eq!(ok.as_str(), "0123456789abcdef0123456789abcdef");
+        let err = serde_json::from_str::<SysId>("\"../sys_user\"").unwrap_err();
+        assert!(err.to_string().contains("32 lower-case hex"), "{err}");
+        assert!(serde_json::from_str::<SysId>("7").is_err());
+    }
+
+    #[test]
+    fn ticket_numbers() {
+        for good in ["INC0010001", "SCTASK0010001", "CHG0030001"] {
+            assert_eq!(TicketNumber::parse(good).unwrap().as_str(), good);
+        }
+        for bad in ["0010001", "INC", "inc0010001", "INC001^OR", "INC 1", ""] {
+            assert!(TicketNumber::parse(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn names() {
+        assert!(Name::parse("u_cost_finding").is_some());
+        for bad in [
+            "",
+            "Incident",
+            "1table",
+            "incident/../sys_user",
+            "a b",
+            "x^y",
+        ] {
+            assert!(Name::parse(bad).is_none(), "{bad:?}");
+        }
+        assert!(Name::parse(&"a".repeat(81)).is_none());
+        assert_eq!(Name::known("incident"), *"incident");
+    }
+
+    #[test]
+    fn assignment_groups() {
+        let id = "287ebd7da9fe198100f92cc8d1d2154e";
+        assert_eq!(
+            AssignmentGroup::parse(&format!(" {id} ")),
+            Some(AssignmentGroup::SysId(SysId::parse(id).unwrap()))
+        );
+        assert_eq!(
+            AssignmentGroup::parse(" Cloud Ops "),
+            Some(AssignmentGroup::Name("Cloud Ops".into()))
+        );
+        assert_eq!(AssignmentGroup::parse("  "), None);
+    }
+}

@@ -1,0 +1,167 @@
+//! Assignment groups: a group given by name resolved to the `sys_user_group` sys_id that
+//! ServiceNow stores. One lookup, shared by create, update and Test Connection.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use crate::clock::Clock;
+use crate::error::{Error, ErrorKind, Result};
+use crate::guide;
+use crate::http::Transport;
+use crate::ids::{AssignmentGroup, Name, SysId};
+use crate::table_api::{Query, Row, text};
+
+use super::Provider;
+
+static SYS_USER_GROUP: Name = Name::known("sys_user_group");
+
+/// Names are not unique: ask for a few, to notice ambiguity and list the candidates (facts §4).
+const NAME_MATCHES: u32 = 5;
+
+#[derive(Deserialize)]
+struct GroupRow {
+    sys_id: SysId,
+    #[serde(default, deserialize_with = "text")]
+    name: String,
+}
+
+impl Row for GroupRow {
+    const COLUMNS: &'static [&'static str] = &["sys_id", "name"];
+}
+
+/// Group names already resolved, so each costs one lookup.
+#[derive(Default)]
+pub(super) struct GroupCache(HashMap<String, SysId>);
+
+impl GroupCache {
+    pub(super) fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+/// Where an assignment group came from: it decides whose mistake a bad one is.
+#[derive(Clone, Copy)]
+pub(super) enum GroupSource {
+    Ticket,
+    DefaultSetting,
+    Update,
+}
+
+impl GroupSource {
+    fn whose(self) -> &'static str {
+        match self {
+            GroupSource::Ticket => "ticket's",
+            GroupSource::DefaultSetting => "default",
+            GroupSource::Update => "new",
+        }
+    }
+
+    fn ambiguity_kind(self) -> ErrorKind {
+        match self {
+            GroupSource::DefaultSetting => ErrorKind::InvalidSettings,
+            GroupSource::Ticket | GroupSource::Update => ErrorKind::InvalidTicket,
+        }
+    }
+}
+
+impl<T: Transport, C: Clock> Provider<T, C> {
+    /// The `sys_user_group` sys_id of a group given by sys_id (taken as it is) or by exact name.
+    pub(super) fn resolve_group(
+        &mut self,
+        group: &AssignmentGroup,
+        source: GroupSource,
+    ) -> Result<SysId> {
+        let name = match group {
+            AssignmentGroup::SysId(sys_id) => return Ok(sys_id.clone()),
+            AssignmentGroup::Name(name) => name,
+        };
+        if let Some(sys_id) = self.groups.0.get(name) {
+            return Ok(sys_id.clone());
+        }
+        let rows: Vec<GroupRow> = self.select(
+            &SYS_USER_GROUP,
+            &Query::default().eq("name", name),
+            NAME_MATCHES,
+        )?;
+        // An ignored query term would match every group: trust only exact names.
+        let found: Vec<SysId> = rows
+            .into_iter()
+            .filter(|row| row.name == *name)
+            .map(|row| row.sys_id)
+            .collect();
+        match found.as_slice() {
+            [sys_id] => {
+                self.groups.0.insert(name.clone(), sys_id.clone());
+                Ok(sys_id.clone())
+            }
+            [] => Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "the {} assignment group {name:?} does not exist in sys_user_group",
+                    source.whose()
+                ),
+            )
+            .with_remedy(guide::ASSIGNMENT_GROUP)),
+            several => {
+                let ids: Vec<&str> = several.iter().map(SysId::as_str).collect();
+                Err(Error::new(
+                    source.ambiguity_kind(),
+                    format!(
+                        "several groups in sys_user_group are named {name:?} ({}): give the {} \
+                         assignment group by its sys_id",
+                        ids.join(", "),
+                        source.whose()
+                    ),
+                )
+                .with_remedy(guide::ASSIGNMENT_GROUP))
+            }
+        }
+    }
+
+    /// Test Connection's question: does the default group exist, exactly once? Unlike
+    /// [`Self::resolve_group`], a sys_id is read too, and a missing name gets similar ones.
+    pub(super) fn verify_group(&mut self, group: &AssignmentGroup) -> Result<String> {
+        match group {
+            AssignmentGroup::SysId(sys_id) => {
+                match self
+                    .authorized(|api, token| api.get::<GroupRow>(token, &SYS_USER_GROUP, sys_id))
+                {
+                    Ok(row) => Ok(format!("the group {:?} ({sys_id}) exists", row.name)),
+                    Err(error) if error.kind == ErrorKind::NotFound => Err(Error::new(
+                        ErrorKind::NotFound,
+                        format!("no sys_user_group record has the sys_id {sys_id}"),
+                    )
+                    .with_remedy(guide::ASSIGNMENT_GROUP)),
+                    Err(error) => Err(error),
+                }
+            }
+            AssignmentGroup::Name(name) => {
+                match self.resolve_group(group, GroupSource::DefaultSetting) {
+                    Ok(sys_id) => Ok(format!("the group {name:?} exists ({sys_id})")),
+                    Err(mut error) if error.kind == ErrorKind::NotFound => {
+                        let similar = self.groups_like(name)?;
+                        if !similar.is_empty() {
+                            error.message =
+                                format!("{}; similar names: {}", error.message, similar.join(", "));
+                        }
+                        Err(error)
+                    }
+                    Err(error) => Err(error),
+                }
+            }
+        }
+    }
+
+    /// Group names sharing the longest word of `name`, to suggest what the admin meant
+    /// ("Cloud Ops" finds "Cloud Operations").
+    fn groups_like(&mut self, name: &str) -> Result<Vec<String>> {
+        let word = name
+            .split_whitespace()
+            .max_by_key(|w| w.len())
+            .unwrap_or(name);
+        let query = Query::default().like("name", word);
+        let rows: Vec<GroupRow> = self.select(&SYS_USER_GROUP, &query, NAME_MATCHES)?;
+        Ok(rows.into_iter().map(|row| row.name).collect())
+    }
+}
