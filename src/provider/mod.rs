@@ -19,7 +19,7 @@ use crate::http::Transport;
 use crate::ids::{Name, SysId};
 use crate::oauth::{AccessToken, TokenCache, request_token};
 use crate::settings::{RawSettings, Settings};
-use crate::table_api::{Query, Row, TableApi};
+use crate::table_api::{Columns, Query, Row, Stored, TableApi};
 use crate::ticket::{CORRELATION_DISPLAY, TicketId, TicketRef, TicketRow};
 
 use groups::GroupCache;
@@ -151,8 +151,8 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         &mut self,
         table: &Name,
         sys_id: &SysId,
-        columns: &crate::table_api::Columns,
-    ) -> Result<crate::table_api::Stored<TicketRow>> {
+        columns: &Columns,
+    ) -> Result<Stored<TicketRow>> {
         self.authorized(|api, token| api.update(token, table, sys_id, columns))
     }
 }
