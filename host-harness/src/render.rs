@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use crate::api::{
+use ticketing_host::api::{
     CheckStatus, ConnectionReport, CreateOutcome, Error, ErrorKind, ResolveOutcome, TicketDetails,
     TicketKind, TicketRecord, UpdateResult,
 };
@@ -246,7 +246,7 @@ pub fn error_json(error: &Error) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Check;
+    use ticketing_host::api::Check;
 
     #[test]
     fn checklist_marks_and_remedies() {

@@ -1,9 +1,9 @@
 //! configure: bad settings get a clear error, and the tenant keeps what it had.
 
-use host_harness::ClientSecret;
-use host_harness::api::{ErrorKind, TicketKind};
+use ticketing_host::ClientSecret;
+use ticketing_host::api::{ErrorKind, TicketKind};
 
-use crate::common::{category, host, secret, settings, setup, ticket};
+use support::{category, host, secret, settings, setup, ticket};
 
 #[tokio::test]
 async fn bad_settings_are_refused_with_a_clear_error() {

@@ -1,6 +1,6 @@
 //! What the built component asks of its sandbox.
 
-use crate::common::host;
+use support::host;
 
 #[test]
 fn imports_only_http_and_what_std_needs() {

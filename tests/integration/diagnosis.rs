@@ -1,10 +1,10 @@
 //! Test Connection as a diagnosis: one simulator fault, one failed check with its remedy.
 
-use host_harness::ClientSecret;
-use host_harness::api::{Check, CheckStatus, ConnectionReport, TicketKind};
-use host_harness::simulator::Faults;
+use servicenow_simulator::Faults;
+use ticketing_host::ClientSecret;
+use ticketing_host::api::{Check, CheckStatus, ConnectionReport, TicketKind};
 
-use crate::common::{category, offline_tenant, secret, settings, setup};
+use support::{category, offline_tenant, secret, settings, setup};
 
 const CHECKS: [&str; 6] = [
     "settings",

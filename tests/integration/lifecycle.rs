@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use host_harness::api::{
+use serde_json::json;
+use ticketing_host::api::{
     ClosedMatch, CommentKind, CreateOutcome, ErrorKind, Field, Priority, Resolution,
     ResolveOutcome, TicketChanges, TicketKind, TicketRef,
 };
-use serde_json::json;
 
-use crate::common::{close_on_instance, secret, settings, setup, table_calls, ticket};
 use crate::tickets::{create, open};
+use support::{close_on_instance, secret, settings, setup, table_calls, ticket};
 
 fn incident(id: &str) -> TicketRef {
     TicketRef {
@@ -25,7 +25,7 @@ fn resolution(code: &str) -> Resolution {
     }
 }
 
-fn correlated(id: &str) -> host_harness::api::Ticket {
+fn correlated(id: &str) -> ticketing_host::api::Ticket {
     let mut t = ticket("cost-optimization", "Idle VM");
     t.correlation_id = Some(id.into());
     t
@@ -361,7 +361,7 @@ async fn a_closed_match_can_be_reopened_instead() {
     assert_eq!(sim.records("incident").len(), 1);
 }
 
-async fn resolve(tenant: &mut host_harness::Tenant, correlation_id: &str) -> ResolveOutcome {
+async fn resolve(tenant: &mut ticketing_host::Tenant, correlation_id: &str) -> ResolveOutcome {
     tenant
         .resolve_by_correlation(
             "cost-optimization",
