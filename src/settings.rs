@@ -3,8 +3,6 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use url::{Host, Url};
-
 use crate::error::{Error, Result};
 use crate::guide;
 use crate::ids::{AssignmentGroup, Name};
@@ -113,99 +111,13 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// The base address of a ServiceNow instance: scheme, host, optional port and path prefix
-/// (a proxy may add one, facts §7), without a trailing slash.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InstanceUrl(Url);
+/// The instance address rules live in their own crate, shared with the host.
+pub use instance_address::InstanceUrl;
 
-impl InstanceUrl {
-    /// Accepts what the admin may type: `dev12345`, `dev12345.service-now.com`, or a full URL.
-    pub fn parse(input: &str) -> Result<Self> {
-        let input = input.trim();
-        let invalid =
-            |why: String| Error::invalid_settings(why).with_remedy(guide::INSTANCE_ADDRESS);
-        if input.is_empty() {
-            return Err(invalid("the instance is empty".into()));
-        }
-        let text = if input.contains("://") {
-            input.to_string()
-        } else if is_subdomain(input) {
-            format!("https://{}.service-now.com", input.to_ascii_lowercase())
-        } else if input.contains('.') && !input.contains(['/', '?', '#', '@', ' ']) {
-            // A host name typed without its scheme: ServiceNow is https.
-            format!("https://{input}")
-        } else {
-            return Err(invalid(format!(
-                "the instance {input:?} is neither a subdomain such as dev12345 nor a URL"
-            )));
-        };
-        let url = Url::parse(&text)
-            .map_err(|e| invalid(format!("the instance URL {input:?} is not valid: {e}")))?;
-        let host = url
-            .host()
-            .ok_or_else(|| invalid(format!("the instance URL {input:?} has no host")))?;
-        match url.scheme() {
-            "https" => {}
-            "http" if is_loopback(&host) => {}
-            "http" => {
-                return Err(invalid(format!(
-                    "the instance URL {input:?} uses http: ServiceNow must be reached over https"
-                )));
-            }
-            other => {
-                return Err(invalid(format!(
-                    "the instance URL {input:?} has scheme {other:?}; use https"
-                )));
-            }
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid(
-                "the instance URL must not carry a user name or password; enter the client \
-                 credentials in their own fields"
-                    .into(),
-            ));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(invalid(format!(
-                "the instance URL {input:?} must not have a query or fragment"
-            )));
-        }
-        let mut url = url;
-        let path = url.path().trim_end_matches('/').to_string();
-        url.set_path(&path);
-        Ok(Self(url))
-    }
-
-    /// `https://dev12345.service-now.com` or with a path prefix; never ends with `/`.
-    pub fn as_str(&self) -> &str {
-        self.0.as_str().trim_end_matches('/')
-    }
-
-    /// scheme://host[:port], what the host's sandbox allows this tenant to reach.
-    pub fn origin(&self) -> String {
-        self.0.origin().ascii_serialization()
-    }
-
-    /// An absolute URL under the instance, `path` starting with `/`.
-    pub fn join(&self, path: &str) -> String {
-        format!("{}{}", self.as_str(), path)
-    }
-}
-
-fn is_subdomain(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-fn is_loopback(host: &Host<&str>) -> bool {
-    match host {
-        Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
-        Host::Ipv4(ip) => ip.is_loopback(),
-        Host::Ipv6(ip) => ip.is_loopback(),
-    }
+/// [`InstanceUrl::parse`], refusing as invalid settings with the guide's remedy.
+pub fn parse_instance(input: &str) -> Result<InstanceUrl> {
+    InstanceUrl::parse(input)
+        .map_err(|e| Error::invalid_settings(e.to_string()).with_remedy(guide::INSTANCE_ADDRESS))
 }
 
 /// Settings that passed validation.
@@ -230,7 +142,7 @@ pub enum Route<'a> {
 
 impl Settings {
     pub fn validate(raw: RawSettings) -> Result<Self> {
-        let instance = InstanceUrl::parse(&raw.instance)?;
+        let instance = parse_instance(&raw.instance)?;
         let client_id = credential("Client ID", &raw.client_id)?.to_string();
         let client_secret = Secret(credential("Client Secret", &raw.client_secret)?.to_string());
         let mut seen = HashSet::new();
@@ -346,52 +258,22 @@ mod tests {
     }
 
     #[test]
-    fn subdomain_becomes_service_now_com() {
-        let url = InstanceUrl::parse(" dev12345 ").unwrap();
-        assert_eq!(url.as_str(), "https://dev12345.service-now.com");
-        assert_eq!(url.origin(), "https://dev12345.service-now.com");
-    }
-
-    #[test]
-    fn full_urls_keep_host_port_and_prefix() {
-        let fedramp = InstanceUrl::parse("https://agency.servicenowservices.com/").unwrap();
-        assert_eq!(fedramp.as_str(), "https://agency.servicenowservices.com");
-        let proxied = InstanceUrl::parse("https://proxy.example.com:8443/snow/").unwrap();
-        assert_eq!(proxied.as_str(), "https://proxy.example.com:8443/snow");
-        assert_eq!(proxied.origin(), "https://proxy.example.com:8443");
-        assert_eq!(
-            proxied.join("/oauth_token.do"),
-            "https://proxy.example.com:8443/snow/oauth_token.do"
-        );
-        let bare_host = InstanceUrl::parse("dev1.service-now.com").unwrap();
-        assert_eq!(bare_host.as_str(), "https://dev1.service-now.com");
-    }
-
-    #[test]
-    fn http_only_to_loopback() {
-        assert!(InstanceUrl::parse("http://127.0.0.1:8080").is_ok());
-        assert!(InstanceUrl::parse("http://localhost:8080").is_ok());
-        assert!(InstanceUrl::parse("http://[::1]:8080").is_ok());
-        let err = InstanceUrl::parse("http://dev1.service-now.com").unwrap_err();
+    fn bad_instances_are_invalid_settings_with_the_guides_remedy() {
+        let err = Settings::validate(raw("http://dev1.service-now.com")).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidSettings);
-        assert!(err.message.contains("https"), "{}", err.message);
-    }
-
-    #[test]
-    fn rejects_junk_instances() {
-        for bad in [
-            "",
-            "   ",
-            "ftp://x.example.com",
-            "https://user:pw@x.example.com",
-            "https://x.example.com/?a=b",
-            "dev 123",
-            "<dev123>",
-        ] {
-            let err = InstanceUrl::parse(bad).unwrap_err();
+        assert_eq!(
+            err.message,
+            "the instance URL \"http://dev1.service-now.com\" uses http: ServiceNow must be \
+             reached over https"
+        );
+        assert_eq!(err.remedy, Some(guide::INSTANCE_ADDRESS));
+        for bad in ["", "dev 123", "https://user:pw@x.example.com"] {
+            let err = parse_instance(bad).unwrap_err();
             assert_eq!(err.kind, ErrorKind::InvalidSettings, "{bad:?}");
-            assert!(err.remedy.is_some());
+            assert_eq!(err.remedy, Some(guide::INSTANCE_ADDRESS), "{bad:?}");
         }
+        let ok = Settings::validate(raw(" dev12345 ")).unwrap();
+        assert_eq!(ok.instance.as_str(), "https://dev12345.service-now.com");
     }
 
     #[test]

@@ -1,22 +1,24 @@
 //! `host-harness bench`: the figures that matter for a platform running many tenants,
 //! measured against the simulator on loopback. Prints figures; asserts nothing.
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use host_harness::api::{ClosedMatch, CreateOutcome, Settings, Ticket, TicketCategory, TicketKind};
-use host_harness::simulator::Simulator;
-use host_harness::{COMPONENT_PATH, ClientSecret, Host, SandboxLimits, Tenant};
+use component_artifact::COMPONENT_PATH;
+use servicenow_simulator::Simulator;
+use ticketing_host::api::{
+    ClosedMatch, CreateOutcome, Settings, Ticket, TicketCategory, TicketKind,
+};
+use ticketing_host::{ClientSecret, Tenant};
 
 pub async fn run(tenants: usize, tickets: usize) -> Result<ExitCode> {
     let size = std::fs::metadata(COMPONENT_PATH)?.len();
     println!("component                     {size} bytes ({COMPONENT_PATH})");
 
     let started = Instant::now();
-    let host = Host::from_file(Path::new(COMPONENT_PATH), SandboxLimits::default())?;
+    let host = crate::built_host()?;
     println!(
         "load + compile component      {:.0} ms",
         ms(started.elapsed())

@@ -5,12 +5,14 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use serde_json::Value;
 
-use host_harness::api::{
+use servicenow_simulator::Simulator;
+use ticketing_host::ClientSecret;
+use ticketing_host::api::{
     ClosedMatch, CreateOutcome, Priority, Resolution, Settings, Ticket, TicketCategory, TicketKind,
     TicketRecord,
 };
-use host_harness::simulator::Simulator;
-use host_harness::{ClientSecret, Host, render};
+
+use crate::render;
 
 pub async fn run() -> Result<ExitCode> {
     let simulator = Simulator::start().await?;
@@ -18,7 +20,7 @@ pub async fn run() -> Result<ExitCode> {
     println!("ServiceNow simulator listening on {instance}");
     println!("(it stands in for https://<subdomain>.service-now.com, errors included)\n");
 
-    let host = Host::new()?;
+    let host = crate::built_host()?;
     let mut tenant = host.tenant("acme-corp").await?;
     let settings = Settings {
         instance: instance.clone(),
@@ -52,7 +54,7 @@ pub async fn run() -> Result<ExitCode> {
     println!("Test Connection");
     let report = tenant.test_connection().await?;
     print!("{}", render::report(&report));
-    if !render::report_passed(&report) {
+    if !report.passed {
         bail!("Test Connection failed against the simulator");
     }
     println!();

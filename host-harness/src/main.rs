@@ -6,13 +6,15 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use host_harness::api::{
+use ticketing_host::api::{
     CommentKind, Error as ProviderError, Field, Resolution, Ticket, TicketChanges, TicketRef,
 };
-use host_harness::{Host, Tenant, render, settings_file};
+use ticketing_host::{Host, SandboxLimits, Tenant};
 
 mod bench;
 mod demo;
+mod render;
+mod settings_file;
 
 #[derive(Parser)]
 #[command(
@@ -51,7 +53,7 @@ enum Command {
         description: String,
         /// critical, high, moderate, low or planning.
         #[arg(long, value_parser = settings_file::parse_priority)]
-        priority: Option<host_harness::api::Priority>,
+        priority: Option<ticketing_host::api::Priority>,
         /// A sys_user_group name or sys_id.
         #[arg(long)]
         assignment_group: Option<String>,
@@ -80,7 +82,7 @@ enum Command {
         ticket: TicketArgs,
         /// critical, high, moderate, low or planning (written as impact and urgency).
         #[arg(long, value_parser = settings_file::parse_priority)]
-        priority: Option<host_harness::api::Priority>,
+        priority: Option<ticketing_host::api::Priority>,
         /// A sys_user_group name or sys_id.
         #[arg(long)]
         assignment_group: Option<String>,
@@ -226,7 +228,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench { tenants, tickets } => bench::run(tenants.max(1), tickets.max(1)).await,
         Command::Simulator { port } => {
             let simulator =
-                host_harness::simulator::Simulator::start_on(([127, 0, 0, 1], port).into()).await?;
+                servicenow_simulator::Simulator::start_on(([127, 0, 0, 1], port).into()).await?;
             println!("ServiceNow simulator listening on {}", simulator.base_url());
             println!("  client_id     = {}", simulator.client_id());
             println!("  client_secret = {}", simulator.client_secret());
@@ -244,7 +246,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 println!("Test Connection");
                 print!("{}", render::report(&report));
             }
-            Ok(exit_code(render::report_passed(&report)))
+            Ok(exit_code(report.passed))
         }
         Command::GetTicket { ticket, json } => {
             let mut tenant = configured_tenant(&ticket.settings).await?;
@@ -355,7 +357,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
 async fn configured_tenant(args: &SettingsArgs) -> Result<Tenant> {
     let (settings, secret) = settings_file::load(&args.config)?;
-    let host = Host::new()?;
+    let host = built_host()?;
     let mut tenant = host.tenant("cli").await?;
     tenant
         .configure(&settings, &secret)
@@ -363,6 +365,14 @@ async fn configured_tenant(args: &SettingsArgs) -> Result<Tenant> {
         .map_err(|e| anyhow::anyhow!(render::error(&e)))
         .context("the settings were refused")?;
     Ok(tenant)
+}
+
+/// A host for the component this workspace built, with the default limits.
+fn built_host() -> Result<Host> {
+    Host::from_file(
+        component_artifact::component_path(),
+        SandboxLimits::default(),
+    )
 }
 
 /// Prints a provider answer for people or machines; an error exits non-zero.

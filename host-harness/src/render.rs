@@ -4,26 +4,27 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use crate::api::{
-    CheckStatus, ConnectionReport, CreateOutcome, Error, ErrorKind, ResolveOutcome, TicketDetails,
+use ticketing_host::api::{
+    CheckId, CheckStatus, ConnectionReport, CreateOutcome, Error, ResolveOutcome, TicketDetails,
     TicketKind, TicketRecord, UpdateResult,
 };
 
+/// A check's name for people: "table access" for `table-access`.
+fn check_label(id: CheckId) -> String {
+    id.name().replace('-', " ")
+}
+
 pub fn report(report: &ConnectionReport) -> String {
-    let width = report
-        .checks
-        .iter()
-        .map(|c| c.name.len())
-        .max()
-        .unwrap_or(0);
+    let labels: Vec<String> = report.checks.iter().map(|c| check_label(c.id)).collect();
+    let width = labels.iter().map(String::len).max().unwrap_or(0);
     let mut out = String::new();
-    for check in &report.checks {
+    for (check, label) in report.checks.iter().zip(&labels) {
         let mark = match check.status {
             CheckStatus::Passed => '✓',
             CheckStatus::Failed => '✗',
             CheckStatus::Skipped => '–',
         };
-        let _ = writeln!(out, "  {mark} {:width$}  {}", check.name, check.detail);
+        let _ = writeln!(out, "  {mark} {label:width$}  {}", check.detail);
         if let Some(remedy) = &check.remedy {
             let _ = writeln!(out, "      → {remedy}");
         }
@@ -31,26 +32,22 @@ pub fn report(report: &ConnectionReport) -> String {
             let _ = writeln!(out, "        (setup guide: {step})");
         }
     }
+    let verdict = if report.passed {
+        "Test Connection passed"
+    } else {
+        "Test Connection failed"
+    };
+    let _ = writeln!(out, "  {verdict}");
     out
 }
 
-pub fn report_passed(report: &ConnectionReport) -> bool {
-    report
-        .checks
-        .iter()
-        .all(|c| c.status == CheckStatus::Passed)
-}
-
+/// The report as the contract has it: the component's verdict and each check by id.
 pub fn report_json(report: &ConnectionReport) -> Value {
     json!({
-        "passed": report_passed(report),
+        "passed": report.passed,
         "checks": report.checks.iter().map(|c| json!({
-            "name": c.name,
-            "status": match c.status {
-                CheckStatus::Passed => "passed",
-                CheckStatus::Failed => "failed",
-                CheckStatus::Skipped => "skipped",
-            },
+            "id": c.id.name(),
+            "status": c.status.name(),
             "detail": c.detail,
             "remedy": c.remedy,
             "guide_step": c.guide_step,
@@ -189,32 +186,8 @@ pub fn outcome_json(outcome: &CreateOutcome) -> Value {
     }
 }
 
-pub fn error_kind(kind: ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::InvalidSettings => "invalid-settings",
-        ErrorKind::NotConfigured => "not-configured",
-        ErrorKind::InvalidTicket => "invalid-ticket",
-        ErrorKind::Unreachable => "unreachable",
-        ErrorKind::BlockedByHost => "blocked-by-host",
-        ErrorKind::InstanceHibernating => "instance-hibernating",
-        ErrorKind::NotServicenow => "not-servicenow",
-        ErrorKind::TokenDenied => "token-denied",
-        ErrorKind::OauthUserMissing => "oauth-user-missing",
-        ErrorKind::NotAuthenticated => "not-authenticated",
-        ErrorKind::MissingAuthScope => "missing-auth-scope",
-        ErrorKind::Forbidden => "forbidden",
-        ErrorKind::RejectedByPolicy => "rejected-by-policy",
-        ErrorKind::InvalidTable => "invalid-table",
-        ErrorKind::NotFound => "not-found",
-        ErrorKind::BadRequest => "bad-request",
-        ErrorKind::RateLimited => "rate-limited",
-        ErrorKind::ServiceUnavailable => "service-unavailable",
-        ErrorKind::UnexpectedResponse => "unexpected-response",
-    }
-}
-
 pub fn error(error: &Error) -> String {
-    let mut out = format!("Error ({}): {}", error_kind(error.kind), error.message);
+    let mut out = format!("Error ({}): {}", error.kind.name(), error.message);
     if let Some(status) = error.http_status {
         let _ = write!(out, " [HTTP {status}]");
     }
@@ -233,7 +206,7 @@ pub fn error(error: &Error) -> String {
 pub fn error_json(error: &Error) -> Value {
     json!({
         "error": {
-            "kind": error_kind(error.kind),
+            "kind": error.kind.name(),
             "message": error.message,
             "remedy": error.remedy,
             "guide_step": error.guide_step,
@@ -246,28 +219,29 @@ pub fn error_json(error: &Error) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Check;
+    use ticketing_host::api::Check;
 
     #[test]
     fn checklist_marks_and_remedies() {
         let r = ConnectionReport {
+            passed: false,
             checks: vec![
                 Check {
-                    name: "settings".into(),
+                    id: CheckId::Settings,
                     status: CheckStatus::Passed,
                     detail: "ok".into(),
                     remedy: None,
                     guide_step: None,
                 },
                 Check {
-                    name: "token".into(),
+                    id: CheckId::Token,
                     status: CheckStatus::Failed,
                     detail: "refused".into(),
                     remedy: Some("enable it".into()),
                     guide_step: Some("ServiceNow Step 1".into()),
                 },
                 Check {
-                    name: "table api".into(),
+                    id: CheckId::TableApi,
                     status: CheckStatus::Skipped,
                     detail: "not run".into(),
                     remedy: None,
@@ -281,7 +255,10 @@ mod tests {
         assert!(text.contains("→ enable it"));
         assert!(text.contains("(setup guide: ServiceNow Step 1)"));
         assert!(text.contains("– table api"));
-        assert!(!report_passed(&r));
-        assert_eq!(report_json(&r)["checks"][1]["status"], "failed");
+        assert!(text.contains("Test Connection failed"));
+        let json = report_json(&r);
+        assert_eq!(json["passed"], false);
+        assert_eq!(json["checks"][1]["status"], "failed");
+        assert_eq!(json["checks"][2]["id"], "table-api");
     }
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::ClientSecret;
-use crate::api::{ClosedMatch, Priority, Settings, TicketCategory, TicketKind};
+use ticketing_host::ClientSecret;
+use ticketing_host::api::{ClosedMatch, Priority, Settings, TicketCategory, TicketKind};
 
 pub const SECRET_ENV: &str = "SERVICENOW_CLIENT_SECRET";
 

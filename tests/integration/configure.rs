@@ -1,9 +1,9 @@
 //! configure: bad settings get a clear error, and the tenant keeps what it had.
 
-use host_harness::ClientSecret;
-use host_harness::api::{ErrorKind, TicketKind};
+use ticketing_host::ClientSecret;
+use ticketing_host::api::{CheckId, CheckStatus, ErrorKind, TicketKind};
 
-use crate::common::{category, host, secret, settings, setup, ticket};
+use support::{category, host, secret, settings, setup, ticket};
 
 #[tokio::test]
 async fn bad_settings_are_refused_with_a_clear_error() {
@@ -113,6 +113,8 @@ async fn calls_before_configure_say_so() {
     assert_eq!(error.kind, ErrorKind::NotConfigured);
     assert!(error.remedy.is_some());
     let report = tenant.test_connection().await.unwrap();
-    assert_eq!(report.checks[0].name, "settings");
+    assert_eq!(report.checks[0].id, CheckId::Settings);
+    assert_eq!(report.checks[0].status, CheckStatus::Failed);
+    assert!(!report.passed);
     assert_eq!(tenant.allowed_origin(), None);
 }

@@ -1,6 +1,9 @@
 //! What the built component asks of its sandbox.
 
-use crate::common::host;
+use servicenow_simulator::Simulator;
+use ticketing_host::{Host, SandboxLimits};
+
+use support::{host, secret, settings};
 
 #[test]
 fn imports_only_http_and_what_std_needs() {
@@ -29,4 +32,20 @@ fn imports_only_http_and_what_std_needs() {
             "unexpected import {import}"
         );
     }
+}
+
+/// A platform may hold the component as bytes rather than a file.
+#[tokio::test]
+async fn the_component_loads_from_bytes_too() {
+    let bytes = std::fs::read(component_artifact::component_path()).unwrap();
+    let loaded = Host::from_bytes(&bytes, SandboxLimits::default()).unwrap();
+    assert_eq!(loaded.component_imports(), host().component_imports());
+    let sim = Simulator::start().await.unwrap();
+    let mut tenant = loaded.tenant("from-bytes").await.unwrap();
+    tenant
+        .configure(&settings(&sim), &secret(&sim))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tenant.allowed_origin(), Some(sim.base_url().as_str()));
 }

@@ -1,19 +1,11 @@
 //! Test Connection as a diagnosis: one simulator fault, one failed check with its remedy.
 
-use host_harness::ClientSecret;
-use host_harness::api::{Check, CheckStatus, ConnectionReport, TicketKind};
-use host_harness::simulator::Faults;
+use servicenow_simulator::Faults;
+use ticketing_host::ClientSecret;
+use ticketing_host::api::CheckStatus::{Failed, Passed, Skipped};
+use ticketing_host::api::{Check, CheckId, CheckStatus, ConnectionReport, TicketKind};
 
-use crate::common::{category, offline_tenant, secret, settings, setup};
-
-const CHECKS: [&str; 6] = [
-    "settings",
-    "instance",
-    "token",
-    "table api",
-    "table access",
-    "assignment group",
-];
+use support::{category, offline_tenant, secret, settings, setup};
 
 fn statuses(report: &ConnectionReport) -> Vec<CheckStatus> {
     report.checks.iter().map(|c| c.status).collect()
@@ -23,33 +15,37 @@ fn failed(report: &ConnectionReport) -> &Check {
     report
         .checks
         .iter()
-        .find(|c| c.status == CheckStatus::Failed)
+        .find(|c| c.status == Failed)
         .unwrap_or_else(|| panic!("no check failed: {report:?}"))
 }
 
-/// The check named `name` failed with a remedy and a guide step; all before it passed and,
-/// when `blocks`, all after it were skipped.
-fn assert_fails_at(report: &ConnectionReport, name: &str, blocks: bool) {
-    let names: Vec<&str> = report.checks.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, CHECKS);
-    let at = CHECKS.iter().position(|n| *n == name).unwrap();
-    for (i, check) in report.checks.iter().enumerate() {
-        let expected = if i < at {
-            CheckStatus::Passed
-        } else if i == at {
-            CheckStatus::Failed
-        } else if blocks {
-            CheckStatus::Skipped
-        } else {
-            check.status
-        };
-        assert_eq!(check.status, expected, "{name}: {report:#?}");
-    }
-    assert!(
-        report.checks[at].remedy.is_some(),
-        "{:?}",
-        report.checks[at]
+/// Check `at` failed with a remedy, every check before it passed, the checks after it ended
+/// as `after` says, and the report's verdict is a failure.
+fn assert_fails_at(report: &ConnectionReport, at: CheckId, after: &[CheckStatus]) {
+    let ids: Vec<CheckId> = report.checks.iter().map(|c| c.id).collect();
+    assert_eq!(ids, CheckId::ALL, "every check once, in order");
+    let position = CheckId::ALL.iter().position(|id| *id == at).unwrap();
+    let mut expected = vec![Passed; position];
+    expected.push(Failed);
+    expected.extend_from_slice(after);
+    assert_eq!(statuses(report), expected, "{at:?}: {report:#?}");
+    assert!(!report.passed, "{report:#?}");
+    let check = &report.checks[position];
+    assert!(check.remedy.is_some(), "{check:?}");
+}
+
+/// Check `at` failed, and everything after it depends on it, so was skipped.
+fn assert_stops_at(report: &ConnectionReport, at: CheckId) {
+    let position = CheckId::ALL.iter().position(|id| *id == at).unwrap();
+    assert_fails_at(
+        report,
+        at,
+        &vec![Skipped; CheckId::ALL.len() - position - 1],
     );
+    for check in &report.checks[position + 1..] {
+        let expected = format!("not run: \"{}\" failed", at.name().replace('-', " "));
+        assert_eq!(check.detail, expected);
+    }
 }
 
 async fn diagnose(fault: impl FnOnce(&mut Faults)) -> ConnectionReport {
@@ -65,7 +61,8 @@ async fn a_healthy_setup_passes_every_check() {
     s.default_assignment_group = Some("Cloud Operations".into());
     tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
     let report = tenant.test_connection().await.unwrap();
-    assert_eq!(statuses(&report), [CheckStatus::Passed; 6], "{report:#?}");
+    assert_eq!(statuses(&report), [Passed; 6], "{report:#?}");
+    assert!(report.passed);
     assert!(report.checks[4].detail.contains("incident, change_request"));
 }
 
@@ -73,19 +70,24 @@ async fn a_healthy_setup_passes_every_check() {
 async fn no_default_group_skips_that_check_without_failing() {
     let (_sim, mut tenant) = setup().await;
     let report = tenant.test_connection().await.unwrap();
-    assert_eq!(report.checks[5].status, CheckStatus::Skipped);
+    assert_eq!(
+        statuses(&report),
+        [Passed, Passed, Passed, Passed, Passed, Skipped]
+    );
+    assert_eq!(
+        report.checks[5].detail,
+        "no default assignment group is set"
+    );
     assert!(
-        report
-            .checks
-            .iter()
-            .all(|c| c.status != CheckStatus::Failed)
+        report.passed,
+        "a skipped check is not a failure: {report:#?}"
     );
 }
 
 #[tokio::test]
 async fn hibernating_instance_fails_the_instance_check() {
     let report = diagnose(|f| f.hibernating = true).await;
-    assert_fails_at(&report, "instance", true);
+    assert_stops_at(&report, CheckId::Instance);
     assert!(failed(&report).detail.contains("hibernating"));
     assert!(failed(&report).remedy.as_deref().unwrap().contains("wake"));
 }
@@ -93,7 +95,7 @@ async fn hibernating_instance_fails_the_instance_check() {
 #[tokio::test]
 async fn a_login_page_is_named_as_such() {
     let report = diagnose(|f| f.login_page = true).await;
-    assert_fails_at(&report, "instance", true);
+    assert_stops_at(&report, CheckId::Instance);
     assert!(
         failed(&report)
             .detail
@@ -104,7 +106,7 @@ async fn a_login_page_is_named_as_such() {
 #[tokio::test]
 async fn an_unreachable_instance_fails_the_instance_check() {
     let report = offline_tenant().await.test_connection().await.unwrap();
-    assert_fails_at(&report, "instance", true);
+    assert_stops_at(&report, CheckId::Instance);
     assert!(failed(&report).detail.contains("could not be reached"));
 }
 
@@ -115,7 +117,7 @@ async fn token_failures_list_the_causes_in_the_guides_order() {
         |f| f.application_inactive = true,
     ] {
         let report = diagnose(fault).await;
-        assert_fails_at(&report, "token", true);
+        assert_stops_at(&report, CheckId::Token);
         let remedy = failed(&report).remedy.as_deref().unwrap();
         let property = remedy.find("grant_type.enabled").unwrap();
         let active = remedy.find("Active").unwrap();
@@ -134,7 +136,7 @@ async fn token_failures_list_the_causes_in_the_guides_order() {
 #[tokio::test]
 async fn a_missing_application_user_is_recognised() {
     let report = diagnose(|f| f.oauth_user_missing = true).await;
-    assert_fails_at(&report, "token", true);
+    assert_stops_at(&report, CheckId::Token);
     assert!(failed(&report).detail.contains("unauthorized_client"));
     assert!(
         failed(&report)
@@ -155,7 +157,7 @@ async fn a_missing_application_user_is_recognised() {
 #[tokio::test]
 async fn a_missing_auth_scope_fails_the_table_api_check() {
     let report = diagnose(|f| f.auth_scope_missing = true).await;
-    assert_fails_at(&report, "table api", true);
+    assert_stops_at(&report, CheckId::TableApi);
     assert!(
         failed(&report)
             .detail
@@ -173,7 +175,7 @@ async fn a_missing_auth_scope_fails_the_table_api_check() {
 #[tokio::test]
 async fn a_refused_token_fails_the_table_api_check() {
     let report = diagnose(|f| f.reject_tokens = true).await;
-    assert_fails_at(&report, "table api", true);
+    assert_stops_at(&report, CheckId::TableApi);
 }
 
 #[tokio::test]
@@ -184,15 +186,14 @@ async fn missing_read_access_names_the_table_and_the_roles() {
     tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
     sim.update_faults(|f| f.acl_deny_read = vec!["change_request".into()]);
     let report = tenant.test_connection().await.unwrap();
-    assert_fails_at(&report, "table access", false);
+    // The group check does not need those tables, so it still ran.
+    assert_fails_at(&report, CheckId::TableAccess, &[Passed]);
     let check = failed(&report);
     assert!(
         check.detail.contains("change_request") && !check.detail.contains("incident:"),
         "{check:?}"
     );
     assert!(check.remedy.as_deref().unwrap().contains("itil"));
-    // The group check does not need those tables, so it still ran.
-    assert_eq!(report.checks[5].status, CheckStatus::Passed);
 }
 
 #[tokio::test]
@@ -206,7 +207,8 @@ async fn a_table_that_does_not_exist_is_named() {
     ));
     tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
     let report = tenant.test_connection().await.unwrap();
-    assert_fails_at(&report, "table access", false);
+    // No default group is set: that check had nothing to do.
+    assert_fails_at(&report, CheckId::TableAccess, &[Skipped]);
     assert!(failed(&report).detail.contains("u_cost_finding"));
     assert!(
         failed(&report)
@@ -244,7 +246,7 @@ async fn the_default_group_must_exist_exactly_once() {
         s.default_assignment_group = Some(group.into());
         tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
         let report = tenant.test_connection().await.unwrap();
-        assert_fails_at(&report, "assignment group", false);
+        assert_fails_at(&report, CheckId::AssignmentGroup, &[]);
         assert!(
             failed(&report).detail.contains(&expected),
             "{group}: {:?}",
@@ -253,23 +255,12 @@ async fn the_default_group_must_exist_exactly_once() {
     }
 }
 
-fn named_statuses(report: &ConnectionReport) -> Vec<(String, CheckStatus)> {
-    report
-        .checks
-        .iter()
-        .map(|c| (c.name.clone(), c.status))
-        .collect()
-}
-
 #[tokio::test]
 async fn reads_every_routed_table_with_the_granted_token() {
     let (sim, mut tenant) = setup().await;
     let report = tenant.test_connection().await.unwrap();
     assert!(
-        !report
-            .checks
-            .iter()
-            .any(|c| c.status == CheckStatus::Failed),
+        !report.checks.iter().any(|c| c.status == Failed),
         "{report:?}"
     );
     assert_eq!(sim.token_requests(), 1);
@@ -299,17 +290,7 @@ async fn wrong_secret_fails_the_token_check_and_skips_the_rest() {
         .unwrap()
         .unwrap();
     let report = tenant.test_connection().await.unwrap();
-    assert_eq!(
-        named_statuses(&report),
-        [
-            ("settings".to_string(), CheckStatus::Passed),
-            ("instance".to_string(), CheckStatus::Passed),
-            ("token".to_string(), CheckStatus::Failed),
-            ("table api".to_string(), CheckStatus::Skipped),
-            ("table access".to_string(), CheckStatus::Skipped),
-            ("assignment group".to_string(), CheckStatus::Skipped),
-        ]
-    );
+    assert_stops_at(&report, CheckId::Token);
     let remedy = report.checks[2].remedy.as_deref().unwrap();
     assert!(remedy.contains("glide.oauth.inbound.client.credential.grant_type.enabled"));
     assert!(report.checks[2].detail.contains("access_denied"));

@@ -1,10 +1,10 @@
 //! ServiceNow's failure answers become typed errors with the guide's remedy.
 
-use host_harness::api::ErrorKind;
-use host_harness::simulator::Faults;
+use servicenow_simulator::Faults;
+use ticketing_host::api::ErrorKind;
 
-use crate::common::{offline_tenant, secret, settings, setup, ticket};
 use crate::tickets::open;
+use support::{offline_tenant, secret, settings, setup, ticket};
 
 #[tokio::test]
 async fn each_failure_has_its_kind() {

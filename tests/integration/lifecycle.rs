@@ -1,15 +1,13 @@
 //! Managing a ticket after creating it: read, update, comment, resolve, dedupe.
 
-use std::sync::Arc;
-
-use host_harness::api::{
+use serde_json::json;
+use ticketing_host::api::{
     ClosedMatch, CommentKind, CreateOutcome, ErrorKind, Field, Priority, Resolution,
     ResolveOutcome, TicketChanges, TicketKind, TicketRef,
 };
-use serde_json::json;
 
-use crate::common::{close_on_instance, secret, settings, setup, table_calls, ticket};
 use crate::tickets::{create, open};
+use support::{category, close_on_instance, host, secret, settings, setup, table_calls, ticket};
 
 fn incident(id: &str) -> TicketRef {
     TicketRef {
@@ -25,7 +23,7 @@ fn resolution(code: &str) -> Resolution {
     }
 }
 
-fn correlated(id: &str) -> host_harness::api::Ticket {
+fn correlated(id: &str) -> ticketing_host::api::Ticket {
     let mut t = ticket("cost-optimization", "Idle VM");
     t.correlation_id = Some(id.into());
     t
@@ -278,39 +276,30 @@ async fn a_repeated_event_adds_a_work_note_instead_of_a_duplicate() {
     assert_eq!(sim.records("incident").len(), 2);
 }
 
+/// The host serialises calls per instance (`&mut Tenant`), so what a platform can really hit
+/// is one tenant's settings on two instances: a ticket one of them created must be what the
+/// other finds and returns, not a second ticket.
 #[tokio::test]
-async fn concurrent_creates_for_one_correlation_id_make_one_ticket() {
-    let (sim, tenant) = setup().await;
-    let tenant = Arc::new(tokio::sync::Mutex::new(tenant));
-    let calls = (0..5).map(|_| {
-        let tenant = tenant.clone();
-        tokio::spawn(async move {
-            tenant
-                .lock()
-                .await
-                .create_ticket(&correlated("opp-9"))
-                .await
-                .unwrap()
-                .unwrap()
-        })
-    });
-    let outcomes: Vec<CreateOutcome> = futures_join(calls).await;
-    let made = outcomes
-        .iter()
-        .filter(|o| matches!(o, CreateOutcome::Created(_)))
-        .count();
-    assert_eq!(made, 1, "{outcomes:?}");
-    assert_eq!(sim.records("incident").len(), 1);
-}
-
-async fn futures_join<T: Send + 'static>(
-    handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
-) -> Vec<T> {
-    let mut out = Vec::new();
-    for handle in handles.collect::<Vec<_>>() {
-        out.push(handle.await.unwrap());
+async fn two_instances_of_one_tenant_find_each_others_ticket() {
+    let (sim, mut first) = setup().await;
+    let mut second = host().tenant("test-tenant").await.unwrap();
+    second
+        .configure(&settings(&sim), &secret(&sim))
+        .await
+        .unwrap()
+        .unwrap();
+    let made = create(&mut first, &correlated("opp-9")).await;
+    match second
+        .create_ticket(&correlated("opp-9"))
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        CreateOutcome::Existing(record) => assert_eq!(record, made),
+        other => panic!("the second instance did not find the first one's ticket: {other:?}"),
     }
-    out
+    assert_eq!(sim.records("incident").len(), 1);
+    assert_eq!(sim.journal("incident", &made.sys_id).len(), 1);
 }
 
 #[tokio::test]
@@ -361,7 +350,7 @@ async fn a_closed_match_can_be_reopened_instead() {
     assert_eq!(sim.records("incident").len(), 1);
 }
 
-async fn resolve(tenant: &mut host_harness::Tenant, correlation_id: &str) -> ResolveOutcome {
+async fn resolve(tenant: &mut ticketing_host::Tenant, correlation_id: &str) -> ResolveOutcome {
     tenant
         .resolve_by_correlation(
             "cost-optimization",
@@ -393,18 +382,35 @@ async fn a_recovered_event_resolves_its_ticket_by_correlation_id() {
 
 #[tokio::test]
 async fn problems_cannot_be_resolved_through_the_table_api() {
-    let (_sim, mut tenant) = setup().await;
+    let (sim, mut tenant) = setup().await;
+    let mut s = settings(&sim);
+    s.ticket_categories
+        .push(category("root-cause", TicketKind::Problem, true));
+    tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
+    let problem = create(&mut tenant, &ticket("root-cause", "Recurring disk alerts")).await;
+    assert!(problem.number.starts_with("PRB"), "{problem:?}");
     let r = TicketRef {
         kind: TicketKind::Problem,
-        id: "PRB0040001".into(),
+        id: problem.number.clone(),
     };
-    let outcome = tenant
-        .resolve_ticket(&r, &resolution("x"))
+    sim.clear_requests();
+    let error = tenant
+        .resolve_ticket(&r, &resolution("Solution provided"))
         .await
         .unwrap()
-        .unwrap();
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidTicket, "{error:?}");
     assert!(
-        matches!(outcome, ResolveOutcome::NotFound(_)),
-        "{outcome:?}"
+        error
+            .message
+            .contains("problem records cannot be resolved through the Table API"),
+        "{}",
+        error.message
     );
+    // Refused before any write: the problem is as it was created.
+    assert!(table_calls(&sim, "PATCH").is_empty());
+    assert!(table_calls(&sim, "PUT").is_empty());
+    let stored = sim.records("problem");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["state"], "101");
 }

@@ -1,7 +1,6 @@
-//! Integration tests: the real built component, hosted by host-harness, against the
-//! ServiceNow simulator. One test binary, so the component is compiled once per run.
-
-mod common;
+//! Integration tests: the real built component, hosted by ticketing-host, against the
+//! ServiceNow simulator. One test binary, so the component is compiled once per run; the
+//! helpers they share are this package's library (`support.rs`).
 
 mod configure;
 mod contract;

@@ -1,14 +1,13 @@
 //! The host confines each tenant to its own instance.
 
-use std::path::Path;
 use std::time::Duration;
 
-use host_harness::api::ErrorKind;
-use host_harness::{COMPONENT_PATH, Host, SandboxLimits};
+use servicenow_simulator::Simulator;
+use ticketing_host::SandboxLimits;
+use ticketing_host::api::ErrorKind;
 
-use crate::common::{host, secret, settings, setup, ticket};
 use crate::tickets::open;
-use host_harness::simulator::Simulator;
+use support::{host, host_with, secret, settings, setup, ticket};
 
 #[tokio::test]
 async fn a_tenant_reaches_only_its_own_instance() {
@@ -69,8 +68,8 @@ async fn a_trap_costs_one_call_not_the_tenant() {
 
 /// A tenant of a host with its own limits, configured for a fresh simulator that stalls
 /// every answer for 5 s.
-async fn stalled_tenant(limits: SandboxLimits) -> (Simulator, host_harness::Tenant) {
-    let host = Host::from_file(Path::new(COMPONENT_PATH), limits).unwrap();
+async fn stalled_tenant(limits: SandboxLimits) -> (Simulator, ticketing_host::Tenant) {
+    let host = host_with(limits);
     let sim = Simulator::start().await.unwrap();
     let mut tenant = host.tenant("slow").await.unwrap();
     tenant

@@ -1,27 +1,27 @@
 //! create-ticket: what is sent to ServiceNow and what comes back.
 
-use host_harness::api::{CreateOutcome, ErrorKind, Field, Priority, TicketKind};
+use ticketing_host::api::{CreateOutcome, ErrorKind, Field, Priority, TicketKind};
 
-use crate::common::{secret, settings, setup, table_calls, ticket};
+use support::{secret, settings, setup, table_calls, ticket};
 
 /// Opens a plain ticket and returns it, failing the test otherwise.
 pub async fn open(
-    tenant: &mut host_harness::Tenant,
+    tenant: &mut ticketing_host::Tenant,
     category: &str,
     title: &str,
-) -> host_harness::api::TicketRecord {
+) -> ticketing_host::api::TicketRecord {
     create(tenant, &ticket(category, title)).await
 }
 
 /// Creates `ticket` and returns the new record, failing the test otherwise.
 pub async fn create(
-    tenant: &mut host_harness::Tenant,
-    ticket: &host_harness::api::Ticket,
-) -> host_harness::api::TicketRecord {
+    tenant: &mut ticketing_host::Tenant,
+    ticket: &ticketing_host::api::Ticket,
+) -> ticketing_host::api::TicketRecord {
     created(tenant.create_ticket(ticket).await.unwrap().unwrap())
 }
 
-pub fn created(outcome: CreateOutcome) -> host_harness::api::TicketRecord {
+pub fn created(outcome: CreateOutcome) -> ticketing_host::api::TicketRecord {
     match outcome {
         CreateOutcome::Created(written) => {
             assert!(written.not_applied.is_empty(), "{:?}", written.not_applied);

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use host_harness::api::ErrorKind;
+use ticketing_host::api::ErrorKind;
 
-use crate::common::{setup, table_calls, ticket};
 use crate::tickets::open;
+use support::{setup, table_calls, ticket};
 
 #[tokio::test]
 async fn n_tickets_cost_one_token_request() {

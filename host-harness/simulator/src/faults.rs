@@ -1,7 +1,7 @@
 //! The misconfigurations and outages an admin can hit while following the setup guide,
 //! as switches, and the canned pages that stand in front of the instance for some of them.
 
-use crate::simulator::reply::Reply;
+use crate::reply::Reply;
 
 /// Fault switches. The default is a healthy, correctly configured instance.
 #[derive(Clone, Debug, Default, PartialEq)]

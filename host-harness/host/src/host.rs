@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use instance_address::InstanceUrl;
 use tokio::time::{error::Elapsed, timeout};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store};
@@ -14,7 +15,7 @@ use crate::api::{
     ResolveOutcome, Settings, Ticket, TicketChanges, TicketDetails, TicketRef, UpdateResult,
 };
 use crate::bindings::{ServicenowProvider, ServicenowProviderPre};
-use crate::sandbox::{SandboxLimits, TenantClock, TenantState, origin_of};
+use crate::sandbox::{SandboxLimits, TenantClock, TenantState};
 use crate::secret::ClientSecret;
 
 /// Loads the component once and makes tenants from it.
@@ -25,25 +26,33 @@ pub struct Host {
 }
 
 impl Host {
-    /// The component `build.rs` built, with the default limits.
-    pub fn new() -> Result<Self> {
-        Self::from_file(Path::new(crate::COMPONENT_PATH), SandboxLimits::default())
-    }
-
+    /// Loads the component from a `.wasm` file (the caller knows where its build put it).
     pub fn from_file(path: &Path, limits: SandboxLimits) -> Result<Self> {
-        let mut config = Config::new();
-        // Guests yield at every epoch tick, so a call's deadline stops even a guest that
-        // spins without ever waiting on I/O.
-        config.epoch_interruption(true);
-        let engine = Engine::new(&config)?;
-        start_epoch_ticker(&engine)?;
+        let engine = new_engine()?;
         let component = Component::from_file(&engine, path)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("loading the component {}", path.display()))?;
-        let mut linker = Linker::new(&engine);
+        Self::from_component(&engine, &component, limits)
+    }
+
+    /// Loads the component from its bytes (binary or text format).
+    pub fn from_bytes(bytes: &[u8], limits: SandboxLimits) -> Result<Self> {
+        let engine = new_engine()?;
+        let component = Component::new(&engine, bytes)
+            .map_err(anyhow::Error::from)
+            .context("loading the component")?;
+        Self::from_component(&engine, &component, limits)
+    }
+
+    fn from_component(
+        engine: &Engine,
+        component: &Component,
+        limits: SandboxLimits,
+    ) -> Result<Self> {
+        let mut linker = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-        let pre = ServicenowProviderPre::new(linker.instantiate_pre(&component)?)?;
+        let pre = ServicenowProviderPre::new(linker.instantiate_pre(component)?)?;
         Ok(Self { pre, limits })
     }
 
@@ -87,6 +96,16 @@ impl Host {
     }
 }
 
+/// An engine whose guests yield at every epoch tick, so a call's deadline stops even a guest
+/// that spins without ever waiting on I/O; the ticker runs as long as the engine lives.
+fn new_engine() -> Result<Engine> {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    let engine = Engine::new(&config)?;
+    start_epoch_ticker(&engine)?;
+    Ok(engine)
+}
+
 /// How often the engine's epoch advances: a running guest yields to the host this often.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
@@ -117,7 +136,15 @@ macro_rules! guest_call {
     }};
 }
 
-/// One tenant's sandboxed provider.
+/// One tenant's sandboxed provider: one `Store` with one live instance of the component.
+///
+/// Every call takes `&mut self`: the host serialises calls per instance, and that is the
+/// contract. A platform that wants parallelism for one tenant makes several `Tenant`s from
+/// the same [`Host`] with the same settings; they share nothing but the ServiceNow instance,
+/// so a ticket one of them created with a correlation id is what the others' create-ticket
+/// finds and returns as existing. Two creates for one correlation id at the very same moment
+/// on two instances can still both miss each other (the lookup and the insert are two Table
+/// API calls); routing an event's calls to one instance avoids that.
 pub struct Tenant {
     id: String,
     host: Host,
@@ -162,11 +189,12 @@ impl Tenant {
     ) -> Result<Result<(), ProviderError>> {
         let result = guest_call!(self, call_configure(settings, secret.expose()))?;
         if result.is_ok() {
-            // The host works the origin out itself, with the component's own parser, rather
-            // than trusting the guest to say where it may go.
-            let origin = servicenow_ticketing::settings::InstanceUrl::parse(&settings.instance)
+            // The host works the origin out itself, from the settings it holds and with the
+            // same address rules as the component, rather than trusting the guest to say
+            // where it may go.
+            let origin = InstanceUrl::parse(&settings.instance)
                 .ok()
-                .and_then(|url| origin_of(url.as_str()));
+                .map(|url| url.origin());
             self.store.data_mut().guard.allowed_origin = origin;
             self.settings = Some((settings.clone(), secret.clone()));
         }

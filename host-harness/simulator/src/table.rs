@@ -3,13 +3,13 @@
 use serde_json::{Value, json};
 use url::form_urlencoded;
 
-use crate::simulator::faults::{Faults, RATE_LIMIT_PER_HOUR};
-use crate::simulator::query::Query;
-use crate::simulator::render::{DisplayMode, RenderOptions, render};
-use crate::simulator::reply::Reply;
-use crate::simulator::request::RecordedRequest;
-use crate::simulator::server::State;
-use crate::simulator::store::{INTEGRATION_USER, Row, Table, Write, WriteError};
+use crate::faults::{Faults, RATE_LIMIT_PER_HOUR};
+use crate::query::Query;
+use crate::render::{DisplayMode, RenderOptions, render};
+use crate::reply::Reply;
+use crate::request::RecordedRequest;
+use crate::server::State;
+use crate::store::{INTEGRATION_USER, Row, Table, Write, WriteError};
 
 /// §2.2: `sysparm_limit` defaults to 10000.
 const DEFAULT_LIMIT: usize = 10_000;
@@ -62,8 +62,8 @@ pub(crate) fn handle(
 /// Authentication, then the checks that apply before any table is touched.
 pub(crate) fn admit(state: &State, request: &RecordedRequest) -> Result<(), Reply> {
     let now = state.clock.now();
-    let authenticated = crate::simulator::oauth::bearer(request)
-        .is_some_and(|token| state.tokens.is_valid(token, now));
+    let authenticated =
+        crate::oauth::bearer(request).is_some_and(|token| state.tokens.is_valid(token, now));
     if !authenticated || state.faults.reject_tokens {
         // §2.5: missing, unknown, expired or revoked bearer.
         return Err(Reply::error(

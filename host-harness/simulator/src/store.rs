@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::simulator::ids::Ids;
-use crate::simulator::schema::{
+use crate::ids::Ids;
+use crate::schema::{
     self, CHANGE_CLOSE_CODES, CHOICE_TABLE, GROUP_TABLE, IMPACT_URGENCY, INCIDENT_CLOSE_CODES,
     JOURNAL_COLUMNS, JOURNAL_TABLE, READ_ONLY_COLUMNS, SYSTEM_COLUMNS, TABLES, TableSchema,
     TaskRules,

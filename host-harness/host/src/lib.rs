@@ -1,23 +1,19 @@
-//! The stand-in for the integration platform: the ServiceNow component loaded once, one
-//! sandboxed instance per tenant, and a ServiceNow simulator to run it against.
+//! What a platform embeds to run the ServiceNow ticketing component: the engine and the
+//! component loaded once (from a path or bytes the caller gives), one sandboxed instance per
+//! tenant, and the egress policy that confines each tenant to its own instance's origin.
 
 mod host;
-pub mod render;
+mod names;
 pub mod sandbox;
 mod secret;
-pub mod settings_file;
-pub mod simulator;
 
 pub use host::{Host, Tenant};
 pub use sandbox::SandboxLimits;
 pub use secret::ClientSecret;
 
-/// The component built by `build.rs` for wasm32-wasip2.
-pub const COMPONENT_PATH: &str = env!("SERVICENOW_COMPONENT");
-
 mod bindings {
     wasmtime::component::bindgen!({
-        path: "../wit",
+        path: "../../wit",
         world: "servicenow-provider",
         exports: { default: async },
         additional_derives: [PartialEq],

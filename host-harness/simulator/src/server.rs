@@ -10,14 +10,14 @@ use axum::response::Response;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::simulator::clock::Clock;
-use crate::simulator::faults::{self, Faults};
-use crate::simulator::ids::Ids;
-use crate::simulator::oauth::{self, OAuthApp, Tokens};
-use crate::simulator::reply::Reply;
-use crate::simulator::request::RecordedRequest;
-use crate::simulator::store::Store;
-use crate::simulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, table};
+use crate::clock::Clock;
+use crate::faults::{self, Faults};
+use crate::ids::Ids;
+use crate::oauth::{self, OAuthApp, Tokens};
+use crate::reply::Reply;
+use crate::request::RecordedRequest;
+use crate::store::Store;
+use crate::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, table};
 
 /// §2.1: the instance rejects REST payloads over 10 MB.
 const MAX_PAYLOAD: usize = 10_485_760;

@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::simulator::schema;
-use crate::simulator::store::{Row, Store};
+use crate::schema;
+use crate::store::{Row, Store};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum DisplayMode {
@@ -68,8 +68,8 @@ fn render_value(column: &str, raw: &str, store: &Store, options: &RenderOptions)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulator::ids::Ids;
-    use crate::simulator::store::CLOUD_OPERATIONS_GROUP_ID;
+    use crate::ids::Ids;
+    use crate::store::CLOUD_OPERATIONS_GROUP_ID;
 
     fn options(display: DisplayMode, exclude: bool) -> RenderOptions<'static> {
         RenderOptions {

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::simulator::faults::Faults;
-use crate::simulator::ids::Ids;
-use crate::simulator::reply::Reply;
-use crate::simulator::request::RecordedRequest;
+use crate::faults::Faults;
+use crate::ids::Ids;
+use crate::reply::Reply;
+use crate::request::RecordedRequest;
 
 /// §1.2: the default Access Token Lifespan.
 pub(crate) const DEFAULT_LIFESPAN_SECS: u64 = 1800;

@@ -1,4 +1,4 @@
-//! Builds the ServiceNow component for wasm32-wasip2 and hands its path to the harness as
+//! Builds the ServiceNow component for wasm32-wasip2 and hands its path to this crate as
 //! `SERVICENOW_COMPONENT`, so `cargo run` and `cargo test` need no separate step (the pattern
 //! of wasmtime's `crates/test-programs/artifacts/build.rs`).
 
@@ -9,12 +9,20 @@ use std::process::Command;
 const TARGET: &str = "wasm32-wasip2";
 
 fn main() {
-    let harness = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let root = harness
-        .parent()
-        .expect("host-harness sits in the workspace")
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    // host-harness/component-artifact → the workspace root, which is the component's package.
+    let root = manifest_dir
+        .ancestors()
+        .nth(2)
+        .expect("component-artifact sits in host-harness/ of the workspace")
         .to_path_buf();
-    for watched in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
+    for watched in [
+        "src",
+        "wit",
+        "Cargo.toml",
+        "Cargo.lock",
+        "host-harness/instance-address",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
 
@@ -61,7 +69,7 @@ fn main() {
 }
 
 /// `<target>/<profile>/build/<pkg>-<hash>/out` → `<target>`, so debug and release builds of
-/// the harness share one component build; anything else falls back to OUT_DIR.
+/// the hosts share one component build; anything else falls back to OUT_DIR.
 fn shared_target_dir(out_dir: &Path) -> PathBuf {
     out_dir
         .ancestors()

@@ -1,13 +1,22 @@
+//! What the integration tests share: one host for the component this workspace built, the
+//! simulator's settings, and tenants configured for it.
+
 use std::sync::OnceLock;
 
-use host_harness::api::{ClosedMatch, Settings, Ticket, TicketCategory, TicketKind};
-use host_harness::simulator::{RecordedRequest, Simulator};
-use host_harness::{ClientSecret, Host, Tenant};
+use servicenow_simulator::{RecordedRequest, Simulator};
+use ticketing_host::api::{ClosedMatch, Settings, Ticket, TicketCategory, TicketKind};
+use ticketing_host::{ClientSecret, Host, SandboxLimits, Tenant};
 
 /// Compiling the component is the slow part of a host; every test shares one.
 pub fn host() -> &'static Host {
     static HOST: OnceLock<Host> = OnceLock::new();
-    HOST.get_or_init(|| Host::new().expect("the built component loads"))
+    HOST.get_or_init(|| host_with(SandboxLimits::default()))
+}
+
+/// A host of its own for the built component, with these limits.
+pub fn host_with(limits: SandboxLimits) -> Host {
+    Host::from_file(component_artifact::component_path(), limits)
+        .expect("the built component loads")
 }
 
 pub fn settings(sim: &Simulator) -> Settings {
