@@ -1,6 +1,8 @@
 //! What an HTTP answer from "the instance" really is: the ServiceNow API, or a page that only
 //! looks like success (a hibernating developer instance answers 200 with HTML, facts §6).
 
+use serde::Deserialize;
+
 use crate::error::{Error, ErrorKind};
 use crate::guide;
 use crate::http::{Response, TransportError};
@@ -35,6 +37,72 @@ pub fn require_json(response: &Response, what: &str) -> Result<(), Error> {
     Err(error.with_status(response.status))
 }
 
+/// The longest piece of server text an error or a log line carries.
+const SERVER_TEXT_MAX: usize = 300;
+
+/// Text from the instance, made fit for an error message or a log line: control characters
+/// (newlines included) become spaces, runs of white space one space, and it is cut to
+/// [`SERVER_TEXT_MAX`] characters. The instance is not trusted to be brief or printable.
+pub fn server_text(text: &str) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    for word in text.split(|c: char| c.is_whitespace() || c.is_control()) {
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+            count += 1;
+        }
+        for c in word.chars() {
+            if count == SERVER_TEXT_MAX {
+                out.push('…');
+                return out;
+            }
+            out.push(c);
+            count += 1;
+        }
+    }
+    out
+}
+
+/// What ServiceNow said about a failure, when it said something: the Table API's
+/// `error.message` and `error.detail`, or OAuth's `error` and `error_description`.
+pub fn servicenow_message(response: &Response) -> Option<String> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Said {
+        Table {
+            error: TableError,
+        },
+        OAuth {
+            error: String,
+            error_description: Option<String>,
+        },
+    }
+    #[derive(Deserialize)]
+    struct TableError {
+        message: Option<String>,
+        detail: Option<String>,
+    }
+    let said = match serde_json::from_slice::<Said>(&response.body).ok()? {
+        Said::Table { error } => match (error.message, error.detail) {
+            (Some(m), Some(d)) if !d.trim().is_empty() => format!("{m}: {d}"),
+            (Some(m), _) => m,
+            (None, Some(d)) => d,
+            (None, None) => return None,
+        },
+        Said::OAuth {
+            error,
+            error_description,
+        } => match error_description {
+            Some(description) => format!("{error}/{description}"),
+            None => error,
+        },
+    };
+    Some(server_text(&said))
+}
+
 /// 5xx, whatever the body: the instance is down or overloaded.
 pub fn server_error(response: &Response, what: &str) -> Error {
     Error::new(
@@ -46,7 +114,7 @@ pub fn server_error(response: &Response, what: &str) -> Error {
     .with_remedy(guide::UNAVAILABLE)
 }
 
-/// No HTTP answer at all.
+/// No (whole) HTTP answer.
 pub fn transport_error(error: TransportError, what: &str) -> Error {
     match error {
         TransportError::Denied => Error::new(
@@ -60,11 +128,15 @@ pub fn transport_error(error: TransportError, what: &str) -> Error {
             format!("{what}: the instance could not be reached ({why})"),
         )
         .with_remedy(guide::UNREACHABLE),
-        TransportError::Other(why) => Error::new(
+        TransportError::Interrupted(why) => Error::new(
             ErrorKind::Unreachable,
-            format!("{what}: the request failed ({why})"),
+            format!("{what}: no answer came back ({why})"),
         )
         .with_remedy(guide::UNREACHABLE),
+        TransportError::TooLarge(which) => Error::new(
+            ErrorKind::UnexpectedResponse,
+            format!("{what}: {which} is larger than the platform's sandbox lets through"),
+        ),
     }
 }
 
@@ -72,6 +144,39 @@ pub fn transport_error(error: TransportError, what: &str) -> Error {
 mod tests {
     use super::*;
     use crate::http::testing::{HIBERNATING, html, json};
+
+    #[test]
+    fn server_text_is_printable_and_bounded() {
+        assert_eq!(
+            server_text("Data Policy Exception: \n The following\tfields\u{7}  are mandatory"),
+            "Data Policy Exception: The following fields are mandatory"
+        );
+        let long = server_text(&"x".repeat(1000));
+        assert_eq!(long.chars().count(), SERVER_TEXT_MAX + 1);
+        assert!(long.ends_with('…'));
+        assert_eq!(server_text("\u{1b}[31m"), "[31m");
+    }
+
+    #[test]
+    fn servicenow_messages_from_either_envelope() {
+        let table = json(
+            403,
+            r#"{"error":{"message":"Operation Failed","detail":"ACL\nException"},"status":"failure"}"#,
+        );
+        assert_eq!(
+            servicenow_message(&table).as_deref(),
+            Some("Operation Failed: ACL Exception")
+        );
+        let oauth = json(
+            401,
+            r#"{"error_description":"access_denied","error":"server_error"}"#,
+        );
+        assert_eq!(
+            servicenow_message(&oauth).as_deref(),
+            Some("server_error/access_denied")
+        );
+        assert_eq!(servicenow_message(&html(503, "<html/>")), None);
+    }
 
     #[test]
     fn json_passes() {

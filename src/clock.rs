@@ -1,14 +1,21 @@
-//! Monotonic time for the token cache. In the component it comes from `wasi:clocks`
-//! (through std's `Instant`), so the host decides what time it is.
+//! Time for the token cache and for waits between tries. In the component it comes from
+//! `wasi:clocks` (through std), so the host decides what time it is, and a wait is a
+//! `subscribe-duration` the host can see and bound, not a busy loop.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub trait Clock {
     /// Time elapsed since an arbitrary fixed origin.
     fn now(&self) -> Duration;
+
+    /// The wall clock, as time since the Unix epoch (for `X-RateLimit-Reset`).
+    fn unix_now(&self) -> Duration;
+
+    /// Waits. The host's deadline for the call still bounds it.
+    fn sleep(&self, duration: Duration);
 }
 
-/// The real monotonic clock.
+/// The real clocks.
 pub struct SystemClock {
     origin: Instant,
 }
@@ -25,23 +32,53 @@ impl Clock for SystemClock {
     fn now(&self) -> Duration {
         self.origin.elapsed()
     }
+
+    fn unix_now(&self) -> Duration {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+    }
+
+    fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
 }
 
-/// A clock that moves only when told to, for tests.
+/// A clock that moves only when told to (or when slept on), for tests.
 #[cfg(test)]
 #[derive(Default)]
-pub struct ManualClock(std::cell::Cell<Duration>);
+pub struct ManualClock {
+    now: std::cell::Cell<Duration>,
+    slept: std::cell::RefCell<Vec<Duration>>,
+}
 
 #[cfg(test)]
 impl ManualClock {
+    /// The Unix time at the clock's origin.
+    pub const EPOCH: Duration = Duration::from_secs(1_790_000_000);
+
     pub fn advance(&self, by: Duration) {
-        self.0.set(self.0.get() + by);
+        self.now.set(self.now.get() + by);
+    }
+
+    /// Every wait so far, in order.
+    pub fn slept(&self) -> Vec<Duration> {
+        self.slept.borrow().clone()
     }
 }
 
 #[cfg(test)]
 impl Clock for &ManualClock {
     fn now(&self) -> Duration {
-        self.0.get()
+        self.now.get()
+    }
+
+    fn unix_now(&self) -> Duration {
+        ManualClock::EPOCH + self.now.get()
+    }
+
+    fn sleep(&self, duration: Duration) {
+        self.slept.borrow_mut().push(duration);
+        self.advance(duration);
     }
 }

@@ -88,6 +88,10 @@ pub struct Error {
     pub remedy: Option<Remedy>,
     pub http_status: Option<u16>,
     pub retry_after_seconds: Option<u32>,
+    /// The write this error answers may have been carried out all the same (its answer was
+    /// lost, or the instance failed midway): repeating it blindly could do it twice. Stays
+    /// inside the component; the message says so.
+    pub outcome_unknown: bool,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -100,6 +104,7 @@ impl Error {
             remedy: None,
             http_status: None,
             retry_after_seconds: None,
+            outcome_unknown: false,
         }
     }
 
@@ -115,6 +120,12 @@ impl Error {
 
     pub fn with_retry_after(mut self, seconds: Option<u32>) -> Self {
         self.retry_after_seconds = seconds;
+        self
+    }
+
+    /// Adds what the platform should know to the message.
+    pub fn with_note(mut self, note: &str) -> Self {
+        self.message = format!("{}; {note}", self.message);
         self
     }
 

@@ -12,7 +12,6 @@ pub enum Method {
 }
 
 impl Method {
-    #[cfg(test)]
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -30,16 +29,35 @@ pub struct Request {
     pub url: String,
     pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
+    /// Whether sending it twice does no more than sending it once: true for reads and for
+    /// writes that set columns, false for inserts and journal entries.
+    pub idempotent: bool,
 }
 
 impl Request {
     pub fn new(method: Method, url: String) -> Self {
         Self {
+            idempotent: method != Method::Post,
             method,
             url,
             headers: Vec::new(),
             body: Vec::new(),
         }
+    }
+
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = idempotent;
+        self
+    }
+
+    /// The URL's path, without the query: what a log may show.
+    pub fn path(&self) -> &str {
+        let after_scheme = self
+            .url
+            .split_once("://")
+            .map_or(self.url.as_str(), |(_, r)| r);
+        let path = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
+        path.split(['?', '#']).next().unwrap_or(path)
     }
 
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -112,15 +130,28 @@ impl Response {
     }
 }
 
-/// Why a request got no HTTP answer at all.
+/// Why a request got no (whole) HTTP answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TransportError {
     /// The host's sandbox refused the destination.
     Denied,
-    /// DNS, connect, TLS or a timeout, with the underlying reason in words.
+    /// Nothing was sent: DNS, connect or TLS failed; the reason in words.
     Unreachable(String),
-    /// Anything else the HTTP stack reported.
-    Other(String),
+    /// The request may have reached the instance, but its answer did not come back whole
+    /// (the connection dropped, a timeout, or anything else the HTTP stack reported).
+    Interrupted(String),
+    /// The request or its answer is larger than the host lets through.
+    TooLarge(String),
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportError::Denied => f.write_str("refused by the platform's sandbox"),
+            TransportError::Unreachable(why) | TransportError::Interrupted(why) => f.write_str(why),
+            TransportError::TooLarge(which) => write!(f, "{which} is too large"),
+        }
+    }
 }
 
 pub trait Transport {
@@ -132,6 +163,9 @@ impl<T: Transport + ?Sized> Transport for &T {
         (**self).send(request)
     }
 }
+
+/// Names this plugin in the instance's transaction log.
+pub const USER_AGENT: &str = concat!("cxm-servicenow-ticketing/", env!("CARGO_PKG_VERSION"));
 
 /// How long to wait for the instance to accept a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -172,7 +206,7 @@ pub mod testing {
         fn send(&self, request: &Request) -> Result<Response, TransportError> {
             self.sent.borrow_mut().push(request.clone());
             self.answers.borrow_mut().pop_front().unwrap_or_else(|| {
-                Err(TransportError::Other(format!(
+                Err(TransportError::Interrupted(format!(
                     "script exhausted at {} {}",
                     request.method.as_str(),
                     request.url

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::answer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
-use crate::http::{Method, Request, Transport};
+use crate::http::{Method, Request, Transport, USER_AGENT};
 use crate::settings::Settings;
 
 /// Refresh this long before ServiceNow's expiry, as PySNC and the ansible collection do
@@ -78,7 +78,10 @@ pub fn request_token(transport: &impl Transport, settings: &Settings) -> Result<
             "application/x-www-form-urlencoded; charset=UTF-8",
         )
         .header("accept", "application/json")
-        .body(body.into_bytes());
+        .header("user-agent", USER_AGENT)
+        .body(body.into_bytes())
+        // A second token request does no harm: a lost answer is simply asked again.
+        .idempotent(true);
     let response = transport
         .send(&request)
         .map_err(|e| answer::transport_error(e, WHAT))?;
@@ -121,11 +124,11 @@ pub fn request_token(transport: &impl Transport, settings: &Settings) -> Result<
         let said = body
             .as_ref()
             .map(|b| {
-                format!(
+                answer::server_text(&format!(
                     "{}/{}",
                     b.error.as_deref().unwrap_or("-"),
                     b.error_description.as_deref().unwrap_or("-")
-                )
+                ))
             })
             .unwrap_or_else(|| "no error body".into());
         Error::new(

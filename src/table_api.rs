@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::answer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
-use crate::http::{Method, Request, Response, Transport};
+use crate::http::{Method, Request, Response, Transport, TransportError, USER_AGENT};
 use crate::ids::{Name, SysId, TicketNumber};
 use crate::oauth::AccessToken;
 use crate::settings::InstanceUrl;
@@ -30,6 +30,9 @@ pub struct Stored<R> {
     pub columns: Map<String, Value>,
 }
 
+/// Journal columns append an entry on every write and always read back empty (facts §3.2).
+pub const JOURNAL_COLUMNS: &[&str] = &["work_notes", "comments"];
+
 /// Columns to write; every value a string, as ServiceNow stores it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Columns(BTreeMap<String, String>);
@@ -42,6 +45,11 @@ impl Columns {
 
     pub fn get(&self, column: &str) -> Option<&str> {
         self.0.get(column).map(String::as_str)
+    }
+
+    /// Whether writing these twice would add a journal entry twice.
+    pub fn appends_journal(&self) -> bool {
+        JOURNAL_COLUMNS.iter().any(|c| self.0.contains_key(*c))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -153,17 +161,29 @@ impl<T: Transport> TableApi<'_, T> {
         let request = self
             .request(method, url, token)
             .header("content-type", "application/json")
-            .body(body);
-        let stored = self.send(&request, what)?;
-        let row = R::deserialize(&stored).map_err(|e| {
-            Error::unexpected(format!("{what}: the stored record is not valid: {e}"))
-        })?;
-        match stored {
-            Value::Object(columns) => Ok(Stored { row, columns }),
-            _ => Err(Error::unexpected(format!(
-                "{what}: the result is not a record"
-            ))),
-        }
+            .body(body)
+            .idempotent(method != Method::Post && !columns.appends_journal());
+        parse_stored(self.send(&request, what)?, what)
+    }
+
+    /// `GET /api/now/table/{table}/{sys_id}` with every column: a record as stored, for when
+    /// the answer to the write that stored it was lost.
+    pub fn read_back<R: Row>(
+        &self,
+        token: &AccessToken,
+        table: &Name,
+        sys_id: &SysId,
+    ) -> Result<Stored<R>> {
+        let url = self.url(
+            table,
+            Some(sys_id),
+            &[("sysparm_exclude_reference_link", "true")],
+        );
+        let what = format!("reading {table} record {sys_id}");
+        parse_stored(
+            self.send(&self.request(Method::Get, url, token), &what)?,
+            &what,
+        )
     }
 
     /// `GET /api/now/table/{table}?sysparm_query=…`: at most `limit` matching records, with
@@ -206,15 +226,34 @@ impl<T: Transport> TableApi<'_, T> {
     fn request(&self, method: Method, url: String, token: &AccessToken) -> Request {
         Request::new(method, url)
             .header("accept", "application/json")
+            .header("user-agent", USER_AGENT)
             .header("authorization", format!("Bearer {}", token.expose()))
     }
 
     /// Sends and unwraps the `result` of a successful answer, or turns the answer into an error.
     fn send(&self, request: &Request, what: &str) -> Result<Value> {
-        let response = self
-            .transport
-            .send(request)
-            .map_err(|e| answer::transport_error(e, what))?;
+        self.answer(request, what).map_err(|mut error| {
+            // A write whose answer was lost or that failed midway may have been carried out.
+            if !request.idempotent && error.kind == ErrorKind::ServiceUnavailable {
+                error.outcome_unknown = true;
+            }
+            error
+        })
+    }
+
+    fn answer(&self, request: &Request, what: &str) -> Result<Value> {
+        let response = match self.transport.send(request) {
+            Ok(response) => response,
+            // Nothing was sent: the write certainly did not happen.
+            Err(error @ TransportError::Unreachable(_)) => {
+                return Err(answer::transport_error(error, what));
+            }
+            Err(error) => {
+                let mut error = answer::transport_error(error, what);
+                error.outcome_unknown = !request.idempotent;
+                return Err(error);
+            }
+        };
         answer::require_json(&response, what)?;
         if !response.is_success() {
             return Err(failure(&response, what));
@@ -264,6 +303,17 @@ pub fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<b
     }
 }
 
+fn parse_stored<R: Row>(stored: Value, what: &str) -> Result<Stored<R>> {
+    let row = R::deserialize(&stored)
+        .map_err(|e| Error::unexpected(format!("{what}: the stored record is not valid: {e}")))?;
+    match stored {
+        Value::Object(columns) => Ok(Stored { row, columns }),
+        _ => Err(Error::unexpected(format!(
+            "{what}: the result is not a record"
+        ))),
+    }
+}
+
 fn parse_row<R: Row>(result: Value, what: &str) -> Result<R> {
     R::deserialize(result)
         .map_err(|e| Error::unexpected(format!("{what}: the record is not valid: {e}")))
@@ -287,13 +337,15 @@ struct ErrorBody {
 }
 
 impl ErrorBody {
+    /// What ServiceNow said, fit for an error message ([`answer::server_text`]).
     fn describe(&self) -> String {
-        match (self.message.as_deref(), self.detail.as_deref()) {
-            (Some(m), Some(d)) if !d.is_empty() => format!("{m}: {d}"),
+        let said = match (self.message.as_deref(), self.detail.as_deref()) {
+            (Some(m), Some(d)) if !d.trim().is_empty() => format!("{m}: {d}"),
             (Some(m), _) => m.to_string(),
             (None, Some(d)) => d.to_string(),
-            (None, None) => "no message".into(),
-        }
+            (None, None) => return "no message".into(),
+        };
+        answer::server_text(&said)
     }
 
     fn mentions(&self, needle: &str) -> bool {

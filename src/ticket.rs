@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::ids::{AssignmentGroup, Name, SysId, TicketNumber, is_name};
 use crate::settings::{InstanceUrl, Priority, TicketKind};
 use crate::state_model;
-use crate::table_api::{Columns, Row, flag, text};
+use crate::table_api::{Columns, JOURNAL_COLUMNS, Row, flag, text};
 
 /// `task.short_description` holds 160 characters; ServiceNow truncates silently beyond that.
 const SHORT_DESCRIPTION_MAX: usize = 160;
@@ -237,13 +237,11 @@ impl TicketChanges {
     }
 }
 
-/// Journal fields append an entry and always read back empty (facts §3.2): never compared.
-const JOURNAL_COLUMNS: &[&str] = &["work_notes", "comments"];
-
 /// The columns that ServiceNow did not store as sent. It ignores unknown columns, invalid
 /// choice values and unknown references without an error (facts §2.4), so comparing is the
 /// only way to notice.
 pub fn not_applied(sent: &Columns, stored: &Map<String, Value>) -> Vec<String> {
+    // Journal columns always read back empty: never compared.
     sent.iter()
         .filter(|(name, _)| !JOURNAL_COLUMNS.contains(name))
         .filter(|(name, value)| stored.get(*name).and_then(Value::as_str) != Some(*value))

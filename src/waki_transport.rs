@@ -34,8 +34,9 @@ impl Transport for WakiTransport {
             })
             .collect();
         let body = response.body().map_err(|e| match classify(&e) {
-            TransportError::Other(why) => {
-                TransportError::Other(format!("reading the answer: {why}"))
+            // The request went out; only its answer was lost.
+            TransportError::Unreachable(why) | TransportError::Interrupted(why) => {
+                TransportError::Interrupted(format!("reading the answer: {why}"))
             }
             other => other,
         })?;
@@ -50,7 +51,7 @@ impl Transport for WakiTransport {
 /// waki reports `wasi:http` error codes inside an `anyhow::Error`.
 fn classify(error: &anyhow::Error) -> TransportError {
     let Some(code) = error.downcast_ref::<ErrorCode>() else {
-        return TransportError::Other(error.to_string());
+        return TransportError::Interrupted(error.to_string());
     };
     let why = match code {
         ErrorCode::HttpRequestDenied => return TransportError::Denied,
@@ -61,13 +62,21 @@ fn classify(error: &anyhow::Error) -> TransportError {
         ErrorCode::DestinationUnavailable | ErrorCode::DestinationIpUnroutable => {
             "no route to the host"
         }
-        ErrorCode::ConnectionTerminated => "the connection was closed early",
+        ErrorCode::ConnectionTerminated => {
+            return TransportError::Interrupted("the connection was closed early".into());
+        }
         ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
-            "the instance did not answer in time"
+            return TransportError::Interrupted("the instance did not answer in time".into());
+        }
+        ErrorCode::HttpResponseBodySize(_) => {
+            return TransportError::TooLarge("the answer".into());
+        }
+        ErrorCode::HttpRequestBodySize(_) => {
+            return TransportError::TooLarge("the request".into());
         }
         ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => "the TLS handshake failed",
         ErrorCode::TlsCertificateError => "the TLS certificate is not trusted",
-        other => return TransportError::Other(format!("{other:?}")),
+        other => return TransportError::Interrupted(format!("{other:?}")),
     };
     TransportError::Unreachable(why.to_string())
 }

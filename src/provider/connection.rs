@@ -41,13 +41,14 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         self.groups.clear();
         // One token request answers two questions: does the instance answer as ServiceNow,
         // and does it grant a token.
-        let grant = request_token(&self.transport, &settings);
+        let grant = request_token(&self.retrying(), &settings);
         list.gate(CheckId::Instance, check_instance(&grant))?;
         let token = list.gate(CheckId::Token, self.check_token(grant))?;
 
         let tables = tables_to_check(&settings);
+        let transport = self.retrying();
         let api = TableApi {
-            transport: &self.transport,
+            transport: &transport,
             instance: &settings.instance,
         };
         let read = |table: &Name| {

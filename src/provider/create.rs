@@ -3,6 +3,8 @@
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::http::Transport;
+use crate::ids::Name;
+use crate::log::Level;
 use crate::settings::{ClosedMatch, Route, TicketKind};
 use crate::state_model;
 use crate::table_api::{Columns, Stored};
@@ -55,12 +57,61 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             columns.set("description", description);
         }
         let table = kind.table();
-        let stored: Stored<TicketRow> =
-            self.authorized(|api, token| api.insert(token, table, &columns))?;
+        let stored = match self.insert(table, &columns) {
+            Ok(stored) => stored,
+            Err(lost) if lost.outcome_unknown => {
+                let Some(correlation_id) = ticket.correlation_id.as_deref().map(str::trim) else {
+                    return Err(lost.with_note(
+                        "the ticket may have been created all the same: look for it in \
+                         ServiceNow before creating it again",
+                    ));
+                };
+                self.recover_lost_create(&kind, correlation_id, &columns, lost)?
+            }
+            Err(error) => return Err(error),
+        };
         Ok(CreateOutcome::Created(WrittenTicket {
             ticket: TicketRecord::from_row(&kind, &instance, &stored.row),
             not_applied: not_applied(&columns, &stored.columns),
         }))
+    }
+
+    fn insert(&mut self, table: &Name, columns: &Columns) -> Result<Stored<TicketRow>> {
+        self.authorized(|api, token| api.insert(token, table, columns))
+    }
+
+    /// The create's answer was lost, so the ticket may exist: look for it by its
+    /// correlation id before creating it again, so that a retry cannot make a duplicate.
+    fn recover_lost_create(
+        &mut self,
+        kind: &TicketKind,
+        correlation_id: &str,
+        columns: &Columns,
+        lost: Error,
+    ) -> Result<Stored<TicketRow>> {
+        let table = kind.table();
+        let Ok(found) = self.find_by_correlation(table, correlation_id) else {
+            // Still no way to know: the first failure is the one to report.
+            return Err(lost.with_note(
+                "the ticket may have been created; creating it again with the same \
+                 correlation id finds it instead of duplicating it",
+            ));
+        };
+        if let Some(row) = found.into_iter().find(|row| !row.is_done(table)) {
+            self.log.note(
+                Level::Info,
+                &format!(
+                    "the lost create had been carried out: {table} {}",
+                    row.sys_id
+                ),
+            );
+            return self.authorized(|api, token| api.read_back(token, table, &row.sys_id));
+        }
+        self.log.note(
+            Level::Info,
+            &format!("the lost create had not been carried out: creating the {table} record again"),
+        );
+        self.insert(table, columns)
     }
 
     /// Looks for this integration's tickets with the correlation id: an open one gets a work

@@ -17,7 +17,9 @@ use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Transport;
 use crate::ids::{Name, SysId};
+use crate::log::{Log, NoLog};
 use crate::oauth::{AccessToken, TokenCache, request_token};
+use crate::retry::{RetryPolicy, Retrying};
 use crate::settings::{RawSettings, Settings};
 use crate::table_api::{Columns, Query, Row, Stored, TableApi};
 use crate::ticket::{CORRELATION_DISPLAY, TicketId, TicketRef, TicketRow};
@@ -28,6 +30,8 @@ use lifecycle::CloseCodeCache;
 pub struct Provider<T, C> {
     transport: T,
     clock: C,
+    retry: RetryPolicy,
+    log: Box<dyn Log>,
     settings: Option<Settings>,
     tokens: TokenCache,
     groups: GroupCache,
@@ -39,10 +43,28 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         Self {
             transport,
             clock,
+            retry: RetryPolicy::default(),
+            log: Box::new(NoLog),
             settings: None,
             tokens: TokenCache::default(),
             groups: GroupCache::default(),
             close_codes: CloseCodeCache::default(),
+        }
+    }
+
+    /// Where the provider reports its exchanges with ServiceNow.
+    pub fn with_log(mut self, log: Box<dyn Log>) -> Self {
+        self.log = log;
+        self
+    }
+
+    /// The transport as every ServiceNow call uses it: retried where that is safe, logged.
+    fn retrying(&self) -> Retrying<'_, T, C> {
+        Retrying {
+            transport: &self.transport,
+            clock: &self.clock,
+            policy: &self.retry,
+            log: self.log.as_ref(),
         }
     }
 
@@ -77,25 +99,31 @@ impl<T: Transport, C: Clock> Provider<T, C> {
     /// never a loop: a token can be revoked or expire early on the instance's side.
     fn authorized<R>(
         &mut self,
-        call: impl Fn(&TableApi<'_, T>, &AccessToken) -> Result<R>,
+        call: impl Fn(&TableApi<'_, Retrying<'_, T, C>>, &AccessToken) -> Result<R>,
     ) -> Result<R> {
         let settings = self.settings.as_ref().ok_or_else(Error::not_configured)?;
-        let api = TableApi {
+        let transport = Retrying {
             transport: &self.transport,
+            clock: &self.clock,
+            policy: &self.retry,
+            log: self.log.as_ref(),
+        };
+        let api = TableApi {
+            transport: &transport,
             instance: &settings.instance,
         };
         let now = self.clock.now();
         let token = match self.tokens.valid_at(now) {
             Some(token) => token.clone(),
             None => {
-                let grant = request_token(&self.transport, settings)?;
+                let grant = request_token(&transport, settings)?;
                 self.tokens.store(grant, now).clone()
             }
         };
         match call(&api, &token) {
             Err(error) if error.kind == ErrorKind::NotAuthenticated => {
                 self.tokens.clear();
-                let grant = request_token(&self.transport, settings)?;
+                let grant = request_token(&transport, settings)?;
                 let token = self.tokens.store(grant, self.clock.now()).clone();
                 call(&api, &token)
             }

@@ -1,8 +1,8 @@
 use super::*;
 use crate::clock::ManualClock;
 use crate::diagnosis::{CheckId, CheckStatus};
-use crate::http::Method;
 use crate::http::testing::*;
+use crate::http::{Method, TransportError};
 use crate::ids::{AssignmentGroup, Name, SysId, TicketNumber};
 use crate::settings::{ClosedMatch, Priority, TicketCategory, TicketKind};
 use crate::ticket::{CreateOutcome, Ticket, TicketChanges, TicketId, TicketRef};
@@ -478,4 +478,97 @@ fn a_row_that_is_not_a_record_is_a_clear_error() {
             err.message
         );
     }
+}
+
+fn methods(transport: &ScriptedTransport) -> Vec<Method> {
+    transport.sent().iter().map(|r| r.method).collect()
+}
+
+#[test]
+fn a_lost_create_answer_is_looked_for_before_creating_again() {
+    use Method::*;
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(200, r#"{"result":[]}"#)
+        .push(Ok(html(502, "<html>bad gateway</html>")))
+        .push_json(200, OPEN)
+        .push_json(200, r#"{"result":{"sys_id":"0123456789abcdef0123456789abcdef","number":"INC0010001","short_description":"Idle VM"}}"#);
+    let outcome = p.create_ticket(correlated()).unwrap();
+    let CreateOutcome::Created(written) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(written.ticket.number, "INC0010001");
+    // The POST was not repeated: the lookup found what it had stored.
+    assert_eq!(methods(&transport), [Post, Get, Post, Get, Get]);
+    assert!(written.not_applied.contains(&"correlation_id".to_string()));
+    assert_eq!(transport.remaining(), 0);
+}
+
+#[test]
+fn a_lost_create_that_did_not_happen_is_created_once_more() {
+    use Method::*;
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(200, r#"{"result":[]}"#)
+        .push(Err(TransportError::Interrupted("connection reset".into())))
+        .push_json(200, r#"{"result":[]}"#)
+        .push_json(201, CREATED);
+    assert!(matches!(
+        p.create_ticket(correlated()).unwrap(),
+        CreateOutcome::Created(_)
+    ));
+    assert_eq!(methods(&transport), [Post, Get, Post, Get, Post]);
+}
+
+#[test]
+fn a_lost_create_without_correlation_id_is_not_repeated() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    transport
+        .push_json(200, TOKEN_OK)
+        .push(Ok(html(504, "<html>gateway timeout</html>")));
+    let err = p.create_ticket(ticket()).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::ServiceUnavailable);
+    assert!(
+        err.message.contains("may have been created"),
+        "{}",
+        err.message
+    );
+    assert_eq!(count(&transport, "/api/now/table/incident"), 1);
+    assert!(clock.slept().is_empty());
+}
+
+#[test]
+fn reads_survive_an_outage_and_a_rate_limit_within_bounds() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    let mut limited = json(
+        429,
+        r#"{"error":{"message":"Rate limit exceeded","detail":"Rate limit of 10 requests per hour for Table API exceeded"},"status":"failure"}"#,
+    );
+    limited.headers.push(("retry-after".into(), "1".into()));
+    transport
+        .push_json(200, TOKEN_OK)
+        .push(Ok(html(503, "<html>down</html>")))
+        .push(Ok(limited.clone()))
+        .push_json(200, OPEN);
+    let reference = TicketRef::parse(TicketKind::Incident, "INC0010001").unwrap();
+    assert_eq!(p.get_ticket(&reference).unwrap().state, "2");
+    assert_eq!(clock.slept().len(), 2);
+
+    // A limit that lifts only in an hour is the platform's to wait for.
+    limited.headers[1].1 = "3600".into();
+    transport.push(Ok(limited));
+    let err = p.get_ticket(&reference).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::RateLimited);
+    assert_eq!(err.retry_after_seconds, Some(3600));
+    assert_eq!(clock.slept().len(), 2);
 }
