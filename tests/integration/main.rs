@@ -7,6 +7,7 @@ mod contract;
 mod diagnosis;
 mod errors;
 mod lifecycle;
+mod resilience;
 mod sandbox;
 mod tickets;
 mod tokens;

@@ -35,6 +35,50 @@ pub struct Faults {
     pub unavailable: bool,
     /// An overloaded instance: every answer is held back this long (it still comes).
     pub stall: Option<std::time::Duration>,
+    /// Transient: the next this-many Table API calls are refused by a rate-limit rule (429,
+    /// `Retry-After: 1`), then the rule's hour is over.
+    pub rate_limited_calls: u32,
+    /// Transient: the next this-many requests, whatever the path, meet the load balancer's
+    /// 503 page, then the instance is back.
+    pub unavailable_calls: u32,
+    /// Transient: the next this-many inserts are stored, but their answer is lost on the way
+    /// back (a proxy's 502), as when a connection drops after the instance did the work.
+    pub lost_insert_answers: u32,
+    /// Answers that are not what they claim (HTML on 200, truncated JSON, a grant without
+    /// `expires_in`, ...): each is given once, to the first request whose path starts with
+    /// its `path`, in place of the instance's own answer.
+    pub canned: Vec<Canned>,
+}
+
+/// One answer given instead of the instance's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Canned {
+    /// A path prefix: `/oauth_token.do`, `/api/now/table/incident`, ...
+    pub path: String,
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+impl Canned {
+    pub fn json(path: &str, status: u16, body: &str) -> Self {
+        Self {
+            path: path.into(),
+            status,
+            content_type: "application/json",
+            body: body.into(),
+        }
+    }
+}
+
+/// The first canned answer for this path, taken out of the list.
+pub(crate) fn canned(faults: &mut Faults, path: &str) -> Option<Reply> {
+    let at = faults
+        .canned
+        .iter()
+        .position(|c| path.starts_with(&c.path))?;
+    let canned = faults.canned.remove(at);
+    Some(Reply::raw(canned.status, canned.content_type, canned.body))
 }
 
 impl Faults {
@@ -48,7 +92,11 @@ pub(crate) const RATE_LIMIT_PER_HOUR: u64 = 10;
 
 /// Faults that replace every answer, whatever the path: the request never reaches the
 /// instance's own code.
-pub(crate) fn front_door(faults: &Faults) -> Option<Reply> {
+pub(crate) fn front_door(faults: &mut Faults) -> Option<Reply> {
+    if faults.unavailable_calls > 0 {
+        faults.unavailable_calls -= 1;
+        return Some(Reply::html(503, UNAVAILABLE_PAGE));
+    }
     if faults.unavailable {
         // §5: no ServiceNow-specific body is known for 503; this is a load balancer's page.
         return Some(Reply::html(503, UNAVAILABLE_PAGE));
@@ -98,6 +146,9 @@ const LOGIN_PAGE: &str = r#"<!DOCTYPE html>
 </html>
 "#;
 
+/// A proxy's page for an answer it did not get whole.
+pub(crate) const BAD_GATEWAY_PAGE: &str = "<html><body><h1>502 Bad Gateway</h1>\nThe upstream server closed the connection.\n</body></html>\n";
+
 const UNAVAILABLE_PAGE: &str = "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n";
 
 #[cfg(test)]
@@ -106,7 +157,7 @@ mod tests {
 
     #[test]
     fn a_healthy_instance_has_no_front_door_page() {
-        assert!(front_door(&Faults::default()).is_none());
+        assert!(front_door(&mut Faults::default()).is_none());
     }
 
     #[test]
@@ -121,11 +172,22 @@ mod tests {
 
     #[test]
     fn outage_wins_over_hibernation() {
-        let faults = Faults {
+        let mut faults = Faults {
             unavailable: true,
             hibernating: true,
             ..Faults::default()
         };
-        assert_eq!(front_door(&faults).map(|r| r.status()), Some(503));
+        assert_eq!(front_door(&mut faults).map(|r| r.status()), Some(503));
+    }
+
+    #[test]
+    fn a_transient_outage_passes() {
+        let mut faults = Faults {
+            unavailable_calls: 2,
+            ..Faults::default()
+        };
+        assert_eq!(front_door(&mut faults).map(|r| r.status()), Some(503));
+        assert_eq!(front_door(&mut faults).map(|r| r.status()), Some(503));
+        assert!(front_door(&mut faults).is_none());
     }
 }

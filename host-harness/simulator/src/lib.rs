@@ -29,7 +29,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use faults::Faults;
+pub use faults::{Canned, Faults};
 pub use request::{JournalEntry, RecordedRequest};
 pub use store::CLOUD_OPERATIONS_GROUP_ID;
 

@@ -136,7 +136,10 @@ fn route(
     request: &RecordedRequest,
     unreadable: Option<Reply>,
 ) -> Reply {
-    if let Some(reply) = faults::front_door(&state.faults) {
+    if let Some(reply) = faults::canned(&mut state.faults, &request.path) {
+        return reply;
+    }
+    if let Some(reply) = faults::front_door(&mut state.faults) {
         return reply;
     }
     if let Some(reply) = unreadable {

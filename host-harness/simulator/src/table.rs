@@ -27,6 +27,10 @@ pub(crate) fn handle(
     if let Err(reply) = admit(state, request) {
         return reply;
     }
+    if state.faults.rate_limited_calls > 0 {
+        state.faults.rate_limited_calls -= 1;
+        return rate_limited(state.clock.now().as_secs(), 1);
+    }
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     let (table, sys_id) = match segments.as_slice() {
         [table] => (*table, None),
@@ -81,17 +85,21 @@ pub(crate) fn admit(state: &State, request: &RecordedRequest) -> Result<(), Repl
         ));
     }
     if let Some(retry_after) = state.faults.rate_limit {
-        // §5: a rate-limit rule fired: 429 with the rule headers and Retry-After.
-        let reset = now.as_secs() + retry_after;
-        let detail =
-            format!("Rate limit of {RATE_LIMIT_PER_HOUR} requests per hour for Table API exceeded");
-        return Err(Reply::error(429, "Rate limit exceeded", Some(&detail))
-            .header("retry-after", retry_after.to_string())
-            .header("x-ratelimit-limit", RATE_LIMIT_PER_HOUR.to_string())
-            .header("x-ratelimit-reset", reset.to_string())
-            .header("x-ratelimit-rule", RATE_LIMIT_RULE_ID));
+        return Err(rate_limited(now.as_secs(), retry_after));
     }
     Ok(())
+}
+
+/// §5: a rate-limit rule fired: 429 with the rule headers and Retry-After.
+fn rate_limited(now_secs: u64, retry_after: u64) -> Reply {
+    let reset = now_secs + retry_after;
+    let detail =
+        format!("Rate limit of {RATE_LIMIT_PER_HOUR} requests per hour for Table API exceeded");
+    Reply::error(429, "Rate limit exceeded", Some(&detail))
+        .header("retry-after", retry_after.to_string())
+        .header("x-ratelimit-limit", RATE_LIMIT_PER_HOUR.to_string())
+        .header("x-ratelimit-reset", reset.to_string())
+        .header("x-ratelimit-rule", RATE_LIMIT_RULE_ID)
 }
 
 /// §2.1: `X-HTTP-Method-Override` lets a POST stand for another method.
@@ -268,6 +276,10 @@ impl Call<'_> {
         let now = state.clock.timestamp();
         let write = self.write(&now);
         match state.store.insert(self.table, &input, &write) {
+            Ok(_) if state.faults.lost_insert_answers > 0 => {
+                state.faults.lost_insert_answers -= 1;
+                Reply::html(502, crate::faults::BAD_GATEWAY_PAGE)
+            }
             Ok(row) => {
                 let sys_id = row.get("sys_id").and_then(Value::as_str).unwrap_or("");
                 // §2.1: 201 with the new record's URL.
