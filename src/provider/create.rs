@@ -77,7 +77,9 @@ impl<T: Transport, C: Clock> Provider<T, C> {
     }
 
     fn insert(&mut self, table: &Name, columns: &Columns) -> Result<Stored<TicketRow>> {
-        self.authorized(|api, token| api.insert(token, table, columns))
+        let stored = self.authorized(|api, token| api.insert(token, table, columns))?;
+        self.forget_group_if_refused(columns, &stored);
+        Ok(stored)
     }
 
     /// The create's answer was lost, so the ticket may exist: look for it by its

@@ -1,16 +1,16 @@
 //! Assignment groups: a group given by name resolved to the `sys_user_group` sys_id that
 //! ServiceNow stores. One lookup, shared by create, update and Test Connection.
 
-use std::collections::HashMap;
-
 use serde::Deserialize;
 
+use crate::cache::Expiring;
 use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
 use crate::http::Transport;
 use crate::ids::{AssignmentGroup, Name, SysId};
-use crate::table_api::{Query, Row, text};
+use crate::table_api::{Columns, Query, Row, Stored, text};
+use crate::ticket::TicketRow;
 
 use super::Provider;
 
@@ -30,15 +30,8 @@ impl Row for GroupRow {
     const COLUMNS: &'static [&'static str] = &["sys_id", "name"];
 }
 
-/// Group names already resolved, so each costs one lookup.
-#[derive(Default)]
-pub(super) struct GroupCache(HashMap<String, SysId>);
-
-impl GroupCache {
-    pub(super) fn clear(&mut self) {
-        self.0.clear();
-    }
-}
+/// Group names already resolved, so each costs one lookup while the entry lasts.
+pub(super) type GroupCache = Expiring<String, SysId>;
 
 /// Where an assignment group came from: it decides whose mistake a bad one is.
 #[derive(Clone, Copy)]
@@ -76,7 +69,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             AssignmentGroup::SysId(sys_id) => return Ok(sys_id.clone()),
             AssignmentGroup::Name(name) => name,
         };
-        if let Some(sys_id) = self.groups.0.get(name) {
+        if let Some(sys_id) = self.groups.get(name, self.clock.now()) {
             return Ok(sys_id.clone());
         }
         let rows: Vec<GroupRow> = self.select(
@@ -92,7 +85,8 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             .collect();
         match found.as_slice() {
             [sys_id] => {
-                self.groups.0.insert(name.clone(), sys_id.clone());
+                self.groups
+                    .insert(name.clone(), sys_id.clone(), self.clock.now());
                 Ok(sys_id.clone())
             }
             [] => Err(Error::new(
@@ -116,6 +110,17 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                 )
                 .with_remedy(guide::ASSIGNMENT_GROUP))
             }
+        }
+    }
+
+    /// ServiceNow emptied a group reference that was written: that group is gone, so no
+    /// name may resolve to it from the cache any more.
+    pub(super) fn forget_group_if_refused(&mut self, sent: &Columns, stored: &Stored<TicketRow>) {
+        let emptied = stored.columns.get("assignment_group").and_then(|v| v.as_str()) == Some("");
+        if let Some(sent) = sent.get("assignment_group")
+            && emptied
+        {
+            self.groups.retain_values(|sys_id| sys_id.as_str() != sent);
         }
     }
 

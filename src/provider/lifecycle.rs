@@ -1,9 +1,8 @@
 //! After create: read, update, comment on and resolve a ticket.
 
-use std::collections::HashMap;
-
 use serde::Deserialize;
 
+use crate::cache::Expiring;
 use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Transport;
@@ -64,20 +63,13 @@ impl Row for ChoiceRow {
 
 /// A close code: the value ServiceNow stores, and the label its form shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct CloseCode {
+pub(super) struct CloseCode {
     value: String,
     label: String,
 }
 
-/// Each table's close codes as the instance lists them, read once.
-#[derive(Default)]
-pub(super) struct CloseCodeCache(HashMap<Name, Vec<CloseCode>>);
-
-impl CloseCodeCache {
-    pub(super) fn clear(&mut self) {
-        self.0.clear();
-    }
-}
+/// Each table's close codes as the instance lists them, read once while the entry lasts.
+pub(super) type CloseCodeCache = Expiring<Name, Vec<CloseCode>>;
 
 impl<T: Transport, C: Clock> Provider<T, C> {
     pub fn get_ticket(&mut self, reference: &TicketRef) -> Result<TicketDetails> {
@@ -232,7 +224,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
     }
 
     fn close_code_choices(&mut self, table: &Name) -> Result<Vec<CloseCode>> {
-        if let Some(choices) = self.close_codes.0.get(table) {
+        if let Some(choices) = self.close_codes.get(table, self.clock.now()) {
             return Ok(choices.clone());
         }
         let query = Query::default()
@@ -268,7 +260,8 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         } else {
             listed
         };
-        self.close_codes.0.insert(table.clone(), choices.clone());
+        self.close_codes
+            .insert(table.clone(), choices.clone(), self.clock.now());
         Ok(choices)
     }
 

@@ -77,11 +77,12 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                 && old.client_secret == settings.client_secret
         });
         if !same_identity {
-            // Another instance or OAuth app: what was cached belongs to the old one.
+            // Another instance or OAuth app: the token belongs to the old one.
             self.tokens.clear();
-            self.groups.clear();
-            self.close_codes.clear();
         }
+        // An admin saving settings again has often just fixed something on the instance.
+        self.groups.clear();
+        self.close_codes.clear();
         self.settings = Some(settings);
         Ok(())
     }
@@ -181,6 +182,8 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         sys_id: &SysId,
         columns: &Columns,
     ) -> Result<Stored<TicketRow>> {
-        self.authorized(|api, token| api.update(token, table, sys_id, columns))
+        let stored = self.authorized(|api, token| api.update(token, table, sys_id, columns))?;
+        self.forget_group_if_refused(columns, &stored);
+        Ok(stored)
     }
 }
