@@ -117,6 +117,29 @@ const fn is_name_const(bytes: &[u8]) -> bool {
     true
 }
 
+/// Why a value may not stand in an encoded query (`sysparm_query`), if it may not. A `^`
+/// would end the term and start another (`^OR`, `^NQ` widen a query to other records); the
+/// instance runs a value that starts with `javascript:` as a server-side script (facts §8).
+/// ServiceNow documents `^^` for a literal `^`, but not that the REST parser honours it, so
+/// such values are refused rather than escaped.
+pub fn query_value_problem(value: &str) -> Option<&'static str> {
+    if value.contains('^') {
+        Some(
+            "contains ^, which ServiceNow's encoded queries read as the start of another condition",
+        )
+    } else if value
+        .trim_start()
+        .get(..11)
+        .is_some_and(|start| start.eq_ignore_ascii_case("javascript:"))
+    {
+        Some("starts with javascript:, which ServiceNow would run as a script")
+    } else if value.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else {
+        None
+    }
+}
+
 /// An assignment group as the admin or the platform gives it: a `sys_user_group` sys_id, or
 /// a name to look up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,6 +159,16 @@ impl AssignmentGroup {
             Some(sys_id) => Self::SysId(sys_id),
             None => Self::Name(text.to_string()),
         })
+    }
+}
+
+impl AssignmentGroup {
+    /// Why this group cannot be looked up by name, if it cannot.
+    pub fn problem(&self) -> Option<&'static str> {
+        match self {
+            Self::SysId(_) => None,
+            Self::Name(name) => query_value_problem(name),
+        }
     }
 }
 
@@ -200,6 +233,24 @@ mod tests {
         }
         assert!(Name::parse(&"a".repeat(81)).is_none());
         assert_eq!(Name::known("incident"), *"incident");
+    }
+
+    #[test]
+    fn query_values_cannot_widen_a_query() {
+        assert_eq!(query_value_problem("opp-42"), None);
+        assert_eq!(query_value_problem("Cloud Ops / EU"), None);
+        for bad in [
+            "x^ORactive=true",
+            "x^NQsys_id!=",
+            "^",
+            "javascript:gs.getUserID()",
+            "  JavaScript:1",
+            "a\nb",
+        ] {
+            assert!(query_value_problem(bad).is_some(), "{bad:?}");
+        }
+        let group = AssignmentGroup::parse("Ops^ORname=Admins").unwrap();
+        assert!(group.problem().is_some());
     }
 
     #[test]

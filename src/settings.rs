@@ -145,6 +145,16 @@ impl Settings {
         let instance = parse_instance(&raw.instance)?;
         let client_id = credential("Client ID", &raw.client_id)?.to_string();
         let client_secret = Secret(credential("Client Secret", &raw.client_secret)?.to_string());
+        if let Some(problem) = raw
+            .default_assignment_group
+            .as_ref()
+            .and_then(AssignmentGroup::problem)
+        {
+            return Err(
+                Error::invalid_settings(format!("the default assignment group {problem}"))
+                    .with_remedy(guide::ASSIGNMENT_GROUP),
+            );
+        }
         let mut seen = HashSet::new();
         let mut ticket_categories = Vec::with_capacity(raw.ticket_categories.len());
         for category in raw.ticket_categories {

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::ids::{AssignmentGroup, Name, SysId, TicketNumber, is_name};
+use crate::ids::{AssignmentGroup, Name, SysId, TicketNumber, is_name, query_value_problem};
 use crate::settings::{InstanceUrl, Priority, TicketKind};
 use crate::state_model;
 use crate::table_api::{Columns, JOURNAL_COLUMNS, Row, flag, text};
@@ -211,6 +211,7 @@ impl TicketChanges {
         {
             return Err(Error::invalid_ticket("the new short description is empty"));
         }
+        check_group(self.assignment_group.as_ref(), "new")?;
         validate_extra_fields(&self.extra_fields)
     }
 
@@ -264,7 +265,9 @@ impl Ticket {
                     "the correlation id is longer than ServiceNow's {CORRELATION_ID_MAX} characters"
                 )));
             }
+            check_correlation_id(id)?;
         }
+        check_group(self.assignment_group.as_ref(), "ticket's")?;
         validate_extra_fields(&self.extra_fields)
     }
 
@@ -304,6 +307,25 @@ impl Ticket {
     }
 }
 
+/// A correlation id goes into an encoded query: it may not widen it.
+pub fn check_correlation_id(id: &str) -> Result<()> {
+    match query_value_problem(id) {
+        Some(problem) => Err(Error::invalid_ticket(format!(
+            "the correlation id {problem}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn check_group(group: Option<&AssignmentGroup>, whose: &str) -> Result<()> {
+    match group.and_then(AssignmentGroup::problem) {
+        Some(problem) => Err(Error::invalid_ticket(format!(
+            "the {whose} assignment group {problem}"
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn validate_extra_fields(fields: &[(String, String)]) -> Result<()> {
     for (name, _) in fields {
         if !is_name(name) {
@@ -317,10 +339,16 @@ fn validate_extra_fields(fields: &[(String, String)]) -> Result<()> {
                  urgency; give the ticket's priority instead",
             ));
         }
-        if name.starts_with("sys_") || name == "number" {
+        if name.starts_with("sys_") || name == "number" || name == "active" {
             return Err(Error::invalid_ticket(format!(
                 "the extra field {name:?} is a system field ServiceNow sets itself"
             )));
+        }
+        if name == "state" {
+            return Err(Error::invalid_ticket(
+                "state cannot be an extra field: resolve the ticket instead, which sends the \
+                 close code and notes ServiceNow requires with it",
+            ));
         }
         if MANAGED_COLUMNS.contains(&name.as_str()) {
             return Err(Error::invalid_ticket(format!(

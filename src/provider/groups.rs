@@ -116,7 +116,11 @@ impl<T: Transport, C: Clock> Provider<T, C> {
     /// ServiceNow emptied a group reference that was written: that group is gone, so no
     /// name may resolve to it from the cache any more.
     pub(super) fn forget_group_if_refused(&mut self, sent: &Columns, stored: &Stored<TicketRow>) {
-        let emptied = stored.columns.get("assignment_group").and_then(|v| v.as_str()) == Some("");
+        let emptied = stored
+            .columns
+            .get("assignment_group")
+            .and_then(|v| v.as_str())
+            == Some("");
         if let Some(sent) = sent.get("assignment_group")
             && emptied
         {

@@ -10,7 +10,9 @@ use crate::ids::Name;
 use crate::settings::{Route, TicketKind};
 use crate::state_model;
 use crate::table_api::{Columns, Query, Row, text};
-use crate::ticket::{TicketChanges, TicketDetails, TicketRef, TicketRow, not_applied};
+use crate::ticket::{
+    TicketChanges, TicketDetails, TicketRef, TicketRow, check_correlation_id, not_applied,
+};
 
 use super::Provider;
 use super::groups::GroupSource;
@@ -148,6 +150,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         if correlation_id.is_empty() {
             return Err(Error::invalid_ticket("the correlation id is empty"));
         }
+        check_correlation_id(correlation_id)?;
         let kind = match settings.route(event_category) {
             Route::Ticket(kind) => kind.clone(),
             Route::Skip(why) => return Ok(ResolveOutcome::NotFound(why)),

@@ -20,7 +20,7 @@ use crate::ids::{Name, SysId};
 use crate::log::{Log, NoLog};
 use crate::oauth::{AccessToken, TokenCache, request_token};
 use crate::retry::{RetryPolicy, Retrying};
-use crate::settings::{RawSettings, Settings};
+use crate::settings::{RawSettings, Settings, TicketKind};
 use crate::table_api::{Columns, Query, Row, Stored, TableApi};
 use crate::ticket::{CORRELATION_DISPLAY, TicketId, TicketRef, TicketRow};
 
@@ -137,9 +137,10 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         self.authorized(|api, token| api.query(token, table, query, limit))
     }
 
-    /// Reads a ticket named by number or sys_id.
+    /// Reads a ticket named by number or sys_id, in a table this tenant may touch.
     fn find(&mut self, reference: &TicketRef) -> Result<TicketRow> {
         let table = reference.kind.table();
+        self.may_touch(table)?;
         match &reference.id {
             TicketId::SysId(sys_id) => self.authorized(|api, token| api.get(token, table, sys_id)),
             TicketId::Number(number) => {
@@ -156,6 +157,25 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                     })
             }
         }
+    }
+
+    /// A caller reaches the tables the settings route tickets to, and the three kinds the
+    /// contract names; not `sys_user` or any other table the integration user can read.
+    fn may_touch(&self, table: &Name) -> Result<()> {
+        let settings = self.configured()?;
+        let named = [
+            TicketKind::Incident,
+            TicketKind::ChangeRequest,
+            TicketKind::Problem,
+        ];
+        if named.iter().any(|kind| kind.table() == table)
+            || settings.routed_tables().contains(&table)
+        {
+            return Ok(());
+        }
+        Err(Error::invalid_ticket(format!(
+            "{table} is not a table this integration's ticket categories route to"
+        )))
     }
 
     /// This integration's tickets in `table` with the correlation id, newest first.

@@ -628,8 +628,74 @@ fn a_group_reference_emptied_by_servicenow_is_forgotten_and_reported() {
     let CreateOutcome::Created(written) = outcome else {
         panic!("{outcome:?}")
     };
-    assert!(written.not_applied.contains(&"assignment_group".to_string()));
+    assert!(
+        written
+            .not_applied
+            .contains(&"assignment_group".to_string())
+    );
     // So the next ticket for that group asks the instance again.
     create_for_cloud_ops(&mut p, &transport, true, GROUP);
     assert_eq!(count(&transport, "sys_user_group"), 2);
+}
+
+#[test]
+fn callers_touch_only_routed_tables_and_what_the_provider_does_not_own() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    let sys_user = TicketRef::parse(
+        TicketKind::Table(Name::known("sys_user")),
+        "0123456789abcdef0123456789abcdef",
+    )
+    .unwrap();
+    let err = p.get_ticket(&sys_user).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidTicket);
+    assert!(
+        err.message.contains("sys_user is not a table"),
+        "{}",
+        err.message
+    );
+    let resolution = Resolution {
+        close_code: "Solution provided".into(),
+        close_notes: "x".into(),
+    };
+    assert_eq!(
+        p.resolve_ticket(&sys_user, &resolution).unwrap_err().kind,
+        ErrorKind::InvalidTicket
+    );
+
+    for (field, says) in [("state", "resolve the ticket"), ("active", "system field")] {
+        let mut t = ticket();
+        t.extra_fields = vec![(field.into(), "7".into())];
+        let err = p.create_ticket(t).unwrap_err();
+        assert!(err.message.contains(says), "{field}: {}", err.message);
+    }
+    for id in ["c-1^ORactive=true", "javascript:gs.getUserID()"] {
+        let mut t = correlated();
+        t.correlation_id = Some(id.into());
+        assert_eq!(
+            p.create_ticket(t).unwrap_err().kind,
+            ErrorKind::InvalidTicket
+        );
+        let err = p
+            .resolve_by_correlation("cost", id, &resolution)
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidTicket, "{id}");
+    }
+    let mut t = ticket();
+    t.assignment_group = AssignmentGroup::parse("Ops^NQname!=x");
+    assert_eq!(
+        p.create_ticket(t).unwrap_err().kind,
+        ErrorKind::InvalidTicket
+    );
+    let mut bad = raw();
+    bad.default_assignment_group = AssignmentGroup::parse("javascript:1");
+    assert_eq!(
+        p.configure(bad).unwrap_err().kind,
+        ErrorKind::InvalidSettings
+    );
+    assert!(
+        transport.sent().is_empty(),
+        "nothing was sent for any of it"
+    );
 }
