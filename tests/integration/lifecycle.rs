@@ -1,6 +1,7 @@
 //! Managing a ticket after creating it: read, update, comment, resolve, dedupe.
 
 use serde_json::json;
+use servicenow_simulator::Canned;
 use ticketing_host::api::{
     ClosedMatch, CommentKind, CreateOutcome, ErrorKind, Field, Priority, Resolution,
     ResolveOutcome, TicketChanges, TicketKind, TicketRef,
@@ -104,9 +105,11 @@ async fn update_writes_impact_urgency_and_reports_fields_that_did_not_stick() {
     );
 }
 
+/// State is the provider's to set, with the close fields ServiceNow's data policy wants
+/// alongside: an extra field cannot set it.
 #[tokio::test]
-async fn a_state_change_without_close_fields_is_refused_by_the_data_policy() {
-    let (_sim, mut tenant) = setup().await;
+async fn state_is_not_an_extra_field() {
+    let (sim, mut tenant) = setup().await;
     let record = open(&mut tenant, "cost-optimization", "x").await;
     let changes = TicketChanges {
         priority: None,
@@ -123,8 +126,46 @@ async fn a_state_change_without_close_fields_is_refused_by_the_data_policy() {
         .await
         .unwrap()
         .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidTicket, "{error:?}");
+    assert!(
+        error.message.contains("resolve the ticket"),
+        "{}",
+        error.message
+    );
+    assert!(table_calls(&sim, "PATCH").is_empty());
+}
+
+/// A data policy or business rule on the instance that refuses the resolution (one that
+/// wants a field this integration does not know) is named as such.
+#[tokio::test]
+async fn a_resolution_the_data_policy_refuses_is_named() {
+    let (sim, mut tenant) = setup().await;
+    let record = open(&mut tenant, "cost-optimization", "x").await;
+    let refusal = r#"{"error":{"message":"Operation Failed","detail":"Data Policy Exception: \n The following fields are mandatory: Caller"},"status":"failure"}"#;
+    sim.update_faults(|f| {
+        f.canned = vec![Canned::json(
+            &format!("/api/now/table/incident/{}", record.sys_id),
+            403,
+            refusal,
+        )]
+    });
+    let error = tenant
+        .resolve_ticket(&incident(&record.number), &resolution("Solution provided"))
+        .await
+        .unwrap()
+        .unwrap_err();
     assert_eq!(error.kind, ErrorKind::RejectedByPolicy, "{error:?}");
-    assert!(error.message.contains("mandatory"));
+    assert!(
+        error
+            .message
+            .contains("The following fields are mandatory: Caller"),
+        "{}",
+        error.message
+    );
+    assert!(
+        !error.message.contains('\n'),
+        "server text is made printable"
+    );
 }
 
 #[tokio::test]
