@@ -35,6 +35,20 @@ pub struct Faults {
     pub unavailable: bool,
     /// An overloaded instance: every answer is held back this long (it still comes).
     pub stall: Option<std::time::Duration>,
+    /// Something in front of the instance answers every path with a body this large (a
+    /// runaway export, a misbehaving proxy).
+    pub oversized_answer: Option<Oversized>,
+    /// Something in front of the instance (SSO, a proxy) answers every path with
+    /// `302 Found` and this `Location`.
+    pub redirect_to: Option<String>,
+}
+
+/// An answer of `bytes` bytes of JSON-looking filler; with `announced` its Content-Length
+/// says so up front, otherwise it streams chunked and its size shows only while reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Oversized {
+    pub bytes: usize,
+    pub announced: bool,
 }
 
 impl Faults {
@@ -49,6 +63,9 @@ pub(crate) const RATE_LIMIT_PER_HOUR: u64 = 10;
 /// Faults that replace every answer, whatever the path: the request never reaches the
 /// instance's own code.
 pub(crate) fn front_door(faults: &Faults) -> Option<Reply> {
+    if let Some(location) = &faults.redirect_to {
+        return Some(Reply::html(302, REDIRECT_PAGE).header("location", location.clone()));
+    }
     if faults.unavailable {
         // §5: no ServiceNow-specific body is known for 503; this is a load balancer's page.
         return Some(Reply::html(503, UNAVAILABLE_PAGE));
@@ -97,6 +114,8 @@ const LOGIN_PAGE: &str = r#"<!DOCTYPE html>
 </body>
 </html>
 "#;
+
+const REDIRECT_PAGE: &str = "<html><body><p>Redirecting to sign-in.</p></body></html>\n";
 
 const UNAVAILABLE_PAGE: &str = "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n";
 
