@@ -7,7 +7,8 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use ticketing_host::api::{
-    CommentKind, Error as ProviderError, Field, Resolution, Ticket, TicketChanges, TicketRef,
+    CommentKind, Error as ProviderError, ErrorKind, Field, Resolution, Ticket, TicketChanges,
+    TicketRef,
 };
 use ticketing_host::{Host, SandboxLimits, Tenant};
 
@@ -402,7 +403,13 @@ async fn configured_tenant(args: &SettingsArgs, verbose: bool) -> Result<Tenant>
         if verbose {
             eprint!("{}", render::log(&tenant.log()));
         }
-        return Err(anyhow::anyhow!(render::error(&error))).context("the settings were refused");
+        let mut text = render::error(&error);
+        if error.kind == ErrorKind::BlockedByHost && !args.allow_private_network {
+            text.push_str(
+                "\n(an instance on this machine or a private network needs --allow-private-network)",
+            );
+        }
+        return Err(anyhow::anyhow!(text)).context("the settings were refused");
     }
     Ok(tenant)
 }
