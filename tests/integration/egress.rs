@@ -102,6 +102,8 @@ async fn a_real_tenant_may_not_name_loopback_or_private_addresses() {
         ("https://[fd12:3456::1]".to_string(), "unique-local"),
         ("https://100.64.0.1".to_string(), "shared"),
         ("https://[::ffff:127.0.0.1]".to_string(), "loopback"),
+        ("https://2130706433".to_string(), "loopback"),
+        ("https://0x7f.1".to_string(), "loopback"),
     ];
     for (instance, rule) in &cases {
         let error = tenant

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use instance_address::InstanceUrl;
 use tokio::time::{error::Elapsed, timeout};
+use url::Url;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, Store};
 
@@ -121,6 +122,23 @@ impl Host {
         store.epoch_deadline_async_yield_and_update(1);
         let provider = self.pre.instantiate_async(&mut store).await?;
         Ok((store, provider))
+    }
+}
+
+/// The IP address an instance setting names, if it names one. Parsed here, with the URL
+/// standard's rules (which also read `0x7f.1` or `2130706433` as 127.0.0.1), apart from the
+/// component's instance grammar: the host's check must not depend on what the guest accepts.
+fn instance_ip(instance: &str) -> Option<IpAddr> {
+    let instance = instance.trim();
+    let text = if instance.contains("://") {
+        instance.to_string()
+    } else {
+        format!("https://{instance}")
+    };
+    match Url::parse(&text).ok()?.host()? {
+        url::Host::Ipv4(ip) => Some(ip.into()),
+        url::Host::Ipv6(ip) => Some(ip.into()),
+        url::Host::Domain(_) => None,
     }
 }
 
@@ -274,14 +292,7 @@ impl Tenant {
     /// The host's own check of the instance address: an IP literal must not be one of the
     /// addresses tenants may never reach. Names are checked when a request connects.
     fn refuse_instance(&self, instance: &str) -> Option<ProviderError> {
-        let url = InstanceUrl::parse(instance).ok()?;
-        let origin = url.origin();
-        let authority = origin.split_once("://")?.1;
-        let host = match authority.strip_prefix('[') {
-            Some(rest) => rest.split_once(']')?.0,
-            None => authority.split(':').next()?,
-        };
-        let ip: IpAddr = host.parse().ok()?;
+        let ip = instance_ip(instance)?;
         let rule = address::refusal(ip, self.host.limits.allow_private_network)?;
         Some(ProviderError {
             kind: ErrorKind::BlockedByHost,
@@ -391,5 +402,39 @@ impl Tenant {
                 .map_err(|e| anyhow::anyhow!("re-configuring failed: {}", e.message))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::instance_ip;
+
+    #[test]
+    fn the_ip_an_instance_names() {
+        let cases = [
+            ("https://169.254.169.254", Some("169.254.169.254")),
+            (
+                "  https://169.254.169.254/prefix/ ",
+                Some("169.254.169.254"),
+            ),
+            ("10.0.0.5", Some("10.0.0.5")),
+            ("http://127.0.0.1:8080", Some("127.0.0.1")),
+            ("https://0x7f.1", Some("127.0.0.1")),
+            ("https://2130706433", Some("127.0.0.1")),
+            (
+                "https://[::ffff:169.254.169.254]",
+                Some("::ffff:169.254.169.254"),
+            ),
+            ("https://[fd00:ec2::254]:443", Some("fd00:ec2::254")),
+            ("dev12345", None),
+            ("https://dev1.service-now.com", None),
+            ("http://localhost:8080", None),
+            ("", None),
+            ("not a url at all", None),
+        ];
+        for (instance, expected) in cases {
+            let expected = expected.map(|ip| ip.parse().unwrap());
+            assert_eq!(instance_ip(instance), expected, "{instance:?}");
+        }
     }
 }
