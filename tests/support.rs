@@ -7,10 +7,26 @@ use servicenow_simulator::{RecordedRequest, Simulator};
 use ticketing_host::api::{ClosedMatch, Settings, Ticket, TicketCategory, TicketKind};
 use ticketing_host::{ClientSecret, Host, SandboxLimits, Tenant};
 
-/// Compiling the component is the slow part of a host; every test shares one.
+/// Compiling the component is the slow part of a host; every test shares one. Its tenants
+/// may reach loopback (the simulator): see [`limits`].
 pub fn host() -> &'static Host {
     static HOST: OnceLock<Host> = OnceLock::new();
-    HOST.get_or_init(|| host_with(SandboxLimits::default()))
+    HOST.get_or_init(|| host_with(limits()))
+}
+
+/// The default sandbox policy plus the allowance the tests need: the simulator listens on
+/// loopback, which tenants may reach only when the host allows private networks.
+pub fn limits() -> SandboxLimits {
+    SandboxLimits {
+        allow_private_network: true,
+        ..SandboxLimits::default()
+    }
+}
+
+/// The same component under the default policy, as a platform runs real tenants: no
+/// loopback, no private addresses.
+pub fn strict_host() -> Host {
+    host().with_limits(SandboxLimits::default())
 }
 
 /// A host of its own for the built component, with these limits.

@@ -14,13 +14,14 @@ use ticketing_host::api::{
 
 use crate::render;
 
-pub async fn run() -> Result<ExitCode> {
+pub async fn run(verbose: bool) -> Result<ExitCode> {
     let simulator = Simulator::start().await?;
     let instance = simulator.base_url();
     println!("ServiceNow simulator listening on {instance}");
     println!("(it stands in for https://<subdomain>.service-now.com, errors included)\n");
 
-    let host = crate::built_host()?;
+    // The simulator listens on loopback: an explicit allowance of this host's policy.
+    let host = crate::built_host(true)?;
     let mut tenant = host.tenant("acme-corp").await?;
     let settings = Settings {
         instance: instance.clone(),
@@ -139,6 +140,15 @@ pub async fn run() -> Result<ExitCode> {
         ),
         Ok(()) => bail!("a secret with a trailing space was accepted"),
     }
+    let mut metadata = settings.clone();
+    metadata.instance = "https://169.254.169.254".into();
+    match careless.configure(&metadata, &secret).await? {
+        Err(error) => println!(
+            "- instance pointed at the cloud metadata service:\n  {}",
+            indent(&render::error(&error))
+        ),
+        Ok(()) => bail!("the host let a tenant configure the metadata service"),
+    }
     let wrong = ClientSecret::new("not-the-secret");
     if let Err(error) = careless.configure(&settings, &wrong).await? {
         bail!("configuring failed: {}", render::error(&error));
@@ -147,6 +157,12 @@ pub async fn run() -> Result<ExitCode> {
     println!("- wrong client secret, Test Connection:");
     print!("{}", indent(&render::report(&report)));
 
+    if verbose {
+        eprintln!("\nThe log of tenant \"{}\":", tenant.id());
+        eprint!("{}", render::log(&tenant.log()));
+        eprintln!("The log of tenant \"{}\":", careless.id());
+        eprint!("{}", render::log(&careless.log()));
+    }
     simulator.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,8 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use ticketing_host::api::{
-    CommentKind, Error as ProviderError, Field, Resolution, Ticket, TicketChanges, TicketRef,
+    CommentKind, Error as ProviderError, ErrorKind, Field, Resolution, Ticket, TicketChanges,
+    TicketRef,
 };
 use ticketing_host::{Host, SandboxLimits, Tenant};
 
@@ -22,6 +23,10 @@ mod settings_file;
     about = "Runs the ServiceNow ticketing component the way the platform does"
 )]
 struct Cli {
+    /// After the command, print the tenant's log to stderr: each exchange with ServiceNow
+    /// the component reported, its notes, and the requests the host refused.
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -159,6 +164,11 @@ struct SettingsArgs {
     /// default_priority, ticket_categories, unlisted_category_kind, on_closed_match.
     #[arg(long)]
     config: PathBuf,
+    /// Let the tenant reach an instance on a loopback or private address (a simulator on
+    /// this machine, a proxy on the internal network). Without it the host refuses them;
+    /// metadata and link-local addresses stay refused either way.
+    #[arg(long)]
+    allow_private_network: bool,
 }
 
 #[derive(clap::Args)]
@@ -223,8 +233,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
+    let verbose = cli.verbose;
     match cli.command {
-        Command::Demo => demo::run().await,
+        Command::Demo => demo::run(verbose).await,
         Command::Bench { tenants, tickets } => bench::run(tenants.max(1), tickets.max(1)).await,
         Command::Simulator { port } => {
             let simulator =
@@ -237,8 +248,43 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             simulator.shutdown().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::TestConnection { settings, json } => {
-            let mut tenant = configured_tenant(&settings).await?;
+        command => {
+            let settings = command
+                .settings()
+                .context("this command takes no settings")?;
+            let mut tenant = configured_tenant(settings, verbose).await?;
+            let result = tenant_command(command, &mut tenant).await;
+            if verbose {
+                eprint!("{}", render::log(&tenant.log()));
+            }
+            result
+        }
+    }
+}
+
+impl Command {
+    /// The settings file of the commands that run against a configured tenant.
+    fn settings(&self) -> Option<&SettingsArgs> {
+        match self {
+            Command::TestConnection { settings, .. }
+            | Command::CreateTicket { settings, .. }
+            | Command::ResolveEvent { settings, .. } => Some(settings),
+            Command::GetTicket { ticket, .. }
+            | Command::UpdateTicket { ticket, .. }
+            | Command::AddComment { ticket, .. }
+            | Command::ResolveTicket { ticket, .. } => Some(&ticket.settings),
+            Command::Demo | Command::Bench { .. } | Command::Simulator { .. } => None,
+        }
+    }
+}
+
+/// The commands that call a configured tenant.
+async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCode> {
+    match command {
+        Command::Demo | Command::Bench { .. } | Command::Simulator { .. } => {
+            anyhow::bail!("this command does not run against a tenant")
+        }
+        Command::TestConnection { json, .. } => {
             let report = tenant.test_connection().await?;
             if json {
                 println!("{:#}", render::report_json(&report));
@@ -249,7 +295,6 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(exit_code(report.passed))
         }
         Command::GetTicket { ticket, json } => {
-            let mut tenant = configured_tenant(&ticket.settings).await?;
             let result = tenant.get_ticket(&ticket.reference()).await?;
             Ok(show(result, json, render::details, render::details_json))
         }
@@ -262,7 +307,6 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             fields,
             json,
         } => {
-            let mut tenant = configured_tenant(&ticket.settings).await?;
             let changes = TicketChanges {
                 priority,
                 assignment_group,
@@ -278,7 +322,6 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             text,
             customer_visible,
         } => {
-            let mut tenant = configured_tenant(&ticket.settings).await?;
             let kind = if customer_visible {
                 CommentKind::CustomerVisible
             } else {
@@ -293,27 +336,24 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             resolution,
             json,
         } => {
-            let mut tenant = configured_tenant(&ticket.settings).await?;
             let result = tenant
                 .resolve_ticket(&ticket.reference(), &resolution.resolution())
                 .await?;
             Ok(show(result, json, render::resolve, render::resolve_json))
         }
         Command::ResolveEvent {
-            settings,
             category,
             correlation_id,
             resolution,
             json,
+            ..
         } => {
-            let mut tenant = configured_tenant(&settings).await?;
             let result = tenant
                 .resolve_by_correlation(&category, &correlation_id, &resolution.resolution())
                 .await?;
             Ok(show(result, json, render::resolve, render::resolve_json))
         }
         Command::CreateTicket {
-            settings,
             category,
             title,
             description,
@@ -322,8 +362,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             correlation_id,
             fields,
             json,
+            ..
         } => {
-            let mut tenant = configured_tenant(&settings).await?;
             let ticket = Ticket {
                 event_category: category,
                 title,
@@ -355,23 +395,34 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-async fn configured_tenant(args: &SettingsArgs) -> Result<Tenant> {
+async fn configured_tenant(args: &SettingsArgs, verbose: bool) -> Result<Tenant> {
     let (settings, secret) = settings_file::load(&args.config)?;
-    let host = built_host()?;
+    let host = built_host(args.allow_private_network)?;
     let mut tenant = host.tenant("cli").await?;
-    tenant
-        .configure(&settings, &secret)
-        .await?
-        .map_err(|e| anyhow::anyhow!(render::error(&e)))
-        .context("the settings were refused")?;
+    if let Err(error) = tenant.configure(&settings, &secret).await? {
+        if verbose {
+            eprint!("{}", render::log(&tenant.log()));
+        }
+        let mut text = render::error(&error);
+        if error.kind == ErrorKind::BlockedByHost && !args.allow_private_network {
+            text.push_str(
+                "\n(an instance on this machine or a private network needs --allow-private-network)",
+            );
+        }
+        return Err(anyhow::anyhow!(text)).context("the settings were refused");
+    }
     Ok(tenant)
 }
 
-/// A host for the component this workspace built, with the default limits.
-fn built_host() -> Result<Host> {
+/// A host for the component this workspace built, with the default limits; loopback and
+/// private addresses only when asked for (`--allow-private-network`, the demo, the bench).
+fn built_host(allow_private_network: bool) -> Result<Host> {
     Host::from_file(
         component_artifact::component_path(),
-        SandboxLimits::default(),
+        SandboxLimits {
+            allow_private_network,
+            ..SandboxLimits::default()
+        },
     )
 }
 

@@ -1,7 +1,7 @@
 //! What the built component asks of its sandbox.
 
 use servicenow_simulator::Simulator;
-use ticketing_host::{Host, SandboxLimits};
+use ticketing_host::Host;
 
 use support::{host, secret, settings};
 
@@ -26,6 +26,7 @@ fn imports_only_http_and_what_std_needs() {
             "wasi:cli/",
             "wasi:random/",
             "cxm:ticketing/types@",
+            "cxm:ticketing/log@",
         ];
         assert!(
             allowed.iter().any(|p| import.starts_with(p)),
@@ -38,7 +39,7 @@ fn imports_only_http_and_what_std_needs() {
 #[tokio::test]
 async fn the_component_loads_from_bytes_too() {
     let bytes = std::fs::read(component_artifact::component_path()).unwrap();
-    let loaded = Host::from_bytes(&bytes, SandboxLimits::default()).unwrap();
+    let loaded = Host::from_bytes(&bytes, support::limits()).unwrap();
     assert_eq!(loaded.component_imports(), host().component_imports());
     let sim = Simulator::start().await.unwrap();
     let mut tenant = loaded.tenant("from-bytes").await.unwrap();

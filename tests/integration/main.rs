@@ -5,6 +5,7 @@
 mod configure;
 mod contract;
 mod diagnosis;
+mod egress;
 mod errors;
 mod lifecycle;
 mod resilience;

@@ -86,7 +86,7 @@ async fn a_stalled_instance_costs_the_hosts_timeout_not_a_hung_tenant() {
     // A per-request timeout this short keeps the test from waiting the default 30 s.
     let (sim, mut tenant) = stalled_tenant(SandboxLimits {
         http_timeout: Duration::from_millis(300),
-        ..Default::default()
+        ..support::limits()
     })
     .await;
     let error = tenant
@@ -108,7 +108,7 @@ async fn a_stalled_instance_costs_the_hosts_timeout_not_a_hung_tenant() {
 async fn a_call_past_its_deadline_is_stopped_and_the_tenant_rebuilt() {
     let (sim, mut tenant) = stalled_tenant(SandboxLimits {
         call_timeout: Duration::from_millis(500),
-        ..Default::default()
+        ..support::limits()
     })
     .await;
     let stopped = tenant

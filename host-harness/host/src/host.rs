@@ -1,22 +1,28 @@
 //! Engine and component loaded once; a tenant is one `Store` with one live instance, kept
 //! across calls because the token cache lives inside it.
 
+use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use instance_address::InstanceUrl;
 use tokio::time::{error::Elapsed, timeout};
-use wasmtime::component::{Component, Linker};
+use url::Url;
+use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, Store};
 
+use crate::address;
+use crate::api::ErrorKind;
 use crate::api::{
     CommentKind, ConnectionReport, CreateOutcome, Error as ProviderError, Resolution,
     ResolveOutcome, Settings, Ticket, TicketChanges, TicketDetails, TicketRef, UpdateResult,
 };
+use crate::bindings::cxm::ticketing::log::{self as wit_log, Level};
 use crate::bindings::{ServicenowProvider, ServicenowProviderPre};
-use crate::sandbox::{SandboxLimits, TenantClock, TenantState};
+use crate::sandbox::{OutboundGuard, SandboxLimits, TenantClock, TenantState};
 use crate::secret::ClientSecret;
+use crate::tenant_log::{LogEntry, TenantLog};
 
 /// Loads the component once and makes tenants from it.
 #[derive(Clone)]
@@ -52,8 +58,27 @@ impl Host {
         let mut linker = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        // Offered whether or not this build of the component imports it: a linker may
+        // define more than a component asks for.
+        wit_log::add_to_linker::<TenantState, HasSelf<TenantLog>>(&mut linker, |state| {
+            &mut state.log
+        })?;
         let pre = ServicenowProviderPre::new(linker.instantiate_pre(component)?)?;
         Ok(Self { pre, limits })
+    }
+
+    /// The same compiled component under another sandbox policy (for example a platform
+    /// that grants some tenants `allow_private_network`); nothing is compiled again.
+    pub fn with_limits(&self, limits: SandboxLimits) -> Self {
+        Self {
+            pre: self.pre.clone(),
+            limits,
+        }
+    }
+
+    /// The sandbox policy of this host's tenants.
+    pub fn limits(&self) -> &SandboxLimits {
+        &self.limits
     }
 
     /// The component's imports, by interface name: what the sandbox must grant.
@@ -71,11 +96,14 @@ impl Host {
     /// A fresh, unconfigured instance for one tenant.
     pub async fn tenant(&self, id: impl Into<String>) -> Result<Tenant> {
         let clock = TenantClock::default();
-        let (store, provider) = self.instantiate(&clock, None).await?;
+        let log = TenantLog::default();
+        let guard = OutboundGuard::new(&self.limits, log.clone());
+        let (store, provider) = self.instantiate(&clock, guard, log.clone()).await?;
         Ok(Tenant {
             id: id.into(),
             host: self.clone(),
             clock,
+            log,
             store,
             provider,
             settings: None,
@@ -85,14 +113,32 @@ impl Host {
     async fn instantiate(
         &self,
         clock: &TenantClock,
-        allowed_origin: Option<String>,
+        guard: OutboundGuard,
+        log: TenantLog,
     ) -> Result<(Store<TenantState>, ServicenowProvider)> {
-        let state = TenantState::new(&self.limits, clock, allowed_origin);
+        let state = TenantState::new(&self.limits, clock, guard, log);
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| &mut state.limits);
         store.epoch_deadline_async_yield_and_update(1);
         let provider = self.pre.instantiate_async(&mut store).await?;
         Ok((store, provider))
+    }
+}
+
+/// The IP address an instance setting names, if it names one. Parsed here, with the URL
+/// standard's rules (which also read `0x7f.1` or `2130706433` as 127.0.0.1), apart from the
+/// component's instance grammar: the host's check must not depend on what the guest accepts.
+fn instance_ip(instance: &str) -> Option<IpAddr> {
+    let instance = instance.trim();
+    let text = if instance.contains("://") {
+        instance.to_string()
+    } else {
+        format!("https://{instance}")
+    };
+    match Url::parse(&text).ok()?.host()? {
+        url::Host::Ipv4(ip) => Some(ip.into()),
+        url::Host::Ipv6(ip) => Some(ip.into()),
+        url::Host::Domain(_) => None,
     }
 }
 
@@ -149,6 +195,8 @@ pub struct Tenant {
     id: String,
     host: Host,
     clock: TenantClock,
+    /// Kept by the tenant, so it outlives a rebuilt instance.
+    log: TenantLog,
     store: Store<TenantState>,
     provider: ServicenowProvider,
     /// The settings in force, to rebuild the instance if a call ever traps.
@@ -160,20 +208,53 @@ impl Tenant {
         &self.id
     }
 
-    /// Where this tenant's outbound requests may go: its instance's origin, once configured.
+    /// Where this tenant's outbound requests may go: its instance's origin, once configured;
+    /// `None` while suspended.
     pub fn allowed_origin(&self) -> Option<&str> {
-        self.store.data().guard.allowed_origin.as_deref()
+        let guard = &self.store.data().guard;
+        if guard.suspended {
+            return None;
+        }
+        guard.allowed_origin.as_deref()
     }
 
-    /// Overrides where the tenant may connect; `None` cuts it off (for example while the
-    /// platform suspends a tenant). The next successful configure sets it again.
+    /// Overrides the origin the tenant may reach until its next successful configure, which
+    /// sets it from the settings again. `None` suspends the tenant (see [`Tenant::suspend`]):
+    /// a configure does not undo that, only [`Tenant::resume`] does.
     pub fn set_allowed_origin(&mut self, origin: Option<String>) {
-        self.store.data_mut().guard.allowed_origin = origin;
+        match origin {
+            Some(origin) => self.store.data_mut().guard.allowed_origin = Some(origin),
+            None => self.suspend(),
+        }
     }
 
-    /// How many outbound requests the sandbox refused so far.
+    /// Cuts the tenant's egress (the platform suspends it): every request is refused and
+    /// its idle connections are closed, until [`Tenant::resume`]. Configuring again does not
+    /// reopen it; its settings still change.
+    pub fn suspend(&mut self) {
+        self.store.data_mut().guard.suspend();
+    }
+
+    /// Reopens a suspended tenant to its instance's origin.
+    pub fn resume(&mut self) {
+        self.store.data_mut().guard.suspended = false;
+    }
+
+    pub fn is_suspended(&self) -> bool {
+        self.store.data().guard.suspended
+    }
+
+    /// How many outbound requests the sandbox refused so far (at the origin check, or when
+    /// a name resolved to an address tenants may not reach).
     pub fn denied_requests(&self) -> u64 {
-        self.store.data().guard.denied
+        self.store.data().guard.denied()
+    }
+
+    /// The tenant's log, oldest entry first: what the component reported (cleaned and
+    /// bounded, see [`TenantLog`]) and the requests the host refused. It survives a rebuilt
+    /// instance.
+    pub fn log(&self) -> Vec<LogEntry> {
+        self.log.entries()
     }
 
     /// Moves the tenant's monotonic clock forward (tests: expire a cached token).
@@ -181,12 +262,19 @@ impl Tenant {
         self.clock.advance(by);
     }
 
-    /// `configure`; on success the sandbox opens to the new instance's origin only.
+    /// `configure`; on success the sandbox opens to the new instance's origin only (unless
+    /// the tenant is suspended). An instance given as an IP address that tenants may not
+    /// reach is refused by the host before the component sees it, with `blocked-by-host`;
+    /// the previous settings stay.
     pub async fn configure(
         &mut self,
         settings: &Settings,
         secret: &ClientSecret,
     ) -> Result<Result<(), ProviderError>> {
+        if let Some(refused) = self.refuse_instance(&settings.instance) {
+            self.log.host_note(Level::Warn, &refused.message);
+            return Ok(Err(refused));
+        }
         let result = guest_call!(self, call_configure(settings, secret.expose()))?;
         if result.is_ok() {
             // The host works the origin out itself, from the settings it holds and with the
@@ -199,6 +287,28 @@ impl Tenant {
             self.settings = Some((settings.clone(), secret.clone()));
         }
         Ok(result)
+    }
+
+    /// The host's own check of the instance address: an IP literal must not be one of the
+    /// addresses tenants may never reach. Names are checked when a request connects.
+    fn refuse_instance(&self, instance: &str) -> Option<ProviderError> {
+        let ip = instance_ip(instance)?;
+        let rule = address::refusal(ip, self.host.limits.allow_private_network)?;
+        Some(ProviderError {
+            kind: ErrorKind::BlockedByHost,
+            message: format!(
+                "the platform's sandbox refuses the instance address {ip}: host rule \
+                 \"{rule}\"; tenants may not reach such addresses"
+            ),
+            remedy: Some(
+                "Enter the instance's public address: its subdomain (dev12345), its \
+                 https://<name>.service-now.com URL, or your proxy's public host name."
+                    .into(),
+            ),
+            guide_step: None,
+            http_status: None,
+            retry_after_seconds: None,
+        })
     }
 
     pub async fn test_connection(&mut self) -> Result<ConnectionReport> {
@@ -277,8 +387,11 @@ impl Tenant {
     }
 
     async fn recover(&mut self) -> Result<()> {
-        let origin = self.store.data().guard.allowed_origin.clone();
-        let (store, provider) = self.host.instantiate(&self.clock, origin).await?;
+        let guard = self.store.data().guard.carry_over();
+        let (store, provider) = self
+            .host
+            .instantiate(&self.clock, guard, self.log.clone())
+            .await?;
         self.store = store;
         self.provider = provider;
         if let Some((settings, secret)) = &self.settings {
@@ -289,5 +402,39 @@ impl Tenant {
                 .map_err(|e| anyhow::anyhow!("re-configuring failed: {}", e.message))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::instance_ip;
+
+    #[test]
+    fn the_ip_an_instance_names() {
+        let cases = [
+            ("https://169.254.169.254", Some("169.254.169.254")),
+            (
+                "  https://169.254.169.254/prefix/ ",
+                Some("169.254.169.254"),
+            ),
+            ("10.0.0.5", Some("10.0.0.5")),
+            ("http://127.0.0.1:8080", Some("127.0.0.1")),
+            ("https://0x7f.1", Some("127.0.0.1")),
+            ("https://2130706433", Some("127.0.0.1")),
+            (
+                "https://[::ffff:169.254.169.254]",
+                Some("::ffff:169.254.169.254"),
+            ),
+            ("https://[fd00:ec2::254]:443", Some("fd00:ec2::254")),
+            ("dev12345", None),
+            ("https://dev1.service-now.com", None),
+            ("http://localhost:8080", None),
+            ("", None),
+            ("not a url at all", None),
+        ];
+        for (instance, expected) in cases {
+            let expected = expected.map(|ip| ip.parse().unwrap());
+            assert_eq!(instance_ip(instance), expected, "{instance:?}");
+        }
     }
 }

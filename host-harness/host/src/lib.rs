@@ -2,14 +2,18 @@
 //! component loaded once (from a path or bytes the caller gives), one sandboxed instance per
 //! tenant, and the egress policy that confines each tenant to its own instance's origin.
 
+pub mod address;
+mod egress;
 mod host;
 mod names;
 pub mod sandbox;
 mod secret;
+mod tenant_log;
 
 pub use host::{Host, Tenant};
 pub use sandbox::SandboxLimits;
 pub use secret::ClientSecret;
+pub use tenant_log::{LogEntry, LogEvent, TenantLog, level_name};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -23,4 +27,9 @@ mod bindings {
 /// The contract's types, as the platform sees them.
 pub mod api {
     pub use crate::bindings::cxm::ticketing::types::*;
+
+    /// The records of the component's `log` interface.
+    pub mod log {
+        pub use crate::bindings::cxm::ticketing::log::{Exchange, Level};
+    }
 }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use http_body_util::BodyExt;
+use http::Method;
+use http_body_util::Full;
 use instance_address::origin_of;
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
@@ -15,7 +16,20 @@ use wasmtime_wasi_http::{
     WasiHttpView,
 };
 
-/// Limits applied to every tenant.
+use crate::bindings::cxm::ticketing::log::Level;
+use crate::egress::{self, ClientPolicy, TenantClient};
+use crate::tenant_log::TenantLog;
+
+/// The sandbox policy applied to every tenant of a [`crate::Host`].
+///
+/// Egress rules, whatever the fields say: a tenant reaches only its own instance's origin
+/// (scheme, host, port), with GET, POST and PATCH only (the methods the component uses);
+/// redirects are never followed (a 3xx reaches the component as an answer); and no
+/// tenant reaches loopback, private, link-local, unique-local, multicast, unspecified,
+/// documentation, benchmarking, shared (CGNAT) or reserved addresses, nor a cloud metadata
+/// service, in any IPv4-in-IPv6 form (see [`crate::address`]). IP literals are refused when
+/// the tenant configures; names are resolved by the host when it connects, every address
+/// is checked, and the connection goes to the checked address.
 #[derive(Clone, Debug)]
 pub struct SandboxLimits {
     /// Upper bound for connect, first-byte and between-bytes timeouts of each request; the
@@ -26,6 +40,21 @@ pub struct SandboxLimits {
     /// How long one call into a tenant may take, HTTP included; past it the call is stopped
     /// and the tenant rebuilt.
     pub call_timeout: Duration,
+    /// Lets tenants reach loopback and private addresses (10/8, 172.16/12, 192.168/16,
+    /// fc00::/7, 100.64/10): an explicit allowance for a simulator on this machine or an
+    /// instance behind a private proxy. Still only the tenant's own origin; link-local and
+    /// metadata addresses stay closed. Default false.
+    pub allow_private_network: bool,
+    /// Largest request body a tenant may send (default 1 MiB); a larger one fails that
+    /// request with wasi-http's `HttpRequestBodySize`.
+    pub max_request_body: u64,
+    /// Largest answer body a tenant may receive (default 4 MiB), announced by
+    /// Content-Length or counted while it streams; a larger one fails that request with
+    /// `HttpResponseBodySize`. The tenant's next call is unaffected.
+    pub max_response_body: u64,
+    /// How long an idle keep-alive connection of a tenant stays open (default 60 s, below
+    /// the idle timeouts of ServiceNow's load balancers).
+    pub idle_connection_timeout: Duration,
 }
 
 impl Default for SandboxLimits {
@@ -34,63 +63,148 @@ impl Default for SandboxLimits {
             http_timeout: Duration::from_secs(30),
             memory_bytes: 32 << 20,
             call_timeout: Duration::from_secs(120),
+            allow_private_network: false,
+            max_request_body: 1 << 20,
+            max_response_body: 4 << 20,
+            idle_connection_timeout: Duration::from_secs(60),
         }
     }
 }
 
-/// The wasi-http hook that confines a tenant to its instance.
+/// How long the host waits for the guest to finish writing a refused request's body.
+const REFUSED_BODY_WAIT: Duration = Duration::from_secs(5);
+
+/// The wasi-http hook that confines a tenant to its instance, and sends what it allows
+/// through the tenant's own pooled client.
 pub struct OutboundGuard {
+    /// The origin the tenant's settings name (set by a successful configure).
     pub(crate) allowed_origin: Option<String>,
-    pub(crate) http_timeout: Duration,
-    pub(crate) denied: u64,
+    /// Cut off by the platform: nothing goes out, whatever the origin, until it resumes.
+    pub(crate) suspended: bool,
+    limits: SandboxLimits,
+    denied: Arc<AtomicU64>,
+    log: TenantLog,
+    client: Option<TenantClient>,
 }
+
+impl OutboundGuard {
+    pub(crate) fn new(limits: &SandboxLimits, log: TenantLog) -> Self {
+        Self {
+            allowed_origin: None,
+            suspended: false,
+            limits: limits.clone(),
+            denied: Arc::new(AtomicU64::new(0)),
+            log,
+            client: None,
+        }
+    }
+
+    /// The same guard for a rebuilt instance: origin, suspension, counters, log and pool.
+    pub(crate) fn carry_over(&self) -> Self {
+        Self {
+            allowed_origin: self.allowed_origin.clone(),
+            suspended: self.suspended,
+            limits: self.limits.clone(),
+            denied: self.denied.clone(),
+            log: self.log.clone(),
+            client: self.client.clone(),
+        }
+    }
+
+    pub(crate) fn denied(&self) -> u64 {
+        self.denied.load(Ordering::Relaxed)
+    }
+
+    /// Cuts the tenant off and closes its idle connections.
+    pub(crate) fn suspend(&mut self) {
+        self.suspended = true;
+        self.client = None;
+    }
+
+    /// Why the request may not go out, if it may not.
+    fn refusal(&self, method: &Method, target: Option<&str>) -> Option<String> {
+        if self.suspended {
+            return Some("the tenant is suspended by the platform".into());
+        }
+        let target = target.unwrap_or("an address without a host");
+        if self.allowed_origin.as_deref() != Some(target) {
+            return Some(format!(
+                "{target} is not this tenant's instance ({})",
+                self.allowed_origin.as_deref().unwrap_or("none configured")
+            ));
+        }
+        if !matches!(*method, Method::GET | Method::POST | Method::PATCH) {
+            return Some(format!("the method {method} is not one the component uses"));
+        }
+        None
+    }
+
+    /// The tenant's pooled client for `origin`: one per tenant and origin, made on first use.
+    fn client_for(&mut self, origin: &str) -> Result<TenantClient, HttpError> {
+        if let Some(client) = self.client.as_ref().filter(|c| c.origin() == origin) {
+            return Ok(client.clone());
+        }
+        let policy = ClientPolicy {
+            allow_private_network: self.limits.allow_private_network,
+            idle_timeout: self.limits.idle_connection_timeout,
+            max_response_body: self.limits.max_response_body,
+        };
+        let client = TenantClient::new(origin, &policy, self.denied.clone(), self.log.clone())?;
+        self.client = Some(client.clone());
+        Ok(client)
+    }
+}
+
+type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
 
 impl WasiHttpHooks for OutboundGuard {
     fn send_request(
         &mut self,
         request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
-        fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
-    ) -> Box<
-        dyn Future<
-                Output = Result<
-                    (
-                        http::Response<WasiBody>,
-                        Box<dyn Future<Output = Result<(), HttpError>> + Send>,
-                    ),
-                    HttpError,
-                >,
-            > + Send,
-    > {
+        fut: IoFuture,
+    ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), HttpError>> + Send>
+    {
         _ = fut;
         // Normalised as the tenant's allowed origin was (instance-address), so they compare.
         let target = origin_of(&request.uri().to_string());
-        let allowed = target.is_some() && target == self.allowed_origin;
-        if !allowed {
-            self.denied += 1;
-        }
-        let cap = self.http_timeout;
-        let clamp = |t: Option<Duration>| Some(t.map_or(cap, |t| t.min(cap)));
-        let options = options.unwrap_or_default();
-        let options = RequestOptions {
-            connect_timeout: clamp(options.connect_timeout),
-            first_byte_timeout: clamp(options.first_byte_timeout),
-            between_bytes_timeout: clamp(options.between_bytes_timeout),
+        let refusal = self.refusal(request.method(), target.as_deref());
+        let client = match (&refusal, target) {
+            (None, Some(origin)) => Some(self.client_for(&origin)),
+            _ => None,
         };
+        if let Some(why) = &refusal {
+            self.denied.fetch_add(1, Ordering::Relaxed);
+            self.log.host_note(
+                Level::Warn,
+                &format!("the platform refused a request: {why}"),
+            );
+        }
+        let cap = self.limits.http_timeout;
+        let clamp = |t: Option<Duration>| t.map_or(cap, |t| t.min(cap));
+        let options = options.unwrap_or_default();
+        let connect = clamp(options.connect_timeout);
+        let first_byte = clamp(options.first_byte_timeout);
+        let between_bytes = clamp(options.between_bytes_timeout);
+        let max_request_body = self.limits.max_request_body;
         Box::new(async move {
-            if !allowed {
-                // The guest writes the body after handing over the request: take it first,
-                // or the refusal reaches the guest as a closed stream instead of a denial.
-                let body = request.into_body().collect();
-                let _ = tokio::time::timeout(Duration::from_secs(5), body).await;
-                return Err(HttpError::HttpRequestDenied);
-            }
-            let (response, io) =
-                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
-            Ok((
-                response.map(BodyExt::boxed_unsync),
-                Box::new(io) as Box<dyn Future<Output = _> + Send>,
-            ))
+            let (parts, body) = request.into_parts();
+            let client = match client {
+                Some(client) => client?,
+                None => {
+                    // The guest writes the body after handing over the request: take it
+                    // first, or the refusal reaches the guest as a closed stream instead
+                    // of a denial.
+                    egress::drain(body, REFUSED_BODY_WAIT.min(cap)).await;
+                    return Err(HttpError::HttpRequestDenied);
+                }
+            };
+            let body = egress::take_body(body, max_request_body, cap).await?;
+            let request = http::Request::from_parts(parts, Full::new(body));
+            let response = client
+                .send(request, connect, first_byte, between_bytes)
+                .await?;
+            Ok((response, Box::new(async { Ok(()) }) as IoFuture))
         })
     }
 }
@@ -136,14 +250,16 @@ pub struct TenantState {
     http: WasiHttpCtx,
     table: ResourceTable,
     pub(crate) guard: OutboundGuard,
+    pub(crate) log: TenantLog,
     pub(crate) limits: StoreLimits,
 }
 
 impl TenantState {
-    pub fn new(
+    pub(crate) fn new(
         limits: &SandboxLimits,
         clock: &TenantClock,
-        allowed_origin: Option<String>,
+        guard: OutboundGuard,
+        log: TenantLog,
     ) -> Self {
         // No preopened directories, no inherited environment or stdio, no sockets: the
         // component's only way out is the guarded wasi-http.
@@ -157,11 +273,8 @@ impl TenantState {
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            guard: OutboundGuard {
-                allowed_origin,
-                http_timeout: limits.http_timeout,
-                denied: 0,
-            },
+            guard,
+            log,
             limits: StoreLimitsBuilder::new()
                 .memory_size(limits.memory_bytes)
                 .instances(8)
@@ -192,6 +305,54 @@ impl WasiHttpView for TenantState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn guard(origin: &str) -> OutboundGuard {
+        let mut guard = OutboundGuard::new(&SandboxLimits::default(), TenantLog::default());
+        guard.allowed_origin = Some(origin.into());
+        guard
+    }
+
+    #[test]
+    fn only_the_components_methods_to_its_own_origin() {
+        let origin = "https://dev1.service-now.com";
+        let guard = guard(origin);
+        for method in [Method::GET, Method::POST, Method::PATCH] {
+            assert_eq!(guard.refusal(&method, Some(origin)), None, "{method}");
+        }
+        for method in [
+            Method::PUT,
+            Method::DELETE,
+            Method::HEAD,
+            Method::OPTIONS,
+            Method::TRACE,
+            Method::CONNECT,
+        ] {
+            assert!(guard.refusal(&method, Some(origin)).is_some(), "{method}");
+        }
+        for elsewhere in [
+            Some("https://dev2.service-now.com"),
+            Some("http://dev1.service-now.com"),
+            Some("https://dev1.service-now.com:8443"),
+            None,
+        ] {
+            assert!(
+                guard.refusal(&Method::GET, elsewhere).is_some(),
+                "{elsewhere:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_suspended_guard_refuses_everything_until_resumed() {
+        let origin = "https://dev1.service-now.com";
+        let mut guard = guard(origin);
+        guard.suspend();
+        assert!(guard.refusal(&Method::GET, Some(origin)).is_some());
+        let rebuilt = guard.carry_over();
+        assert!(rebuilt.refusal(&Method::GET, Some(origin)).is_some());
+        guard.suspended = false;
+        assert_eq!(guard.refusal(&Method::GET, Some(origin)), None);
+    }
 
     #[test]
     fn clock_moves_forward_when_told() {

@@ -48,6 +48,20 @@ pub struct Faults {
     /// `expires_in`, ...): each is given once, to the first request whose path starts with
     /// its `path`, in place of the instance's own answer.
     pub canned: Vec<Canned>,
+    /// Something in front of the instance answers every path with a body this large (a
+    /// runaway export, a misbehaving proxy).
+    pub oversized_answer: Option<Oversized>,
+    /// Something in front of the instance (SSO, a proxy) answers every path with
+    /// `302 Found` and this `Location`.
+    pub redirect_to: Option<String>,
+}
+
+/// An answer of `bytes` bytes of JSON-looking filler; with `announced` its Content-Length
+/// says so up front, otherwise it streams chunked and its size shows only while reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Oversized {
+    pub bytes: usize,
+    pub announced: bool,
 }
 
 /// One answer given instead of the instance's own.
@@ -96,6 +110,9 @@ pub(crate) fn front_door(faults: &mut Faults) -> Option<Reply> {
     if faults.unavailable_calls > 0 {
         faults.unavailable_calls -= 1;
         return Some(Reply::html(503, UNAVAILABLE_PAGE));
+    }
+    if let Some(location) = &faults.redirect_to {
+        return Some(Reply::html(302, REDIRECT_PAGE).header("location", location.clone()));
     }
     if faults.unavailable {
         // §5: no ServiceNow-specific body is known for 503; this is a load balancer's page.
@@ -148,6 +165,8 @@ const LOGIN_PAGE: &str = r#"<!DOCTYPE html>
 
 /// A proxy's page for an answer it did not get whole.
 pub(crate) const BAD_GATEWAY_PAGE: &str = "<html><body><h1>502 Bad Gateway</h1>\nThe upstream server closed the connection.\n</body></html>\n";
+
+const REDIRECT_PAGE: &str = "<html><body><p>Redirecting to sign-in.</p></body></html>\n";
 
 const UNAVAILABLE_PAGE: &str = "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n";
 

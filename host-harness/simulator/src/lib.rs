@@ -29,7 +29,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use faults::{Canned, Faults};
+pub use faults::{Canned, Faults, Oversized};
 pub use request::{JournalEntry, RecordedRequest};
 pub use store::CLOUD_OPERATIONS_GROUP_ID;
 
@@ -155,6 +155,12 @@ impl Simulator {
     /// How many `POST /oauth_token.do` were received, answered or not.
     pub fn token_requests(&self) -> usize {
         self.state().token_requests
+    }
+
+    /// How many TCP connections the simulator accepted: a client that keeps its
+    /// connections alive opens few.
+    pub fn connections(&self) -> usize {
+        self.state().connections
     }
 
     /// The sys_id of the `oauth_entity` the "integration user is not configured" error names.

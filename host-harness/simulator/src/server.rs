@@ -4,14 +4,15 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
-use axum::body::{Bytes, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State as AxumState};
 use axum::response::Response;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::clock::Clock;
-use crate::faults::{self, Faults};
+use crate::faults::{self, Faults, Oversized};
 use crate::ids::Ids;
 use crate::oauth::{self, OAuthApp, Tokens};
 use crate::reply::Reply;
@@ -36,6 +37,8 @@ pub(crate) struct State {
     pub faults: Faults,
     pub requests: Vec<RecordedRequest>,
     pub token_requests: usize,
+    /// TCP connections accepted so far.
+    pub connections: usize,
     pub store: Store,
 }
 
@@ -63,6 +66,7 @@ impl Shared {
                 faults: Faults::default(),
                 requests: Vec::new(),
                 token_requests: 0,
+                connections: 0,
                 store,
             }),
         }
@@ -79,6 +83,8 @@ impl Shared {
 
 /// Serves until `stop` fires or its sender is dropped, then closes gracefully.
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: oneshot::Receiver<()>) {
+    let counter = shared.clone();
+    let listener = listener.tap_io(move |_| counter.lock().connections += 1);
     let router = Router::new().fallback(handle).with_state(shared);
     let _ = axum::serve(listener, router)
         .with_graceful_shutdown(async {
@@ -105,9 +111,63 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> 
             state.token_requests += 1;
         }
         state.requests.push(request.clone());
+        // In front of the instance, like the other front-door faults: nothing is stored.
+        if let Some(oversized) = state.faults.oversized_answer {
+            return oversized_answer(oversized);
+        }
         route(&mut state, &shared.base_url, &request, unreadable)
     };
     reply.into_response()
+}
+
+/// `Faults::oversized_answer`: filler bytes of the size asked for, labelled JSON, sent with
+/// its Content-Length or chunked in 64 KiB pieces.
+fn oversized_answer(oversized: Oversized) -> Response {
+    let filler = Filler {
+        left: oversized.bytes,
+        announced: oversized.announced,
+    };
+    let mut response = Response::new(Body::new(filler));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(crate::reply::JSON),
+    );
+    response
+}
+
+struct Filler {
+    left: usize,
+    announced: bool,
+}
+
+impl http_body::Body for Filler {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        if self.left == 0 {
+            return std::task::Poll::Ready(None);
+        }
+        let n = self.left.min(64 << 10);
+        self.left -= n;
+        let chunk = Bytes::from(vec![b'x'; n]);
+        std::task::Poll::Ready(Some(Ok(http_body::Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.left == 0
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        if self.announced {
+            http_body::SizeHint::with_exact(self.left as u64)
+        } else {
+            http_body::SizeHint::default()
+        }
+    }
 }
 
 /// §2.1: the instance's answer to an oversized payload; any other read failure gets the
@@ -170,7 +230,6 @@ const NOT_FOUND_PAGE: &str = "<html><head><title>Page not found</title></head><b
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::body::Body;
 
     #[tokio::test]
     async fn oversized_payloads_are_rejected_and_recorded() {
