@@ -120,7 +120,8 @@ pub fn transport_error(error: TransportError, what: &str) -> Error {
         TransportError::Denied => Error::new(
             ErrorKind::BlockedByHost,
             format!(
-                "{what}: the platform's sandbox refused the request: it leaves the configured instance"
+                "{what}: the platform's sandbox refused the request: the address is not one this \
+                 tenant may reach (another origin, or an internal or loopback address)"
             ),
         ),
         TransportError::Unreachable(why) => Error::new(
@@ -133,9 +134,13 @@ pub fn transport_error(error: TransportError, what: &str) -> Error {
             format!("{what}: no answer came back ({why})"),
         )
         .with_remedy(guide::UNREACHABLE),
-        TransportError::TooLarge(which) => Error::new(
+        TransportError::RequestTooLarge => Error::new(
+            ErrorKind::InvalidTicket,
+            format!("{what}: the request is larger than the platform's sandbox lets out"),
+        ),
+        TransportError::AnswerTooLarge => Error::new(
             ErrorKind::UnexpectedResponse,
-            format!("{what}: {which} is larger than the platform's sandbox lets through"),
+            format!("{what}: the answer is larger than the platform's sandbox lets in"),
         ),
     }
 }

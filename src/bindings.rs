@@ -6,6 +6,7 @@ use crate::clock::SystemClock;
 use crate::diagnosis::{CheckId, CheckStatus, ConnectionReport};
 use crate::error::{Error, ErrorKind};
 use crate::ids::{AssignmentGroup, Name};
+use crate::log::{Exchange, Level, Log};
 use crate::provider::{CommentKind, Provider, Resolution, ResolveOutcome, UpdateResult};
 use crate::settings::{ClosedMatch, Priority, RawSettings, TicketCategory, TicketKind};
 use crate::ticket::{
@@ -18,13 +19,45 @@ wit_bindgen::generate!({
     world: "servicenow-provider",
 });
 
+use cxm::ticketing::log as host_log;
 use cxm::ticketing::types as wit;
 use exports::cxm::ticketing::ticketing_provider::Guest;
 
 thread_local! {
     // One instance serves one tenant; the host keeps it alive, so this is the tenant's state.
-    static PROVIDER: RefCell<Provider<WakiTransport, SystemClock>> =
-        RefCell::new(Provider::new(WakiTransport, SystemClock::default()));
+    static PROVIDER: RefCell<Provider<WakiTransport, SystemClock>> = RefCell::new(
+        Provider::new(WakiTransport, SystemClock::default()).with_log(Box::new(HostLog)),
+    );
+}
+
+/// The host's `log` import.
+struct HostLog;
+
+impl Log for HostLog {
+    fn exchange(&self, exchange: &Exchange) {
+        let record = host_log::Exchange {
+            method: exchange.method.to_string(),
+            path: exchange.path.clone(),
+            status: exchange.status,
+            duration_ms: u32::try_from(exchange.duration.as_millis()).unwrap_or(u32::MAX),
+            attempt: exchange.attempt,
+            message: exchange.message.clone(),
+        };
+        host_log::report_exchange(level(exchange.level()), &record);
+    }
+
+    fn note(&self, level_: Level, message: &str) {
+        host_log::note(level(level_), message);
+    }
+}
+
+fn level(level: Level) -> host_log::Level {
+    match level {
+        Level::Debug => host_log::Level::Debug,
+        Level::Info => host_log::Level::Info,
+        Level::Warn => host_log::Level::Warn,
+        Level::Error => host_log::Level::Error,
+    }
 }
 
 struct Component;

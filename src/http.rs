@@ -140,8 +140,10 @@ pub enum TransportError {
     /// The request may have reached the instance, but its answer did not come back whole
     /// (the connection dropped, a timeout, or anything else the HTTP stack reported).
     Interrupted(String),
-    /// The request or its answer is larger than the host lets through.
-    TooLarge(String),
+    /// The request is larger than the host lets out: it was not sent.
+    RequestTooLarge,
+    /// The answer is larger than the host lets in.
+    AnswerTooLarge,
 }
 
 impl fmt::Display for TransportError {
@@ -149,7 +151,8 @@ impl fmt::Display for TransportError {
         match self {
             TransportError::Denied => f.write_str("refused by the platform's sandbox"),
             TransportError::Unreachable(why) | TransportError::Interrupted(why) => f.write_str(why),
-            TransportError::TooLarge(which) => write!(f, "{which} is too large"),
+            TransportError::RequestTooLarge => f.write_str("the request is too large"),
+            TransportError::AnswerTooLarge => f.write_str("the answer is too large"),
         }
     }
 }

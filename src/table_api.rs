@@ -245,7 +245,11 @@ impl<T: Transport> TableApi<'_, T> {
         let response = match self.transport.send(request) {
             Ok(response) => response,
             // Nothing was sent: the write certainly did not happen.
-            Err(error @ TransportError::Unreachable(_)) => {
+            Err(
+                error @ (TransportError::Unreachable(_)
+                | TransportError::Denied
+                | TransportError::RequestTooLarge),
+            ) => {
                 return Err(answer::transport_error(error, what));
             }
             Err(error) => {

@@ -34,9 +34,10 @@ impl Transport for WakiTransport {
             })
             .collect();
         let body = response.body().map_err(|e| match classify(&e) {
-            // The request went out; only its answer was lost.
-            TransportError::Unreachable(why) | TransportError::Interrupted(why) => {
-                TransportError::Interrupted(format!("reading the answer: {why}"))
+            // The request went out; only its answer was lost. waki does not say why a body
+            // stream failed (the host's log does), so its words are not passed on.
+            TransportError::Unreachable(_) | TransportError::Interrupted(_) => {
+                TransportError::Interrupted("the answer broke off while it was read".into())
             }
             other => other,
         })?;
@@ -68,12 +69,8 @@ fn classify(error: &anyhow::Error) -> TransportError {
         ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
             return TransportError::Interrupted("the instance did not answer in time".into());
         }
-        ErrorCode::HttpResponseBodySize(_) => {
-            return TransportError::TooLarge("the answer".into());
-        }
-        ErrorCode::HttpRequestBodySize(_) => {
-            return TransportError::TooLarge("the request".into());
-        }
+        ErrorCode::HttpResponseBodySize(_) => return TransportError::AnswerTooLarge,
+        ErrorCode::HttpRequestBodySize(_) => return TransportError::RequestTooLarge,
         ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => "the TLS handshake failed",
         ErrorCode::TlsCertificateError => "the TLS certificate is not trusted",
         other => return TransportError::Interrupted(format!("{other:?}")),

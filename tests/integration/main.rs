@@ -8,6 +8,7 @@ mod diagnosis;
 mod egress;
 mod errors;
 mod lifecycle;
+mod logs;
 mod resilience;
 mod sandbox;
 mod tickets;
