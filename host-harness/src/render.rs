@@ -26,12 +26,12 @@ pub fn report(report: &ConnectionReport) -> String {
             CheckStatus::Failed => '✗',
             CheckStatus::Skipped => '–',
         };
-        let _ = writeln!(out, "  {mark} {label:width$}  {}", check.detail);
+        let _ = writeln!(out, "  {mark} {label:width$}  {}", printable(&check.detail));
         if let Some(remedy) = &check.remedy {
-            let _ = writeln!(out, "      → {remedy}");
+            let _ = writeln!(out, "      → {}", printable(remedy));
         }
         if let Some(step) = &check.guide_step {
-            let _ = writeln!(out, "        (setup guide: {step})");
+            let _ = writeln!(out, "        (setup guide: {})", printable(step));
         }
     }
     let verdict = if report.passed {
@@ -62,7 +62,7 @@ pub fn kind(kind: &TicketKind) -> String {
         TicketKind::Incident => "incident".into(),
         TicketKind::ChangeRequest => "change request".into(),
         TicketKind::Problem => "problem".into(),
-        TicketKind::Table(table) => format!("{table} record"),
+        TicketKind::Table(table) => format!("{} record", printable(table)),
     }
 }
 
@@ -72,7 +72,7 @@ fn not_applied(columns: &[String]) -> String {
     } else {
         format!(
             "\n  ServiceNow did not store these fields as sent: {}",
-            columns.join(", ")
+            printable(&columns.join(", "))
         )
     }
 }
@@ -82,23 +82,23 @@ pub fn outcome(outcome: &CreateOutcome) -> String {
         CreateOutcome::Created(written) => format!(
             "Created {} {}\n  {}{}",
             kind(&written.ticket.kind),
-            written.ticket.number,
-            written.ticket.link,
+            printable(&written.ticket.number),
+            printable(&written.ticket.link),
             not_applied(&written.not_applied)
         ),
         CreateOutcome::Existing(record) => format!(
             "Already open: {} {} carries this correlation id; added a work note to it\n  {}",
             kind(&record.kind),
-            record.number,
-            record.link
+            printable(&record.number),
+            printable(&record.link)
         ),
         CreateOutcome::Reopened(record) => format!(
             "Reopened {} {} for the recurring event\n  {}",
             kind(&record.kind),
-            record.number,
-            record.link
+            printable(&record.number),
+            printable(&record.link)
         ),
-        CreateOutcome::Skipped(why) => format!("No ticket: {why}"),
+        CreateOutcome::Skipped(why) => format!("No ticket: {}", printable(why)),
     }
 }
 
@@ -106,15 +106,15 @@ pub fn details(d: &TicketDetails) -> String {
     format!(
         "{} {}: {}\n  state {} ({}), priority {}, impact {}, urgency {}, assignment group {}\n  {}",
         kind(&d.ticket.kind),
-        d.ticket.number,
-        d.short_description,
-        d.state_label,
-        d.state,
-        or_none(&d.priority),
-        or_none(&d.impact),
-        or_none(&d.urgency),
-        or_none(&d.assignment_group),
-        d.ticket.link
+        printable(&d.ticket.number),
+        printable(&d.short_description),
+        printable(&d.state_label),
+        printable(&d.state),
+        printable(or_none(&d.priority)),
+        printable(or_none(&d.impact)),
+        printable(or_none(&d.urgency)),
+        printable(or_none(&d.assignment_group)),
+        printable(&d.ticket.link)
     )
 }
 
@@ -155,7 +155,7 @@ pub fn resolve(outcome: &ResolveOutcome) -> String {
         ResolveOutcome::AlreadyResolved(d) => {
             format!("Nothing to do, already done: {}", details(d))
         }
-        ResolveOutcome::NotFound(why) => format!("Nothing to resolve: {why}"),
+        ResolveOutcome::NotFound(why) => format!("Nothing to resolve: {}", printable(why)),
     }
 }
 
@@ -189,7 +189,11 @@ pub fn outcome_json(outcome: &CreateOutcome) -> Value {
 }
 
 pub fn error(error: &Error) -> String {
-    let mut out = format!("Error ({}): {}", error.kind.name(), error.message);
+    let mut out = format!(
+        "Error ({}): {}",
+        error.kind.name(),
+        printable(&error.message)
+    );
     if let Some(status) = error.http_status {
         let _ = write!(out, " [HTTP {status}]");
     }
@@ -197,10 +201,10 @@ pub fn error(error: &Error) -> String {
         let _ = write!(out, "\n  Retry after {seconds} s.");
     }
     if let Some(remedy) = &error.remedy {
-        let _ = write!(out, "\n  → {remedy}");
+        let _ = write!(out, "\n  → {}", printable(remedy));
     }
     if let Some(step) = &error.guide_step {
-        let _ = write!(out, "\n    (setup guide: {step})");
+        let _ = write!(out, "\n    (setup guide: {})", printable(step));
     }
     out
 }
@@ -222,6 +226,21 @@ pub fn error_json(error: &Error) -> Value {
 mod tests {
     use super::*;
     use ticketing_host::api::Check;
+
+    #[test]
+    fn guest_text_reaches_the_terminal_without_control_characters() {
+        let error = Error {
+            kind: ticketing_host::api::ErrorKind::BadRequest,
+            message: "bad\u{1b}[2J\nforged line\r".into(),
+            remedy: Some("fix\u{7}".into()),
+            guide_step: None,
+            http_status: Some(400),
+            retry_after_seconds: None,
+        };
+        let text = super::error(&error);
+        assert!(!text.contains('\u{1b}') && !text.contains('\r') && !text.contains('\u{7}'));
+        assert_eq!(text.lines().count(), 2, "{text}");
+    }
 
     #[test]
     fn checklist_marks_and_remedies() {
@@ -301,6 +320,8 @@ pub fn log(entries: &[LogEntry]) -> String {
     out
 }
 
+/// Text from the component (and through it, from the instance) as the terminal gets it:
+/// no control character (an escape sequence could rewrite the screen), no line of its own.
 fn printable(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
