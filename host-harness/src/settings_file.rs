@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 
 use ticketing_host::ClientSecret;
@@ -55,10 +55,29 @@ pub fn parse(
     json: bool,
     env_secret: Option<String>,
 ) -> Result<(Settings, ClientSecret)> {
+    // A parser's message may quote the file, and the file may hold the client secret: say
+    // where the mistake is and what it is, never the line itself.
     let file: SettingsFile = if json {
-        serde_json::from_str(text)?
+        serde_json::from_str(text)
+            .map_err(|e| anyhow!(redact_secrets(&e.to_string(), text, env_secret.as_deref())))?
     } else {
-        toml::from_str(text)?
+        toml::from_str(text).map_err(|e| {
+            let place = e
+                .span()
+                .map(|span| {
+                    let before = &text[..span.start.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                    format!("line {line}, column {column}: ")
+                })
+                .unwrap_or_default();
+            let message = e.message().trim_end();
+            anyhow!(redact_secrets(
+                &format!("{place}{message}"),
+                text,
+                env_secret.as_deref()
+            ))
+        })?
     };
     let Some(client_secret) = env_secret.or(file.client_secret) else {
         bail!("no client_secret: put it in the file or in the {SECRET_ENV} environment variable");
@@ -89,6 +108,43 @@ pub fn parse(
         },
     };
     Ok((settings, ClientSecret::new(client_secret)))
+}
+
+/// `message` with every client secret the file or the environment holds blotted out.
+fn redact_secrets(message: &str, text: &str, env_secret: Option<&str>) -> String {
+    // The value as a parser would quote it, whether or not the file parses as a whole: a
+    // wrongly typed secret is quoted as what it is (a number, say).
+    let structured = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| {
+            v.get("client_secret")
+                .map(|s| s.as_str().map_or(s.to_string(), str::to_string))
+        })
+        .or_else(|| {
+            text.parse::<toml::Table>().ok().and_then(|t| {
+                t.get("client_secret")
+                    .map(|s| s.as_str().map_or(s.to_string(), str::to_string))
+            })
+        });
+    let by_line = text.lines().filter_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == "client_secret")
+            .then(|| value.trim().trim_matches(|c| c == '"' || c == '\''))
+    });
+    let mut message = message.to_string();
+    let candidates = structured
+        .iter()
+        .map(String::as_str)
+        .chain(by_line)
+        .chain(env_secret);
+    for secret in candidates.filter(|s| s.len() >= 3) {
+        message = message.replace(secret, "<redacted>");
+        // A value with trailing junk on its line: its quoted part alone too.
+        if let Some(quoted) = secret.split('"').next().filter(|q| q.len() >= 3) {
+            message = message.replace(quoted, "<redacted>");
+        }
+    }
+    message
 }
 
 pub fn parse_priority(text: &str) -> Result<Priority> {
@@ -160,6 +216,24 @@ ticket_categories = [
         assert!(with("delete").unwrap_err().to_string().contains("open-new"));
         let (settings, _) = parse(TOML, false, None).unwrap();
         assert_eq!(settings.on_closed_match, ClosedMatch::OpenNew);
+    }
+
+    #[test]
+    fn parse_errors_name_the_place_not_the_secret() {
+        let broken =
+            "instance = \"dev1\"\nclient_id = \"abc\"\nclient_secret = \"hunter2-secret\" oops\n";
+        let err = format!("{:#}", parse(broken, false, None).unwrap_err());
+        assert!(err.contains("line 3"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+
+        let wrong_type = "instance = \"dev1\"\nclient_id = 7\nclient_secret = \"hunter2-secret\"\n";
+        let err = format!("{:#}", parse(wrong_type, false, None).unwrap_err());
+        assert!(err.contains("line 2"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+
+        let json = r#"{"instance":"dev1","client_id":"abc","client_secret":12345678}"#;
+        let err = format!("{:#}", parse(json, true, None).unwrap_err());
+        assert!(!err.contains("12345678"), "{err}");
     }
 
     #[test]
