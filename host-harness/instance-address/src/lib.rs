@@ -460,7 +460,8 @@ fn split_scheme(input: &str) -> Result<(Scheme, &str, bool), InvalidInstance> {
         ));
     }
     // `name:` not followed by a port: a scheme without its slashes (https:host, mailto:x).
-    if scheme_len > 0 && after.starts_with(':') {
+    // A dotted name is a host name with a bad port, left to the port rule.
+    if scheme_len > 0 && after.starts_with(':') && !input[..scheme_len].contains('.') {
         let port_like = after[1..]
             .bytes()
             .take_while(|&b| !b"/?#".contains(&b))

@@ -458,6 +458,19 @@ fn table() -> Vec<(String, Expect)> {
             "https://dev1.service-now.com:",
             Refuse(Rule::Port, "port is empty"),
         ),
+        ("acme.service-now.com:", Refuse(Rule::Port, "port is empty")),
+        (
+            "acme.service-now.com:https",
+            Refuse(Rule::Port, "1 to 65535"),
+        ),
+        (
+            "localhost:",
+            Refuse(Rule::Shape, "does not start with https://"),
+        ),
+        (
+            "admin:hunter2",
+            Refuse(Rule::Shape, "does not start with https://"),
+        ),
         // Path prefixes.
         (
             "https://proxy.example.com/../admin",
