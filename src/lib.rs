@@ -26,6 +26,9 @@ mod state_model;
 mod table_api;
 mod ticket;
 
+#[cfg(test)]
+mod properties;
+
 #[cfg(target_arch = "wasm32")]
 mod bindings;
 #[cfg(target_arch = "wasm32")]

@@ -67,7 +67,7 @@ struct TokenErrorBody {
 /// Registry's default "Send Client Credentials As".
 pub fn request_token(transport: &impl Transport, settings: &Settings) -> Result<Grant> {
     const WHAT: &str = "requesting an OAuth token";
-    let body = url::form_urlencoded::Serializer::new(String::new())
+    let body = form_urlencoded::Serializer::new(String::new())
         .append_pair("grant_type", "client_credentials")
         .append_pair("client_id", &settings.client_id)
         .append_pair("client_secret", settings.client_secret.expose())

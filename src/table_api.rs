@@ -217,7 +217,7 @@ impl<T: Transport> TableApi<'_, T> {
             path.push('/');
             path.push_str(sys_id.as_str());
         }
-        let query = url::form_urlencoded::Serializer::new(String::new())
+        let query = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(params)
             .finish();
         format!("{}?{query}", self.instance.join(&path))

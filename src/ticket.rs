@@ -387,7 +387,7 @@ impl TicketRecord {
 /// Opens the record in the ServiceNow UI, inside its navigation frame.
 pub fn link(instance: &InstanceUrl, table: &Name, sys_id: &SysId) -> String {
     let target = format!("{table}.do?sys_id={sys_id}");
-    let encoded: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+    let encoded: String = form_urlencoded::byte_serialize(target.as_bytes()).collect();
     instance.join(&format!("/nav_to.do?uri={encoded}"))
 }
 

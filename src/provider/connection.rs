@@ -76,12 +76,16 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             .iter()
             .map(Name::to_string)
             .collect();
-        let detail = format!(
+        let mut detail = format!(
             "instance {}, client ID {}, tickets go to {}",
             settings.instance.as_str(),
             settings.client_id,
             tables.join(", ")
         );
+        // An address pasted from the browser was taken as its instance: say so.
+        if let Some(note) = settings.instance.note() {
+            detail.push_str(&format!(" ({note})"));
+        }
         Ok((settings, detail))
     }
 

@@ -699,3 +699,29 @@ fn callers_touch_only_routed_tables_and_what_the_provider_does_not_own() {
         "nothing was sent for any of it"
     );
 }
+
+#[test]
+fn a_browser_address_is_taken_as_its_instance_and_test_connection_says_so() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = Provider::new(&transport, &clock);
+    let mut settings = raw();
+    settings.instance = "https://dev1.service-now.com/now/nav/ui/home".into();
+    p.configure(settings).unwrap();
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(200, r#"{"result":[]}"#);
+    let report = p.test_connection();
+    assert!(report.passed, "{report:?}");
+    let detail = &report.checks[0].detail;
+    assert!(
+        detail.contains("instance https://dev1.service-now.com,"),
+        "{detail}"
+    );
+    assert!(detail.contains("/now/nav/ui/home"), "{detail}");
+    assert!(
+        transport.sent()[0]
+            .url
+            .starts_with("https://dev1.service-now.com/oauth_token.do")
+    );
+}

@@ -11,5 +11,6 @@ mod lifecycle;
 mod logs;
 mod resilience;
 mod sandbox;
+mod secrets;
 mod tickets;
 mod tokens;

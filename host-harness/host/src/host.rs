@@ -130,6 +130,10 @@ impl Host {
 /// component's instance grammar: the host's check must not depend on what the guest accepts.
 fn instance_ip(instance: &str) -> Option<IpAddr> {
     let instance = instance.trim();
+    // An IP address is ASCII; anything else is a name (and IDNA mapping is not needed here).
+    if !instance.is_ascii() {
+        return None;
+    }
     let text = if instance.contains("://") {
         instance.to_string()
     } else {

@@ -1,0 +1,183 @@
+//! The CLI as a person runs it: every line it prints, on stdout and stderr, is free of the
+//! client secret and of the access tokens, whatever went wrong.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use servicenow_simulator::{Faults, Simulator};
+
+const CLI: &str = env!("CARGO_BIN_EXE_host-harness");
+
+/// Runs the CLI with these arguments; answers its exit status and all it printed.
+fn run(args: &[&str]) -> (bool, String) {
+    let output = Command::new(CLI)
+        .args(args)
+        .env_remove("SERVICENOW_CLIENT_SECRET")
+        .output()
+        .expect("the CLI runs");
+    let mut printed = String::from_utf8_lossy(&output.stdout).into_owned();
+    printed.push_str(&String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), printed)
+}
+
+fn settings_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+fn config(sim: &Simulator, secret: &str) -> String {
+    format!(
+        "instance = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{secret}\"\n\
+         default_assignment_group = \"Cloud Operations\"\n\
+         ticket_categories = [ {{ event_category = \"cost-optimization\", kind = \"incident\" }} ]\n",
+        sim.base_url(),
+        sim.client_id()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_the_cli_prints_holds_a_secret_or_a_token() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("cli-scan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret = sim.client_secret();
+    let good = settings_file(&dir, "good.toml", &config(&sim, &secret));
+    let wrong = settings_file(&dir, "wrong.toml", &config(&sim, "wrong-secret-77e1"));
+    let broken = settings_file(
+        &dir,
+        "broken.toml",
+        &format!(
+            "{}oops = \n",
+            config(&sim, &secret).replace("client_id = ", "client_id = 7 # ")
+        ),
+    );
+    let password = settings_file(
+        &dir,
+        "password.toml",
+        &config(&sim, &secret).replace(
+            &format!("instance = \"{}\"", sim.base_url()),
+            &format!("instance = \"https://admin:{secret}@dev1.service-now.com\""),
+        ),
+    );
+    let good = good.to_str().unwrap();
+    let allow = "--allow-private-network";
+
+    let mut printed = String::new();
+    let mut expect = |ok: bool, args: &[&str]| {
+        let (success, out) = run(args);
+        assert_eq!(success, ok, "{args:?}: {out}");
+        printed.push_str(&out);
+    };
+    expect(true, &["-v", "test-connection", "--config", good, allow]);
+    expect(
+        true,
+        &["test-connection", "--config", good, allow, "--json"],
+    );
+    expect(
+        true,
+        &[
+            "-v",
+            "create-ticket",
+            "--config",
+            good,
+            allow,
+            "--category",
+            "cost-optimization",
+            "--title",
+            "scan",
+            "--correlation-id",
+            "scan-1",
+        ],
+    );
+    expect(
+        true,
+        &[
+            "-v",
+            "get-ticket",
+            "--config",
+            good,
+            allow,
+            "--id",
+            "INC0010001",
+        ],
+    );
+    expect(
+        true,
+        &[
+            "resolve-ticket",
+            "--config",
+            good,
+            allow,
+            "--id",
+            "INC0010001",
+            "--close-code",
+            "Solution provided",
+            "--close-notes",
+            "done",
+        ],
+    );
+    let wrong = wrong.to_str().unwrap();
+    expect(false, &["-v", "test-connection", "--config", wrong, allow]);
+    expect(
+        false,
+        &[
+            "test-connection",
+            "--config",
+            broken.to_str().unwrap(),
+            allow,
+        ],
+    );
+    expect(
+        false,
+        &[
+            "test-connection",
+            "--config",
+            password.to_str().unwrap(),
+            allow,
+        ],
+    );
+    // Refused by the host: a real tenant may not reach the loopback simulator.
+    expect(false, &["-v", "test-connection", "--config", good]);
+    sim.set_faults(Faults {
+        reject_tokens: true,
+        ..Faults::default()
+    });
+    expect(
+        false,
+        &[
+            "-v",
+            "create-ticket",
+            "--config",
+            good,
+            allow,
+            "--category",
+            "cost-optimization",
+            "--title",
+            "refused",
+        ],
+    );
+
+    let tokens: Vec<String> = sim
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("authorization"))
+        .filter_map(|h| h.strip_prefix("Bearer "))
+        .map(str::to_string)
+        .collect();
+    assert!(!tokens.is_empty());
+    for needle in tokens
+        .iter()
+        .chain([&secret, &"wrong-secret-77e1".to_string()])
+    {
+        assert!(
+            !printed.contains(needle.as_str()),
+            "the CLI printed {needle:?}:\n{printed}"
+        );
+    }
+    assert!(
+        !printed.chars().any(|c| c.is_control() && c != '\n'),
+        "a raw control character was printed"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

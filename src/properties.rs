@@ -1,0 +1,240 @@
+//! Property tests: every parser of what ServiceNow or the platform sends holds up against
+//! arbitrary input (no panic, a specific error or a well-formed value), and what is accepted
+//! keeps the invariants the rest of the component relies on.
+
+use proptest::prelude::*;
+use serde_json::Value;
+
+use crate::answer::{self, server_text};
+use crate::clock::ManualClock;
+use crate::error::ErrorKind;
+use crate::http::testing::ScriptedTransport;
+use crate::http::{Method, Request, Response};
+use crate::ids::{AssignmentGroup, Name, SysId, TicketNumber, query_value_problem};
+use crate::log::NoLog;
+use crate::oauth::{AccessToken, request_token};
+use crate::retry::{RetryPolicy, Retrying};
+use crate::settings::{ClosedMatch, RawSettings, Settings, TicketCategory, TicketKind};
+use crate::table_api::{Query, TableApi};
+use crate::ticket::{TicketRef, TicketRow};
+
+/// An answer as a hostile or broken instance might give it.
+fn any_response() -> impl Strategy<Value = Response> {
+    let content_type = prop_oneof![
+        Just("application/json"),
+        Just("text/html"),
+        Just("application/json; charset=utf-8"),
+        Just(""),
+    ];
+    let body = prop_oneof![
+        any::<Vec<u8>>(),
+        ".*".prop_map(String::into_bytes),
+        json_value().prop_map(|v| v.to_string().into_bytes()),
+        json_value().prop_map(|v| serde_json::json!({ "result": v }).to_string().into_bytes()),
+        json_value().prop_map(|v| {
+            serde_json::json!({ "result": [v], "error": {"message": "x"} })
+                .to_string()
+                .into_bytes()
+        }),
+    ];
+    (
+        100u16..600,
+        content_type,
+        body,
+        proptest::option::of("[0-9]{0,12}"),
+    )
+        .prop_map(|(status, content_type, body, retry_after)| {
+            let mut headers = vec![("content-type".to_string(), content_type.to_string())];
+            if let Some(seconds) = retry_after {
+                headers.push(("retry-after".into(), seconds));
+            }
+            Response {
+                status,
+                headers,
+                body,
+            }
+        })
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        ".*".prop_map(Value::from),
+        "[0-9a-f]{32}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+            proptest::collection::btree_map(
+                prop_oneof![
+                    Just("sys_id".to_string()),
+                    Just("number".to_string()),
+                    Just("state".to_string()),
+                    Just("active".to_string()),
+                    Just("access_token".to_string()),
+                    Just("expires_in".to_string()),
+                    Just("error".to_string()),
+                    ".{0,8}",
+                ],
+                inner,
+                0..6
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn scripted(responses: &[Response]) -> ScriptedTransport {
+    let transport = ScriptedTransport::default();
+    for response in responses {
+        transport.push(Ok(response.clone()));
+    }
+    transport
+}
+
+proptest! {
+    #[test]
+    fn table_api_answers_never_panic_and_fail_specifically(responses in proptest::collection::vec(any_response(), 4)) {
+        let transport = scripted(&responses);
+        let clock = ManualClock::default();
+        let policy = RetryPolicy::default();
+        let retrying = Retrying { transport: &transport, clock: &&clock, policy: &policy, log: &NoLog };
+        let instance = crate::settings::InstanceUrl::parse("dev1").unwrap();
+        let api = TableApi { transport: &retrying, instance: &instance };
+        let token = AccessToken::for_tests("t");
+        match api.query::<TicketRow>(&token, &Name::known("incident"), &Query::default(), 5) {
+            Ok(rows) => {
+                // Whatever was accepted holds valid ids.
+                for row in rows {
+                    prop_assert!(SysId::parse(row.sys_id.as_str()).is_some());
+                }
+            }
+            Err(error) => {
+                prop_assert!(!error.message.chars().any(char::is_control), "{}", error.message);
+                prop_assert!(!error.message.contains("Bearer"));
+                if let Some(status) = error.http_status {
+                    prop_assert!((100..600).contains(&status));
+                }
+            }
+        }
+        // Bounded: never more tries than the policy allows.
+        prop_assert!(transport.sent().len() <= policy.attempts as usize);
+    }
+
+    #[test]
+    fn token_answers_never_panic_and_grant_only_a_token(response in any_response()) {
+        let transport = scripted(&[response]);
+        let settings = Settings::validate(raw("dev1", "id", "secret")).unwrap();
+        match request_token(&transport, &settings) {
+            Ok(grant) => {
+                prop_assert!(!grant.token.expose().is_empty());
+                prop_assert!(grant.expires_in <= std::time::Duration::from_secs(24 * 3600));
+            }
+            Err(error) => {
+                prop_assert!(!error.message.contains("secret"));
+                prop_assert!(matches!(
+                    error.kind,
+                    ErrorKind::TokenDenied
+                        | ErrorKind::OAuthUserMissing
+                        | ErrorKind::UnexpectedResponse
+                        | ErrorKind::InstanceHibernating
+                        | ErrorKind::NotServiceNow
+                        | ErrorKind::ServiceUnavailable
+                ), "{:?}", error.kind);
+            }
+        }
+    }
+
+    #[test]
+    fn servicenow_messages_are_printable_and_bounded(text in ".*", body in any::<Vec<u8>>()) {
+        let cleaned = server_text(&text);
+        prop_assert!(!cleaned.chars().any(char::is_control));
+        prop_assert!(cleaned.chars().count() <= 301);
+        let response = Response { status: 400, headers: vec![], body };
+        if let Some(said) = answer::servicenow_message(&response) {
+            prop_assert!(!said.chars().any(char::is_control));
+        }
+    }
+
+    #[test]
+    fn settings_validation_never_panics_and_keeps_its_promises(
+        instance in ".{0,80}",
+        client_id in ".{0,40}",
+        secret in ".{0,40}",
+        group in proptest::option::of(".{0,40}"),
+        categories in proptest::collection::vec((".{0,12}", any::<bool>()), 0..4),
+    ) {
+        let mut settings = raw(&instance, &client_id, &secret);
+        settings.default_assignment_group = group.as_deref().and_then(AssignmentGroup::parse);
+        settings.ticket_categories = categories
+            .into_iter()
+            .map(|(event_category, enabled)| TicketCategory { event_category, kind: TicketKind::Incident, enabled })
+            .collect();
+        match Settings::validate(settings) {
+            Ok(valid) => {
+                prop_assert_eq!(valid.client_id.trim(), valid.client_id.as_str());
+                prop_assert!(!valid.client_id.is_empty());
+                if let Some(group) = &valid.default_assignment_group {
+                    prop_assert!(group.problem().is_none());
+                }
+                for category in &valid.ticket_categories {
+                    prop_assert!(!category.event_category.is_empty());
+                }
+            }
+            Err(error) => {
+                prop_assert_eq!(error.kind, ErrorKind::InvalidSettings);
+                if secret.chars().count() > 3 {
+                    prop_assert!(!error.message.contains(&secret), "{}", error.message);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ids_accepted_are_safe_in_paths_and_queries(text in ".{0,40}") {
+        if let Ok(reference) = TicketRef::parse(TicketKind::Incident, &text) {
+            let id = match &reference.id {
+                crate::ticket::TicketId::SysId(id) => id.as_str().to_string(),
+                crate::ticket::TicketId::Number(number) => number.as_str().to_string(),
+            };
+            prop_assert!(id.bytes().all(|b| b.is_ascii_alphanumeric()), "{id:?}");
+        }
+        if let Some(number) = TicketNumber::parse(&text) {
+            prop_assert!(query_value_problem(number.as_str()).is_none());
+        }
+        if let Some(name) = Name::parse(&text) {
+            prop_assert!(name.as_str().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+        }
+    }
+
+    #[test]
+    fn an_accepted_query_value_adds_exactly_one_condition(value in ".{0,40}") {
+        if query_value_problem(&value).is_none() {
+            let query = Query::default().eq("correlation_id", &value).eq("correlation_display", "x");
+            prop_assert_eq!(query.as_str().matches('^').count(), 1);
+        }
+    }
+
+    #[test]
+    fn request_paths_never_carry_the_query(path in "[a-z/_]{0,20}", query in ".{0,20}") {
+        let request = Request::new(Method::Get, format!("https://dev1.service-now.com/{path}?{query}"));
+        prop_assert!(!request.path().contains('?'));
+        prop_assert!(request.path().starts_with('/'));
+    }
+}
+
+fn raw(instance: &str, client_id: &str, secret: &str) -> RawSettings {
+    RawSettings {
+        instance: instance.into(),
+        client_id: client_id.into(),
+        client_secret: secret.into(),
+        default_assignment_group: None,
+        default_priority: None,
+        ticket_categories: vec![],
+        unlisted_category_kind: None,
+        on_closed_match: ClosedMatch::OpenNew,
+    }
+}
