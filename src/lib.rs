@@ -29,6 +29,9 @@ mod ticket;
 #[cfg(test)]
 mod properties;
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+
 #[cfg(target_arch = "wasm32")]
 mod bindings;
 #[cfg(target_arch = "wasm32")]

@@ -32,7 +32,7 @@ impl AccessToken {
         &self.0
     }
 
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn for_tests(value: &str) -> Self {
         Self(value.into())
     }

@@ -1,0 +1,166 @@
+//! Entry points for the fuzz targets in `tests/fuzz` (feature `fuzzing` only): each feeds
+//! arbitrary bytes to a parser of what ServiceNow or the platform sends, and panics only
+//! where an invariant the rest of the component relies on is broken.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::http::{Request, Response, Transport, TransportError};
+use crate::ids::{Name, SysId, query_value_problem};
+use crate::log::NoLog;
+use crate::oauth::{AccessToken, request_token};
+use crate::retry::{RetryPolicy, Retrying};
+use crate::settings::{ClosedMatch, InstanceUrl, RawSettings, Settings, TicketCategory, TicketKind};
+use crate::table_api::{Columns, Query, TableApi};
+use crate::ticket::{TicketRef, TicketRow};
+
+/// Answers cut from the fuzzer's bytes: status (2 bytes), a content type (1 byte), a body
+/// length (2 bytes), the body; repeated.
+fn answers(mut data: &[u8]) -> VecDeque<Response> {
+    let mut out = VecDeque::new();
+    while data.len() >= 5 && out.len() < 8 {
+        let status = 100 + u16::from_le_bytes([data[0], data[1]]) % 500;
+        let content_type = ["application/json", "text/html", "", "application/json;charset=UTF-8"]
+            [usize::from(data[2]) % 4];
+        let len = usize::from(u16::from_le_bytes([data[3], data[4]])).min(data.len() - 5);
+        let body = data[5..5 + len].to_vec();
+        data = &data[5 + len..];
+        let mut headers = vec![("content-type".to_string(), content_type.to_string())];
+        if status == 429 {
+            headers.push(("retry-after".into(), (len % 90).to_string()));
+        }
+        out.push_back(Response {
+            status,
+            headers,
+            body,
+        });
+    }
+    out
+}
+
+struct Replay(RefCell<VecDeque<Response>>);
+
+impl Transport for Replay {
+    fn send(&self, _: &Request) -> Result<Response, TransportError> {
+        self.0
+            .borrow_mut()
+            .pop_front()
+            .ok_or_else(|| TransportError::Interrupted("no more answers".into()))
+    }
+}
+
+#[derive(Default)]
+struct Instant(Cell<Duration>);
+
+impl Clock for Instant {
+    fn now(&self) -> Duration {
+        self.0.get()
+    }
+    fn unix_now(&self) -> Duration {
+        Duration::from_secs(1_790_000_000) + self.0.get()
+    }
+    fn sleep(&self, duration: Duration) {
+        self.0.set(self.0.get().saturating_add(duration));
+    }
+}
+
+fn check_error(error: &crate::error::Error) {
+    assert!(
+        !error.message.chars().any(char::is_control),
+        "a control character in {:?}",
+        error.message
+    );
+}
+
+/// Table API answers, read as a list and as a written record.
+pub fn table_answers(data: &[u8]) {
+    let transport = Replay(RefCell::new(answers(data)));
+    let clock = Instant::default();
+    let policy = RetryPolicy::default();
+    let retrying = Retrying {
+        transport: &transport,
+        clock: &clock,
+        policy: &policy,
+        log: &NoLog,
+    };
+    let instance = InstanceUrl::parse("dev1").expect("a valid instance");
+    let api = TableApi {
+        transport: &retrying,
+        instance: &instance,
+    };
+    let token = AccessToken::for_tests("t");
+    let table = Name::known("incident");
+    match api.query::<TicketRow>(&token, &table, &Query::default(), 5) {
+        Ok(rows) => rows
+            .iter()
+            .for_each(|row| assert!(SysId::parse(row.sys_id.as_str()).is_some())),
+        Err(error) => check_error(&error),
+    }
+    match api.insert::<TicketRow>(&token, &table, &Columns::default()) {
+        Ok(stored) => assert!(SysId::parse(stored.row.sys_id.as_str()).is_some()),
+        Err(error) => check_error(&error),
+    }
+    assert!(clock.now() <= policy.max_wait * 2, "waited past the budget");
+}
+
+/// The token endpoint's answer.
+pub fn token_answer(data: &[u8]) {
+    let transport = Replay(RefCell::new(answers(data)));
+    let settings = Settings::validate(raw("dev1", "id", "fuzz-secret")).expect("valid settings");
+    match request_token(&transport, &settings) {
+        Ok(grant) => assert!(grant.expires_in <= Duration::from_secs(24 * 3600)),
+        Err(error) => {
+            check_error(&error);
+            assert!(!error.message.contains("fuzz-secret"));
+        }
+    }
+}
+
+/// What the platform and the admin type: settings fields and ticket references.
+pub fn platform_input(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut fields = text.split('\u{0}');
+    let mut next = || fields.next().unwrap_or_default().to_string();
+    let (instance, client_id, secret, category, reference) = (next(), next(), next(), next(), next());
+    let mut settings = raw(&instance, &client_id, &secret);
+    settings.ticket_categories = vec![TicketCategory {
+        event_category: category,
+        kind: TicketKind::Incident,
+        enabled: true,
+    }];
+    match Settings::validate(settings) {
+        Ok(valid) => {
+            assert!(!valid.client_id.trim().is_empty());
+            let origin = valid.instance.origin();
+            assert_eq!(
+                instance_address::origin_of(&valid.instance.join("/api/now/table/incident?x=1")),
+                Some(origin)
+            );
+        }
+        Err(error) => {
+            check_error(&error);
+            if secret.chars().count() > 3 {
+                assert!(!error.message.contains(&secret));
+            }
+        }
+    }
+    if let Ok(reference) = TicketRef::parse(TicketKind::Incident, &reference) {
+        let id = format!("{:?}", reference.id);
+        assert!(query_value_problem(&id).is_none());
+    }
+}
+
+fn raw(instance: &str, client_id: &str, secret: &str) -> RawSettings {
+    RawSettings {
+        instance: instance.into(),
+        client_id: client_id.into(),
+        client_secret: secret.into(),
+        default_assignment_group: None,
+        default_priority: None,
+        ticket_categories: vec![],
+        unlisted_category_kind: None,
+        on_closed_match: ClosedMatch::OpenNew,
+    }
+}
