@@ -12,7 +12,7 @@ use crate::ids::{Name, SysId, query_value_problem};
 use crate::log::NoLog;
 use crate::oauth::{AccessToken, request_token};
 use crate::retry::{RetryPolicy, Retrying};
-use crate::settings::{ClosedMatch, InstanceUrl, RawSettings, Settings, TicketCategory, TicketKind};
+use crate::settings::{InstanceUrl, RawSettings, Settings, TicketCategory, TicketKind};
 use crate::table_api::{Columns, Query, TableApi};
 use crate::ticket::{TicketRef, TicketRow};
 
@@ -22,8 +22,12 @@ fn answers(mut data: &[u8]) -> VecDeque<Response> {
     let mut out = VecDeque::new();
     while data.len() >= 5 && out.len() < 8 {
         let status = 100 + u16::from_le_bytes([data[0], data[1]]) % 500;
-        let content_type = ["application/json", "text/html", "", "application/json;charset=UTF-8"]
-            [usize::from(data[2]) % 4];
+        let content_type = [
+            "application/json",
+            "text/html",
+            "",
+            "application/json;charset=UTF-8",
+        ][usize::from(data[2]) % 4];
         let len = usize::from(u16::from_le_bytes([data[3], data[4]])).min(data.len() - 5);
         let body = data[5..5 + len].to_vec();
         data = &data[5 + len..];
@@ -108,7 +112,8 @@ pub fn table_answers(data: &[u8]) {
 /// The token endpoint's answer.
 pub fn token_answer(data: &[u8]) {
     let transport = Replay(RefCell::new(answers(data)));
-    let settings = Settings::validate(raw("dev1", "id", "fuzz-secret")).expect("valid settings");
+    let settings =
+        Settings::validate(RawSettings::bare("dev1", "id", "fuzz-secret")).expect("valid settings");
     match request_token(&transport, &settings) {
         Ok(grant) => assert!(grant.expires_in <= Duration::from_secs(24 * 3600)),
         Err(error) => {
@@ -123,8 +128,9 @@ pub fn platform_input(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let mut fields = text.split('\u{0}');
     let mut next = || fields.next().unwrap_or_default().to_string();
-    let (instance, client_id, secret, category, reference) = (next(), next(), next(), next(), next());
-    let mut settings = raw(&instance, &client_id, &secret);
+    let (instance, client_id, secret, category, reference) =
+        (next(), next(), next(), next(), next());
+    let mut settings = RawSettings::bare(&instance, &client_id, &secret);
     settings.ticket_categories = vec![TicketCategory {
         event_category: category,
         kind: TicketKind::Incident,
@@ -149,18 +155,5 @@ pub fn platform_input(data: &[u8]) {
     if let Ok(reference) = TicketRef::parse(TicketKind::Incident, &reference) {
         let id = format!("{:?}", reference.id);
         assert!(query_value_problem(&id).is_none());
-    }
-}
-
-fn raw(instance: &str, client_id: &str, secret: &str) -> RawSettings {
-    RawSettings {
-        instance: instance.into(),
-        client_id: client_id.into(),
-        client_secret: secret.into(),
-        default_assignment_group: None,
-        default_priority: None,
-        ticket_categories: vec![],
-        unlisted_category_kind: None,
-        on_closed_match: ClosedMatch::OpenNew,
     }
 }

@@ -14,7 +14,7 @@ use crate::ids::{AssignmentGroup, Name, SysId, TicketNumber, query_value_problem
 use crate::log::NoLog;
 use crate::oauth::{AccessToken, request_token};
 use crate::retry::{RetryPolicy, Retrying};
-use crate::settings::{ClosedMatch, RawSettings, Settings, TicketCategory, TicketKind};
+use crate::settings::{RawSettings, Settings, TicketCategory, TicketKind};
 use crate::table_api::{Query, TableApi};
 use crate::ticket::{TicketRef, TicketRow};
 
@@ -127,7 +127,7 @@ proptest! {
     #[test]
     fn token_answers_never_panic_and_grant_only_a_token(response in any_response()) {
         let transport = scripted(&[response]);
-        let settings = Settings::validate(raw("dev1", "id", "secret")).unwrap();
+        let settings = Settings::validate(RawSettings::bare("dev1", "id", "secret")).unwrap();
         match request_token(&transport, &settings) {
             Ok(grant) => {
                 prop_assert!(!grant.token.expose().is_empty());
@@ -167,7 +167,7 @@ proptest! {
         group in proptest::option::of(".{0,40}"),
         categories in proptest::collection::vec((".{0,12}", any::<bool>()), 0..4),
     ) {
-        let mut settings = raw(&instance, &client_id, &secret);
+        let mut settings = RawSettings::bare(&instance, &client_id, &secret);
         settings.default_assignment_group = group.as_deref().and_then(AssignmentGroup::parse);
         settings.ticket_categories = categories
             .into_iter()
@@ -223,18 +223,5 @@ proptest! {
         let request = Request::new(Method::Get, format!("https://dev1.service-now.com/{path}?{query}"));
         prop_assert!(!request.path().contains('?'));
         prop_assert!(request.path().starts_with('/'));
-    }
-}
-
-fn raw(instance: &str, client_id: &str, secret: &str) -> RawSettings {
-    RawSettings {
-        instance: instance.into(),
-        client_id: client_id.into(),
-        client_secret: secret.into(),
-        default_assignment_group: None,
-        default_priority: None,
-        ticket_categories: vec![],
-        unlisted_category_kind: None,
-        on_closed_match: ClosedMatch::OpenNew,
     }
 }

@@ -85,6 +85,23 @@ pub struct RawSettings {
     pub on_closed_match: ClosedMatch,
 }
 
+impl RawSettings {
+    /// Only what is required: no group, no default priority, no categories.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn bare(instance: &str, client_id: &str, secret: &str) -> Self {
+        Self {
+            instance: instance.into(),
+            client_id: client_id.into(),
+            client_secret: secret.into(),
+            default_assignment_group: None,
+            default_priority: None,
+            ticket_categories: vec![],
+            unlisted_category_kind: None,
+            on_closed_match: ClosedMatch::OpenNew,
+        }
+    }
+}
+
 impl fmt::Debug for RawSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RawSettings")
