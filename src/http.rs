@@ -50,6 +50,33 @@ impl Request {
         self
     }
 
+    /// What this request carries that no message may show: the bearer token, and the client
+    /// secret of a token request's form body. An instance that echoes them back in its error
+    /// text must not get them into the platform's logs.
+    pub fn sensitive_values(&self) -> Vec<String> {
+        let bearer = self
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+            .filter_map(|(_, value)| value.strip_prefix("Bearer "))
+            .map(str::to_string);
+        let secret = form_urlencoded::parse(&self.body)
+            .filter(|(name, _)| name == "client_secret")
+            .map(|(_, value)| value.into_owned());
+        // Shorter values would blot out ordinary words; ServiceNow's secrets and tokens are
+        // far longer.
+        bearer.chain(secret).filter(|v| v.len() >= 6).collect()
+    }
+
+    /// `text` with every sensitive value of this request blotted out.
+    pub fn redact(&self, text: &str) -> String {
+        self.sensitive_values()
+            .iter()
+            .fold(text.to_string(), |text, value| {
+                text.replace(value.as_str(), "<redacted>")
+            })
+    }
+
     /// The URL's path, without the query: what a log may show.
     pub fn path(&self) -> &str {
         let after_scheme = self

@@ -66,6 +66,17 @@ struct TokenErrorBody {
 /// `POST {instance}/oauth_token.do` with the credentials in the form body, the Application
 /// Registry's default "Send Client Credentials As".
 pub fn request_token(transport: &impl Transport, settings: &Settings) -> Result<Grant> {
+    // An instance that echoes the secret in its error text must not get it into a message.
+    let secret = settings.client_secret.expose();
+    ask_for_token(transport, settings).map_err(|mut error| {
+        if secret.len() >= 6 {
+            error.message = error.message.replace(secret, "<redacted>");
+        }
+        error
+    })
+}
+
+fn ask_for_token(transport: &impl Transport, settings: &Settings) -> Result<Grant> {
     const WHAT: &str = "requesting an OAuth token";
     let body = form_urlencoded::Serializer::new(String::new())
         .append_pair("grant_type", "client_credentials")
@@ -211,6 +222,18 @@ mod tests {
         assert!(!sent.url.contains("secret"));
         assert!(!format!("{sent:?}").contains("p%26ss"));
         assert!(!format!("{grant:?}").contains("tok-1"));
+    }
+
+    #[test]
+    fn an_instance_that_echoes_the_secret_does_not_get_it_into_the_error() {
+        let transport = ScriptedTransport::default();
+        transport.push_json(
+            401,
+            r#"{"error":"access_denied","error_description":"bad secret p&ss=word secret"}"#,
+        );
+        let err = request_token(&transport, &settings()).unwrap_err();
+        assert!(!err.message.contains("p&ss=word secret"), "{}", err.message);
+        assert!(err.message.contains("<redacted>"), "{}", err.message);
     }
 
     #[test]

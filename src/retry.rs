@@ -150,6 +150,7 @@ fn exchange(
         ),
         Err(error) => (None, Some(error.to_string())),
     };
+    let message = message.map(|m| request.redact(&m));
     Exchange {
         method: request.method.as_str(),
         path: request.path().to_string(),

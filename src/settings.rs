@@ -102,6 +102,22 @@ impl RawSettings {
     }
 }
 
+/// Whether an error about `raw` shows its secret: the message is compared with the one the
+/// same settings get with another secret, so text that merely happens to contain the secret
+/// (a word of the message, the instance's host) does not count. For tests and fuzzing.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn error_shows_secret(raw: &RawSettings, error: &Error) -> bool {
+    if raw.client_secret.chars().count() < 4 || !error.message.contains(&raw.client_secret) {
+        return false;
+    }
+    let mut other = raw.clone();
+    other.client_secret = "Zq9-unrelated-secret".into();
+    match Settings::validate(other) {
+        Err(again) => !again.message.contains(&raw.client_secret),
+        Ok(_) => true,
+    }
+}
+
 impl fmt::Debug for RawSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RawSettings")

@@ -233,6 +233,7 @@ impl<T: Transport> TableApi<'_, T> {
     /// Sends and unwraps the `result` of a successful answer, or turns the answer into an error.
     fn send(&self, request: &Request, what: &str) -> Result<Value> {
         self.answer(request, what).map_err(|mut error| {
+            error.message = request.redact(&error.message);
             // A write whose answer was lost or that failed midway may have been carried out.
             if !request.idempotent && error.kind == ErrorKind::ServiceUnavailable {
                 error.outcome_unknown = true;
