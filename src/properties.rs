@@ -233,4 +233,9 @@ fn a_secret_that_is_an_ordinary_word_is_not_a_leak() {
     let error = Settings::validate(raw.clone()).unwrap_err();
     assert!(error.message.contains("nstance "));
     assert!(!error_shows_secret(&raw, &error));
+    // Nor one that is a word of the message about its own shape.
+    let raw = RawSettings::bare("dev1", "id", " Client ");
+    let error = Settings::validate(raw.clone()).unwrap_err();
+    assert!(error.message.contains(" Client "));
+    assert!(!error_shows_secret(&raw, &error));
 }

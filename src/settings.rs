@@ -110,8 +110,14 @@ pub(crate) fn error_shows_secret(raw: &RawSettings, error: &Error) -> bool {
     if raw.client_secret.chars().count() < 4 || !error.message.contains(&raw.client_secret) {
         return false;
     }
+    // Another secret of the same shape (its spaces and control characters where they were),
+    // so the same checks fail for it.
     let mut other = raw.clone();
-    other.client_secret = "Zq9-unrelated-secret".into();
+    other.client_secret = raw
+        .client_secret
+        .chars()
+        .map(|c| if c.is_whitespace() || c.is_control() { c } else { 'Q' })
+        .collect();
     match Settings::validate(other) {
         Err(again) => !again.message.contains(&raw.client_secret),
         Ok(_) => true,
