@@ -12,7 +12,9 @@ use crate::ids::{Name, SysId, query_value_problem};
 use crate::log::NoLog;
 use crate::oauth::{AccessToken, request_token};
 use crate::retry::{RetryPolicy, Retrying};
-use crate::settings::{ClosedMatch, InstanceUrl, RawSettings, Settings, TicketCategory, TicketKind};
+use crate::settings::{
+    ClosedMatch, InstanceUrl, RawSettings, Settings, TicketCategory, TicketKind,
+};
 use crate::table_api::{Columns, Query, TableApi};
 use crate::ticket::{TicketRef, TicketRow};
 
@@ -22,8 +24,12 @@ fn answers(mut data: &[u8]) -> VecDeque<Response> {
     let mut out = VecDeque::new();
     while data.len() >= 5 && out.len() < 8 {
         let status = 100 + u16::from_le_bytes([data[0], data[1]]) % 500;
-        let content_type = ["application/json", "text/html", "", "application/json;charset=UTF-8"]
-            [usize::from(data[2]) % 4];
+        let content_type = [
+            "application/json",
+            "text/html",
+            "",
+            "application/json;charset=UTF-8",
+        ][usize::from(data[2]) % 4];
         let len = usize::from(u16::from_le_bytes([data[3], data[4]])).min(data.len() - 5);
         let body = data[5..5 + len].to_vec();
         data = &data[5 + len..];
@@ -123,7 +129,8 @@ pub fn platform_input(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let mut fields = text.split('\u{0}');
     let mut next = || fields.next().unwrap_or_default().to_string();
-    let (instance, client_id, secret, category, reference) = (next(), next(), next(), next(), next());
+    let (instance, client_id, secret, category, reference) =
+        (next(), next(), next(), next(), next());
     let mut settings = raw(&instance, &client_id, &secret);
     settings.ticket_categories = vec![TicketCategory {
         event_category: category,
