@@ -124,6 +124,8 @@ pub fn parse_instance(input: &str) -> Result<InstanceUrl> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     pub instance: InstanceUrl,
+    /// `{instance}/oauth_token.do`, made once at configure.
+    pub token_url: String,
     pub client_id: String,
     pub client_secret: Secret,
     pub default_assignment_group: Option<AssignmentGroup>,
@@ -175,6 +177,7 @@ impl Settings {
             });
         }
         Ok(Self {
+            token_url: instance.join("/oauth_token.do"),
             instance,
             client_id,
             client_secret,
