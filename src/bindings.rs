@@ -12,11 +12,22 @@ use crate::settings::{ClosedMatch, Priority, RawSettings, TicketCategory, Ticket
 use crate::ticket::{
     CreateOutcome, Ticket, TicketChanges, TicketDetails, TicketRecord, TicketRef, WrittenTicket,
 };
-use crate::waki_transport::WakiTransport;
+use crate::wasi_http_transport::WasiHttpTransport;
 
+// The contract's world plus the `wasi:http` client imports (WASI 0.2 WIT in `wit/deps`), as
+// a world of the component's own: the contract (`wit/ticketing.wit`) stays what hosts bind to.
 wit_bindgen::generate!({
     path: "wit",
-    world: "servicenow-provider",
+    inline: "
+        package cxm:servicenow-component;
+
+        world component {
+            include cxm:ticketing/servicenow-provider@0.1.0;
+            import wasi:http/outgoing-handler@0.2.2;
+        }
+    ",
+    world: "cxm:servicenow-component/component",
+    generate_all,
 });
 
 use cxm::ticketing::log as host_log;
@@ -25,8 +36,8 @@ use exports::cxm::ticketing::ticketing_provider::Guest;
 
 thread_local! {
     // One instance serves one tenant; the host keeps it alive, so this is the tenant's state.
-    static PROVIDER: RefCell<Provider<WakiTransport, SystemClock>> = RefCell::new(
-        Provider::new(WakiTransport, SystemClock::default()).with_log(Box::new(HostLog)),
+    static PROVIDER: RefCell<Provider<WasiHttpTransport, SystemClock>> = RefCell::new(
+        Provider::new(WasiHttpTransport, SystemClock::default()).with_log(Box::new(HostLog)),
     );
 }
 

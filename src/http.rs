@@ -1,5 +1,5 @@
-//! The seam between the ServiceNow logic and the network. Production sends through waki
-//! (`wasi:http`); unit tests script answers with [`testing::ScriptedTransport`].
+//! The seam between the ServiceNow logic and the network. Production sends through
+//! `wasi:http` (`wasi_http_transport`); unit tests script answers with [`testing::ScriptedTransport`].
 
 use std::fmt;
 use std::time::Duration;
@@ -85,6 +85,15 @@ impl Request {
             .map_or(self.url.as_str(), |(_, r)| r);
         let path = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
         path.split(['?', '#']).next().unwrap_or(path)
+    }
+
+    /// `https://host:port/path?query#fragment` → (`https`, `host:port`, `/path?query`): the
+    /// parts `wasi:http` takes. The URL is always one this crate built from the settings.
+    pub fn url_parts(&self) -> (&str, &str, &str) {
+        let (scheme, rest) = self.url.split_once("://").unwrap_or(("https", &self.url));
+        let rest = rest.split('#').next().unwrap_or(rest);
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        (scheme, authority, if path.is_empty() { "/" } else { path })
     }
 
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -200,6 +209,15 @@ pub const USER_AGENT: &str = concat!("cxm-servicenow-ticketing/", env!("CARGO_PK
 /// How long to wait for the instance to accept a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long to wait for the first byte of an answer once the request is sent, and between two
+/// bytes of it. The host clamps both (and the connect timeout) to its own limit.
+pub const FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(30);
+pub const BETWEEN_BYTES_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest answer the component reads, whatever the host lets in: far above any answer
+/// it asks for, and a bound on its memory if a host sets none.
+pub const MAX_ANSWER_BYTES: usize = 8 << 20;
+
 /// Helpers for unit tests: a transport that replays scripted answers and records requests.
 #[cfg(test)]
 pub mod testing {
@@ -268,4 +286,33 @@ pub mod testing {
     pub const NOT_AUTHENTICATED: &str = r#"{"error":{"message":"User Not Authenticated","detail":"Required to provide Auth information"},"status":"failure"}"#;
     pub const HIBERNATING: &str = "<html><head><title>Instance Hibernating page</title></head>\
         <body class=\"instance-hibernating-page\"><h1>Your instance is hibernating</h1></body></html>";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(url: &str) -> (String, String, String) {
+        let request = Request::new(Method::Get, url.to_string());
+        let (scheme, authority, path) = request.url_parts();
+        (scheme.into(), authority.into(), path.into())
+    }
+
+    #[test]
+    fn a_request_url_splits_into_the_parts_wasi_http_takes() {
+        let owned = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+        assert_eq!(
+            parts("https://dev1.service-now.com/api/now/table/incident?a=b#x"),
+            owned(
+                "https",
+                "dev1.service-now.com",
+                "/api/now/table/incident?a=b"
+            )
+        );
+        assert_eq!(
+            parts("http://127.0.0.1:8080/oauth_token.do"),
+            owned("http", "127.0.0.1:8080", "/oauth_token.do")
+        );
+        assert_eq!(parts("https://h:1"), owned("https", "h:1", "/"));
+    }
 }

@@ -2,7 +2,7 @@
 //!
 //! The ServiceNow logic (settings, OAuth, Table API, ticket mapping) is plain Rust over the
 //! [`http::Transport`] seam and unit-tests natively; `bindings` (the WIT glue) and
-//! `waki_transport` (the `wasi:http` side) exist only in the wasm build. Nothing here is a
+//! `wasi_http_transport` (the `wasi:http` side) exist only in the wasm build. Nothing here is a
 //! Rust API: the component's interface is its WIT.
 
 // Natively this crate is built for its unit tests only; the glue that calls the provider is
@@ -35,4 +35,4 @@ pub mod fuzzing;
 #[cfg(target_arch = "wasm32")]
 mod bindings;
 #[cfg(target_arch = "wasm32")]
-mod waki_transport;
+mod wasi_http_transport;

@@ -23,18 +23,35 @@ const DEFAULT_LIFESPAN: Duration = Duration::from_secs(1800);
 /// no arithmetic on an absurd `expires_in` can overflow.
 const MAX_LIFESPAN: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// A bearer token. `Debug` never shows it.
+/// A bearer token, held as the `Authorization` header value it becomes on every Table API
+/// call (made once, when granted). `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct AccessToken(String);
+pub struct AccessToken {
+    authorization: String,
+}
+
+const BEARER: &str = "Bearer ";
 
 impl AccessToken {
+    fn new(token: &str) -> Self {
+        Self {
+            authorization: format!("{BEARER}{token}"),
+        }
+    }
+
+    #[cfg(test)]
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.authorization[BEARER.len()..]
+    }
+
+    /// `Bearer <token>`.
+    pub fn authorization(&self) -> &str {
+        &self.authorization
     }
 
     #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn for_tests(value: &str) -> Self {
-        Self(value.into())
+        Self::new(value)
     }
 }
 
@@ -83,7 +100,7 @@ fn ask_for_token(transport: &impl Transport, settings: &Settings) -> Result<Gran
         .append_pair("client_id", &settings.client_id)
         .append_pair("client_secret", settings.client_secret.expose())
         .finish();
-    let request = Request::new(Method::Post, settings.instance.join("/oauth_token.do"))
+    let request = Request::new(Method::Post, settings.token_url.clone())
         .header(
             "content-type",
             "application/x-www-form-urlencoded; charset=UTF-8",
@@ -114,7 +131,7 @@ fn ask_for_token(transport: &impl Transport, settings: &Settings) -> Result<Gran
             Duration::from_secs(secs).min(MAX_LIFESPAN)
         });
         return Ok(Grant {
-            token: AccessToken(body.access_token),
+            token: AccessToken::new(&body.access_token),
             expires_in,
         });
     }
@@ -294,14 +311,14 @@ mod tests {
         // Even a grant made by hand, and a clock far along, cannot overflow.
         let mut cache = TokenCache::default();
         let huge = Grant {
-            token: AccessToken("t".into()),
+            token: AccessToken::new("t"),
             expires_in: Duration::MAX,
         };
         let late = Duration::MAX - Duration::from_secs(1);
         cache.store(huge, late);
         assert!(cache.valid_at(late).is_some());
         let day = Grant {
-            token: AccessToken("t".into()),
+            token: AccessToken::new("t"),
             expires_in: Duration::from_secs(u64::MAX),
         };
         cache.store(day, Duration::ZERO);
@@ -321,7 +338,7 @@ mod tests {
     fn cache_expires_before_servicenow_does() {
         let mut cache = TokenCache::default();
         let grant = Grant {
-            token: AccessToken("t".into()),
+            token: AccessToken::new("t"),
             expires_in: Duration::from_secs(1799),
         };
         cache.store(grant, Duration::from_secs(100));
@@ -335,7 +352,7 @@ mod tests {
     fn short_lifespans_keep_half() {
         let mut cache = TokenCache::default();
         let grant = Grant {
-            token: AccessToken("t".into()),
+            token: AccessToken::new("t"),
             expires_in: Duration::from_secs(20),
         };
         cache.store(grant, Duration::ZERO);

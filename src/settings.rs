@@ -116,7 +116,13 @@ pub(crate) fn error_shows_secret(raw: &RawSettings, error: &Error) -> bool {
     other.client_secret = raw
         .client_secret
         .chars()
-        .map(|c| if c.is_whitespace() || c.is_control() { c } else { 'Q' })
+        .map(|c| {
+            if c.is_whitespace() || c.is_control() {
+                c
+            } else {
+                'Q'
+            }
+        })
         .collect();
     match Settings::validate(other) {
         Err(again) => !again.message.contains(&raw.client_secret),
@@ -163,6 +169,8 @@ pub fn parse_instance(input: &str) -> Result<InstanceUrl> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     pub instance: InstanceUrl,
+    /// `{instance}/oauth_token.do`, made once at configure.
+    pub token_url: String,
     pub client_id: String,
     pub client_secret: Secret,
     pub default_assignment_group: Option<AssignmentGroup>,
@@ -214,6 +222,7 @@ impl Settings {
             });
         }
         Ok(Self {
+            token_url: instance.join("/oauth_token.do"),
             instance,
             client_id,
             client_secret,

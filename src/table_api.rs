@@ -212,22 +212,25 @@ impl<T: Transport> TableApi<'_, T> {
     }
 
     fn url(&self, table: &Name, sys_id: Option<&SysId>, params: &[(&str, &str)]) -> String {
-        let mut path = format!("/api/now/table/{table}");
+        // One string, the query encoded straight into it.
+        let mut url = self.instance.join("/api/now/table/");
+        url.push_str(table.as_str());
         if let Some(sys_id) = sys_id {
-            path.push('/');
-            path.push_str(sys_id.as_str());
+            url.push('/');
+            url.push_str(sys_id.as_str());
         }
-        let query = form_urlencoded::Serializer::new(String::new())
+        url.push('?');
+        let start = url.len();
+        form_urlencoded::Serializer::for_suffix(url, start)
             .extend_pairs(params)
-            .finish();
-        format!("{}?{query}", self.instance.join(&path))
+            .finish()
     }
 
     fn request(&self, method: Method, url: String, token: &AccessToken) -> Request {
         Request::new(method, url)
             .header("accept", "application/json")
             .header("user-agent", USER_AGENT)
-            .header("authorization", format!("Bearer {}", token.expose()))
+            .header("authorization", token.authorization())
     }
 
     /// Sends and unwraps the `result` of a successful answer, or turns the answer into an error.

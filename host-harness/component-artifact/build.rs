@@ -21,6 +21,8 @@ fn main() {
         "wit",
         "Cargo.toml",
         "Cargo.lock",
+        // The component's link flags (its stack size) live there.
+        ".cargo/config.toml",
         "host-harness/instance-address",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());

@@ -216,3 +216,43 @@ async fn answers_that_are_not_what_they_claim() {
     }
     open(&mut tenant, "cost-optimization", "still fine").await;
 }
+
+/// JSON nested as deep as serde_json parses (128 levels) and deeper, in arrays and in
+/// objects, in a Table API answer and in an error answer: never a trap (the component's
+/// stack is 64 KiB, `.cargo/config.toml`), and the tenant works on the next call.
+#[tokio::test]
+async fn deeply_nested_answers_do_not_exhaust_the_stack() {
+    let (sim, mut tenant) = setup().await;
+    let table = "/api/now/table/incident";
+    let arrays = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let objects = |depth: usize| format!("{}1{}", r#"{"a":"#.repeat(depth), "}".repeat(depth));
+    for depth in [120, 126, 127, 128, 129, 1000] {
+        for nested in [arrays(depth), objects(depth)] {
+            for (status, body) in [
+                (
+                    201,
+                    format!(
+                        r#"{{"result":{{"sys_id":"0123456789abcdef0123456789abcdef","number":"INC0010001","x":{nested}}}}}"#
+                    ),
+                ),
+                (201, format!(r#"{{"result":{nested}}}"#)),
+                (
+                    400,
+                    format!(r#"{{"error":{{"message":{nested}}},"status":"failure"}}"#),
+                ),
+                (200, nested.clone()),
+            ] {
+                sim.update_faults(|f| f.canned = vec![Canned::json(table, status, &body)]);
+                let answer = tenant
+                    .create_ticket(&ticket("cost-optimization", "deep"))
+                    .await;
+                assert!(
+                    answer.is_ok(),
+                    "depth {depth}, {status}: trapped: {answer:?}"
+                );
+            }
+        }
+    }
+    sim.update_faults(|f| f.canned = vec![]);
+    open(&mut tenant, "cost-optimization", "after deep answers").await;
+}
