@@ -158,6 +158,10 @@ enum Command {
         /// Seconds each throughput run lasts.
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
+        /// The engine's epoch tick for the timing figures, in milliseconds (how often a
+        /// running guest yields; the host's default is 10).
+        #[arg(long, default_value_t = 10.0)]
+        epoch_tick_ms: f64,
         /// Print the figures as JSON.
         #[arg(long)]
         json: bool,
@@ -255,6 +259,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             instantiations,
             concurrent,
             seconds,
+            epoch_tick_ms,
             json,
         } => {
             bench::run(bench::Options {
@@ -263,6 +268,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 instantiations: instantiations.max(1),
                 concurrent: concurrent.max(1),
                 seconds: seconds.max(0.1),
+                epoch_tick: std::time::Duration::from_secs_f64(epoch_tick_ms.max(0.1) / 1e3),
                 json,
             })
             .await

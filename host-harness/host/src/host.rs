@@ -207,7 +207,7 @@ fn new_engine(limits: &SandboxLimits) -> Result<Engine> {
         .max_wasm_stack(MAX_WASM_STACK)
         .async_stack_size(ASYNC_STACK);
     let engine = Engine::new(&config)?;
-    start_epoch_ticker(&engine)?;
+    start_epoch_ticker(&engine, limits.epoch_tick.max(Duration::from_micros(100)))?;
     Ok(engine)
 }
 
@@ -227,11 +227,8 @@ const MAX_WASM_STACK: usize = 256 << 10;
 /// (wasi-http, the egress client).
 const ASYNC_STACK: usize = 1 << 20;
 
-/// How often the engine's epoch advances: a running guest yields to the host this often.
-const EPOCH_TICK: Duration = Duration::from_millis(10);
-
 /// Advances the engine's epoch until the engine is gone.
-fn start_epoch_ticker(engine: &Engine) -> Result<()> {
+fn start_epoch_ticker(engine: &Engine, tick: Duration) -> Result<()> {
     let engine = engine.weak();
     std::thread::Builder::new()
         .name("wasm-epoch".into())
@@ -239,7 +236,7 @@ fn start_epoch_ticker(engine: &Engine) -> Result<()> {
             while let Some(engine) = engine.upgrade() {
                 engine.increment_epoch();
                 drop(engine);
-                std::thread::sleep(EPOCH_TICK);
+                std::thread::sleep(tick);
             }
         })
         .context("starting the epoch ticker")?;

@@ -62,6 +62,10 @@ pub struct SandboxLimits {
     /// memory mappings, which Linux caps per process (`vm.max_map_count`, 65,530 by
     /// default): see the README's Benchmarks for the figure per tenant.
     pub max_tenants: u32,
+    /// How often the engine's epoch advances (default 10 ms): a running guest yields to the
+    /// host at every tick, which is what lets a call's deadline stop even a guest that spins
+    /// without waiting on I/O. Read when the host is created.
+    pub epoch_tick: Duration,
 }
 
 impl Default for SandboxLimits {
@@ -75,6 +79,7 @@ impl Default for SandboxLimits {
             max_response_body: 4 << 20,
             idle_connection_timeout: Duration::from_secs(60),
             max_tenants: 1000,
+            epoch_tick: Duration::from_millis(10),
         }
     }
 }
