@@ -1,89 +1,618 @@
 //! `host-harness bench`: the figures that matter for a platform running many tenants,
-//! measured against the simulator on loopback. Prints figures; asserts nothing.
+//! measured against the simulator on loopback, in one process run. Prints one line per
+//! figure (name, value, unit), or JSON with `--json`; asserts nothing.
 
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 
 use component_artifact::COMPONENT_PATH;
-use servicenow_simulator::Simulator;
+use servicenow_simulator::{RecordedRequest, Simulator};
 use ticketing_host::api::{
     ClosedMatch, CreateOutcome, Settings, Ticket, TicketCategory, TicketKind,
 };
-use ticketing_host::{ClientSecret, Tenant};
+use ticketing_host::{CacheOutcome, ClientSecret, Host, SandboxLimits, Tenant};
 
-pub async fn run(tenants: usize, tickets: usize) -> Result<ExitCode> {
+pub struct Options {
+    pub tenants: Vec<usize>,
+    pub tickets: usize,
+    pub instantiations: usize,
+    pub concurrent: usize,
+    pub seconds: f64,
+    pub epoch_tick: Duration,
+    pub json: bool,
+}
+
+struct Figure {
+    name: String,
+    value: f64,
+    unit: &'static str,
+}
+
+#[derive(Default)]
+struct Figures {
+    list: Vec<Figure>,
+    json: bool,
+}
+
+impl Figures {
+    fn add(&mut self, name: impl Into<String>, value: f64, unit: &'static str) {
+        let figure = Figure {
+            name: name.into(),
+            value,
+            unit,
+        };
+        if !self.json {
+            let value = if figure.value.fract() == 0.0 || figure.value.abs() >= 100.0 {
+                format!("{:.0}", figure.value)
+            } else {
+                format!("{:.2}", figure.value)
+            };
+            println!("{:<48} {:>14} {}", figure.name, value, figure.unit);
+        }
+        self.list.push(figure);
+    }
+
+    fn note(&self, text: &str) {
+        if self.json {
+            eprintln!("{text}");
+        } else {
+            println!("# {text}");
+        }
+    }
+}
+
+pub async fn run(options: Options) -> Result<ExitCode> {
+    let mut figures = Figures {
+        json: options.json,
+        ..Figures::default()
+    };
+    let machine = machine();
+    figures.note(&format!("machine: {machine}"));
+    figures.note(&format!(
+        "epoch tick: {} ms",
+        options.epoch_tick.as_secs_f64() * 1e3
+    ));
+
+    // 1. The component that ships.
     let size = std::fs::metadata(COMPONENT_PATH)?.len();
-    println!("component                     {size} bytes ({COMPONENT_PATH})");
+    figures.add("component size", size as f64, "bytes");
 
-    let started = Instant::now();
-    // The simulator listens on loopback: an explicit allowance of this host's policy.
-    let host = crate::built_host(true)?;
-    println!(
-        "load + compile component      {:.0} ms",
-        ms(started.elapsed())
+    // 2. Compile once into a fresh cache, then load the artifact as every later process
+    //    does (the CLI's host: a few tenants).
+    let cache = std::env::temp_dir().join(format!("servicenow-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let component = Path::new(COMPONENT_PATH);
+    let cli_limits = SandboxLimits {
+        allow_private_network: true,
+        max_tenants: 16,
+        ..SandboxLimits::default()
+    };
+    let (_, load) = Host::load_cached(component, &cache, cli_limits.clone())?;
+    if load.outcome != CacheOutcome::Compiled {
+        bail!(
+            "expected a compile into an empty cache, got {:?}",
+            load.outcome
+        );
+    }
+    figures.add(
+        "compile component",
+        ms(load.compile_time.unwrap_or_default()),
+        "ms",
+    );
+    let artifact_size = std::fs::metadata(&load.artifact)?.len();
+    figures.add("precompiled artifact size", artifact_size as f64, "bytes");
+    let (mut loads, mut keys, mut starts) = (vec![], vec![], vec![]);
+    for _ in 0..30 {
+        let started = Instant::now();
+        let (host, load) = Host::load_cached(component, &cache, cli_limits.clone())?;
+        starts.push(started.elapsed());
+        if load.outcome != CacheOutcome::Loaded {
+            bail!(
+                "expected the cached artifact to load, got {:?}",
+                load.outcome
+            );
+        }
+        loads.push(load.load_time.unwrap_or_default());
+        keys.push(load.key_time);
+        drop(host);
+    }
+    figures.add(
+        "load precompiled artifact (median)",
+        ms(median(&mut loads)),
+        "ms",
+    );
+    figures.add(
+        "cache key: read + hash component (median)",
+        ms(median(&mut keys)),
+        "ms",
+    );
+    figures.add(
+        "host ready from cache (median)",
+        ms(median(&mut starts)),
+        "ms",
     );
 
     let simulator = Simulator::start().await?;
     let settings = settings(&simulator);
     let secret = ClientSecret::new(simulator.client_secret());
 
-    // Tenants: instantiate and configure, then what each costs in resident memory.
-    let rss_before = resident_kib();
-    let started = Instant::now();
-    let mut live: Vec<Tenant> = Vec::with_capacity(tenants);
-    for i in 0..tenants {
+    // The platform's host for the timing figures: sized for this run's tenants at once.
+    let limits = |tenants: usize| -> Result<SandboxLimits> {
+        Ok(SandboxLimits {
+            allow_private_network: true,
+            max_tenants: u32::try_from(tenants)?,
+            epoch_tick: options.epoch_tick,
+            ..SandboxLimits::default()
+        })
+    };
+    let most = options.instantiations.max(options.concurrent) + 16;
+    let (host, _) = Host::load_cached(component, &cache, limits(most)?)?;
+
+    // 3. Instantiate from InstancePre, then configure.
+    let mut instantiate = Vec::with_capacity(options.instantiations);
+    let mut with_configure = Vec::with_capacity(options.instantiations);
+    let mut live = Vec::with_capacity(options.instantiations);
+    for i in 0..options.instantiations {
+        let started = Instant::now();
         let mut tenant = host.tenant(format!("tenant-{i}")).await?;
+        let instantiated = started.elapsed();
         if let Err(e) = tenant.configure(&settings, &secret).await? {
             bail!("configure failed: {}", e.message);
         }
+        instantiate.push(instantiated);
+        with_configure.push(started.elapsed());
         live.push(tenant);
     }
-    let per_tenant = started.elapsed() / tenants.max(1) as u32;
-    println!(
-        "new tenant + configure        {:.1} µs each ({tenants} tenants)",
-        us(per_tenant)
+    drop(live);
+    // The same, when each tenant is dropped before the next: the pool hands back a warm
+    // slot whose pages are already there.
+    let mut reused = Vec::with_capacity(options.instantiations);
+    for i in 0..options.instantiations {
+        let started = Instant::now();
+        let tenant = host.tenant(format!("tenant-{i}")).await?;
+        reused.push(started.elapsed());
+        drop(tenant);
+    }
+    let n = options.instantiations;
+    figures.add(
+        format!("instantiate, warm slot, tenant dropped (median of {n})"),
+        us(median(&mut reused)),
+        "µs",
     );
-    if let (Some(before), Some(after)) = (rss_before, resident_kib()) {
-        let each = after.saturating_sub(before) as f64 / tenants.max(1) as f64;
-        println!("resident memory per tenant    {each:.0} KiB (idle, configured)");
+    figures.add(
+        format!("instantiate (median of {n})"),
+        us(median(&mut instantiate)),
+        "µs",
+    );
+    figures.add(
+        format!("instantiate + configure (median of {n})"),
+        us(median(&mut with_configure)),
+        "µs",
+    );
+
+    // 4. Resident memory per live, configured, idle tenant, each count on a host sized for
+    //    it (the pool is reserved when the host is made); the timing host is set aside
+    //    meanwhile, so that its pool's mappings do not count against the big ones.
+    drop(host);
+    for &count in &options.tenants {
+        let maps_before_host = mappings();
+        let host = match Host::load_cached(component, &cache, limits(count)?) {
+            Ok((host, _)) => host,
+            Err(e) => {
+                figures.note(&format!("{count} tenants: no host sized for them: {e:#}"));
+                figures.add(format!("tenants alive ({count} asked)"), 0.0, "tenants");
+                continue;
+            }
+        };
+        let (rss_before, maps_before, private_before) = (resident_kib(), mappings(), private_kib());
+        let started = Instant::now();
+        let mut live: Vec<Tenant> = Vec::with_capacity(count);
+        let mut failure = None;
+        for i in 0..count {
+            let made = async {
+                let mut tenant = host.tenant(format!("tenant-{i}")).await?;
+                match tenant.configure(&settings, &secret).await? {
+                    Ok(()) => anyhow::Ok(tenant),
+                    Err(e) => bail!("configure failed: {}", e.message),
+                }
+            };
+            match made.await {
+                Ok(tenant) => live.push(tenant),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        let took = started.elapsed();
+        let reached = live.len();
+        let (rss_after, maps_after, private_after) = (resident_kib(), mappings(), private_kib());
+        // Where the resident memory is: `BENCH_SMAPS_DIR=dir` keeps /proc/self/smaps
+        // with the tenants alive, for a look at what each kind of mapping holds.
+        if let Some(dir) = std::env::var_os("BENCH_SMAPS_DIR") {
+            let to = Path::new(&dir).join(format!("smaps-{count}.txt"));
+            let _ = std::fs::copy("/proc/self/smaps", to);
+        }
+        if let Some(e) = failure {
+            figures.note(&format!("{count} tenants: stopped at {reached}: {e:#}"));
+        }
+        figures.add(
+            format!("tenants alive ({count} asked)"),
+            reached as f64,
+            "tenants",
+        );
+        let per = |after: Option<u64>, before: Option<u64>| {
+            after
+                .zip(before)
+                .map(|(a, b)| a.saturating_sub(b) as f64 / reached.max(1) as f64)
+        };
+        if let Some(each) = per(rss_after, rss_before) {
+            figures.add(
+                format!("RSS per idle configured tenant ({count})"),
+                each,
+                "KiB",
+            );
+        }
+        if let Some(each) = per(private_after, private_before) {
+            figures.add(
+                format!("private memory per idle configured tenant ({count})"),
+                each,
+                "KiB",
+            );
+        }
+        if let Some(each) = per(maps_after, maps_before_host) {
+            figures.add(
+                format!("memory mappings per tenant, its pool slot included ({count})"),
+                each,
+                "mappings",
+            );
+        }
+        if let Some(each) = per(maps_after, maps_before) {
+            figures.add(
+                format!("memory mappings per tenant, once live ({count})"),
+                each,
+                "mappings",
+            );
+        }
+        figures.add(
+            format!("new tenant + configure, mean ({count})"),
+            us(took / reached.max(1) as u32),
+            "µs",
+        );
+        drop(live);
     }
 
-    // One tenant, many tickets: latency through the component, and the token reuse.
-    let tenant = &mut live[0];
-    let before_tokens = simulator.token_requests();
-    let mut latencies = Vec::with_capacity(tickets);
-    for i in 0..tickets {
-        let ticket = Ticket {
-            event_category: "cost-optimization".into(),
-            title: format!("bench event {i}"),
-            description: String::new(),
-            priority: None,
-            assignment_group: None,
-            correlation_id: None,
-            extra_fields: vec![],
-        };
-        let started = Instant::now();
-        match tenant.create_ticket(&ticket).await? {
-            Ok(CreateOutcome::Created(_)) => {}
-            other => bail!("create-ticket did not create: {other:?}"),
-        }
-        latencies.push(started.elapsed());
+    let (host, _) = Host::load_cached(component, &cache, limits(most)?)?;
+
+    // 5. create-ticket: one warm tenant against a native keep-alive client sending the
+    //    same POST to the same simulator, interleaved in rounds.
+    let mut tenant = host.tenant("latency").await?;
+    if let Err(e) = tenant.configure(&settings, &secret).await? {
+        bail!("configure failed: {}", e.message);
     }
-    latencies.sort();
-    let pick = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
-    println!(
-        "create-ticket (warm tenant)   p50 {:.0} µs, p95 {:.0} µs ({tickets} tickets)",
-        us(pick(0.5)),
-        us(pick(0.95))
+    for i in 0..20 {
+        create(&mut tenant, i).await?; // token and connection warm
+    }
+    let template = simulator
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.method == "POST" && r.path.starts_with("/api/now/table/"))
+        .context("the component's create request was not recorded")?;
+    let native = NativeClient::new(&simulator, &template);
+    for _ in 0..20 {
+        native.send().await?;
+    }
+    let (mut component_times, mut native_times) = (vec![], vec![]);
+    let mut component_counts = Counts::default();
+    let mut native_counts = Counts::default();
+    let round = 100;
+    let mut done = 0;
+    while done < options.tickets {
+        let batch = round.min(options.tickets - done);
+        let before = Counts::of(&simulator);
+        for i in 0..batch {
+            let started = Instant::now();
+            create(&mut tenant, done + i).await?;
+            component_times.push(started.elapsed());
+        }
+        component_counts.add(before, Counts::of(&simulator));
+        simulator.clear_requests();
+        let before = Counts::of(&simulator);
+        for _ in 0..batch {
+            let started = Instant::now();
+            native.send().await?;
+            native_times.push(started.elapsed());
+        }
+        native_counts.add(before, Counts::of(&simulator));
+        simulator.clear_requests();
+        done += batch;
+    }
+    let tickets = options.tickets;
+    let component_p50 = median(&mut component_times);
+    let native_p50 = median(&mut native_times);
+    figures.add(
+        format!("create-ticket via component, p50 of {tickets}"),
+        us(component_p50),
+        "µs",
     );
-    println!(
-        "token requests                {} for {tickets} tickets",
-        simulator.token_requests() - before_tokens
+    figures.add(
+        "create-ticket via component, p95",
+        us(pick(&component_times, 0.95)),
+        "µs",
     );
+    figures.add(
+        format!("same POST, native client, p50 of {tickets}"),
+        us(native_p50),
+        "µs",
+    );
+    figures.add(
+        "same POST, native client, p95",
+        us(pick(&native_times, 0.95)),
+        "µs",
+    );
+    figures.add(
+        "latency ratio component / native (p50)",
+        component_p50.as_secs_f64() / native_p50.as_secs_f64(),
+        "x",
+    );
+    // 7 (latency run). What the simulator saw per ticket.
+    figures.add(
+        "HTTP requests per ticket (component, warm)",
+        component_counts.requests as f64 / tickets as f64,
+        "requests",
+    );
+    figures.add(
+        "new TCP connections per ticket (component, warm)",
+        component_counts.connections as f64 / tickets as f64,
+        "connections",
+    );
+    figures.add(
+        "HTTP requests per ticket (native)",
+        native_counts.requests as f64 / tickets as f64,
+        "requests",
+    );
+    figures.add(
+        "new TCP connections per ticket (native)",
+        native_counts.connections as f64 / tickets as f64,
+        "connections",
+    );
+    drop(tenant);
+
+    // 6. Throughput: many tenants at once across the runtime's worker threads.
+    let k = options.concurrent;
+    let window = Duration::from_secs_f64(options.seconds);
+    let mut tenants = Vec::with_capacity(k);
+    for i in 0..k {
+        let mut tenant = host.tenant(format!("busy-{i}")).await?;
+        if let Err(e) = tenant.configure(&settings, &secret).await? {
+            bail!("configure failed: {}", e.message);
+        }
+        tenants.push(tenant);
+    }
+    // Warm: every tenant gets its token and its connection.
+    let warmed = futures_join(
+        tenants
+            .into_iter()
+            .map(|mut tenant| async move { create(&mut tenant, 0).await.map(|()| tenant) }),
+    )
+    .await?;
+    simulator.clear_requests();
+    let before = Counts::of(&simulator);
+    let count = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + window;
+    let started = Instant::now();
+    let _ = futures_join(warmed.into_iter().map(|mut tenant| {
+        let count = count.clone();
+        async move {
+            let mut i = 1;
+            while Instant::now() < deadline {
+                create(&mut tenant, i).await?;
+                count.fetch_add(1, Ordering::Relaxed);
+                i += 1;
+            }
+            anyhow::Ok(())
+        }
+    }))
+    .await?;
+    let elapsed = started.elapsed();
+    let component_tickets = count.load(Ordering::Relaxed);
+    let mut busy = Counts::default();
+    busy.add(before, Counts::of(&simulator));
+    simulator.clear_requests();
+    let component_rate = component_tickets as f64 / elapsed.as_secs_f64();
+
+    let clients: Vec<NativeClient> = (0..k)
+        .map(|_| NativeClient::new(&simulator, &template))
+        .collect();
+    let clients = futures_join(
+        clients
+            .into_iter()
+            .map(|client| async move { client.send().await.map(|()| client) }),
+    )
+    .await?;
+    simulator.clear_requests();
+    let native_before = Counts::of(&simulator);
+    let count = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + window;
+    let started = Instant::now();
+    let _ = futures_join(clients.into_iter().map(|client| {
+        let count = count.clone();
+        async move {
+            while Instant::now() < deadline {
+                client.send().await?;
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+            anyhow::Ok(())
+        }
+    }))
+    .await?;
+    let native_elapsed = started.elapsed();
+    let native_tickets = count.load(Ordering::Relaxed);
+    let mut native_busy = Counts::default();
+    native_busy.add(native_before, Counts::of(&simulator));
+    simulator.clear_requests();
+    let native_rate = native_tickets as f64 / native_elapsed.as_secs_f64();
+    figures.add(
+        format!("throughput via component ({k} tenants)"),
+        component_rate,
+        "tickets/s",
+    );
+    figures.add(
+        format!("throughput native ({k} clients)"),
+        native_rate,
+        "tickets/s",
+    );
+    figures.add(
+        "throughput ratio component / native",
+        component_rate / native_rate,
+        "x",
+    );
+    figures.add(
+        "HTTP requests per ticket (component, throughput)",
+        busy.requests as f64 / component_tickets.max(1) as f64,
+        "requests",
+    );
+    figures.add(
+        "new TCP connections per ticket (component, throughput)",
+        busy.connections as f64 / component_tickets.max(1) as f64,
+        "connections",
+    );
+    figures.add(
+        "new TCP connections per ticket (native, throughput)",
+        native_busy.connections as f64 / native_tickets.max(1) as f64,
+        "connections",
+    );
+
     simulator.shutdown().await;
+    let _ = std::fs::remove_dir_all(&cache);
+    if options.json {
+        let list: Vec<_> = figures
+            .list
+            .iter()
+            .map(|f| serde_json::json!({"name": f.name, "value": f.value, "unit": f.unit}))
+            .collect();
+        println!(
+            "{:#}",
+            serde_json::json!({"machine": machine, "figures": list})
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the futures on the runtime's worker threads and waits for all; the first error
+/// wins.
+async fn futures_join<T, F>(futures: impl Iterator<Item = F>) -> Result<Vec<T>>
+where
+    F: Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for handle in handles {
+        out.push(handle.await??);
+    }
+    Ok(out)
+}
+
+async fn create(tenant: &mut Tenant, i: usize) -> Result<()> {
+    let ticket = Ticket {
+        event_category: "cost-optimization".into(),
+        title: format!("bench event {i}"),
+        description: String::new(),
+        priority: None,
+        assignment_group: None,
+        correlation_id: None,
+        extra_fields: vec![],
+    };
+    match tenant.create_ticket(&ticket).await? {
+        Ok(CreateOutcome::Created(_)) => Ok(()),
+        other => bail!("create-ticket did not create: {other:?}"),
+    }
+}
+
+/// The same POST the component sends (its method, path, query, headers and body), from a
+/// plain hyper keep-alive client in this process.
+struct NativeClient {
+    client: Client<HttpConnector, Full<Bytes>>,
+    request: http::request::Builder,
+    body: Bytes,
+}
+
+impl NativeClient {
+    fn new(simulator: &Simulator, template: &RecordedRequest) -> Self {
+        let client = Client::builder(TokioExecutor::new()).build_http();
+        let mut uri = format!("{}{}", simulator.base_url(), template.path);
+        if let Some(query) = &template.query {
+            uri.push('?');
+            uri.push_str(query);
+        }
+        let mut request = http::Request::builder()
+            .method(template.method.as_str())
+            .uri(uri);
+        for (name, value) in &template.headers {
+            if !matches!(
+                name.as_str(),
+                "host" | "content-length" | "transfer-encoding" | "connection"
+            ) {
+                request = request.header(name.as_str(), value.as_str());
+            }
+        }
+        Self {
+            client,
+            request,
+            body: Bytes::from(template.body.clone()),
+        }
+    }
+
+    async fn send(&self) -> Result<()> {
+        let mut request = http::Request::builder()
+            .method(self.request.method_ref().cloned().unwrap_or_default())
+            .uri(self.request.uri_ref().cloned().unwrap_or_default());
+        if let Some(headers) = self.request.headers_ref() {
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
+        }
+        let request = request.body(Full::new(self.body.clone()))?;
+        let response = self.client.request(request).await?;
+        let status = response.status();
+        let _body = response.into_body().collect().await?.to_bytes();
+        if status.as_u16() != 201 {
+            bail!("native POST answered {status}");
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    requests: usize,
+    connections: usize,
+}
+
+impl Counts {
+    fn of(simulator: &Simulator) -> Self {
+        Self {
+            requests: simulator.requests().len(),
+            connections: simulator.connections(),
+        }
+    }
+
+    fn add(&mut self, before: Counts, after: Counts) {
+        self.requests += after.requests.saturating_sub(before.requests);
+        self.connections += after.connections.saturating_sub(before.connections);
+    }
 }
 
 fn settings(simulator: &Simulator) -> Settings {
@@ -102,6 +631,19 @@ fn settings(simulator: &Simulator) -> Settings {
     }
 }
 
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort();
+    pick(times, 0.5)
+}
+
+/// A quantile of sorted times.
+fn pick(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * q) as usize]
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -115,4 +657,45 @@ fn resident_kib() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     Some(pages * 4)
+}
+
+/// Memory only this process holds (private clean + dirty pages, from smaps_rollup): RSS
+/// without the pages it shares with the page cache, such as the artifact's data image
+/// that every tenant's memory maps copy-on-write.
+fn private_kib() -> Option<u64> {
+    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").ok()?;
+    let mut total = 0;
+    for line in rollup.lines() {
+        if line.starts_with("Private_Clean:") || line.starts_with("Private_Dirty:") {
+            total += line.split_whitespace().nth(1)?.parse::<u64>().ok()?;
+        }
+    }
+    Some(total)
+}
+
+/// How many memory mappings the process has (Linux allows `vm.max_map_count`).
+fn mappings() -> Option<u64> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    Some(maps.lines().count() as u64)
+}
+
+/// The machine the figures come from.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|k| k.trim().to_string())
+        .unwrap_or_default();
+    format!(
+        "{cpu}, {cores} cores, Linux {kernel}, {}",
+        std::env::consts::ARCH
+    )
 }

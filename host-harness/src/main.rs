@@ -139,15 +139,32 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Measures what a platform with many tenants cares about: component size, compile time,
-    /// tenant start-up and memory, create-ticket latency (against the simulator).
+    /// Measures what a platform with many tenants cares about: component size, compile and
+    /// load time, tenant start-up and memory, create-ticket latency and throughput through
+    /// the component against a native client (against the simulator, in this process).
     Bench {
-        /// How many tenants to start and keep alive.
-        #[arg(long, default_value_t = 1000)]
-        tenants: usize,
-        /// How many tickets one tenant creates.
-        #[arg(long, default_value_t = 300)]
+        /// Tenant counts to hold alive at once for the memory figure (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "10000,50000")]
+        tenants: Vec<usize>,
+        /// Tickets one tenant creates (and the native client sends) for the latency figure.
+        #[arg(long, default_value_t = 2000)]
         tickets: usize,
+        /// Instantiations measured for the instantiate figures.
+        #[arg(long, default_value_t = 1000)]
+        instantiations: usize,
+        /// Tenants issuing tickets at once for the throughput figure.
+        #[arg(long, default_value_t = 1000)]
+        concurrent: usize,
+        /// Seconds each throughput run lasts.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// The engine's epoch tick for the timing figures, in milliseconds (how often a
+        /// running guest yields; the host's default is 10).
+        #[arg(long, default_value_t = 10.0)]
+        epoch_tick_ms: f64,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Runs the ServiceNow simulator in the foreground for manual tries.
     Simulator {
@@ -236,7 +253,26 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let verbose = cli.verbose;
     match cli.command {
         Command::Demo => demo::run(verbose).await,
-        Command::Bench { tenants, tickets } => bench::run(tenants.max(1), tickets.max(1)).await,
+        Command::Bench {
+            tenants,
+            tickets,
+            instantiations,
+            concurrent,
+            seconds,
+            epoch_tick_ms,
+            json,
+        } => {
+            bench::run(bench::Options {
+                tenants,
+                tickets: tickets.max(1),
+                instantiations: instantiations.max(1),
+                concurrent: concurrent.max(1),
+                seconds: seconds.max(0.1),
+                epoch_tick: std::time::Duration::from_secs_f64(epoch_tick_ms.max(0.1) / 1e3),
+                json,
+            })
+            .await
+        }
         Command::Simulator { port } => {
             let simulator =
                 servicenow_simulator::Simulator::start_on(([127, 0, 0, 1], port).into()).await?;
@@ -414,16 +450,35 @@ async fn configured_tenant(args: &SettingsArgs, verbose: bool) -> Result<Tenant>
     Ok(tenant)
 }
 
-/// A host for the component this workspace built, with the default limits; loopback and
-/// private addresses only when asked for (`--allow-private-network`, the demo, the bench).
+/// A host for the component this workspace built, with the default limits sized for a few
+/// tenants; loopback and private addresses only when asked for (`--allow-private-network`,
+/// the demo). The compiled component comes from the artifact cache (see [`cache_dir`]), so
+/// only the first call after a build of the component or of this CLI compiles it.
 fn built_host(allow_private_network: bool) -> Result<Host> {
-    Host::from_file(
-        component_artifact::component_path(),
-        SandboxLimits {
-            allow_private_network,
-            ..SandboxLimits::default()
-        },
-    )
+    let limits = SandboxLimits {
+        allow_private_network,
+        max_tenants: 16,
+        ..SandboxLimits::default()
+    };
+    let component = component_artifact::component_path();
+    match cache_dir() {
+        Some(dir) => Host::from_file_cached(component, &dir, limits),
+        None => Host::from_file(component, limits),
+    }
+}
+
+/// Where the CLI keeps compiled components: `$XDG_CACHE_HOME/servicenow-ticketing`, else
+/// `$HOME/.cache/servicenow-ticketing`; none (compile every time) without either.
+pub(crate) fn cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|dir| !dir.is_empty())
+                .map(|home| PathBuf::from(home).join(".cache"))
+        })?;
+    Some(base.join("servicenow-ticketing"))
 }
 
 /// Prints a provider answer for people or machines; an error exits non-zero.

@@ -10,7 +10,7 @@ use instance_address::InstanceUrl;
 use tokio::time::{error::Elapsed, timeout};
 use url::Url;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 use crate::address;
 use crate::api::ErrorKind;
@@ -18,6 +18,7 @@ use crate::api::{
     CommentKind, ConnectionReport, CreateOutcome, Error as ProviderError, Resolution,
     ResolveOutcome, Settings, Ticket, TicketChanges, TicketDetails, TicketRef, UpdateResult,
 };
+use crate::artifact_cache::{self, CacheLoad};
 use crate::bindings::cxm::ticketing::log::{self as wit_log, Level};
 use crate::bindings::{ServicenowProvider, ServicenowProviderPre};
 use crate::sandbox::{OutboundGuard, SandboxLimits, TenantClock, TenantState};
@@ -32,18 +33,39 @@ pub struct Host {
 }
 
 impl Host {
-    /// Loads the component from a `.wasm` file (the caller knows where its build put it).
+    /// Loads the component from a `.wasm` file (the caller knows where its build put it),
+    /// compiling it. A process that starts often should use [`Host::from_file_cached`].
     pub fn from_file(path: &Path, limits: SandboxLimits) -> Result<Self> {
-        let engine = new_engine()?;
+        let engine = new_engine(&limits)?;
         let component = Component::from_file(&engine, path)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("loading the component {}", path.display()))?;
         Self::from_component(&engine, &component, limits)
     }
 
+    /// Loads the component from a `.wasm` file through an artifact cache in `cache_dir`
+    /// (the caller's choice; created if missing): compiled once per component, wasmtime
+    /// version and engine configuration, loaded from disk by every later call. A stale,
+    /// foreign or unreadable artifact is never used (see [`CacheLoad`] and the
+    /// `artifact_cache` module); the directory must be as trusted as the host binary.
+    pub fn from_file_cached(path: &Path, cache_dir: &Path, limits: SandboxLimits) -> Result<Self> {
+        Ok(Self::load_cached(path, cache_dir, limits)?.0)
+    }
+
+    /// [`Host::from_file_cached`], also saying what the cache did and how long it took.
+    pub fn load_cached(
+        path: &Path,
+        cache_dir: &Path,
+        limits: SandboxLimits,
+    ) -> Result<(Self, CacheLoad)> {
+        let engine = new_engine(&limits)?;
+        let (component, load) = artifact_cache::load_or_compile(&engine, path, cache_dir)?;
+        Ok((Self::from_component(&engine, &component, limits)?, load))
+    }
+
     /// Loads the component from its bytes (binary or text format).
     pub fn from_bytes(bytes: &[u8], limits: SandboxLimits) -> Result<Self> {
-        let engine = new_engine()?;
+        let engine = new_engine(&limits)?;
         let component = Component::new(&engine, bytes)
             .map_err(anyhow::Error::from)
             .context("loading the component")?;
@@ -68,7 +90,9 @@ impl Host {
     }
 
     /// The same compiled component under another sandbox policy (for example a platform
-    /// that grants some tenants `allow_private_network`); nothing is compiled again.
+    /// that grants some tenants `allow_private_network`); nothing is compiled again. The
+    /// engine stays the one this host was made with: its pool (`max_tenants`) is shared,
+    /// and a tenant's memory never grows past the `memory_bytes` the engine was made with.
     pub fn with_limits(&self, limits: SandboxLimits) -> Self {
         Self {
             pre: self.pre.clone(),
@@ -148,19 +172,63 @@ fn instance_ip(instance: &str) -> Option<IpAddr> {
 
 /// An engine whose guests yield at every epoch tick, so a call's deadline stops even a guest
 /// that spins without ever waiting on I/O; the ticker runs as long as the engine lives.
-fn new_engine() -> Result<Engine> {
+///
+/// Instances come from wasmtime's pooling allocator, sized from the limits: one slot per
+/// tenant (`max_tenants`, plus a little room for rebuilding a tenant while its old instance
+/// still lives), each memory slot reserving the sandbox's memory cap (not 4 GiB), and one
+/// fiber stack per tenant (a `Store` keeps the stack of its last call for the next one, and
+/// wasmtime offers no way to hand it back short of dropping the store). The pool is
+/// reserved up front; what a live tenant still costs in mappings (its memory's accessible
+/// part, each stack's guard page) is in the README's Benchmarks.
+fn new_engine(limits: &SandboxLimits) -> Result<Engine> {
+    let tenants = limits.max_tenants.max(1);
+    let slots = tenants.saturating_add(tenants / 100 + 16);
+    let memory = limits.memory_bytes.max(1 << 16);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(slots)
+        .total_core_instances(slots.saturating_mul(CORE_INSTANCES_PER_TENANT))
+        .total_memories(slots.saturating_mul(MEMORIES_PER_TENANT))
+        .total_tables(slots.saturating_mul(TABLES_PER_TENANT))
+        .total_stacks(slots)
+        .max_memories_per_component(MEMORIES_PER_TENANT)
+        .max_tables_per_component(TABLES_PER_TENANT)
+        .max_core_instances_per_component(CORE_INSTANCES_PER_TENANT)
+        .max_memory_size(memory)
+        .table_elements(TABLE_ELEMENTS);
     let mut config = Config::new();
-    config.epoch_interruption(true);
+    config
+        .epoch_interruption(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+        // Bounds checks are explicit below 4 GiB of reservation; the guard lets small
+        // constant offsets go unchecked.
+        .memory_reservation(memory as u64)
+        .memory_reservation_for_growth(0)
+        .memory_guard_size(MEMORY_GUARD)
+        .max_wasm_stack(MAX_WASM_STACK)
+        .async_stack_size(ASYNC_STACK);
     let engine = Engine::new(&config)?;
-    start_epoch_ticker(&engine)?;
+    start_epoch_ticker(&engine, limits.epoch_tick.max(Duration::from_micros(100)))?;
     Ok(engine)
 }
 
-/// How often the engine's epoch advances: a running guest yields to the host this often.
-const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// What one tenant's instance of the component takes from the pool: the component has
+/// three core modules (its code, wit-component's shim and fixup), one memory, two tables.
+const CORE_INSTANCES_PER_TENANT: u32 = 8;
+const MEMORIES_PER_TENANT: u32 = 2;
+const TABLES_PER_TENANT: u32 = 4;
+/// Largest table a core module may declare (the component's own has a few hundred).
+const TABLE_ELEMENTS: usize = 10_000;
+/// Unmapped space after each memory slot.
+const MEMORY_GUARD: u64 = 2 << 20;
+/// Native stack the component's compiled code may use (its own stack lives in its linear
+/// memory); serde_json's nesting limit keeps the deepest call far below this.
+const MAX_WASM_STACK: usize = 256 << 10;
+/// A call's fiber stack: the guest's native frames plus the host functions it calls
+/// (wasi-http, the egress client).
+const ASYNC_STACK: usize = 1 << 20;
 
 /// Advances the engine's epoch until the engine is gone.
-fn start_epoch_ticker(engine: &Engine) -> Result<()> {
+fn start_epoch_ticker(engine: &Engine, tick: Duration) -> Result<()> {
     let engine = engine.weak();
     std::thread::Builder::new()
         .name("wasm-epoch".into())
@@ -168,7 +236,7 @@ fn start_epoch_ticker(engine: &Engine) -> Result<()> {
             while let Some(engine) = engine.upgrade() {
                 engine.increment_epoch();
                 drop(engine);
-                std::thread::sleep(EPOCH_TICK);
+                std::thread::sleep(tick);
             }
         })
         .context("starting the epoch ticker")?;

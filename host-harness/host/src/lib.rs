@@ -3,6 +3,7 @@
 //! tenant, and the egress policy that confines each tenant to its own instance's origin.
 
 pub mod address;
+mod artifact_cache;
 mod egress;
 mod host;
 mod names;
@@ -10,6 +11,7 @@ pub mod sandbox;
 mod secret;
 mod tenant_log;
 
+pub use artifact_cache::{CacheLoad, CacheOutcome};
 pub use host::{Host, Tenant};
 pub use sandbox::SandboxLimits;
 pub use secret::ClientSecret;

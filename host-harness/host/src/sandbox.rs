@@ -55,6 +55,17 @@ pub struct SandboxLimits {
     /// How long an idle keep-alive connection of a tenant stays open (default 60 s, below
     /// the idle timeouts of ServiceNow's load balancers).
     pub idle_connection_timeout: Duration,
+    /// How many tenants (live instances) the host's engine holds at once (default 1000):
+    /// the pooling allocator reserves that many slots when the [`crate::Host`] is made
+    /// (address space, not memory), and [`crate::Host::tenant`] fails past it. Read when
+    /// the host is created; `Host::with_limits` keeps the engine's. Each slot costs
+    /// memory mappings, which Linux caps per process (`vm.max_map_count`, 65,530 by
+    /// default): see the README's Benchmarks for the figure per tenant.
+    pub max_tenants: u32,
+    /// How often the engine's epoch advances (default 10 ms): a running guest yields to the
+    /// host at every tick, which is what lets a call's deadline stop even a guest that spins
+    /// without waiting on I/O. Read when the host is created.
+    pub epoch_tick: Duration,
 }
 
 impl Default for SandboxLimits {
@@ -67,6 +78,8 @@ impl Default for SandboxLimits {
             max_request_body: 1 << 20,
             max_response_body: 4 << 20,
             idle_connection_timeout: Duration::from_secs(60),
+            max_tenants: 1000,
+            epoch_tick: Duration::from_millis(10),
         }
     }
 }
