@@ -83,18 +83,6 @@ struct TokenErrorBody {
 /// `POST {instance}/oauth_token.do` with the credentials in the form body, the Application
 /// Registry's default "Send Client Credentials As".
 pub fn request_token(transport: &impl Transport, settings: &Settings) -> Result<Grant> {
-    // An instance that echoes the secret in its error text must not get it into a message.
-    let secret = settings.client_secret.expose();
-    ask_for_token(transport, settings).map_err(|mut error| {
-        if secret.len() >= 6 {
-            error.message = error.message.replace(secret, "<redacted>");
-        }
-        error
-    })
-}
-
-fn ask_for_token(transport: &impl Transport, settings: &Settings) -> Result<Grant> {
-    const WHAT: &str = "requesting an OAuth token";
     let body = form_urlencoded::Serializer::new(String::new())
         .append_pair("grant_type", "client_credentials")
         .append_pair("client_id", &settings.client_id)
@@ -110,8 +98,17 @@ fn ask_for_token(transport: &impl Transport, settings: &Settings) -> Result<Gran
         .body(body.into_bytes())
         // A second token request does no harm: a lost answer is simply asked again.
         .idempotent(true);
+    // An instance that echoes the secret in its error text must not get it into a message.
+    grant_from(transport, &request).map_err(|mut error| {
+        error.message = request.redact(&error.message);
+        error
+    })
+}
+
+fn grant_from(transport: &impl Transport, request: &Request) -> Result<Grant> {
+    const WHAT: &str = "requesting an OAuth token";
     let response = transport
-        .send(&request)
+        .send(request)
         .map_err(|e| answer::transport_error(e, WHAT))?;
     answer::require_json(&response, WHAT)?;
     if response.is_success() {

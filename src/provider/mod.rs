@@ -102,34 +102,38 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         &mut self,
         call: impl Fn(&TableApi<'_, Retrying<'_, T, C>>, &AccessToken) -> Result<R>,
     ) -> Result<R> {
-        let settings = self.settings.as_ref().ok_or_else(Error::not_configured)?;
-        let transport = Retrying {
-            transport: &self.transport,
-            clock: &self.clock,
-            policy: &self.retry,
-            log: self.log.as_ref(),
-        };
-        let api = TableApi {
-            transport: &transport,
-            instance: &settings.instance,
-        };
-        let now = self.clock.now();
-        let token = match self.tokens.valid_at(now) {
-            Some(token) => token.clone(),
-            None => {
-                let grant = request_token(&transport, settings)?;
-                self.tokens.store(grant, now).clone()
-            }
-        };
-        match call(&api, &token) {
+        let token = self.token()?;
+        match self.call_with(&token, &call) {
             Err(error) if error.kind == ErrorKind::NotAuthenticated => {
                 self.tokens.clear();
-                let grant = request_token(&transport, settings)?;
-                let token = self.tokens.store(grant, self.clock.now()).clone();
-                call(&api, &token)
+                let token = self.token()?;
+                self.call_with(&token, &call)
             }
             other => other,
         }
+    }
+
+    /// The cached token, or a new one from the token endpoint.
+    fn token(&mut self) -> Result<AccessToken> {
+        let now = self.clock.now();
+        if let Some(token) = self.tokens.valid_at(now) {
+            return Ok(token.clone());
+        }
+        let grant = request_token(&self.retrying(), self.configured()?)?;
+        Ok(self.tokens.store(grant, now).clone())
+    }
+
+    fn call_with<R>(
+        &self,
+        token: &AccessToken,
+        call: impl Fn(&TableApi<'_, Retrying<'_, T, C>>, &AccessToken) -> Result<R>,
+    ) -> Result<R> {
+        let transport = self.retrying();
+        let api = TableApi {
+            transport: &transport,
+            instance: &self.configured()?.instance,
+        };
+        call(&api, token)
     }
 
     /// At most `limit` rows of `table` matching an encoded query.

@@ -23,6 +23,25 @@ fn with_instance(sim: &Simulator, instance: &str) -> Settings {
     }
 }
 
+/// Configures `tenant` for `instance` and answers the host's refusal.
+async fn refused_at_configure(
+    tenant: &mut Tenant,
+    sim: &Simulator,
+    instance: &str,
+) -> ProviderError {
+    let error = tenant
+        .configure(&with_instance(sim, instance), &secret(sim))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        error.kind,
+        ErrorKind::BlockedByHost,
+        "{instance}: {error:?}"
+    );
+    error
+}
+
 async fn create_error(tenant: &mut Tenant) -> ProviderError {
     tenant
         .create_ticket(&ticket("cost-optimization", "x"))
@@ -63,16 +82,7 @@ async fn internal_ip_literals_are_refused_at_configure() {
         ("https://198.18.0.1", "benchmarking"),
     ];
     for (instance, rule) in cases {
-        let error = tenant
-            .configure(&with_instance(&sim, instance), &secret(&sim))
-            .await
-            .unwrap()
-            .unwrap_err();
-        assert_eq!(
-            error.kind,
-            ErrorKind::BlockedByHost,
-            "{instance}: {error:?}"
-        );
+        let error = refused_at_configure(&mut tenant, &sim, instance).await;
         assert!(
             error.message.contains(rule),
             "{instance}: {}",
@@ -106,16 +116,7 @@ async fn a_real_tenant_may_not_name_loopback_or_private_addresses() {
         ("https://0x7f.1".to_string(), "loopback"),
     ];
     for (instance, rule) in &cases {
-        let error = tenant
-            .configure(&with_instance(&sim, instance), &secret(&sim))
-            .await
-            .unwrap()
-            .unwrap_err();
-        assert_eq!(
-            error.kind,
-            ErrorKind::BlockedByHost,
-            "{instance}: {error:?}"
-        );
+        let error = refused_at_configure(&mut tenant, &sim, instance).await;
         assert!(
             error.message.contains(rule),
             "{instance}: {}",
@@ -126,12 +127,7 @@ async fn a_real_tenant_may_not_name_loopback_or_private_addresses() {
     let closed = format!("http://127.0.0.1:{}", closed_port());
     let mut answers = Vec::new();
     for instance in [&listening, &closed] {
-        let error = tenant
-            .configure(&with_instance(&sim, instance), &secret(&sim))
-            .await
-            .unwrap()
-            .unwrap_err();
-        answers.push(error);
+        answers.push(refused_at_configure(&mut tenant, &sim, instance).await);
     }
     assert_eq!(answers[0], answers[1]);
     assert!(sim.requests().is_empty());
