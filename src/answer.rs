@@ -1,6 +1,8 @@
 //! What an HTTP answer from "the instance" really is: the ServiceNow API, or a page that only
 //! looks like success (a hibernating developer instance answers 200 with HTML, facts §6).
 
+use crate::prelude::*;
+
 use serde::Deserialize;
 
 use crate::error::{Error, ErrorKind};

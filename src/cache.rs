@@ -2,33 +2,32 @@
 //! close codes): kept for a while to spare requests, never for good. Every successful
 //! configure drops it all, and an entry older than [`INSTANCE_FACTS_TTL`] is asked again.
 
-use std::borrow::Borrow;
-use std::collections::HashMap;
-use std::hash::Hash;
-use std::time::Duration;
+use alloc::collections::BTreeMap;
+use core::borrow::Borrow;
+use core::time::Duration;
 
 /// How long a fact read from the instance is trusted: a group deleted and re-created, or a
 /// close code added, is seen within this long.
 pub const INSTANCE_FACTS_TTL: Duration = Duration::from_secs(10 * 60);
 
 pub struct Expiring<K, V> {
-    entries: HashMap<K, (V, Duration)>,
+    entries: BTreeMap<K, (V, Duration)>,
 }
 
 impl<K, V> Default for Expiring<K, V> {
     fn default() -> Self {
         Self {
-            entries: HashMap::new(),
+            entries: BTreeMap::new(),
         }
     }
 }
 
-impl<K: Eq + Hash, V> Expiring<K, V> {
+impl<K: Ord, V> Expiring<K, V> {
     /// The value, if it was stored less than the TTL before `now`.
     pub fn get<Q>(&self, key: &Q, now: Duration) -> Option<&V>
     where
         K: Borrow<Q>,
-        Q: Eq + Hash + ?Sized,
+        Q: Ord + ?Sized,
     {
         match self.entries.get(key) {
             Some((value, stored_at)) if now.saturating_sub(*stored_at) < INSTANCE_FACTS_TTL => {
@@ -55,6 +54,7 @@ impl<K: Eq + Hash, V> Expiring<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
 
     #[test]
     fn entries_expire_and_can_be_dropped() {

@@ -1,8 +1,10 @@
 //! ServiceNow's identifiers as types that can only hold valid values, so whatever reaches a URL
 //! path or an encoded query has been checked once, where it entered.
 
-use std::borrow::Cow;
-use std::fmt;
+use crate::prelude::*;
+
+use alloc::borrow::Cow;
+use core::fmt;
 
 use serde::{Deserialize, Deserializer, de};
 
@@ -67,7 +69,7 @@ impl fmt::Display for TicketNumber {
 
 /// A ServiceNow table or column name: lower-case letters, digits and underscores, starting
 /// with a letter. Names go into URL paths and encoded queries, so nothing else passes.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Name(Cow<'static, str>);
 
 impl Name {

@@ -1,8 +1,10 @@
 //! OAuth 2.0 Client Credentials against `/oauth_token.do` (facts §1), and the per-instance
 //! token cache: N tickets cost one token request, not N.
 
-use std::fmt;
-use std::time::Duration;
+use crate::prelude::*;
+
+use core::fmt;
+use core::time::Duration;
 
 use serde::Deserialize;
 

@@ -1,7 +1,9 @@
 //! The admin's settings: validated once at configure time, so every later call can trust them.
 
-use std::collections::HashSet;
-use std::fmt;
+use crate::prelude::*;
+
+use alloc::collections::BTreeSet;
+use core::fmt;
 
 use crate::error::{Error, Result};
 use crate::guide;
@@ -202,7 +204,7 @@ impl Settings {
                     .with_remedy(guide::ASSIGNMENT_GROUP),
             );
         }
-        let mut seen = HashSet::new();
+        let mut seen = BTreeSet::new();
         let mut ticket_categories = Vec::with_capacity(raw.ticket_categories.len());
         for category in raw.ticket_categories {
             let name = category.event_category.trim();

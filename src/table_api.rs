@@ -2,8 +2,10 @@
 //! envelope and the `{"error":{message,detail},"status":"failure"}` envelope. Every answer is
 //! parsed here, once, into the typed row its caller asked for.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use crate::prelude::*;
+
+use alloc::collections::BTreeMap;
+use core::fmt::Write as _;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
@@ -286,12 +288,12 @@ impl<T: Transport> TableApi<'_, T> {
 }
 
 /// A column's text; ServiceNow sends every value as a string, and `null` for some empties.
-pub fn text<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<String, D::Error> {
+pub fn text<'de, D: Deserializer<'de>>(deserializer: D) -> core::result::Result<String, D::Error> {
     Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// ServiceNow's booleans are the strings "true" and "false".
-pub fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<bool, D::Error> {
+pub fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> core::result::Result<bool, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Flag {

@@ -1,6 +1,8 @@
 //! Ticket mapping: a platform event's ticket to ServiceNow columns, and a stored record back
 //! to what the platform keeps.
 
+use crate::prelude::*;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 

@@ -1,6 +1,8 @@
 //! Test Connection as a diagnosis: each check stands for a setup step and is one function
 //! here, so the first one that fails names what the admin got wrong.
 
+use crate::prelude::*;
+
 use serde::Deserialize;
 
 use crate::clock::Clock;
@@ -57,7 +59,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         };
         let first = read(&tables[0]);
         list.gate(CheckId::TableApi, check_table_api(&first))?;
-        let refused: Vec<(&Name, Error)> = std::iter::once((&tables[0], first))
+        let refused: Vec<(&Name, Error)> = core::iter::once((&tables[0], first))
             .chain(tables[1..].iter().map(|table| (table, read(table))))
             .filter_map(|(table, read)| read.err().map(|error| (table, error)))
             .collect();

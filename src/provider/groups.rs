@@ -1,6 +1,8 @@
 //! Assignment groups: a group given by name resolved to the `sys_user_group` sys_id that
 //! ServiceNow stores. One lookup, shared by create, update and Test Connection.
 
+use crate::prelude::*;
+
 use serde::Deserialize;
 
 use crate::cache::Expiring;

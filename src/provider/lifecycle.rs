@@ -1,5 +1,7 @@
 //! After create: read, update, comment on and resolve a ticket.
 
+use crate::prelude::*;
+
 use serde::Deserialize;
 
 use crate::cache::Expiring;

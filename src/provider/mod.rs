@@ -4,6 +4,8 @@
 //! `connection` is Test Connection, `create` opens tickets (with deduplication), `lifecycle`
 //! manages them afterwards; this file holds what they share.
 
+use crate::prelude::*;
+
 mod connection;
 mod create;
 mod groups;
