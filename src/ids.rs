@@ -6,8 +6,6 @@ use crate::prelude::*;
 use alloc::borrow::Cow;
 use core::fmt;
 
-use serde::{Deserialize, Deserializer, de};
-
 /// A record's `sys_id`: 32 lower-case hex digits.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SysId(String);
@@ -27,18 +25,6 @@ impl SysId {
 impl fmt::Display for SysId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for SysId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        SysId::parse(&text).ok_or_else(|| {
-            de::Error::invalid_value(
-                de::Unexpected::Str(&text),
-                &"a sys_id (32 lower-case hex digits)",
-            )
-        })
     }
 }
 
@@ -202,12 +188,21 @@ mod tests {
     }
 
     #[test]
-    fn sys_ids_deserialize_only_when_valid() {
-        let ok: SysId = serde_json::from_str("\"0123456789abcdef0123456789abcdef\"").unwrap();
+    fn sys_ids_read_from_json_only_when_valid() {
+        let read =
+            |text: &str| crate::table_api::sys_id(&crate::json::parse(text.as_bytes()).unwrap());
+        let ok = read("\"0123456789abcdef0123456789abcdef\"").unwrap();
         assert_eq!(ok.as_str(), "0123456789abcdef0123456789abcdef");
-        let err = serde_json::from_str::<SysId>("\"../sys_user\"").unwrap_err();
-        assert!(err.to_string().contains("32 lower-case hex"), "{err}");
-        assert!(serde_json::from_str::<SysId>("7").is_err());
+        let err = read("\"../sys_user\"").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid value: string \"../sys_user\", expected a sys_id (32 lower-case hex digits)"
+        );
+        let err = read("7").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid type: integer `7`, expected a string"
+        );
     }
 
     #[test]

@@ -33,6 +33,7 @@ mod error;
 mod guide;
 mod http;
 mod ids;
+mod json;
 mod log;
 mod oauth;
 mod provider;

@@ -6,12 +6,11 @@ use crate::prelude::*;
 use core::fmt;
 use core::time::Duration;
 
-use serde::Deserialize;
-
 use crate::answer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
 use crate::http::{Method, Request, Transport, USER_AGENT};
+use crate::json::{self, Fields};
 use crate::settings::Settings;
 
 /// Refresh this long before ServiceNow's expiry, as PySNC and the ansible collection do
@@ -70,16 +69,46 @@ pub struct Grant {
     pub expires_in: Duration,
 }
 
-#[derive(Deserialize)]
+/// A granted token: `{"access_token": …, "expires_in": …}`.
 struct TokenBody {
     access_token: String,
     expires_in: Option<u64>,
 }
 
-#[derive(Deserialize)]
+impl TokenBody {
+    fn parse(body: &[u8]) -> Result<Self, json::Error> {
+        let value = json::parse(body)?;
+        let mut fields = Fields::of(&value, "struct TokenBody")?;
+        let access_token = fields.get("access_token", json::string);
+        let expires_in = fields.get("expires_in", json::optional_u64).flatten();
+        fields.finish()?;
+        Ok(Self {
+            access_token: access_token.ok_or_else(|| json::missing_field("access_token"))?,
+            expires_in,
+        })
+    }
+}
+
+/// A refusal: `{"error": …, "error_description": …}`.
 struct TokenErrorBody {
     error: Option<String>,
     error_description: Option<String>,
+}
+
+impl TokenErrorBody {
+    fn parse(body: &[u8]) -> Option<Self> {
+        let value = json::parse(body).ok()?;
+        let mut fields = Fields::of(&value, "struct TokenErrorBody").ok()?;
+        let error = fields.get("error", json::optional_string).flatten();
+        let error_description = fields
+            .get("error_description", json::optional_string)
+            .flatten();
+        fields.finish().ok()?;
+        Some(Self {
+            error,
+            error_description,
+        })
+    }
 }
 
 /// `POST {instance}/oauth_token.do` with the credentials in the form body, the Application
@@ -114,7 +143,7 @@ fn grant_from(transport: &impl Transport, request: &Request) -> Result<Grant> {
         .map_err(|e| answer::transport_error(e, WHAT))?;
     answer::require_json(&response, WHAT)?;
     if response.is_success() {
-        let body: TokenBody = serde_json::from_slice(&response.body).map_err(|e| {
+        let body = TokenBody::parse(&response.body).map_err(|e| {
             Error::unexpected(format!(
                 "{WHAT}: the token endpoint answered {} without a valid token: {e}",
                 response.status
@@ -137,7 +166,7 @@ fn grant_from(transport: &impl Transport, request: &Request) -> Result<Grant> {
     if response.status >= 500 {
         return Err(answer::server_error(&response, WHAT));
     }
-    let body: Option<TokenErrorBody> = serde_json::from_slice(&response.body).ok();
+    let body = TokenErrorBody::parse(&response.body);
     let code = body.as_ref().and_then(|b| b.error.as_deref()).unwrap_or("");
     let error = if code == "unauthorized_client" {
         // The one distinct answer (facts §1.3): no OAuth Application User on the app.

@@ -3,29 +3,35 @@
 
 use crate::prelude::*;
 
-use serde::Deserialize;
-
 use crate::clock::Clock;
 use crate::diagnosis::{CheckId, Checklist, ConnectionReport, Outcome};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Transport;
 use crate::ids::{Name, SysId};
+use crate::json::{self, Fields, Value};
 use crate::oauth::{AccessToken, Grant, request_token};
 use crate::settings::{Settings, TicketKind};
-use crate::table_api::{Query, Row, TableApi};
+use crate::table_api::{Query, Row, TableApi, sys_id};
 
 use super::Provider;
 
 /// The cheapest proof that a table can be read: one row's sys_id.
-#[derive(Deserialize)]
 struct IdRow {
-    // Parsed to prove the row is a record; never read.
-    #[serde(rename = "sys_id")]
+    // Read to prove the row is a record; never used.
     _sys_id: SysId,
 }
 
 impl Row for IdRow {
     const COLUMNS: &'static [&'static str] = &["sys_id"];
+
+    fn from_json(value: &Value) -> Result<Self, json::Error> {
+        let mut fields = Fields::of(value, "struct IdRow")?;
+        let id = fields.get("sys_id", sys_id);
+        fields.finish()?;
+        Ok(Self {
+            _sys_id: id.ok_or_else(|| json::missing_field("sys_id"))?,
+        })
+    }
 }
 
 impl<T: Transport, C: Clock> Provider<T, C> {
