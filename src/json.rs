@@ -33,23 +33,27 @@ pub enum Value {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Number(String);
 
-/// An object's members sorted by key, each key once (the last one written wins).
+/// An object's members as written. A key written twice counts once, with its last value, as
+/// in serde_json's `Value`: lookups search from the end. (The component looks up a few known
+/// keys per object, so a scan costs less than sorting would, in time and in code.)
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Object(Vec<(String, Value)>);
 
 impl Object {
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.0
-            .binary_search_by(|(k, _)| k.as_str().cmp(key))
-            .ok()
-            .map(|at| &self.0[at].1)
+    fn position(&self, key: &str) -> Option<usize> {
+        self.0.iter().rposition(|(k, _)| k == key)
     }
-}
 
-impl Object {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.position(key).map(|at| &self.0[at].1)
+    }
+
+    /// The key's value, and no more of the key.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let at = self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()?;
-        Some(self.0.remove(at).1)
+        let at = self.position(key)?;
+        let (_, value) = self.0.swap_remove(at);
+        self.0.retain(|(k, _)| k != key);
+        Some(value)
     }
 }
 
@@ -223,7 +227,7 @@ impl Parser<'_> {
 
     /// After the `{`, through the `}`.
     fn object(&mut self) -> Result<Object, Error> {
-        let mut members: Vec<(String, Value)> = Vec::new();
+        let mut members = Vec::new();
         loop {
             let Some(peek) = self.whitespace() else {
                 return Err(self.peek_error("EOF while parsing an object"));
@@ -257,15 +261,6 @@ impl Parser<'_> {
             let value = self.value()?;
             members.push((key, value));
         }
-        // A stable sort keeps repeated keys in the order written; the last one stays.
-        members.sort_by(|a, b| a.0.cmp(&b.0));
-        members.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            if same {
-                core::mem::swap(&mut later.1, &mut kept.1);
-            }
-            same
-        });
         Ok(Object(members))
     }
 
@@ -506,7 +501,7 @@ pub fn list<T>(value: &Value, item: impl Fn(&Value) -> Result<T, Error>) -> Resu
 }
 
 /// Reads a struct's fields from an object as serde's derive does: unknown keys ignored; of
-/// the fields that fail, the first in key order is the error (serde_json's `Value` hands
+/// the fields that fail, the first in key order is the error (serde_json's `Value` handed
 /// them over sorted); then a missing field, in the struct's order (left to the caller).
 pub struct Fields<'a> {
     object: &'a Object,
@@ -621,11 +616,14 @@ mod tests {
                 a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_value(a, b))
             }
             (Value::Object(a), serde_json::Value::Object(b)) => {
-                a.0.len() == b.len()
-                    && a.0
-                        .iter()
-                        .zip(b)
-                        .all(|((ka, va), (kb, vb))| ka == kb && same_value(va, vb))
+                // serde_json keeps the last of a repeated key, as `get` does.
+                let distinct =
+                    a.0.iter()
+                        .enumerate()
+                        .filter(|(i, (k, _))| a.position(k) == Some(*i));
+                distinct.count() == b.len()
+                    && b.iter()
+                        .all(|(k, vb)| a.get(k).is_some_and(|va| same_value(va, vb)))
             }
             _ => false,
         }
@@ -971,7 +969,11 @@ mod tests {
         assert_eq!(object.get("b").and_then(Value::as_str), Some("y"));
         assert_eq!(object.get("a").and_then(Value::as_str), Some("x"));
         assert_eq!(object.get("c"), None);
-        let keys: Vec<&str> = object.0.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["a", "b"]);
+        let mut object = object;
+        assert_eq!(
+            object.remove("b").as_ref().and_then(Value::as_str),
+            Some("y")
+        );
+        assert_eq!(object.get("b"), None);
     }
 }

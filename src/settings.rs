@@ -2,9 +2,9 @@
 
 use crate::prelude::*;
 
-use alloc::collections::BTreeSet;
 use core::fmt;
 
+use crate::cache::SortedMap;
 use crate::error::{Error, Result};
 use crate::guide;
 use crate::ids::{AssignmentGroup, Name};
@@ -204,7 +204,7 @@ impl Settings {
                     .with_remedy(guide::ASSIGNMENT_GROUP),
             );
         }
-        let mut seen = BTreeSet::new();
+        let mut seen = SortedMap::default();
         let mut ticket_categories = Vec::with_capacity(raw.ticket_categories.len());
         for category in raw.ticket_categories {
             let name = category.event_category.trim();
@@ -213,7 +213,7 @@ impl Settings {
                     "a ticket category has an empty event category",
                 ));
             }
-            if !seen.insert(name.to_string()) {
+            if !seen.insert(name.to_string(), ()) {
                 return Err(Error::invalid_settings(format!(
                     "the event category {name:?} is listed twice in the ticket categories"
                 )));

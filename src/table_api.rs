@@ -4,10 +4,10 @@
 
 use crate::prelude::*;
 
-use alloc::collections::BTreeMap;
 use core::fmt::Write as _;
 
 use crate::answer;
+use crate::cache::SortedMap;
 use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
 use crate::http::{Method, Request, Response, Transport, TransportError, USER_AGENT};
@@ -37,7 +37,7 @@ pub const JOURNAL_COLUMNS: &[&str] = &["work_notes", "comments"];
 
 /// Columns to write; every value a string, as ServiceNow stores it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Columns(BTreeMap<String, String>);
+pub struct Columns(SortedMap<String, String>);
 
 impl Columns {
     pub fn set(&mut self, column: &str, value: impl Into<String>) -> &mut Self {
@@ -51,7 +51,7 @@ impl Columns {
 
     /// Whether writing these twice would add a journal entry twice.
     pub fn appends_journal(&self) -> bool {
-        JOURNAL_COLUMNS.iter().any(|c| self.0.contains_key(*c))
+        JOURNAL_COLUMNS.iter().any(|c| self.0.get(*c).is_some())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
