@@ -3,10 +3,12 @@
 
 use core::alloc::{GlobalAlloc, Layout};
 
-// The Rust port of the allocator wasi-libc's malloc is (and std's on wasm32-unknown-unknown):
-// frees are reused, which a tenant that lives for months needs.
+// Talc: a dlmalloc-style allocator (binned free lists, boundary tags, neighbours merged on
+// free), so freed memory is reused, which a tenant that lives for months needs; a sixth of
+// dlmalloc's code. It grows the memory as needed; `new_wasm_dynamic_allocator` is for
+// single-threaded wasm, which a component instance is.
 #[global_allocator]
-static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 /// A panic is a bug; it traps, and the host reports the trap for the call. Nothing is
 /// formatted or written: the component has no stderr.
