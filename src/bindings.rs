@@ -204,7 +204,7 @@ impl From<TicketKind> for wit::TicketKind {
             TicketKind::Incident => wit::TicketKind::Incident,
             TicketKind::ChangeRequest => wit::TicketKind::ChangeRequest,
             TicketKind::Problem => wit::TicketKind::Problem,
-            TicketKind::Table(name) => wit::TicketKind::Table(name.to_string()),
+            TicketKind::Table(name) => wit::TicketKind::Table(name.as_str().to_string()),
         }
     }
 }
@@ -270,7 +270,7 @@ impl From<TicketRecord> for wit::TicketRecord {
         wit::TicketRecord {
             table: r.kind.table().to_string(),
             kind: r.kind.into(),
-            sys_id: r.sys_id.to_string(),
+            sys_id: r.sys_id.as_str().to_string(),
             number: r.number,
             link: r.link,
         }

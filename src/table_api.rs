@@ -124,7 +124,20 @@ impl<T: Transport> TableApi<'_, T> {
 
     /// `GET /api/now/table/{table}/{sys_id}`: one record, with `R`'s columns.
     pub fn get<R: Row>(&self, token: &AccessToken, table: &Name, sys_id: &SysId) -> Result<R> {
-        let fields = R::COLUMNS.join(",");
+        let (result, what) = self.get_result(token, table, sys_id, R::COLUMNS)?;
+        parse_row(result, &what)
+    }
+
+    // The requests are built and sent outside the generic methods, so that each row type
+    // adds only its parsing to the component.
+    fn get_result(
+        &self,
+        token: &AccessToken,
+        table: &Name,
+        sys_id: &SysId,
+        columns: &[&str],
+    ) -> Result<(Value, String)> {
+        let fields = join(columns, ",");
         let params = [
             ("sysparm_exclude_reference_link", "true"),
             ("sysparm_fields", fields.as_str()),
@@ -132,7 +145,7 @@ impl<T: Transport> TableApi<'_, T> {
         let url = self.url(table, Some(sys_id), &params);
         let what = format!("reading {table} record {sys_id}");
         let result = self.send(&self.request(Method::Get, url, token), &what)?;
-        parse_row(result, &what)
+        Ok((result, what))
     }
 
     /// `PATCH /api/now/table/{table}/{sys_id}`: changes only the given columns; answers the
@@ -157,6 +170,21 @@ impl<T: Transport> TableApi<'_, T> {
         columns: &Columns,
         what: &str,
     ) -> Result<Stored<R>> {
+        parse_stored(
+            self.write_result(method, token, table, sys_id, columns, what)?,
+            what,
+        )
+    }
+
+    fn write_result(
+        &self,
+        method: Method,
+        token: &AccessToken,
+        table: &Name,
+        sys_id: Option<&SysId>,
+        columns: &Columns,
+        what: &str,
+    ) -> Result<Value> {
         let url = self.url(table, sys_id, &[("sysparm_exclude_reference_link", "true")]);
         let body = json::write_object(columns.iter());
         let request = self
@@ -164,7 +192,7 @@ impl<T: Transport> TableApi<'_, T> {
             .header("content-type", "application/json")
             .body(body)
             .idempotent(method != Method::Post && !columns.appends_journal());
-        parse_stored(self.send(&request, what)?, what)
+        self.send(&request, what)
     }
 
     /// `GET /api/now/table/{table}/{sys_id}` with every column: a record as stored, for when
@@ -196,7 +224,21 @@ impl<T: Transport> TableApi<'_, T> {
         query: &Query,
         limit: u32,
     ) -> Result<Vec<R>> {
-        let fields = R::COLUMNS.join(",");
+        let (result, what) = self.query_result(token, table, query, R::COLUMNS, limit)?;
+        json::list(&result, R::from_json).map_err(|e| {
+            Error::unexpected(format!("{what}: the result is not a list of records: {e}"))
+        })
+    }
+
+    fn query_result(
+        &self,
+        token: &AccessToken,
+        table: &Name,
+        query: &Query,
+        columns: &[&str],
+        limit: u32,
+    ) -> Result<(Value, String)> {
+        let fields = join(columns, ",");
         let limit = limit.to_string();
         let mut params = vec![("sysparm_exclude_reference_link", "true")];
         if !query.as_str().is_empty() {
@@ -207,9 +249,7 @@ impl<T: Transport> TableApi<'_, T> {
         let url = self.url(table, None, &params);
         let what = format!("reading {table}");
         let result = self.send(&self.request(Method::Get, url, token), &what)?;
-        json::list(&result, R::from_json).map_err(|e| {
-            Error::unexpected(format!("{what}: the result is not a list of records: {e}"))
-        })
+        Ok((result, what))
     }
 
     fn url(&self, table: &Name, sys_id: Option<&SysId>, params: &[(&str, &str)]) -> String {

@@ -3,6 +3,7 @@
 
 use crate::prelude::*;
 
+use crate::cache::SortedMap;
 use crate::error::{Error, Result};
 use crate::ids::{AssignmentGroup, Name, SysId, TicketNumber, is_name, query_value_problem};
 use crate::json::{self, Fields, Object, Value};
@@ -372,15 +373,20 @@ fn validate_extra_fields(fields: &[(String, String)]) -> Result<()> {
             )));
         }
     }
-    let mut names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
-    names.sort_unstable();
-    if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
-        return Err(Error::invalid_ticket(format!(
-            "the extra field {:?} is given twice",
-            pair[0]
-        )));
+    // Of the names given twice, the first in sorted order is named.
+    let mut names = SortedMap::default();
+    let mut twice: Option<&str> = None;
+    for (name, _) in fields {
+        if !names.insert(name.as_str(), ()) && twice.is_none_or(|first| name.as_str() < first) {
+            twice = Some(name);
+        }
     }
-    Ok(())
+    match twice {
+        Some(name) => Err(Error::invalid_ticket(format!(
+            "the extra field {name:?} is given twice"
+        ))),
+        None => Ok(()),
+    }
 }
 
 impl TicketRecord {
@@ -388,7 +394,7 @@ impl TicketRecord {
     pub fn from_row(kind: &TicketKind, instance: &InstanceUrl, row: &TicketRow) -> Self {
         // Tables without a number column (custom ones) are identified by sys_id.
         let number = match row.number.as_str() {
-            "" => row.sys_id.to_string(),
+            "" => row.sys_id.as_str().to_string(),
             number => number.to_string(),
         };
         Self {
@@ -541,6 +547,19 @@ mod tests {
             );
         }
         assert!(ticket().validate().is_ok());
+    }
+
+    #[test]
+    fn of_several_repeated_fields_the_first_in_sorted_order_is_named() {
+        let mut t = ticket();
+        t.extra_fields = ["u_b", "u_c", "u_a", "u_c", "u_b", "u_a"]
+            .iter()
+            .map(|name| (name.to_string(), "x".to_string()))
+            .collect();
+        assert_eq!(
+            t.validate().unwrap_err().message,
+            "the extra field \"u_a\" is given twice"
+        );
     }
 
     #[test]

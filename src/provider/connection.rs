@@ -82,13 +82,13 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         let settings = self.configured()?.clone();
         let tables: Vec<String> = tables_to_check(&settings)
             .iter()
-            .map(Name::to_string)
+            .map(|name| name.as_str().to_string())
             .collect();
         let mut detail = format!(
             "instance {}, client ID {}, tickets go to {}",
             settings.instance.as_str(),
             settings.client_id,
-            tables.join(", ")
+            join(&tables, ", ")
         );
         // An address pasted from the browser was taken as its instance: say so.
         if let Some(note) = settings.instance.note() {
@@ -168,13 +168,13 @@ fn check_table_access(tables: &[Name], refused: Vec<(&Name, Error)>) -> Outcome 
         let names: Vec<&str> = tables.iter().map(Name::as_str).collect();
         return Outcome::Passed(format!(
             "the integration user can read {}",
-            names.join(", ")
+            join(&names, ", ")
         ));
     };
     let listed: Vec<String> = refused.iter().map(|(t, e)| format!("{t}: {e}")).collect();
     let mut error = Error::new(
         first.kind,
-        format!("the integration user cannot read {}", listed.join("; ")),
+        format!("the integration user cannot read {}", join(&listed, "; ")),
     );
     error.remedy = first.remedy;
     Outcome::Failed(error)

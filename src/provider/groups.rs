@@ -114,7 +114,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                     format!(
                         "several groups in sys_user_group are named {name:?} ({}): give the {} \
                          assignment group by its sys_id",
-                        ids.join(", "),
+                        join(&ids, ", "),
                         source.whose()
                     ),
                 )
@@ -161,8 +161,11 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                     Err(mut error) if error.kind == ErrorKind::NotFound => {
                         let similar = self.groups_like(name)?;
                         if !similar.is_empty() {
-                            error.message =
-                                format!("{}; similar names: {}", error.message, similar.join(", "));
+                            error.message = format!(
+                                "{}; similar names: {}",
+                                error.message,
+                                join(&similar, ", ")
+                            );
                         }
                         Err(error)
                     }

@@ -211,7 +211,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                 "ServiceNow kept {} in state {:?}; not applied: {}",
                 stored.row.number,
                 stored.row.state,
-                not_applied(&columns, &stored.columns).join(", ")
+                join(&not_applied(&columns, &stored.columns), ", ")
             )));
         }
         Ok(ResolveOutcome::Resolved(self.details(kind, &stored.row)?))
@@ -231,7 +231,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         let valid: Vec<&str> = choices.iter().map(|code| code.value.as_str()).collect();
         Err(Error::invalid_ticket(format!(
             "{wanted:?} is not a close code of {table} on this instance; use one of: {}",
-            valid.join(", ")
+            join(&valid, ", ")
         )))
     }
 

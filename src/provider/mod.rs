@@ -104,14 +104,17 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         &mut self,
         call: impl Fn(&TableApi<'_, Retrying<'_, T, C>>, &AccessToken) -> Result<R>,
     ) -> Result<R> {
-        let token = self.token()?;
-        match self.call_with(&token, &call) {
-            Err(error) if error.kind == ErrorKind::NotAuthenticated => {
-                self.tokens.clear();
-                let token = self.token()?;
-                self.call_with(&token, &call)
+        // One call site for `call`: each caller's closure is compiled once.
+        let mut refused_before = false;
+        loop {
+            let token = self.token()?;
+            match self.call_with(&token, &call) {
+                Err(error) if error.kind == ErrorKind::NotAuthenticated && !refused_before => {
+                    self.tokens.clear();
+                    refused_before = true;
+                }
+                other => return other,
             }
-            other => other,
         }
     }
 
