@@ -60,7 +60,9 @@ pub struct SandboxLimits {
     /// (address space, not memory), and [`crate::Host::tenant`] fails past it. Read when
     /// the host is created; `Host::with_limits` keeps the engine's. Each slot costs
     /// memory mappings, which Linux caps per process (`vm.max_map_count`, 65,530 by
-    /// default): see the README's Benchmarks for the figure per tenant.
+    /// default, enough for about 10,600 tenants): a host sized for more than the setting
+    /// allows is refused when it is made ([`crate::MapCountTooLow`] names the value it
+    /// needs; [`crate::capacity`] has the figures).
     pub max_tenants: u32,
     /// How often the engine's epoch advances (default 10 ms): a running guest yields to the
     /// host at every tick, which is what lets a call's deadline stop even a guest that spins
