@@ -99,6 +99,12 @@ pub(crate) fn budget(
     })
 }
 
+/// The largest `max_tenants` a host may be sized for in a process with `max_map_count`
+/// of which `in_use` are taken.
+pub fn max_tenants_for(max_map_count: u64, in_use: u64) -> u32 {
+    tenants_that_fit(max_map_count.saturating_sub(in_use.saturating_add(MAPPINGS_HEADROOM)))
+}
+
 /// The largest `max_tenants` whose slots fit in `free` mappings (0 if none does).
 fn tenants_that_fit(free: u64) -> u32 {
     let slots_that_fit = free / MAPPINGS_PER_TENANT;
@@ -185,6 +191,7 @@ mod tests {
         let fit = refused.tenants_that_fit;
         assert!(message.contains(&format!("lower max_tenants to {fit} at most")));
         assert_eq!(budget(fit, DEFAULT_MAX_MAP_COUNT, 400), Ok(()));
+        assert_eq!(max_tenants_for(DEFAULT_MAX_MAP_COUNT, 400), fit);
         assert!(budget(fit + 1, DEFAULT_MAX_MAP_COUNT, 400).is_err());
         assert!((10_500..10_800).contains(&fit), "{fit}");
         // With the setting the message names, the same host fits.
