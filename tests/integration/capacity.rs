@@ -2,10 +2,12 @@
 //! (`vm.max_map_count`) is refused when it is made, with an error that names the setting;
 //! a full host refuses one tenant more and says why.
 
+use servicenow_simulator::Simulator;
+use ticketing_host::api::CreateOutcome;
 use ticketing_host::capacity::{self, MAPPINGS_PER_TENANT};
 use ticketing_host::{Host, MapCountTooLow, SandboxLimits};
 
-use support::limits;
+use support::{limits, secret, settings, ticket};
 
 #[cfg(target_os = "linux")]
 #[test]
@@ -55,4 +57,52 @@ async fn a_full_host_refuses_one_tenant_more_and_says_why() {
     // A tenant dropped gives its slot back.
     tenants.pop();
     host.tenant("in its place").await.expect("the freed slot");
+}
+
+#[tokio::test]
+async fn a_tenant_keeps_no_host_resource_of_a_finished_request() {
+    let sim = Simulator::start().await.unwrap();
+    // Fewer host resources than the requests below: one left behind by each request (the
+    // options wasi-http hands over with it) would fill the table and trap.
+    let host = support::host().with_limits(SandboxLimits {
+        max_host_resources: 64,
+        ..limits()
+    });
+    let mut tenant = host.tenant("frugal").await.unwrap();
+    tenant
+        .configure(&settings(&sim), &secret(&sim))
+        .await
+        .unwrap()
+        .unwrap();
+    for i in 0..100 {
+        let outcome = tenant
+            .create_ticket(&ticket("cost-optimization", &format!("event {i}")))
+            .await
+            .unwrap_or_else(|e| panic!("ticket {i}: {e:#}"));
+        assert!(
+            matches!(outcome, Ok(CreateOutcome::Created(_))),
+            "ticket {i}: {outcome:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_past_its_host_resources_traps_and_is_rebuilt() {
+    let sim = Simulator::start().await.unwrap();
+    let host = support::host().with_limits(SandboxLimits {
+        max_host_resources: 2,
+        ..limits()
+    });
+    let mut tenant = host.tenant("greedy").await.unwrap();
+    tenant
+        .configure(&settings(&sim), &secret(&sim))
+        .await
+        .unwrap()
+        .unwrap();
+    // A request takes more than two at once (request, headers, body, its stream, ...).
+    let error = tenant
+        .create_ticket(&ticket("cost-optimization", "too much"))
+        .await
+        .expect_err("the cap holds");
+    assert!(format!("{error:#}").contains("trapped"), "{error:#}");
 }

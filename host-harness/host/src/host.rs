@@ -86,6 +86,7 @@ impl Host {
         let mut linker = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        crate::sandbox::add_outgoing_handler_to_linker(&mut linker)?;
         // Offered whether or not this build of the component imports it: a linker may
         // define more than a component asks for.
         wit_log::add_to_linker::<TenantState, HasSelf<TenantLog>>(&mut linker, |state| {
