@@ -20,7 +20,7 @@ use servicenow_simulator::{RecordedRequest, Simulator};
 use ticketing_host::api::{
     ClosedMatch, CreateOutcome, Settings, Ticket, TicketCategory, TicketKind,
 };
-use ticketing_host::{CacheOutcome, ClientSecret, Host, SandboxLimits, Tenant};
+use ticketing_host::{CacheOutcome, ClientSecret, Host, SandboxLimits, Tenant, capacity};
 
 pub struct Options {
     pub tenants: Vec<usize>,
@@ -82,6 +82,20 @@ pub async fn run(options: Options) -> Result<ExitCode> {
         "epoch tick: {} ms",
         options.epoch_tick.as_secs_f64() * 1e3
     ));
+    if let Some(max) = capacity::max_map_count() {
+        // The tenant counts a host may be sized for depend on it: say what this run had.
+        let raised = if max == capacity::DEFAULT_MAX_MAP_COUNT {
+            "the default".to_string()
+        } else {
+            format!("not the default {}", capacity::DEFAULT_MAX_MAP_COUNT)
+        };
+        figures.note(&format!(
+            "vm.max_map_count: {max} ({raised}); {} mappings per tenant slot, so a host \
+             may be sized for {} tenants at most",
+            capacity::MAPPINGS_PER_TENANT,
+            capacity::max_tenants_for(max, mappings().unwrap_or(0))
+        ));
+    }
 
     // 1. The component that ships.
     let size = std::fs::metadata(COMPONENT_PATH)?.len();
@@ -214,7 +228,9 @@ pub async fn run(options: Options) -> Result<ExitCode> {
                 continue;
             }
         };
+        release_free_heap();
         let (rss_before, maps_before, private_before) = (resident_kib(), mappings(), private_kib());
+        let page_tables_before = page_tables_kib();
         let started = Instant::now();
         let mut live: Vec<Tenant> = Vec::with_capacity(count);
         let mut failure = None;
@@ -237,6 +253,7 @@ pub async fn run(options: Options) -> Result<ExitCode> {
         let took = started.elapsed();
         let reached = live.len();
         let (rss_after, maps_after, private_after) = (resident_kib(), mappings(), private_kib());
+        let page_tables_after = page_tables_kib();
         // Where the resident memory is: `BENCH_SMAPS_DIR=dir` keeps /proc/self/smaps
         // with the tenants alive, for a look at what each kind of mapping holds.
         if let Some(dir) = std::env::var_os("BENCH_SMAPS_DIR") {
@@ -266,6 +283,25 @@ pub async fn run(options: Options) -> Result<ExitCode> {
         if let Some(each) = per(private_after, private_before) {
             figures.add(
                 format!("private memory per idle configured tenant ({count})"),
+                each,
+                "KiB",
+            );
+        }
+        if let Some(each) = per(rss_after, rss_before)
+            .zip(per(private_after, private_before))
+            .map(|(rss, private)| rss - private)
+        {
+            figures.add(
+                format!("of which shared page cache (data image) ({count})"),
+                each,
+                "KiB",
+            );
+        }
+        // Not in RSS, but the kernel's memory all the same: each tenant's memory, stack
+        // and tables sit in their own pages of page tables.
+        if let Some(each) = per(page_tables_after, page_tables_before) {
+            figures.add(
+                format!("page tables per idle configured tenant ({count})"),
                 each,
                 "KiB",
             );
@@ -652,6 +688,22 @@ fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
+/// Hands the heap's free pages back to the system (glibc's `malloc_trim`), so that memory
+/// the earlier figures freed is not reused unseen by the tenants measured next: their
+/// growth in RSS is then all theirs.
+fn release_free_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> std::ffi::c_int;
+        }
+        // SAFETY: glibc's malloc_trim takes no pointer and may be called at any time.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
+
 /// Resident set size from /proc (Linux); None elsewhere.
 fn resident_kib() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
@@ -675,8 +727,14 @@ fn private_kib() -> Option<u64> {
 
 /// How many memory mappings the process has (Linux allows `vm.max_map_count`).
 fn mappings() -> Option<u64> {
-    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
-    Some(maps.lines().count() as u64)
+    capacity::mappings_in_use()
+}
+
+/// The process's page tables (`VmPTE`), which RSS does not count.
+fn page_tables_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmPTE:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The machine the figures come from.

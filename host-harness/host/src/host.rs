@@ -10,7 +10,10 @@ use instance_address::InstanceUrl;
 use tokio::time::{error::Elapsed, timeout};
 use url::Url;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolConcurrencyLimitError, PoolingAllocationConfig,
+    Store,
+};
 
 use crate::address;
 use crate::api::ErrorKind;
@@ -21,6 +24,7 @@ use crate::api::{
 use crate::artifact_cache::{self, CacheLoad};
 use crate::bindings::cxm::ticketing::log::{self as wit_log, Level};
 use crate::bindings::{ServicenowProvider, ServicenowProviderPre};
+use crate::capacity;
 use crate::sandbox::{OutboundGuard, SandboxLimits, TenantClock, TenantState};
 use crate::secret::ClientSecret;
 use crate::tenant_log::{LogEntry, TenantLog};
@@ -30,6 +34,8 @@ use crate::tenant_log::{LogEntry, TenantLog};
 pub struct Host {
     pre: ServicenowProviderPre<TenantState>,
     limits: SandboxLimits,
+    /// The `max_tenants` the engine's pool was sized for (`with_limits` keeps it).
+    pool_tenants: u32,
 }
 
 impl Host {
@@ -80,13 +86,18 @@ impl Host {
         let mut linker = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        crate::sandbox::add_outgoing_handler_to_linker(&mut linker)?;
         // Offered whether or not this build of the component imports it: a linker may
         // define more than a component asks for.
         wit_log::add_to_linker::<TenantState, HasSelf<TenantLog>>(&mut linker, |state| {
             &mut state.log
         })?;
         let pre = ServicenowProviderPre::new(linker.instantiate_pre(component)?)?;
-        Ok(Self { pre, limits })
+        Ok(Self {
+            pre,
+            pool_tenants: limits.max_tenants,
+            limits,
+        })
     }
 
     /// The same compiled component under another sandbox policy (for example a platform
@@ -97,6 +108,7 @@ impl Host {
         Self {
             pre: self.pre.clone(),
             limits,
+            pool_tenants: self.pool_tenants,
         }
     }
 
@@ -144,7 +156,18 @@ impl Host {
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| &mut state.limits);
         store.epoch_deadline_async_yield_and_update(1);
-        let provider = self.pre.instantiate_async(&mut store).await?;
+        let provider = match self.pre.instantiate_async(&mut store).await {
+            Ok(provider) => provider,
+            Err(e) if e.is::<PoolConcurrencyLimitError>() => {
+                return Err(anyhow::Error::from(e).context(format!(
+                    "the host is full: its pool was sized for max_tenants = {} \
+                     (SandboxLimits::max_tenants, plus a little room for tenants being \
+                     rebuilt) when the host was made",
+                    self.pool_tenants
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
         Ok((store, provider))
     }
 }
@@ -178,11 +201,12 @@ fn instance_ip(instance: &str) -> Option<IpAddr> {
 /// still lives), each memory slot reserving the sandbox's memory cap (not 4 GiB), and one
 /// fiber stack per tenant (a `Store` keeps the stack of its last call for the next one, and
 /// wasmtime offers no way to hand it back short of dropping the store). The pool is
-/// reserved up front; what a live tenant still costs in mappings (its memory's accessible
-/// part, each stack's guard page) is in the README's Benchmarks.
+/// reserved up front. What a tenant costs in memory mappings is in [`crate::capacity`]; a
+/// host whose tenants would need more than Linux allows the process (`vm.max_map_count`)
+/// is refused here with [`crate::MapCountTooLow`], before anything is reserved.
 fn new_engine(limits: &SandboxLimits) -> Result<Engine> {
-    let tenants = limits.max_tenants.max(1);
-    let slots = tenants.saturating_add(tenants / 100 + 16);
+    capacity::check(limits.max_tenants)?;
+    let slots = capacity::slots(limits.max_tenants);
     let memory = limits.memory_bytes.max(1 << 16);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(slots)
