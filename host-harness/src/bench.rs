@@ -24,6 +24,7 @@ use ticketing_host::{CacheOutcome, ClientSecret, Host, SandboxLimits, Tenant, ca
 
 pub struct Options {
     pub tenants: Vec<usize>,
+    pub hibernated: usize,
     pub tickets: usize,
     pub instantiations: usize,
     pub concurrent: usize,
@@ -328,6 +329,20 @@ pub async fn run(options: Options) -> Result<ExitCode> {
         drop(live);
     }
 
+    // 4b. Tenants that hibernate (no instance): configured, then given back to the pool,
+    //     on a host sized for the tenants live at once, not for all of them.
+    if options.hibernated > 0 {
+        hibernated(
+            &mut figures,
+            options.hibernated,
+            &cache,
+            limits(most)?,
+            &settings,
+            &secret,
+        )
+        .await?;
+    }
+
     let (host, _) = Host::load_cached(component, &cache, limits(most)?)?;
 
     // 5. create-ticket: one warm tenant against a native keep-alive client sending the
@@ -544,6 +559,91 @@ pub async fn run(options: Options) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Figures for `count` hibernating tenants on a host sized by `limits`: what each costs,
+/// and what the first call after waking costs against the next one.
+async fn hibernated(
+    figures: &mut Figures,
+    count: usize,
+    cache: &Path,
+    limits: SandboxLimits,
+    settings: &Settings,
+    secret: &ClientSecret,
+) -> Result<()> {
+    let live = limits.max_tenants;
+    let (host, _) = Host::load_cached(Path::new(COMPONENT_PATH), cache, limits)?;
+    release_free_heap();
+    let (rss_before, maps_before, private_before) = (resident_kib(), mappings(), private_kib());
+    let started = Instant::now();
+    let mut sleeping: Vec<Tenant> = Vec::with_capacity(count);
+    for i in 0..count {
+        let mut tenant = host.tenant(format!("sleeper-{i}")).await?;
+        if let Err(e) = tenant.configure(settings, secret).await? {
+            bail!("configure failed: {}", e.message);
+        }
+        tenant.hibernate();
+        sleeping.push(tenant);
+    }
+    let took = started.elapsed();
+    let (rss_after, maps_after, private_after) = (resident_kib(), mappings(), private_kib());
+    figures.add(
+        format!("hibernating tenants held ({count} asked, host for {live} live)"),
+        sleeping.len() as f64,
+        "tenants",
+    );
+    let per = |after: Option<u64>, before: Option<u64>| {
+        after
+            .zip(before)
+            .map(|(a, b)| a.saturating_sub(b) as f64 / count as f64)
+    };
+    if let Some(each) = per(rss_after, rss_before) {
+        figures.add(format!("RSS per hibernating tenant ({count})"), each, "KiB");
+    }
+    if let Some(each) = per(private_after, private_before) {
+        figures.add(
+            format!("private memory per hibernating tenant ({count})"),
+            each,
+            "KiB",
+        );
+    }
+    if let Some(each) = per(maps_after, maps_before) {
+        figures.add(
+            format!("memory mappings per hibernating tenant ({count})"),
+            each,
+            "mappings",
+        );
+    }
+    figures.add(
+        format!("new tenant + configure + hibernate, mean ({count})"),
+        us(took / count as u32),
+        "µs",
+    );
+    // The first call after waking makes and configures an instance and asks for a token;
+    // the second is a warm tenant's.
+    let sample = count.min(live as usize / 2).max(1);
+    let (mut first, mut second) = (Vec::with_capacity(sample), Vec::with_capacity(sample));
+    let mut awake = Vec::with_capacity(sample);
+    for (i, mut tenant) in sleeping.drain(..sample).enumerate() {
+        let started = Instant::now();
+        create(&mut tenant, i).await?;
+        first.push(started.elapsed());
+        let started = Instant::now();
+        create(&mut tenant, i).await?;
+        second.push(started.elapsed());
+        awake.push(tenant);
+    }
+    figures.add(
+        format!("create-ticket waking a hibernating tenant, p50 of {sample}"),
+        us(median(&mut first)),
+        "µs",
+    );
+    figures.add(
+        "create-ticket on it right after, p50",
+        us(median(&mut second)),
+        "µs",
+    );
+    Ok(())
 }
 
 /// Runs the futures on the runtime's worker threads and waits for all; the first error

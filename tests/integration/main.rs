@@ -9,6 +9,7 @@ mod contract;
 mod diagnosis;
 mod egress;
 mod errors;
+mod hibernate;
 mod lifecycle;
 mod logs;
 mod resilience;

@@ -140,8 +140,7 @@ impl Host {
             host: self.clone(),
             clock,
             log,
-            store,
-            provider,
+            instance: Instance::Live { store, provider },
             settings: None,
         })
     }
@@ -271,14 +270,19 @@ fn start_epoch_ticker(engine: &Engine, tick: Duration) -> Result<()> {
 /// deadline rebuilds the tenant (see `Tenant::survive`).
 macro_rules! guest_call {
     ($tenant:ident, $export:ident($($arg:expr),*)) => {{
-        let api = $tenant.provider.cxm_ticketing_ticketing_provider();
-        let call = api.$export(&mut $tenant.store, $($arg),*);
+        $tenant.wake().await?;
+        let Instance::Live { store, provider } = &mut $tenant.instance else {
+            unreachable!("woken above")
+        };
+        let api = provider.cxm_ticketing_ticketing_provider();
+        let call = api.$export(store, $($arg),*);
         let result = timeout($tenant.host.limits.call_timeout, call).await;
         $tenant.survive(result).await
     }};
 }
 
-/// One tenant's sandboxed provider: one `Store` with one live instance of the component.
+/// One tenant's sandboxed provider: one `Store` with one live instance of the component,
+/// or none while it hibernates ([`Tenant::hibernate`]; its next call makes one).
 ///
 /// Every call takes `&mut self`: the host serialises calls per instance, and that is the
 /// contract. A platform that wants parallelism for one tenant makes several `Tenant`s from
@@ -293,10 +297,20 @@ pub struct Tenant {
     clock: TenantClock,
     /// Kept by the tenant, so it outlives a rebuilt instance.
     log: TenantLog,
-    store: Store<TenantState>,
-    provider: ServicenowProvider,
-    /// The settings in force, to rebuild the instance if a call ever traps.
+    instance: Instance,
+    /// The settings in force, to rebuild the instance if a call ever traps or the tenant
+    /// wakes from hibernation.
     settings: Option<(Settings, ClientSecret)>,
+}
+
+/// A tenant's instance, or what the sandbox keeps of it while it hibernates.
+enum Instance {
+    Live {
+        store: Store<TenantState>,
+        provider: ServicenowProvider,
+    },
+    /// No store and no pool slot: the sandbox's state only (origin, suspension, counters).
+    Hibernating(OutboundGuard),
 }
 
 impl Tenant {
@@ -307,7 +321,7 @@ impl Tenant {
     /// Where this tenant's outbound requests may go: its instance's origin, once configured;
     /// `None` while suspended.
     pub fn allowed_origin(&self) -> Option<&str> {
-        let guard = &self.store.data().guard;
+        let guard = self.guard();
         if guard.suspended {
             return None;
         }
@@ -319,7 +333,7 @@ impl Tenant {
     /// a configure does not undo that, only [`Tenant::resume`] does.
     pub fn set_allowed_origin(&mut self, origin: Option<String>) {
         match origin {
-            Some(origin) => self.store.data_mut().guard.allowed_origin = Some(origin),
+            Some(origin) => self.guard_mut().allowed_origin = Some(origin),
             None => self.suspend(),
         }
     }
@@ -328,22 +342,22 @@ impl Tenant {
     /// its idle connections are closed, until [`Tenant::resume`]. Configuring again does not
     /// reopen it; its settings still change.
     pub fn suspend(&mut self) {
-        self.store.data_mut().guard.suspend();
+        self.guard_mut().suspend();
     }
 
     /// Reopens a suspended tenant to its instance's origin.
     pub fn resume(&mut self) {
-        self.store.data_mut().guard.suspended = false;
+        self.guard_mut().suspended = false;
     }
 
     pub fn is_suspended(&self) -> bool {
-        self.store.data().guard.suspended
+        self.guard().suspended
     }
 
     /// How many outbound requests the sandbox refused so far (at the origin check, or when
     /// a name resolved to an address tenants may not reach).
     pub fn denied_requests(&self) -> u64 {
-        self.store.data().guard.denied()
+        self.guard().denied()
     }
 
     /// The tenant's log, oldest entry first: what the component reported (cleaned and
@@ -379,7 +393,7 @@ impl Tenant {
             let origin = InstanceUrl::parse(&settings.instance)
                 .ok()
                 .map(|url| url.origin());
-            self.store.data_mut().guard.allowed_origin = origin;
+            self.guard_mut().allowed_origin = origin;
             self.settings = Some((settings.clone(), secret.clone()));
         }
         Ok(result)
@@ -483,21 +497,71 @@ impl Tenant {
     }
 
     async fn recover(&mut self) -> Result<()> {
-        let guard = self.store.data().guard.carry_over();
-        let (store, provider) = self
+        let guard = self.guard().carry_over();
+        self.rebuild(guard).await
+    }
+
+    /// A new instance for the tenant with this sandbox state, configured as before.
+    async fn rebuild(&mut self, guard: OutboundGuard) -> Result<()> {
+        let (mut store, provider) = self
             .host
             .instantiate(&self.clock, guard, self.log.clone())
             .await?;
-        self.store = store;
-        self.provider = provider;
         if let Some((settings, secret)) = &self.settings {
-            let api = self.provider.cxm_ticketing_ticketing_provider();
+            let api = provider.cxm_ticketing_ticketing_provider();
             // These settings were accepted before; a refusal now would be a component bug.
-            api.call_configure(&mut self.store, settings, secret.expose())
+            api.call_configure(&mut store, settings, secret.expose())
                 .await?
                 .map_err(|e| anyhow::anyhow!("re-configuring failed: {}", e.message))?;
         }
+        self.instance = Instance::Live { store, provider };
         Ok(())
+    }
+
+    /// Gives the tenant's instance back to the pool: its store, memory, fiber stack and
+    /// pool slot, and its idle connections. What the host keeps (settings, origin,
+    /// suspension, counters, log) stays; the next call makes and configures a new
+    /// instance first (about what [`Host::tenant`] and `configure` cost), so what lived
+    /// only in the instance is gone: the cached token (the next call asks for one) and
+    /// the cached lookups. A platform with more tenants than `max_tenants` hibernates the
+    /// idle ones; after 30 minutes idle nothing of value is lost (tokens last at most
+    /// that by default, the lookups 10 minutes).
+    pub fn hibernate(&mut self) {
+        if let Instance::Live { store, .. } = &self.instance {
+            let guard = store.data().guard.carry_over_idle();
+            self.instance = Instance::Hibernating(guard);
+        }
+    }
+
+    /// Whether the tenant has no instance now (see [`Tenant::hibernate`]).
+    pub fn is_hibernating(&self) -> bool {
+        matches!(self.instance, Instance::Hibernating(_))
+    }
+
+    /// Makes the instance of a hibernating tenant (a no-op for a live one). Fails if the
+    /// host is full; the tenant then stays as it was.
+    async fn wake(&mut self) -> Result<()> {
+        if let Instance::Hibernating(guard) = &self.instance {
+            let guard = guard.carry_over();
+            self.rebuild(guard)
+                .await
+                .with_context(|| format!("tenant {}: waking from hibernation", self.id))?;
+        }
+        Ok(())
+    }
+
+    fn guard(&self) -> &OutboundGuard {
+        match &self.instance {
+            Instance::Live { store, .. } => &store.data().guard,
+            Instance::Hibernating(guard) => guard,
+        }
+    }
+
+    fn guard_mut(&mut self) -> &mut OutboundGuard {
+        match &mut self.instance {
+            Instance::Live { store, .. } => &mut store.data_mut().guard,
+            Instance::Hibernating(guard) => guard,
+        }
     }
 }
 

@@ -135,6 +135,15 @@ impl OutboundGuard {
         }
     }
 
+    /// The same guard for a hibernating tenant: as [`OutboundGuard::carry_over`], without
+    /// the pooled client (its idle connections and TLS state go with the instance).
+    pub(crate) fn carry_over_idle(&self) -> Self {
+        Self {
+            client: None,
+            ..self.carry_over()
+        }
+    }
+
     pub(crate) fn denied(&self) -> u64 {
         self.denied.load(Ordering::Relaxed)
     }
