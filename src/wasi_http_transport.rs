@@ -25,12 +25,25 @@ impl Transport for WasiHttpTransport {
         let body = outgoing
             .body()
             .map_err(|()| internal("the request body was already taken"))?;
+        let stream = body
+            .write()
+            .map_err(|()| internal("the request body stream was already taken"))?;
+        // A body the stream takes in one write (every body this component sends) goes in
+        // before the request is handed over: the host then finds the request whole and sends
+        // it at once, instead of waiting for the body on another thread.
+        if write_at_once(&stream, &request.body)? {
+            drop(stream);
+            OutgoingBody::finish(body, None).map_err(|code| classify(&code))?;
+            let future = outgoing_handler::handle(outgoing, Some(options()))
+                .map_err(|code| classify(&code))?;
+            return read_response(wait(&future)?);
+        }
         let future =
             outgoing_handler::handle(outgoing, Some(options())).map_err(|code| classify(&code))?;
         // The host reads (and, past its cap, drains) the body before it answers or refuses,
         // so the body is written in full before the answer is awaited. A failed write is
         // explained by the answer's error code when there is one.
-        let written = write_body(body, &request.body);
+        let written = write_body(stream, body, &request.body);
         let incoming = wait(&future)?;
         written?;
         read_response(incoming)
@@ -80,10 +93,33 @@ fn nanos(duration: std::time::Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
-fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), TransportError> {
-    let stream = body
-        .write()
-        .map_err(|()| internal("the request body stream was already taken"))?;
+/// Writes `bytes` with one non-blocking write when the stream takes that much now (an empty
+/// body needs none); false when it does not, and nothing was written.
+fn write_at_once(stream: &OutputStream, bytes: &[u8]) -> Result<bool, TransportError> {
+    if bytes.is_empty() {
+        return Ok(true);
+    }
+    let unwritten = |e| {
+        stream_error(
+            e,
+            TransportError::Unreachable("the request could not be written".into()),
+        )
+    };
+    let permit = stream.check_write().map_err(unwritten)?;
+    if permit < bytes.len() as u64 {
+        return Ok(false);
+    }
+    stream.write(bytes).map_err(unwritten)?;
+    // Starts the flush; the host completes it as it reads the body.
+    stream.flush().map_err(unwritten)?;
+    Ok(true)
+}
+
+fn write_body(
+    stream: OutputStream,
+    body: OutgoingBody,
+    bytes: &[u8],
+) -> Result<(), TransportError> {
     let written = write_all(&stream, bytes);
     // The stream is the body's child: it goes first.
     drop(stream);
