@@ -4,6 +4,7 @@
 
 pub mod address;
 mod artifact_cache;
+mod deadline;
 mod egress;
 mod host;
 mod names;
