@@ -139,13 +139,16 @@ fn write_all(stream: &OutputStream, bytes: &[u8]) -> Result<(), TransportError> 
     Ok(())
 }
 
+/// Waits first and asks after: an answer is never in yet when the request was just handed
+/// over, so asking first would cost a call that always answers "not yet".
 fn wait(future: &FutureIncomingResponse) -> Result<IncomingResponse, TransportError> {
     loop {
+        future.subscribe().block();
         match future.get() {
             Some(Ok(Ok(response))) => return Ok(response),
             Some(Ok(Err(code))) => return Err(classify(&code)),
             Some(Err(())) => return Err(internal("the answer was already taken")),
-            None => future.subscribe().block(),
+            None => {}
         }
     }
 }
@@ -156,18 +159,25 @@ fn read_response(response: IncomingResponse) -> Result<Response, TransportError>
         .headers()
         .entries()
         .into_iter()
-        .map(|(name, value)| {
-            let value = String::from_utf8_lossy(&value).into_owned();
-            (name.to_ascii_lowercase(), value)
+        .map(|(mut name, value)| {
+            name.make_ascii_lowercase();
+            let value = String::from_utf8(value)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            (name, value)
         })
-        .collect();
+        .collect::<Vec<_>>();
+    // Read to the announced length, not one call further to learn the stream has ended.
+    let length = headers
+        .iter()
+        .find(|(name, _)| name == "content-length")
+        .and_then(|(_, value)| value.trim().parse::<usize>().ok());
     let incoming = response
         .consume()
         .map_err(|()| internal("the answer's body was already taken"))?;
     let stream = incoming
         .stream()
         .map_err(|()| internal("the answer's body stream was already taken"))?;
-    let body = read_all(&stream);
+    let body = read_all(&stream, length);
     drop(stream);
     drop(incoming);
     Ok(Response {
@@ -177,17 +187,15 @@ fn read_response(response: IncomingResponse) -> Result<Response, TransportError>
     })
 }
 
-/// Reads to the end, refusing more than [`MAX_ANSWER_BYTES`] even when the host lets more in.
-fn read_all(stream: &InputStream) -> Result<Vec<u8>, TransportError> {
+/// Reads to the end, or to the announced `length`, refusing more than [`MAX_ANSWER_BYTES`]
+/// even when the host lets more in.
+fn read_all(stream: &InputStream, length: Option<usize>) -> Result<Vec<u8>, TransportError> {
     let mut body = Vec::new();
-    loop {
+    while length.is_none_or(|length| body.len() < length) {
         match stream.blocking_read(READ_CHUNK) {
-            Ok(chunk) => {
-                body.extend_from_slice(&chunk);
-                if body.len() > MAX_ANSWER_BYTES {
-                    return Err(TransportError::AnswerTooLarge);
-                }
-            }
+            // Most answers come in one piece: that piece is the body.
+            Ok(chunk) if body.is_empty() => body = chunk,
+            Ok(chunk) => body.extend_from_slice(&chunk),
             Err(StreamError::Closed) => return Ok(body),
             Err(error) => {
                 return Err(stream_error(
@@ -196,7 +204,11 @@ fn read_all(stream: &InputStream) -> Result<Vec<u8>, TransportError> {
                 ));
             }
         }
+        if body.len() > MAX_ANSWER_BYTES {
+            return Err(TransportError::AnswerTooLarge);
+        }
     }
+    Ok(body)
 }
 
 /// A failed stream: its `wasi:http` error code says why when the host gives one (an answer

@@ -253,23 +253,23 @@ impl Shared {
     }
 
     /// Keeps `conn` (when it may carry another request) and `deadline` for the next request.
+    /// A connection is kept only where the task that closes it once idle runs (it starts
+    /// with the first kept connection, which needs a runtime to start in).
     fn keep(self: &Arc<Self>, conn: Option<Conn>, deadline: Deadline) {
-        let idle = conn.map(|conn| Idle {
+        let reaping = self.reaper.get().is_some()
+            || tokio::runtime::Handle::try_current().is_ok_and(|runtime| {
+                self.reaper.get_or_init(|| {
+                    runtime.spawn(reap(Arc::downgrade(self), self.idle_timeout));
+                });
+                true
+            });
+        let idle = conn.filter(|_| reaping).map(|conn| Idle {
             conn,
             since: Instant::now(),
         });
-        let keeps_conn = idle.is_some();
-        {
-            let mut kept = self.kept();
-            kept.idle = idle;
-            kept.deadline = Some(deadline);
-        }
-        if !keeps_conn {
-            return;
-        }
-        self.reaper.get_or_init(|| {
-            tokio::spawn(reap(Arc::downgrade(self), self.idle_timeout));
-        });
+        let mut kept = self.kept();
+        kept.idle = idle;
+        kept.deadline = Some(deadline);
     }
 
     /// A new connection to the request's origin, within `within`.
@@ -404,6 +404,16 @@ impl CappedBody {
         self.done = true;
         self.conn = None;
         Poll::Ready(Some(Err(error)))
+    }
+}
+
+impl Drop for CappedBody {
+    fn drop(&mut self) {
+        // Nothing left to read (an empty answer, or one read to its announced length): the
+        // connection is at the end of a message and may carry the next request.
+        if !self.done && self.inner.is_end_stream() {
+            self.finish();
+        }
     }
 }
 
@@ -743,6 +753,8 @@ mod tests {
         Close,
         /// Sends the head and half the body, then nothing more.
         StallMidBody,
+        /// Answers with an empty body.
+        Empty,
     }
 
     /// A plain HTTP/1.1 server on loopback answering every request with `ok`, as `serve`
@@ -766,8 +778,10 @@ mod tests {
                         }
                         head.clear();
                         let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        let empty = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
                         let answer = match serve {
                             Serve::StallMidBody => &answer[..answer.len() - 1],
+                            Serve::Empty => &empty[..],
                             _ => &answer[..],
                         };
                         if socket.write_all(answer).await.is_err() || serve == Serve::Close {
@@ -842,6 +856,16 @@ mod tests {
         );
         get(&client, port, true).await;
         assert_eq!(accepted.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test]
+    async fn an_empty_answer_left_unread_keeps_its_connection() {
+        let (port, accepted) = server(Serve::Empty).await;
+        let client = client(Duration::from_secs(60));
+        for _ in 0..3 {
+            get(&client, port, false).await;
+        }
+        assert_eq!(accepted.load(Ordering::Relaxed), 1);
     }
 
     #[tokio::test]
