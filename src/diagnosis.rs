@@ -4,7 +4,7 @@
 use crate::error::Error;
 use crate::guide::Remedy;
 
-/// The checks, in the order they run (mirrors the WIT `check-id`).
+/// The checks, in the order they run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CheckId {
     Settings,
@@ -24,6 +24,30 @@ impl CheckId {
         CheckId::TableAccess,
         CheckId::AssignmentGroup,
     ];
+
+    /// The id in the contract (`check.id`): stable across versions.
+    pub fn key(self) -> &'static str {
+        match self {
+            CheckId::Settings => "settings",
+            CheckId::Instance => "instance",
+            CheckId::Token => "token",
+            CheckId::TableApi => "table-api",
+            CheckId::TableAccess => "table-access",
+            CheckId::AssignmentGroup => "assignment-group",
+        }
+    }
+
+    /// What it checks, for the admin (`check.label`).
+    pub fn label(self) -> &'static str {
+        match self {
+            CheckId::Settings => "The settings are complete",
+            CheckId::Instance => "The instance answers as ServiceNow",
+            CheckId::Token => "ServiceNow grants an OAuth token",
+            CheckId::TableApi => "The Table API accepts the token",
+            CheckId::TableAccess => "The integration user can read the ticket tables",
+            CheckId::AssignmentGroup => "The default assignment group exists",
+        }
+    }
 
     /// The name a person reads.
     pub fn name(self) -> &'static str {
@@ -144,12 +168,24 @@ mod tests {
     }
 
     #[test]
-    fn check_ids_match_the_wit_contract() {
-        let ours: Vec<String> = CheckId::ALL
-            .iter()
-            .map(|id| id.name().replace(' ', "-"))
-            .collect();
-        assert_eq!(ours, crate::error::tests::wit_cases("enum", "check-id"));
+    fn check_ids_are_stable_words_and_labels_say_what_is_checked() {
+        // Ids are what platforms store; they must stay the 0.1 contract's names.
+        let ids: Vec<&str> = CheckId::ALL.iter().map(|id| id.key()).collect();
+        assert_eq!(
+            ids,
+            [
+                "settings",
+                "instance",
+                "token",
+                "table-api",
+                "table-access",
+                "assignment-group"
+            ]
+        );
+        for id in CheckId::ALL {
+            assert_eq!(id.key().replace('-', " "), id.name());
+            assert!(!id.label().is_empty());
+        }
     }
 
     #[test]
@@ -163,7 +199,7 @@ mod tests {
             text: "fix it",
             step: None,
         };
-        let denied = Error::new(ErrorKind::TokenDenied, "no").with_remedy(fix);
+        let denied = Error::new(ErrorKind::CredentialsRefused, "no").with_remedy(fix);
         assert_eq!(list.gate::<()>(CheckId::Instance, Err(denied)), None);
         let report = list.finish();
         use CheckId::*;

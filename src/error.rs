@@ -14,15 +14,15 @@ pub enum ErrorKind {
     InvalidTicket,
     Unreachable,
     BlockedByHost,
-    InstanceHibernating,
-    NotServiceNow,
-    TokenDenied,
-    OAuthUserMissing,
+    ServiceAsleep,
+    NotTheService,
+    CredentialsRefused,
+    ServiceAccountMissing,
     NotAuthenticated,
     MissingAuthScope,
     Forbidden,
     RejectedByPolicy,
-    InvalidTable,
+    UnknownTicketKind,
     NotFound,
     BadRequest,
     RateLimited,
@@ -39,15 +39,15 @@ impl ErrorKind {
         ErrorKind::InvalidTicket,
         ErrorKind::Unreachable,
         ErrorKind::BlockedByHost,
-        ErrorKind::InstanceHibernating,
-        ErrorKind::NotServiceNow,
-        ErrorKind::TokenDenied,
-        ErrorKind::OAuthUserMissing,
+        ErrorKind::ServiceAsleep,
+        ErrorKind::NotTheService,
+        ErrorKind::CredentialsRefused,
+        ErrorKind::ServiceAccountMissing,
         ErrorKind::NotAuthenticated,
         ErrorKind::MissingAuthScope,
         ErrorKind::Forbidden,
         ErrorKind::RejectedByPolicy,
-        ErrorKind::InvalidTable,
+        ErrorKind::UnknownTicketKind,
         ErrorKind::NotFound,
         ErrorKind::BadRequest,
         ErrorKind::RateLimited,
@@ -63,15 +63,15 @@ impl ErrorKind {
             ErrorKind::InvalidTicket => "invalid-ticket",
             ErrorKind::Unreachable => "unreachable",
             ErrorKind::BlockedByHost => "blocked-by-host",
-            ErrorKind::InstanceHibernating => "instance-hibernating",
-            ErrorKind::NotServiceNow => "not-servicenow",
-            ErrorKind::TokenDenied => "token-denied",
-            ErrorKind::OAuthUserMissing => "oauth-user-missing",
+            ErrorKind::ServiceAsleep => "service-asleep",
+            ErrorKind::NotTheService => "not-the-service",
+            ErrorKind::CredentialsRefused => "credentials-refused",
+            ErrorKind::ServiceAccountMissing => "service-account-missing",
             ErrorKind::NotAuthenticated => "not-authenticated",
             ErrorKind::MissingAuthScope => "missing-auth-scope",
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::RejectedByPolicy => "rejected-by-policy",
-            ErrorKind::InvalidTable => "invalid-table",
+            ErrorKind::UnknownTicketKind => "unknown-ticket-kind",
             ErrorKind::NotFound => "not-found",
             ErrorKind::BadRequest => "bad-request",
             ErrorKind::RateLimited => "rate-limited",
@@ -85,6 +85,8 @@ impl ErrorKind {
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
+    /// The setting at fault, by its key in the settings form (`form::FIELDS`).
+    pub field: Option<&'static str>,
     pub remedy: Option<Remedy>,
     pub http_status: Option<u16>,
     pub retry_after_seconds: Option<u32>,
@@ -101,6 +103,7 @@ impl Error {
         Self {
             kind,
             message: message.into(),
+            field: None,
             remedy: None,
             http_status: None,
             retry_after_seconds: None,
@@ -110,6 +113,12 @@ impl Error {
 
     pub fn with_remedy(mut self, remedy: Remedy) -> Self {
         self.remedy = Some(remedy);
+        self
+    }
+
+    /// Names the setting the admin should look at.
+    pub fn with_field(mut self, key: &'static str) -> Self {
+        self.field = Some(key);
         self
     }
 

@@ -14,6 +14,7 @@ mod cache;
 mod clock;
 mod diagnosis;
 mod error;
+mod form;
 mod guide;
 mod http;
 mod ids;

@@ -140,7 +140,7 @@ fn grant_from(transport: &impl Transport, request: &Request) -> Result<Grant> {
     let error = if code == "unauthorized_client" {
         // The one distinct answer (facts §1.3): no OAuth Application User on the app.
         Error::new(
-            ErrorKind::OAuthUserMissing,
+            ErrorKind::ServiceAccountMissing,
             "the token endpoint answered unauthorized_client: the OAuth application has no \
              OAuth Application User",
         )
@@ -157,7 +157,7 @@ fn grant_from(transport: &impl Transport, request: &Request) -> Result<Grant> {
             })
             .unwrap_or_else(|| "no error body".into());
         Error::new(
-            ErrorKind::TokenDenied,
+            ErrorKind::CredentialsRefused,
             format!("ServiceNow refused the client credentials ({said})"),
         )
         .with_remedy(guide::TOKEN_DENIED)
@@ -255,7 +255,7 @@ mod tests {
         let transport = ScriptedTransport::default();
         transport.push_json(401, TOKEN_DENIED);
         let err = request_token(&transport, &settings()).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::TokenDenied);
+        assert_eq!(err.kind, ErrorKind::CredentialsRefused);
         assert_eq!(err.http_status, Some(401));
         assert!(err.message.contains("server_error/access_denied"));
         assert!(
@@ -275,7 +275,7 @@ mod tests {
             r#"{"error":"unauthorized_client","error_description":"Received client_credentials grant_type request however integration user is not configured for OAuth:0123"}"#,
         );
         let err = request_token(&transport, &settings()).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::OAuthUserMissing);
+        assert_eq!(err.kind, ErrorKind::ServiceAccountMissing);
         assert_eq!(err.remedy, Some(guide::OAUTH_USER_MISSING));
     }
 
@@ -284,7 +284,7 @@ mod tests {
         let transport = ScriptedTransport::default();
         transport.push(Ok(html(200, HIBERNATING)));
         let err = request_token(&transport, &settings()).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::InstanceHibernating);
+        assert_eq!(err.kind, ErrorKind::ServiceAsleep);
     }
 
     #[test]

@@ -138,11 +138,11 @@ proptest! {
                 prop_assert!(!error.message.contains("Zk7-token-secret"));
                 prop_assert!(matches!(
                     error.kind,
-                    ErrorKind::TokenDenied
-                        | ErrorKind::OAuthUserMissing
+                    ErrorKind::CredentialsRefused
+                        | ErrorKind::ServiceAccountMissing
                         | ErrorKind::UnexpectedResponse
-                        | ErrorKind::InstanceHibernating
-                        | ErrorKind::NotServiceNow
+                        | ErrorKind::ServiceAsleep
+                        | ErrorKind::NotTheService
                         | ErrorKind::ServiceUnavailable
                 ), "{:?}", error.kind);
             }

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use crate::error::{Error, Result};
+use crate::form::key;
 use crate::guide;
 use crate::ids::{AssignmentGroup, Name};
 
@@ -161,8 +162,11 @@ pub use instance_address::InstanceUrl;
 
 /// [`InstanceUrl::parse`], refusing as invalid settings with the guide's remedy.
 pub fn parse_instance(input: &str) -> Result<InstanceUrl> {
-    InstanceUrl::parse(input)
-        .map_err(|e| Error::invalid_settings(e.to_string()).with_remedy(guide::INSTANCE_ADDRESS))
+    InstanceUrl::parse(input).map_err(|e| {
+        Error::invalid_settings(e.to_string())
+            .with_remedy(guide::INSTANCE_ADDRESS)
+            .with_field(key::INSTANCE)
+    })
 }
 
 /// Settings that passed validation.
@@ -190,37 +194,14 @@ pub enum Route<'a> {
 impl Settings {
     pub fn validate(raw: RawSettings) -> Result<Self> {
         let instance = parse_instance(&raw.instance)?;
-        let client_id = credential("Client ID", &raw.client_id)?.to_string();
-        let client_secret = Secret(credential("Client Secret", &raw.client_secret)?.to_string());
-        if let Some(problem) = raw
-            .default_assignment_group
-            .as_ref()
-            .and_then(AssignmentGroup::problem)
-        {
-            return Err(
-                Error::invalid_settings(format!("the default assignment group {problem}"))
-                    .with_remedy(guide::ASSIGNMENT_GROUP),
-            );
+        let client_id = credential(key::CLIENT_ID, "Client ID", &raw.client_id)?.to_string();
+        let client_secret = Secret(
+            credential(key::CLIENT_SECRET, "Client Secret", &raw.client_secret)?.to_string(),
+        );
+        if let Some(group) = &raw.default_assignment_group {
+            check_default_group(group)?;
         }
-        let mut seen = HashSet::new();
-        let mut ticket_categories = Vec::with_capacity(raw.ticket_categories.len());
-        for category in raw.ticket_categories {
-            let name = category.event_category.trim();
-            if name.is_empty() {
-                return Err(Error::invalid_settings(
-                    "a ticket category has an empty event category",
-                ));
-            }
-            if !seen.insert(name.to_string()) {
-                return Err(Error::invalid_settings(format!(
-                    "the event category {name:?} is listed twice in the ticket categories"
-                )));
-            }
-            ticket_categories.push(TicketCategory {
-                event_category: name.to_string(),
-                ..category
-            });
-        }
+        let ticket_categories = validate_categories(raw.ticket_categories)?;
         Ok(Self {
             token_url: instance.join("/oauth_token.do"),
             instance,
@@ -272,25 +253,66 @@ impl Settings {
     }
 }
 
-fn credential<'a>(what: &str, value: &'a str) -> Result<&'a str> {
+/// A credential as pasted: not empty, no stray space or control character. `what` is its
+/// name in the guide, `field` its key in the form.
+pub fn credential<'a>(field: &'static str, what: &str, value: &'a str) -> Result<&'a str> {
+    let refuse = |problem: &str, remedy| {
+        Err(Error::invalid_settings(format!("the {what} {problem}"))
+            .with_remedy(remedy)
+            .with_field(field))
+    };
     if value.trim().is_empty() {
-        return Err(Error::invalid_settings(format!("the {what} is empty"))
-            .with_remedy(guide::ENTER_SETTINGS));
+        return refuse("is empty", guide::ENTER_SETTINGS);
     }
     if value.trim() != value {
         // The guide's first troubleshooting point: a pasted value with a stray space.
-        return Err(Error::invalid_settings(format!(
-            "the {what} has leading or trailing whitespace"
-        ))
-        .with_remedy(guide::COPY_CREDENTIALS));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(
-            Error::invalid_settings(format!("the {what} contains a control character"))
-                .with_remedy(guide::COPY_CREDENTIALS),
+        return refuse(
+            "has leading or trailing whitespace",
+            guide::COPY_CREDENTIALS,
         );
     }
+    if value.chars().any(char::is_control) {
+        return refuse("contains a control character", guide::COPY_CREDENTIALS);
+    }
     Ok(value)
+}
+
+/// The default assignment group must be usable in a query.
+pub fn check_default_group(group: &AssignmentGroup) -> Result<()> {
+    match group.problem() {
+        Some(problem) => Err(Error::invalid_settings(format!(
+            "the default assignment group {problem}"
+        ))
+        .with_remedy(guide::ASSIGNMENT_GROUP)
+        .with_field(key::DEFAULT_ASSIGNMENT_GROUP)),
+        None => Ok(()),
+    }
+}
+
+/// Every row names an event category, each category once; names are trimmed.
+pub fn validate_categories(categories: Vec<TicketCategory>) -> Result<Vec<TicketCategory>> {
+    let invalid =
+        |message: String| Error::invalid_settings(message).with_field(key::TICKET_CATEGORIES);
+    let mut seen = HashSet::new();
+    let mut valid = Vec::with_capacity(categories.len());
+    for category in categories {
+        let name = category.event_category.trim();
+        if name.is_empty() {
+            return Err(invalid(
+                "a ticket category has an empty event category".into(),
+            ));
+        }
+        if !seen.insert(name.to_string()) {
+            return Err(invalid(format!(
+                "the event category {name:?} is listed twice in the ticket categories"
+            )));
+        }
+        valid.push(TicketCategory {
+            event_category: name.to_string(),
+            ..category
+        });
+    }
+    Ok(valid)
 }
 
 #[cfg(test)]

@@ -403,7 +403,7 @@ fn failure(response: &Response, what: &str) -> Error {
         .with_remedy(guide::ROLES),
         404 => Error::new(ErrorKind::NotFound, format!("{what}: {said}")),
         400 if body.as_ref().is_some_and(|b| b.mentions("invalid table")) => {
-            Error::new(ErrorKind::InvalidTable, format!("{what}: {said}"))
+            Error::new(ErrorKind::UnknownTicketKind, format!("{what}: {said}"))
                 .with_remedy(guide::INVALID_TABLE)
         }
         429 => Error::new(
@@ -566,7 +566,7 @@ mod tests {
             ),
             (
                 api_error(400, "Invalid table u_nope", "Table u_nope does not exist"),
-                ErrorKind::InvalidTable,
+                ErrorKind::UnknownTicketKind,
             ),
             (
                 api_error(400, "Exception while reading request", "bad json"),
@@ -649,7 +649,7 @@ mod tests {
         let err = api
             .insert::<NumberRow>(&token(), &INCIDENT, &Columns::default())
             .unwrap_err();
-        assert_eq!(err.kind, ErrorKind::InstanceHibernating);
+        assert_eq!(err.kind, ErrorKind::ServiceAsleep);
         assert_eq!(err.http_status, Some(201));
     }
 }

@@ -158,6 +158,8 @@ pub struct TicketDetails {
     pub ticket: TicketRecord,
     pub state: String,
     pub state_label: String,
+    /// Resolved, closed or cancelled: the support team is done with it.
+    pub done: bool,
     pub active: bool,
     pub priority: String,
     pub impact: String,
@@ -173,6 +175,7 @@ impl TicketDetails {
             ticket: TicketRecord::from_row(kind, instance, row),
             state_label: state_model::label(kind.table(), &row.state),
             state: row.state.clone(),
+            done: state_model::is_done(kind.table(), &row.state, row.active),
             active: row.active,
             priority: row.priority.clone(),
             impact: row.impact.clone(),

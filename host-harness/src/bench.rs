@@ -17,10 +17,8 @@ use hyper_util::rt::TokioExecutor;
 
 use component_artifact::COMPONENT_PATH;
 use servicenow_simulator::{RecordedRequest, Simulator};
-use ticketing_host::api::{
-    ClosedMatch, CreateOutcome, Settings, Ticket, TicketCategory, TicketKind,
-};
-use ticketing_host::{CacheOutcome, ClientSecret, Host, SandboxLimits, Tenant};
+use ticketing_host::api::{CreateOutcome, Setting, Ticket, TicketCategory};
+use ticketing_host::{CacheOutcome, Host, SandboxLimits, Secret, Tenant};
 
 pub struct Options {
     pub tenants: Vec<usize>,
@@ -144,7 +142,7 @@ pub async fn run(options: Options) -> Result<ExitCode> {
 
     let simulator = Simulator::start().await?;
     let settings = settings(&simulator);
-    let secret = ClientSecret::new(simulator.client_secret());
+    let secret = [Secret::new("client_secret", simulator.client_secret())];
 
     // The platform's host for the timing figures: sized for this run's tenants at once.
     let limits = |tenants: usize| -> Result<SandboxLimits> {
@@ -615,20 +613,15 @@ impl Counts {
     }
 }
 
-fn settings(simulator: &Simulator) -> Settings {
-    Settings {
-        instance: simulator.base_url(),
-        client_id: simulator.client_id(),
-        default_assignment_group: None,
-        default_priority: None,
-        ticket_categories: vec![TicketCategory {
-            event_category: "cost-optimization".into(),
-            kind: TicketKind::Incident,
-            enabled: true,
-        }],
-        unlisted_category_kind: None,
-        on_closed_match: ClosedMatch::OpenNew,
-    }
+fn settings(simulator: &Simulator) -> Vec<Setting> {
+    vec![
+        Setting::text("instance", simulator.base_url()),
+        Setting::text("client_id", simulator.client_id()),
+        Setting::ticket_categories(
+            "ticket_categories",
+            vec![TicketCategory::new("cost-optimization", "incident", true)],
+        ),
+    ]
 }
 
 fn median(times: &mut [Duration]) -> Duration {

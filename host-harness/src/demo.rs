@@ -6,10 +6,9 @@ use anyhow::{Result, bail};
 use serde_json::Value;
 
 use servicenow_simulator::Simulator;
-use ticketing_host::ClientSecret;
+use ticketing_host::Secret;
 use ticketing_host::api::{
-    ClosedMatch, CreateOutcome, Priority, Resolution, Settings, Ticket, TicketCategory, TicketKind,
-    TicketRecord,
+    CreateOutcome, Priority, Resolution, Setting, Ticket, TicketCategory, TicketRecord,
 };
 
 use crate::render;
@@ -23,20 +22,23 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
     // The simulator listens on loopback: an explicit allowance of this host's policy.
     let host = crate::built_host(true)?;
     let mut tenant = host.tenant("acme-corp").await?;
-    let settings = Settings {
-        instance: instance.clone(),
-        client_id: simulator.client_id(),
-        default_assignment_group: Some("Cloud Operations".into()),
-        default_priority: Some(Priority::Moderate),
-        ticket_categories: vec![
-            category("cost-optimization", TicketKind::Incident),
-            category("system-issue", TicketKind::Incident),
-            category("maintenance", TicketKind::ChangeRequest),
-        ],
-        unlisted_category_kind: None,
-        on_closed_match: ClosedMatch::OpenNew,
-    };
-    let secret = ClientSecret::new(simulator.client_secret());
+    // The settings as the platform's dialog holds them: by the keys of the form the
+    // component describes (`host-harness describe`).
+    let settings = vec![
+        Setting::text("instance", &instance),
+        Setting::text("client_id", simulator.client_id()),
+        Setting::text("default_assignment_group", "Cloud Operations"),
+        Setting::text("default_priority", "moderate"),
+        Setting::ticket_categories(
+            "ticket_categories",
+            vec![
+                TicketCategory::new("cost-optimization", "incident", true),
+                TicketCategory::new("system-issue", "incident", true),
+                TicketCategory::new("maintenance", "change_request", true),
+            ],
+        ),
+    ];
+    let secret = [Secret::new("client_secret", simulator.client_secret())];
     if let Err(error) = tenant.configure(&settings, &secret).await? {
         bail!(
             "configuring the demo tenant failed: {}",
@@ -96,7 +98,11 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
             Ok(CreateOutcome::Created(written)) => {
                 created += 1;
                 let record = &written.ticket;
-                println!("  Created {} {}", render::kind(&record.kind), record.number);
+                println!(
+                    "  Created {} {}",
+                    render::kind(&record.kind),
+                    record.display_id
+                );
                 println!("  {}", record.link);
                 println!("  ServiceNow stored: {}", stored(&simulator, record));
             }
@@ -118,8 +124,8 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
     }
     println!("The VM is stopped, so the event recovers; its ticket is resolved by correlation id:");
     let resolution = Resolution {
-        close_code: "Solution provided".into(),
-        close_notes: "The idle VM was stopped by the owner.".into(),
+        code: "Solution provided".into(),
+        notes: "The idle VM was stopped by the owner.".into(),
     };
     let correlation_id = events[0].correlation_id.as_deref().unwrap_or_default();
     match tenant
@@ -132,7 +138,10 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
 
     println!("What an admin sees when a step of the setup guide went wrong:");
     let mut careless = host.tenant("careless-corp").await?;
-    let pasted = ClientSecret::new(format!("{} ", simulator.client_secret()));
+    let pasted = [Secret::new(
+        "client_secret",
+        format!("{} ", simulator.client_secret()),
+    )];
     match careless.configure(&settings, &pasted).await? {
         Err(error) => println!(
             "- secret pasted with a trailing space:\n  {}",
@@ -141,7 +150,7 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
         Ok(()) => bail!("a secret with a trailing space was accepted"),
     }
     let mut metadata = settings.clone();
-    metadata.instance = "https://169.254.169.254".into();
+    metadata[0] = Setting::text("instance", "https://169.254.169.254");
     match careless.configure(&metadata, &secret).await? {
         Err(error) => println!(
             "- instance pointed at the cloud metadata service:\n  {}",
@@ -149,7 +158,7 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
         ),
         Ok(()) => bail!("the host let a tenant configure the metadata service"),
     }
-    let wrong = ClientSecret::new("not-the-secret");
+    let wrong = [Secret::new("client_secret", "not-the-secret")];
     if let Err(error) = careless.configure(&settings, &wrong).await? {
         bail!("configuring failed: {}", render::error(&error));
     }
@@ -167,14 +176,6 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn category(event_category: &str, kind: TicketKind) -> TicketCategory {
-    TicketCategory {
-        event_category: event_category.into(),
-        kind,
-        enabled: true,
-    }
-}
-
 fn indent(text: &str) -> String {
     text.lines()
         .map(|line| format!("  {line}\n"))
@@ -186,8 +187,8 @@ fn indent(text: &str) -> String {
 
 /// What the simulator holds for the record: the priority it derived and the group's name.
 fn stored(simulator: &Simulator, record: &TicketRecord) -> String {
-    let rows = simulator.records(&record.table);
-    let Some(row) = rows.iter().find(|r| r["sys_id"] == record.sys_id.as_str()) else {
+    let rows = simulator.records(&record.kind);
+    let Some(row) = rows.iter().find(|r| r["sys_id"] == record.id.as_str()) else {
         return "(record not found in the simulator)".into();
     };
     let field = |name: &str| {

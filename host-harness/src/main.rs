@@ -36,6 +36,13 @@ enum Command {
     /// Starts the built-in ServiceNow simulator, creates a tenant, tests the connection and
     /// opens an incident and a change request, telling what happens.
     Demo,
+    /// Prints the provider's description: its calls, ticket kinds and settings form (the
+    /// keys a settings file takes).
+    Describe {
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Runs Test Connection against an instance described by a settings file.
     TestConnection {
         #[command(flatten)]
@@ -91,8 +98,9 @@ enum Command {
         /// A sys_user_group name or sys_id.
         #[arg(long)]
         assignment_group: Option<String>,
+        /// The ticket's title (short description).
         #[arg(long)]
-        short_description: Option<String>,
+        title: Option<String>,
         #[arg(long)]
         description: Option<String>,
         /// Any other column, as name=value; repeatable.
@@ -176,9 +184,9 @@ enum Command {
 
 #[derive(clap::Args)]
 struct SettingsArgs {
-    /// TOML or JSON settings file: instance, client_id, client_secret (or the
-    /// SERVICENOW_CLIENT_SECRET environment variable), default_assignment_group,
-    /// default_priority, ticket_categories, unlisted_category_kind, on_closed_match.
+    /// TOML or JSON settings file, keyed as `describe` lists the settings (instance,
+    /// client_id, client_secret, ...); a secret may come from the environment instead
+    /// (SERVICENOW_CLIENT_SECRET for client_secret).
     #[arg(long)]
     config: PathBuf,
     /// Let the tenant reach an instance on a loopback or private address (a simulator on
@@ -203,7 +211,7 @@ struct TicketArgs {
 impl TicketArgs {
     fn reference(&self) -> TicketRef {
         TicketRef {
-            kind: settings_file::parse_kind(&self.kind),
+            kind: self.kind.clone(),
             id: self.id.clone(),
         }
     }
@@ -222,8 +230,8 @@ struct ResolutionArgs {
 impl ResolutionArgs {
     fn resolution(&self) -> Resolution {
         Resolution {
-            close_code: self.close_code.clone(),
-            close_notes: self.close_notes.clone(),
+            code: self.close_code.clone(),
+            notes: self.close_notes.clone(),
         }
     }
 }
@@ -253,6 +261,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let verbose = cli.verbose;
     match cli.command {
         Command::Demo => demo::run(verbose).await,
+        Command::Describe { json } => {
+            let info = built_host(false)?.describe().await?;
+            if json {
+                println!("{:#}", render::describe_json(&info));
+            } else {
+                print!("{}", render::describe(&info));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench {
             tenants,
             tickets,
@@ -309,7 +326,10 @@ impl Command {
             | Command::UpdateTicket { ticket, .. }
             | Command::AddComment { ticket, .. }
             | Command::ResolveTicket { ticket, .. } => Some(&ticket.settings),
-            Command::Demo | Command::Bench { .. } | Command::Simulator { .. } => None,
+            Command::Demo
+            | Command::Describe { .. }
+            | Command::Bench { .. }
+            | Command::Simulator { .. } => None,
         }
     }
 }
@@ -317,7 +337,10 @@ impl Command {
 /// The commands that call a configured tenant.
 async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCode> {
     match command {
-        Command::Demo | Command::Bench { .. } | Command::Simulator { .. } => {
+        Command::Demo
+        | Command::Describe { .. }
+        | Command::Bench { .. }
+        | Command::Simulator { .. } => {
             anyhow::bail!("this command does not run against a tenant")
         }
         Command::TestConnection { json, .. } => {
@@ -338,7 +361,7 @@ async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCod
             ticket,
             priority,
             assignment_group,
-            short_description,
+            title,
             description,
             fields,
             json,
@@ -346,7 +369,7 @@ async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCod
             let changes = TicketChanges {
                 priority,
                 assignment_group,
-                short_description,
+                title,
                 description,
                 extra_fields: fields,
             };
@@ -359,9 +382,9 @@ async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCod
             customer_visible,
         } => {
             let kind = if customer_visible {
-                CommentKind::CustomerVisible
+                CommentKind::Public
             } else {
-                CommentKind::WorkNote
+                CommentKind::Internal
             };
             let result = tenant.add_comment(&ticket.reference(), kind, &text).await?;
             let said = |_: &()| format!("Added to {}", ticket.id);
@@ -432,10 +455,10 @@ async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCod
 }
 
 async fn configured_tenant(args: &SettingsArgs, verbose: bool) -> Result<Tenant> {
-    let (settings, secret) = settings_file::load(&args.config)?;
     let host = built_host(args.allow_private_network)?;
     let mut tenant = host.tenant("cli").await?;
-    if let Err(error) = tenant.configure(&settings, &secret).await? {
+    let (settings, secrets) = settings_file::load(&args.config, &*tenant.describe().await?)?;
+    if let Err(error) = tenant.configure(&settings, &secrets).await? {
         if verbose {
             eprint!("{}", render::log(&tenant.log()));
         }

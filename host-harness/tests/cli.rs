@@ -181,3 +181,37 @@ async fn nothing_the_cli_prints_holds_a_secret_or_a_token() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `describe` prints the form a settings file fills in, for people and as JSON.
+#[test]
+fn describe_prints_the_settings_form() {
+    let (ok, printed) = run(&["describe"]);
+    assert!(ok, "{printed}");
+    assert!(printed.contains("ServiceNow provider"), "{printed}");
+    assert!(
+        printed.contains("client_secret (secret, required): Client Secret"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("Enter only the subdomain (e.g., dev12345)"),
+        "{printed}"
+    );
+
+    let (ok, printed) = run(&["describe", "--json"]);
+    assert!(ok, "{printed}");
+    let info: serde_json::Value = serde_json::from_str(&printed).expect("JSON");
+    let keys: Vec<&str> = info["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(&keys[..3], ["instance", "client_id", "client_secret"]);
+    assert_eq!(info["settings"][0]["kind"], "address");
+    assert!(
+        info["capabilities"]
+            .as_array()
+            .unwrap()
+            .contains(&"create-ticket".into())
+    );
+}

@@ -1,6 +1,8 @@
 //! Test Connection as a diagnosis: each check stands for a setup step and is one function
 //! here, so the first one that fails names what the admin got wrong.
 
+use std::mem;
+
 use serde::Deserialize;
 
 use crate::clock::Clock;
@@ -9,7 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::Transport;
 use crate::ids::{Name, SysId};
 use crate::oauth::{AccessToken, Grant, request_token};
-use crate::settings::{Settings, TicketKind};
+use crate::settings::{RawSettings, Settings, TicketKind};
 use crate::table_api::{Query, Row, TableApi};
 
 use super::Provider;
@@ -27,6 +29,31 @@ impl Row for IdRow {
 }
 
 impl<T: Transport, C: Clock> Provider<T, C> {
+    /// Test Connection on values not saved yet (the guide's order: Test Connection, then
+    /// Save). The checks run with the candidate's settings and a token and caches of their
+    /// own; afterwards the settings in force, their token and caches are as they were.
+    pub fn test_candidate(&mut self, candidate: Result<RawSettings>) -> ConnectionReport {
+        let in_force = (
+            self.settings.take(),
+            mem::take(&mut self.tokens),
+            mem::take(&mut self.groups),
+            mem::take(&mut self.close_codes),
+        );
+        let report = match candidate.and_then(Settings::validate) {
+            Ok(settings) => {
+                self.settings = Some(settings);
+                self.test_connection()
+            }
+            Err(error) => {
+                let mut list = Checklist::default();
+                list.gate::<()>(CheckId::Settings, Err(error));
+                list.finish()
+            }
+        };
+        (self.settings, self.tokens, self.groups, self.close_codes) = in_force;
+        report
+    }
+
     pub fn test_connection(&mut self) -> ConnectionReport {
         let mut checklist = Checklist::default();
         self.run_checks(&mut checklist);
@@ -177,7 +204,9 @@ fn check_table_access(tables: &[Name], refused: Vec<(&Name, Error)>) -> Outcome 
 fn answered_as_servicenow(error: &Error) -> bool {
     matches!(
         error.kind,
-        ErrorKind::TokenDenied | ErrorKind::OAuthUserMissing | ErrorKind::UnexpectedResponse
+        ErrorKind::CredentialsRefused
+            | ErrorKind::ServiceAccountMissing
+            | ErrorKind::UnexpectedResponse
     )
 }
 
@@ -185,6 +214,6 @@ fn answered_as_servicenow(error: &Error) -> bool {
 fn about_the_table(error: &Error) -> bool {
     matches!(
         error.kind,
-        ErrorKind::Forbidden | ErrorKind::InvalidTable | ErrorKind::NotFound
+        ErrorKind::Forbidden | ErrorKind::UnknownTicketKind | ErrorKind::NotFound
     )
 }

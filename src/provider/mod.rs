@@ -87,7 +87,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         Ok(())
     }
 
-    #[cfg(test)]
+    /// The settings in force, if configured.
     pub fn settings(&self) -> Option<&Settings> {
         self.settings.as_ref()
     }

@@ -2,7 +2,7 @@
 //! the platform sees when the host refuses.
 
 use servicenow_simulator::{Oversized, Simulator};
-use ticketing_host::api::{Error as ProviderError, ErrorKind, Settings};
+use ticketing_host::api::{Error as ProviderError, ErrorKind, Setting};
 use ticketing_host::{LogEvent, Tenant};
 
 use crate::tickets::open;
@@ -16,11 +16,10 @@ fn closed_port() -> u16 {
         .port()
 }
 
-fn with_instance(sim: &Simulator, instance: &str) -> Settings {
-    Settings {
-        instance: instance.into(),
-        ..settings(sim)
-    }
+fn with_instance(sim: &Simulator, instance: &str) -> Vec<Setting> {
+    let mut form = settings(sim);
+    form.instance = instance.into();
+    form.values()
 }
 
 /// Configures `tenant` for `instance` and answers the host's refusal.
@@ -227,7 +226,7 @@ async fn a_suspended_tenant_stays_cut_off_after_configuring_again() {
     );
 
     tenant
-        .configure(&settings(&sim), &secret(&sim))
+        .configure(&settings(&sim).values(), &secret(&sim))
         .await
         .unwrap()
         .unwrap();
@@ -243,7 +242,7 @@ async fn a_suspended_tenant_stays_cut_off_after_configuring_again() {
     tenant.resume();
     tenant.set_allowed_origin(None);
     tenant
-        .configure(&settings(&sim), &secret(&sim))
+        .configure(&settings(&sim).values(), &secret(&sim))
         .await
         .unwrap()
         .unwrap();
@@ -285,7 +284,7 @@ async fn redirects_are_not_followed() {
     sim.update_faults(|f| f.redirect_to = Some(format!("{}/oauth_token.do", elsewhere.base_url())));
     let error = create_error(&mut tenant).await;
     assert_eq!(error.http_status, Some(302), "{error:?}");
-    assert_eq!(error.kind, ErrorKind::NotServicenow, "{error:?}");
+    assert_eq!(error.kind, ErrorKind::NotTheService, "{error:?}");
     assert!(elsewhere.requests().is_empty());
     assert_eq!(elsewhere.connections(), 0);
     sim.update_faults(|f| f.redirect_to = None);
@@ -368,7 +367,7 @@ async fn a_tenant_reuses_its_connection() {
 async fn tenants_do_not_share_connections() {
     let (sim, mut a) = setup().await;
     let mut b = host().tenant("b").await.unwrap();
-    b.configure(&settings(&sim), &secret(&sim))
+    b.configure(&settings(&sim).values(), &secret(&sim))
         .await
         .unwrap()
         .unwrap();

@@ -3,10 +3,12 @@
 
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use instance_address::InstanceUrl;
+use tokio::sync::OnceCell;
 use tokio::time::{error::Elapsed, timeout};
 use url::Url;
 use wasmtime::component::{Component, HasSelf, Linker};
@@ -15,21 +17,24 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use crate::address;
 use crate::api::ErrorKind;
 use crate::api::{
-    CommentKind, ConnectionReport, CreateOutcome, Error as ProviderError, Resolution,
-    ResolveOutcome, Settings, Ticket, TicketChanges, TicketDetails, TicketRef, UpdateResult,
+    Candidate, CommentKind, ConnectionReport, CreateOutcome, Error as ProviderError, FieldKind,
+    ProviderInfo, Resolution, ResolveOutcome, Setting, SettingValue, Ticket, TicketChanges,
+    TicketDetails, TicketRef, UpdateResult,
 };
 use crate::artifact_cache::{self, CacheLoad};
 use crate::bindings::cxm::ticketing::log::{self as wit_log, Level};
-use crate::bindings::{ServicenowProvider, ServicenowProviderPre};
+use crate::bindings::{Provider, ProviderPre};
 use crate::sandbox::{OutboundGuard, SandboxLimits, TenantClock, TenantState};
-use crate::secret::ClientSecret;
+use crate::secret::Secret;
 use crate::tenant_log::{LogEntry, TenantLog};
 
 /// Loads the component once and makes tenants from it.
 #[derive(Clone)]
 pub struct Host {
-    pre: ServicenowProviderPre<TenantState>,
+    pre: ProviderPre<TenantState>,
     limits: SandboxLimits,
+    /// What the component's `describe` answers: the same every time, asked once.
+    info: Arc<OnceCell<Arc<ProviderInfo>>>,
 }
 
 impl Host {
@@ -85,8 +90,12 @@ impl Host {
         wit_log::add_to_linker::<TenantState, HasSelf<TenantLog>>(&mut linker, |state| {
             &mut state.log
         })?;
-        let pre = ServicenowProviderPre::new(linker.instantiate_pre(component)?)?;
-        Ok(Self { pre, limits })
+        let pre = ProviderPre::new(linker.instantiate_pre(component)?)?;
+        Ok(Self {
+            pre,
+            limits,
+            info: Arc::default(),
+        })
     }
 
     /// The same compiled component under another sandbox policy (for example a platform
@@ -97,7 +106,17 @@ impl Host {
         Self {
             pre: self.pre.clone(),
             limits,
+            info: self.info.clone(),
         }
+    }
+
+    /// The provider's `describe`: its name, calls, ticket kinds and settings form. Asked
+    /// of a throwaway instance the first time, then kept.
+    pub async fn describe(&self) -> Result<Arc<ProviderInfo>> {
+        if let Some(info) = self.info.get() {
+            return Ok(info.clone());
+        }
+        self.tenant("describe").await?.describe().await
     }
 
     /// The sandbox policy of this host's tenants.
@@ -139,7 +158,7 @@ impl Host {
         clock: &TenantClock,
         guard: OutboundGuard,
         log: TenantLog,
-    ) -> Result<(Store<TenantState>, ServicenowProvider)> {
+    ) -> Result<(Store<TenantState>, Provider)> {
         let state = TenantState::new(&self.limits, clock, guard, log);
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| &mut state.limits);
@@ -147,6 +166,12 @@ impl Host {
         let provider = self.pre.instantiate_async(&mut store).await?;
         Ok((store, provider))
     }
+}
+
+/// The origin an address setting names, by the instance address rules the component
+/// shares; `None` when it names none (the component refuses such settings anyway).
+fn origin_of(address: &str) -> Option<String> {
+    InstanceUrl::parse(address).ok().map(|url| url.origin())
 }
 
 /// The IP address an instance setting names, if it names one. Parsed here, with the URL
@@ -270,9 +295,9 @@ pub struct Tenant {
     /// Kept by the tenant, so it outlives a rebuilt instance.
     log: TenantLog,
     store: Store<TenantState>,
-    provider: ServicenowProvider,
+    provider: Provider,
     /// The settings in force, to rebuild the instance if a call ever traps.
-    settings: Option<(Settings, ClientSecret)>,
+    settings: Option<(Vec<Setting>, Vec<Secret>)>,
 }
 
 impl Tenant {
@@ -334,37 +359,74 @@ impl Tenant {
         self.clock.advance(by);
     }
 
-    /// `configure`; on success the sandbox opens to the new instance's origin only (unless
-    /// the tenant is suspended). An instance given as an IP address that tenants may not
-    /// reach is refused by the host before the component sees it, with `blocked-by-host`;
-    /// the previous settings stay.
+    /// The provider's `describe` (see [`Host::describe`]).
+    pub async fn describe(&mut self) -> Result<Arc<ProviderInfo>> {
+        if let Some(info) = self.host.info.get() {
+            return Ok(info.clone());
+        }
+        let info = Arc::new(guest_call!(self, call_describe())?);
+        Ok(self.host.info.get_or_init(|| async { info }).await.clone())
+    }
+
+    /// `validate-field`: one value checked as the admin types it; no network.
+    pub async fn validate_field(
+        &mut self,
+        key: &str,
+        value: &SettingValue,
+    ) -> Result<Result<(), ProviderError>> {
+        guest_call!(self, call_validate_field(key, value))
+    }
+
+    /// `configure`; on success the sandbox opens to the origin of the settings' address
+    /// field only (unless the tenant is suspended). An address given as an IP that tenants
+    /// may not reach is refused by the host before the component sees it, with
+    /// `blocked-by-host`; the previous settings stay. A secret not given is the one in force.
     pub async fn configure(
         &mut self,
-        settings: &Settings,
-        secret: &ClientSecret,
+        settings: &[Setting],
+        secrets: &[Secret],
     ) -> Result<Result<(), ProviderError>> {
-        if let Some(refused) = self.refuse_instance(&settings.instance) {
+        let address = self.address_in(settings).await?;
+        if let Some(refused) = address.as_deref().and_then(|a| self.refuse_address(a)) {
             self.log.host_note(Level::Warn, &refused.message);
             return Ok(Err(refused));
         }
-        let result = guest_call!(self, call_configure(settings, secret.expose()))?;
+        let result = guest_call!(self, call_configure(settings, secrets))?;
         if result.is_ok() {
             // The host works the origin out itself, from the settings it holds and with the
             // same address rules as the component, rather than trusting the guest to say
             // where it may go.
-            let origin = InstanceUrl::parse(&settings.instance)
-                .ok()
-                .map(|url| url.origin());
-            self.store.data_mut().guard.allowed_origin = origin;
-            self.settings = Some((settings.clone(), secret.clone()));
+            self.store.data_mut().guard.allowed_origin = address.as_deref().and_then(origin_of);
+            let mut secrets = secrets.to_vec();
+            if let Some((_, in_force)) = &self.settings {
+                // What the component kept: the secrets in force that were not given again.
+                for old in in_force {
+                    if !secrets.iter().any(|s| s.key() == old.key()) {
+                        secrets.push(old.clone());
+                    }
+                }
+            }
+            self.settings = Some((settings.to_vec(), secrets));
         }
         Ok(result)
     }
 
-    /// The host's own check of the instance address: an IP literal must not be one of the
+    /// The value of the form's address field among `settings`, if given as text.
+    async fn address_in(&mut self, settings: &[Setting]) -> Result<Option<String>> {
+        let info = self.describe().await?;
+        let Some(field) = info.settings.iter().find(|f| f.kind == FieldKind::Address) else {
+            return Ok(None);
+        };
+        Ok(settings.iter().find_map(|s| match &s.value {
+            SettingValue::Text(text) if s.key == field.key => Some(text.clone()),
+            _ => None,
+        }))
+    }
+
+    /// The host's own check of an address setting: an IP literal must not be one of the
     /// addresses tenants may never reach. Names are checked when a request connects.
-    fn refuse_instance(&self, instance: &str) -> Option<ProviderError> {
-        let ip = instance_ip(instance)?;
+    fn refuse_address(&self, address: &str) -> Option<ProviderError> {
+        let ip = instance_ip(address)?;
         let rule = address::refusal(ip, self.host.limits.allow_private_network)?;
         Some(ProviderError {
             kind: ErrorKind::BlockedByHost,
@@ -372,6 +434,7 @@ impl Tenant {
                 "the platform's sandbox refuses the instance address {ip}: host rule \
                  \"{rule}\"; tenants may not reach such addresses"
             ),
+            field: None,
             remedy: Some(
                 "Enter the instance's public address: its subdomain (dev12345), its \
                  https://<name>.service-now.com URL, or your proxy's public host name."
@@ -383,8 +446,29 @@ impl Tenant {
         })
     }
 
+    /// Test Connection on the settings in force.
     pub async fn test_connection(&mut self) -> Result<ConnectionReport> {
-        guest_call!(self, call_test_connection())
+        guest_call!(self, call_test_connection(None))
+    }
+
+    /// Test Connection on values the admin has not saved: for this one call the tenant may
+    /// reach the candidate's address (nothing else), and afterwards the origin in force is
+    /// back. The settings in force keep serving meanwhile. An address the host refuses is
+    /// the host's error, as at configure.
+    pub async fn test_candidate(
+        &mut self,
+        candidate: &Candidate,
+    ) -> Result<Result<ConnectionReport, ProviderError>> {
+        let address = self.address_in(&candidate.settings).await?;
+        if let Some(refused) = address.as_deref().and_then(|a| self.refuse_address(a)) {
+            self.log.host_note(Level::Warn, &refused.message);
+            return Ok(Err(refused));
+        }
+        let in_force = self.store.data().guard.allowed_origin.clone();
+        self.store.data_mut().guard.allowed_origin = address.as_deref().and_then(origin_of);
+        let report = guest_call!(self, call_test_connection(Some(candidate)));
+        self.store.data_mut().guard.allowed_origin = in_force;
+        Ok(Ok(report?))
     }
 
     pub async fn create_ticket(
@@ -466,10 +550,10 @@ impl Tenant {
             .await?;
         self.store = store;
         self.provider = provider;
-        if let Some((settings, secret)) = &self.settings {
+        if let Some((settings, secrets)) = &self.settings {
             let api = self.provider.cxm_ticketing_ticketing_provider();
             // These settings were accepted before; a refusal now would be a component bug.
-            api.call_configure(&mut self.store, settings, secret.expose())
+            api.call_configure(&mut self.store, settings, secrets)
                 .await?
                 .map_err(|e| anyhow::anyhow!("re-configuring failed: {}", e.message))?;
         }
