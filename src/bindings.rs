@@ -204,6 +204,7 @@ fn describe() -> wit::ProviderInfo {
                     FieldKind::Address => wit::FieldKind::Address,
                     FieldKind::Secret => wit::FieldKind::Secret,
                     FieldKind::Choice => wit::FieldKind::Choice,
+                    FieldKind::AuthMethod => wit::FieldKind::AuthMethod,
                     FieldKind::TicketCategories => wit::FieldKind::TicketCategories,
                 },
                 required: f.required,

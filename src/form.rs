@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::auth::AuthMethod;
 use crate::error::{Error, Result};
 use crate::ids::AssignmentGroup;
 use crate::settings::{
@@ -14,8 +15,12 @@ use crate::settings::{
 /// the keys of the CLI's settings file.
 pub mod key {
     pub const INSTANCE: &str = "instance";
+    pub const AUTH_METHOD: &str = "auth_method";
     pub const CLIENT_ID: &str = "client_id";
     pub const CLIENT_SECRET: &str = "client_secret";
+    pub const USERNAME: &str = "username";
+    pub const PASSWORD: &str = "password";
+    pub const API_KEY: &str = "api_key";
     pub const DEFAULT_ASSIGNMENT_GROUP: &str = "default_assignment_group";
     pub const DEFAULT_PRIORITY: &str = "default_priority";
     pub const TICKET_CATEGORIES: &str = "ticket_categories";
@@ -29,6 +34,7 @@ pub enum FieldKind {
     Address,
     Secret,
     Choice,
+    AuthMethod,
     TicketCategories,
 }
 
@@ -99,6 +105,41 @@ const PRIORITIES: &[Choice] = &[
     choice("planning", "5 - Planning"),
 ];
 
+const AUTH_METHODS: &[Choice] = &[
+    Choice {
+        value: "client_credentials",
+        label: "OAuth 2.0 Client Credentials",
+        help: Some(
+            "The setup guide's method: an OAuth application with Default Grant Type Client \
+             Credentials. Washington DC (2024) or later.",
+        ),
+    },
+    Choice {
+        value: "password",
+        label: "OAuth 2.0 Password Grant",
+        help: Some(
+            "For instances before Washington DC: an OAuth application plus the integration \
+             user's name and password.",
+        ),
+    },
+    Choice {
+        value: "basic",
+        label: "Basic Authentication",
+        help: Some("The integration user's name and password on every request."),
+    },
+    Choice {
+        value: "api_key",
+        label: "REST API Key",
+        help: Some(
+            "A REST API Key (x-sn-apikey) with a REST API Access Policy for the Table API. \
+             Washington DC or later.",
+        ),
+    },
+];
+
+const OAUTH: &[&str] = &["client_credentials", "password"];
+const USER: &[&str] = &["password", "basic"];
+
 const CLOSED_MATCHES: &[Choice] = &[
     Choice {
         value: "open_new",
@@ -126,10 +167,22 @@ pub const FIELDS: &[Field] = &[
         ..FIELD
     },
     Field {
+        key: key::AUTH_METHOD,
+        label: "Authentication",
+        help: "How the integration signs in. Client Credentials grant type is only available in \
+               ServiceNow Washington DC release (2024) or later; earlier instances use the \
+               password grant or Basic authentication.",
+        kind: FieldKind::AuthMethod,
+        default: Some("client_credentials"),
+        choices: AUTH_METHODS,
+        ..FIELD
+    },
+    Field {
         key: key::CLIENT_ID,
         label: "Client ID",
         help: "The Client ID from the OAuth application you created.",
         required: true,
+        auth_methods: OAUTH,
         ..FIELD
     },
     Field {
@@ -138,6 +191,35 @@ pub const FIELDS: &[Field] = &[
         help: "The Client Secret from the OAuth application.",
         kind: FieldKind::Secret,
         required: true,
+        auth_methods: OAUTH,
+        ..FIELD
+    },
+    Field {
+        key: key::USERNAME,
+        label: "User Name",
+        help: "The integration user's User ID (e.g., cxm_integration), with the rest_service \
+               and itil roles.",
+        required: true,
+        auth_methods: USER,
+        ..FIELD
+    },
+    Field {
+        key: key::PASSWORD,
+        label: "Password",
+        help: "The integration user's password.",
+        kind: FieldKind::Secret,
+        required: true,
+        auth_methods: USER,
+        ..FIELD
+    },
+    Field {
+        key: key::API_KEY,
+        label: "API Key",
+        help: "The Token of the REST API Key record (System Web Services > API Access \
+               Policies > REST API Key).",
+        kind: FieldKind::Secret,
+        required: true,
+        auth_methods: &["api_key"],
         ..FIELD
     },
     Field {
@@ -402,16 +484,44 @@ pub fn raw_settings(values: Values, in_force: Option<&Settings>) -> Result<RawSe
         key::INSTANCE,
         take(key::INSTANCE).map(|(f, v)| text(f, v)).transpose()?,
     )?;
-    let client_id = required(
-        key::CLIENT_ID,
-        take(key::CLIENT_ID).map(|(f, v)| text(f, v)).transpose()?,
-    )?;
-    let client_secret = required(
-        key::CLIENT_SECRET,
-        secrets
-            .remove(key::CLIENT_SECRET)
-            .or_else(|| in_force.map(|s| s.client_secret.expose().to_string())),
-    )?;
+    let auth_method = match take(key::AUTH_METHOD) {
+        Some((f, v)) => match optional_text(f, v)? {
+            Some(method) => AuthMethod::parse(chosen(f, &method)?).unwrap_or_default(),
+            None => AuthMethod::default(),
+        },
+        None => AuthMethod::default(),
+    };
+    let applies = |key: &str| {
+        field(key).is_some_and(|f| {
+            f.auth_methods.is_empty() || f.auth_methods.contains(&auth_method.key())
+        })
+    };
+    // The method's own fields are required; another method's are not read.
+    let mut credential = |key: &'static str| -> Result<String> {
+        let value = take(key).map(|(f, v)| text(f, v)).transpose()?;
+        if applies(key) {
+            required(key, value)
+        } else {
+            Ok(String::new())
+        }
+    };
+    let client_id = credential(key::CLIENT_ID)?;
+    let username = credential(key::USERNAME)?;
+    let mut secret = |key: &'static str| -> Result<String> {
+        let value = secrets.remove(key).or_else(|| {
+            in_force
+                .and_then(|s| s.credentials.secret(key))
+                .map(str::to_string)
+        });
+        if applies(key) {
+            required(key, value)
+        } else {
+            Ok(String::new())
+        }
+    };
+    let client_secret = secret(key::CLIENT_SECRET)?;
+    let password = secret(key::PASSWORD)?;
+    let api_key = secret(key::API_KEY)?;
     let default_assignment_group = match take(key::DEFAULT_ASSIGNMENT_GROUP) {
         Some((f, v)) => optional_text(f, v)?
             .map(|name| {
@@ -453,8 +563,12 @@ pub fn raw_settings(values: Values, in_force: Option<&Settings>) -> Result<RawSe
     };
     Ok(RawSettings {
         instance,
+        auth_method,
         client_id,
         client_secret,
+        username,
+        password,
+        api_key,
         default_assignment_group,
         default_priority,
         ticket_categories,
@@ -477,7 +591,7 @@ pub fn validate_field(key: &str, value: Value) -> Result<()> {
         key::CLIENT_ID => {
             settings::credential(field.key, field.label, &text(field, value)?).map(drop)
         }
-        key::CLIENT_SECRET => {
+        key::CLIENT_SECRET | key::USERNAME | key::PASSWORD | key::API_KEY => {
             settings::credential(field.key, field.label, &text(field, value)?).map(drop)
         }
         key::DEFAULT_ASSIGNMENT_GROUP => match optional_text(field, value)? {
@@ -647,12 +761,8 @@ mod tests {
         keys.dedup();
         assert_eq!(keys.len(), FIELDS.len(), "keys are unique");
         for f in FIELDS {
-            assert_eq!(
-                f.kind == FieldKind::Choice,
-                !f.choices.is_empty(),
-                "{}",
-                f.key
-            );
+            let chooses = matches!(f.kind, FieldKind::Choice | FieldKind::AuthMethod);
+            assert_eq!(chooses, !f.choices.is_empty(), "{}", f.key);
             if let Some(default) = f.default {
                 assert!(f.choices.iter().any(|c| c.value == default), "{}", f.key);
             }
@@ -665,6 +775,53 @@ mod tests {
             1,
             "the host confines egress to the one address field"
         );
+    }
+
+    #[test]
+    fn a_method_reads_and_requires_only_its_own_fields() {
+        let basic = || Values {
+            settings: vec![
+                text(key::INSTANCE, "dev12345"),
+                text(key::AUTH_METHOD, "basic"),
+                text(key::USERNAME, "cxm_integration"),
+            ],
+            secrets: vec![(key::PASSWORD.into(), "pa55-word".into())],
+        };
+        let raw = raw_settings(basic(), None).unwrap();
+        assert_eq!(raw.auth_method, AuthMethod::Basic);
+        assert_eq!(
+            (raw.username.as_str(), raw.password.as_str()),
+            ("cxm_integration", "pa55-word")
+        );
+        assert!(raw.client_id.is_empty());
+        Settings::validate(raw).unwrap();
+
+        let mut v = basic();
+        v.secrets.clear();
+        let err = raw_settings(v, None).unwrap_err();
+        assert_eq!(err.field, Some(key::PASSWORD));
+        assert!(
+            err.message.contains("Password is required"),
+            "{}",
+            err.message
+        );
+
+        let mut v = basic();
+        v.settings[1] = text(key::AUTH_METHOD, "kerberos");
+        assert_eq!(
+            raw_settings(v, None).unwrap_err().field,
+            Some(key::AUTH_METHOD)
+        );
+
+        // The admin switches to an API key: the key is what is required now.
+        let v = Values {
+            settings: vec![
+                text(key::INSTANCE, "dev12345"),
+                text(key::AUTH_METHOD, "api_key"),
+            ],
+            secrets: vec![],
+        };
+        assert_eq!(raw_settings(v, None).unwrap_err().field, Some(key::API_KEY));
     }
 
     #[test]

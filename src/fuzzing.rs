@@ -6,11 +6,12 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use crate::auth::Authorization;
 use crate::clock::Clock;
 use crate::http::{Request, Response, Transport, TransportError};
 use crate::ids::{Name, SysId, query_value_problem};
 use crate::log::NoLog;
-use crate::oauth::{AccessToken, request_token};
+use crate::oauth::request_token;
 use crate::retry::{RetryPolicy, Retrying};
 use crate::settings::{
     InstanceUrl, RawSettings, Settings, TicketCategory, TicketKind, error_shows_secret,
@@ -96,7 +97,7 @@ pub fn table_answers(data: &[u8]) {
         transport: &retrying,
         instance: &instance,
     };
-    let token = AccessToken::for_tests("t");
+    let token = Authorization::for_tests("t");
     let table = Name::known("incident");
     match api.query::<TicketRow>(&token, &table, &Query::default(), 5) {
         Ok(rows) => rows
@@ -140,7 +141,11 @@ pub fn platform_input(data: &[u8]) {
     }];
     match Settings::validate(settings.clone()) {
         Ok(valid) => {
-            assert!(!valid.client_id.trim().is_empty());
+            assert!(matches!(
+                &valid.credentials,
+                crate::auth::Credentials::ClientCredentials { client_id, .. }
+                    if !client_id.trim().is_empty()
+            ));
             let origin = valid.instance.origin();
             assert_eq!(
                 instance_address::origin_of(&valid.instance.join("/api/now/table/incident?x=1")),

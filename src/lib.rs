@@ -10,6 +10,7 @@
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code, unused_imports))]
 
 mod answer;
+mod auth;
 mod cache;
 mod clock;
 mod diagnosis;

@@ -6,13 +6,14 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use crate::answer::{self, server_text};
+use crate::auth::Authorization;
 use crate::clock::ManualClock;
 use crate::error::ErrorKind;
 use crate::http::testing::ScriptedTransport;
 use crate::http::{Method, Request, Response};
 use crate::ids::{AssignmentGroup, Name, SysId, TicketNumber, query_value_problem};
 use crate::log::NoLog;
-use crate::oauth::{AccessToken, request_token};
+use crate::oauth::request_token;
 use crate::retry::{RetryPolicy, Retrying};
 use crate::settings::{RawSettings, Settings, TicketCategory, TicketKind, error_shows_secret};
 use crate::table_api::{Query, TableApi};
@@ -104,7 +105,7 @@ proptest! {
         let retrying = Retrying { transport: &transport, clock: &&clock, policy: &policy, log: &NoLog };
         let instance = crate::settings::InstanceUrl::parse("dev1").unwrap();
         let api = TableApi { transport: &retrying, instance: &instance };
-        let token = AccessToken::for_tests("t");
+        let token = Authorization::for_tests("t");
         match api.query::<TicketRow>(&token, &Name::known("incident"), &Query::default(), 5) {
             Ok(rows) => {
                 // Whatever was accepted holds valid ids.
@@ -176,8 +177,12 @@ proptest! {
             .collect();
         match Settings::validate(settings.clone()) {
             Ok(valid) => {
-                prop_assert_eq!(valid.client_id.trim(), valid.client_id.as_str());
-                prop_assert!(!valid.client_id.is_empty());
+                let crate::auth::Credentials::ClientCredentials { client_id, .. } = &valid.credentials
+                else {
+                    panic!("bare settings use client credentials");
+                };
+                prop_assert_eq!(client_id.trim(), client_id.as_str());
+                prop_assert!(!client_id.is_empty());
                 if let Some(group) = &valid.default_assignment_group {
                     prop_assert!(group.problem().is_none());
                 }

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
+use crate::auth::{AuthMethod, Credentials};
 use crate::error::{Error, Result};
 use crate::form::key;
 use crate::guide;
@@ -77,8 +78,13 @@ pub struct TicketCategory {
 #[derive(Clone, PartialEq, Eq)]
 pub struct RawSettings {
     pub instance: String,
+    pub auth_method: AuthMethod,
+    /// Each method reads only its own credentials; the others may hold anything.
     pub client_id: String,
     pub client_secret: String,
+    pub username: String,
+    pub password: String,
+    pub api_key: String,
     pub default_assignment_group: Option<AssignmentGroup>,
     pub default_priority: Option<Priority>,
     pub ticket_categories: Vec<TicketCategory>,
@@ -92,8 +98,12 @@ impl RawSettings {
     pub(crate) fn bare(instance: &str, client_id: &str, secret: &str) -> Self {
         Self {
             instance: instance.into(),
+            auth_method: AuthMethod::ClientCredentials,
             client_id: client_id.into(),
             client_secret: secret.into(),
+            username: String::new(),
+            password: String::new(),
+            api_key: String::new(),
             default_assignment_group: None,
             default_priority: None,
             ticket_categories: vec![],
@@ -108,35 +118,46 @@ impl RawSettings {
 /// (a word of the message, the instance's host) does not count. For tests and fuzzing.
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn error_shows_secret(raw: &RawSettings, error: &Error) -> bool {
-    if raw.client_secret.chars().count() < 4 || !error.message.contains(&raw.client_secret) {
-        return false;
-    }
     // Another secret of the same shape (its spaces and control characters where they were),
     // so the same checks fail for it.
-    let mut other = raw.clone();
-    other.client_secret = raw
-        .client_secret
-        .chars()
-        .map(|c| {
-            if c.is_whitespace() || c.is_control() {
-                c
-            } else {
-                'Q'
-            }
-        })
-        .collect();
-    match Settings::validate(other) {
-        Err(again) => !again.message.contains(&raw.client_secret),
-        Ok(_) => true,
-    }
+    let same_shape = |secret: &str| -> String {
+        secret
+            .chars()
+            .map(|c| {
+                if c.is_whitespace() || c.is_control() {
+                    c
+                } else {
+                    'Q'
+                }
+            })
+            .collect()
+    };
+    let secrets: [fn(&mut RawSettings) -> &mut String; 3] = [
+        |r| &mut r.client_secret,
+        |r| &mut r.password,
+        |r| &mut r.api_key,
+    ];
+    secrets.into_iter().any(|field| {
+        let secret = field(&mut raw.clone()).clone();
+        if secret.chars().count() < 4 || !error.message.contains(&secret) {
+            return false;
+        }
+        let mut other = raw.clone();
+        *field(&mut other) = same_shape(&secret);
+        match Settings::validate(other) {
+            Err(again) => !again.message.contains(&secret),
+            Ok(_) => true,
+        }
+    })
 }
 
 impl fmt::Debug for RawSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RawSettings")
             .field("instance", &self.instance)
+            .field("auth_method", &self.auth_method)
             .field("client_id", &self.client_id)
-            .field("client_secret", &"<redacted>")
+            .field("username", &self.username)
             .finish_non_exhaustive()
     }
 }
@@ -146,6 +167,10 @@ impl fmt::Debug for RawSettings {
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -175,8 +200,7 @@ pub struct Settings {
     pub instance: InstanceUrl,
     /// `{instance}/oauth_token.do`, made once at configure.
     pub token_url: String,
-    pub client_id: String,
-    pub client_secret: Secret,
+    pub credentials: Credentials,
     pub default_assignment_group: Option<AssignmentGroup>,
     pub default_priority: Option<Priority>,
     pub ticket_categories: Vec<TicketCategory>,
@@ -194,10 +218,7 @@ pub enum Route<'a> {
 impl Settings {
     pub fn validate(raw: RawSettings) -> Result<Self> {
         let instance = parse_instance(&raw.instance)?;
-        let client_id = credential(key::CLIENT_ID, "Client ID", &raw.client_id)?.to_string();
-        let client_secret = Secret(
-            credential(key::CLIENT_SECRET, "Client Secret", &raw.client_secret)?.to_string(),
-        );
+        let credentials = credentials(&raw)?;
         if let Some(group) = &raw.default_assignment_group {
             check_default_group(group)?;
         }
@@ -205,8 +226,7 @@ impl Settings {
         Ok(Self {
             token_url: instance.join("/oauth_token.do"),
             instance,
-            client_id,
-            client_secret,
+            credentials,
             default_assignment_group: raw.default_assignment_group,
             default_priority: raw.default_priority,
             ticket_categories,
@@ -251,6 +271,61 @@ impl Settings {
         }
         tables
     }
+}
+
+/// The chosen method's credentials, each checked as pasted.
+fn credentials(raw: &RawSettings) -> Result<Credentials> {
+    let client = || -> Result<(String, Secret)> {
+        Ok((
+            credential(key::CLIENT_ID, "Client ID", &raw.client_id)?.to_string(),
+            Secret::new(credential(
+                key::CLIENT_SECRET,
+                "Client Secret",
+                &raw.client_secret,
+            )?),
+        ))
+    };
+    let user = || -> Result<(String, Secret)> {
+        Ok((
+            credential(key::USERNAME, "User Name", &raw.username)?.to_string(),
+            Secret::new(credential(key::PASSWORD, "Password", &raw.password)?),
+        ))
+    };
+    Ok(match raw.auth_method {
+        AuthMethod::ClientCredentials => {
+            let (client_id, client_secret) = client()?;
+            Credentials::ClientCredentials {
+                client_id,
+                client_secret,
+            }
+        }
+        AuthMethod::Password => {
+            let (client_id, client_secret) = client()?;
+            let (username, password) = user()?;
+            Credentials::Password {
+                client_id,
+                client_secret,
+                username,
+                password,
+            }
+        }
+        AuthMethod::Basic => {
+            let (username, password) = user()?;
+            if username.contains(':') {
+                // Basic authentication cannot carry a user name with a colon (RFC 7617).
+                return Err(Error::invalid_settings(
+                    "the User Name contains a colon, which Basic authentication cannot send",
+                )
+                .with_field(key::USERNAME));
+            }
+            Credentials::basic(&username, &password)
+        }
+        AuthMethod::ApiKey => Credentials::api_key(&Secret::new(credential(
+            key::API_KEY,
+            "API Key",
+            &raw.api_key,
+        )?)),
+    })
 }
 
 /// A credential as pasted: not empty, no stray space or control character. `what` is its
@@ -323,8 +398,12 @@ mod tests {
     pub(crate) fn raw(instance: &str) -> RawSettings {
         RawSettings {
             instance: instance.into(),
+            auth_method: AuthMethod::ClientCredentials,
             client_id: "id".into(),
             client_secret: "s3cret-value".into(),
+            username: String::new(),
+            password: String::new(),
+            api_key: String::new(),
             default_assignment_group: None,
             default_priority: None,
             ticket_categories: vec![TicketCategory {

@@ -10,11 +10,11 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::answer;
+use crate::auth::Authorization;
 use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
 use crate::http::{Method, Request, Response, Transport, TransportError, USER_AGENT};
 use crate::ids::{Name, SysId, TicketNumber};
-use crate::oauth::AccessToken;
 use crate::settings::InstanceUrl;
 
 /// A typed view of a table's rows: the columns it is read from (`sysparm_fields`).
@@ -112,16 +112,16 @@ impl<T: Transport> TableApi<'_, T> {
     /// `POST /api/now/table/{table}`: one new record; answers the record as stored.
     pub fn insert<R: Row>(
         &self,
-        token: &AccessToken,
+        auth: &Authorization,
         table: &Name,
         columns: &Columns,
     ) -> Result<Stored<R>> {
         let what = format!("creating a record in {table}");
-        self.write(Method::Post, token, table, None, columns, &what)
+        self.write(Method::Post, auth, table, None, columns, &what)
     }
 
     /// `GET /api/now/table/{table}/{sys_id}`: one record, with `R`'s columns.
-    pub fn get<R: Row>(&self, token: &AccessToken, table: &Name, sys_id: &SysId) -> Result<R> {
+    pub fn get<R: Row>(&self, auth: &Authorization, table: &Name, sys_id: &SysId) -> Result<R> {
         let fields = R::COLUMNS.join(",");
         let params = [
             ("sysparm_exclude_reference_link", "true"),
@@ -129,7 +129,7 @@ impl<T: Transport> TableApi<'_, T> {
         ];
         let url = self.url(table, Some(sys_id), &params);
         let what = format!("reading {table} record {sys_id}");
-        let result = self.send(&self.request(Method::Get, url, token), &what)?;
+        let result = self.send(&self.request(Method::Get, url, auth), &what)?;
         parse_row(result, &what)
     }
 
@@ -137,19 +137,19 @@ impl<T: Transport> TableApi<'_, T> {
     /// whole record as stored.
     pub fn update<R: Row>(
         &self,
-        token: &AccessToken,
+        auth: &Authorization,
         table: &Name,
         sys_id: &SysId,
         columns: &Columns,
     ) -> Result<Stored<R>> {
         let what = format!("updating {table} record {sys_id}");
-        self.write(Method::Patch, token, table, Some(sys_id), columns, &what)
+        self.write(Method::Patch, auth, table, Some(sys_id), columns, &what)
     }
 
     fn write<R: Row>(
         &self,
         method: Method,
-        token: &AccessToken,
+        auth: &Authorization,
         table: &Name,
         sys_id: Option<&SysId>,
         columns: &Columns,
@@ -159,7 +159,7 @@ impl<T: Transport> TableApi<'_, T> {
         let body =
             serde_json::to_vec(&columns.0).map_err(|e| Error::invalid_ticket(e.to_string()))?;
         let request = self
-            .request(method, url, token)
+            .request(method, url, auth)
             .header("content-type", "application/json")
             .body(body)
             .idempotent(method != Method::Post && !columns.appends_journal());
@@ -170,7 +170,7 @@ impl<T: Transport> TableApi<'_, T> {
     /// the answer to the write that stored it was lost.
     pub fn read_back<R: Row>(
         &self,
-        token: &AccessToken,
+        auth: &Authorization,
         table: &Name,
         sys_id: &SysId,
     ) -> Result<Stored<R>> {
@@ -181,7 +181,7 @@ impl<T: Transport> TableApi<'_, T> {
         );
         let what = format!("reading {table} record {sys_id}");
         parse_stored(
-            self.send(&self.request(Method::Get, url, token), &what)?,
+            self.send(&self.request(Method::Get, url, auth), &what)?,
             &what,
         )
     }
@@ -190,7 +190,7 @@ impl<T: Transport> TableApi<'_, T> {
     /// `R`'s columns.
     pub fn query<R: Row>(
         &self,
-        token: &AccessToken,
+        auth: &Authorization,
         table: &Name,
         query: &Query,
         limit: u32,
@@ -205,7 +205,7 @@ impl<T: Transport> TableApi<'_, T> {
         params.push(("sysparm_limit", &limit));
         let url = self.url(table, None, &params);
         let what = format!("reading {table}");
-        let result = self.send(&self.request(Method::Get, url, token), &what)?;
+        let result = self.send(&self.request(Method::Get, url, auth), &what)?;
         Vec::<R>::deserialize(result).map_err(|e| {
             Error::unexpected(format!("{what}: the result is not a list of records: {e}"))
         })
@@ -226,11 +226,11 @@ impl<T: Transport> TableApi<'_, T> {
             .finish()
     }
 
-    fn request(&self, method: Method, url: String, token: &AccessToken) -> Request {
+    fn request(&self, method: Method, url: String, auth: &Authorization) -> Request {
         Request::new(method, url)
             .header("accept", "application/json")
             .header("user-agent", USER_AGENT)
-            .header("authorization", token.authorization())
+            .header(auth.name(), auth.value())
     }
 
     /// Sends and unwraps the `result` of a successful answer, or turns the answer into an error.
@@ -431,8 +431,8 @@ mod tests {
         InstanceUrl::parse("dev1").unwrap()
     }
 
-    fn token() -> AccessToken {
-        AccessToken::for_tests("tok-9")
+    fn token() -> Authorization {
+        Authorization::for_tests("tok-9")
     }
 
     static INCIDENT: Name = Name::known("incident");
@@ -697,7 +697,7 @@ mod answers {
             };
             let err = api
                 .query::<IdRow>(
-                    &AccessToken::for_tests("t"),
+                    &Authorization::for_tests("t"),
                     &Name::known("incident"),
                     &Query::default(),
                     1,

@@ -189,7 +189,9 @@ fn describe_prints_the_settings_form() {
     assert!(ok, "{printed}");
     assert!(printed.contains("ServiceNow provider"), "{printed}");
     assert!(
-        printed.contains("client_secret (secret, required): Client Secret"),
+        printed.contains(
+            "client_secret (secret, required, for client_credentials, password): Client Secret"
+        ),
         "{printed}"
     );
     assert!(
@@ -206,8 +208,24 @@ fn describe_prints_the_settings_form() {
         .iter()
         .map(|f| f["key"].as_str().unwrap())
         .collect();
-    assert_eq!(&keys[..3], ["instance", "client_id", "client_secret"]);
+    for key in [
+        "instance",
+        "auth_method",
+        "client_id",
+        "client_secret",
+        "username",
+        "password",
+        "api_key",
+    ] {
+        assert!(keys.contains(&key), "{key}: {keys:?}");
+    }
     assert_eq!(info["settings"][0]["kind"], "address");
+    let password = &info["settings"][keys.iter().position(|k| *k == "password").unwrap()];
+    assert_eq!(password["kind"], "secret");
+    assert_eq!(
+        password["auth_methods"],
+        serde_json::json!(["password", "basic"])
+    );
     assert!(
         info["capabilities"]
             .as_array()

@@ -110,11 +110,12 @@ impl Capability {
 }
 
 impl FieldKind {
-    pub const ALL: [FieldKind; 7] = [
+    pub const ALL: [FieldKind; 8] = [
         FieldKind::Text,
         FieldKind::Address,
         FieldKind::Secret,
         FieldKind::Choice,
+        FieldKind::AuthMethod,
         FieldKind::TextList,
         FieldKind::Flag,
         FieldKind::TicketCategories,
@@ -126,6 +127,7 @@ impl FieldKind {
             FieldKind::Address => "address",
             FieldKind::Secret => "secret",
             FieldKind::Choice => "choice",
+            FieldKind::AuthMethod => "auth-method",
             FieldKind::TextList => "text-list",
             FieldKind::Flag => "flag",
             FieldKind::TicketCategories => "ticket-categories",
