@@ -119,6 +119,17 @@ impl Simulator {
         self.state().clock.advance(by);
     }
 
+    /// Stops the simulated clock: from now on only [`Simulator::advance_clock`] moves it,
+    /// so writes land in known seconds (several in one, as after a bulk update: §16).
+    pub fn freeze_clock(&self) {
+        self.state().clock.freeze();
+    }
+
+    /// The simulated time as the instance writes it: UTC "YYYY-MM-DD HH:MM:SS" (§16).
+    pub fn now(&self) -> String {
+        self.state().clock.timestamp()
+    }
+
     /// Every token issued so far stops working now (e.g. revoked by an admin).
     pub fn expire_all_tokens(&self) {
         self.state().tokens.expire_all();
@@ -192,6 +203,7 @@ impl Simulator {
                 element: field(r, "element"),
                 value: field(r, "value"),
                 sys_created_on: field(r, "sys_created_on"),
+                sys_created_by: field(r, "sys_created_by"),
             })
             .collect()
     }

@@ -311,17 +311,16 @@ impl Store {
         write: &Write,
     ) {
         for (element, value) in entries {
+            // §16: the captured shape; rows are never updated.
             let entry = string_row([
                 ("sys_id", self.ids.sys_id()),
-                ("element_id", sys_id.to_string()),
-                ("name", table.to_string()),
-                ("element", element),
-                ("value", value),
                 ("sys_created_on", write.now.to_string()),
+                ("name", table.to_string()),
+                ("element_id", sys_id.to_string()),
+                ("sys_tags", String::new()),
+                ("value", value),
                 ("sys_created_by", write.user.to_string()),
-                ("sys_updated_on", write.now.to_string()),
-                ("sys_updated_by", write.user.to_string()),
-                ("sys_mod_count", "0".to_string()),
+                ("element", element),
             ]);
             if let Some(journal) = self.tables.get_mut(JOURNAL_TABLE) {
                 journal.rows.push(entry);

@@ -1,5 +1,7 @@
 //! End-to-end: the simulator over real TCP, spoken to with raw HTTP/1.1.
 
+mod polling;
+
 use serde_json::{Value, json};
 use std::io::{Read, Write as _};
 
