@@ -27,18 +27,14 @@ const SEED_GROUPS: &[(&str, &str)] = &[
     ("8a5055c9c61122780043563ef53438e3", "Database"),
 ];
 
-/// The OAuth Application User of the guide (step 2); API writes are made as this user.
-pub(crate) const INTEGRATION_USER: &str = "cxm_integration";
-/// Its sys_user sys_id, the value of `opened_by` on records it opens.
-const INTEGRATION_USER_ID: &str = "5137153cc611227c000bbd1bd8cd2005";
-/// Who the server-side helpers (a human in the UI) write as.
-pub(crate) const ADMIN_USER: &str = "admin";
-
 /// How a write is made.
 pub(crate) struct Write<'a> {
     /// "YYYY-MM-DD HH:MM:SS" of the simulated clock.
     pub now: &'a str,
+    /// The user_name written to `sys_created_by`, `sys_updated_by` and journal entries.
     pub user: &'a str,
+    /// Its sys_id, the `opened_by` of task records it opens; `None` leaves that empty.
+    pub user_id: Option<&'a str>,
     /// §2.3: `sysparm_input_display_value=true` resolves a group name to its sys_id.
     pub input_display_value: bool,
     /// Data policies apply to web-service writes, not to server-side scripts.
@@ -140,7 +136,7 @@ impl Store {
 
     pub(crate) fn add_group(&mut self, name: &str, now: &str) -> String {
         let sys_id = self.ids.sys_id();
-        self.push_group(&sys_id, name, now, ADMIN_USER);
+        self.push_group(&sys_id, name, now, crate::users::ADMIN_USER);
         sys_id
     }
 
@@ -335,6 +331,7 @@ impl Store {
         let write = Write {
             now,
             user,
+            user_id: None,
             input_display_value: false,
             data_policy: false,
         };
@@ -403,8 +400,8 @@ fn defaults(table: &Table, name: &str, sys_id: &str, write: &Write) -> Row {
         set("impact", "3");
         set("urgency", "3");
         set("opened_at", write.now);
-        if write.user == INTEGRATION_USER {
-            set("opened_by", INTEGRATION_USER_ID);
+        if let Some(user_id) = write.user_id {
+            set("opened_by", user_id);
         }
     }
     row
@@ -518,10 +515,14 @@ mod tests {
         Store::new(Ids::seeded(), NOW)
     }
 
+    const INTEGRATION_USER: &str = crate::users::DEFAULT_USER_NAME;
+    const INTEGRATION_USER_ID: &str = "5137153cc611227c000bbd1bd8cd2005";
+
     fn api() -> Write<'static> {
         Write {
             now: NOW,
             user: INTEGRATION_USER,
+            user_id: Some(INTEGRATION_USER_ID),
             input_display_value: false,
             data_policy: true,
         }
@@ -553,6 +554,7 @@ mod tests {
         );
         assert_eq!(a["sys_class_name"], "incident");
         assert_eq!(a["sys_created_by"], INTEGRATION_USER);
+        assert_eq!(a["opened_by"], INTEGRATION_USER_ID);
         assert_eq!(a["sys_mod_count"], "0");
         assert_eq!(a["sys_created_on"], NOW);
         assert_eq!(a["close_code"], "");
@@ -759,7 +761,7 @@ mod tests {
         // Server-side writes are not subject to data policies.
         let server = Write {
             data_policy: false,
-            user: ADMIN_USER,
+            user: crate::users::ADMIN_USER,
             ..api()
         };
         let closed = s

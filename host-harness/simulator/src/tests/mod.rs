@@ -1,5 +1,6 @@
 //! End-to-end: the simulator over real TCP, spoken to with raw HTTP/1.1.
 
+mod auth;
 mod polling;
 
 use serde_json::{Value, json};
