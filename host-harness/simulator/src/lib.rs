@@ -47,6 +47,7 @@
 //! - `Link`'s `prev` is offset − limit on every page (the capture shows -1 with a limit
 //!   of 1 on page one).
 
+mod agent;
 mod apikeys;
 mod auth;
 mod clock;
@@ -77,6 +78,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use agent::JournalField;
 pub use faults::{Canned, Faults, Oversized, RestApi};
 pub use instance::{Properties, Release};
 pub use request::{JournalEntry, RecordedRequest};
@@ -391,6 +393,37 @@ impl Simulator {
             .store
             .update(table, sys_id, &fields, &server_side(&now))
             .ok()
+    }
+
+    /// Updates a record as `as_user` would in the UI (resolve, reassign, change the
+    /// priority, comment): `sys_updated_by` is that user, `sys_updated_on` the simulated
+    /// clock, `sys_mod_count` goes up, group names resolve to sys_ids, `comments` and
+    /// `work_notes` become journal entries by that user, and the data policy applies
+    /// (resolving an incident needs `close_code` and `close_notes`). The error is the
+    /// instance's message; nothing is written then.
+    pub fn agent_update(
+        &self,
+        table: &str,
+        sys_id: &str,
+        fields: Map<String, Value>,
+        as_user: &str,
+    ) -> Result<Map<String, Value>, String> {
+        agent::update(&mut self.state(), table, sys_id, &fields, as_user)
+    }
+
+    /// Adds a comment or work note to a record as `as_user` would in the UI (an update of
+    /// the record, so it moves `sys_updated_on` too).
+    pub fn agent_comment(
+        &self,
+        table: &str,
+        sys_id: &str,
+        field: JournalField,
+        text: &str,
+        as_user: &str,
+    ) -> Result<Map<String, Value>, String> {
+        let mut fields = Map::new();
+        fields.insert(field.column().to_string(), Value::String(text.to_string()));
+        self.agent_update(table, sys_id, fields, as_user)
     }
 
     /// Stops the server and waits (briefly) for open connections to close.

@@ -301,3 +301,131 @@ async fn queries_the_simulator_cannot_evaluate_fail_loudly() {
     .await;
     assert_eq!(answer.status, 200);
 }
+
+#[tokio::test]
+async fn an_agent_works_the_ticket_and_the_poll_sees_it() {
+    let sim = Simulator::start().await.unwrap();
+    sim.freeze_clock();
+    let t = token(&sim).await;
+    let incident = create(
+        &sim,
+        &t,
+        json!({"short_description": "Idle VM", "correlation_display": "cxm"}),
+    )
+    .await;
+    let id = incident["sys_id"].as_str().unwrap().to_string();
+    let since = sim.now();
+    sim.advance_clock(Duration::from_secs(5));
+
+    let fields = |v: Value| v.as_object().cloned().unwrap();
+    // The data policy holds for agents too: nothing is written.
+    let refused = sim.agent_update(
+        "incident",
+        &id,
+        fields(json!({"state": "6"})),
+        AGENT_USER_NAME,
+    );
+    assert_eq!(
+        refused.unwrap_err(),
+        "Data Policy Exception: \n The following fields are mandatory: Resolution code, Resolution notes"
+    );
+    assert_eq!(sim.records("incident")[0]["sys_mod_count"], "0");
+    assert!(
+        sim.agent_update("incident", "missing", Map::new(), AGENT_USER_NAME)
+            .is_err()
+    );
+
+    let reassigned = sim
+        .agent_update(
+            "incident",
+            &id,
+            fields(json!({"assignment_group": "Network", "urgency": "1"})),
+            AGENT_USER_NAME,
+        )
+        .unwrap();
+    assert_eq!(
+        reassigned["assignment_group"],
+        "287ebd7da9fe198100f92cc8d1d2154e"
+    );
+    assert_eq!(reassigned["sys_updated_by"], AGENT_USER_NAME);
+    assert_eq!(reassigned["sys_updated_on"], json!(sim.now()));
+    sim.agent_comment(
+        "incident",
+        &id,
+        JournalField::Comments,
+        "Looking into it",
+        AGENT_USER_NAME,
+    )
+    .unwrap();
+    sim.advance_clock(Duration::from_secs(1));
+    let resolved = sim
+        .agent_update(
+            "incident",
+            &id,
+            fields(json!({
+                "state": "6",
+                "close_code": "Solution provided",
+                "close_notes": "Rightsized",
+                "work_notes": "done"
+            })),
+            AGENT_USER_NAME,
+        )
+        .unwrap();
+    assert_eq!(
+        (&resolved["state"], &resolved["active"]),
+        (&json!("6"), &json!("false"))
+    );
+    assert_eq!(resolved["sys_mod_count"], "3");
+
+    // The integration's poll: its tickets changed by anyone else, then their journal.
+    let changed = api(
+        &sim,
+        &t,
+        "GET",
+        &format!(
+            "/api/now/table/incident?sysparm_query={}",
+            q(&format!(
+                "correlation_display=cxm^sys_updated_on>{since}^sys_updated_by!=cxm_integration^ORDERBYsys_updated_on^ORDERBYsys_id"
+            ))
+        ),
+        "",
+    )
+    .await;
+    let changed = rows(&changed);
+    assert_eq!(ids(&changed), [id.as_str()]);
+    assert_eq!(changed[0]["state"], "6");
+    let journal = api(
+        &sim,
+        &t,
+        "GET",
+        &format!(
+            "/api/now/table/sys_journal_field?sysparm_query={}",
+            q(&format!(
+                "element_idIN{id}^elementINcomments,work_notes^sys_created_by!=cxm_integration^ORDERBYsys_created_on"
+            ))
+        ),
+        "",
+    )
+    .await;
+    let entries: Vec<(Value, Value, Value)> = rows(&journal)
+        .into_iter()
+        .map(|e| {
+            (
+                e["element"].clone(),
+                e["value"].clone(),
+                e["sys_created_by"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            (
+                json!("comments"),
+                json!("Looking into it"),
+                json!(AGENT_USER_NAME)
+            ),
+            (json!("work_notes"), json!("done"), json!(AGENT_USER_NAME)),
+        ]
+    );
+}
