@@ -58,6 +58,12 @@ pub struct Faults {
     /// key profile to them, so an `x-sn-apikey` is not looked at there and the call is
     /// unauthenticated (401). [I]: no capture of this case.
     pub api_key_policy_missing: Vec<RestApi>,
+    /// §15: the OAuth application is securely scoped ("Allow access only to APIs in
+    /// selected scope") and no auth scope of it names the Attachment API: every Attachment
+    /// API call with one of its tokens is 403 "Access to unscoped api is not allowed".
+    /// Tokens with the `useraccount` scope (the password grant's), Basic auth and API keys
+    /// are not affected.
+    pub attachment_api_unscoped: bool,
 }
 
 /// The REST APIs the simulator serves, for faults that concern one of them.

@@ -51,3 +51,11 @@ impl Default for Properties {
         }
     }
 }
+
+impl Properties {
+    /// The attachment size limit in bytes.
+    pub(crate) fn attachment_max_bytes(&self) -> usize {
+        let bytes = self.attachment_max_size_mb.saturating_mul(1024 * 1024);
+        usize::try_from(bytes).unwrap_or(usize::MAX)
+    }
+}

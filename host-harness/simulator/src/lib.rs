@@ -46,9 +46,31 @@
 //!   (unknown fields, unknown operators) are still ignored.
 //! - `Link`'s `prev` is offset − limit on every page (the capture shows -1 with a limit
 //!   of 1 on page one).
+//!
+//! Attachments:
+//! - A missing `table_name`, `table_sys_id` or `file_name` is 400 "Missing mandatory
+//!   parameter" naming it; a missing Content-Type is 400 "Missing mandatory header". The
+//!   statuses are documented, the bodies are not.
+//! - A record that does not exist, a table that does not exist, or a record the caller
+//!   may not read or write: 404 with the Table API's "No Record found" body. A
+//!   `sys_attachment` insert ACL refusal: 403 "ACL Exception Insert Failed".
+//! - An upload over `com.glide.attachment.max_size` is 400 "Attachment size exceeds the
+//!   maximum" (§21.4), answered before authentication as the REST payload limit is; the
+//!   10 MB REST payload limit does not apply to uploads.
+//! - The upload's answer shows `state` "pending" and `sys_mod_count` "0"; later reads
+//!   show "available" and "1". `compressed` is "true" and `size_compressed` equals
+//!   `size_bytes` (nothing is compressed). The Content-Type is stored as sent.
+//! - Listing leaves out attachments of tables the caller may not read;
+//!   `sys_attachment` is read-only through the Table API.
+//! - `Content-Disposition`'s quoted file name has quotes, backslashes and non-ASCII
+//!   replaced by `_` (the `filename*` form keeps them, percent-encoded); the
+//!   `x-attachment-metadata` JSON escapes non-ASCII.
+//! - The multipart upload (`POST …/attachment/upload`) and attachment attributes answer
+//!   500 "does not implement": real endpoints the simulator lacks.
 
 mod agent;
 mod apikeys;
+mod attachment;
 mod auth;
 mod clock;
 mod faults;
@@ -79,6 +101,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use agent::JournalField;
+pub use attachment::Attachment;
 pub use faults::{Canned, Faults, Oversized, RestApi};
 pub use instance::{Properties, Release};
 pub use request::{JournalEntry, RecordedRequest};
@@ -352,6 +375,24 @@ impl Simulator {
                 sys_created_by: field(r, "sys_created_by"),
             })
             .collect()
+    }
+
+    /// The attachments of a record, oldest first.
+    pub fn attachments(&self, table: &str, sys_id: &str) -> Vec<Attachment> {
+        let state = self.state();
+        attachment::stored(&state, |row| {
+            row.get("table_name").and_then(Value::as_str) == Some(table)
+                && row.get("table_sys_id").and_then(Value::as_str) == Some(sys_id)
+        })
+    }
+
+    /// One attachment by its own sys_id.
+    pub fn attachment(&self, attachment_sys_id: &str) -> Option<Attachment> {
+        let state = self.state();
+        attachment::stored(&state, |row| {
+            row.get("sys_id").and_then(Value::as_str) == Some(attachment_sys_id)
+        })
+        .pop()
     }
 
     /// Adds an active `sys_user_group` and returns its sys_id.

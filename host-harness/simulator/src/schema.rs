@@ -86,6 +86,7 @@ pub(crate) const JOURNAL_COLUMNS: &[&str] = &["comments", "work_notes"];
 pub(crate) const GROUP_TABLE: &str = "sys_user_group";
 pub(crate) const JOURNAL_TABLE: &str = "sys_journal_field";
 pub(crate) const CHOICE_TABLE: &str = "sys_choice";
+pub(crate) const ATTACHMENT_TABLE: &str = "sys_attachment";
 
 /// §3.2: the reference columns and the table each points at. Links are rendered for
 /// these only.
@@ -270,6 +271,31 @@ pub(crate) static TABLES: &[TableSchema] = &[
             "name", "element", "value", "label", "inactive", "language", "sequence",
         ],
         task: None,
+        read_only: true,
+    },
+    TableSchema {
+        name: ATTACHMENT_TABLE,
+        base: SYSTEM_COLUMNS,
+        numbering: None,
+        // §15: the documented metadata, plus what a PDI returned in 2022.
+        columns: &[
+            "table_name",
+            "table_sys_id",
+            "file_name",
+            "content_type",
+            "size_bytes",
+            "size_compressed",
+            "compressed",
+            "average_image_color",
+            "image_width",
+            "image_height",
+            "state",
+            "chunk_size_bytes",
+            "hash",
+            "sys_tags",
+        ],
+        task: None,
+        // [I] Written through the Attachment API only; a Table API write is refused.
         read_only: true,
     },
 ];

@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::apikeys::ApiKeys;
+use crate::attachment::{self, Files};
 use crate::auth::{self, Caller};
 use crate::clock::Clock;
 use crate::faults::{self, Faults, Oversized, RestApi};
@@ -48,6 +49,8 @@ pub(crate) struct State {
     /// TCP connections accepted so far.
     pub connections: usize,
     pub store: Store,
+    /// The content of attachments; their metadata is in `store`.
+    pub files: Files,
     /// Session cookies and transaction ids.
     pub ids: Ids,
 }
@@ -83,6 +86,7 @@ impl Shared {
                 token_requests: 0,
                 connections: 0,
                 store,
+                files: Files::new(),
                 ids: Ids::seeded(),
             }),
         }
@@ -111,9 +115,20 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: ones
 
 async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    // An upload is bounded by the attachment size limit, anything else by the REST one.
+    let upload = attachment::is_upload(parts.method.as_str(), parts.uri.path());
+    let limit = if upload {
+        shared.lock().properties.attachment_max_bytes()
+    } else {
+        MAX_PAYLOAD
+    };
     // Chunked bodies without a content-length are fine: the body is read to its end.
-    let (body, unreadable) = match to_bytes(body, MAX_PAYLOAD).await {
+    let (body, unreadable) = match to_bytes(body, limit).await {
         Ok(bytes) => (bytes, None),
+        Err(error) if upload => (
+            Bytes::new(),
+            Some(oversized_upload(&error, &parts, &shared)),
+        ),
         Err(error) => (Bytes::new(), Some(unreadable_body(&error, &parts))),
     };
     let request = RecordedRequest::new(&parts, &body);
@@ -131,7 +146,7 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> 
         if let Some(oversized) = state.faults.oversized_answer {
             return oversized_answer(oversized);
         }
-        route(&mut state, &shared.base_url, &request, unreadable)
+        route(&mut state, &shared.base_url, &request, &body, unreadable)
     };
     reply.into_response()
 }
@@ -206,10 +221,27 @@ fn unreadable_body(error: &axum::Error, parts: &http::request::Parts) -> Reply {
     Reply::error(400, "Exception while reading request", Some(&detail))
 }
 
+/// An upload past `com.glide.attachment.max_size`, or one that broke off.
+fn oversized_upload(error: &axum::Error, parts: &http::request::Parts, shared: &Shared) -> Reply {
+    let too_large = std::error::Error::source(error)
+        .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+    if !too_large {
+        return unreadable_body(error, parts);
+    }
+    let size = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| "more than that".to_string(), str::to_string);
+    let max_mb = shared.lock().properties.attachment_max_size_mb;
+    attachment::too_large(&size, max_mb)
+}
+
 fn route(
     state: &mut State,
     base_url: &str,
     request: &RecordedRequest,
+    body: &[u8],
     unreadable: Option<Reply>,
 ) -> Reply {
     if let Some(reply) = faults::canned(&mut state.faults, &request.path) {
@@ -229,6 +261,14 @@ fn route(
         return signed_in(state, request, Some(RestApi::Table), |state, caller| {
             table::handle(state, base_url, request, rest, caller)
         });
+    }
+    if let Some(rest) = attachment::api_path(path) {
+        return signed_in(
+            state,
+            request,
+            Some(RestApi::Attachment),
+            |state, caller| attachment::handle(state, base_url, request, body, rest, caller),
+        );
     }
     if path == "/api" || path.starts_with("/api/") {
         // Authentication comes first on every REST path, known or not.

@@ -251,6 +251,28 @@ impl Store {
         Ok(())
     }
 
+    /// Stores a row the instance builds itself (an attachment's metadata): no business
+    /// rules, and the read-only guard of Table API writes does not apply.
+    pub(crate) fn put_system_row(&mut self, table: &str, row: Row) {
+        if let Some(target) = self.tables.get_mut(table) {
+            let sys_id = text(&row, "sys_id").to_string();
+            match target.rows.iter_mut().find(|r| text(r, "sys_id") == sys_id) {
+                Some(slot) => *slot = row,
+                None => target.rows.push(row),
+            }
+        }
+    }
+
+    /// Removes a row the instance manages itself; false if there was none.
+    pub(crate) fn remove_system_row(&mut self, table: &str, sys_id: &str) -> bool {
+        let Some(target) = self.tables.get_mut(table) else {
+            return false;
+        };
+        let before = target.rows.len();
+        target.rows.retain(|r| text(r, "sys_id") != sys_id);
+        target.rows.len() != before
+    }
+
     /// Validates a write against the table. Unknown columns and the columns the instance
     /// maintains are ignored (§2.4), invalid choices are dropped (§3.2: "an invalid value is
     /// silently dropped"), and a group reference that resolves to nothing becomes "" (§2.3).

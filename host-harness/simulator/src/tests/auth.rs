@@ -5,30 +5,6 @@ use serde_json::{Value, json};
 
 use super::*;
 
-fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", base64(&format!("{user}:{password}")))
-}
-
-/// Standard base64 with padding, for Basic credentials.
-fn base64(text: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in text.as_bytes().chunks(3) {
-        let bits = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(bits >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 async fn as_user(
     sim: &Simulator,
     authorization: &str,
