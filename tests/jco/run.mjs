@@ -8,8 +8,9 @@
 // honoured). The simulator is `cargo run -q -p host-harness -- simulator`, or the binary
 // HOST_HARNESS names. Exits non-zero, naming the step and what differed, on any mismatch.
 //
-// A step is a function of the run's context, returning a line for the summary; adding a
-// call to the contract (changes-since, attach-file) is adding an entry to `steps`.
+// A step is a function of the run's context returning a line for the summary (or a promise
+// of one); adding a call to the contract (changes-since, attach-file) is adding an entry to
+// `steps`.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -159,6 +160,7 @@ function validateField(ctx) {
   const cases = [
     ['instance', text('http://dev1.service-now.com'), /https/],
     ['client_id', text('abc '), /whitespace/],
+    ['client_secret', text(' s3cret-typed'), /whitespace/],
     ['default_priority', text('urgent'), /not one of/],
   ];
   for (const [key, value, words] of cases) {
@@ -167,6 +169,7 @@ function validateField(ctx) {
       error.kind === 'invalid-settings' && error.field === key && words.test(error.message),
       () => `validate-field ${key} ${show(value)}: ${show(error)}`,
     );
+    check(!show(error).includes('s3cret-typed'), `validate-field ${key}: the error shows the secret`);
   }
   check(ctx.tenant.requests.length === 0, 'validate-field used the network');
   return `${cases.length} bad values refused with their field`;
