@@ -310,12 +310,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     "base_url": simulator.base_url(),
                     "client_id": simulator.client_id(),
                     "client_secret": simulator.client_secret(),
+                    "username": servicenow_simulator::DEFAULT_USER_NAME,
+                    "password": servicenow_simulator::DEFAULT_USER_PASSWORD,
                 });
                 println!("{started}");
             } else {
                 println!("ServiceNow simulator listening on {}", simulator.base_url());
                 println!("  client_id     = {}", simulator.client_id());
                 println!("  client_secret = {}", simulator.client_secret());
+                println!(
+                    "  username      = {}    (password grant, Basic)",
+                    servicenow_simulator::DEFAULT_USER_NAME
+                );
+                println!(
+                    "  password      = {}",
+                    servicenow_simulator::DEFAULT_USER_PASSWORD
+                );
                 println!("Press Ctrl-C to stop.");
             }
             if until_stdin_closes {
