@@ -4,11 +4,13 @@
 
 mod auth;
 mod cache;
+mod capacity;
 mod configure;
 mod contract;
 mod diagnosis;
 mod egress;
 mod errors;
+mod hibernate;
 mod lifecycle;
 mod logs;
 mod resilience;
