@@ -27,12 +27,25 @@ impl Transport for WasiHttpTransport {
         let body = outgoing
             .body()
             .map_err(|()| internal("the request body was already taken"))?;
+        let stream = body
+            .write()
+            .map_err(|()| internal("the request body stream was already taken"))?;
+        // A body the stream takes in one write (every body this component sends) goes in
+        // before the request is handed over: the host then finds the request whole and sends
+        // it at once, instead of waiting for the body on another thread.
+        if write_at_once(&stream, &request.body)? {
+            drop(stream);
+            OutgoingBody::finish(body, None).map_err(|code| classify(&code))?;
+            let future = outgoing_handler::handle(outgoing, Some(options()))
+                .map_err(|code| classify(&code))?;
+            return read_response(wait(&future)?);
+        }
         let future =
             outgoing_handler::handle(outgoing, Some(options())).map_err(|code| classify(&code))?;
         // The host reads (and, past its cap, drains) the body before it answers or refuses,
         // so the body is written in full before the answer is awaited. A failed write is
         // explained by the answer's error code when there is one.
-        let written = write_body(body, &request.body);
+        let written = write_body(stream, body, &request.body);
         let incoming = wait(&future)?;
         written?;
         read_response(incoming)
@@ -82,10 +95,33 @@ fn nanos(duration: core::time::Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
-fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), TransportError> {
-    let stream = body
-        .write()
-        .map_err(|()| internal("the request body stream was already taken"))?;
+/// Writes `bytes` with one non-blocking write when the stream takes that much now (an empty
+/// body needs none); false when it does not, and nothing was written.
+fn write_at_once(stream: &OutputStream, bytes: &[u8]) -> Result<bool, TransportError> {
+    if bytes.is_empty() {
+        return Ok(true);
+    }
+    let unwritten = |e| {
+        stream_error(
+            e,
+            TransportError::Unreachable("the request could not be written".into()),
+        )
+    };
+    let permit = stream.check_write().map_err(unwritten)?;
+    if permit < bytes.len() as u64 {
+        return Ok(false);
+    }
+    stream.write(bytes).map_err(unwritten)?;
+    // Starts the flush; the host completes it as it reads the body.
+    stream.flush().map_err(unwritten)?;
+    Ok(true)
+}
+
+fn write_body(
+    stream: OutputStream,
+    body: OutgoingBody,
+    bytes: &[u8],
+) -> Result<(), TransportError> {
     let written = write_all(&stream, bytes);
     // The stream is the body's child: it goes first.
     drop(stream);
@@ -105,13 +141,16 @@ fn write_all(stream: &OutputStream, bytes: &[u8]) -> Result<(), TransportError> 
     Ok(())
 }
 
+/// Waits first and asks after: an answer is never in yet when the request was just handed
+/// over, so asking first would cost a call that always answers "not yet".
 fn wait(future: &FutureIncomingResponse) -> Result<IncomingResponse, TransportError> {
     loop {
+        future.subscribe().block();
         match future.get() {
             Some(Ok(Ok(response))) => return Ok(response),
             Some(Ok(Err(code))) => return Err(classify(&code)),
             Some(Err(())) => return Err(internal("the answer was already taken")),
-            None => future.subscribe().block(),
+            None => {}
         }
     }
 }
@@ -122,18 +161,25 @@ fn read_response(response: IncomingResponse) -> Result<Response, TransportError>
         .headers()
         .entries()
         .into_iter()
-        .map(|(name, value)| {
-            let value = String::from_utf8_lossy(&value).into_owned();
-            (name.to_ascii_lowercase(), value)
+        .map(|(mut name, value)| {
+            name.make_ascii_lowercase();
+            let value = String::from_utf8(value)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            (name, value)
         })
-        .collect();
+        .collect::<Vec<_>>();
+    // Read to the announced length, not one call further to learn the stream has ended.
+    let length = headers
+        .iter()
+        .find(|(name, _)| name == "content-length")
+        .and_then(|(_, value)| value.trim().parse::<usize>().ok());
     let incoming = response
         .consume()
         .map_err(|()| internal("the answer's body was already taken"))?;
     let stream = incoming
         .stream()
         .map_err(|()| internal("the answer's body stream was already taken"))?;
-    let body = read_all(&stream);
+    let body = read_all(&stream, length);
     drop(stream);
     drop(incoming);
     Ok(Response {
@@ -143,17 +189,15 @@ fn read_response(response: IncomingResponse) -> Result<Response, TransportError>
     })
 }
 
-/// Reads to the end, refusing more than [`MAX_ANSWER_BYTES`] even when the host lets more in.
-fn read_all(stream: &InputStream) -> Result<Vec<u8>, TransportError> {
+/// Reads to the end, or to the announced `length`, refusing more than [`MAX_ANSWER_BYTES`]
+/// even when the host lets more in.
+fn read_all(stream: &InputStream, length: Option<usize>) -> Result<Vec<u8>, TransportError> {
     let mut body = Vec::new();
-    loop {
+    while length.is_none_or(|length| body.len() < length) {
         match stream.blocking_read(READ_CHUNK) {
-            Ok(chunk) => {
-                body.extend_from_slice(&chunk);
-                if body.len() > MAX_ANSWER_BYTES {
-                    return Err(TransportError::AnswerTooLarge);
-                }
-            }
+            // Most answers come in one piece: that piece is the body.
+            Ok(chunk) if body.is_empty() => body = chunk,
+            Ok(chunk) => body.extend_from_slice(&chunk),
             Err(StreamError::Closed) => return Ok(body),
             Err(error) => {
                 return Err(stream_error(
@@ -162,7 +206,11 @@ fn read_all(stream: &InputStream) -> Result<Vec<u8>, TransportError> {
                 ));
             }
         }
+        if body.len() > MAX_ANSWER_BYTES {
+            return Err(TransportError::AnswerTooLarge);
+        }
     }
+    Ok(body)
 }
 
 /// A failed stream: its `wasi:http` error code says why when the host gives one (an answer

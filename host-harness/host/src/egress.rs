@@ -1,42 +1,45 @@
-//! The host's own send path for a tenant's outbound requests: one pooled keep-alive client
-//! per tenant (and per origin), whose connector resolves the name, checks every address
-//! against the host's rules ([`crate::address`]), and connects to the checked address, so a
-//! second lookup cannot rebind it. TLS is rustls with the webpki roots and the host name as
-//! SNI; each tenant's client has its own TLS configuration, hence its own session cache.
-//! Request and response bodies are capped, and the connect, first-byte and between-bytes
-//! timeouts hold for pooled connections too.
+//! The host's own send path for a tenant's outbound requests: one kept-alive HTTP/1.1
+//! connection per tenant (and per origin), made by a connector that resolves the name, checks
+//! every address against the host's rules ([`crate::address`]), and connects to the checked
+//! address, so a second lookup cannot rebind it. TLS is rustls with the webpki roots and the
+//! host name as SNI; each tenant's client has its own TLS configuration, hence its own session
+//! cache. Request and response bodies are capped, and the connect, first-byte and
+//! between-bytes timeouts hold for kept connections too.
+//!
+//! The connection is driven by whoever waits on it (the request while its answer's head is
+//! awaited, then the answer's body while the guest reads it) rather than by a task of its own:
+//! a ticket then costs no hand-over between tasks (and threads) for the request, the answer
+//! and each piece of the body. A connection nobody waits on sits idle in the tenant's slot,
+//! which a small task per tenant empties once it has been idle for the idle timeout.
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::net::{IpAddr, SocketAddr};
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::uri::Scheme;
+use http::uri::{PathAndQuery, Scheme};
 use http::{Request, Response, Uri};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::{Connected, Connection};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
 use crate::address::{self, Rule};
 use crate::bindings::cxm::ticketing::log::Level;
+use crate::deadline::Deadline;
 use crate::tenant_log::TenantLog;
-
-/// Idle keep-alive connections one tenant keeps; its calls are sequential, so a few suffice.
-const MAX_IDLE_PER_TENANT: usize = 4;
 
 /// What one tenant's client needs from the sandbox policy.
 #[derive(Clone)]
@@ -46,14 +49,57 @@ pub(crate) struct ClientPolicy {
     pub max_response_body: u64,
 }
 
-/// A tenant's pooled client for one origin. Clones share the pool.
+/// A tenant's client for one origin. Clones share the kept connection.
 #[derive(Clone)]
 pub(crate) struct TenantClient {
     origin: String,
-    client: Client<Connector, Full<Bytes>>,
-    /// The connect timeout of the request being sent (a tenant sends one at a time).
-    connect_timeout: Arc<AtomicU64>,
+    shared: Arc<Shared>,
+}
+
+/// What the clones of one tenant's client share.
+struct Shared {
+    connector: Connector,
+    idle_timeout: Duration,
     max_response_body: u64,
+    /// What the tenant's requests reuse while none is under way.
+    kept: Mutex<Kept>,
+    /// Whether the task that closes an idle connection runs.
+    reaper: OnceLock<()>,
+}
+
+/// One HTTP/1.1 connection: the handle to send on, and the connection itself, which makes
+/// progress only when polled.
+struct Conn {
+    sender: http1::SendRequest<Full<Bytes>>,
+    driver: http1::Connection<TokioIo<Stream>, Full<Bytes>>,
+    /// The connection has ended (closed, failed): it is not polled again, nor kept.
+    ended: bool,
+}
+
+impl Conn {
+    /// Lets the connection make progress (write the request, read the answer into its body,
+    /// notice a close); true once it has ended.
+    fn drive(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.ended && Pin::new(&mut self.driver).poll(cx).is_ready() {
+            self.ended = true;
+        }
+        self.ended
+    }
+}
+
+/// What a request takes for its time and hands back when its answer has been read.
+#[derive(Default)]
+struct Kept {
+    /// The kept connection while no request uses it. A tenant sends one request at a time,
+    /// so one is enough.
+    idle: Option<Idle>,
+    /// The first-byte and between-bytes deadline, moved forward for each request.
+    deadline: Option<Deadline>,
+}
+
+struct Idle {
+    conn: Conn,
+    since: Instant,
 }
 
 impl TenantClient {
@@ -63,24 +109,21 @@ impl TenantClient {
         denied: Arc<AtomicU64>,
         log: TenantLog,
     ) -> Result<Self, HttpError> {
-        let connect_timeout = Arc::new(AtomicU64::new(0));
         let connector = Connector {
             allow_private_network: policy.allow_private_network,
-            connect_timeout: connect_timeout.clone(),
             tls: Arc::new(tls_config()?),
             denied,
             log,
         };
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(policy.idle_timeout)
-            .pool_timer(TokioTimer::new())
-            .pool_max_idle_per_host(MAX_IDLE_PER_TENANT)
-            .build(connector);
         Ok(Self {
             origin: origin.to_string(),
-            client,
-            connect_timeout,
-            max_response_body: policy.max_response_body,
+            shared: Arc::new(Shared {
+                connector,
+                idle_timeout: policy.idle_timeout,
+                max_response_body: policy.max_response_body,
+                kept: Mutex::default(),
+                reaper: OnceLock::new(),
+            }),
         })
     }
 
@@ -88,34 +131,183 @@ impl TenantClient {
         &self.origin
     }
 
-    /// Sends one request whose body the caller has already taken in full. Waits at most
-    /// `connect` for a new connection (a pooled one is reused at once) and `first_byte` for
-    /// the answer's head; the answer's body then fails with `ConnectionReadTimeout` when
-    /// `between_bytes` passes without data, and with `HttpResponseBodySize` past the cap.
+    /// Sends one request whose body the caller has already taken in full, on the kept
+    /// connection when there is a usable one. Waits at most `connect` for a new connection
+    /// and `first_byte` from then on for the answer's head; the answer's body then fails
+    /// with `ConnectionReadTimeout` when `between_bytes` passes without data, and with
+    /// `HttpResponseBodySize` past the cap.
     pub async fn send(
         &self,
-        request: Request<Full<Bytes>>,
+        mut request: Request<Full<Bytes>>,
         connect: Duration,
         first_byte: Duration,
         between_bytes: Duration,
     ) -> Result<Response<WasiBody>, HttpError> {
-        let millis = u64::try_from(connect.as_millis()).unwrap_or(u64::MAX);
-        self.connect_timeout.store(millis.max(1), Ordering::Relaxed);
-        let response = tokio::time::timeout(first_byte, self.client.request(request))
-            .await
-            .map_err(|_| HttpError::ConnectionReadTimeout)?
-            .map_err(|e| client_error(&e))?;
+        let target = request.uri().clone();
+        // On the wire an HTTP/1.1 request names the path only (the absolute form is for
+        // proxies); the Host header, which wasi-http set, names the origin.
+        let path = request
+            .uri()
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| PathAndQuery::from_static("/"));
+        *request.uri_mut() = Uri::from(path);
+
+        let (idle, mut deadline) = self.shared.take();
+        let mut conn = match idle {
+            Some(conn) => conn,
+            None => self.shared.connect(&target, connect).await?,
+        };
+        let sent = deadline
+            .within(first_byte, exchange(&mut conn, request))
+            .await;
+        let response = match sent.ok_or(HttpError::ConnectionReadTimeout)? {
+            Ok(response) => response,
+            // The kept connection had closed before the request went out on it: nothing was
+            // sent, so the request goes out once more on a new connection.
+            Err(Unsent(request)) => {
+                conn = self.shared.connect(&target, connect).await?;
+                let sent = deadline
+                    .within(first_byte, exchange(&mut conn, request))
+                    .await;
+                match sent.ok_or(HttpError::ConnectionReadTimeout)? {
+                    Ok(response) => response,
+                    Err(Unsent(_)) => return Err(HttpError::ConnectionTerminated),
+                }
+            }
+        }?;
         let announced = response
             .headers()
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        if let Some(length) = announced.filter(|&length| length > self.max_response_body) {
-            // Dropping the response closes its connection: it never returns to the pool.
+        if let Some(length) = announced.filter(|&length| length > self.shared.max_response_body) {
+            // Dropping the connection with the answer closes it: it is never kept.
             return Err(HttpError::HttpResponseBodySize(Some(length)));
         }
-        let cap = self.max_response_body;
-        Ok(response.map(|incoming| CappedBody::new(incoming, cap, between_bytes).boxed_unsync()))
+        let shared = self.shared.clone();
+        Ok(response.map(|incoming| {
+            CappedBody::new(incoming, conn, deadline, shared, between_bytes).boxed_unsync()
+        }))
+    }
+}
+
+/// A request the connection closed on before sending it.
+struct Unsent(Request<Full<Bytes>>);
+
+/// Sends `request` on `conn` and drives the connection until the answer's head is in.
+async fn exchange(
+    conn: &mut Conn,
+    request: Request<Full<Bytes>>,
+) -> Result<Result<Response<Incoming>, HttpError>, Unsent> {
+    // The connection makes progress only when polled: this lets it take up what the last
+    // answer left (its end, a close) and be ready for the next request.
+    let ready = poll_fn(|cx| {
+        let closed = conn.drive(cx);
+        match conn.sender.poll_ready(cx) {
+            Poll::Ready(Ok(())) if !closed => Poll::Ready(true),
+            Poll::Ready(_) => Poll::Ready(false),
+            Poll::Pending if closed => Poll::Ready(false),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await;
+    if !ready {
+        return Err(Unsent(request));
+    }
+    let mut answer = pin!(conn.sender.try_send_request(request));
+    poll_fn(|cx| {
+        // Writes the request, reads the answer's head (and what of the body came with it);
+        // a connection that ended meanwhile has settled the answer, which says how.
+        let ended = conn.drive(cx);
+        match answer.as_mut().poll(cx) {
+            Poll::Ready(Ok(response)) => Poll::Ready(Ok(Ok(response))),
+            Poll::Ready(Err(mut failed)) => match failed.take_message() {
+                Some(request) => Poll::Ready(Err(Unsent(request))),
+                None => Poll::Ready(Ok(Err(hyper_error_code(failed.error())))),
+            },
+            Poll::Pending if ended => Poll::Ready(Ok(Err(HttpError::ConnectionTerminated))),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
+
+impl Shared {
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The kept connection, if it is still open and has not been idle too long, and the
+    /// request deadline.
+    fn take(&self) -> (Option<Conn>, Deadline) {
+        let mut kept = self.kept();
+        let deadline = kept.deadline.take().unwrap_or_default();
+        let conn = kept
+            .idle
+            .take()
+            .filter(|idle| idle.since.elapsed() < self.idle_timeout)
+            .filter(|idle| !idle.conn.sender.is_closed())
+            .map(|idle| idle.conn);
+        (conn, deadline)
+    }
+
+    /// Keeps `conn` (when it may carry another request) and `deadline` for the next request.
+    /// A connection is kept only where the task that closes it once idle runs (it starts
+    /// with the first kept connection, which needs a runtime to start in).
+    fn keep(self: &Arc<Self>, conn: Option<Conn>, deadline: Deadline) {
+        let reaping = self.reaper.get().is_some()
+            || tokio::runtime::Handle::try_current().is_ok_and(|runtime| {
+                self.reaper.get_or_init(|| {
+                    runtime.spawn(reap(Arc::downgrade(self), self.idle_timeout));
+                });
+                true
+            });
+        let idle = conn.filter(|_| reaping).map(|conn| Idle {
+            conn,
+            since: Instant::now(),
+        });
+        let mut kept = self.kept();
+        kept.idle = idle;
+        kept.deadline = Some(deadline);
+    }
+
+    /// A new connection to the request's origin, within `within`.
+    async fn connect(&self, target: &Uri, within: Duration) -> Result<Conn, HttpError> {
+        let stream = self
+            .connector
+            .connect(target, within)
+            .await
+            .map_err(|failure| failure.to_http_error())?;
+        let (sender, driver) = http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| hyper_error_code(&e))?;
+        Ok(Conn {
+            sender,
+            driver,
+            ended: false,
+        })
+    }
+}
+
+/// Closes the tenant's kept connection once it has been idle for `idle_timeout`; ends with
+/// the tenant's client.
+async fn reap(shared: Weak<Shared>, idle_timeout: Duration) {
+    let mut next = Instant::now() + idle_timeout;
+    loop {
+        tokio::time::sleep_until(next).await;
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let mut kept = shared.kept();
+        next = match kept.idle.as_ref().map(|i| i.since + idle_timeout) {
+            Some(expiry) if expiry <= Instant::now() => {
+                kept.idle = None;
+                Instant::now() + idle_timeout
+            }
+            Some(expiry) => expiry,
+            None => Instant::now() + idle_timeout,
+        };
     }
 }
 
@@ -152,21 +344,6 @@ pub(crate) async fn drain(body: WasiBody, within: Duration) {
     let _ = tokio::time::timeout(within, body.collect()).await;
 }
 
-/// Maps a failure of the pooled client to the wasi-http error the guest sees.
-fn client_error(error: &hyper_util::client::legacy::Error) -> HttpError {
-    let mut cause: Option<&(dyn StdError + 'static)> = Some(error);
-    while let Some(e) = cause {
-        if let Some(failure) = e.downcast_ref::<ConnectFailure>() {
-            return failure.to_http_error();
-        }
-        if let Some(hyper_error) = e.downcast_ref::<hyper::Error>() {
-            return hyper_error_code(hyper_error);
-        }
-        cause = e.source();
-    }
-    HttpError::InternalError(Some(error.to_string()))
-}
-
 fn hyper_error_code(error: &hyper::Error) -> HttpError {
     if error.is_timeout() {
         HttpError::HttpResponseTimeout
@@ -177,25 +354,65 @@ fn hyper_error_code(error: &hyper::Error) -> HttpError {
     }
 }
 
-/// An answer's body, capped and with the between-bytes timeout.
+/// An answer's body, capped and with the between-bytes timeout. It drives its connection
+/// while it is read and hands it back to the tenant once the answer has been read to its end;
+/// a body dropped before that closes the connection (its unread rest would be the start of
+/// the next answer).
 struct CappedBody {
     inner: Incoming,
+    conn: Option<Conn>,
+    deadline: Option<Deadline>,
+    shared: Arc<Shared>,
     seen: u64,
     cap: u64,
     between: Duration,
-    idle: Pin<Box<Sleep>>,
+    /// The deadline is armed only while waiting for data: data already in costs no timer.
+    armed: bool,
     done: bool,
 }
 
 impl CappedBody {
-    fn new(inner: Incoming, cap: u64, between: Duration) -> Self {
+    fn new(
+        inner: Incoming,
+        conn: Conn,
+        deadline: Deadline,
+        shared: Arc<Shared>,
+        between: Duration,
+    ) -> Self {
         Self {
             inner,
+            conn: Some(conn),
+            deadline: Some(deadline),
+            cap: shared.max_response_body,
+            shared,
             seen: 0,
-            cap,
             between,
-            idle: Box::pin(tokio::time::sleep(between)),
+            armed: false,
             done: false,
+        }
+    }
+
+    /// The answer has been read to its end: its connection may carry the next request.
+    fn finish(&mut self) {
+        self.done = true;
+        let conn = self.conn.take().filter(|conn| !conn.ended);
+        let deadline = self.deadline.take().unwrap_or_default();
+        self.shared.keep(conn, deadline);
+    }
+
+    fn fail(&mut self, error: HttpError) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
+        self.done = true;
+        self.conn = None;
+        Poll::Ready(Some(Err(error)))
+    }
+}
+
+impl Drop for CappedBody {
+    fn drop(&mut self) {
+        // Nothing left to read (an empty answer, or one read to its announced length): the
+        // connection is at the end of a message and may carry the next request.
+        if !self.done && self.inner.is_end_stream() {
+            self.finish();
         }
     }
 }
@@ -212,38 +429,45 @@ impl Body for CappedBody {
         if this.done {
             return Poll::Ready(None);
         }
+        if let Some(conn) = this.conn.as_mut() {
+            // Reads what has arrived into the body; an ended connection has said its last.
+            conn.drive(cx);
+        }
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
+                this.armed = false;
                 if let Some(data) = frame.data_ref() {
                     this.seen = this.seen.saturating_add(data.len() as u64);
                     if this.seen > this.cap {
-                        this.done = true;
-                        return Poll::Ready(Some(Err(HttpError::HttpResponseBodySize(Some(
-                            this.seen,
-                        )))));
+                        let seen = this.seen;
+                        return this.fail(HttpError::HttpResponseBodySize(Some(seen)));
                     }
                 }
-                let next = Instant::now() + this.between;
-                this.idle.as_mut().reset(next);
+                if this.inner.is_end_stream() {
+                    this.finish();
+                }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(error))) => {
-                this.done = true;
                 let code = if error.is_timeout() {
                     HttpError::HttpResponseTimeout
                 } else {
                     HttpError::from(error)
                 };
-                Poll::Ready(Some(Err(code)))
+                this.fail(code)
             }
             Poll::Ready(None) => {
-                this.done = true;
+                this.finish();
                 Poll::Ready(None)
             }
             Poll::Pending => {
-                if this.idle.as_mut().poll(cx).is_ready() {
-                    this.done = true;
-                    return Poll::Ready(Some(Err(HttpError::ConnectionReadTimeout)));
+                let deadline = this.deadline.get_or_insert_with(Deadline::default);
+                if !this.armed {
+                    this.armed = true;
+                    deadline.arm(this.between);
+                }
+                if deadline.poll_passed(cx) {
+                    return this.fail(HttpError::ConnectionReadTimeout);
                 }
                 Poll::Pending
             }
@@ -309,29 +533,14 @@ impl StdError for ConnectFailure {}
 #[derive(Clone)]
 struct Connector {
     allow_private_network: bool,
-    connect_timeout: Arc<AtomicU64>,
     tls: Arc<rustls::ClientConfig>,
     denied: Arc<AtomicU64>,
     log: TenantLog,
 }
 
-impl tower_service::Service<Uri> for Connector {
-    type Response = TokioIo<Stream>;
-    type Error = ConnectFailure;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, uri: Uri) -> Self::Future {
-        let connector = self.clone();
-        Box::pin(async move { connector.connect(uri).await.map(TokioIo::new) })
-    }
-}
-
 impl Connector {
-    async fn connect(self, uri: Uri) -> Result<Stream, ConnectFailure> {
+    /// A connection to `uri`'s host and port, made within `within`.
+    async fn connect(&self, uri: &Uri, within: Duration) -> Result<Stream, ConnectFailure> {
         let host = uri.host().ok_or(ConnectFailure::InvalidUri)?;
         let host = host
             .trim_start_matches('[')
@@ -339,7 +548,7 @@ impl Connector {
             .to_string();
         let https = uri.scheme() == Some(&Scheme::HTTPS);
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let within = Duration::from_millis(self.connect_timeout.load(Ordering::Relaxed).max(1));
+        let within = within.max(Duration::from_millis(1));
         let connect = async {
             let addresses = self.checked_addresses(&host, port).await?;
             let tcp = connect_any(&addresses).await?;
@@ -469,12 +678,6 @@ enum Stream {
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
-impl Connection for Stream {
-    fn connected(&self) -> Connected {
-        Connected::new()
-    }
-}
-
 impl AsyncRead for Stream {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -543,6 +746,156 @@ mod tests {
             .boxed_unsync()
     }
 
+    #[derive(Clone, Copy, PartialEq)]
+    enum Serve {
+        KeepAlive,
+        /// Closes each connection after one answer.
+        Close,
+        /// Sends the head and half the body, then nothing more.
+        StallMidBody,
+        /// Answers with an empty body.
+        Empty,
+    }
+
+    /// A plain HTTP/1.1 server on loopback answering every request with `ok`, as `serve`
+    /// says. Counts the connections it accepts.
+    async fn server(serve: Serve) -> (u16, Arc<AtomicU64>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicU64::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while socket.read(&mut byte).await.unwrap_or(0) == 1 {
+                        head.push(byte[0]);
+                        if !head.ends_with(b"\r\n\r\n") {
+                            continue;
+                        }
+                        head.clear();
+                        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        let empty = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+                        let answer = match serve {
+                            Serve::StallMidBody => &answer[..answer.len() - 1],
+                            Serve::Empty => &empty[..],
+                            _ => &answer[..],
+                        };
+                        if socket.write_all(answer).await.is_err() || serve == Serve::Close {
+                            return;
+                        }
+                        if serve == Serve::StallMidBody {
+                            tokio::time::sleep(Duration::from_secs(30)).await;
+                        }
+                    }
+                });
+            }
+        });
+        (port, accepted)
+    }
+
+    fn client(idle_timeout: Duration) -> TenantClient {
+        let policy = ClientPolicy {
+            allow_private_network: true,
+            idle_timeout,
+            max_response_body: 1 << 20,
+        };
+        let denied = Arc::new(AtomicU64::new(0));
+        TenantClient::new("http://127.0.0.1", &policy, denied, TenantLog::default()).unwrap()
+    }
+
+    /// Sends a GET and reads the answer's body when `read` says so.
+    async fn get(client: &TenantClient, port: u16, read: bool) {
+        let request = Request::get(format!("http://127.0.0.1:{port}/x"))
+            .header(http::header::HOST, format!("127.0.0.1:{port}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let second = Duration::from_secs(5);
+        let response = client.send(request, second, second, second).await.unwrap();
+        assert_eq!(response.status(), 200);
+        if read {
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(&body[..], b"ok");
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_travel_on_the_kept_connection() {
+        let (port, accepted) = server(Serve::KeepAlive).await;
+        let client = client(Duration::from_secs(60));
+        for _ in 0..3 {
+            get(&client, port, true).await;
+        }
+        assert_eq!(accepted.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn a_kept_connection_the_server_closed_is_replaced() {
+        let (port, accepted) = server(Serve::Close).await;
+        let client = client(Duration::from_secs(60));
+        for _ in 0..3 {
+            get(&client, port, true).await;
+            // Lets the server's close arrive before the next request.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(accepted.load(Ordering::Relaxed), 3);
+    }
+
+    #[tokio::test]
+    async fn a_connection_idle_past_the_idle_timeout_is_not_used_again() {
+        let (port, accepted) = server(Serve::KeepAlive).await;
+        let client = client(Duration::from_millis(100));
+        get(&client, port, true).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            client.shared.kept().idle.is_none(),
+            "the idle connection is still kept"
+        );
+        get(&client, port, true).await;
+        assert_eq!(accepted.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test]
+    async fn an_empty_answer_left_unread_keeps_its_connection() {
+        let (port, accepted) = server(Serve::Empty).await;
+        let client = client(Duration::from_secs(60));
+        for _ in 0..3 {
+            get(&client, port, false).await;
+        }
+        assert_eq!(accepted.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn an_answer_not_read_to_its_end_does_not_leave_its_connection_kept() {
+        let (port, accepted) = server(Serve::KeepAlive).await;
+        let client = client(Duration::from_secs(60));
+        get(&client, port, false).await;
+        get(&client, port, true).await;
+        assert_eq!(accepted.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_stalls_mid_body_fails_after_the_between_bytes_timeout() {
+        let (port, _) = server(Serve::StallMidBody).await;
+        let client = client(Duration::from_secs(60));
+        let request = Request::get(format!("http://127.0.0.1:{port}/x"))
+            .header(http::header::HOST, format!("127.0.0.1:{port}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let (second, between) = (Duration::from_secs(5), Duration::from_millis(100));
+        let response = client.send(request, second, second, between).await.unwrap();
+        // Without the between-bytes timeout this would wait for the server's 30 s.
+        let error = response.into_body().collect().await.unwrap_err();
+        assert!(
+            matches!(error, HttpError::ConnectionReadTimeout),
+            "{error:?}"
+        );
+        assert!(client.shared.kept().idle.is_none());
+    }
+
     #[tokio::test]
     async fn request_bodies_are_capped() {
         let within = Duration::from_secs(5);
@@ -558,7 +911,6 @@ mod tests {
     fn connector(allow_private_network: bool, log: TenantLog) -> Connector {
         Connector {
             allow_private_network,
-            connect_timeout: Arc::new(AtomicU64::new(5_000)),
             tls: Arc::new(tls_config().unwrap()),
             denied: Arc::new(AtomicU64::new(0)),
             log,
@@ -599,7 +951,7 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let uri: Uri = format!("http://127.0.0.1:{port}/").parse().unwrap();
         let failure = connector(false, TenantLog::default())
-            .connect(uri)
+            .connect(&uri, Duration::from_secs(5))
             .await
             .err()
             .unwrap();

@@ -9,7 +9,6 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use instance_address::InstanceUrl;
 use tokio::sync::OnceCell;
-use tokio::time::{error::Elapsed, timeout};
 use url::Url;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{
@@ -28,6 +27,7 @@ use crate::artifact_cache::{self, CacheLoad};
 use crate::bindings::cxm::ticketing::log::{self as wit_log, Level};
 use crate::bindings::{Provider, ProviderPre};
 use crate::capacity;
+use crate::deadline::Deadline;
 use crate::sandbox::{OutboundGuard, SandboxLimits, TenantClock, TenantState};
 use crate::secret::Secret;
 use crate::tenant_log::{LogEntry, TenantLog};
@@ -158,6 +158,7 @@ impl Host {
             log,
             instance: Instance::Live { store, provider },
             settings: None,
+            deadline: Deadline::default(),
         })
     }
 
@@ -298,7 +299,7 @@ macro_rules! guest_call {
         };
         let api = provider.cxm_ticketing_ticketing_provider();
         let call = api.$export(store, $($arg),*);
-        let result = timeout($tenant.host.limits.call_timeout, call).await;
+        let result = $tenant.deadline.within($tenant.host.limits.call_timeout, call).await;
         $tenant.survive(result).await
     }};
 }
@@ -323,6 +324,8 @@ pub struct Tenant {
     /// The settings in force, to rebuild the instance if a call ever traps or the tenant
     /// wakes from hibernation.
     settings: Option<(Vec<Setting>, Vec<Secret>)>,
+    /// Each call's deadline, one timer moved forward per call.
+    deadline: Deadline,
 }
 
 /// A tenant's instance, or what the sandbox keeps of it while it hibernates.
@@ -557,15 +560,15 @@ impl Tenant {
         )
     }
 
-    /// A trap or a call stopped at its deadline leaves an instance unusable, so the tenant
-    /// gets a fresh one, configured as before, and the next call works; the failure itself
-    /// is still reported.
-    async fn survive<R>(&mut self, result: Result<wasmtime::Result<R>, Elapsed>) -> Result<R> {
+    /// A trap or a call stopped at its deadline (`None`) leaves an instance unusable, so the
+    /// tenant gets a fresh one, configured as before, and the next call works; the failure
+    /// itself is still reported.
+    async fn survive<R>(&mut self, result: Option<wasmtime::Result<R>>) -> Result<R> {
         let failure = match result {
-            Ok(Ok(value)) => return Ok(value),
-            Ok(Err(trap)) => anyhow::Error::from(trap)
+            Some(Ok(value)) => return Ok(value),
+            Some(Err(trap)) => anyhow::Error::from(trap)
                 .context(format!("tenant {}: the component trapped", self.id)),
-            Err(Elapsed { .. }) => anyhow::anyhow!(
+            None => anyhow::anyhow!(
                 "tenant {}: the call ran past its {} s deadline and was stopped",
                 self.id,
                 self.host.limits.call_timeout.as_secs_f32()

@@ -7,6 +7,7 @@
 pub mod address;
 mod artifact_cache;
 pub mod capacity;
+mod deadline;
 mod egress;
 mod host;
 mod names;

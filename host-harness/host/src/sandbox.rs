@@ -99,7 +99,7 @@ impl Default for SandboxLimits {
 const REFUSED_BODY_WAIT: Duration = Duration::from_secs(5);
 
 /// The wasi-http hook that confines a tenant to its instance, and sends what it allows
-/// through the tenant's own pooled client.
+/// through the tenant's own client and its kept connection.
 pub struct OutboundGuard {
     /// The origin the tenant's settings name (set by a successful configure).
     pub(crate) allowed_origin: Option<String>,
@@ -123,7 +123,7 @@ impl OutboundGuard {
         }
     }
 
-    /// The same guard for a rebuilt instance: origin, suspension, counters, log and pool.
+    /// The same guard for a rebuilt instance: origin, suspension, counters, log and client.
     pub(crate) fn carry_over(&self) -> Self {
         Self {
             allowed_origin: self.allowed_origin.clone(),
@@ -172,7 +172,7 @@ impl OutboundGuard {
         None
     }
 
-    /// The tenant's pooled client for `origin`: one per tenant and origin, made on first use.
+    /// The tenant's client for `origin`: one per tenant and origin, made on first use.
     fn client_for(&mut self, origin: &str) -> Result<TenantClient, HttpError> {
         if let Some(client) = self.client.as_ref().filter(|c| c.origin() == origin) {
             return Ok(client.clone());
