@@ -2,6 +2,7 @@
 
 use std::cell::RefCell;
 
+use crate::changes::{ChangesPage, Comment, TicketChange};
 use crate::clock::SystemClock;
 use crate::diagnosis::{CheckStatus, ConnectionReport};
 use crate::error::{Error, ErrorKind};
@@ -164,6 +165,14 @@ impl Guest for Component {
                 .map_err(Into::into)
         })
     }
+
+    fn changes_since(cursor: Option<String>) -> Result<wit::ChangesPage, wit::Error> {
+        PROVIDER.with_borrow_mut(|p| {
+            p.changes_since(cursor.as_deref())
+                .map(Into::into)
+                .map_err(Into::into)
+        })
+    }
 }
 
 export!(Component);
@@ -190,6 +199,7 @@ fn describe() -> wit::ProviderInfo {
             wit::Capability::AddComment,
             wit::Capability::ResolveTicket,
             wit::Capability::ResolveByCorrelation,
+            wit::Capability::ChangesSince,
         ],
         ticket_kinds: choices(form::TICKET_KINDS),
         other_ticket_kinds: true,
@@ -415,6 +425,50 @@ impl From<ResolveOutcome> for wit::ResolveOutcome {
     }
 }
 
+impl From<ChangesPage> for wit::ChangesPage {
+    fn from(page: ChangesPage) -> Self {
+        wit::ChangesPage {
+            changes: page.changes.into_iter().map(Into::into).collect(),
+            cursor: page.cursor,
+            more: page.more,
+        }
+    }
+}
+
+impl From<TicketChange> for wit::TicketChange {
+    fn from(c: TicketChange) -> Self {
+        wit::TicketChange {
+            ticket: c.ticket.into(),
+            updated_at: c.updated_at.to_string(),
+            updated_by: c.updated_by,
+            status: wit::TicketStatus {
+                value: c.state,
+                label: c.state_label,
+                done: c.done,
+            },
+            priority: priority(&c.priority),
+            assignment_group: c.assignment_group,
+            comments: c.comments.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<Comment> for wit::Comment {
+    fn from(c: Comment) -> Self {
+        wit::Comment {
+            id: c.id.to_string(),
+            kind: if c.internal {
+                wit::CommentKind::Internal
+            } else {
+                wit::CommentKind::Public
+            },
+            author: c.author,
+            created_at: c.created_at.to_string(),
+            text: c.text,
+        }
+    }
+}
+
 impl From<ConnectionReport> for wit::ConnectionReport {
     fn from(report: ConnectionReport) -> Self {
         wit::ConnectionReport {
@@ -446,6 +500,7 @@ impl From<Error> for wit::Error {
                 ErrorKind::InvalidSettings => wit::ErrorKind::InvalidSettings,
                 ErrorKind::NotConfigured => wit::ErrorKind::NotConfigured,
                 ErrorKind::InvalidTicket => wit::ErrorKind::InvalidTicket,
+                ErrorKind::InvalidCursor => wit::ErrorKind::InvalidCursor,
                 ErrorKind::Unreachable => wit::ErrorKind::Unreachable,
                 ErrorKind::BlockedByHost => wit::ErrorKind::BlockedByHost,
                 ErrorKind::ServiceAsleep => wit::ErrorKind::ServiceAsleep,

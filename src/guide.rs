@@ -153,3 +153,11 @@ pub const API_KEY_DENIED: Remedy = Remedy {
            DC or later with the plugin com.glide.tokenbased_auth.",
     step: None,
 };
+
+/// A changes cursor that is not one this provider issued (issue 9 §3). Not a setup step:
+/// the platform's stored cursor was damaged or belongs to something else.
+pub const NEW_CURSOR: Remedy = Remedy {
+    text: "Ask for changes without a cursor to start again from now; changes made before \
+           then are not listed again.",
+    step: None,
+};

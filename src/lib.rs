@@ -12,6 +12,7 @@
 mod answer;
 mod auth;
 mod cache;
+mod changes;
 mod clock;
 mod diagnosis;
 mod error;

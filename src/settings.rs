@@ -47,6 +47,16 @@ static CHANGE_REQUEST: Name = Name::known("change_request");
 static PROBLEM: Name = Name::known("problem");
 
 impl TicketKind {
+    /// The kind whose tickets live in `table`.
+    pub fn for_table(table: &Name) -> Self {
+        match table.as_str() {
+            "incident" => TicketKind::Incident,
+            "change_request" => TicketKind::ChangeRequest,
+            "problem" => TicketKind::Problem,
+            _ => TicketKind::Table(table.clone()),
+        }
+    }
+
     pub fn table(&self) -> &Name {
         match self {
             TicketKind::Incident => &INCIDENT,

@@ -13,6 +13,7 @@ use ticketing_host::api::{
 use ticketing_host::{Host, SandboxLimits, Tenant};
 
 mod bench;
+mod changes;
 mod demo;
 mod render;
 mod settings_file;
@@ -144,6 +145,25 @@ enum Command {
         #[command(flatten)]
         resolution: ResolutionArgs,
         /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints what changed on the integration's tickets in ServiceNow (state, priority,
+    /// group, others' comments) since a cursor, and the cursor to resume from. Without
+    /// --since it starts from now.
+    Changes {
+        #[command(flatten)]
+        settings: SettingsArgs,
+        /// Where to resume: the cursor a previous run printed.
+        #[arg(long)]
+        since: Option<String>,
+        /// Keep polling at --interval until Ctrl-C, printing changes as they arrive.
+        #[arg(long)]
+        follow: bool,
+        /// Seconds between polls with --follow.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        interval: u64,
+        /// Print each page as one JSON line, and the last cursor as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -321,7 +341,8 @@ impl Command {
         match self {
             Command::TestConnection { settings, .. }
             | Command::CreateTicket { settings, .. }
-            | Command::ResolveEvent { settings, .. } => Some(settings),
+            | Command::ResolveEvent { settings, .. }
+            | Command::Changes { settings, .. } => Some(settings),
             Command::GetTicket { ticket, .. }
             | Command::UpdateTicket { ticket, .. }
             | Command::AddComment { ticket, .. }
@@ -352,6 +373,21 @@ async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCod
                 print!("{}", render::report(&report));
             }
             Ok(exit_code(report.passed))
+        }
+        Command::Changes {
+            since,
+            follow,
+            interval,
+            json,
+            ..
+        } => {
+            let options = changes::Options {
+                since,
+                follow,
+                interval: std::time::Duration::from_secs(interval),
+                json,
+            };
+            changes::run(tenant, options).await
         }
         Command::GetTicket { ticket, json } => {
             let result = tenant.get_ticket(&ticket.reference()).await?;

@@ -3,6 +3,7 @@
 //! helpers they share are this package's library (`support.rs`).
 
 mod cache;
+mod changes;
 mod configure;
 mod contract;
 mod diagnosis;

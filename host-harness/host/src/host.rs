@@ -17,9 +17,9 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use crate::address;
 use crate::api::ErrorKind;
 use crate::api::{
-    Candidate, CommentKind, ConnectionReport, CreateOutcome, Error as ProviderError, FieldKind,
-    ProviderInfo, Resolution, ResolveOutcome, Setting, SettingValue, Ticket, TicketChanges,
-    TicketDetails, TicketRef, UpdateResult,
+    Candidate, ChangesPage, CommentKind, ConnectionReport, CreateOutcome, Error as ProviderError,
+    FieldKind, ProviderInfo, Resolution, ResolveOutcome, Setting, SettingValue, Ticket,
+    TicketChanges, TicketDetails, TicketRef, UpdateResult,
 };
 use crate::artifact_cache::{self, CacheLoad};
 use crate::bindings::cxm::ticketing::log::{self as wit_log, Level};
@@ -520,6 +520,16 @@ impl Tenant {
             self,
             call_resolve_by_correlation(event_category, correlation_id, resolution)
         )
+    }
+
+    /// This integration's tickets changed after `cursor` (none: start from now), a page at a
+    /// time; call again with the page's cursor, at once while `more` is true. The platform
+    /// stores the cursor as given.
+    pub async fn changes_since(
+        &mut self,
+        cursor: Option<&str>,
+    ) -> Result<Result<ChangesPage, ProviderError>> {
+        guest_call!(self, call_changes_since(cursor))
     }
 
     /// A trap or a call stopped at its deadline leaves an instance unusable, so the tenant
