@@ -1,11 +1,13 @@
 //! What an HTTP answer from "the instance" really is: the ServiceNow API, or a page that only
 //! looks like success (a hibernating developer instance answers 200 with HTML, facts §6).
 
-use serde::Deserialize;
+use crate::prelude::*;
 
 use crate::error::{Error, ErrorKind};
 use crate::guide;
 use crate::http::{Response, TransportError};
+use crate::json::{self, Value};
+use crate::table_api::ErrorBody;
 
 /// Fails unless the answer is JSON. Checked before the status, because the HTML pages that
 /// stand in for the API come with 200.
@@ -69,36 +71,31 @@ pub fn server_text(text: &str) -> String {
 /// What ServiceNow said about a failure, when it said something: the Table API's
 /// `error.message` and `error.detail`, or OAuth's `error` and `error_description`.
 pub fn servicenow_message(response: &Response) -> Option<String> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Said {
-        Table {
-            error: TableError,
-        },
-        OAuth {
-            error: String,
-            error_description: Option<String>,
-        },
-    }
-    #[derive(Deserialize)]
-    struct TableError {
-        message: Option<String>,
-        detail: Option<String>,
-    }
-    let said = match serde_json::from_slice::<Said>(&response.body).ok()? {
-        Said::Table { error } => match (error.message, error.detail) {
-            (Some(m), Some(d)) if !d.trim().is_empty() => format!("{m}: {d}"),
-            (Some(m), _) => m,
-            (None, Some(d)) => d,
-            (None, None) => return None,
-        },
-        Said::OAuth {
-            error,
-            error_description,
-        } => match error_description {
-            Some(description) => format!("{error}/{description}"),
-            None => error,
-        },
+    let body = json::parse(&response.body).ok()?;
+    let Value::Object(object) = &body else {
+        return None;
+    };
+    let said = match object.get("error")? {
+        table @ Value::Object(_) => {
+            let error = ErrorBody::from_json(table).ok()?;
+            match (error.message, error.detail) {
+                (Some(m), Some(d)) if !d.trim().is_empty() => format!("{m}: {d}"),
+                (Some(m), _) => m,
+                (None, Some(d)) => d,
+                (None, None) => return None,
+            }
+        }
+        Value::String(error) => {
+            let description = match object.get("error_description") {
+                Some(description) => json::optional_string(description).ok()?,
+                None => None,
+            };
+            match description {
+                Some(description) => format!("{error}/{description}"),
+                None => error.clone(),
+            }
+        }
+        _ => return None,
     };
     Some(server_text(&said))
 }

@@ -5,7 +5,9 @@
 //! and later) a REST API key (facts §11–§14). Whatever the method, a Table API request is
 //! authorized by one header.
 
-use std::fmt;
+use crate::prelude::*;
+
+use core::fmt;
 
 use crate::settings::Secret;
 

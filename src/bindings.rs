@@ -1,6 +1,8 @@
 //! The WIT glue, and nothing else: converts between the generated types and the provider's.
 
-use std::cell::RefCell;
+use crate::prelude::*;
+
+use core::cell::RefCell;
 
 use crate::changes::{ChangesPage, Comment, TicketChange};
 use crate::clock::SystemClock;
@@ -26,6 +28,7 @@ wit_bindgen::generate!({
         world component {
             include cxm:ticketing/provider@0.2.0;
             import wasi:http/outgoing-handler@0.2.2;
+            import wasi:clocks/wall-clock@0.2.2;
         }
     ",
     world: "cxm:servicenow-component/component",
@@ -36,11 +39,25 @@ use cxm::ticketing::log as host_log;
 use cxm::ticketing::types as wit;
 use exports::cxm::ticketing::ticketing_provider::Guest;
 
-thread_local! {
-    // One instance serves one tenant; the host keeps it alive, so this is the tenant's state.
-    static PROVIDER: RefCell<Provider<WasiHttpTransport, SystemClock>> = RefCell::new(
-        Provider::new(WasiHttpTransport, SystemClock::default()).with_log(Box::new(HostLog)),
-    );
+/// The tenant's provider. One instance serves one tenant and the host keeps it alive, so this
+/// is the tenant's state; made on the first call.
+static PROVIDER: TenantState = TenantState(RefCell::new(None));
+
+type TenantProvider = Provider<WasiHttpTransport, SystemClock>;
+
+struct TenantState(RefCell<Option<TenantProvider>>);
+
+// SAFETY: `Sync` only lets the static exist. A wasm32-wasip2 component instance runs on one
+// thread (no threads proposal, no shared memory), so the cell is never reached from two
+// threads; a re-entrant call would find it borrowed and trap, as the thread-local did.
+unsafe impl Sync for TenantState {}
+
+fn with_provider<R>(call: impl FnOnce(&mut TenantProvider) -> R) -> R {
+    let mut state = PROVIDER.0.borrow_mut();
+    let provider = state.get_or_insert_with(|| {
+        Provider::new(WasiHttpTransport, SystemClock::default()).with_log(Box::new(HostLog))
+    });
+    call(provider)
 }
 
 /// The host's `log` import.
@@ -86,14 +103,14 @@ impl Guest for Component {
 
     fn configure(settings: Vec<wit::Setting>, secrets: Vec<wit::Secret>) -> Result<(), wit::Error> {
         let values = values(settings, secrets);
-        PROVIDER.with_borrow_mut(|p| {
+        with_provider(|p| {
             let raw = form::raw_settings(values, p.settings())?;
             Ok(p.configure(raw)?)
         })
     }
 
     fn test_connection(candidate: Option<wit::Candidate>) -> wit::ConnectionReport {
-        PROVIDER.with_borrow_mut(|p| {
+        with_provider(|p| {
             match candidate {
                 None => p.test_connection(),
                 Some(c) => {
@@ -106,7 +123,7 @@ impl Guest for Component {
     }
 
     fn create_ticket(ticket: wit::Ticket) -> Result<wit::CreateOutcome, wit::Error> {
-        PROVIDER.with_borrow_mut(|p| {
+        with_provider(|p| {
             p.create_ticket(ticket.into())
                 .map(Into::into)
                 .map_err(Into::into)
@@ -114,7 +131,7 @@ impl Guest for Component {
     }
 
     fn get_ticket(ticket: wit::TicketRef) -> Result<wit::TicketDetails, wit::Error> {
-        PROVIDER.with_borrow_mut(|p| {
+        with_provider(|p| {
             p.get_ticket(&ticket_ref(ticket)?)
                 .map(Into::into)
                 .map_err(Into::into)
@@ -125,7 +142,7 @@ impl Guest for Component {
         ticket: wit::TicketRef,
         changes: wit::TicketChanges,
     ) -> Result<wit::UpdateResult, wit::Error> {
-        PROVIDER.with_borrow_mut(|p| {
+        with_provider(|p| {
             p.update_ticket(&ticket_ref(ticket)?, &changes.into())
                 .map(Into::into)
                 .map_err(Into::into)
@@ -137,7 +154,7 @@ impl Guest for Component {
         kind: wit::CommentKind,
         text: String,
     ) -> Result<(), wit::Error> {
-        PROVIDER.with_borrow_mut(|p| {
+        with_provider(|p| {
             p.add_comment(&ticket_ref(ticket)?, kind.into(), &text)
                 .map_err(Into::into)
         })
@@ -147,7 +164,7 @@ impl Guest for Component {
         ticket: wit::TicketRef,
         resolution: wit::Resolution,
     ) -> Result<wit::ResolveOutcome, wit::Error> {
-        PROVIDER.with_borrow_mut(|p| {
+        with_provider(|p| {
             p.resolve_ticket(&ticket_ref(ticket)?, &resolution.into())
                 .map(Into::into)
                 .map_err(Into::into)
@@ -159,7 +176,7 @@ impl Guest for Component {
         correlation_id: String,
         resolution: wit::Resolution,
     ) -> Result<wit::ResolveOutcome, wit::Error> {
-        PROVIDER.with_borrow_mut(|p| {
+        with_provider(|p| {
             p.resolve_by_correlation(&event_category, &correlation_id, &resolution.into())
                 .map(Into::into)
                 .map_err(Into::into)
@@ -167,7 +184,7 @@ impl Guest for Component {
     }
 
     fn changes_since(cursor: Option<String>) -> Result<wit::ChangesPage, wit::Error> {
-        PROVIDER.with_borrow_mut(|p| {
+        with_provider(|p| {
             p.changes_since(cursor.as_deref())
                 .map(Into::into)
                 .map_err(Into::into)
@@ -313,7 +330,7 @@ impl From<TicketRecord> for wit::TicketRecord {
     fn from(r: TicketRecord) -> Self {
         wit::TicketRecord {
             kind: form::kind_name(&r.kind),
-            id: r.sys_id.to_string(),
+            id: r.sys_id.as_str().to_string(),
             display_id: r.number,
             link: r.link,
         }
@@ -439,7 +456,7 @@ impl From<TicketChange> for wit::TicketChange {
     fn from(c: TicketChange) -> Self {
         wit::TicketChange {
             ticket: c.ticket.into(),
-            updated_at: c.updated_at.to_string(),
+            updated_at: c.updated_at.as_str().to_string(),
             updated_by: c.updated_by,
             status: wit::TicketStatus {
                 value: c.state,
@@ -456,14 +473,14 @@ impl From<TicketChange> for wit::TicketChange {
 impl From<Comment> for wit::Comment {
     fn from(c: Comment) -> Self {
         wit::Comment {
-            id: c.id.to_string(),
+            id: c.id.as_str().to_string(),
             kind: if c.internal {
                 wit::CommentKind::Internal
             } else {
                 wit::CommentKind::Public
             },
             author: c.author,
-            created_at: c.created_at.to_string(),
+            created_at: c.created_at.as_str().to_string(),
             text: c.text,
         }
     }

@@ -16,13 +16,14 @@
 //! stamps records with a clock of its own that tests move, so a rule built on it could not
 //! be tested against it. Left open, and documented.
 
-use std::fmt;
+use crate::prelude::*;
 
-use serde::{Deserialize, Deserializer, de};
+use core::fmt;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
 use crate::ids::{Name, SysId};
+use crate::json::{self, Value};
 use crate::table_api::Query;
 use crate::ticket::TicketRecord;
 
@@ -44,7 +45,7 @@ impl Timestamp {
             return None;
         }
         let number =
-            |range: std::ops::Range<usize>| -> u32 { text[range].parse().unwrap_or(u32::MAX) };
+            |range: core::ops::Range<usize>| -> u32 { text[range].parse().unwrap_or(u32::MAX) };
         let (year, month, day) = (number(0..4), number(5..7), number(8..10));
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
         let days = match month {
@@ -93,16 +94,11 @@ impl fmt::Display for Timestamp {
     }
 }
 
-impl<'de> Deserialize<'de> for Timestamp {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Timestamp::parse(&text).ok_or_else(|| {
-            de::Error::invalid_value(
-                de::Unexpected::Str(&text),
-                &"a UTC time as \"YYYY-MM-DD HH:MM:SS\"",
-            )
-        })
-    }
+/// A column holding a time.
+pub fn timestamp(value: &Value) -> Result<Timestamp, json::Error> {
+    let text = json::string(value)?;
+    Timestamp::parse(&text)
+        .ok_or_else(|| json::invalid_value(value, "a UTC time as \"YYYY-MM-DD HH:MM:SS\""))
 }
 
 /// Where a table was read up to: before everything, or the last (time, sys_id) handed out.
@@ -316,7 +312,7 @@ pub fn merge<R: Keyed>(pages: Vec<TablePage<R>>, limit: usize) -> Result<Merged<
         all.extend(page.rows.into_iter().map(|row| (index, row)));
     }
     // Across tables the order is by time; a tie between tables by sys_id, then by table.
-    all.sort_by(|(a_table, a), (b_table, b)| {
+    all.sort_unstable_by(|(a_table, a), (b_table, b)| {
         (a.time(), a.sys_id(), a_table).cmp(&(b.time(), b.sys_id(), b_table))
     });
     if all.len() > limit {

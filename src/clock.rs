@@ -1,8 +1,8 @@
 //! Time for the token cache and for waits between tries. In the component it comes from
-//! `wasi:clocks` (through std), so the host decides what time it is, and a wait is a
-//! `subscribe-duration` the host can see and bound, not a busy loop.
+//! `wasi:clocks`, so the host decides what time it is, and a wait is a `subscribe-duration`
+//! the host can see and bound, not a busy loop.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use core::time::Duration;
 
 pub trait Clock {
     /// Time elapsed since an arbitrary fixed origin.
@@ -15,32 +15,41 @@ pub trait Clock {
     fn sleep(&self, duration: Duration);
 }
 
-/// The real clocks.
+/// The real clocks: `wasi:clocks`' monotonic clock and wall clock.
+#[cfg(target_arch = "wasm32")]
 pub struct SystemClock {
-    origin: Instant,
+    /// The monotonic clock's reading at start, in nanoseconds.
+    origin: u64,
 }
 
+#[cfg(target_arch = "wasm32")]
 impl Default for SystemClock {
     fn default() -> Self {
         Self {
-            origin: Instant::now(),
+            origin: crate::bindings::wasi::clocks::monotonic_clock::now(),
         }
     }
 }
 
+#[cfg(target_arch = "wasm32")]
 impl Clock for SystemClock {
     fn now(&self) -> Duration {
-        self.origin.elapsed()
+        let now = crate::bindings::wasi::clocks::monotonic_clock::now();
+        Duration::from_nanos(now.saturating_sub(self.origin))
     }
 
     fn unix_now(&self) -> Duration {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
+        let now = crate::bindings::wasi::clocks::wall_clock::now();
+        // Saturating: `Duration::new` would panic on a host's out-of-range nanoseconds.
+        Duration::from_secs(now.seconds)
+            .saturating_add(Duration::from_nanos(u64::from(now.nanoseconds)))
     }
 
     fn sleep(&self, duration: Duration) {
-        std::thread::sleep(duration);
+        // Longer than u64 nanoseconds (584 years) is as good as forever: the host's deadline
+        // ends it.
+        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+        crate::bindings::wasi::clocks::monotonic_clock::subscribe_duration(nanos).block();
     }
 }
 
@@ -48,8 +57,8 @@ impl Clock for SystemClock {
 #[cfg(test)]
 #[derive(Default)]
 pub struct ManualClock {
-    now: std::cell::Cell<Duration>,
-    slept: std::cell::RefCell<Vec<Duration>>,
+    now: core::cell::Cell<Duration>,
+    slept: core::cell::RefCell<alloc::vec::Vec<Duration>>,
 }
 
 #[cfg(test)]
@@ -62,7 +71,7 @@ impl ManualClock {
     }
 
     /// Every wait so far, in order.
-    pub fn slept(&self) -> Vec<Duration> {
+    pub fn slept(&self) -> alloc::vec::Vec<Duration> {
         self.slept.borrow().clone()
     }
 }

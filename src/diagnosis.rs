@@ -1,6 +1,8 @@
 //! Test Connection's report: each check stands for a setup step and is named by its id; a
 //! check that later ones depend on stops the run when it fails, and those are skipped.
 
+use crate::prelude::*;
+
 use crate::error::Error;
 use crate::guide::Remedy;
 

@@ -1,7 +1,9 @@
 //! Errors as the platform sees them: a machine-readable kind, a message for a person, and the
 //! remedy from the setup guide. Nothing here ever holds a secret or a token.
 
-use std::fmt;
+use crate::prelude::*;
+
+use core::fmt;
 
 use crate::guide::{self, Remedy};
 
@@ -99,7 +101,7 @@ pub struct Error {
     pub outcome_unknown: bool,
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
@@ -175,7 +177,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 #[cfg(test)]
 pub(crate) mod tests {

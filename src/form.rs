@@ -2,7 +2,9 @@
 //! key as a platform that knows nothing of ServiceNow holds them, mapped onto [`RawSettings`].
 //! Every refusal names the field's key, so the platform can mark it in its dialog.
 
-use std::collections::HashMap;
+use crate::prelude::*;
+
+use crate::cache::SortedMap;
 
 use crate::auth::AuthMethod;
 use crate::error::{Error, Result};
@@ -292,8 +294,8 @@ pub struct Values {
     pub secrets: Vec<(String, String)>,
 }
 
-impl std::fmt::Debug for Values {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Values {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let secrets: Vec<&str> = self.secrets.iter().map(|(k, _)| k.as_str()).collect();
         f.debug_struct("Values")
             .field("settings", &self.settings)
@@ -447,20 +449,20 @@ fn categories(field: &'static Field, value: Value) -> Result<Vec<TicketCategory>
 /// The settings the values describe. A secret not given is `in_force`'s, if there is one
 /// (the admin changed another field and left the secret as it was).
 pub fn raw_settings(values: Values, in_force: Option<&Settings>) -> Result<RawSettings> {
-    let mut given: HashMap<&'static str, Value> = HashMap::new();
+    let mut given: SortedMap<&'static str, Value> = SortedMap::default();
     for (key, value) in values.settings {
         let field = known(&key, false)?;
-        if given.insert(field.key, value).is_some() {
+        if !given.insert(field.key, value) {
             return Err(invalid(
                 field.key,
                 format!("{:?} is given twice", field.key),
             ));
         }
     }
-    let mut secrets: HashMap<&'static str, String> = HashMap::new();
+    let mut secrets: SortedMap<&'static str, String> = SortedMap::default();
     for (key, value) in values.secrets {
         let field = known(&key, true)?;
-        if secrets.insert(field.key, value).is_some() {
+        if !secrets.insert(field.key, value) {
             return Err(invalid(
                 field.key,
                 format!("{:?} is given twice", field.key),

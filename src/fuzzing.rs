@@ -2,9 +2,11 @@
 //! arbitrary bytes to a parser of what ServiceNow or the platform sends, and panics only
 //! where an invariant the rest of the component relies on is broken.
 
-use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
-use std::time::Duration;
+use crate::prelude::*;
+
+use alloc::collections::VecDeque;
+use core::cell::{Cell, RefCell};
+use core::time::Duration;
 
 use crate::auth::Authorization;
 use crate::clock::Clock;

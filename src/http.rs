@@ -1,8 +1,10 @@
 //! The seam between the ServiceNow logic and the network. Production sends through
 //! `wasi:http` (`wasi_http_transport`); unit tests script answers with [`testing::ScriptedTransport`].
 
-use std::fmt;
-use std::time::Duration;
+use crate::prelude::*;
+
+use core::fmt;
+use core::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -227,8 +229,8 @@ pub const MAX_ANSWER_BYTES: usize = 8 << 20;
 #[cfg(test)]
 pub mod testing {
     use super::*;
-    use std::cell::RefCell;
-    use std::collections::VecDeque;
+    use alloc::collections::VecDeque;
+    use core::cell::RefCell;
 
     #[derive(Default)]
     pub struct ScriptedTransport {

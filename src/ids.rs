@@ -1,10 +1,10 @@
 //! ServiceNow's identifiers as types that can only hold valid values, so whatever reaches a URL
 //! path or an encoded query has been checked once, where it entered.
 
-use std::borrow::Cow;
-use std::fmt;
+use crate::prelude::*;
 
-use serde::{Deserialize, Deserializer, de};
+use alloc::borrow::Cow;
+use core::fmt;
 
 /// A record's `sys_id`: 32 lower-case hex digits. Ordered as ServiceNow orders them (as
 /// text), for the keyset cursor of changes-since.
@@ -26,18 +26,6 @@ impl SysId {
 impl fmt::Display for SysId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for SysId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        SysId::parse(&text).ok_or_else(|| {
-            de::Error::invalid_value(
-                de::Unexpected::Str(&text),
-                &"a sys_id (32 lower-case hex digits)",
-            )
-        })
     }
 }
 
@@ -68,7 +56,7 @@ impl fmt::Display for TicketNumber {
 
 /// A ServiceNow table or column name: lower-case letters, digits and underscores, starting
 /// with a letter. Names go into URL paths and encoded queries, so nothing else passes.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Name(Cow<'static, str>);
 
 impl Name {
@@ -201,12 +189,21 @@ mod tests {
     }
 
     #[test]
-    fn sys_ids_deserialize_only_when_valid() {
-        let ok: SysId = serde_json::from_str("\"0123456789abcdef0123456789abcdef\"").unwrap();
+    fn sys_ids_read_from_json_only_when_valid() {
+        let read =
+            |text: &str| crate::table_api::sys_id(&crate::json::parse(text.as_bytes()).unwrap());
+        let ok = read("\"0123456789abcdef0123456789abcdef\"").unwrap();
         assert_eq!(ok.as_str(), "0123456789abcdef0123456789abcdef");
-        let err = serde_json::from_str::<SysId>("\"../sys_user\"").unwrap_err();
-        assert!(err.to_string().contains("32 lower-case hex"), "{err}");
-        assert!(serde_json::from_str::<SysId>("7").is_err());
+        let err = read("\"../sys_user\"").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid value: string \"../sys_user\", expected a sys_id (32 lower-case hex digits)"
+        );
+        let err = read("7").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid type: integer `7`, expected a string"
+        );
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! "check the logs" (the WIT `log` interface). Never a query value, a body, a token or a
 //! secret: only the method, the path, the status, the time taken and ServiceNow's message.
 
-use std::time::Duration;
+use crate::prelude::*;
+
+use core::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
@@ -55,8 +57,8 @@ impl Log for NoLog {
 #[cfg(test)]
 #[derive(Default)]
 pub struct MemoryLog {
-    pub exchanges: std::cell::RefCell<Vec<Exchange>>,
-    pub notes: std::cell::RefCell<Vec<(Level, String)>>,
+    pub exchanges: core::cell::RefCell<Vec<Exchange>>,
+    pub notes: core::cell::RefCell<Vec<(Level, String)>>,
 }
 
 #[cfg(test)]

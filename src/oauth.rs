@@ -2,16 +2,17 @@
 //! password grant and its refresh (facts §11), and the per-instance token cache: N tickets
 //! cost one token request, not N.
 
-use std::fmt;
-use std::time::Duration;
+use crate::prelude::*;
 
-use serde::Deserialize;
+use core::fmt;
+use core::time::Duration;
 
 use crate::answer;
 use crate::auth::{Authorization, Credentials};
 use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
 use crate::http::{Method, Request, Transport, USER_AGENT};
+use crate::json::{self, Fields};
 use crate::settings::Settings;
 
 /// Refresh this long before ServiceNow's expiry, as PySNC and the ansible collection do
@@ -67,17 +68,50 @@ pub struct Grant {
     pub refresh: Option<RefreshToken>,
 }
 
-#[derive(Deserialize)]
+/// A granted token: `{"access_token": …, "expires_in": …}`, with a `refresh_token` for
+/// the password grant.
 struct TokenBody {
     access_token: String,
     expires_in: Option<u64>,
     refresh_token: Option<String>,
 }
 
-#[derive(Deserialize)]
+impl TokenBody {
+    fn parse(body: &[u8]) -> Result<Self, json::Error> {
+        let value = json::parse(body)?;
+        let mut fields = Fields::of(&value, "struct TokenBody")?;
+        let access_token = fields.get("access_token", json::string);
+        let expires_in = fields.get("expires_in", json::optional_u64).flatten();
+        let refresh_token = fields.get("refresh_token", json::optional_string).flatten();
+        fields.finish()?;
+        Ok(Self {
+            access_token: access_token.ok_or_else(|| json::missing_field("access_token"))?,
+            expires_in,
+            refresh_token,
+        })
+    }
+}
+
+/// A refusal: `{"error": …, "error_description": …}`.
 struct TokenErrorBody {
     error: Option<String>,
     error_description: Option<String>,
+}
+
+impl TokenErrorBody {
+    fn parse(body: &[u8]) -> Option<Self> {
+        let value = json::parse(body).ok()?;
+        let mut fields = Fields::of(&value, "struct TokenErrorBody").ok()?;
+        let error = fields.get("error", json::optional_string).flatten();
+        let error_description = fields
+            .get("error_description", json::optional_string)
+            .flatten();
+        fields.finish().ok()?;
+        Some(Self {
+            error,
+            error_description,
+        })
+    }
 }
 
 /// `POST {instance}/oauth_token.do` with the credentials in the form body, the Application
@@ -180,7 +214,7 @@ fn grant_from(
         .map_err(|e| answer::transport_error(e, WHAT))?;
     answer::require_json(&response, WHAT)?;
     if response.is_success() {
-        let body: TokenBody = serde_json::from_slice(&response.body).map_err(|e| {
+        let body = TokenBody::parse(&response.body).map_err(|e| {
             Error::unexpected(format!(
                 "{WHAT}: the token endpoint answered {} without a valid token: {e}",
                 response.status
@@ -207,7 +241,7 @@ fn grant_from(
     if response.status >= 500 {
         return Err(answer::server_error(&response, WHAT));
     }
-    let body: Option<TokenErrorBody> = serde_json::from_slice(&response.body).ok();
+    let body = TokenErrorBody::parse(&response.body);
     let code = body.as_ref().and_then(|b| b.error.as_deref()).unwrap_or("");
     let error = if code == "unauthorized_client" {
         // The one distinct answer (facts §1.3): no OAuth Application User on the app.

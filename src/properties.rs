@@ -2,6 +2,8 @@
 //! arbitrary input (no panic, a specific error or a well-formed value), and what is accepted
 //! keeps the invariants the rest of the component relies on.
 
+use crate::prelude::*;
+
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -133,7 +135,7 @@ proptest! {
         match request_token(&transport, &settings) {
             Ok(grant) => {
                 prop_assert!(!grant.token.expose().is_empty());
-                prop_assert!(grant.expires_in <= std::time::Duration::from_secs(24 * 3600));
+                prop_assert!(grant.expires_in <= core::time::Duration::from_secs(24 * 3600));
             }
             Err(error) => {
                 prop_assert!(!error.message.contains("Zk7-token-secret"));

@@ -9,7 +9,9 @@
 //! harm ([`Request::idempotent`]); a 429 is always repeated, because the rate limiter
 //! refuses the request before it runs.
 
-use std::time::Duration;
+use crate::prelude::*;
+
+use core::time::Duration;
 
 use crate::answer;
 use crate::clock::Clock;

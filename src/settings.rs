@@ -1,9 +1,11 @@
 //! The admin's settings: validated once at configure time, so every later call can trust them.
 
-use std::collections::HashSet;
-use std::fmt;
+use crate::prelude::*;
+
+use core::fmt;
 
 use crate::auth::{AuthMethod, Credentials};
+use crate::cache::SortedMap;
 use crate::error::{Error, Result};
 use crate::form::key;
 use crate::guide;
@@ -378,7 +380,7 @@ pub fn check_default_group(group: &AssignmentGroup) -> Result<()> {
 pub fn validate_categories(categories: Vec<TicketCategory>) -> Result<Vec<TicketCategory>> {
     let invalid =
         |message: String| Error::invalid_settings(message).with_field(key::TICKET_CATEGORIES);
-    let mut seen = HashSet::new();
+    let mut seen = SortedMap::default();
     let mut valid = Vec::with_capacity(categories.len());
     for category in categories {
         let name = category.event_category.trim();
@@ -387,7 +389,7 @@ pub fn validate_categories(categories: Vec<TicketCategory>) -> Result<Vec<Ticket
                 "a ticket category has an empty event category".into(),
             ));
         }
-        if !seen.insert(name.to_string()) {
+        if !seen.insert(name.to_string(), ()) {
             return Err(invalid(format!(
                 "the event category {name:?} is listed twice in the ticket categories"
             )));

@@ -1,6 +1,8 @@
 //! ServiceNow's state models (facts §3.2–3.4): which states count as done, where resolve and
 //! reopen lead, and the close codes a release ships with.
 
+use crate::prelude::*;
+
 use crate::ids::Name;
 
 pub struct StateModel {

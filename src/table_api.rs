@@ -2,24 +2,26 @@
 //! envelope and the `{"error":{message,detail},"status":"failure"}` envelope. Every answer is
 //! parsed here, once, into the typed row its caller asked for.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use crate::prelude::*;
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
-use serde_json::{Map, Value};
+use core::fmt::Write as _;
 
 use crate::answer;
 use crate::auth::Authorization;
+use crate::cache::SortedMap;
 use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
 use crate::http::{Method, Request, Response, Transport, TransportError, USER_AGENT};
 use crate::ids::{Name, SysId, TicketNumber, is_name, query_value_problem};
+use crate::json::{self, Fields, Object, Value};
 use crate::settings::InstanceUrl;
 
-/// A typed view of a table's rows: the columns it is read from (`sysparm_fields`).
-pub trait Row: DeserializeOwned {
+/// A typed view of a table's rows: the columns it is read from (`sysparm_fields`), and how.
+pub trait Row: Sized {
     const COLUMNS: &'static [&'static str];
+
+    /// Reads a row from a record, with serde's words for what is wrong (see [`json`]).
+    fn from_json(value: &Value) -> Result<Self, json::Error>;
 }
 
 /// A row as ServiceNow stored it after a write: the typed view, and every column as
@@ -27,7 +29,7 @@ pub trait Row: DeserializeOwned {
 #[derive(Debug)]
 pub struct Stored<R> {
     pub row: R,
-    pub columns: Map<String, Value>,
+    pub columns: Object,
 }
 
 /// Journal columns append an entry on every write and always read back empty (facts §3.2).
@@ -35,7 +37,7 @@ pub const JOURNAL_COLUMNS: &[&str] = &["work_notes", "comments"];
 
 /// Columns to write; every value a string, as ServiceNow stores it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Columns(BTreeMap<String, String>);
+pub struct Columns(SortedMap<String, String>);
 
 impl Columns {
     pub fn set(&mut self, column: &str, value: impl Into<String>) -> &mut Self {
@@ -49,7 +51,7 @@ impl Columns {
 
     /// Whether writing these twice would add a journal entry twice.
     pub fn appends_journal(&self) -> bool {
-        JOURNAL_COLUMNS.iter().any(|c| self.0.contains_key(*c))
+        JOURNAL_COLUMNS.iter().any(|c| self.0.get(*c).is_some())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -111,7 +113,7 @@ impl Query {
                  values of a list"
             ));
         }
-        self.term(column, "IN", &values.join(","))
+        self.term(column, "IN", &join(values, ","))
     }
 
     /// `this^NQother`: the records either query matches (a new query, ORed). Each side
@@ -214,15 +216,30 @@ impl<T: Transport> TableApi<'_, T> {
 
     /// `GET /api/now/table/{table}/{sys_id}`: one record, with `R`'s columns.
     pub fn get<R: Row>(&self, auth: &Authorization, table: &Name, sys_id: &SysId) -> Result<R> {
-        let fields = R::COLUMNS.join(",");
+        let (result, what) = self.get_result(auth, table, sys_id, R::COLUMNS)?;
+        parse_row(result, &what)
+    }
+
+    // The requests are built and sent outside the generic methods, so that each row type
+    // adds only its parsing to the component.
+    fn get_result(
+        &self,
+        auth: &Authorization,
+        table: &Name,
+        sys_id: &SysId,
+        columns: &[&str],
+    ) -> Result<(Value, String)> {
+        let fields = join(columns, ",");
         let params = [
             ("sysparm_exclude_reference_link", "true"),
             ("sysparm_fields", fields.as_str()),
         ];
         let url = self.url(table, Some(sys_id), &params);
         let what = format!("reading {table} record {sys_id}");
-        let answered = self.send(&self.request(Method::Get, url, auth), &what)?;
-        parse_row(answered.result, &what)
+        let result = self
+            .send(&self.request(Method::Get, url, auth), &what)?
+            .result;
+        Ok((result, what))
     }
 
     /// `PATCH /api/now/table/{table}/{sys_id}`: changes only the given columns; answers the
@@ -247,15 +264,29 @@ impl<T: Transport> TableApi<'_, T> {
         columns: &Columns,
         what: &str,
     ) -> Result<Stored<R>> {
+        parse_stored(
+            self.write_result(method, auth, table, sys_id, columns, what)?,
+            what,
+        )
+    }
+
+    fn write_result(
+        &self,
+        method: Method,
+        auth: &Authorization,
+        table: &Name,
+        sys_id: Option<&SysId>,
+        columns: &Columns,
+        what: &str,
+    ) -> Result<Value> {
         let url = self.url(table, sys_id, &[("sysparm_exclude_reference_link", "true")]);
-        let body =
-            serde_json::to_vec(&columns.0).map_err(|e| Error::invalid_ticket(e.to_string()))?;
+        let body = json::write_object(columns.iter());
         let request = self
             .request(method, url, auth)
             .header("content-type", "application/json")
             .body(body)
             .idempotent(method != Method::Post && !columns.appends_journal());
-        parse_stored(self.send(&request, what)?.result, what)
+        Ok(self.send(&request, what)?.result)
     }
 
     /// `GET /api/now/table/{table}/{sys_id}` with every column: a record as stored, for when
@@ -301,19 +332,8 @@ impl<T: Transport> TableApi<'_, T> {
         query: &Query,
         limit: u32,
     ) -> Result<Page<R>> {
-        let encoded = query.checked()?;
-        let fields = R::COLUMNS.join(",");
-        let limit_text = limit.to_string();
-        let mut params = vec![("sysparm_exclude_reference_link", "true")];
-        if !encoded.is_empty() {
-            params.push(("sysparm_query", encoded.as_str()));
-        }
-        params.push(("sysparm_fields", &fields));
-        params.push(("sysparm_limit", &limit_text));
-        let url = self.url(table, None, &params);
-        let what = format!("reading {table}");
-        let answered = self.send(&self.request(Method::Get, url, auth), &what)?;
-        let rows = Vec::<R>::deserialize(answered.result).map_err(|e| {
+        let (answered, what) = self.query_result(auth, table, query, R::COLUMNS, limit)?;
+        let rows = json::list(&answered.result, R::from_json).map_err(|e| {
             Error::unexpected(format!("{what}: the result is not a list of records: {e}"))
         })?;
         let more = match answered.link {
@@ -322,6 +342,29 @@ impl<T: Transport> TableApi<'_, T> {
             None => rows.len() >= limit as usize,
         };
         Ok(Page { rows, more })
+    }
+
+    fn query_result(
+        &self,
+        auth: &Authorization,
+        table: &Name,
+        query: &Query,
+        columns: &[&str],
+        limit: u32,
+    ) -> Result<(Answered, String)> {
+        let encoded = query.checked()?;
+        let fields = join(columns, ",");
+        let limit = limit.to_string();
+        let mut params = vec![("sysparm_exclude_reference_link", "true")];
+        if !encoded.is_empty() {
+            params.push(("sysparm_query", encoded.as_str()));
+        }
+        params.push(("sysparm_fields", &fields));
+        params.push(("sysparm_limit", &limit));
+        let url = self.url(table, None, &params);
+        let what = format!("reading {table}");
+        let answered = self.send(&self.request(Method::Get, url, auth), &what)?;
+        Ok((answered, what))
     }
 
     fn url(&self, table: &Name, sys_id: Option<&SysId>, params: &[(&str, &str)]) -> String {
@@ -379,7 +422,7 @@ impl<T: Transport> TableApi<'_, T> {
         if !response.is_success() {
             return Err(failure(&response, what));
         }
-        let envelope: Envelope = serde_json::from_slice(&response.body).map_err(|e| {
+        let envelope = Envelope::parse(&response.body).map_err(|e| {
             Error::unexpected(format!("{what}: the answer is not a Table API result: {e}"))
                 .with_status(response.status)
         })?;
@@ -397,39 +440,41 @@ impl<T: Transport> TableApi<'_, T> {
         })?;
         Ok(Answered {
             result,
-            link: response.header("link").map(str::to_string),
+            link: response.header("link").map(ToString::to_string),
         })
     }
 }
 
 /// A column's text; ServiceNow sends every value as a string, and `null` for some empties.
-pub fn text<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<String, D::Error> {
-    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
+pub fn text(value: &Value) -> Result<String, json::Error> {
+    json::optional_string(value).map(Option::unwrap_or_default)
 }
 
 /// ServiceNow's booleans are the strings "true" and "false".
-pub fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<bool, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Flag {
-        Bool(bool),
-        Text(String),
-    }
-    match Flag::deserialize(deserializer)? {
-        Flag::Bool(value) => Ok(value),
-        Flag::Text(text) => match text.as_str() {
+pub fn flag(value: &Value) -> Result<bool, json::Error> {
+    match value {
+        Value::Bool(value) => Ok(*value),
+        Value::String(text) => match text.as_str() {
             "true" | "" => Ok(true),
             "false" => Ok(false),
-            _ => Err(serde::de::Error::invalid_value(
-                serde::de::Unexpected::Str(&text),
-                &"\"true\" or \"false\"",
-            )),
+            _ => Err(json::invalid_value(value, "\"true\" or \"false\"")),
         },
+        // The words of serde's untagged enum this replaced.
+        _ => Err(json::Error::Shape(
+            "data did not match any variant of untagged enum Flag".into(),
+        )),
     }
 }
 
+/// A column holding a sys_id.
+pub fn sys_id(value: &Value) -> Result<SysId, json::Error> {
+    let text = json::string(value)?;
+    SysId::parse(&text)
+        .ok_or_else(|| json::invalid_value(value, "a sys_id (32 lower-case hex digits)"))
+}
+
 fn parse_stored<R: Row>(stored: Value, what: &str) -> Result<Stored<R>> {
-    let row = R::deserialize(&stored)
+    let row = R::from_json(&stored)
         .map_err(|e| Error::unexpected(format!("{what}: the stored record is not valid: {e}")))?;
     match stored {
         Value::Object(columns) => Ok(Stored { row, columns }),
@@ -440,7 +485,7 @@ fn parse_stored<R: Row>(stored: Value, what: &str) -> Result<Stored<R>> {
 }
 
 fn parse_row<R: Row>(result: Value, what: &str) -> Result<R> {
-    R::deserialize(result)
+    R::from_json(&result)
         .map_err(|e| Error::unexpected(format!("{what}: the record is not valid: {e}")))
 }
 
@@ -450,24 +495,65 @@ pub(crate) struct Answered {
     pub link: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// `{"result": …}`, and the `error` of an answer cut short.
 struct Envelope {
     result: Option<Value>,
     error: Option<ErrorBody>,
 }
 
-#[derive(Deserialize)]
-struct ErrorEnvelope {
-    error: ErrorBody,
+impl Envelope {
+    fn parse(body: &[u8]) -> Result<Self, json::Error> {
+        let mut value = json::parse(body)?;
+        // `result` can be anything, so only `error` can be wrong.
+        let mut fields = Fields::of(&value, "struct Envelope")?;
+        let error = fields.get("error", ErrorBody::optional).flatten();
+        fields.finish()?;
+        let result = match &mut value {
+            Value::Object(object) => object.remove("result"),
+            _ => None,
+        };
+        Ok(Self {
+            result: result.filter(|r| *r != Value::Null),
+            error,
+        })
+    }
 }
 
-#[derive(Deserialize)]
-struct ErrorBody {
-    message: Option<String>,
-    detail: Option<String>,
+/// The Table API's `{"error": {message, detail}}`.
+pub struct ErrorBody {
+    pub message: Option<String>,
+    pub detail: Option<String>,
 }
 
 impl ErrorBody {
+    pub fn from_json(value: &Value) -> Result<Self, json::Error> {
+        let mut fields = Fields::of(value, "struct ErrorBody")?;
+        let message = fields.get("message", json::optional_string);
+        let detail = fields.get("detail", json::optional_string);
+        fields.finish()?;
+        Ok(Self {
+            message: message.flatten(),
+            detail: detail.flatten(),
+        })
+    }
+
+    /// `Option<ErrorBody>`.
+    fn optional(value: &Value) -> Result<Option<Self>, json::Error> {
+        match value {
+            Value::Null => Ok(None),
+            other => Self::from_json(other).map(Some),
+        }
+    }
+
+    /// The `error` of a failed answer's body, if it has one.
+    fn of_failure(body: &[u8]) -> Option<Self> {
+        let value = json::parse(body).ok()?;
+        let mut fields = Fields::of(&value, "struct ErrorEnvelope").ok()?;
+        let error = fields.get("error", Self::from_json);
+        fields.finish().ok()?;
+        error
+    }
+
     /// What ServiceNow said, fit for an error message ([`answer::server_text`]).
     fn describe(&self) -> String {
         let said = match (self.message.as_deref(), self.detail.as_deref()) {
@@ -491,9 +577,7 @@ impl ErrorBody {
 /// A non-2xx JSON answer, mapped to what an admin or the platform can act on (facts §2.5).
 fn failure(response: &Response, what: &str) -> Error {
     let status = response.status;
-    let body = serde_json::from_slice::<ErrorEnvelope>(&response.body)
-        .ok()
-        .map(|e| e.error);
+    let body = ErrorBody::of_failure(&response.body);
     let said = body
         .as_ref()
         .map(ErrorBody::describe)
@@ -560,7 +644,7 @@ mod tests {
 
     static INCIDENT: Name = Name::known("incident");
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug)]
     struct NumberRow {
         sys_id: SysId,
         number: String,
@@ -568,6 +652,17 @@ mod tests {
 
     impl Row for NumberRow {
         const COLUMNS: &'static [&'static str] = &["sys_id", "number"];
+
+        fn from_json(value: &Value) -> Result<Self, json::Error> {
+            let mut fields = Fields::of(value, "struct NumberRow")?;
+            let id = fields.get("sys_id", sys_id);
+            let number = fields.get("number", json::string);
+            fields.finish()?;
+            Ok(Self {
+                sys_id: id.ok_or_else(|| json::missing_field("sys_id"))?,
+                number: number.ok_or_else(|| json::missing_field("number"))?,
+            })
+        }
     }
 
     const CREATED: &str =
@@ -598,7 +693,10 @@ mod tests {
             stored.row.sys_id.as_str(),
             "0123456789abcdef0123456789abcdef"
         );
-        assert_eq!(stored.columns["number"], "INC0010001");
+        assert_eq!(
+            stored.columns.get("number").and_then(Value::as_str),
+            Some("INC0010001")
+        );
         let sent = &transport.sent()[0];
         assert_eq!(
             sent.url,
@@ -911,14 +1009,19 @@ mod answers {
     use super::*;
     use crate::http::testing::*;
 
-    #[derive(Debug, Deserialize)]
-    struct IdRow {
-        #[allow(dead_code)]
-        sys_id: SysId,
-    }
+    #[derive(Debug)]
+    struct IdRow;
 
     impl Row for IdRow {
         const COLUMNS: &'static [&'static str] = &["sys_id"];
+
+        fn from_json(value: &Value) -> Result<Self, json::Error> {
+            let mut fields = Fields::of(value, "struct IdRow")?;
+            let id = fields.get("sys_id", sys_id);
+            fields.finish()?;
+            id.map(|_| IdRow)
+                .ok_or_else(|| json::missing_field("sys_id"))
+        }
     }
 
     /// Answers that are JSON but not what they claim: each a specific error naming what serde

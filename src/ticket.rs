@@ -1,14 +1,15 @@
 //! Ticket mapping: a platform event's ticket to ServiceNow columns, and a stored record back
 //! to what the platform keeps.
 
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use crate::prelude::*;
 
+use crate::cache::SortedMap;
 use crate::error::{Error, Result};
 use crate::ids::{AssignmentGroup, Name, SysId, TicketNumber, is_name, query_value_problem};
+use crate::json::{self, Fields, Object, Value};
 use crate::settings::{InstanceUrl, Priority, TicketKind};
 use crate::state_model;
-use crate::table_api::{Columns, JOURNAL_COLUMNS, Row, flag, text};
+use crate::table_api::{Columns, JOURNAL_COLUMNS, Row, flag, sys_id, text};
 
 /// `task.short_description` holds 160 characters; ServiceNow truncates silently beyond that.
 const SHORT_DESCRIPTION_MAX: usize = 160;
@@ -93,30 +94,20 @@ impl TicketRef {
     }
 }
 
-/// A ticket's columns as the provider reads them.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+/// A ticket's columns as the provider reads them. Only `sys_id` is required; a column that is
+/// absent reads as empty (`active` as true: tables without it count as active).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TicketRow {
     pub sys_id: SysId,
-    #[serde(default, deserialize_with = "text")]
     pub number: String,
-    #[serde(default, deserialize_with = "text")]
     pub state: String,
-    /// Absent on tables without the column, which then count as active.
-    #[serde(default = "active_by_default", deserialize_with = "flag")]
     pub active: bool,
-    #[serde(default, deserialize_with = "text")]
     pub priority: String,
-    #[serde(default, deserialize_with = "text")]
     pub impact: String,
-    #[serde(default, deserialize_with = "text")]
     pub urgency: String,
-    #[serde(default, deserialize_with = "text")]
     pub assignment_group: String,
-    #[serde(default, deserialize_with = "text")]
     pub short_description: String,
-    #[serde(default, deserialize_with = "text")]
     pub correlation_id: String,
-    #[serde(default, deserialize_with = "text")]
     pub correlation_display: String,
 }
 
@@ -134,6 +125,36 @@ impl Row for TicketRow {
         "correlation_id",
         "correlation_display",
     ];
+
+    fn from_json(value: &Value) -> Result<Self, json::Error> {
+        let mut fields = Fields::of(value, "struct TicketRow")?;
+        let sys_id = fields.get("sys_id", sys_id);
+        let mut column = |name| fields.get(name, text).unwrap_or_default();
+        let number = column("number");
+        let state = column("state");
+        let priority = column("priority");
+        let impact = column("impact");
+        let urgency = column("urgency");
+        let assignment_group = column("assignment_group");
+        let short_description = column("short_description");
+        let correlation_id = column("correlation_id");
+        let correlation_display = column("correlation_display");
+        let active = fields.get("active", flag).unwrap_or(true);
+        fields.finish()?;
+        Ok(Self {
+            sys_id: sys_id.ok_or_else(|| json::missing_field("sys_id"))?,
+            number,
+            state,
+            active,
+            priority,
+            impact,
+            urgency,
+            assignment_group,
+            short_description,
+            correlation_id,
+            correlation_display,
+        })
+    }
 }
 
 impl TicketRow {
@@ -146,10 +167,6 @@ impl TicketRow {
     pub fn is_ours_for(&self, correlation_id: &str) -> bool {
         self.correlation_id == correlation_id && self.correlation_display == CORRELATION_DISPLAY
     }
-}
-
-fn active_by_default() -> bool {
-    true
 }
 
 /// A ticket as it stands in ServiceNow.
@@ -244,11 +261,11 @@ impl TicketChanges {
 /// The columns that ServiceNow did not store as sent. It ignores unknown columns, invalid
 /// choice values and unknown references without an error (facts §2.4), so comparing is the
 /// only way to notice.
-pub fn not_applied(sent: &Columns, stored: &Map<String, Value>) -> Vec<String> {
+pub fn not_applied(sent: &Columns, stored: &Object) -> Vec<String> {
     // Journal columns always read back empty: never compared.
     sent.iter()
         .filter(|(name, _)| !JOURNAL_COLUMNS.contains(name))
-        .filter(|(name, value)| stored.get(*name).and_then(Value::as_str) != Some(*value))
+        .filter(|(name, value)| stored.get(name).and_then(Value::as_str) != Some(*value))
         .map(|(name, _)| name.to_string())
         .collect()
 }
@@ -360,15 +377,20 @@ fn validate_extra_fields(fields: &[(String, String)]) -> Result<()> {
             )));
         }
     }
-    let mut names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
-    names.sort_unstable();
-    if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
-        return Err(Error::invalid_ticket(format!(
-            "the extra field {:?} is given twice",
-            pair[0]
-        )));
+    // Of the names given twice, the first in sorted order is named.
+    let mut names = SortedMap::default();
+    let mut twice: Option<&str> = None;
+    for (name, _) in fields {
+        if !names.insert(name.as_str(), ()) && twice.is_none_or(|first| name.as_str() < first) {
+            twice = Some(name);
+        }
     }
-    Ok(())
+    match twice {
+        Some(name) => Err(Error::invalid_ticket(format!(
+            "the extra field {name:?} is given twice"
+        ))),
+        None => Ok(()),
+    }
 }
 
 impl TicketRecord {
@@ -386,7 +408,7 @@ impl TicketRecord {
     ) -> Self {
         // Tables without a number column (custom ones) are identified by sys_id.
         let number = match number {
-            "" => sys_id.to_string(),
+            "" => sys_id.as_str().to_string(),
             number => number.to_string(),
         };
         Self {
@@ -409,6 +431,15 @@ pub fn link(instance: &InstanceUrl, table: &Name, sys_id: &SysId) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A value written with `json!`, as the component reads it.
+    fn parsed(value: serde_json::Value) -> Value {
+        json::parse(value.to_string().as_bytes()).unwrap()
+    }
+
+    fn read_row(value: serde_json::Value) -> Result<TicketRow, json::Error> {
+        TicketRow::from_json(&parsed(value))
+    }
 
     fn ticket() -> Ticket {
         Ticket {
@@ -545,6 +576,19 @@ mod tests {
     }
 
     #[test]
+    fn of_several_repeated_fields_the_first_in_sorted_order_is_named() {
+        let mut t = ticket();
+        t.extra_fields = ["u_b", "u_c", "u_a", "u_c", "u_b", "u_a"]
+            .iter()
+            .map(|name| (name.to_string(), "x".to_string()))
+            .collect();
+        assert_eq!(
+            t.validate().unwrap_err().message,
+            "the extra field \"u_a\" is given twice"
+        );
+    }
+
+    #[test]
     fn dropped_columns_are_named() {
         let mut sent = Columns::default();
         sent.set("impact", "1")
@@ -552,7 +596,10 @@ mod tests {
             .set("u_unknown", "x")
             .set("work_notes", "hi");
         let stored = json!({"impact": "1", "category": "inquiry", "work_notes": ""});
-        let dropped = not_applied(&sent, stored.as_object().unwrap());
+        let Value::Object(stored) = parsed(stored) else {
+            panic!("an object")
+        };
+        let dropped = not_applied(&sent, &stored);
         assert_eq!(dropped, ["category", "u_unknown"]);
     }
 
@@ -574,10 +621,9 @@ mod tests {
     #[test]
     fn record_identity_and_link() {
         let instance = InstanceUrl::parse("dev1").unwrap();
-        let row: TicketRow = serde_json::from_value(
-            json!({"sys_id": "0123456789abcdef0123456789abcdef", "number": "INC0010001"}),
-        )
-        .unwrap();
+        let row =
+            read_row(json!({"sys_id": "0123456789abcdef0123456789abcdef", "number": "INC0010001"}))
+                .unwrap();
         assert!(row.active, "a row without the column counts as active");
         let record = TicketRecord::from_row(&TicketKind::Incident, &instance, &row);
         assert_eq!(record.number, "INC0010001");
@@ -586,8 +632,7 @@ mod tests {
             "https://dev1.service-now.com/nav_to.do?uri=incident.do%3Fsys_id%3D0123456789abcdef0123456789abcdef"
         );
         let custom = TicketKind::Table(Name::known("u_cost_finding"));
-        let unnumbered: TicketRow =
-            serde_json::from_value(json!({"sys_id": "0123456789abcdef0123456789abcdef"})).unwrap();
+        let unnumbered = read_row(json!({"sys_id": "0123456789abcdef0123456789abcdef"})).unwrap();
         assert_eq!(
             TicketRecord::from_row(&custom, &instance, &unnumbered).number,
             "0123456789abcdef0123456789abcdef"
@@ -596,7 +641,7 @@ mod tests {
 
     #[test]
     fn rows_parse_servicenow_strings_and_refuse_the_rest() {
-        let row: TicketRow = serde_json::from_value(json!({
+        let row = read_row(json!({
             "sys_id": "0123456789abcdef0123456789abcdef",
             "active": "false",
             "state": "7",
@@ -618,7 +663,7 @@ mod tests {
                 "invalid type: sequence",
             ),
         ] {
-            let err = serde_json::from_value::<TicketRow>(bad).unwrap_err();
+            let err = TicketRow::from_json(&parsed(bad)).unwrap_err();
             assert!(err.to_string().contains(says), "{err} / {says}");
         }
     }

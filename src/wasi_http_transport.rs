@@ -1,6 +1,8 @@
 //! The production side of the HTTP seam: `wasi:http` outgoing requests, straight through the
 //! bindings `wit-bindgen` generates for this component (no HTTP client crate).
 
+use crate::prelude::*;
+
 use crate::bindings::wasi::http::outgoing_handler;
 use crate::bindings::wasi::http::types::{
     self as wasi_http, ErrorCode, Fields, FutureIncomingResponse, IncomingResponse, OutgoingBody,
@@ -76,7 +78,7 @@ fn options() -> RequestOptions {
     options
 }
 
-fn nanos(duration: std::time::Duration) -> u64 {
+fn nanos(duration: core::time::Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 

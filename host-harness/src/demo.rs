@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use serde_json::Value;
 
-use servicenow_simulator::Simulator;
+use servicenow_simulator::{DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Release, Simulator};
 use ticketing_host::Secret;
 use ticketing_host::api::{
     CreateOutcome, Priority, Resolution, Setting, Ticket, TicketCategory, TicketRecord,
@@ -166,6 +166,8 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
     println!("- wrong client secret, Test Connection:");
     print!("{}", indent(&render::report(&report)));
 
+    older_instance(&host).await?;
+
     if verbose {
         eprintln!("\nThe log of tenant \"{}\":", tenant.id());
         eprint!("{}", render::log(&tenant.log()));
@@ -174,6 +176,73 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
     }
     simulator.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// An instance before Washington DC: no client credentials grant, so the admin picks the
+/// password grant (or Basic) in the same dialog.
+async fn older_instance(host: &ticketing_host::Host) -> Result<()> {
+    let older = Simulator::start().await?;
+    older.set_release(Release::BeforeWashingtonDC);
+    println!(
+        "\nAn instance before Washington DC (simulated at {}):",
+        older.base_url()
+    );
+    let mut tenant = host.tenant("legacy-corp").await?;
+    let mut settings = vec![
+        Setting::text("instance", older.base_url()),
+        Setting::text("client_id", older.client_id()),
+        Setting::ticket_categories(
+            "ticket_categories",
+            vec![TicketCategory::new("cost-optimization", "incident", true)],
+        ),
+    ];
+    let client_secret = Secret::new("client_secret", older.client_secret());
+    if let Err(error) = tenant
+        .configure(&settings, std::slice::from_ref(&client_secret))
+        .await?
+    {
+        bail!("configuring failed: {}", render::error(&error));
+    }
+    let report = tenant.test_connection().await?;
+    println!("- with the guide's client credentials, Test Connection:");
+    print!("{}", indent(&render::report(&report)));
+    if report.passed {
+        bail!("client credentials worked on an instance before Washington DC");
+    }
+
+    settings.push(Setting::text("auth_method", "password"));
+    settings.push(Setting::text("username", DEFAULT_USER_NAME));
+    let password = Secret::new("password", DEFAULT_USER_PASSWORD);
+    if let Err(error) = tenant
+        .configure(&settings, &[client_secret, password])
+        .await?
+    {
+        bail!(
+            "configuring the password grant failed: {}",
+            render::error(&error)
+        );
+    }
+    let report = tenant.test_connection().await?;
+    println!("- with the OAuth password grant as {DEFAULT_USER_NAME}, Test Connection:");
+    print!("{}", indent(&render::report(&report)));
+    if !report.passed {
+        bail!("the password grant failed against the simulator");
+    }
+    let event = Ticket {
+        event_category: "cost-optimization".into(),
+        title: "Unattached volume vol-0def costs $38/month".into(),
+        description: "Unattached for 60 days.".into(),
+        priority: None,
+        assignment_group: None,
+        correlation_id: None,
+        extra_fields: vec![],
+    };
+    match tenant.create_ticket(&event).await? {
+        Ok(outcome) => println!("  {}", render::outcome(&outcome).replace('\n', "\n  ")),
+        Err(error) => bail!("creating a ticket failed: {}", render::error(&error)),
+    }
+    older.shutdown().await;
+    Ok(())
 }
 
 fn indent(text: &str) -> String {

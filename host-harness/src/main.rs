@@ -199,6 +199,14 @@ enum Command {
         /// Port on 127.0.0.1; 0 picks a free one.
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Print the base URL, client ID and client secret as one line of JSON (for a
+        /// script that starts the simulator).
+        #[arg(long)]
+        json: bool,
+        /// Stop when standard input closes, as well as on Ctrl-C: a supervising process
+        /// keeps a pipe open, and the simulator never outlives it, however it ends.
+        #[arg(long)]
+        until_stdin_closes: bool,
     },
 }
 
@@ -310,14 +318,44 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             })
             .await
         }
-        Command::Simulator { port } => {
+        Command::Simulator {
+            port,
+            json,
+            until_stdin_closes,
+        } => {
             let simulator =
                 servicenow_simulator::Simulator::start_on(([127, 0, 0, 1], port).into()).await?;
-            println!("ServiceNow simulator listening on {}", simulator.base_url());
-            println!("  client_id     = {}", simulator.client_id());
-            println!("  client_secret = {}", simulator.client_secret());
-            println!("Press Ctrl-C to stop.");
-            tokio::signal::ctrl_c().await?;
+            if json {
+                let started = serde_json::json!({
+                    "base_url": simulator.base_url(),
+                    "client_id": simulator.client_id(),
+                    "client_secret": simulator.client_secret(),
+                    "username": servicenow_simulator::DEFAULT_USER_NAME,
+                    "password": servicenow_simulator::DEFAULT_USER_PASSWORD,
+                });
+                println!("{started}");
+            } else {
+                println!("ServiceNow simulator listening on {}", simulator.base_url());
+                println!("  client_id     = {}", simulator.client_id());
+                println!("  client_secret = {}", simulator.client_secret());
+                println!(
+                    "  username      = {}    (password grant, Basic)",
+                    servicenow_simulator::DEFAULT_USER_NAME
+                );
+                println!(
+                    "  password      = {}",
+                    servicenow_simulator::DEFAULT_USER_PASSWORD
+                );
+                println!("Press Ctrl-C to stop.");
+            }
+            if until_stdin_closes {
+                tokio::select! {
+                    stopped = tokio::signal::ctrl_c() => stopped?,
+                    _ = stdin_closed() => {}
+                }
+            } else {
+                tokio::signal::ctrl_c().await?;
+            }
             simulator.shutdown().await;
             Ok(ExitCode::SUCCESS)
         }
@@ -353,6 +391,17 @@ impl Command {
             | Command::Simulator { .. } => None,
         }
     }
+}
+
+/// Resolves when standard input reaches its end (or fails). The read runs on a thread of its
+/// own, not the runtime's blocking pool, so that it never holds up the runtime's shutdown.
+fn stdin_closed() -> tokio::sync::oneshot::Receiver<()> {
+    let (closed, receiver) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        let _ = closed.send(());
+    });
+    receiver
 }
 
 /// The commands that call a configured tenant.

@@ -2,19 +2,20 @@
 //! comments and work notes others added to them (issue 9 §3). The cursor, the keyset order
 //! and the merge are `crate::changes`; this file holds the calls.
 
-use serde::Deserialize;
+use crate::prelude::*;
 
 use crate::changes::{
     ChangesPage, Comment, Cursor, Keyed, Position, TablePage, TicketChange, Timestamp, advanced,
-    check_order, is_new_entry, merge,
+    check_order, is_new_entry, merge, timestamp,
 };
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::http::Transport;
 use crate::ids::{Name, SysId};
+use crate::json::{self, Fields, Value};
 use crate::settings::TicketKind;
 use crate::state_model;
-use crate::table_api::{JOURNAL_COLUMNS, Page, Query, Row, flag, text};
+use crate::table_api::{JOURNAL_COLUMNS, Page, Query, Row, flag, sys_id, text};
 use crate::ticket::{CORRELATION_DISPLAY, TicketRecord};
 
 use super::Provider;
@@ -33,30 +34,18 @@ const ONE_TICKET_JOURNAL_PAGES: usize = 50;
 static JOURNAL: Name = Name::known("sys_journal_field");
 
 /// A ticket as changes-since reads it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 struct ChangeRow {
     sys_id: SysId,
-    #[serde(default, deserialize_with = "text")]
     number: String,
-    #[serde(default, deserialize_with = "text")]
     state: String,
-    #[serde(default = "active_by_default", deserialize_with = "flag")]
     active: bool,
-    #[serde(default, deserialize_with = "text")]
     priority: String,
-    #[serde(default, deserialize_with = "text")]
     assignment_group: String,
     sys_updated_on: Timestamp,
-    #[serde(default, deserialize_with = "text")]
     sys_updated_by: String,
-    #[serde(default, deserialize_with = "text")]
     sys_created_by: String,
-    #[serde(default, deserialize_with = "text")]
     correlation_display: String,
-}
-
-fn active_by_default() -> bool {
-    true
 }
 
 impl Row for ChangeRow {
@@ -72,6 +61,35 @@ impl Row for ChangeRow {
         "sys_created_by",
         "correlation_display",
     ];
+
+    fn from_json(value: &Value) -> Result<Self, json::Error> {
+        let mut fields = Fields::of(value, "struct ChangeRow")?;
+        let id = fields.get("sys_id", sys_id);
+        let updated = fields.get("sys_updated_on", timestamp);
+        // Absent on tables without the column, which then count as active.
+        let active = fields.get("active", flag).unwrap_or(true);
+        let mut column = |name| fields.get(name, text).unwrap_or_default();
+        let number = column("number");
+        let state = column("state");
+        let priority = column("priority");
+        let assignment_group = column("assignment_group");
+        let sys_updated_by = column("sys_updated_by");
+        let sys_created_by = column("sys_created_by");
+        let correlation_display = column("correlation_display");
+        fields.finish()?;
+        Ok(Self {
+            sys_id: id.ok_or_else(|| json::missing_field("sys_id"))?,
+            sys_updated_on: updated.ok_or_else(|| json::missing_field("sys_updated_on"))?,
+            number,
+            state,
+            active,
+            priority,
+            assignment_group,
+            sys_updated_by,
+            sys_created_by,
+            correlation_display,
+        })
+    }
 }
 
 impl Keyed for ChangeRow {
@@ -84,7 +102,6 @@ impl Keyed for ChangeRow {
 }
 
 /// A table's newest record: where "now" is on the instance's clock.
-#[derive(Deserialize)]
 struct NewestRow {
     sys_id: SysId,
     sys_updated_on: Timestamp,
@@ -92,24 +109,30 @@ struct NewestRow {
 
 impl Row for NewestRow {
     const COLUMNS: &'static [&'static str] = &["sys_id", "sys_updated_on"];
+
+    fn from_json(value: &Value) -> Result<Self, json::Error> {
+        let mut fields = Fields::of(value, "struct NewestRow")?;
+        let id = fields.get("sys_id", sys_id);
+        let updated = fields.get("sys_updated_on", timestamp);
+        fields.finish()?;
+        Ok(Self {
+            sys_id: id.ok_or_else(|| json::missing_field("sys_id"))?,
+            sys_updated_on: updated.ok_or_else(|| json::missing_field("sys_updated_on"))?,
+        })
+    }
 }
 
 /// A `sys_journal_field` row as captured (facts §16): `name` is the table, `element_id`
 /// the record, `element` the journal column. The table has no `sys_updated_on`: rows never
 /// change, so they are read in (`sys_created_on`, `sys_id`) order.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 struct JournalRow {
     sys_id: SysId,
     sys_created_on: Timestamp,
-    #[serde(default, deserialize_with = "text")]
     sys_created_by: String,
-    #[serde(default, deserialize_with = "text")]
     name: String,
-    #[serde(default, deserialize_with = "text")]
     element_id: String,
-    #[serde(default, deserialize_with = "text")]
     element: String,
-    #[serde(default, deserialize_with = "text")]
     value: String,
 }
 
@@ -123,6 +146,28 @@ impl Row for JournalRow {
         "element",
         "value",
     ];
+
+    fn from_json(value: &Value) -> Result<Self, json::Error> {
+        let mut fields = Fields::of(value, "struct JournalRow")?;
+        let id = fields.get("sys_id", sys_id);
+        let created = fields.get("sys_created_on", timestamp);
+        let mut column = |name| fields.get(name, text).unwrap_or_default();
+        let sys_created_by = column("sys_created_by");
+        let name = column("name");
+        let element_id = column("element_id");
+        let element = column("element");
+        let text_value = column("value");
+        fields.finish()?;
+        Ok(Self {
+            sys_id: id.ok_or_else(|| json::missing_field("sys_id"))?,
+            sys_created_on: created.ok_or_else(|| json::missing_field("sys_created_on"))?,
+            sys_created_by,
+            name,
+            element_id,
+            element,
+            value: text_value,
+        })
+    }
 }
 
 impl Keyed for JournalRow {

@@ -1,9 +1,9 @@
 //! Test Connection as a diagnosis: each check stands for a setup step and is one function
 //! here, so the first one that fails names what the admin got wrong.
 
-use std::mem;
+use crate::prelude::*;
 
-use serde::Deserialize;
+use core::mem;
 
 use crate::auth::Authorization;
 use crate::clock::Clock;
@@ -11,22 +11,30 @@ use crate::diagnosis::{CheckId, Checklist, ConnectionReport, Outcome};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Transport;
 use crate::ids::{Name, SysId};
+use crate::json::{self, Fields, Value};
 use crate::oauth::{Grant, request_token};
 use crate::settings::{RawSettings, Settings, TicketKind};
-use crate::table_api::{Query, Row, TableApi};
+use crate::table_api::{Query, Row, TableApi, sys_id};
 
 use super::Provider;
 
 /// The cheapest proof that a table can be read: one row's sys_id.
-#[derive(Deserialize)]
 struct IdRow {
-    // Parsed to prove the row is a record; never read.
-    #[serde(rename = "sys_id")]
+    // Read to prove the row is a record; never used.
     _sys_id: SysId,
 }
 
 impl Row for IdRow {
     const COLUMNS: &'static [&'static str] = &["sys_id"];
+
+    fn from_json(value: &Value) -> Result<Self, json::Error> {
+        let mut fields = Fields::of(value, "struct IdRow")?;
+        let id = fields.get("sys_id", sys_id);
+        fields.finish()?;
+        Ok(Self {
+            _sys_id: id.ok_or_else(|| json::missing_field("sys_id"))?,
+        })
+    }
 }
 
 impl<T: Transport, C: Clock> Provider<T, C> {
@@ -93,7 +101,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         let read = |table: &Name| self.read_one(&settings, &auth, table);
         let first = read(&tables[0]);
         list.gate(CheckId::TableApi, self.check_table_api(&first))?;
-        let refused: Vec<(&Name, Error)> = std::iter::once((&tables[0], first))
+        let refused: Vec<(&Name, Error)> = core::iter::once((&tables[0], first))
             .chain(tables[1..].iter().map(|table| (table, read(table))))
             .filter_map(|(table, read)| read.err().map(|error| (table, error)))
             .collect();
@@ -138,7 +146,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             "instance {}, {}, tickets go to {}",
             settings.instance.as_str(),
             settings.credentials.who(),
-            tables.join(", ")
+            join(&tables, ", ")
         );
         // An address pasted from the browser was taken as its instance: say so.
         if let Some(note) = settings.instance.note() {
@@ -241,13 +249,13 @@ fn check_table_access(tables: &[Name], refused: Vec<(&Name, Error)>) -> Outcome 
         let names: Vec<&str> = tables.iter().map(Name::as_str).collect();
         return Outcome::Passed(format!(
             "the integration user can read {}",
-            names.join(", ")
+            join(&names, ", ")
         ));
     };
     let listed: Vec<String> = refused.iter().map(|(t, e)| format!("{t}: {e}")).collect();
     let mut error = Error::new(
         first.kind,
-        format!("the integration user cannot read {}", listed.join("; ")),
+        format!("the integration user cannot read {}", join(&listed, "; ")),
     );
     error.remedy = first.remedy;
     Outcome::Failed(error)

@@ -1,5 +1,7 @@
 //! create-ticket: routing, defaults, and deduplication by correlation id.
 
+use crate::prelude::*;
+
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::http::Transport;

@@ -1,7 +1,7 @@
 //! Assignment groups: a group given by name resolved to the `sys_user_group` sys_id that
 //! ServiceNow stores. One lookup, shared by create, update and Test Connection.
 
-use serde::Deserialize;
+use crate::prelude::*;
 
 use crate::cache::Expiring;
 use crate::clock::Clock;
@@ -9,7 +9,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
 use crate::http::Transport;
 use crate::ids::{AssignmentGroup, Name, SysId};
-use crate::table_api::{Columns, Query, Row, Stored, text};
+use crate::json::{self, Fields, Value};
+use crate::table_api::{Columns, Query, Row, Stored, sys_id, text};
 use crate::ticket::TicketRow;
 
 use super::Provider;
@@ -19,15 +20,24 @@ static SYS_USER_GROUP: Name = Name::known("sys_user_group");
 /// Names are not unique: ask for a few, to notice ambiguity and list the candidates (facts §4).
 const NAME_MATCHES: u32 = 5;
 
-#[derive(Deserialize)]
 struct GroupRow {
     sys_id: SysId,
-    #[serde(default, deserialize_with = "text")]
     name: String,
 }
 
 impl Row for GroupRow {
     const COLUMNS: &'static [&'static str] = &["sys_id", "name"];
+
+    fn from_json(value: &Value) -> Result<Self, json::Error> {
+        let mut fields = Fields::of(value, "struct GroupRow")?;
+        let id = fields.get("sys_id", sys_id);
+        let name = fields.get("name", text).unwrap_or_default();
+        fields.finish()?;
+        Ok(Self {
+            sys_id: id.ok_or_else(|| json::missing_field("sys_id"))?,
+            name,
+        })
+    }
 }
 
 /// Group names already resolved, so each costs one lookup while the entry lasts.
@@ -104,7 +114,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                     format!(
                         "several groups in sys_user_group are named {name:?} ({}): give the {} \
                          assignment group by its sys_id",
-                        ids.join(", "),
+                        join(&ids, ", "),
                         source.whose()
                     ),
                 )
@@ -151,8 +161,11 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                     Err(mut error) if error.kind == ErrorKind::NotFound => {
                         let similar = self.groups_like(name)?;
                         if !similar.is_empty() {
-                            error.message =
-                                format!("{}; similar names: {}", error.message, similar.join(", "));
+                            error.message = format!(
+                                "{}; similar names: {}",
+                                error.message,
+                                join(&similar, ", ")
+                            );
                         }
                         Err(error)
                     }

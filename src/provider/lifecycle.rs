@@ -1,12 +1,13 @@
 //! After create: read, update, comment on and resolve a ticket.
 
-use serde::Deserialize;
+use crate::prelude::*;
 
 use crate::cache::Expiring;
 use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Transport;
 use crate::ids::Name;
+use crate::json::{self, Fields, Value};
 use crate::settings::{Route, TicketKind};
 use crate::state_model;
 use crate::table_api::{Columns, Query, Row, text};
@@ -47,20 +48,28 @@ pub enum ResolveOutcome {
 }
 
 /// One `sys_choice` row of a table's `close_code` column.
-#[derive(Deserialize)]
 struct ChoiceRow {
-    #[serde(default, deserialize_with = "text")]
     name: String,
-    #[serde(default, deserialize_with = "text")]
     element: String,
-    #[serde(default, deserialize_with = "text")]
     value: String,
-    #[serde(default, deserialize_with = "text")]
     label: String,
 }
 
 impl Row for ChoiceRow {
     const COLUMNS: &'static [&'static str] = &["value", "label", "name", "element"];
+
+    fn from_json(value: &Value) -> Result<Self, json::Error> {
+        let mut fields = Fields::of(value, "struct ChoiceRow")?;
+        let mut column = |name| fields.get(name, text).unwrap_or_default();
+        let row = Self {
+            name: column("name"),
+            element: column("element"),
+            value: column("value"),
+            label: column("label"),
+        };
+        fields.finish()?;
+        Ok(row)
+    }
 }
 
 /// A close code: the value ServiceNow stores, and the label its form shows.
@@ -202,7 +211,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                 "ServiceNow kept {} in state {:?}; not applied: {}",
                 stored.row.number,
                 stored.row.state,
-                not_applied(&columns, &stored.columns).join(", ")
+                join(&not_applied(&columns, &stored.columns), ", ")
             )));
         }
         Ok(ResolveOutcome::Resolved(self.details(kind, &stored.row)?))
@@ -222,7 +231,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         let valid: Vec<&str> = choices.iter().map(|code| code.value.as_str()).collect();
         Err(Error::invalid_ticket(format!(
             "{wanted:?} is not a close code of {table} on this instance; use one of: {}",
-            valid.join(", ")
+            join(&valid, ", ")
         )))
     }
 

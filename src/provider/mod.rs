@@ -5,6 +5,8 @@
 //! manages them afterwards, `changes` tells what changed on them since the platform last
 //! asked; this file holds what they share.
 
+use crate::prelude::*;
+
 mod changes;
 mod connection;
 mod create;
@@ -107,17 +109,23 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         &mut self,
         call: impl Fn(&TableApi<'_, Retrying<'_, T, C>>, &Authorization) -> Result<R>,
     ) -> Result<R> {
-        let auth = self.authorization()?;
-        match self.call_with(&auth, &call) {
-            Err(error) if error.kind == ErrorKind::NotAuthenticated => {
-                if let Some(refused) = self.fixed_credentials_refused(&error) {
-                    return Err(refused);
+        // One call site for `call`: each caller's closure is compiled once.
+        let mut refused_before = false;
+        loop {
+            let auth = self.authorization()?;
+            match self.call_with(&auth, &call) {
+                Err(error) if error.kind == ErrorKind::NotAuthenticated => {
+                    if let Some(refused) = self.fixed_credentials_refused(&error) {
+                        return Err(refused);
+                    }
+                    if refused_before {
+                        return Err(error);
+                    }
+                    self.tokens.clear();
+                    refused_before = true;
                 }
-                self.tokens.clear();
-                let auth = self.authorization()?;
-                self.call_with(&auth, &call)
+                other => return other,
             }
-            other => other,
         }
     }
 

@@ -1,3 +1,5 @@
+use crate::prelude::*;
+
 use super::*;
 use crate::clock::ManualClock;
 use crate::diagnosis::{CheckId, CheckStatus};
@@ -6,8 +8,8 @@ use crate::http::{Method, TransportError};
 use crate::ids::{AssignmentGroup, Name, SysId, TicketNumber};
 use crate::settings::{ClosedMatch, Priority, TicketCategory, TicketKind};
 use crate::ticket::{CreateOutcome, Ticket, TicketChanges, TicketId, TicketRef};
+use core::time::Duration;
 use serde_json::Value;
-use std::time::Duration;
 
 const GROUP: &str = "287ebd7da9fe198100f92cc8d1d2154e";
 const CREATED: &str =

@@ -7,7 +7,7 @@ use ticketing_host::SandboxLimits;
 use ticketing_host::api::ErrorKind;
 
 use crate::tickets::open;
-use support::{host, host_with, secret, settings, setup, ticket};
+use support::{host, host_with, limits, secret, settings, setup, ticket};
 
 #[tokio::test]
 async fn a_tenant_reaches_only_its_own_instance() {
@@ -119,4 +119,34 @@ async fn a_call_past_its_deadline_is_stopped_and_the_tenant_rebuilt() {
     sim.update_faults(|f| f.stall = None);
     assert_eq!(tenant.allowed_origin(), Some(sim.base_url().as_str()));
     open(&mut tenant, "cost-optimization", "y").await;
+}
+
+/// The component's allocator reuses what it frees: a tenant lives for months, and its calls
+/// together allocate far more than its memory cap.
+#[tokio::test]
+async fn a_long_lived_tenant_reuses_its_memory() {
+    let sim = Simulator::start().await.unwrap();
+    let host = host_with(SandboxLimits {
+        memory_bytes: 2 << 20,
+        ..limits()
+    });
+    let mut tenant = host.tenant("long-lived").await.unwrap();
+    tenant
+        .configure(&settings(&sim).values(), &secret(&sim))
+        .await
+        .unwrap()
+        .unwrap();
+    // Each call holds the description several times (the ticket, the request body, the
+    // answer and its parse): 100 calls allocate over 20 MiB in all.
+    let description = "x".repeat(64 << 10);
+    for i in 0..100 {
+        let mut t = ticket("cost-optimization", &format!("ticket {i}"));
+        t.description = description.clone();
+        tenant
+            .create_ticket(&t)
+            .await
+            .expect("no trap: freed memory is reused")
+            .unwrap();
+    }
+    assert_eq!(sim.records("incident").len(), 100);
 }

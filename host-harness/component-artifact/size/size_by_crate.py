@@ -13,6 +13,8 @@ import sys
 CRATE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\[[0-9a-f]+\])?::")
 LEADING = re.compile(r"^(<|&|\*const |\*mut |mut |dyn |impl |\(|\[)+")
 SECTIONS = ("code[", "type[", "table[", "elem[", "global[", "import ", "export ")
+# Inherent methods of primitive types (`<u128>::_fmt_inner`, `<str>::split_at`): core's.
+PRIMITIVE = re.compile(r"^<(u8|u16|u32|u64|u128|usize|i8|i16|i32|i64|i128|isize|char|str|bool|f32|f64|\[.*\])>::")
 
 
 def crate_of(name: str) -> str:
@@ -22,9 +24,11 @@ def crate_of(name: str) -> str:
         return "wasm sections (" + name.split("[")[0].split(" ")[0] + ")"
     if name.startswith(("cxm:", "cabi_", "wasi:")):
         return "servicenow_ticketing"  # the generated export and import glue
+    if PRIMITIVE.match(name):
+        return "core"
     match = CRATE.search(LEADING.sub("", name))
     if not match or match.group(1) in ("_", "T", "F"):
-        return "wasi-libc and other C symbols (malloc, memcpy, ...)"
+        return "C symbols (wasi-libc with std; without: memcmp, compiler-builtins)"
     return match.group(1)
 
 

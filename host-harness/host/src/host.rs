@@ -246,7 +246,7 @@ const TABLE_ELEMENTS: usize = 10_000;
 /// Unmapped space after each memory slot.
 const MEMORY_GUARD: u64 = 2 << 20;
 /// Native stack the component's compiled code may use (its own stack lives in its linear
-/// memory); serde_json's nesting limit keeps the deepest call far below this.
+/// memory); its JSON reader's nesting limit keeps the deepest call far below this.
 const MAX_WASM_STACK: usize = 256 << 10;
 /// A call's fiber stack: the guest's native frames plus the host functions it calls
 /// (wasi-http, the egress client).

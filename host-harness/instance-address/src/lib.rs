@@ -52,8 +52,16 @@
 //! harmless (a scheme name, a validated host, a dotted quad, one printable character), capped
 //! in length: never a control character, never anything that stood before an `@`.
 
-use std::fmt;
-use std::net::Ipv6Addr;
+// No std: the ServiceNow component links this crate and has no std (its `src/lib.rs`).
+#![no_std]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+use core::net::Ipv6Addr;
 
 /// The longest input accepted, in bytes, after trimming spaces.
 pub const MAX_INPUT_LEN: usize = 2048;
@@ -135,7 +143,7 @@ impl fmt::Display for InvalidInstance {
     }
 }
 
-impl std::error::Error for InvalidInstance {}
+impl core::error::Error for InvalidInstance {}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Scheme {
@@ -236,8 +244,8 @@ impl PartialEq for InstanceUrl {
 
 impl Eq for InstanceUrl {}
 
-impl std::hash::Hash for InstanceUrl {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+impl core::hash::Hash for InstanceUrl {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
         self.serialized.hash(state);
     }
 }
@@ -776,7 +784,7 @@ fn check_segment(segment: &str) -> Result<(), InvalidInstance> {
             let hex = bytes
                 .get(i + 1..i + 3)
                 .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
-                .and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+                .and_then(|h| u8::from_str_radix(core::str::from_utf8(h).ok()?, 16).ok());
             match hex {
                 None => {
                     return Err(InvalidInstance::new(
