@@ -11,7 +11,9 @@ use crate::error::{Error, ErrorKind};
 use crate::form::{self, CategoryValue, FieldKind, Value, Values};
 use crate::ids::AssignmentGroup;
 use crate::log::{Exchange, Level, Log};
-use crate::provider::{CommentKind, Provider, Resolution, ResolveOutcome, UpdateResult};
+use crate::provider::{
+    Attachment, CommentKind, Provider, Resolution, ResolveOutcome, UpdateResult,
+};
 use crate::settings::{Priority, TicketKind};
 use crate::ticket::{
     CreateOutcome, Ticket, TicketChanges, TicketDetails, TicketRecord, TicketRef, WrittenTicket,
@@ -190,6 +192,19 @@ impl Guest for Component {
                 .map_err(Into::into)
         })
     }
+
+    fn attach_file(
+        ticket: wit::TicketRef,
+        file_name: String,
+        content_type: String,
+        content: Vec<u8>,
+    ) -> Result<wit::Attachment, wit::Error> {
+        with_provider(|p| {
+            p.attach_file(&ticket_ref(ticket)?, &file_name, &content_type, &content)
+                .map(Into::into)
+                .map_err(Into::into)
+        })
+    }
 }
 
 export!(Component);
@@ -217,6 +232,7 @@ fn describe() -> wit::ProviderInfo {
             wit::Capability::ResolveTicket,
             wit::Capability::ResolveByCorrelation,
             wit::Capability::ChangesSince,
+            wit::Capability::AttachFile,
         ],
         ticket_kinds: choices(form::TICKET_KINDS),
         other_ticket_kinds: true,
@@ -233,6 +249,7 @@ fn describe() -> wit::ProviderInfo {
                     FieldKind::Choice => wit::FieldKind::Choice,
                     FieldKind::AuthMethod => wit::FieldKind::AuthMethod,
                     FieldKind::TicketCategories => wit::FieldKind::TicketCategories,
+                    FieldKind::Flag => wit::FieldKind::Flag,
                 },
                 required: f.required,
                 default: f.default.map(Into::into),
@@ -438,6 +455,18 @@ impl From<ResolveOutcome> for wit::ResolveOutcome {
             ResolveOutcome::Resolved(d) => wit::ResolveOutcome::Resolved(d.into()),
             ResolveOutcome::AlreadyResolved(d) => wit::ResolveOutcome::AlreadyResolved(d.into()),
             ResolveOutcome::NotFound(why) => wit::ResolveOutcome::NotFound(why),
+        }
+    }
+}
+
+impl From<Attachment> for wit::Attachment {
+    fn from(a: Attachment) -> Self {
+        wit::Attachment {
+            id: a.sys_id.as_str().to_string(),
+            file_name: a.file_name,
+            content_type: a.content_type,
+            size_bytes: a.size_bytes,
+            link: a.link,
         }
     }
 }

@@ -38,6 +38,7 @@ mod prelude {
 }
 
 mod answer;
+mod attachment_api;
 mod auth;
 mod cache;
 mod changes;

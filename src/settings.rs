@@ -102,6 +102,9 @@ pub struct RawSettings {
     pub ticket_categories: Vec<TicketCategory>,
     pub unlisted_category_kind: Option<TicketKind>,
     pub on_closed_match: ClosedMatch,
+    /// Whether the integration attaches files; Test Connection then checks the Attachment
+    /// API too.
+    pub attachments: bool,
 }
 
 impl RawSettings {
@@ -121,6 +124,7 @@ impl RawSettings {
             ticket_categories: vec![],
             unlisted_category_kind: None,
             on_closed_match: ClosedMatch::OpenNew,
+            attachments: false,
         }
     }
 }
@@ -218,6 +222,9 @@ pub struct Settings {
     pub ticket_categories: Vec<TicketCategory>,
     pub unlisted_category_kind: Option<TicketKind>,
     pub on_closed_match: ClosedMatch,
+    /// Whether the integration attaches files; Test Connection then checks the Attachment
+    /// API too.
+    pub attachments: bool,
 }
 
 /// Where an event category leads.
@@ -244,6 +251,7 @@ impl Settings {
             ticket_categories,
             unlisted_category_kind: raw.unlisted_category_kind,
             on_closed_match: raw.on_closed_match,
+            attachments: raw.attachments,
         })
     }
 
@@ -425,6 +433,7 @@ mod tests {
             }],
             unlisted_category_kind: None,
             on_closed_match: ClosedMatch::OpenNew,
+            attachments: false,
         }
     }
 

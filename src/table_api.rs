@@ -368,13 +368,19 @@ impl<T: Transport> TableApi<'_, T> {
     }
 
     fn url(&self, table: &Name, sys_id: Option<&SysId>, params: &[(&str, &str)]) -> String {
-        // One string, the query encoded straight into it.
-        let mut url = self.instance.join("/api/now/table/");
-        url.push_str(table.as_str());
+        let mut path = String::from("/api/now/table/");
+        path.push_str(table.as_str());
         if let Some(sys_id) = sys_id {
-            url.push('/');
-            url.push_str(sys_id.as_str());
+            path.push('/');
+            path.push_str(sys_id.as_str());
         }
+        self.api_url(&path, params)
+    }
+
+    /// `path` on the instance, with `params` encoded as its query.
+    pub(crate) fn api_url(&self, path: &str, params: &[(&str, &str)]) -> String {
+        // One string, the query encoded straight into it.
+        let mut url = self.instance.join(path);
         url.push('?');
         let start = url.len();
         form_urlencoded::Serializer::for_suffix(url, start)
@@ -595,6 +601,18 @@ fn failure(response: &Response, what: &str) -> Error {
             Error::new(
                 ErrorKind::MissingAuthScope,
                 format!("{what}: the token lacks the REST API Auth Scope ({said})"),
+            )
+            .with_remedy(guide::AUTH_SCOPE)
+        }
+        // A securely scoped OAuth application reaching an API outside its scopes (facts
+        // §15); the caller knows which API it was and names its remedy.
+        403 if body
+            .as_ref()
+            .is_some_and(|b| b.mentions("access to unscoped api is not allowed")) =>
+        {
+            Error::new(
+                ErrorKind::MissingAuthScope,
+                format!("{what}: the token's auth scopes do not cover this API ({said})"),
             )
             .with_remedy(guide::AUTH_SCOPE)
         }

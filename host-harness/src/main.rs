@@ -12,6 +12,7 @@ use ticketing_host::api::{
 };
 use ticketing_host::{Host, SandboxLimits, Tenant};
 
+mod attachment;
 mod bench;
 mod changes;
 mod demo;
@@ -145,6 +146,21 @@ enum Command {
         #[command(flatten)]
         resolution: ResolutionArgs,
         /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Attaches a file (a cost report, a graph) to a ticket through the Attachment API.
+    AttachFile {
+        #[command(flatten)]
+        ticket: TicketArgs,
+        /// The file to attach; the attachment takes its name.
+        #[arg(long)]
+        file: PathBuf,
+        /// Its media type (text/csv, image/png); without it, guessed from the file's
+        /// extension, application/octet-stream when unknown.
+        #[arg(long)]
+        content_type: Option<String>,
+        /// Print the attachment as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -384,7 +400,8 @@ impl Command {
             Command::GetTicket { ticket, .. }
             | Command::UpdateTicket { ticket, .. }
             | Command::AddComment { ticket, .. }
-            | Command::ResolveTicket { ticket, .. } => Some(&ticket.settings),
+            | Command::ResolveTicket { ticket, .. }
+            | Command::AttachFile { ticket, .. } => Some(&ticket.settings),
             Command::Demo
             | Command::Describe { .. }
             | Command::Bench { .. }
@@ -437,6 +454,24 @@ async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCod
                 json,
             };
             changes::run(tenant, options).await
+        }
+        Command::AttachFile {
+            ticket,
+            file,
+            content_type,
+            json,
+        } => {
+            let (name, content) = attachment::read(&file)?;
+            let content_type = content_type.unwrap_or_else(|| attachment::guess_type(&file));
+            let result = tenant
+                .attach_file(&ticket.reference(), &name, &content_type, &content)
+                .await?;
+            Ok(show(
+                result,
+                json,
+                render::attachment,
+                render::attachment_json,
+            ))
         }
         Command::GetTicket { ticket, json } => {
             let result = tenant.get_ticket(&ticket.reference()).await?;

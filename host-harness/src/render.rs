@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use ticketing_host::{LogEntry, LogEvent, level_name};
 
 use ticketing_host::api::{
-    ChangesPage, CheckStatus, CommentKind, ConnectionReport, CreateOutcome, Error, ProviderInfo,
-    ResolveOutcome, TicketChange, TicketDetails, TicketRecord, UpdateResult,
+    Attachment, ChangesPage, CheckStatus, CommentKind, ConnectionReport, CreateOutcome, Error,
+    ProviderInfo, ResolveOutcome, TicketChange, TicketDetails, TicketRecord, UpdateResult,
 };
 
 /// A check's name for people: "table access" for `table-access`.
@@ -174,6 +174,26 @@ pub fn resolve_json(outcome: &ResolveOutcome) -> Value {
         ResolveOutcome::AlreadyResolved(d) => json!({"already_resolved": details_json(d)}),
         ResolveOutcome::NotFound(why) => json!({"not_found": why}),
     }
+}
+
+pub fn attachment(a: &Attachment) -> String {
+    format!(
+        "Attached {} ({} bytes, {})\n  {}",
+        printable(&a.file_name),
+        a.size_bytes,
+        printable(&a.content_type),
+        printable(&a.link)
+    )
+}
+
+pub fn attachment_json(a: &Attachment) -> Value {
+    json!({"attachment": {
+        "id": a.id,
+        "file_name": a.file_name,
+        "content_type": a.content_type,
+        "size_bytes": a.size_bytes,
+        "link": a.link,
+    }})
 }
 
 /// One change for people: where the ticket stands now, then each comment added since.

@@ -452,3 +452,91 @@ fn a_script_starts_the_simulator_and_it_stops_with_its_stdin() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn attach_file_uploads_a_file_from_disk() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("cli-attach-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = settings_file(&dir, "good.toml", &config(&sim, &sim.client_secret()));
+    let good = good.to_str().unwrap();
+    let allow = "--allow-private-network";
+    let (ok, out) = run(&[
+        "create-ticket",
+        "--config",
+        good,
+        allow,
+        "--category",
+        "cost-optimization",
+        "--title",
+        "Idle VM",
+    ]);
+    assert!(ok, "{out}");
+    let report = dir.join("cost report.csv");
+    std::fs::write(&report, b"vm,cost\ni-0abc,42\n").unwrap();
+    let report = report.to_str().unwrap();
+
+    let (ok, out) = run(&[
+        "attach-file",
+        "--config",
+        good,
+        allow,
+        "--id",
+        "INC0010001",
+        "--file",
+        report,
+    ]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("Attached cost report.csv (18 bytes, text/csv)"),
+        "{out}"
+    );
+    let (ok, out) = run(&[
+        "attach-file",
+        "--config",
+        good,
+        allow,
+        "--id",
+        "INC0010001",
+        "--file",
+        report,
+        "--content-type",
+        "text/plain",
+        "--json",
+    ]);
+    assert!(ok, "{out}");
+    let answer: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(answer["attachment"]["content_type"], "text/plain");
+    assert_eq!(answer["attachment"]["size_bytes"], 18);
+    let incident = sim.records("incident").pop().unwrap();
+    let stored = sim.attachments("incident", incident["sys_id"].as_str().unwrap());
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[0].content, b"vm,cost\ni-0abc,42\n");
+    assert_eq!(stored[0].content_type, "text/csv");
+
+    let (ok, out) = run(&[
+        "attach-file",
+        "--config",
+        good,
+        allow,
+        "--id",
+        "INC0010001",
+        "--file",
+        report,
+        "--content-type",
+        "csv",
+    ]);
+    assert!(!ok && out.contains("Error (invalid-ticket)"), "{out}");
+    let missing = dir.join("missing.csv");
+    let (ok, out) = run(&[
+        "attach-file",
+        "--config",
+        good,
+        allow,
+        "--id",
+        "INC0010001",
+        "--file",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(!ok && out.contains("missing.csv"), "{out}");
+}

@@ -2,11 +2,12 @@
 //! makes. Generic over the transport and the clock so it unit-tests natively.
 //!
 //! `connection` is Test Connection, `create` opens tickets (with deduplication), `lifecycle`
-//! manages them afterwards, `changes` tells what changed on them since the platform last
-//! asked; this file holds what they share.
+//! manages them afterwards, `attachments` attaches files to them, `changes` tells what changed
+//! on them since the platform last asked; this file holds what they share.
 
 use crate::prelude::*;
 
+mod attachments;
 mod changes;
 mod connection;
 mod create;
@@ -15,6 +16,7 @@ mod lifecycle;
 #[cfg(test)]
 mod tests;
 
+pub use attachments::Attachment;
 pub use lifecycle::{CommentKind, Resolution, ResolveOutcome, UpdateResult};
 
 use crate::auth::{AuthMethod, Authorization};

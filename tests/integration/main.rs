@@ -2,6 +2,7 @@
 //! ServiceNow simulator. One test binary, so the component is compiled once per run; the
 //! helpers they share are this package's library (`support.rs`).
 
+mod attachments;
 mod auth;
 mod cache;
 mod changes;

@@ -17,9 +17,9 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use crate::address;
 use crate::api::ErrorKind;
 use crate::api::{
-    Candidate, ChangesPage, CommentKind, ConnectionReport, CreateOutcome, Error as ProviderError,
-    FieldKind, ProviderInfo, Resolution, ResolveOutcome, Setting, SettingValue, Ticket,
-    TicketChanges, TicketDetails, TicketRef, UpdateResult,
+    Attachment, Candidate, ChangesPage, CommentKind, ConnectionReport, CreateOutcome,
+    Error as ProviderError, FieldKind, ProviderInfo, Resolution, ResolveOutcome, Setting,
+    SettingValue, Ticket, TicketChanges, TicketDetails, TicketRef, UpdateResult,
 };
 use crate::artifact_cache::{self, CacheLoad};
 use crate::bindings::cxm::ticketing::log::{self as wit_log, Level};
@@ -530,6 +530,41 @@ impl Tenant {
         cursor: Option<&str>,
     ) -> Result<Result<ChangesPage, ProviderError>> {
         guest_call!(self, call_changes_since(cursor))
+    }
+
+    /// Attaches a file to a ticket. A file larger than this host lets a tenant send in one
+    /// request (`SandboxLimits::max_request_body`) is refused here, before it is copied into
+    /// the tenant's memory (where a file larger than that memory would trap the call); the
+    /// component refuses what is over its own cap before sending.
+    pub async fn attach_file(
+        &mut self,
+        ticket: &TicketRef,
+        file_name: &str,
+        content_type: &str,
+        content: &[u8],
+    ) -> Result<Result<Attachment, ProviderError>> {
+        let cap = self.host.limits.max_request_body;
+        if content.len() as u64 > cap {
+            let refused = ProviderError {
+                kind: ErrorKind::InvalidTicket,
+                message: format!(
+                    "the file is {} bytes, more than the {cap} bytes the platform's sandbox \
+                     lets a tenant send in one request",
+                    content.len()
+                ),
+                field: None,
+                remedy: None,
+                guide_step: None,
+                http_status: None,
+                retry_after_seconds: None,
+            };
+            self.log.host_note(Level::Warn, &refused.message);
+            return Ok(Err(refused));
+        }
+        guest_call!(
+            self,
+            call_attach_file(ticket, file_name, content_type, content)
+        )
     }
 
     /// A trap or a call stopped at its deadline leaves an instance unusable, so the tenant
