@@ -28,6 +28,11 @@ pub struct RetryPolicy {
     /// The most one request may spend waiting between its tries. A longer `Retry-After` is
     /// not waited for: the platform gets `rate-limited` and can come back later.
     pub max_wait: Duration,
+    /// The most one request may take, its tries and waits included. A try that would likely
+    /// end past it (judged by how long the last one took) is not started: an instance that
+    /// accepts requests and never answers costs one 30 s first-byte timeout or two, not four,
+    /// and the call ends with its own error well inside the host's deadline (120 s).
+    pub max_elapsed: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -37,6 +42,7 @@ impl Default for RetryPolicy {
             first_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(8),
             max_wait: Duration::from_secs(30),
+            max_elapsed: Duration::from_secs(60),
         }
     }
 }
@@ -54,19 +60,19 @@ impl<T: Transport, C: Clock> Transport for Retrying<'_, T, C> {
         let mut jitter = Jitter::seeded(self.clock.unix_now());
         let mut waited = Duration::ZERO;
         let mut attempt = 1;
+        let first = self.clock.now();
         loop {
             let started = self.clock.now();
             let outcome = self.transport.send(request);
-            self.log.exchange(&exchange(
-                request,
-                &outcome,
-                attempt,
-                self.clock.now().saturating_sub(started),
-            ));
+            let took = self.clock.now().saturating_sub(started);
+            self.log
+                .exchange(&exchange(request, &outcome, attempt, took));
             let Some(wait) = self.wait_before_retry(request, &outcome, attempt, &mut jitter) else {
                 return outcome;
             };
-            if waited + wait > self.policy.max_wait {
+            let spent = self.clock.now().saturating_sub(first);
+            if waited + wait > self.policy.max_wait || spent + wait + took > self.policy.max_elapsed
+            {
                 return outcome;
             }
             self.log.note(
@@ -274,6 +280,65 @@ mod tests {
         let (outcome, _) = send(&transport, &clock, &get());
         assert_eq!(outcome.unwrap().status, 200);
         assert_eq!(clock.slept(), [Duration::from_secs(7)]);
+    }
+
+    /// A transport whose every try takes `each` on the clock (a first-byte timeout).
+    struct Slow<'a> {
+        inner: &'a ScriptedTransport,
+        clock: &'a ManualClock,
+        each: Duration,
+    }
+
+    impl Transport for Slow<'_> {
+        fn send(&self, request: &Request) -> Result<Response, TransportError> {
+            self.clock.advance(self.each);
+            self.inner.send(request)
+        }
+    }
+
+    #[test]
+    fn an_instance_that_never_answers_is_not_tried_past_the_elapsed_budget() {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        for _ in 0..4 {
+            transport.push(Err(TransportError::Interrupted("no answer in 30 s".into())));
+        }
+        let slow = Slow {
+            inner: &transport,
+            clock: &clock,
+            each: Duration::from_secs(30),
+        };
+        let policy = RetryPolicy::default();
+        let log = MemoryLog::default();
+        let retrying = Retrying {
+            transport: &slow,
+            clock: &&clock,
+            policy: &policy,
+            log: &log,
+        };
+        assert!(retrying.send(&get()).is_err());
+        // One try of 30 s: a second would end past 60 s.
+        assert_eq!(transport.remaining(), 3);
+        assert!(clock.slept().is_empty());
+
+        // Tries of 20 s fit twice (20 + w + 20, w under a second), not a third time.
+        let transport = ScriptedTransport::default();
+        for _ in 0..4 {
+            transport.push(Err(TransportError::Interrupted("slow".into())));
+        }
+        let slow = Slow {
+            inner: &transport,
+            clock: &clock,
+            each: Duration::from_secs(20),
+        };
+        let retrying = Retrying {
+            transport: &slow,
+            clock: &&clock,
+            policy: &policy,
+            log: &log,
+        };
+        assert!(retrying.send(&get()).is_err());
+        assert_eq!(transport.remaining(), 2);
     }
 
     #[test]

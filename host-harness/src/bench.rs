@@ -18,10 +18,11 @@ use hyper_util::rt::TokioExecutor;
 use component_artifact::COMPONENT_PATH;
 use servicenow_simulator::{RecordedRequest, Simulator};
 use ticketing_host::api::{CreateOutcome, Setting, Ticket, TicketCategory};
-use ticketing_host::{CacheOutcome, Host, SandboxLimits, Secret, Tenant};
+use ticketing_host::{CacheOutcome, Host, SandboxLimits, Secret, Tenant, capacity};
 
 pub struct Options {
     pub tenants: Vec<usize>,
+    pub hibernated: usize,
     pub tickets: usize,
     pub instantiations: usize,
     pub concurrent: usize,
@@ -80,6 +81,20 @@ pub async fn run(options: Options) -> Result<ExitCode> {
         "epoch tick: {} ms",
         options.epoch_tick.as_secs_f64() * 1e3
     ));
+    if let Some(max) = capacity::max_map_count() {
+        // The tenant counts a host may be sized for depend on it: say what this run had.
+        let raised = if max == capacity::DEFAULT_MAX_MAP_COUNT {
+            "the default".to_string()
+        } else {
+            format!("not the default {}", capacity::DEFAULT_MAX_MAP_COUNT)
+        };
+        figures.note(&format!(
+            "vm.max_map_count: {max} ({raised}); {} mappings per tenant slot, so a host \
+             may be sized for {} tenants at most",
+            capacity::MAPPINGS_PER_TENANT,
+            capacity::max_tenants_for(max, mappings().unwrap_or(0))
+        ));
+    }
 
     // 1. The component that ships.
     let size = std::fs::metadata(COMPONENT_PATH)?.len();
@@ -212,7 +227,9 @@ pub async fn run(options: Options) -> Result<ExitCode> {
                 continue;
             }
         };
+        release_free_heap();
         let (rss_before, maps_before, private_before) = (resident_kib(), mappings(), private_kib());
+        let page_tables_before = page_tables_kib();
         let started = Instant::now();
         let mut live: Vec<Tenant> = Vec::with_capacity(count);
         let mut failure = None;
@@ -235,6 +252,7 @@ pub async fn run(options: Options) -> Result<ExitCode> {
         let took = started.elapsed();
         let reached = live.len();
         let (rss_after, maps_after, private_after) = (resident_kib(), mappings(), private_kib());
+        let page_tables_after = page_tables_kib();
         // Where the resident memory is: `BENCH_SMAPS_DIR=dir` keeps /proc/self/smaps
         // with the tenants alive, for a look at what each kind of mapping holds.
         if let Some(dir) = std::env::var_os("BENCH_SMAPS_DIR") {
@@ -268,6 +286,25 @@ pub async fn run(options: Options) -> Result<ExitCode> {
                 "KiB",
             );
         }
+        if let Some(each) = per(rss_after, rss_before)
+            .zip(per(private_after, private_before))
+            .map(|(rss, private)| rss - private)
+        {
+            figures.add(
+                format!("of which shared page cache (data image) ({count})"),
+                each,
+                "KiB",
+            );
+        }
+        // Not in RSS, but the kernel's memory all the same: each tenant's memory, stack
+        // and tables sit in their own pages of page tables.
+        if let Some(each) = per(page_tables_after, page_tables_before) {
+            figures.add(
+                format!("page tables per idle configured tenant ({count})"),
+                each,
+                "KiB",
+            );
+        }
         if let Some(each) = per(maps_after, maps_before_host) {
             figures.add(
                 format!("memory mappings per tenant, its pool slot included ({count})"),
@@ -288,6 +325,20 @@ pub async fn run(options: Options) -> Result<ExitCode> {
             "µs",
         );
         drop(live);
+    }
+
+    // 4b. Tenants that hibernate (no instance): configured, then given back to the pool,
+    //     on a host sized for the tenants live at once, not for all of them.
+    if options.hibernated > 0 {
+        hibernated(
+            &mut figures,
+            options.hibernated,
+            &cache,
+            limits(most)?,
+            &settings,
+            &secret,
+        )
+        .await?;
     }
 
     let (host, _) = Host::load_cached(component, &cache, limits(most)?)?;
@@ -508,6 +559,91 @@ pub async fn run(options: Options) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Figures for `count` hibernating tenants on a host sized by `limits`: what each costs,
+/// and what the first call after waking costs against the next one.
+async fn hibernated(
+    figures: &mut Figures,
+    count: usize,
+    cache: &Path,
+    limits: SandboxLimits,
+    settings: &[Setting],
+    secret: &[Secret],
+) -> Result<()> {
+    let live = limits.max_tenants;
+    let (host, _) = Host::load_cached(Path::new(COMPONENT_PATH), cache, limits)?;
+    release_free_heap();
+    let (rss_before, maps_before, private_before) = (resident_kib(), mappings(), private_kib());
+    let started = Instant::now();
+    let mut sleeping: Vec<Tenant> = Vec::with_capacity(count);
+    for i in 0..count {
+        let mut tenant = host.tenant(format!("sleeper-{i}")).await?;
+        if let Err(e) = tenant.configure(settings, secret).await? {
+            bail!("configure failed: {}", e.message);
+        }
+        tenant.hibernate();
+        sleeping.push(tenant);
+    }
+    let took = started.elapsed();
+    let (rss_after, maps_after, private_after) = (resident_kib(), mappings(), private_kib());
+    figures.add(
+        format!("hibernating tenants held ({count} asked, host for {live} live)"),
+        sleeping.len() as f64,
+        "tenants",
+    );
+    let per = |after: Option<u64>, before: Option<u64>| {
+        after
+            .zip(before)
+            .map(|(a, b)| a.saturating_sub(b) as f64 / count as f64)
+    };
+    if let Some(each) = per(rss_after, rss_before) {
+        figures.add(format!("RSS per hibernating tenant ({count})"), each, "KiB");
+    }
+    if let Some(each) = per(private_after, private_before) {
+        figures.add(
+            format!("private memory per hibernating tenant ({count})"),
+            each,
+            "KiB",
+        );
+    }
+    if let Some(each) = per(maps_after, maps_before) {
+        figures.add(
+            format!("memory mappings per hibernating tenant ({count})"),
+            each,
+            "mappings",
+        );
+    }
+    figures.add(
+        format!("new tenant + configure + hibernate, mean ({count})"),
+        us(took / count as u32),
+        "µs",
+    );
+    // The first call after waking makes and configures an instance and asks for a token;
+    // the second is a warm tenant's.
+    let sample = count.min(live as usize / 2).max(1);
+    let (mut first, mut second) = (Vec::with_capacity(sample), Vec::with_capacity(sample));
+    let mut awake = Vec::with_capacity(sample);
+    for (i, mut tenant) in sleeping.drain(..sample).enumerate() {
+        let started = Instant::now();
+        create(&mut tenant, i).await?;
+        first.push(started.elapsed());
+        let started = Instant::now();
+        create(&mut tenant, i).await?;
+        second.push(started.elapsed());
+        awake.push(tenant);
+    }
+    figures.add(
+        format!("create-ticket waking a hibernating tenant, p50 of {sample}"),
+        us(median(&mut first)),
+        "µs",
+    );
+    figures.add(
+        "create-ticket on it right after, p50",
+        us(median(&mut second)),
+        "µs",
+    );
+    Ok(())
+}
+
 /// Runs the futures on the runtime's worker threads and waits for all; the first error
 /// wins.
 async fn futures_join<T, F>(futures: impl Iterator<Item = F>) -> Result<Vec<T>>
@@ -645,6 +781,22 @@ fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
+/// Hands the heap's free pages back to the system (glibc's `malloc_trim`), so that memory
+/// the earlier figures freed is not reused unseen by the tenants measured next: their
+/// growth in RSS is then all theirs.
+fn release_free_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> std::ffi::c_int;
+        }
+        // SAFETY: glibc's malloc_trim takes no pointer and may be called at any time.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
+
 /// Resident set size from /proc (Linux); None elsewhere.
 fn resident_kib() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
@@ -668,8 +820,14 @@ fn private_kib() -> Option<u64> {
 
 /// How many memory mappings the process has (Linux allows `vm.max_map_count`).
 fn mappings() -> Option<u64> {
-    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
-    Some(maps.lines().count() as u64)
+    capacity::mappings_in_use()
+}
+
+/// The process's page tables (`VmPTE`), which RSS does not count.
+fn page_tables_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmPTE:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The machine the figures come from.

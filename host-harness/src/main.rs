@@ -190,6 +190,10 @@ enum Command {
         /// Tenant counts to hold alive at once for the memory figure (comma-separated).
         #[arg(long, value_delimiter = ',', default_value = "10000,50000")]
         tenants: Vec<usize>,
+        /// Configured tenants to hold hibernating (no instance; see `Tenant::hibernate`) on a
+        /// host sized for the run's live ones (`--concurrent`, `--instantiations`); 0 skips it.
+        #[arg(long, default_value_t = 50_000)]
+        hibernated: usize,
         /// Tickets one tenant creates (and the native client sends) for the latency figure.
         #[arg(long, default_value_t = 2000)]
         tickets: usize,
@@ -316,6 +320,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Bench {
             tenants,
+            hibernated,
             tickets,
             instantiations,
             concurrent,
@@ -325,6 +330,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             bench::run(bench::Options {
                 tenants,
+                hibernated,
                 tickets: tickets.max(1),
                 instantiations: instantiations.max(1),
                 concurrent: concurrent.max(1),

@@ -5,12 +5,14 @@
 mod attachments;
 mod auth;
 mod cache;
+mod capacity;
 mod changes;
 mod configure;
 mod contract;
 mod diagnosis;
 mod egress;
 mod errors;
+mod hibernate;
 mod lifecycle;
 mod logs;
 mod resilience;

@@ -12,7 +12,10 @@ use tokio::sync::OnceCell;
 use tokio::time::{error::Elapsed, timeout};
 use url::Url;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolConcurrencyLimitError, PoolingAllocationConfig,
+    Store,
+};
 
 use crate::address;
 use crate::api::ErrorKind;
@@ -24,6 +27,7 @@ use crate::api::{
 use crate::artifact_cache::{self, CacheLoad};
 use crate::bindings::cxm::ticketing::log::{self as wit_log, Level};
 use crate::bindings::{Provider, ProviderPre};
+use crate::capacity;
 use crate::sandbox::{OutboundGuard, SandboxLimits, TenantClock, TenantState};
 use crate::secret::Secret;
 use crate::tenant_log::{LogEntry, TenantLog};
@@ -33,6 +37,8 @@ use crate::tenant_log::{LogEntry, TenantLog};
 pub struct Host {
     pre: ProviderPre<TenantState>,
     limits: SandboxLimits,
+    /// The `max_tenants` the engine's pool was sized for (`with_limits` keeps it).
+    pool_tenants: u32,
     /// What the component's `describe` answers: the same every time, asked once.
     info: Arc<OnceCell<Arc<ProviderInfo>>>,
 }
@@ -85,6 +91,7 @@ impl Host {
         let mut linker = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        crate::sandbox::add_outgoing_handler_to_linker(&mut linker)?;
         // Offered whether or not this build of the component imports it: a linker may
         // define more than a component asks for.
         wit_log::add_to_linker::<TenantState, HasSelf<TenantLog>>(&mut linker, |state| {
@@ -93,6 +100,7 @@ impl Host {
         let pre = ProviderPre::new(linker.instantiate_pre(component)?)?;
         Ok(Self {
             pre,
+            pool_tenants: limits.max_tenants,
             limits,
             info: Arc::default(),
         })
@@ -106,6 +114,7 @@ impl Host {
         Self {
             pre: self.pre.clone(),
             limits,
+            pool_tenants: self.pool_tenants,
             info: self.info.clone(),
         }
     }
@@ -147,8 +156,7 @@ impl Host {
             host: self.clone(),
             clock,
             log,
-            store,
-            provider,
+            instance: Instance::Live { store, provider },
             settings: None,
         })
     }
@@ -163,7 +171,18 @@ impl Host {
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| &mut state.limits);
         store.epoch_deadline_async_yield_and_update(1);
-        let provider = self.pre.instantiate_async(&mut store).await?;
+        let provider = match self.pre.instantiate_async(&mut store).await {
+            Ok(provider) => provider,
+            Err(e) if e.is::<PoolConcurrencyLimitError>() => {
+                return Err(anyhow::Error::from(e).context(format!(
+                    "the host is full: its pool was sized for max_tenants = {} \
+                     (SandboxLimits::max_tenants, plus a little room for tenants being \
+                     rebuilt) when the host was made",
+                    self.pool_tenants
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
         Ok((store, provider))
     }
 }
@@ -203,11 +222,12 @@ fn instance_ip(instance: &str) -> Option<IpAddr> {
 /// still lives), each memory slot reserving the sandbox's memory cap (not 4 GiB), and one
 /// fiber stack per tenant (a `Store` keeps the stack of its last call for the next one, and
 /// wasmtime offers no way to hand it back short of dropping the store). The pool is
-/// reserved up front; what a live tenant still costs in mappings (its memory's accessible
-/// part, each stack's guard page) is in the README's Benchmarks.
+/// reserved up front. What a tenant costs in memory mappings is in [`crate::capacity`]; a
+/// host whose tenants would need more than Linux allows the process (`vm.max_map_count`)
+/// is refused here with [`crate::MapCountTooLow`], before anything is reserved.
 fn new_engine(limits: &SandboxLimits) -> Result<Engine> {
-    let tenants = limits.max_tenants.max(1);
-    let slots = tenants.saturating_add(tenants / 100 + 16);
+    capacity::check(limits.max_tenants)?;
+    let slots = capacity::slots(limits.max_tenants);
     let memory = limits.memory_bytes.max(1 << 16);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(slots)
@@ -272,14 +292,19 @@ fn start_epoch_ticker(engine: &Engine, tick: Duration) -> Result<()> {
 /// deadline rebuilds the tenant (see `Tenant::survive`).
 macro_rules! guest_call {
     ($tenant:ident, $export:ident($($arg:expr),*)) => {{
-        let api = $tenant.provider.cxm_ticketing_ticketing_provider();
-        let call = api.$export(&mut $tenant.store, $($arg),*);
+        $tenant.wake().await?;
+        let Instance::Live { store, provider } = &mut $tenant.instance else {
+            unreachable!("woken above")
+        };
+        let api = provider.cxm_ticketing_ticketing_provider();
+        let call = api.$export(store, $($arg),*);
         let result = timeout($tenant.host.limits.call_timeout, call).await;
         $tenant.survive(result).await
     }};
 }
 
-/// One tenant's sandboxed provider: one `Store` with one live instance of the component.
+/// One tenant's sandboxed provider: one `Store` with one live instance of the component,
+/// or none while it hibernates ([`Tenant::hibernate`]; its next call makes one).
 ///
 /// Every call takes `&mut self`: the host serialises calls per instance, and that is the
 /// contract. A platform that wants parallelism for one tenant makes several `Tenant`s from
@@ -294,10 +319,20 @@ pub struct Tenant {
     clock: TenantClock,
     /// Kept by the tenant, so it outlives a rebuilt instance.
     log: TenantLog,
-    store: Store<TenantState>,
-    provider: Provider,
-    /// The settings in force, to rebuild the instance if a call ever traps.
+    instance: Instance,
+    /// The settings in force, to rebuild the instance if a call ever traps or the tenant
+    /// wakes from hibernation.
     settings: Option<(Vec<Setting>, Vec<Secret>)>,
+}
+
+/// A tenant's instance, or what the sandbox keeps of it while it hibernates.
+enum Instance {
+    Live {
+        store: Store<TenantState>,
+        provider: Provider,
+    },
+    /// No store and no pool slot: the sandbox's state only (origin, suspension, counters).
+    Hibernating(OutboundGuard),
 }
 
 impl Tenant {
@@ -308,7 +343,7 @@ impl Tenant {
     /// Where this tenant's outbound requests may go: its instance's origin, once configured;
     /// `None` while suspended.
     pub fn allowed_origin(&self) -> Option<&str> {
-        let guard = &self.store.data().guard;
+        let guard = self.guard();
         if guard.suspended {
             return None;
         }
@@ -320,7 +355,7 @@ impl Tenant {
     /// a configure does not undo that, only [`Tenant::resume`] does.
     pub fn set_allowed_origin(&mut self, origin: Option<String>) {
         match origin {
-            Some(origin) => self.store.data_mut().guard.allowed_origin = Some(origin),
+            Some(origin) => self.guard_mut().allowed_origin = Some(origin),
             None => self.suspend(),
         }
     }
@@ -329,22 +364,22 @@ impl Tenant {
     /// its idle connections are closed, until [`Tenant::resume`]. Configuring again does not
     /// reopen it; its settings still change.
     pub fn suspend(&mut self) {
-        self.store.data_mut().guard.suspend();
+        self.guard_mut().suspend();
     }
 
     /// Reopens a suspended tenant to its instance's origin.
     pub fn resume(&mut self) {
-        self.store.data_mut().guard.suspended = false;
+        self.guard_mut().suspended = false;
     }
 
     pub fn is_suspended(&self) -> bool {
-        self.store.data().guard.suspended
+        self.guard().suspended
     }
 
     /// How many outbound requests the sandbox refused so far (at the origin check, or when
     /// a name resolved to an address tenants may not reach).
     pub fn denied_requests(&self) -> u64 {
-        self.store.data().guard.denied()
+        self.guard().denied()
     }
 
     /// The tenant's log, oldest entry first: what the component reported (cleaned and
@@ -396,7 +431,7 @@ impl Tenant {
             // The host works the origin out itself, from the settings it holds and with the
             // same address rules as the component, rather than trusting the guest to say
             // where it may go.
-            self.store.data_mut().guard.allowed_origin = address.as_deref().and_then(origin_of);
+            self.guard_mut().allowed_origin = address.as_deref().and_then(origin_of);
             let mut secrets = secrets.to_vec();
             if let Some((_, in_force)) = &self.settings {
                 // What the component kept: the secrets in force that were not given again.
@@ -464,10 +499,10 @@ impl Tenant {
             self.log.host_note(Level::Warn, &refused.message);
             return Ok(Err(refused));
         }
-        let in_force = self.store.data().guard.allowed_origin.clone();
-        self.store.data_mut().guard.allowed_origin = address.as_deref().and_then(origin_of);
+        let in_force = self.guard().allowed_origin.clone();
+        self.guard_mut().allowed_origin = address.as_deref().and_then(origin_of);
         let report = guest_call!(self, call_test_connection(Some(candidate)));
-        self.store.data_mut().guard.allowed_origin = in_force;
+        self.guard_mut().allowed_origin = in_force;
         Ok(Ok(report?))
     }
 
@@ -588,21 +623,71 @@ impl Tenant {
     }
 
     async fn recover(&mut self) -> Result<()> {
-        let guard = self.store.data().guard.carry_over();
-        let (store, provider) = self
+        let guard = self.guard().carry_over();
+        self.rebuild(guard).await
+    }
+
+    /// A new instance for the tenant with this sandbox state, configured as before.
+    async fn rebuild(&mut self, guard: OutboundGuard) -> Result<()> {
+        let (mut store, provider) = self
             .host
             .instantiate(&self.clock, guard, self.log.clone())
             .await?;
-        self.store = store;
-        self.provider = provider;
         if let Some((settings, secrets)) = &self.settings {
-            let api = self.provider.cxm_ticketing_ticketing_provider();
+            let api = provider.cxm_ticketing_ticketing_provider();
             // These settings were accepted before; a refusal now would be a component bug.
-            api.call_configure(&mut self.store, settings, secrets)
+            api.call_configure(&mut store, settings, secrets)
                 .await?
                 .map_err(|e| anyhow::anyhow!("re-configuring failed: {}", e.message))?;
         }
+        self.instance = Instance::Live { store, provider };
         Ok(())
+    }
+
+    /// Gives the tenant's instance back to the pool: its store, memory, fiber stack and
+    /// pool slot, and its idle connections. What the host keeps (settings, origin,
+    /// suspension, counters, log) stays; the next call makes and configures a new
+    /// instance first (about what [`Host::tenant`] and `configure` cost), so what lived
+    /// only in the instance is gone: the cached token (the next call asks for one) and
+    /// the cached lookups. A platform with more tenants than `max_tenants` hibernates the
+    /// idle ones; after 30 minutes idle nothing of value is lost (tokens last at most
+    /// that by default, the lookups 10 minutes).
+    pub fn hibernate(&mut self) {
+        if let Instance::Live { store, .. } = &self.instance {
+            let guard = store.data().guard.carry_over_idle();
+            self.instance = Instance::Hibernating(guard);
+        }
+    }
+
+    /// Whether the tenant has no instance now (see [`Tenant::hibernate`]).
+    pub fn is_hibernating(&self) -> bool {
+        matches!(self.instance, Instance::Hibernating(_))
+    }
+
+    /// Makes the instance of a hibernating tenant (a no-op for a live one). Fails if the
+    /// host is full; the tenant then stays as it was.
+    async fn wake(&mut self) -> Result<()> {
+        if let Instance::Hibernating(guard) = &self.instance {
+            let guard = guard.carry_over();
+            self.rebuild(guard)
+                .await
+                .with_context(|| format!("tenant {}: waking from hibernation", self.id))?;
+        }
+        Ok(())
+    }
+
+    fn guard(&self) -> &OutboundGuard {
+        match &self.instance {
+            Instance::Live { store, .. } => &store.data().guard,
+            Instance::Hibernating(guard) => guard,
+        }
+    }
+
+    fn guard_mut(&mut self) -> &mut OutboundGuard {
+        match &mut self.instance {
+            Instance::Live { store, .. } => &mut store.data_mut().guard,
+            Instance::Hibernating(guard) => guard,
+        }
     }
 }
 

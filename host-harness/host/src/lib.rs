@@ -6,6 +6,7 @@
 
 pub mod address;
 mod artifact_cache;
+pub mod capacity;
 mod egress;
 mod host;
 mod names;
@@ -14,6 +15,7 @@ mod secret;
 mod tenant_log;
 
 pub use artifact_cache::{CacheLoad, CacheOutcome};
+pub use capacity::MapCountTooLow;
 pub use host::{Host, Tenant};
 pub use sandbox::SandboxLimits;
 pub use secret::Secret;

@@ -8,9 +8,12 @@ use std::time::{Duration, Instant};
 use http::Method;
 use http_body_util::Full;
 use instance_address::origin_of;
-use wasmtime::component::ResourceTable;
+use wasmtime::StoreContextMut;
+use wasmtime::component::{Linker, Resource, ResourceTable};
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{HostMonotonicClock, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::p2::bindings::http::{outgoing_handler, types};
+use wasmtime_wasi_http::p2::types::HostOutgoingRequest;
 use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks,
     WasiHttpView,
@@ -63,12 +66,19 @@ pub struct SandboxLimits {
     /// (address space, not memory), and [`crate::Host::tenant`] fails past it. Read when
     /// the host is created; `Host::with_limits` keeps the engine's. Each slot costs
     /// memory mappings, which Linux caps per process (`vm.max_map_count`, 65,530 by
-    /// default): see the README's Benchmarks for the figure per tenant.
+    /// default, enough for about 10,600 tenants): a host sized for more than the setting
+    /// allows is refused when it is made ([`crate::MapCountTooLow`] names the value it
+    /// needs; [`crate::capacity`] has the figures).
     pub max_tenants: u32,
     /// How often the engine's epoch advances (default 10 ms): a running guest yields to the
     /// host at every tick, which is what lets a call's deadline stop even a guest that spins
     /// without waiting on I/O. Read when the host is created.
     pub epoch_tick: Duration,
+    /// Most host resources (requests, bodies, streams, fields, futures) one tenant may hold
+    /// at once (default 10,000; the component holds a handful per request in flight). Each
+    /// is host memory, so this bounds what a tenant can pin; past it the call traps and
+    /// the tenant is rebuilt, like any trap.
+    pub max_host_resources: usize,
 }
 
 impl Default for SandboxLimits {
@@ -83,6 +93,7 @@ impl Default for SandboxLimits {
             idle_connection_timeout: Duration::from_secs(60),
             max_tenants: 1000,
             epoch_tick: Duration::from_millis(10),
+            max_host_resources: 10_000,
         }
     }
 }
@@ -124,6 +135,15 @@ impl OutboundGuard {
             denied: self.denied.clone(),
             log: self.log.clone(),
             client: self.client.clone(),
+        }
+    }
+
+    /// The same guard for a hibernating tenant: as [`OutboundGuard::carry_over`], without
+    /// the pooled client (its idle connections and TLS state go with the instance).
+    pub(crate) fn carry_over_idle(&self) -> Self {
+        Self {
+            client: None,
+            ..self.carry_over()
         }
     }
 
@@ -285,10 +305,12 @@ impl TenantState {
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .build();
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(limits.max_host_resources);
         Self {
             wasi,
             http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
+            table,
             guard,
             log,
             limits: StoreLimitsBuilder::new()
@@ -297,6 +319,46 @@ impl TenantState {
                 .build(),
         }
     }
+}
+
+/// Where wasmtime-wasi-http 48 defines `wasi:http/outgoing-handler` (its WIT's version).
+const OUTGOING_HANDLER: &str = "wasi:http/outgoing-handler@0.2.12";
+
+/// Defines `wasi:http/outgoing-handler.handle` over wasmtime-wasi-http's own, which the
+/// linker must already hold. wasi-http 0.2 hands the request's options to the host
+/// (`own<request-options>`), but wasmtime-wasi-http 48 only reads them and leaves them in
+/// the tenant's resource table: one entry for every request, as long as the tenant lives.
+/// This is the same call followed by the delete that the ownership implies.
+pub(crate) fn add_outgoing_handler_to_linker(
+    linker: &mut Linker<TenantState>,
+) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    let defined = linker.instance(OUTGOING_HANDLER).and_then(|mut instance| {
+        instance.func_wrap(
+            "handle",
+            |mut store: StoreContextMut<'_, TenantState>,
+             (request, options): (
+                Resource<HostOutgoingRequest>,
+                Option<Resource<RequestOptions>>,
+            )| {
+                let mut view = store.data_mut().http();
+                let options_rep = options.as_ref().map(Resource::rep);
+                let result = outgoing_handler::Host::handle(&mut view, request, options);
+                if let Some(rep) = options_rep {
+                    // Already read by `handle` (it keeps a copy); a guest that passed a
+                    // handle it does not own got its error from `handle` already.
+                    let _ = view.table.delete(Resource::<RequestOptions>::new_own(rep));
+                }
+                let result = match result {
+                    Ok(future) => Ok(future),
+                    Err(e) => Err(types::Host::convert_error_code(&mut view, e)?),
+                };
+                Ok((result,))
+            },
+        )
+    });
+    linker.allow_shadowing(false);
+    defined
 }
 
 impl WasiView for TenantState {

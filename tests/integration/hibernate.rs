@@ -1,0 +1,96 @@
+//! A hibernating tenant gives its instance back to the pool and keeps what the host holds;
+//! its next call makes a new instance, configured as before.
+
+use servicenow_simulator::Simulator;
+use ticketing_host::api::CreateOutcome;
+use ticketing_host::{SandboxLimits, Tenant};
+
+use support::{limits, secret, settings, setup, ticket};
+
+async fn create(tenant: &mut Tenant, title: &str) {
+    let outcome = tenant
+        .create_ticket(&ticket("cost-optimization", title))
+        .await
+        .unwrap_or_else(|e| panic!("{title}: {e:#}"));
+    assert!(
+        matches!(outcome, Ok(CreateOutcome::Created(_))),
+        "{title}: {outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_hibernating_tenant_wakes_configured_on_its_next_call() {
+    let (sim, mut tenant) = setup().await;
+    create(&mut tenant, "before").await;
+    let log_before = tenant.log().len();
+    let origin = tenant.allowed_origin().map(str::to_string);
+
+    tenant.hibernate();
+    assert!(tenant.is_hibernating());
+    // What the host holds stays: the origin, the log.
+    assert_eq!(tenant.allowed_origin().map(str::to_string), origin);
+    assert_eq!(tenant.log().len(), log_before);
+
+    create(&mut tenant, "after").await;
+    assert!(!tenant.is_hibernating());
+    // The cached token went with the instance: the woken one asked for a new one.
+    assert_eq!(sim.token_requests(), 2);
+    assert!(tenant.log().len() > log_before);
+}
+
+#[tokio::test]
+async fn a_tenant_suspended_while_hibernating_stays_cut_off() {
+    let (sim, mut tenant) = setup().await;
+    tenant.hibernate();
+    tenant.suspend();
+    assert!(tenant.is_suspended());
+    let before = sim.requests().len();
+    let outcome = tenant
+        .create_ticket(&ticket("cost-optimization", "cut off"))
+        .await
+        .unwrap();
+    assert!(outcome.is_err(), "{outcome:?}");
+    assert_eq!(sim.requests().len(), before, "nothing reached the instance");
+    assert!(tenant.denied_requests() > 0);
+    tenant.resume();
+    tenant.hibernate();
+    create(&mut tenant, "resumed").await;
+}
+
+#[tokio::test]
+async fn hibernating_tenants_hold_no_pool_slot() {
+    let sim = Simulator::start().await.unwrap();
+    let host = support::host_with(SandboxLimits {
+        max_tenants: 1,
+        ..limits()
+    });
+    let slots = 1 + 16; // the tenants, 1% and 16 more for tenants being rebuilt
+    let mut sleeping = Vec::new();
+    for i in 0..slots * 2 {
+        let mut tenant = host.tenant(format!("t{i}")).await.expect("a free slot");
+        tenant
+            .configure(&settings(&sim).values(), &secret(&sim))
+            .await
+            .unwrap()
+            .unwrap();
+        tenant.hibernate();
+        sleeping.push(tenant);
+    }
+    // The pool is the live tenants' only: fill it, and a sleeping one cannot wake.
+    let mut awake = Vec::new();
+    for i in 0..slots {
+        awake.push(host.tenant(format!("awake{i}")).await.expect("a free slot"));
+    }
+    let error = sleeping[0]
+        .create_ticket(&ticket("cost-optimization", "no room"))
+        .await
+        .expect_err("the pool is full");
+    assert!(
+        format!("{error:#}").contains("max_tenants = 1"),
+        "{error:#}"
+    );
+    assert!(sleeping[0].is_hibernating());
+    // A slot given back is a slot to wake in.
+    awake.pop();
+    create(&mut sleeping[0], "room again").await;
+}
