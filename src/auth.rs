@@ -124,6 +124,18 @@ impl Credentials {
         }
     }
 
+    /// The user the integration signs in as, when the settings name one (password grant,
+    /// Basic); client credentials act as the OAuth Application User and an API key as its
+    /// key's user, which only the instance knows.
+    pub fn user_name(&self) -> Option<&str> {
+        match self {
+            Credentials::Password { username, .. } | Credentials::Basic { username, .. } => {
+                Some(username)
+            }
+            Credentials::ClientCredentials { .. } | Credentials::ApiKey { .. } => None,
+        }
+    }
+
     /// The value in force of a secret field of the form, if this method has it.
     pub fn secret(&self, key: &str) -> Option<&str> {
         use crate::form::key;

@@ -4,13 +4,16 @@ use crate::prelude::*;
 
 use core::cell::RefCell;
 
+use crate::changes::{ChangesPage, Comment, TicketChange};
 use crate::clock::SystemClock;
 use crate::diagnosis::{CheckStatus, ConnectionReport};
 use crate::error::{Error, ErrorKind};
 use crate::form::{self, CategoryValue, FieldKind, Value, Values};
 use crate::ids::AssignmentGroup;
 use crate::log::{Exchange, Level, Log};
-use crate::provider::{CommentKind, Provider, Resolution, ResolveOutcome, UpdateResult};
+use crate::provider::{
+    Attachment, CommentKind, Provider, Resolution, ResolveOutcome, UpdateResult,
+};
 use crate::settings::{Priority, TicketKind};
 use crate::ticket::{
     CreateOutcome, Ticket, TicketChanges, TicketDetails, TicketRecord, TicketRef, WrittenTicket,
@@ -181,6 +184,27 @@ impl Guest for Component {
                 .map_err(Into::into)
         })
     }
+
+    fn changes_since(cursor: Option<String>) -> Result<wit::ChangesPage, wit::Error> {
+        with_provider(|p| {
+            p.changes_since(cursor.as_deref())
+                .map(Into::into)
+                .map_err(Into::into)
+        })
+    }
+
+    fn attach_file(
+        ticket: wit::TicketRef,
+        file_name: String,
+        content_type: String,
+        content: Vec<u8>,
+    ) -> Result<wit::Attachment, wit::Error> {
+        with_provider(|p| {
+            p.attach_file(&ticket_ref(ticket)?, &file_name, &content_type, &content)
+                .map(Into::into)
+                .map_err(Into::into)
+        })
+    }
 }
 
 export!(Component);
@@ -207,6 +231,8 @@ fn describe() -> wit::ProviderInfo {
             wit::Capability::AddComment,
             wit::Capability::ResolveTicket,
             wit::Capability::ResolveByCorrelation,
+            wit::Capability::ChangesSince,
+            wit::Capability::AttachFile,
         ],
         ticket_kinds: choices(form::TICKET_KINDS),
         other_ticket_kinds: true,
@@ -223,6 +249,7 @@ fn describe() -> wit::ProviderInfo {
                     FieldKind::Choice => wit::FieldKind::Choice,
                     FieldKind::AuthMethod => wit::FieldKind::AuthMethod,
                     FieldKind::TicketCategories => wit::FieldKind::TicketCategories,
+                    FieldKind::Flag => wit::FieldKind::Flag,
                 },
                 required: f.required,
                 default: f.default.map(Into::into),
@@ -432,6 +459,62 @@ impl From<ResolveOutcome> for wit::ResolveOutcome {
     }
 }
 
+impl From<Attachment> for wit::Attachment {
+    fn from(a: Attachment) -> Self {
+        wit::Attachment {
+            id: a.sys_id.as_str().to_string(),
+            file_name: a.file_name,
+            content_type: a.content_type,
+            size_bytes: a.size_bytes,
+            link: a.link,
+        }
+    }
+}
+
+impl From<ChangesPage> for wit::ChangesPage {
+    fn from(page: ChangesPage) -> Self {
+        wit::ChangesPage {
+            changes: page.changes.into_iter().map(Into::into).collect(),
+            cursor: page.cursor,
+            more: page.more,
+        }
+    }
+}
+
+impl From<TicketChange> for wit::TicketChange {
+    fn from(c: TicketChange) -> Self {
+        wit::TicketChange {
+            ticket: c.ticket.into(),
+            updated_at: c.updated_at.as_str().to_string(),
+            updated_by: c.updated_by,
+            status: wit::TicketStatus {
+                value: c.state,
+                label: c.state_label,
+                done: c.done,
+            },
+            priority: priority(&c.priority),
+            assignment_group: c.assignment_group,
+            comments: c.comments.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<Comment> for wit::Comment {
+    fn from(c: Comment) -> Self {
+        wit::Comment {
+            id: c.id.as_str().to_string(),
+            kind: if c.internal {
+                wit::CommentKind::Internal
+            } else {
+                wit::CommentKind::Public
+            },
+            author: c.author,
+            created_at: c.created_at.as_str().to_string(),
+            text: c.text,
+        }
+    }
+}
+
 impl From<ConnectionReport> for wit::ConnectionReport {
     fn from(report: ConnectionReport) -> Self {
         wit::ConnectionReport {
@@ -463,6 +546,7 @@ impl From<Error> for wit::Error {
                 ErrorKind::InvalidSettings => wit::ErrorKind::InvalidSettings,
                 ErrorKind::NotConfigured => wit::ErrorKind::NotConfigured,
                 ErrorKind::InvalidTicket => wit::ErrorKind::InvalidTicket,
+                ErrorKind::InvalidCursor => wit::ErrorKind::InvalidCursor,
                 ErrorKind::Unreachable => wit::ErrorKind::Unreachable,
                 ErrorKind::BlockedByHost => wit::ErrorKind::BlockedByHost,
                 ErrorKind::ServiceAsleep => wit::ErrorKind::ServiceAsleep,

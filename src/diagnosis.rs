@@ -14,16 +14,18 @@ pub enum CheckId {
     Token,
     TableApi,
     TableAccess,
+    AttachmentApi,
     AssignmentGroup,
 }
 
 impl CheckId {
-    pub const ALL: [CheckId; 6] = [
+    pub const ALL: [CheckId; 7] = [
         CheckId::Settings,
         CheckId::Instance,
         CheckId::Token,
         CheckId::TableApi,
         CheckId::TableAccess,
+        CheckId::AttachmentApi,
         CheckId::AssignmentGroup,
     ];
 
@@ -35,6 +37,7 @@ impl CheckId {
             CheckId::Token => "token",
             CheckId::TableApi => "table-api",
             CheckId::TableAccess => "table-access",
+            CheckId::AttachmentApi => "attachment-api",
             CheckId::AssignmentGroup => "assignment-group",
         }
     }
@@ -47,6 +50,7 @@ impl CheckId {
             CheckId::Token => "ServiceNow grants an OAuth token",
             CheckId::TableApi => "The Table API accepts the token",
             CheckId::TableAccess => "The integration user can read the ticket tables",
+            CheckId::AttachmentApi => "The Attachment API accepts the credentials",
             CheckId::AssignmentGroup => "The default assignment group exists",
         }
     }
@@ -59,6 +63,7 @@ impl CheckId {
             CheckId::Token => "token",
             CheckId::TableApi => "table api",
             CheckId::TableAccess => "table access",
+            CheckId::AttachmentApi => "attachment api",
             CheckId::AssignmentGroup => "assignment group",
         }
     }
@@ -181,6 +186,7 @@ mod tests {
                 "token",
                 "table-api",
                 "table-access",
+                "attachment-api",
                 "assignment-group"
             ]
         );
@@ -214,6 +220,7 @@ mod tests {
                 (Token, Skipped),
                 (TableApi, Skipped),
                 (TableAccess, Skipped),
+                (AttachmentApi, Skipped),
                 (AssignmentGroup, Skipped),
             ]
         );
@@ -229,7 +236,7 @@ mod tests {
             CheckId::AssignmentGroup,
             Outcome::Skipped("no group".into()),
         );
-        for id in &CheckId::ALL[..5] {
+        for id in &CheckId::ALL[..6] {
             list.record(*id, Outcome::Passed("ok".into()));
         }
         let report = list.finish();
@@ -243,11 +250,16 @@ mod tests {
             Outcome::Failed(Error::new(ErrorKind::Forbidden, "no")),
         );
         list.record(
+            CheckId::AttachmentApi,
+            Outcome::Skipped("attachments are off".into()),
+        );
+        list.record(
             CheckId::AssignmentGroup,
             Outcome::Passed("independent".into()),
         );
         let report = list.finish();
         assert!(!report.passed);
-        assert_eq!(report.checks[5].status, CheckStatus::Passed);
+        assert_eq!(report.checks[5].status, CheckStatus::Skipped);
+        assert_eq!(report.checks[6].status, CheckStatus::Passed);
     }
 }

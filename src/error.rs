@@ -14,6 +14,7 @@ pub enum ErrorKind {
     InvalidSettings,
     NotConfigured,
     InvalidTicket,
+    InvalidCursor,
     Unreachable,
     BlockedByHost,
     ServiceAsleep,
@@ -35,10 +36,11 @@ pub enum ErrorKind {
 /// The list and the names exist for the test that holds them to the WIT.
 #[cfg(test)]
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 19] = [
+    pub const ALL: [ErrorKind; 20] = [
         ErrorKind::InvalidSettings,
         ErrorKind::NotConfigured,
         ErrorKind::InvalidTicket,
+        ErrorKind::InvalidCursor,
         ErrorKind::Unreachable,
         ErrorKind::BlockedByHost,
         ErrorKind::ServiceAsleep,
@@ -63,6 +65,7 @@ impl ErrorKind {
             ErrorKind::InvalidSettings => "invalid-settings",
             ErrorKind::NotConfigured => "not-configured",
             ErrorKind::InvalidTicket => "invalid-ticket",
+            ErrorKind::InvalidCursor => "invalid-cursor",
             ErrorKind::Unreachable => "unreachable",
             ErrorKind::BlockedByHost => "blocked-by-host",
             ErrorKind::ServiceAsleep => "service-asleep",

@@ -28,6 +28,7 @@ pub mod key {
     pub const TICKET_CATEGORIES: &str = "ticket_categories";
     pub const UNLISTED_CATEGORY_KIND: &str = "unlisted_category_kind";
     pub const ON_CLOSED_MATCH: &str = "on_closed_match";
+    pub const ATTACHMENTS: &str = "attachments";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +39,7 @@ pub enum FieldKind {
     Choice,
     AuthMethod,
     TicketCategories,
+    Flag,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -264,6 +266,17 @@ pub const FIELDS: &[Field] = &[
         choices: CLOSED_MATCHES,
         ..FIELD
     },
+    Field {
+        key: key::ATTACHMENTS,
+        label: "Attachments",
+        help: "Attach the platform's evidence (cost reports, graphs) to tickets through the \
+               Attachment API. When on, Test Connection also checks that API's auth scope: \
+               \"If you need access to additional APIs (e.g., Import API, Attachment API), \
+               create additional scopes as needed.\"",
+        kind: FieldKind::Flag,
+        default: Some("false"),
+        ..FIELD
+    },
 ];
 
 fn field(key: &str) -> Option<&'static Field> {
@@ -349,6 +362,16 @@ fn text(field: &'static Field, value: Value) -> Result<String> {
         _ => Err(invalid(
             field.key,
             format!("the {} takes text", field.label),
+        )),
+    }
+}
+
+fn flag(field: &'static Field, value: Value) -> Result<bool> {
+    match value {
+        Value::Flag(flag) => Ok(flag),
+        _ => Err(invalid(
+            field.key,
+            format!("the {} setting takes yes or no (a flag)", field.label),
         )),
     }
 }
@@ -563,6 +586,10 @@ pub fn raw_settings(values: Values, in_force: Option<&Settings>) -> Result<RawSe
         },
         None => ClosedMatch::OpenNew,
     };
+    let attachments = match take(key::ATTACHMENTS) {
+        Some((f, v)) => flag(f, v)?,
+        None => false,
+    };
     Ok(RawSettings {
         instance,
         auth_method,
@@ -576,6 +603,7 @@ pub fn raw_settings(values: Values, in_force: Option<&Settings>) -> Result<RawSe
         ticket_categories,
         unlisted_category_kind,
         on_closed_match,
+        attachments,
     })
 }
 
@@ -604,6 +632,7 @@ pub fn validate_field(key: &str, value: Value) -> Result<()> {
             None => Ok(()),
         },
         key::TICKET_CATEGORIES => categories(field, value).map(drop),
+        key::ATTACHMENTS => flag(field, value).map(drop),
         key::UNLISTED_CATEGORY_KIND => match optional_text(field, value)? {
             Some(name) if ticket_kind(&name).is_none() => {
                 Err(not_a_table(field.key, &name, "event categories not listed"))
@@ -765,8 +794,14 @@ mod tests {
         for f in FIELDS {
             let chooses = matches!(f.kind, FieldKind::Choice | FieldKind::AuthMethod);
             assert_eq!(chooses, !f.choices.is_empty(), "{}", f.key);
-            if let Some(default) = f.default {
-                assert!(f.choices.iter().any(|c| c.value == default), "{}", f.key);
+            match (f.kind, f.default) {
+                (FieldKind::Flag, default) => {
+                    assert!(matches!(default, Some("true" | "false")), "{}", f.key)
+                }
+                (_, Some(default)) => {
+                    assert!(f.choices.iter().any(|c| c.value == default), "{}", f.key)
+                }
+                (_, None) => {}
             }
         }
         assert_eq!(

@@ -128,13 +128,26 @@ pub fn token_answer(data: &[u8]) {
     }
 }
 
-/// What the platform and the admin type: settings fields and ticket references.
+/// What the platform and the admin type: settings fields, ticket references, a changes
+/// cursor handed back, a file's name and content type.
 pub fn platform_input(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let mut fields = text.split('\u{0}');
     let mut next = || fields.next().unwrap_or_default().to_string();
     let (instance, client_id, secret, category, reference) =
         (next(), next(), next(), next(), next());
+    let (cursor, file_name, content_type) = (next(), next(), next());
+    match crate::changes::Cursor::parse(&cursor) {
+        Ok(Some(parsed)) => assert_eq!(parsed.encode(), cursor),
+        Ok(None) => assert!(cursor.is_empty()),
+        Err(error) => check_error(&error),
+    }
+    match crate::attachment_api::Upload::new(&file_name, &content_type, b"x") {
+        Ok(_) => {
+            assert!(!file_name.contains(['/', '\\']) && !file_name.chars().any(char::is_control))
+        }
+        Err(error) => check_error(&error),
+    }
     let mut settings = RawSettings::bare(&instance, &client_id, &secret);
     settings.ticket_categories = vec![TicketCategory {
         event_category: category,

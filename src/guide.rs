@@ -153,3 +153,30 @@ pub const API_KEY_DENIED: Remedy = Remedy {
            DC or later with the plugin com.glide.tokenbased_auth.",
     step: None,
 };
+
+/// The Attachment API outside the OAuth application's auth scopes (facts §15: a securely
+/// scoped application answers 403 "Access to unscoped api is not allowed"), in the guide's
+/// words for step 3.
+pub const ATTACHMENT_SCOPE: Remedy = Remedy {
+    text: "If you need access to additional APIs (e.g., Import API, Attachment API), create \
+           additional scopes as needed: a REST API Auth Scope for the Attachment API (REST API \
+           PATH now/attachment, Apply auth scope to all HTTP methods in this API), added to the \
+           OAuth application's Auth Scopes related list.",
+    step: Some(STEP_SCOPE),
+};
+
+/// An API key the Table API accepts but the Attachment API does not (facts §13).
+pub const API_KEY_ATTACHMENT_POLICY: Remedy = Remedy {
+    text: "Create a REST API Access Policy for the Attachment API that uses the same Inbound \
+           Authentication Profile (API Key, x-sn-apikey as Auth Header) as the Table API's \
+           policy; token based auth isn't allowed in the Global REST API Policy.",
+    step: None,
+};
+
+/// A changes cursor that is not one this provider issued (issue 9 §3). Not a setup step:
+/// the platform's stored cursor was damaged or belongs to something else.
+pub const NEW_CURSOR: Remedy = Remedy {
+    text: "Ask for changes without a cursor to start again from now; changes made before \
+           then are not listed again.",
+    step: None,
+};

@@ -38,8 +38,10 @@ mod prelude {
 }
 
 mod answer;
+mod attachment_api;
 mod auth;
 mod cache;
+mod changes;
 mod clock;
 mod diagnosis;
 mod error;

@@ -8,7 +8,9 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use crate::answer::{self, server_text};
+use crate::attachment_api::Upload;
 use crate::auth::Authorization;
+use crate::changes::{Cursor, Timestamp};
 use crate::clock::ManualClock;
 use crate::error::ErrorKind;
 use crate::http::testing::ScriptedTransport;
@@ -98,7 +100,69 @@ fn scripted(responses: &[Response]) -> ScriptedTransport {
     transport
 }
 
+/// Cursors as the provider writes them, and near misses of them.
+fn cursor_like() -> impl Strategy<Value = String> {
+    let position = prop_oneof![
+        Just("start".to_string()),
+        "[0-9]{14}\\.[0-9a-f]{32}",
+        "(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9])([01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]\\.[0-9a-f]{32}",
+        ".{0,50}",
+    ];
+    let part = ("[a-z][a-z0-9_]{0,12}|.{0,6}", position).prop_map(|(t, p)| format!("~{t}={p}"));
+    (
+        prop_oneof![Just("v1"), Just("v2"), Just(""), Just("v1 ")],
+        proptest::collection::vec(part, 0..5),
+    )
+        .prop_map(|(version, parts)| format!("{version}{}", parts.concat()))
+}
+
 proptest! {
+    /// The cursor comes back from the platform: whatever it holds, it is refused with a
+    /// printable reason or it is exactly a cursor the provider writes.
+    #[test]
+    fn a_cursor_is_refused_or_is_one_the_provider_writes(text in prop_oneof![cursor_like(), ".{0,120}"]) {
+        match Cursor::parse(&text) {
+            Ok(Some(cursor)) => prop_assert_eq!(cursor.encode(), text),
+            Ok(None) => prop_assert!(text.is_empty()),
+            Err(error) => {
+                prop_assert_eq!(error.kind, ErrorKind::InvalidCursor);
+                prop_assert!(!error.message.chars().any(char::is_control), "{}", error.message);
+                prop_assert!(error.message.chars().count() < 300, "{}", error.message);
+            }
+        }
+    }
+
+    #[test]
+    fn an_accepted_time_is_a_real_one(text in prop_oneof!["[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", ".{0,20}"]) {
+        if let Some(time) = Timestamp::parse(&text) {
+            prop_assert_eq!(time.as_str(), text.as_str());
+            let month: u32 = text[5..7].parse().unwrap();
+            let day: u32 = text[8..10].parse().unwrap();
+            prop_assert!((1..=12).contains(&month) && (1..=31).contains(&day));
+        }
+    }
+
+    /// Whatever the platform calls a file and its type, it is refused with a printable
+    /// reason, or it is a name (no path, nothing that reorders or hides) and a media type
+    /// that cannot end its header.
+    #[test]
+    fn an_accepted_file_is_a_name_with_a_media_type(name in ".{0,40}", content_type in prop_oneof!["[a-z]{1,8}/[a-z0-9.+-]{1,12}(; ?[a-z]{1,8}=[a-z0-9-]{1,8})?", ".{0,40}"]) {
+        match Upload::new(&name, &content_type, b"x") {
+            Ok(_) => {
+                prop_assert!(!name.contains(['/', '\\']) && name != "." && name != "..");
+                prop_assert!(!name.chars().any(char::is_control));
+                let overrides = '\u{202A}'..='\u{202E}';
+                prop_assert!(!name.chars().any(|c| overrides.contains(&c)), "{:?}", name);
+                prop_assert!(content_type.contains('/'));
+                prop_assert!(!content_type.chars().any(char::is_control));
+            }
+            Err(error) => {
+                prop_assert_eq!(error.kind, ErrorKind::InvalidTicket);
+                prop_assert!(!error.message.chars().any(char::is_control), "{}", error.message);
+            }
+        }
+    }
+
     #[test]
     fn table_api_answers_never_panic_and_fail_specifically(responses in proptest::collection::vec(any_response(), 4)) {
         let transport = scripted(&responses);
@@ -218,9 +282,13 @@ proptest! {
 
     #[test]
     fn an_accepted_query_value_adds_exactly_one_condition(value in ".{0,40}") {
-        if query_value_problem(&value).is_none() {
-            let query = Query::default().eq("correlation_id", &value).eq("correlation_display", "x");
-            prop_assert_eq!(query.as_str().matches('^').count(), 1);
+        let query = Query::default().eq("correlation_id", &value).eq("correlation_display", "x");
+        match query.checked() {
+            Ok(encoded) => {
+                prop_assert!(query_value_problem(&value).is_none());
+                prop_assert_eq!(encoded.matches('^').count(), 1);
+            }
+            Err(_) => prop_assert!(query_value_problem(&value).is_some()),
         }
     }
 

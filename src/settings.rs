@@ -49,6 +49,16 @@ static CHANGE_REQUEST: Name = Name::known("change_request");
 static PROBLEM: Name = Name::known("problem");
 
 impl TicketKind {
+    /// The kind whose tickets live in `table`.
+    pub fn for_table(table: &Name) -> Self {
+        match table.as_str() {
+            "incident" => TicketKind::Incident,
+            "change_request" => TicketKind::ChangeRequest,
+            "problem" => TicketKind::Problem,
+            _ => TicketKind::Table(table.clone()),
+        }
+    }
+
     pub fn table(&self) -> &Name {
         match self {
             TicketKind::Incident => &INCIDENT,
@@ -92,6 +102,9 @@ pub struct RawSettings {
     pub ticket_categories: Vec<TicketCategory>,
     pub unlisted_category_kind: Option<TicketKind>,
     pub on_closed_match: ClosedMatch,
+    /// Whether the integration attaches files; Test Connection then checks the Attachment
+    /// API too.
+    pub attachments: bool,
 }
 
 impl RawSettings {
@@ -111,6 +124,7 @@ impl RawSettings {
             ticket_categories: vec![],
             unlisted_category_kind: None,
             on_closed_match: ClosedMatch::OpenNew,
+            attachments: false,
         }
     }
 }
@@ -208,6 +222,9 @@ pub struct Settings {
     pub ticket_categories: Vec<TicketCategory>,
     pub unlisted_category_kind: Option<TicketKind>,
     pub on_closed_match: ClosedMatch,
+    /// Whether the integration attaches files; Test Connection then checks the Attachment
+    /// API too.
+    pub attachments: bool,
 }
 
 /// Where an event category leads.
@@ -234,6 +251,7 @@ impl Settings {
             ticket_categories,
             unlisted_category_kind: raw.unlisted_category_kind,
             on_closed_match: raw.on_closed_match,
+            attachments: raw.attachments,
         })
     }
 
@@ -415,6 +433,7 @@ mod tests {
             }],
             unlisted_category_kind: None,
             on_closed_match: ClosedMatch::OpenNew,
+            attachments: false,
         }
     }
 

@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use servicenow_simulator::{RecordedRequest, Simulator};
-use ticketing_host::api::{Setting, Ticket, TicketCategory, TicketDetails};
+use ticketing_host::api::{Setting, SettingValue, Ticket, TicketCategory, TicketDetails};
 use ticketing_host::{Host, SandboxLimits, Secret, Tenant};
 
 /// Compiling the component is the slow part of a host; every test shares one. Its tenants
@@ -46,6 +46,8 @@ pub struct Form {
     pub ticket_categories: Vec<TicketCategory>,
     pub unlisted_category_kind: Option<String>,
     pub on_closed_match: Option<&'static str>,
+    /// The `attachments` flag; not sent when none (its default, off).
+    pub attachments: Option<bool>,
 }
 
 impl Form {
@@ -72,6 +74,12 @@ impl Form {
                 values.push(Setting::text(key, value));
             }
         }
+        if let Some(flag) = self.attachments {
+            values.push(Setting {
+                key: "attachments".into(),
+                value: SettingValue::Flag(flag),
+            });
+        }
         values
     }
 }
@@ -89,6 +97,7 @@ pub fn settings(sim: &Simulator) -> Form {
         ],
         unlisted_category_kind: None,
         on_closed_match: None,
+        attachments: None,
     }
 }
 

@@ -5,10 +5,13 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use serde_json::Value;
 
-use servicenow_simulator::{DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Release, Simulator};
+use servicenow_simulator::{
+    AGENT_USER_NAME, DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Release, Simulator,
+};
 use ticketing_host::Secret;
 use ticketing_host::api::{
-    CreateOutcome, Priority, Resolution, Setting, Ticket, TicketCategory, TicketRecord,
+    CreateOutcome, Priority, Resolution, Setting, SettingValue, Ticket, TicketCategory,
+    TicketRecord,
 };
 
 use crate::render;
@@ -37,6 +40,11 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
                 TicketCategory::new("maintenance", "change_request", true),
             ],
         ),
+        // Test Connection then checks the Attachment API too.
+        Setting {
+            key: "attachments".into(),
+            value: SettingValue::Flag(true),
+        },
     ];
     let secret = [Secret::new("client_secret", simulator.client_secret())];
     if let Err(error) = tenant.configure(&settings, &secret).await? {
@@ -122,6 +130,10 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
         Ok(outcome) => println!("  {}\n", render::outcome(&outcome)),
         Err(error) => bail!("repeating the event failed: {}", render::error(&error)),
     }
+    let incident = first_created(&simulator, "incident")?;
+    let change = first_created(&simulator, "change_request")?;
+    changes_and_attachments(&simulator, &mut tenant, &incident, &change).await?;
+
     println!("The VM is stopped, so the event recovers; its ticket is resolved by correlation id:");
     let resolution = Resolution {
         code: "Solution provided".into(),
@@ -176,6 +188,98 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
     }
     simulator.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sys_id of the first record of `table` (what the demo opened there).
+fn first_created(simulator: &Simulator, table: &str) -> Result<String> {
+    simulator
+        .records(table)
+        .first()
+        .and_then(|row| row.get("sys_id").and_then(Value::as_str))
+        .map(str::to_string)
+        .ok_or_else(|| anyhow::anyhow!("the demo opened no {table} record"))
+}
+
+/// The platform attaches its evidence, a support agent works the tickets in ServiceNow, and
+/// the platform's poll (changes-since) tells it what happened.
+async fn changes_and_attachments(
+    simulator: &Simulator,
+    tenant: &mut ticketing_host::Tenant,
+    incident: &str,
+    change: &str,
+) -> Result<()> {
+    // Simulated time from here on, so that the agent's work lands in later seconds than
+    // the platform's first poll, as it would in life.
+    simulator.freeze_clock();
+    println!("The platform starts polling for changes (changes-since without a cursor: from now):");
+    let start = match tenant.changes_since(None).await? {
+        Ok(page) => page,
+        Err(error) => bail!("changes-since failed: {}", render::error(&error)),
+    };
+    println!(
+        "  cursor {}
+",
+        start.cursor
+    );
+
+    println!("The platform attaches its evidence to the incident:");
+    let reference = ticketing_host::api::TicketRef {
+        kind: "incident".into(),
+        id: incident.into(),
+    };
+    let report = b"instance,region,cpu_avg_30d,monthly_cost_usd\ni-0abc123,eu-west-1,1.7%,412\n";
+    match tenant
+        .attach_file(&reference, "idle-vm-i-0abc123.csv", "text/csv", report)
+        .await?
+    {
+        Ok(attachment) => println!(
+            "  {}\n",
+            render::attachment(&attachment).replace('\n', "\n  ")
+        ),
+        Err(error) => bail!("attaching failed: {}", render::error(&error)),
+    }
+
+    println!("A support agent ({AGENT_USER_NAME}) works the tickets in ServiceNow:");
+    simulator.advance_clock(std::time::Duration::from_secs(60));
+    let agent = |table: &str, sys_id: &str, fields: Value| {
+        simulator
+            .agent_update(
+                table,
+                sys_id,
+                fields.as_object().cloned().unwrap_or_default(),
+                AGENT_USER_NAME,
+            )
+            .map_err(|error| anyhow::anyhow!("the agent's update failed: {error}"))
+    };
+    agent(
+        "change_request",
+        change,
+        serde_json::json!({"work_notes": "Scheduled for Sunday 02:00 UTC."}),
+    )?;
+    simulator.advance_clock(std::time::Duration::from_secs(60));
+    agent(
+        "incident",
+        incident,
+        serde_json::json!({
+            "comments": "Owner confirmed; the VM is stopped.",
+            "state": "6",
+            "close_code": "Solution provided",
+            "close_notes": "Stopped the idle VM.",
+        }),
+    )?;
+    println!("  a work note on the change request, then the incident resolved with a comment\n");
+
+    println!("The platform polls again from its cursor:");
+    match tenant.changes_since(Some(&start.cursor)).await? {
+        Ok(page) => {
+            for change in &page.changes {
+                println!("  {}", render::change(change).replace('\n', "\n  "));
+            }
+            println!("  cursor {} (more: {})\n", page.cursor, page.more);
+        }
+        Err(error) => bail!("changes-since failed: {}", render::error(&error)),
+    }
+    Ok(())
 }
 
 /// An instance before Washington DC: no client credentials grant, so the admin picks the

@@ -12,7 +12,9 @@ use ticketing_host::api::{
 };
 use ticketing_host::{Host, SandboxLimits, Tenant};
 
+mod attachment;
 mod bench;
+mod changes;
 mod demo;
 mod render;
 mod settings_file;
@@ -144,6 +146,40 @@ enum Command {
         #[command(flatten)]
         resolution: ResolutionArgs,
         /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Attaches a file (a cost report, a graph) to a ticket through the Attachment API.
+    AttachFile {
+        #[command(flatten)]
+        ticket: TicketArgs,
+        /// The file to attach; the attachment takes its name.
+        #[arg(long)]
+        file: PathBuf,
+        /// Its media type (text/csv, image/png); without it, guessed from the file's
+        /// extension, application/octet-stream when unknown.
+        #[arg(long)]
+        content_type: Option<String>,
+        /// Print the attachment as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints what changed on the integration's tickets in ServiceNow (state, priority,
+    /// group, others' comments) since a cursor, and the cursor to resume from. Without
+    /// --since it starts from now.
+    Changes {
+        #[command(flatten)]
+        settings: SettingsArgs,
+        /// Where to resume: the cursor a previous run printed.
+        #[arg(long)]
+        since: Option<String>,
+        /// Keep polling at --interval until Ctrl-C, printing changes as they arrive.
+        #[arg(long)]
+        follow: bool,
+        /// Seconds between polls with --follow.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        interval: u64,
+        /// Print each page as one JSON line, and the last cursor as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -365,11 +401,13 @@ impl Command {
         match self {
             Command::TestConnection { settings, .. }
             | Command::CreateTicket { settings, .. }
-            | Command::ResolveEvent { settings, .. } => Some(settings),
+            | Command::ResolveEvent { settings, .. }
+            | Command::Changes { settings, .. } => Some(settings),
             Command::GetTicket { ticket, .. }
             | Command::UpdateTicket { ticket, .. }
             | Command::AddComment { ticket, .. }
-            | Command::ResolveTicket { ticket, .. } => Some(&ticket.settings),
+            | Command::ResolveTicket { ticket, .. }
+            | Command::AttachFile { ticket, .. } => Some(&ticket.settings),
             Command::Demo
             | Command::Describe { .. }
             | Command::Bench { .. }
@@ -407,6 +445,39 @@ async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCod
                 print!("{}", render::report(&report));
             }
             Ok(exit_code(report.passed))
+        }
+        Command::Changes {
+            since,
+            follow,
+            interval,
+            json,
+            ..
+        } => {
+            let options = changes::Options {
+                since,
+                follow,
+                interval: std::time::Duration::from_secs(interval),
+                json,
+            };
+            changes::run(tenant, options).await
+        }
+        Command::AttachFile {
+            ticket,
+            file,
+            content_type,
+            json,
+        } => {
+            let (name, content) = attachment::read(&file)?;
+            let content_type = content_type.unwrap_or_else(|| attachment::guess_type(&file));
+            let result = tenant
+                .attach_file(&ticket.reference(), &name, &content_type, &content)
+                .await?;
+            Ok(show(
+                result,
+                json,
+                render::attachment,
+                render::attachment_json,
+            ))
         }
         Command::GetTicket { ticket, json } => {
             let result = tenant.get_ticket(&ticket.reference()).await?;

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use ticketing_host::{LogEntry, LogEvent, level_name};
 
 use ticketing_host::api::{
-    CheckStatus, ConnectionReport, CreateOutcome, Error, ProviderInfo, ResolveOutcome,
-    TicketDetails, TicketRecord, UpdateResult,
+    Attachment, ChangesPage, CheckStatus, CommentKind, ConnectionReport, CreateOutcome, Error,
+    ProviderInfo, ResolveOutcome, TicketChange, TicketDetails, TicketRecord, UpdateResult,
 };
 
 /// A check's name for people: "table access" for `table-access`.
@@ -174,6 +174,83 @@ pub fn resolve_json(outcome: &ResolveOutcome) -> Value {
         ResolveOutcome::AlreadyResolved(d) => json!({"already_resolved": details_json(d)}),
         ResolveOutcome::NotFound(why) => json!({"not_found": why}),
     }
+}
+
+pub fn attachment(a: &Attachment) -> String {
+    format!(
+        "Attached {} ({} bytes, {})\n  {}",
+        printable(&a.file_name),
+        a.size_bytes,
+        printable(&a.content_type),
+        printable(&a.link)
+    )
+}
+
+pub fn attachment_json(a: &Attachment) -> Value {
+    json!({"attachment": {
+        "id": a.id,
+        "file_name": a.file_name,
+        "content_type": a.content_type,
+        "size_bytes": a.size_bytes,
+        "link": a.link,
+    }})
+}
+
+/// One change for people: where the ticket stands now, then each comment added since.
+pub fn change(c: &TicketChange) -> String {
+    let mut out = format!(
+        "{} {} {} ({}{}), priority {}, assignment group {}; updated {} by {}\n  {}",
+        kind(&c.ticket.kind),
+        printable(&c.ticket.display_id),
+        printable(&c.status.label),
+        printable(&c.status.value),
+        if c.status.done { ", done" } else { "" },
+        c.priority.map_or("none", |p| p.name()),
+        printable(or_none(&c.assignment_group)),
+        printable(&c.updated_at),
+        printable(&c.updated_by),
+        printable(&c.ticket.link)
+    );
+    for comment in &c.comments {
+        let what = match comment.kind {
+            CommentKind::Internal => "work note",
+            CommentKind::Public => "comment",
+        };
+        let _ = write!(
+            out,
+            "\n  {} {} by {}: {}",
+            printable(&comment.created_at),
+            what,
+            printable(&comment.author),
+            printable(&comment.text)
+        );
+    }
+    out
+}
+
+pub fn changes_json(page: &ChangesPage) -> Value {
+    json!({
+        "changes": page.changes.iter().map(|c| json!({
+            "ticket": record_json(&c.ticket),
+            "updated_at": c.updated_at,
+            "updated_by": c.updated_by,
+            "status": {"value": c.status.value, "label": c.status.label, "done": c.status.done},
+            "priority": c.priority.map(|p| p.name()),
+            "assignment_group": c.assignment_group,
+            "comments": c.comments.iter().map(|comment| json!({
+                "id": comment.id,
+                "kind": match comment.kind {
+                    CommentKind::Internal => "internal",
+                    CommentKind::Public => "public",
+                },
+                "author": comment.author,
+                "created_at": comment.created_at,
+                "text": comment.text,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "cursor": page.cursor,
+        "more": page.more,
+    })
 }
 
 fn record_json(record: &TicketRecord) -> Value {
@@ -425,7 +502,7 @@ pub fn log(entries: &[LogEntry]) -> String {
 
 /// Text from the component (and through it, from the instance) as the terminal gets it:
 /// no control character (an escape sequence could rewrite the screen), no line of its own.
-fn printable(text: &str) -> String {
+pub fn printable(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()

@@ -5,10 +5,11 @@ use crate::prelude::*;
 
 use core::mem;
 
-use crate::auth::Authorization;
+use crate::auth::{AuthMethod, Authorization};
 use crate::clock::Clock;
 use crate::diagnosis::{CheckId, Checklist, ConnectionReport, Outcome};
 use crate::error::{Error, ErrorKind, Result};
+use crate::guide;
 use crate::http::Transport;
 use crate::ids::{Name, SysId};
 use crate::json::{self, Fields, Value};
@@ -107,6 +108,10 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             .collect();
         list.record(CheckId::TableAccess, check_table_access(&tables, refused));
         list.record(
+            CheckId::AttachmentApi,
+            self.check_attachment_api(&settings, &auth),
+        );
+        list.record(
             CheckId::AssignmentGroup,
             self.check_assignment_group(&settings),
         );
@@ -177,6 +182,33 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             .store(grant, self.clock.now())
             .to_authorization();
         Ok((token, detail))
+    }
+
+    /// Attachment API: when attachments are on, its cheapest read lets the credentials in
+    /// (the auth scope of guide step 3 for an OAuth application that is securely scoped; an
+    /// API key's access policy).
+    fn check_attachment_api(&self, settings: &Settings, auth: &Authorization) -> Outcome {
+        if !settings.attachments {
+            return Outcome::Skipped("attachments are off in the settings".into());
+        }
+        let transport = self.retrying();
+        let api = TableApi {
+            transport: &transport,
+            instance: &settings.instance,
+        };
+        match api.list_one_attachment(auth) {
+            Ok(()) => Outcome::Passed("the Attachment API accepted the credentials".into()),
+            // The Table API took this key: no REST API Access Policy attaches its profile to
+            // the Attachment API (facts §13), which then answers as if no key was sent.
+            Err(mut error)
+                if settings.credentials.method() == AuthMethod::ApiKey
+                    && error.kind == ErrorKind::NotAuthenticated =>
+            {
+                error.kind = ErrorKind::CredentialsRefused;
+                Outcome::Failed(error.with_remedy(guide::API_KEY_ATTACHMENT_POLICY))
+            }
+            Err(error) => Outcome::Failed(self.fixed_credentials_refused(&error).unwrap_or(error)),
+        }
     }
 
     /// Assignment group: the default one exists, exactly once.

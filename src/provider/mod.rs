@@ -2,10 +2,13 @@
 //! makes. Generic over the transport and the clock so it unit-tests natively.
 //!
 //! `connection` is Test Connection, `create` opens tickets (with deduplication), `lifecycle`
-//! manages them afterwards; this file holds what they share.
+//! manages them afterwards, `attachments` attaches files to them, `changes` tells what changed
+//! on them since the platform last asked; this file holds what they share.
 
 use crate::prelude::*;
 
+mod attachments;
+mod changes;
 mod connection;
 mod create;
 mod groups;
@@ -13,6 +16,7 @@ mod lifecycle;
 #[cfg(test)]
 mod tests;
 
+pub use attachments::Attachment;
 pub use lifecycle::{CommentKind, Resolution, ResolveOutcome, UpdateResult};
 
 use crate::auth::{AuthMethod, Authorization};
@@ -26,7 +30,7 @@ use crate::log::{Log, NoLog};
 use crate::oauth::{TokenCache, refresh_token, request_token};
 use crate::retry::{RetryPolicy, Retrying};
 use crate::settings::{RawSettings, Settings, TicketKind};
-use crate::table_api::{Columns, Query, Row, Stored, TableApi};
+use crate::table_api::{Columns, Page, Query, Row, Stored, TableApi};
 use crate::ticket::{CORRELATION_DISPLAY, TicketId, TicketRef, TicketRow};
 
 use groups::GroupCache;
@@ -191,6 +195,11 @@ impl<T: Transport, C: Clock> Provider<T, C> {
     /// At most `limit` rows of `table` matching an encoded query.
     fn select<R: Row>(&mut self, table: &Name, query: &Query, limit: u32) -> Result<Vec<R>> {
         self.authorized(|api, token| api.query(token, table, query, limit))
+    }
+
+    /// One page of `table`'s rows matching an encoded query, and whether more match.
+    fn select_page<R: Row>(&mut self, table: &Name, query: &Query, limit: u32) -> Result<Page<R>> {
+        self.authorized(|api, token| api.page(token, table, query, limit))
     }
 
     /// Reads a ticket named by number or sys_id, in a table this tenant may touch.

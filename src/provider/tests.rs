@@ -230,8 +230,16 @@ fn test_connection_passes_then_reports_failures_in_order() {
     assert!(report.passed, "{report:?}");
     let statuses: Vec<_> = report.checks.iter().map(|c| c.status).collect();
     use CheckStatus::*;
-    assert_eq!(statuses, [Passed, Passed, Passed, Passed, Passed, Skipped]);
-    assert_eq!(report.checks[5].id, CheckId::AssignmentGroup);
+    assert_eq!(
+        statuses,
+        [Passed, Passed, Passed, Passed, Passed, Skipped, Skipped]
+    );
+    assert_eq!(report.checks[5].id, CheckId::AttachmentApi);
+    assert_eq!(
+        report.checks[5].detail,
+        "attachments are off in the settings"
+    );
+    assert_eq!(report.checks[6].id, CheckId::AssignmentGroup);
     let read = &transport.sent()[1];
     assert_eq!(read.method, Method::Get);
     assert!(read.url.contains("/api/now/table/incident?"));
@@ -241,7 +249,7 @@ fn test_connection_passes_then_reports_failures_in_order() {
     let statuses: Vec<_> = report.checks.iter().map(|c| c.status).collect();
     assert_eq!(
         statuses,
-        [Passed, Passed, Failed, Skipped, Skipped, Skipped]
+        [Passed, Passed, Failed, Skipped, Skipped, Skipped, Skipped]
     );
     assert!(!report.passed);
     assert_eq!(report.checks[2].id, CheckId::Token);
@@ -892,6 +900,7 @@ fn test_connection_without_a_token_skips_the_token_check() {
             CheckStatus::Passed,
             CheckStatus::Skipped,
             CheckStatus::Failed,
+            CheckStatus::Skipped,
             CheckStatus::Skipped,
             CheckStatus::Skipped
         ]

@@ -7,12 +7,13 @@ use ticketing_host::api::{Check, CheckStatus, ConnectionReport};
 use support::{category, client_secret, offline_tenant, secret, settings, setup};
 
 /// The component's checks, by the ids it reports, in the order they run.
-const CHECKS: [&str; 6] = [
+const CHECKS: [&str; 7] = [
     "settings",
     "instance",
     "token",
     "table-api",
     "table-access",
+    "attachment-api",
     "assignment-group",
 ];
 
@@ -35,7 +36,17 @@ fn assert_fails_at(report: &ConnectionReport, at: &str, after: &[CheckStatus]) {
     assert_eq!(ids, CHECKS, "every check once, in order");
     assert!(report.checks.iter().all(|c| !c.label.is_empty()));
     let position = CHECKS.iter().position(|id| *id == at).unwrap();
-    let mut expected = vec![Passed; position];
+    // Attachments are off in these settings: that check has nothing to do.
+    let mut expected: Vec<CheckStatus> = CHECKS[..position]
+        .iter()
+        .map(|id| {
+            if *id == "attachment-api" {
+                Skipped
+            } else {
+                Passed
+            }
+        })
+        .collect();
     expected.push(Failed);
     expected.extend_from_slice(after);
     assert_eq!(statuses(report), expected, "{at:?}: {report:#?}");
@@ -71,7 +82,11 @@ async fn a_healthy_setup_passes_every_check() {
         .unwrap()
         .unwrap();
     let report = tenant.test_connection().await.unwrap();
-    assert_eq!(statuses(&report), [Passed; 6], "{report:#?}");
+    assert_eq!(
+        statuses(&report),
+        [Passed, Passed, Passed, Passed, Passed, Skipped, Passed],
+        "{report:#?}"
+    );
     assert!(report.passed);
     assert!(report.checks[4].detail.contains("incident, change_request"));
 }
@@ -82,10 +97,10 @@ async fn no_default_group_skips_that_check_without_failing() {
     let report = tenant.test_connection().await.unwrap();
     assert_eq!(
         statuses(&report),
-        [Passed, Passed, Passed, Passed, Passed, Skipped]
+        [Passed, Passed, Passed, Passed, Passed, Skipped, Skipped]
     );
     assert_eq!(
-        report.checks[5].detail,
+        report.checks[6].detail,
         "no default assignment group is set"
     );
     assert!(
@@ -201,7 +216,7 @@ async fn missing_read_access_names_the_table_and_the_roles() {
     sim.update_faults(|f| f.acl_deny_read = vec!["change_request".into()]);
     let report = tenant.test_connection().await.unwrap();
     // The group check does not need those tables, so it still ran.
-    assert_fails_at(&report, "table-access", &[Passed]);
+    assert_fails_at(&report, "table-access", &[Skipped, Passed]);
     let check = failed(&report);
     assert!(
         check.detail.contains("change_request") && !check.detail.contains("incident:"),
@@ -223,7 +238,7 @@ async fn a_table_that_does_not_exist_is_named() {
         .unwrap();
     let report = tenant.test_connection().await.unwrap();
     // No default group is set: that check had nothing to do.
-    assert_fails_at(&report, "table-access", &[Skipped]);
+    assert_fails_at(&report, "table-access", &[Skipped, Skipped]);
     assert!(failed(&report).detail.contains("u_cost_finding"));
     assert!(
         failed(&report)

@@ -3,7 +3,7 @@
 
 use servicenow_simulator::{Oversized, Simulator};
 use ticketing_host::api::{Error as ProviderError, ErrorKind, Setting};
-use ticketing_host::{LogEvent, Tenant};
+use ticketing_host::{LogEvent, SandboxLimits, Tenant};
 
 use crate::tickets::open;
 use support::{host, secret, settings, setup, strict_host, ticket};
@@ -329,7 +329,19 @@ async fn an_oversized_answer_fails_that_call_only() {
 /// A request body over the cap never leaves the host, and the tenant keeps working.
 #[tokio::test]
 async fn an_oversized_request_fails_that_call_only() {
-    let (sim, mut tenant) = setup().await;
+    // A cap below the default (4 MiB), so that a ticket passes it well inside the tenant's
+    // memory.
+    let sim = Simulator::start().await.unwrap();
+    let capped = host().with_limits(SandboxLimits {
+        max_request_body: 1 << 20,
+        ..support::limits()
+    });
+    let mut tenant = capped.tenant("capped").await.unwrap();
+    tenant
+        .configure(&settings(&sim).values(), &secret(&sim))
+        .await
+        .unwrap()
+        .unwrap();
     let mut big = ticket("cost-optimization", "big");
     big.description = "x".repeat(2 << 20);
     let error = tenant.create_ticket(&big).await.unwrap().unwrap_err();

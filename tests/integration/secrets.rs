@@ -76,6 +76,18 @@ async fn every_call(tenant: &mut Tenant, seen: &mut Seen) {
             .resolve_by_correlation("cost-optimization", "scan-1", &resolution)
             .await,
     );
+    seen.add(
+        &tenant
+            .attach_file(&reference, "scan.csv", "text/csv", b"a,b\n")
+            .await,
+    );
+    let start = tenant.changes_since(None).await;
+    seen.add(&start);
+    let cursor = match &start {
+        Ok(Ok(page)) => Some(page.cursor.clone()),
+        _ => None,
+    };
+    seen.add(&tenant.changes_since(cursor.as_deref()).await);
 }
 
 fn faults() -> Vec<Faults> {

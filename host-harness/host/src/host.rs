@@ -19,9 +19,9 @@ use wasmtime::{
 use crate::address;
 use crate::api::ErrorKind;
 use crate::api::{
-    Candidate, CommentKind, ConnectionReport, CreateOutcome, Error as ProviderError, FieldKind,
-    ProviderInfo, Resolution, ResolveOutcome, Setting, SettingValue, Ticket, TicketChanges,
-    TicketDetails, TicketRef, UpdateResult,
+    Attachment, Candidate, ChangesPage, CommentKind, ConnectionReport, CreateOutcome,
+    Error as ProviderError, FieldKind, ProviderInfo, Resolution, ResolveOutcome, Setting,
+    SettingValue, Ticket, TicketChanges, TicketDetails, TicketRef, UpdateResult,
 };
 use crate::artifact_cache::{self, CacheLoad};
 use crate::bindings::cxm::ticketing::log::{self as wit_log, Level};
@@ -557,6 +557,51 @@ impl Tenant {
         guest_call!(
             self,
             call_resolve_by_correlation(event_category, correlation_id, resolution)
+        )
+    }
+
+    /// This integration's tickets changed after `cursor` (none: start from now), a page at a
+    /// time; call again with the page's cursor, at once while `more` is true. The platform
+    /// stores the cursor as given.
+    pub async fn changes_since(
+        &mut self,
+        cursor: Option<&str>,
+    ) -> Result<Result<ChangesPage, ProviderError>> {
+        guest_call!(self, call_changes_since(cursor))
+    }
+
+    /// Attaches a file to a ticket. A file larger than this host lets a tenant send in one
+    /// request (`SandboxLimits::max_request_body`) is refused here, before it is copied into
+    /// the tenant's memory (where a file larger than that memory would trap the call); the
+    /// component refuses what is over its own cap before sending.
+    pub async fn attach_file(
+        &mut self,
+        ticket: &TicketRef,
+        file_name: &str,
+        content_type: &str,
+        content: &[u8],
+    ) -> Result<Result<Attachment, ProviderError>> {
+        let cap = self.host.limits.max_request_body;
+        if content.len() as u64 > cap {
+            let refused = ProviderError {
+                kind: ErrorKind::InvalidTicket,
+                message: format!(
+                    "the file is {} bytes, more than the {cap} bytes the platform's sandbox \
+                     lets a tenant send in one request",
+                    content.len()
+                ),
+                field: None,
+                remedy: None,
+                guide_step: None,
+                http_status: None,
+                retry_after_seconds: None,
+            };
+            self.log.host_note(Level::Warn, &refused.message);
+            return Ok(Err(refused));
+        }
+        guest_call!(
+            self,
+            call_attach_file(ticket, file_name, content_type, content)
         )
     }
 

@@ -4,10 +4,11 @@
 use crate::api::{Capability, CheckStatus, ErrorKind, FieldKind, Priority};
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 19] = [
+    pub const ALL: [ErrorKind; 20] = [
         ErrorKind::InvalidSettings,
         ErrorKind::NotConfigured,
         ErrorKind::InvalidTicket,
+        ErrorKind::InvalidCursor,
         ErrorKind::Unreachable,
         ErrorKind::BlockedByHost,
         ErrorKind::ServiceAsleep,
@@ -31,6 +32,7 @@ impl ErrorKind {
             ErrorKind::InvalidSettings => "invalid-settings",
             ErrorKind::NotConfigured => "not-configured",
             ErrorKind::InvalidTicket => "invalid-ticket",
+            ErrorKind::InvalidCursor => "invalid-cursor",
             ErrorKind::Unreachable => "unreachable",
             ErrorKind::BlockedByHost => "blocked-by-host",
             ErrorKind::ServiceAsleep => "service-asleep",

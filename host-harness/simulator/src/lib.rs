@@ -206,7 +206,9 @@ impl Simulator {
         self.state().clock.timestamp()
     }
 
-    /// Every token issued so far stops working now (e.g. revoked by an admin).
+    /// Every access token issued so far stops working now (e.g. revoked by an admin).
+    /// Refresh tokens live on ([`Simulator::expire_refresh_tokens`] ends those), so a
+    /// password-grant client can refresh.
     pub fn expire_all_tokens(&self) {
         self.state().tokens.expire_all();
     }
