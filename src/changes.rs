@@ -101,12 +101,40 @@ pub fn timestamp(value: &Value) -> Result<Timestamp, json::Error> {
         .ok_or_else(|| json::invalid_value(value, "a UTC time as \"YYYY-MM-DD HH:MM:SS\""))
 }
 
-/// Where a table was read up to: before everything, or the last (time, sys_id) handed out.
-/// The derived order is the keyset order (`Start` first).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// Where a table was read up to: before everything, just before a second (every record
+/// updated in it or later is ahead), or the last (time, sys_id) handed out.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Position {
     Start,
+    /// A fresh cursor starts here, at the second of the table's newest record: the records
+    /// of that second are handed out (once more) rather than a record updated later in the
+    /// same second, with a smaller sys_id, being missed for good.
+    From(Timestamp),
     At(Timestamp, SysId),
+}
+
+impl Position {
+    /// The keyset order: by time, then sys_id; `Start` before all, `From(t)` before every
+    /// record of second `t`.
+    fn key(&self) -> (Option<&Timestamp>, Option<&SysId>) {
+        match self {
+            Position::Start => (None, None),
+            Position::From(time) => (Some(time), None),
+            Position::At(time, sys_id) => (Some(time), Some(sys_id)),
+        }
+    }
+}
+
+impl PartialOrd for Position {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Position {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
 }
 
 impl Position {
@@ -116,6 +144,7 @@ impl Position {
     pub fn query_after(&self, conditions: impl Fn() -> Query, time_column: &str) -> Query {
         let query = match self {
             Position::Start => conditions(),
+            Position::From(time) => conditions().at_or_after(time_column, time.as_str()),
             Position::At(time, sys_id) => conditions()
                 .eq(time_column, time.as_str())
                 .after("sys_id", sys_id.as_str())
@@ -128,7 +157,7 @@ impl Position {
     pub fn time(&self) -> Option<&Timestamp> {
         match self {
             Position::Start => None,
-            Position::At(time, _) => Some(time),
+            Position::From(time) | Position::At(time, _) => Some(time),
         }
     }
 }
@@ -184,6 +213,9 @@ impl Cursor {
             }
             let position = match position.split_once('.') {
                 None if position == "start" => Position::Start,
+                None if Timestamp::from_compact(position).is_some() => {
+                    Position::From(Timestamp::from_compact(position).expect("checked"))
+                }
                 Some((time, sys_id)) => {
                     let Some(time) = Timestamp::from_compact(time) else {
                         return refuse(format!(
@@ -222,6 +254,7 @@ impl Cursor {
             text.push('=');
             match position {
                 Position::Start => text.push_str("start"),
+                Position::From(time) => text.push_str(&time.compact()),
                 Position::At(time, sys_id) => {
                     text.push_str(&time.compact());
                     text.push('.');
@@ -338,6 +371,7 @@ pub fn advanced<R: Keyed>(
 fn describe(position: &Position) -> String {
     match position {
         Position::Start => "the start".into(),
+        Position::From(time) => format!("the start of {time}"),
         Position::At(time, sys_id) => format!("{time} {sys_id}"),
     }
 }
@@ -442,6 +476,25 @@ mod tests {
         let time = ts("2026-01-02 03:04:05");
         assert_eq!(time.compact(), "20260102030405");
         assert_eq!(Timestamp::from_compact(&time.compact()), Some(time));
+    }
+
+    #[test]
+    fn a_second_comes_before_its_records_and_round_trips() {
+        let second = Position::From(ts("2026-01-02 03:04:05"));
+        assert!(second < Position::At(ts("2026-01-02 03:04:05"), id('0')));
+        assert!(second > Position::At(ts("2026-01-02 03:04:04"), id('f')));
+        assert!(Position::Start < second);
+        let cursor = Cursor::new(vec![(Name::known("incident"), second.clone())]);
+        assert_eq!(cursor.encode(), "v1~incident=20260102030405");
+        let back = Cursor::parse(&cursor.encode()).unwrap().unwrap();
+        assert_eq!(back.position(&Name::known("incident")), Some(&second));
+        assert_eq!(
+            second
+                .query_after(Query::default, "sys_updated_on")
+                .checked()
+                .unwrap(),
+            "sys_updated_on>=2026-01-02 03:04:05^ORDERBYsys_updated_on^ORDERBYsys_id"
+        );
     }
 
     #[test]

@@ -101,22 +101,20 @@ impl Keyed for ChangeRow {
     }
 }
 
-/// A table's newest record: where "now" is on the instance's clock.
+/// A table's newest record: where "now" is on the instance's clock (its second: see
+/// `Position::From`).
 struct NewestRow {
-    sys_id: SysId,
     sys_updated_on: Timestamp,
 }
 
 impl Row for NewestRow {
-    const COLUMNS: &'static [&'static str] = &["sys_id", "sys_updated_on"];
+    const COLUMNS: &'static [&'static str] = &["sys_updated_on"];
 
     fn from_json(value: &Value) -> Result<Self, json::Error> {
         let mut fields = Fields::of(value, "struct NewestRow")?;
-        let id = fields.get("sys_id", sys_id);
         let updated = fields.get("sys_updated_on", timestamp);
         fields.finish()?;
         Ok(Self {
-            sys_id: id.ok_or_else(|| json::missing_field("sys_id"))?,
             sys_updated_on: updated.ok_or_else(|| json::missing_field("sys_updated_on"))?,
         })
     }
@@ -340,9 +338,10 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             .order_by_desc("sys_updated_on")
             .order_by_desc("sys_id");
         let rows: Vec<NewestRow> = self.select(table, &query, 1)?;
-        Ok(rows.into_iter().next().map_or(Position::Start, |row| {
-            Position::At(row.sys_updated_on, row.sys_id)
-        }))
+        Ok(rows
+            .into_iter()
+            .next()
+            .map_or(Position::Start, |row| Position::From(row.sys_updated_on)))
     }
 
     /// The comments and work notes of `tickets` (each with the position its table was read
@@ -497,10 +496,8 @@ mod tests {
             assert!(page.changes.is_empty() && !page.more);
             assert_eq!(
                 page.cursor,
-                format!(
-                    "v1~incident=20260102030405.{}~u_cost_finding=start",
-                    id('c')
-                )
+                // From the newest record's second, inclusive (see `Position::From`).
+                "v1~incident=20260102030405~u_cost_finding=start"
             );
             if cursor.is_none() {
                 transport
@@ -842,6 +839,7 @@ mod tests {
                 "/api/now/table/incident"
             ]
         );
-        assert_eq!(page.cursor, cursor_at("2026-01-03 00:00:00", 'e'));
+        // A table routed since the cursor was issued starts from its newest second.
+        assert_eq!(page.cursor, "v1~incident=20260103000000");
     }
 }

@@ -398,6 +398,50 @@ function nothingLeaked(ctx) {
   return `${requests.length} requests, ${log.length} log entries, ${answers.length} answers: no secret, no token`;
 }
 
+/** Polling: a fresh cursor starts from now; a ticket opened after it is a change; a garbage
+ * cursor is the component's error, not a crash. */
+function changesSince(ctx) {
+  const fresh = ok('changes-since (no cursor)', () => ctx.provider.changesSince(undefined));
+  check(fresh.changes.length === 0, () => `a fresh cursor is not now: ${show(fresh)}`);
+  check(fresh.cursor.length > 0 && !fresh.more, () => `a fresh page: ${show(fresh)}`);
+  const record = createOk(ctx, 'opp-77');
+  const page = ok('changes-since', () => ctx.provider.changesSince(fresh.cursor));
+  const change = page.changes.find((c) => c.ticket.id === record.id);
+  check(change, () => `the new ticket is not among the changes: ${show(page)}`);
+  check(!change.status.done, () => `a new ticket is done: ${show(change.status)}`);
+  check(page.cursor !== fresh.cursor, 'the cursor did not move');
+  const again = ok('changes-since again', () => ctx.provider.changesSince(page.cursor));
+  check(!again.changes.some((c) => c.ticket.id === record.id), () => `repeated: ${show(again)}`);
+  const garbage = refused('changes-since (garbage)', () => ctx.provider.changesSince('not a cursor'));
+  check(garbage.kind === 'invalid-cursor', () => `a garbage cursor: ${show(garbage)}`);
+  return `fresh cursor empty; ${record.displayId} seen once; a garbage cursor is invalid-cursor`;
+}
+
+/** The platform's evidence, attached to the ticket. */
+function attachFile(ctx) {
+  const content = new TextEncoder().encode('resource,monthly_cost\ni-0abc,412\n');
+  const attachment = ok('attach-file', () =>
+    ctx.provider.attachFile(
+      { kind: 'incident', id: ctx.created.displayId },
+      'idle-vm.csv',
+      'text/csv',
+      content,
+    ),
+  );
+  check(attachment.fileName === 'idle-vm.csv', () => `attach-file: ${show(attachment)}`);
+  check(BigInt(attachment.sizeBytes) === BigInt(content.length), () => `size: ${show(attachment)}`);
+  const bad = refused('attach-file with a path', () =>
+    ctx.provider.attachFile(
+      { kind: 'incident', id: ctx.created.displayId },
+      '../etc/passwd',
+      'text/plain',
+      content,
+    ),
+  );
+  check(bad.kind === 'invalid-ticket', () => `a path as a file name: ${show(bad)}`);
+  return `${attachment.fileName} (${attachment.sizeBytes} bytes) on ${ctx.created.displayId}; a path refused`;
+}
+
 const WRONG_SECRET = 'rotated-but-wrong-5e1f';
 
 // The order matters: each step may use what the ones before it set on the context.
@@ -411,8 +455,8 @@ const steps = [
   ['test-connection (candidate elsewhere)', testCandidateElsewhere],
   ['create-ticket', createTicket],
   ['get-ticket', getTicket],
-  // ['changes-since', changesSince],  // when the contract has it
-  // ['attach-file', attachFile],
+  ['changes-since', changesSince],
+  ['attach-file', attachFile],
   ['log and secrets', nothingLeaked],
 ];
 
