@@ -18,7 +18,7 @@ pub fn require_json(response: &Response, what: &str) -> Result<(), Error> {
     let body = String::from_utf8_lossy(&response.body).to_ascii_lowercase();
     let error = if body.contains("hibernat") {
         Error::new(
-            ErrorKind::InstanceHibernating,
+            ErrorKind::ServiceAsleep,
             format!(
                 "{what}: the developer instance is hibernating and answered with its wake-up page"
             ),
@@ -29,7 +29,7 @@ pub fn require_json(response: &Response, what: &str) -> Result<(), Error> {
     } else {
         let kind = response.header("content-type").unwrap_or("no content type");
         Error::new(
-            ErrorKind::NotServiceNow,
+            ErrorKind::NotTheService,
             format!(
                 "{what}: the address answered with {kind} instead of the ServiceNow REST API's JSON"
             ),
@@ -188,7 +188,7 @@ mod tests {
     #[test]
     fn hibernation_page_is_named() {
         let err = require_json(&html(200, HIBERNATING), "creating a ticket").unwrap_err();
-        assert_eq!(err.kind, ErrorKind::InstanceHibernating);
+        assert_eq!(err.kind, ErrorKind::ServiceAsleep);
         assert_eq!(err.http_status, Some(200));
         assert_eq!(err.remedy, Some(guide::HIBERNATING));
     }
@@ -196,7 +196,7 @@ mod tests {
     #[test]
     fn other_html_is_not_servicenow() {
         let err = require_json(&html(200, "<html><title>Sign in</title></html>"), "x").unwrap_err();
-        assert_eq!(err.kind, ErrorKind::NotServiceNow);
+        assert_eq!(err.kind, ErrorKind::NotTheService);
         assert!(err.message.contains("text/html"));
     }
 

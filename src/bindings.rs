@@ -4,13 +4,17 @@ use crate::prelude::*;
 
 use core::cell::RefCell;
 
+use crate::changes::{ChangesPage, Comment, TicketChange};
 use crate::clock::SystemClock;
-use crate::diagnosis::{CheckId, CheckStatus, ConnectionReport};
+use crate::diagnosis::{CheckStatus, ConnectionReport};
 use crate::error::{Error, ErrorKind};
-use crate::ids::{AssignmentGroup, Name};
+use crate::form::{self, CategoryValue, FieldKind, Value, Values};
+use crate::ids::AssignmentGroup;
 use crate::log::{Exchange, Level, Log};
-use crate::provider::{CommentKind, Provider, Resolution, ResolveOutcome, UpdateResult};
-use crate::settings::{ClosedMatch, Priority, RawSettings, TicketCategory, TicketKind};
+use crate::provider::{
+    Attachment, CommentKind, Provider, Resolution, ResolveOutcome, UpdateResult,
+};
+use crate::settings::{Priority, TicketKind};
 use crate::ticket::{
     CreateOutcome, Ticket, TicketChanges, TicketDetails, TicketRecord, TicketRef, WrittenTicket,
 };
@@ -24,7 +28,7 @@ wit_bindgen::generate!({
         package cxm:servicenow-component;
 
         world component {
-            include cxm:ticketing/servicenow-provider@0.1.0;
+            include cxm:ticketing/provider@0.2.0;
             import wasi:http/outgoing-handler@0.2.2;
             import wasi:clocks/wall-clock@0.2.2;
         }
@@ -91,13 +95,33 @@ fn level(level: Level) -> host_log::Level {
 struct Component;
 
 impl Guest for Component {
-    fn configure(settings: wit::Settings, client_secret: String) -> Result<(), wit::Error> {
-        let raw = raw_settings(settings, client_secret)?;
-        with_provider(|p| p.configure(raw).map_err(Into::into))
+    fn describe() -> wit::ProviderInfo {
+        describe()
     }
 
-    fn test_connection() -> wit::ConnectionReport {
-        with_provider(|p| p.test_connection().into())
+    fn validate_field(key: String, value: wit::SettingValue) -> Result<(), wit::Error> {
+        Ok(form::validate_field(&key, value.into())?)
+    }
+
+    fn configure(settings: Vec<wit::Setting>, secrets: Vec<wit::Secret>) -> Result<(), wit::Error> {
+        let values = values(settings, secrets);
+        with_provider(|p| {
+            let raw = form::raw_settings(values, p.settings())?;
+            Ok(p.configure(raw)?)
+        })
+    }
+
+    fn test_connection(candidate: Option<wit::Candidate>) -> wit::ConnectionReport {
+        with_provider(|p| {
+            match candidate {
+                None => p.test_connection(),
+                Some(c) => {
+                    let raw = form::raw_settings(values(c.settings, c.secrets), p.settings());
+                    p.test_candidate(raw)
+                }
+            }
+            .into()
+        })
     }
 
     fn create_ticket(ticket: wit::Ticket) -> Result<wit::CreateOutcome, wit::Error> {
@@ -132,12 +156,8 @@ impl Guest for Component {
         kind: wit::CommentKind,
         text: String,
     ) -> Result<(), wit::Error> {
-        let kind = match kind {
-            wit::CommentKind::WorkNote => CommentKind::WorkNote,
-            wit::CommentKind::CustomerVisible => CommentKind::CustomerVisible,
-        };
         with_provider(|p| {
-            p.add_comment(&ticket_ref(ticket)?, kind, &text)
+            p.add_comment(&ticket_ref(ticket)?, kind.into(), &text)
                 .map_err(Into::into)
         })
     }
@@ -164,9 +184,110 @@ impl Guest for Component {
                 .map_err(Into::into)
         })
     }
+
+    fn changes_since(cursor: Option<String>) -> Result<wit::ChangesPage, wit::Error> {
+        with_provider(|p| {
+            p.changes_since(cursor.as_deref())
+                .map(Into::into)
+                .map_err(Into::into)
+        })
+    }
+
+    fn attach_file(
+        ticket: wit::TicketRef,
+        file_name: String,
+        content_type: String,
+        content: Vec<u8>,
+    ) -> Result<wit::Attachment, wit::Error> {
+        with_provider(|p| {
+            p.attach_file(&ticket_ref(ticket)?, &file_name, &content_type, &content)
+                .map(Into::into)
+                .map_err(Into::into)
+        })
+    }
 }
 
 export!(Component);
+
+fn describe() -> wit::ProviderInfo {
+    let choices = |choices: &[form::Choice]| {
+        choices
+            .iter()
+            .map(|c| wit::Choice {
+                value: c.value.into(),
+                label: c.label.into(),
+                help: c.help.map(Into::into),
+            })
+            .collect()
+    };
+    wit::ProviderInfo {
+        name: "ServiceNow".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        capabilities: vec![
+            wit::Capability::TestConnection,
+            wit::Capability::CreateTicket,
+            wit::Capability::GetTicket,
+            wit::Capability::UpdateTicket,
+            wit::Capability::AddComment,
+            wit::Capability::ResolveTicket,
+            wit::Capability::ResolveByCorrelation,
+            wit::Capability::ChangesSince,
+            wit::Capability::AttachFile,
+        ],
+        ticket_kinds: choices(form::TICKET_KINDS),
+        other_ticket_kinds: true,
+        settings: form::FIELDS
+            .iter()
+            .map(|f| wit::SettingField {
+                key: f.key.into(),
+                label: f.label.into(),
+                help: f.help.into(),
+                kind: match f.kind {
+                    FieldKind::Text => wit::FieldKind::Text,
+                    FieldKind::Address => wit::FieldKind::Address,
+                    FieldKind::Secret => wit::FieldKind::Secret,
+                    FieldKind::Choice => wit::FieldKind::Choice,
+                    FieldKind::AuthMethod => wit::FieldKind::AuthMethod,
+                    FieldKind::TicketCategories => wit::FieldKind::TicketCategories,
+                    FieldKind::Flag => wit::FieldKind::Flag,
+                },
+                required: f.required,
+                default: f.default.map(Into::into),
+                choices: choices(f.choices),
+                auth_methods: f.auth_methods.iter().map(|m| (*m).into()).collect(),
+            })
+            .collect(),
+    }
+}
+
+fn values(settings: Vec<wit::Setting>, secrets: Vec<wit::Secret>) -> Values {
+    Values {
+        settings: settings
+            .into_iter()
+            .map(|s| (s.key, s.value.into()))
+            .collect(),
+        secrets: secrets.into_iter().map(|s| (s.key, s.value)).collect(),
+    }
+}
+
+impl From<wit::SettingValue> for Value {
+    fn from(value: wit::SettingValue) -> Self {
+        match value {
+            wit::SettingValue::Text(text) => Value::Text(text),
+            wit::SettingValue::TextList(list) => Value::TextList(list),
+            wit::SettingValue::Flag(flag) => Value::Flag(flag),
+            wit::SettingValue::TicketCategories(rows) => Value::TicketCategories(
+                rows.into_iter()
+                    .map(|c| CategoryValue {
+                        event_category: c.event_category,
+                        kind: c.kind,
+                        enabled: c.enabled,
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
 
 impl From<wit::Priority> for Priority {
     fn from(p: wit::Priority) -> Self {
@@ -180,68 +301,25 @@ impl From<wit::Priority> for Priority {
     }
 }
 
-/// A kind as the platform gives it; a table name that ServiceNow would not have is `Err`
-/// with the name, for the caller to say where it came from.
-fn ticket_kind(kind: wit::TicketKind) -> Result<TicketKind, String> {
-    Ok(match kind {
-        wit::TicketKind::Incident => TicketKind::Incident,
-        wit::TicketKind::ChangeRequest => TicketKind::ChangeRequest,
-        wit::TicketKind::Problem => TicketKind::Problem,
-        wit::TicketKind::Table(name) => TicketKind::Table(Name::parse(&name).ok_or(name)?),
+/// ServiceNow's derived priority (`1` Critical to `5` Planning) on the platform's scale.
+fn priority(value: &str) -> Option<wit::Priority> {
+    Some(match value {
+        "1" => wit::Priority::Critical,
+        "2" => wit::Priority::High,
+        "3" => wit::Priority::Moderate,
+        "4" => wit::Priority::Low,
+        "5" => wit::Priority::Planning,
+        _ => return None,
     })
 }
 
-fn not_a_table(name: &str, whose: &str) -> String {
-    format!(
-        "the table {name:?} for {whose} is not a ServiceNow table name \
-         (lower-case letters, digits and underscores)"
-    )
-}
-
-impl From<TicketKind> for wit::TicketKind {
-    fn from(kind: TicketKind) -> Self {
+impl From<wit::CommentKind> for CommentKind {
+    fn from(kind: wit::CommentKind) -> Self {
         match kind {
-            TicketKind::Incident => wit::TicketKind::Incident,
-            TicketKind::ChangeRequest => wit::TicketKind::ChangeRequest,
-            TicketKind::Problem => wit::TicketKind::Problem,
-            TicketKind::Table(name) => wit::TicketKind::Table(name.as_str().to_string()),
+            wit::CommentKind::Internal => CommentKind::WorkNote,
+            wit::CommentKind::Public => CommentKind::CustomerVisible,
         }
     }
-}
-
-fn raw_settings(s: wit::Settings, client_secret: String) -> Result<RawSettings, wit::Error> {
-    let invalid = |message: String| wit::Error::from(Error::invalid_settings(message));
-    let mut ticket_categories = Vec::with_capacity(s.ticket_categories.len());
-    for c in s.ticket_categories {
-        let kind = ticket_kind(c.kind)
-            .map_err(|name| invalid(not_a_table(&name, &format!("{:?}", c.event_category))))?;
-        ticket_categories.push(TicketCategory {
-            event_category: c.event_category,
-            kind,
-            enabled: c.enabled,
-        });
-    }
-    let unlisted_category_kind = s
-        .unlisted_category_kind
-        .map(ticket_kind)
-        .transpose()
-        .map_err(|name| invalid(not_a_table(&name, "unlisted categories")))?;
-    Ok(RawSettings {
-        instance: s.instance,
-        client_id: s.client_id,
-        client_secret,
-        default_assignment_group: s
-            .default_assignment_group
-            .as_deref()
-            .and_then(AssignmentGroup::parse),
-        default_priority: s.default_priority.map(Into::into),
-        ticket_categories,
-        unlisted_category_kind,
-        on_closed_match: match s.on_closed_match {
-            wit::ClosedMatch::OpenNew => ClosedMatch::OpenNew,
-            wit::ClosedMatch::Reopen => ClosedMatch::Reopen,
-        },
-    })
 }
 
 impl From<wit::Ticket> for Ticket {
@@ -268,10 +346,9 @@ impl From<wit::Ticket> for Ticket {
 impl From<TicketRecord> for wit::TicketRecord {
     fn from(r: TicketRecord) -> Self {
         wit::TicketRecord {
-            table: r.kind.table().to_string(),
-            kind: r.kind.into(),
-            sys_id: r.sys_id.as_str().to_string(),
-            number: r.number,
+            kind: form::kind_name(&r.kind),
+            id: r.sys_id.as_str().to_string(),
+            display_id: r.number,
             link: r.link,
         }
     }
@@ -298,25 +375,39 @@ impl From<CreateOutcome> for wit::CreateOutcome {
 }
 
 fn ticket_ref(r: wit::TicketRef) -> Result<TicketRef, wit::Error> {
-    let kind = ticket_kind(r.kind).map_err(|name| {
-        Error::invalid_ticket(format!("{name:?} is not a ServiceNow table name"))
+    let kind: TicketKind = form::ticket_kind(&r.kind).ok_or_else(|| {
+        Error::invalid_ticket(format!(
+            "the ticket kind {:?} is not incident, change_request, problem or a ServiceNow \
+             table name",
+            r.kind
+        ))
     })?;
     Ok(TicketRef::parse(kind, &r.id)?)
 }
 
 impl From<TicketDetails> for wit::TicketDetails {
     fn from(d: TicketDetails) -> Self {
+        let field = |name: &str, value: String| wit::Field {
+            name: name.into(),
+            value,
+        };
         wit::TicketDetails {
             ticket: d.ticket.into(),
-            state: d.state,
-            state_label: d.state_label,
-            active: d.active,
-            priority: d.priority,
-            impact: d.impact,
-            urgency: d.urgency,
+            status: wit::TicketStatus {
+                value: d.state,
+                label: d.state_label,
+                done: d.done,
+            },
+            priority: priority(&d.priority),
             assignment_group: d.assignment_group,
-            short_description: d.short_description,
+            title: d.short_description,
             correlation_id: d.correlation_id,
+            fields: vec![
+                field("priority", d.priority),
+                field("impact", d.impact),
+                field("urgency", d.urgency),
+                field("active", d.active.to_string()),
+            ],
         }
     }
 }
@@ -329,7 +420,7 @@ impl From<wit::TicketChanges> for TicketChanges {
                 .assignment_group
                 .as_deref()
                 .and_then(AssignmentGroup::parse),
-            short_description: c.short_description,
+            short_description: c.title,
             description: c.description,
             extra_fields: c
                 .extra_fields
@@ -352,8 +443,8 @@ impl From<UpdateResult> for wit::UpdateResult {
 impl From<wit::Resolution> for Resolution {
     fn from(r: wit::Resolution) -> Self {
         Resolution {
-            close_code: r.close_code,
-            close_notes: r.close_notes,
+            close_code: r.code,
+            close_notes: r.notes,
         }
     }
 }
@@ -368,6 +459,62 @@ impl From<ResolveOutcome> for wit::ResolveOutcome {
     }
 }
 
+impl From<Attachment> for wit::Attachment {
+    fn from(a: Attachment) -> Self {
+        wit::Attachment {
+            id: a.sys_id.as_str().to_string(),
+            file_name: a.file_name,
+            content_type: a.content_type,
+            size_bytes: a.size_bytes,
+            link: a.link,
+        }
+    }
+}
+
+impl From<ChangesPage> for wit::ChangesPage {
+    fn from(page: ChangesPage) -> Self {
+        wit::ChangesPage {
+            changes: page.changes.into_iter().map(Into::into).collect(),
+            cursor: page.cursor,
+            more: page.more,
+        }
+    }
+}
+
+impl From<TicketChange> for wit::TicketChange {
+    fn from(c: TicketChange) -> Self {
+        wit::TicketChange {
+            ticket: c.ticket.into(),
+            updated_at: c.updated_at.as_str().to_string(),
+            updated_by: c.updated_by,
+            status: wit::TicketStatus {
+                value: c.state,
+                label: c.state_label,
+                done: c.done,
+            },
+            priority: priority(&c.priority),
+            assignment_group: c.assignment_group,
+            comments: c.comments.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<Comment> for wit::Comment {
+    fn from(c: Comment) -> Self {
+        wit::Comment {
+            id: c.id.as_str().to_string(),
+            kind: if c.internal {
+                wit::CommentKind::Internal
+            } else {
+                wit::CommentKind::Public
+            },
+            author: c.author,
+            created_at: c.created_at.as_str().to_string(),
+            text: c.text,
+        }
+    }
+}
+
 impl From<ConnectionReport> for wit::ConnectionReport {
     fn from(report: ConnectionReport) -> Self {
         wit::ConnectionReport {
@@ -376,14 +523,8 @@ impl From<ConnectionReport> for wit::ConnectionReport {
                 .checks
                 .into_iter()
                 .map(|c| wit::Check {
-                    id: match c.id {
-                        CheckId::Settings => wit::CheckId::Settings,
-                        CheckId::Instance => wit::CheckId::Instance,
-                        CheckId::Token => wit::CheckId::Token,
-                        CheckId::TableApi => wit::CheckId::TableApi,
-                        CheckId::TableAccess => wit::CheckId::TableAccess,
-                        CheckId::AssignmentGroup => wit::CheckId::AssignmentGroup,
-                    },
+                    id: c.id.key().into(),
+                    label: c.id.label().into(),
                     status: match c.status {
                         CheckStatus::Passed => wit::CheckStatus::Passed,
                         CheckStatus::Failed => wit::CheckStatus::Failed,
@@ -405,17 +546,18 @@ impl From<Error> for wit::Error {
                 ErrorKind::InvalidSettings => wit::ErrorKind::InvalidSettings,
                 ErrorKind::NotConfigured => wit::ErrorKind::NotConfigured,
                 ErrorKind::InvalidTicket => wit::ErrorKind::InvalidTicket,
+                ErrorKind::InvalidCursor => wit::ErrorKind::InvalidCursor,
                 ErrorKind::Unreachable => wit::ErrorKind::Unreachable,
                 ErrorKind::BlockedByHost => wit::ErrorKind::BlockedByHost,
-                ErrorKind::InstanceHibernating => wit::ErrorKind::InstanceHibernating,
-                ErrorKind::NotServiceNow => wit::ErrorKind::NotServicenow,
-                ErrorKind::TokenDenied => wit::ErrorKind::TokenDenied,
-                ErrorKind::OAuthUserMissing => wit::ErrorKind::OauthUserMissing,
+                ErrorKind::ServiceAsleep => wit::ErrorKind::ServiceAsleep,
+                ErrorKind::NotTheService => wit::ErrorKind::NotTheService,
+                ErrorKind::CredentialsRefused => wit::ErrorKind::CredentialsRefused,
+                ErrorKind::ServiceAccountMissing => wit::ErrorKind::ServiceAccountMissing,
                 ErrorKind::NotAuthenticated => wit::ErrorKind::NotAuthenticated,
                 ErrorKind::MissingAuthScope => wit::ErrorKind::MissingAuthScope,
                 ErrorKind::Forbidden => wit::ErrorKind::Forbidden,
                 ErrorKind::RejectedByPolicy => wit::ErrorKind::RejectedByPolicy,
-                ErrorKind::InvalidTable => wit::ErrorKind::InvalidTable,
+                ErrorKind::UnknownTicketKind => wit::ErrorKind::UnknownTicketKind,
                 ErrorKind::NotFound => wit::ErrorKind::NotFound,
                 ErrorKind::BadRequest => wit::ErrorKind::BadRequest,
                 ErrorKind::RateLimited => wit::ErrorKind::RateLimited,
@@ -423,6 +565,7 @@ impl From<Error> for wit::Error {
                 ErrorKind::UnexpectedResponse => wit::ErrorKind::UnexpectedResponse,
             },
             message: e.message,
+            field: e.field.map(Into::into),
             remedy: e.remedy.map(|r| r.text.to_string()),
             guide_step: e.remedy.and_then(|r| r.step).map(str::to_string),
             http_status: e.http_status,

@@ -94,6 +94,15 @@ impl<K: Ord, V> SortedMap<K, V> {
         }
     }
 
+    /// Takes the key's value out.
+    pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.find(key).ok().map(|at| self.0.remove(at).1)
+    }
+
     /// In key order.
     pub fn iter(&self) -> impl Iterator<Item = &(K, V)> {
         self.0.iter()

@@ -6,7 +6,7 @@ use crate::prelude::*;
 use crate::error::Error;
 use crate::guide::Remedy;
 
-/// The checks, in the order they run (mirrors the WIT `check-id`).
+/// The checks, in the order they run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CheckId {
     Settings,
@@ -14,18 +14,46 @@ pub enum CheckId {
     Token,
     TableApi,
     TableAccess,
+    AttachmentApi,
     AssignmentGroup,
 }
 
 impl CheckId {
-    pub const ALL: [CheckId; 6] = [
+    pub const ALL: [CheckId; 7] = [
         CheckId::Settings,
         CheckId::Instance,
         CheckId::Token,
         CheckId::TableApi,
         CheckId::TableAccess,
+        CheckId::AttachmentApi,
         CheckId::AssignmentGroup,
     ];
+
+    /// The id in the contract (`check.id`): stable across versions.
+    pub fn key(self) -> &'static str {
+        match self {
+            CheckId::Settings => "settings",
+            CheckId::Instance => "instance",
+            CheckId::Token => "token",
+            CheckId::TableApi => "table-api",
+            CheckId::TableAccess => "table-access",
+            CheckId::AttachmentApi => "attachment-api",
+            CheckId::AssignmentGroup => "assignment-group",
+        }
+    }
+
+    /// What it checks, for the admin (`check.label`).
+    pub fn label(self) -> &'static str {
+        match self {
+            CheckId::Settings => "The settings are complete",
+            CheckId::Instance => "The instance answers as ServiceNow",
+            CheckId::Token => "ServiceNow grants an OAuth token",
+            CheckId::TableApi => "The Table API accepts the token",
+            CheckId::TableAccess => "The integration user can read the ticket tables",
+            CheckId::AttachmentApi => "The Attachment API accepts the credentials",
+            CheckId::AssignmentGroup => "The default assignment group exists",
+        }
+    }
 
     /// The name a person reads.
     pub fn name(self) -> &'static str {
@@ -35,6 +63,7 @@ impl CheckId {
             CheckId::Token => "token",
             CheckId::TableApi => "table api",
             CheckId::TableAccess => "table access",
+            CheckId::AttachmentApi => "attachment api",
             CheckId::AssignmentGroup => "assignment group",
         }
     }
@@ -146,12 +175,25 @@ mod tests {
     }
 
     #[test]
-    fn check_ids_match_the_wit_contract() {
-        let ours: Vec<String> = CheckId::ALL
-            .iter()
-            .map(|id| id.name().replace(' ', "-"))
-            .collect();
-        assert_eq!(ours, crate::error::tests::wit_cases("enum", "check-id"));
+    fn check_ids_are_stable_words_and_labels_say_what_is_checked() {
+        // Ids are what platforms store; they must stay the 0.1 contract's names.
+        let ids: Vec<&str> = CheckId::ALL.iter().map(|id| id.key()).collect();
+        assert_eq!(
+            ids,
+            [
+                "settings",
+                "instance",
+                "token",
+                "table-api",
+                "table-access",
+                "attachment-api",
+                "assignment-group"
+            ]
+        );
+        for id in CheckId::ALL {
+            assert_eq!(id.key().replace('-', " "), id.name());
+            assert!(!id.label().is_empty());
+        }
     }
 
     #[test]
@@ -165,7 +207,7 @@ mod tests {
             text: "fix it",
             step: None,
         };
-        let denied = Error::new(ErrorKind::TokenDenied, "no").with_remedy(fix);
+        let denied = Error::new(ErrorKind::CredentialsRefused, "no").with_remedy(fix);
         assert_eq!(list.gate::<()>(CheckId::Instance, Err(denied)), None);
         let report = list.finish();
         use CheckId::*;
@@ -178,6 +220,7 @@ mod tests {
                 (Token, Skipped),
                 (TableApi, Skipped),
                 (TableAccess, Skipped),
+                (AttachmentApi, Skipped),
                 (AssignmentGroup, Skipped),
             ]
         );
@@ -193,7 +236,7 @@ mod tests {
             CheckId::AssignmentGroup,
             Outcome::Skipped("no group".into()),
         );
-        for id in &CheckId::ALL[..5] {
+        for id in &CheckId::ALL[..6] {
             list.record(*id, Outcome::Passed("ok".into()));
         }
         let report = list.finish();
@@ -207,11 +250,16 @@ mod tests {
             Outcome::Failed(Error::new(ErrorKind::Forbidden, "no")),
         );
         list.record(
+            CheckId::AttachmentApi,
+            Outcome::Skipped("attachments are off".into()),
+        );
+        list.record(
             CheckId::AssignmentGroup,
             Outcome::Passed("independent".into()),
         );
         let report = list.finish();
         assert!(!report.passed);
-        assert_eq!(report.checks[5].status, CheckStatus::Passed);
+        assert_eq!(report.checks[5].status, CheckStatus::Skipped);
+        assert_eq!(report.checks[6].status, CheckStatus::Passed);
     }
 }

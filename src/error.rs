@@ -14,17 +14,18 @@ pub enum ErrorKind {
     InvalidSettings,
     NotConfigured,
     InvalidTicket,
+    InvalidCursor,
     Unreachable,
     BlockedByHost,
-    InstanceHibernating,
-    NotServiceNow,
-    TokenDenied,
-    OAuthUserMissing,
+    ServiceAsleep,
+    NotTheService,
+    CredentialsRefused,
+    ServiceAccountMissing,
     NotAuthenticated,
     MissingAuthScope,
     Forbidden,
     RejectedByPolicy,
-    InvalidTable,
+    UnknownTicketKind,
     NotFound,
     BadRequest,
     RateLimited,
@@ -35,21 +36,22 @@ pub enum ErrorKind {
 /// The list and the names exist for the test that holds them to the WIT.
 #[cfg(test)]
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 19] = [
+    pub const ALL: [ErrorKind; 20] = [
         ErrorKind::InvalidSettings,
         ErrorKind::NotConfigured,
         ErrorKind::InvalidTicket,
+        ErrorKind::InvalidCursor,
         ErrorKind::Unreachable,
         ErrorKind::BlockedByHost,
-        ErrorKind::InstanceHibernating,
-        ErrorKind::NotServiceNow,
-        ErrorKind::TokenDenied,
-        ErrorKind::OAuthUserMissing,
+        ErrorKind::ServiceAsleep,
+        ErrorKind::NotTheService,
+        ErrorKind::CredentialsRefused,
+        ErrorKind::ServiceAccountMissing,
         ErrorKind::NotAuthenticated,
         ErrorKind::MissingAuthScope,
         ErrorKind::Forbidden,
         ErrorKind::RejectedByPolicy,
-        ErrorKind::InvalidTable,
+        ErrorKind::UnknownTicketKind,
         ErrorKind::NotFound,
         ErrorKind::BadRequest,
         ErrorKind::RateLimited,
@@ -63,17 +65,18 @@ impl ErrorKind {
             ErrorKind::InvalidSettings => "invalid-settings",
             ErrorKind::NotConfigured => "not-configured",
             ErrorKind::InvalidTicket => "invalid-ticket",
+            ErrorKind::InvalidCursor => "invalid-cursor",
             ErrorKind::Unreachable => "unreachable",
             ErrorKind::BlockedByHost => "blocked-by-host",
-            ErrorKind::InstanceHibernating => "instance-hibernating",
-            ErrorKind::NotServiceNow => "not-servicenow",
-            ErrorKind::TokenDenied => "token-denied",
-            ErrorKind::OAuthUserMissing => "oauth-user-missing",
+            ErrorKind::ServiceAsleep => "service-asleep",
+            ErrorKind::NotTheService => "not-the-service",
+            ErrorKind::CredentialsRefused => "credentials-refused",
+            ErrorKind::ServiceAccountMissing => "service-account-missing",
             ErrorKind::NotAuthenticated => "not-authenticated",
             ErrorKind::MissingAuthScope => "missing-auth-scope",
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::RejectedByPolicy => "rejected-by-policy",
-            ErrorKind::InvalidTable => "invalid-table",
+            ErrorKind::UnknownTicketKind => "unknown-ticket-kind",
             ErrorKind::NotFound => "not-found",
             ErrorKind::BadRequest => "bad-request",
             ErrorKind::RateLimited => "rate-limited",
@@ -87,6 +90,8 @@ impl ErrorKind {
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
+    /// The setting at fault, by its key in the settings form (`form::FIELDS`).
+    pub field: Option<&'static str>,
     pub remedy: Option<Remedy>,
     pub http_status: Option<u16>,
     pub retry_after_seconds: Option<u32>,
@@ -103,6 +108,7 @@ impl Error {
         Self {
             kind,
             message: message.into(),
+            field: None,
             remedy: None,
             http_status: None,
             retry_after_seconds: None,
@@ -112,6 +118,12 @@ impl Error {
 
     pub fn with_remedy(mut self, remedy: Remedy) -> Self {
         self.remedy = Some(remedy);
+        self
+    }
+
+    /// Names the setting the admin should look at.
+    pub fn with_field(mut self, key: &'static str) -> Self {
+        self.field = Some(key);
         self
     }
 

@@ -8,11 +8,12 @@ use alloc::collections::VecDeque;
 use core::cell::{Cell, RefCell};
 use core::time::Duration;
 
+use crate::auth::Authorization;
 use crate::clock::Clock;
 use crate::http::{Request, Response, Transport, TransportError};
 use crate::ids::{Name, SysId, query_value_problem};
 use crate::log::NoLog;
-use crate::oauth::{AccessToken, request_token};
+use crate::oauth::request_token;
 use crate::retry::{RetryPolicy, Retrying};
 use crate::settings::{
     InstanceUrl, RawSettings, Settings, TicketCategory, TicketKind, error_shows_secret,
@@ -98,7 +99,7 @@ pub fn table_answers(data: &[u8]) {
         transport: &retrying,
         instance: &instance,
     };
-    let token = AccessToken::for_tests("t");
+    let token = Authorization::for_tests("t");
     let table = Name::known("incident");
     match api.query::<TicketRow>(&token, &table, &Query::default(), 5) {
         Ok(rows) => rows
@@ -127,13 +128,26 @@ pub fn token_answer(data: &[u8]) {
     }
 }
 
-/// What the platform and the admin type: settings fields and ticket references.
+/// What the platform and the admin type: settings fields, ticket references, a changes
+/// cursor handed back, a file's name and content type.
 pub fn platform_input(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let mut fields = text.split('\u{0}');
     let mut next = || fields.next().unwrap_or_default().to_string();
     let (instance, client_id, secret, category, reference) =
         (next(), next(), next(), next(), next());
+    let (cursor, file_name, content_type) = (next(), next(), next());
+    match crate::changes::Cursor::parse(&cursor) {
+        Ok(Some(parsed)) => assert_eq!(parsed.encode(), cursor),
+        Ok(None) => assert!(cursor.is_empty()),
+        Err(error) => check_error(&error),
+    }
+    match crate::attachment_api::Upload::new(&file_name, &content_type, b"x") {
+        Ok(_) => {
+            assert!(!file_name.contains(['/', '\\']) && !file_name.chars().any(char::is_control))
+        }
+        Err(error) => check_error(&error),
+    }
     let mut settings = RawSettings::bare(&instance, &client_id, &secret);
     settings.ticket_categories = vec![TicketCategory {
         event_category: category,
@@ -142,7 +156,11 @@ pub fn platform_input(data: &[u8]) {
     }];
     match Settings::validate(settings.clone()) {
         Ok(valid) => {
-            assert!(!valid.client_id.trim().is_empty());
+            assert!(matches!(
+                &valid.credentials,
+                crate::auth::Credentials::ClientCredentials { client_id, .. }
+                    if !client_id.trim().is_empty()
+            ));
             let origin = valid.instance.origin();
             assert_eq!(
                 instance_address::origin_of(&valid.instance.join("/api/now/table/incident?x=1")),

@@ -54,6 +54,8 @@ pub const NOT_SERVICENOW: Remedy = Remedy {
 /// causes in the order an admin should check them.
 pub const TOKEN_DENIED: Remedy = Remedy {
     text: "ServiceNow refused the client credentials without saying why. Check, in this order: \
+           (0) the instance runs Washington DC (2024) or later: earlier releases have no \
+           Client Credentials grant type (choose the password grant or Basic authentication); \
            (1) Client Credentials grant type is enabled in system properties: \
            glide.oauth.inbound.client.credential.grant_type.enabled = true (Step 1); \
            (2) the OAuth application is marked as Active (Step 4); \
@@ -112,5 +114,69 @@ pub const ASSIGNMENT_GROUP: Remedy = Remedy {
 pub const DATA_POLICY: Remedy = Remedy {
     text: "A ServiceNow data policy or business rule refused the change: give the fields it \
            names as mandatory.",
+    step: None,
+};
+
+/// The password grant's 401 is as generic as the client credentials' (facts §11).
+pub const PASSWORD_DENIED: Remedy = Remedy {
+    text: "ServiceNow refused the password grant without saying why. Check, in this order: \
+           (1) the integration user's name and password (failed sign-ins count towards a \
+           lockout: after glide.user.max_unlock_attempts failures, 5 by default, the user is \
+           locked out until unlocked in its user record or, with Auto Unlock, after \
+           glide.user.unlock_timeout_in_mins); (2) the user is Active, not Locked out, and \
+           Password needs reset is not set; (3) the OAuth application is Active and its Client \
+           ID and Client Secret are copied correctly. The instance's System Log names the \
+           real cause (search for \"oauth\").",
+    step: Some(STEP_USER),
+};
+
+/// Basic authentication refused (facts §12).
+pub const BASIC_DENIED: Remedy = Remedy {
+    text: "ServiceNow refused the user's name and password. Check: (1) the user name and \
+           password (failed sign-ins lock the user out after glide.user.max_unlock_attempts, \
+           5 by default: unlock it in its user record); (2) the user is Active and not Locked \
+           out; a Web service access only user may use Basic authentication (it signs in only \
+           through APIs) but cannot sign in to the UI, so do not test its password there; \
+           (3) on instances that enforce the Basic auth restriction \
+           (glide.authenticate.basic_auth.restriction.enforce), the user needs the role \
+           snc_basic_auth_api_access.",
+    step: Some(STEP_USER),
+};
+
+/// A REST API key refused (facts §13).
+pub const API_KEY_DENIED: Remedy = Remedy {
+    text: "ServiceNow refused the REST API key. Check: (1) the key is copied correctly; (2) its \
+           REST API Key record is Active and not past its Expiry (expired keys are deleted \
+           after 7 days); (3) a REST API Access Policy for the Table API uses an Inbound \
+           Authentication Profile of type API Key with x-sn-apikey as Auth Header (token based \
+           auth isn't allowed in the Global REST API Policy); (4) the instance runs Washington \
+           DC or later with the plugin com.glide.tokenbased_auth.",
+    step: None,
+};
+
+/// The Attachment API outside the OAuth application's auth scopes (facts §15: a securely
+/// scoped application answers 403 "Access to unscoped api is not allowed"), in the guide's
+/// words for step 3.
+pub const ATTACHMENT_SCOPE: Remedy = Remedy {
+    text: "If you need access to additional APIs (e.g., Import API, Attachment API), create \
+           additional scopes as needed: a REST API Auth Scope for the Attachment API (REST API \
+           PATH now/attachment, Apply auth scope to all HTTP methods in this API), added to the \
+           OAuth application's Auth Scopes related list.",
+    step: Some(STEP_SCOPE),
+};
+
+/// An API key the Table API accepts but the Attachment API does not (facts §13).
+pub const API_KEY_ATTACHMENT_POLICY: Remedy = Remedy {
+    text: "Create a REST API Access Policy for the Attachment API that uses the same Inbound \
+           Authentication Profile (API Key, x-sn-apikey as Auth Header) as the Table API's \
+           policy; token based auth isn't allowed in the Global REST API Policy.",
+    step: None,
+};
+
+/// A changes cursor that is not one this provider issued (issue 9 §3). Not a setup step:
+/// the platform's stored cursor was damaged or belongs to something else.
+pub const NEW_CURSOR: Remedy = Remedy {
+    text: "Ask for changes without a cursor to start again from now; changes made before \
+           then are not listed again.",
     step: None,
 };

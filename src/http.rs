@@ -52,18 +52,23 @@ impl Request {
         self
     }
 
-    /// What this request carries that no message may show: the bearer token, and the client
-    /// secret of a token request's form body. An instance that echoes them back in its error
-    /// text must not get them into the platform's logs.
+    /// What this request carries that no message may show: the bearer token, the Basic
+    /// credentials, the API key, and the secrets of a token request's form body. An instance
+    /// that echoes them back in its error text must not get them into the platform's logs.
     pub fn sensitive_values(&self) -> Vec<String> {
         let bearer = self
             .headers
             .iter()
-            .filter(|(name, _)| name.eq_ignore_ascii_case("authorization"))
-            .filter_map(|(_, value)| value.strip_prefix("Bearer "))
+            .filter_map(|(name, value)| match *name {
+                "authorization" => value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("Basic ")),
+                "x-sn-apikey" => Some(value.as_str()),
+                _ => None,
+            })
             .map(str::to_string);
         let secret = form_urlencoded::parse(&self.body)
-            .filter(|(name, _)| name == "client_secret")
+            .filter(|(name, _)| matches!(&**name, "client_secret" | "password" | "refresh_token"))
             .map(|(_, value)| value.into_owned());
         // Shorter values would blot out ordinary words; ServiceNow's secrets and tokens are
         // far longer.

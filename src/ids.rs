@@ -6,8 +6,9 @@ use crate::prelude::*;
 use alloc::borrow::Cow;
 use core::fmt;
 
-/// A record's `sys_id`: 32 lower-case hex digits.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// A record's `sys_id`: 32 lower-case hex digits. Ordered as ServiceNow orders them (as
+/// text), for the keyset cursor of changes-since.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SysId(String);
 
 impl SysId {

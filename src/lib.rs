@@ -38,10 +38,14 @@ mod prelude {
 }
 
 mod answer;
+mod attachment_api;
+mod auth;
 mod cache;
+mod changes;
 mod clock;
 mod diagnosis;
 mod error;
+mod form;
 mod guide;
 mod http;
 mod ids;

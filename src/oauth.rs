@@ -1,5 +1,6 @@
-//! OAuth 2.0 Client Credentials against `/oauth_token.do` (facts §1), and the per-instance
-//! token cache: N tickets cost one token request, not N.
+//! OAuth 2.0 against `/oauth_token.do`: the client credentials grant (facts §1), the
+//! password grant and its refresh (facts §11), and the per-instance token cache: N tickets
+//! cost one token request, not N.
 
 use crate::prelude::*;
 
@@ -7,6 +8,7 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::answer;
+use crate::auth::{Authorization, Credentials};
 use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
 use crate::http::{Method, Request, Transport, USER_AGENT};
@@ -24,35 +26,30 @@ const DEFAULT_LIFESPAN: Duration = Duration::from_secs(1800);
 /// no arithmetic on an absurd `expires_in` can overflow.
 const MAX_LIFESPAN: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// A bearer token, held as the `Authorization` header value it becomes on every Table API
-/// call (made once, when granted). `Debug` never shows it.
+/// An OAuth access token. `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct AccessToken {
-    authorization: String,
-}
-
-const BEARER: &str = "Bearer ";
+pub struct AccessToken(String);
 
 impl AccessToken {
-    fn new(token: &str) -> Self {
-        Self {
-            authorization: format!("{BEARER}{token}"),
-        }
-    }
-
     #[cfg(test)]
     pub fn expose(&self) -> &str {
-        &self.authorization[BEARER.len()..]
+        &self.0
     }
 
-    /// `Bearer <token>`.
-    pub fn authorization(&self) -> &str {
-        &self.authorization
+    /// The header it becomes on a Table API request: `Authorization: Bearer <token>`.
+    pub fn to_authorization(&self) -> Authorization {
+        Authorization::bearer(&self.0)
     }
+}
 
-    #[cfg(any(test, feature = "fuzzing"))]
-    pub(crate) fn for_tests(value: &str) -> Self {
-        Self::new(value)
+/// The password grant's refresh token: renews the access token without the password.
+/// `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshToken(String);
+
+impl fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RefreshToken(<redacted>)")
     }
 }
 
@@ -67,12 +64,16 @@ impl fmt::Debug for AccessToken {
 pub struct Grant {
     pub token: AccessToken,
     pub expires_in: Duration,
+    /// The password grant's; a refresh answers the same one again (facts §11).
+    pub refresh: Option<RefreshToken>,
 }
 
-/// A granted token: `{"access_token": …, "expires_in": …}`.
+/// A granted token: `{"access_token": …, "expires_in": …}`, with a `refresh_token` for
+/// the password grant.
 struct TokenBody {
     access_token: String,
     expires_in: Option<u64>,
+    refresh_token: Option<String>,
 }
 
 impl TokenBody {
@@ -81,10 +82,12 @@ impl TokenBody {
         let mut fields = Fields::of(&value, "struct TokenBody")?;
         let access_token = fields.get("access_token", json::string);
         let expires_in = fields.get("expires_in", json::optional_u64).flatten();
+        let refresh_token = fields.get("refresh_token", json::optional_string).flatten();
         fields.finish()?;
         Ok(Self {
             access_token: access_token.ok_or_else(|| json::missing_field("access_token"))?,
             expires_in,
+            refresh_token,
         })
     }
 }
@@ -112,13 +115,77 @@ impl TokenErrorBody {
 }
 
 /// `POST {instance}/oauth_token.do` with the credentials in the form body, the Application
-/// Registry's default "Send Client Credentials As".
+/// Registry's default "Send Client Credentials As": the client credentials grant, or the
+/// password grant as the integration user. Basic and API key need no token: asking for one
+/// is a bug, answered as invalid settings.
 pub fn request_token(transport: &impl Transport, settings: &Settings) -> Result<Grant> {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    let denied = match &settings.credentials {
+        Credentials::ClientCredentials {
+            client_id,
+            client_secret,
+        } => {
+            form.append_pair("grant_type", "client_credentials")
+                .append_pair("client_id", client_id)
+                .append_pair("client_secret", client_secret.expose());
+            guide::TOKEN_DENIED
+        }
+        Credentials::Password {
+            client_id,
+            client_secret,
+            username,
+            password,
+        } => {
+            form.append_pair("grant_type", "password")
+                .append_pair("client_id", client_id)
+                .append_pair("client_secret", client_secret.expose())
+                .append_pair("username", username)
+                .append_pair("password", password.expose());
+            guide::PASSWORD_DENIED
+        }
+        other => {
+            return Err(Error::invalid_settings(format!(
+                "{} asks for no OAuth token",
+                other.who()
+            )));
+        }
+    };
+    token_request(transport, settings, form.finish(), denied)
+}
+
+/// `grant_type=refresh_token`: a new access token for the password grant's refresh token.
+/// A refused one (expired after 100 days by default, revoked) is `credentials-refused`, and
+/// the caller signs in with the password again.
+pub fn refresh_token(
+    transport: &impl Transport,
+    settings: &Settings,
+    refresh: &RefreshToken,
+) -> Result<Grant> {
+    let Credentials::Password {
+        client_id,
+        client_secret,
+        ..
+    } = &settings.credentials
+    else {
+        return Err(Error::invalid_settings(
+            "only the password grant has a refresh token",
+        ));
+    };
     let body = form_urlencoded::Serializer::new(String::new())
-        .append_pair("grant_type", "client_credentials")
-        .append_pair("client_id", &settings.client_id)
-        .append_pair("client_secret", settings.client_secret.expose())
+        .append_pair("grant_type", "refresh_token")
+        .append_pair("client_id", client_id)
+        .append_pair("client_secret", client_secret.expose())
+        .append_pair("refresh_token", &refresh.0)
         .finish();
+    token_request(transport, settings, body, guide::PASSWORD_DENIED)
+}
+
+fn token_request(
+    transport: &impl Transport,
+    settings: &Settings,
+    body: String,
+    denied: guide::Remedy,
+) -> Result<Grant> {
     let request = Request::new(Method::Post, settings.token_url.clone())
         .header(
             "content-type",
@@ -130,13 +197,17 @@ pub fn request_token(transport: &impl Transport, settings: &Settings) -> Result<
         // A second token request does no harm: a lost answer is simply asked again.
         .idempotent(true);
     // An instance that echoes the secret in its error text must not get it into a message.
-    grant_from(transport, &request).map_err(|mut error| {
+    grant_from(transport, &request, denied).map_err(|mut error| {
         error.message = request.redact(&error.message);
         error
     })
 }
 
-fn grant_from(transport: &impl Transport, request: &Request) -> Result<Grant> {
+fn grant_from(
+    transport: &impl Transport,
+    request: &Request,
+    denied: guide::Remedy,
+) -> Result<Grant> {
     const WHAT: &str = "requesting an OAuth token";
     let response = transport
         .send(request)
@@ -159,8 +230,12 @@ fn grant_from(transport: &impl Transport, request: &Request) -> Result<Grant> {
             Duration::from_secs(secs).min(MAX_LIFESPAN)
         });
         return Ok(Grant {
-            token: AccessToken::new(&body.access_token),
+            token: AccessToken(body.access_token),
             expires_in,
+            refresh: body
+                .refresh_token
+                .filter(|t| !t.is_empty())
+                .map(RefreshToken),
         });
     }
     if response.status >= 500 {
@@ -171,7 +246,7 @@ fn grant_from(transport: &impl Transport, request: &Request) -> Result<Grant> {
     let error = if code == "unauthorized_client" {
         // The one distinct answer (facts §1.3): no OAuth Application User on the app.
         Error::new(
-            ErrorKind::OAuthUserMissing,
+            ErrorKind::ServiceAccountMissing,
             "the token endpoint answered unauthorized_client: the OAuth application has no \
              OAuth Application User",
         )
@@ -188,10 +263,10 @@ fn grant_from(transport: &impl Transport, request: &Request) -> Result<Grant> {
             })
             .unwrap_or_else(|| "no error body".into());
         Error::new(
-            ErrorKind::TokenDenied,
-            format!("ServiceNow refused the client credentials ({said})"),
+            ErrorKind::CredentialsRefused,
+            format!("ServiceNow refused the credentials at the token endpoint ({said})"),
         )
-        .with_remedy(guide::TOKEN_DENIED)
+        .with_remedy(denied)
     };
     Err(error.with_status(response.status))
 }
@@ -200,6 +275,8 @@ fn grant_from(transport: &impl Transport, request: &Request) -> Result<Grant> {
 #[derive(Default, Debug)]
 pub struct TokenCache {
     cached: Option<(AccessToken, Duration)>,
+    /// Outlives its access token: renews it until ServiceNow refuses it.
+    refresh: Option<RefreshToken>,
 }
 
 impl TokenCache {
@@ -216,11 +293,26 @@ impl TokenCache {
         let lifespan = grant.expires_in.min(MAX_LIFESPAN);
         let margin = EXPIRY_MARGIN.min(lifespan / 2);
         let refresh_at = now.saturating_add(lifespan - margin);
+        if let Some(refresh) = grant.refresh {
+            self.refresh = Some(refresh);
+        }
         &self.cached.insert((grant.token, refresh_at)).0
+    }
+
+    /// The refresh token, if the grant gave one.
+    pub fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.refresh.as_ref()
+    }
+
+    /// Drops the refresh token (ServiceNow refused it); the access token stays until it
+    /// expires or is cleared.
+    pub fn forget_refresh_token(&mut self) {
+        self.refresh = None;
     }
 
     pub fn clear(&mut self) {
         self.cached = None;
+        self.refresh = None;
     }
 }
 
@@ -231,17 +323,7 @@ mod tests {
     use crate::settings::{RawSettings, Settings};
 
     fn settings() -> Settings {
-        Settings::validate(RawSettings {
-            instance: "dev1".into(),
-            client_id: "the-id".into(),
-            client_secret: "p&ss=word secret".into(),
-            default_assignment_group: None,
-            default_priority: None,
-            ticket_categories: vec![],
-            unlisted_category_kind: None,
-            on_closed_match: Default::default(),
-        })
-        .unwrap()
+        Settings::validate(RawSettings::bare("dev1", "the-id", "p&ss=word secret")).unwrap()
     }
 
     #[test]
@@ -286,7 +368,7 @@ mod tests {
         let transport = ScriptedTransport::default();
         transport.push_json(401, TOKEN_DENIED);
         let err = request_token(&transport, &settings()).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::TokenDenied);
+        assert_eq!(err.kind, ErrorKind::CredentialsRefused);
         assert_eq!(err.http_status, Some(401));
         assert!(err.message.contains("server_error/access_denied"));
         assert!(
@@ -306,7 +388,7 @@ mod tests {
             r#"{"error":"unauthorized_client","error_description":"Received client_credentials grant_type request however integration user is not configured for OAuth:0123"}"#,
         );
         let err = request_token(&transport, &settings()).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::OAuthUserMissing);
+        assert_eq!(err.kind, ErrorKind::ServiceAccountMissing);
         assert_eq!(err.remedy, Some(guide::OAUTH_USER_MISSING));
     }
 
@@ -315,7 +397,7 @@ mod tests {
         let transport = ScriptedTransport::default();
         transport.push(Ok(html(200, HIBERNATING)));
         let err = request_token(&transport, &settings()).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::InstanceHibernating);
+        assert_eq!(err.kind, ErrorKind::ServiceAsleep);
     }
 
     #[test]
@@ -339,15 +421,17 @@ mod tests {
         // Even a grant made by hand, and a clock far along, cannot overflow.
         let mut cache = TokenCache::default();
         let huge = Grant {
-            token: AccessToken::new("t"),
+            token: AccessToken("t".into()),
             expires_in: Duration::MAX,
+            refresh: None,
         };
         let late = Duration::MAX - Duration::from_secs(1);
         cache.store(huge, late);
         assert!(cache.valid_at(late).is_some());
         let day = Grant {
-            token: AccessToken::new("t"),
+            token: AccessToken("t".into()),
             expires_in: Duration::from_secs(u64::MAX),
+            refresh: None,
         };
         cache.store(day, Duration::ZERO);
         assert!(cache.valid_at(MAX_LIFESPAN).is_none());
@@ -366,8 +450,9 @@ mod tests {
     fn cache_expires_before_servicenow_does() {
         let mut cache = TokenCache::default();
         let grant = Grant {
-            token: AccessToken::new("t"),
+            token: AccessToken("t".into()),
             expires_in: Duration::from_secs(1799),
+            refresh: None,
         };
         cache.store(grant, Duration::from_secs(100));
         assert!(cache.valid_at(Duration::from_secs(100 + 1738)).is_some());
@@ -380,8 +465,9 @@ mod tests {
     fn short_lifespans_keep_half() {
         let mut cache = TokenCache::default();
         let grant = Grant {
-            token: AccessToken::new("t"),
+            token: AccessToken("t".into()),
             expires_in: Duration::from_secs(20),
+            refresh: None,
         };
         cache.store(grant, Duration::ZERO);
         assert!(cache.valid_at(Duration::from_secs(9)).is_some());

@@ -8,13 +8,16 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use crate::answer::{self, server_text};
+use crate::attachment_api::Upload;
+use crate::auth::Authorization;
+use crate::changes::{Cursor, Timestamp};
 use crate::clock::ManualClock;
 use crate::error::ErrorKind;
 use crate::http::testing::ScriptedTransport;
 use crate::http::{Method, Request, Response};
 use crate::ids::{AssignmentGroup, Name, SysId, TicketNumber, query_value_problem};
 use crate::log::NoLog;
-use crate::oauth::{AccessToken, request_token};
+use crate::oauth::request_token;
 use crate::retry::{RetryPolicy, Retrying};
 use crate::settings::{RawSettings, Settings, TicketCategory, TicketKind, error_shows_secret};
 use crate::table_api::{Query, TableApi};
@@ -97,7 +100,69 @@ fn scripted(responses: &[Response]) -> ScriptedTransport {
     transport
 }
 
+/// Cursors as the provider writes them, and near misses of them.
+fn cursor_like() -> impl Strategy<Value = String> {
+    let position = prop_oneof![
+        Just("start".to_string()),
+        "[0-9]{14}\\.[0-9a-f]{32}",
+        "(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9])([01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]\\.[0-9a-f]{32}",
+        ".{0,50}",
+    ];
+    let part = ("[a-z][a-z0-9_]{0,12}|.{0,6}", position).prop_map(|(t, p)| format!("~{t}={p}"));
+    (
+        prop_oneof![Just("v1"), Just("v2"), Just(""), Just("v1 ")],
+        proptest::collection::vec(part, 0..5),
+    )
+        .prop_map(|(version, parts)| format!("{version}{}", parts.concat()))
+}
+
 proptest! {
+    /// The cursor comes back from the platform: whatever it holds, it is refused with a
+    /// printable reason or it is exactly a cursor the provider writes.
+    #[test]
+    fn a_cursor_is_refused_or_is_one_the_provider_writes(text in prop_oneof![cursor_like(), ".{0,120}"]) {
+        match Cursor::parse(&text) {
+            Ok(Some(cursor)) => prop_assert_eq!(cursor.encode(), text),
+            Ok(None) => prop_assert!(text.is_empty()),
+            Err(error) => {
+                prop_assert_eq!(error.kind, ErrorKind::InvalidCursor);
+                prop_assert!(!error.message.chars().any(char::is_control), "{}", error.message);
+                prop_assert!(error.message.chars().count() < 300, "{}", error.message);
+            }
+        }
+    }
+
+    #[test]
+    fn an_accepted_time_is_a_real_one(text in prop_oneof!["[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", ".{0,20}"]) {
+        if let Some(time) = Timestamp::parse(&text) {
+            prop_assert_eq!(time.as_str(), text.as_str());
+            let month: u32 = text[5..7].parse().unwrap();
+            let day: u32 = text[8..10].parse().unwrap();
+            prop_assert!((1..=12).contains(&month) && (1..=31).contains(&day));
+        }
+    }
+
+    /// Whatever the platform calls a file and its type, it is refused with a printable
+    /// reason, or it is a name (no path, nothing that reorders or hides) and a media type
+    /// that cannot end its header.
+    #[test]
+    fn an_accepted_file_is_a_name_with_a_media_type(name in ".{0,40}", content_type in prop_oneof!["[a-z]{1,8}/[a-z0-9.+-]{1,12}(; ?[a-z]{1,8}=[a-z0-9-]{1,8})?", ".{0,40}"]) {
+        match Upload::new(&name, &content_type, b"x") {
+            Ok(_) => {
+                prop_assert!(!name.contains(['/', '\\']) && name != "." && name != "..");
+                prop_assert!(!name.chars().any(char::is_control));
+                let overrides = '\u{202A}'..='\u{202E}';
+                prop_assert!(!name.chars().any(|c| overrides.contains(&c)), "{:?}", name);
+                prop_assert!(content_type.contains('/'));
+                prop_assert!(!content_type.chars().any(char::is_control));
+            }
+            Err(error) => {
+                prop_assert_eq!(error.kind, ErrorKind::InvalidTicket);
+                prop_assert!(!error.message.chars().any(char::is_control), "{}", error.message);
+            }
+        }
+    }
+
     #[test]
     fn table_api_answers_never_panic_and_fail_specifically(responses in proptest::collection::vec(any_response(), 4)) {
         let transport = scripted(&responses);
@@ -106,7 +171,7 @@ proptest! {
         let retrying = Retrying { transport: &transport, clock: &&clock, policy: &policy, log: &NoLog };
         let instance = crate::settings::InstanceUrl::parse("dev1").unwrap();
         let api = TableApi { transport: &retrying, instance: &instance };
-        let token = AccessToken::for_tests("t");
+        let token = Authorization::for_tests("t");
         match api.query::<TicketRow>(&token, &Name::known("incident"), &Query::default(), 5) {
             Ok(rows) => {
                 // Whatever was accepted holds valid ids.
@@ -140,11 +205,11 @@ proptest! {
                 prop_assert!(!error.message.contains("Zk7-token-secret"));
                 prop_assert!(matches!(
                     error.kind,
-                    ErrorKind::TokenDenied
-                        | ErrorKind::OAuthUserMissing
+                    ErrorKind::CredentialsRefused
+                        | ErrorKind::ServiceAccountMissing
                         | ErrorKind::UnexpectedResponse
-                        | ErrorKind::InstanceHibernating
-                        | ErrorKind::NotServiceNow
+                        | ErrorKind::ServiceAsleep
+                        | ErrorKind::NotTheService
                         | ErrorKind::ServiceUnavailable
                 ), "{:?}", error.kind);
             }
@@ -178,8 +243,12 @@ proptest! {
             .collect();
         match Settings::validate(settings.clone()) {
             Ok(valid) => {
-                prop_assert_eq!(valid.client_id.trim(), valid.client_id.as_str());
-                prop_assert!(!valid.client_id.is_empty());
+                let crate::auth::Credentials::ClientCredentials { client_id, .. } = &valid.credentials
+                else {
+                    panic!("bare settings use client credentials");
+                };
+                prop_assert_eq!(client_id.trim(), client_id.as_str());
+                prop_assert!(!client_id.is_empty());
                 if let Some(group) = &valid.default_assignment_group {
                     prop_assert!(group.problem().is_none());
                 }
@@ -213,9 +282,13 @@ proptest! {
 
     #[test]
     fn an_accepted_query_value_adds_exactly_one_condition(value in ".{0,40}") {
-        if query_value_problem(&value).is_none() {
-            let query = Query::default().eq("correlation_id", &value).eq("correlation_display", "x");
-            prop_assert_eq!(query.as_str().matches('^').count(), 1);
+        let query = Query::default().eq("correlation_id", &value).eq("correlation_display", "x");
+        match query.checked() {
+            Ok(encoded) => {
+                prop_assert!(query_value_problem(&value).is_none());
+                prop_assert_eq!(encoded.matches('^').count(), 1);
+            }
+            Err(_) => prop_assert!(query_value_problem(&value).is_some()),
         }
     }
 

@@ -4,8 +4,10 @@ use crate::prelude::*;
 
 use core::fmt;
 
+use crate::auth::{AuthMethod, Credentials};
 use crate::cache::SortedMap;
 use crate::error::{Error, Result};
+use crate::form::key;
 use crate::guide;
 use crate::ids::{AssignmentGroup, Name};
 
@@ -47,6 +49,16 @@ static CHANGE_REQUEST: Name = Name::known("change_request");
 static PROBLEM: Name = Name::known("problem");
 
 impl TicketKind {
+    /// The kind whose tickets live in `table`.
+    pub fn for_table(table: &Name) -> Self {
+        match table.as_str() {
+            "incident" => TicketKind::Incident,
+            "change_request" => TicketKind::ChangeRequest,
+            "problem" => TicketKind::Problem,
+            _ => TicketKind::Table(table.clone()),
+        }
+    }
+
     pub fn table(&self) -> &Name {
         match self {
             TicketKind::Incident => &INCIDENT,
@@ -78,13 +90,21 @@ pub struct TicketCategory {
 #[derive(Clone, PartialEq, Eq)]
 pub struct RawSettings {
     pub instance: String,
+    pub auth_method: AuthMethod,
+    /// Each method reads only its own credentials; the others may hold anything.
     pub client_id: String,
     pub client_secret: String,
+    pub username: String,
+    pub password: String,
+    pub api_key: String,
     pub default_assignment_group: Option<AssignmentGroup>,
     pub default_priority: Option<Priority>,
     pub ticket_categories: Vec<TicketCategory>,
     pub unlisted_category_kind: Option<TicketKind>,
     pub on_closed_match: ClosedMatch,
+    /// Whether the integration attaches files; Test Connection then checks the Attachment
+    /// API too.
+    pub attachments: bool,
 }
 
 impl RawSettings {
@@ -93,13 +113,18 @@ impl RawSettings {
     pub(crate) fn bare(instance: &str, client_id: &str, secret: &str) -> Self {
         Self {
             instance: instance.into(),
+            auth_method: AuthMethod::ClientCredentials,
             client_id: client_id.into(),
             client_secret: secret.into(),
+            username: String::new(),
+            password: String::new(),
+            api_key: String::new(),
             default_assignment_group: None,
             default_priority: None,
             ticket_categories: vec![],
             unlisted_category_kind: None,
             on_closed_match: ClosedMatch::OpenNew,
+            attachments: false,
         }
     }
 }
@@ -109,35 +134,46 @@ impl RawSettings {
 /// (a word of the message, the instance's host) does not count. For tests and fuzzing.
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn error_shows_secret(raw: &RawSettings, error: &Error) -> bool {
-    if raw.client_secret.chars().count() < 4 || !error.message.contains(&raw.client_secret) {
-        return false;
-    }
     // Another secret of the same shape (its spaces and control characters where they were),
     // so the same checks fail for it.
-    let mut other = raw.clone();
-    other.client_secret = raw
-        .client_secret
-        .chars()
-        .map(|c| {
-            if c.is_whitespace() || c.is_control() {
-                c
-            } else {
-                'Q'
-            }
-        })
-        .collect();
-    match Settings::validate(other) {
-        Err(again) => !again.message.contains(&raw.client_secret),
-        Ok(_) => true,
-    }
+    let same_shape = |secret: &str| -> String {
+        secret
+            .chars()
+            .map(|c| {
+                if c.is_whitespace() || c.is_control() {
+                    c
+                } else {
+                    'Q'
+                }
+            })
+            .collect()
+    };
+    let secrets: [fn(&mut RawSettings) -> &mut String; 3] = [
+        |r| &mut r.client_secret,
+        |r| &mut r.password,
+        |r| &mut r.api_key,
+    ];
+    secrets.into_iter().any(|field| {
+        let secret = field(&mut raw.clone()).clone();
+        if secret.chars().count() < 4 || !error.message.contains(&secret) {
+            return false;
+        }
+        let mut other = raw.clone();
+        *field(&mut other) = same_shape(&secret);
+        match Settings::validate(other) {
+            Err(again) => !again.message.contains(&secret),
+            Ok(_) => true,
+        }
+    })
 }
 
 impl fmt::Debug for RawSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RawSettings")
             .field("instance", &self.instance)
+            .field("auth_method", &self.auth_method)
             .field("client_id", &self.client_id)
-            .field("client_secret", &"<redacted>")
+            .field("username", &self.username)
             .finish_non_exhaustive()
     }
 }
@@ -147,6 +183,10 @@ impl fmt::Debug for RawSettings {
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -163,8 +203,11 @@ pub use instance_address::InstanceUrl;
 
 /// [`InstanceUrl::parse`], refusing as invalid settings with the guide's remedy.
 pub fn parse_instance(input: &str) -> Result<InstanceUrl> {
-    InstanceUrl::parse(input)
-        .map_err(|e| Error::invalid_settings(e.to_string()).with_remedy(guide::INSTANCE_ADDRESS))
+    InstanceUrl::parse(input).map_err(|e| {
+        Error::invalid_settings(e.to_string())
+            .with_remedy(guide::INSTANCE_ADDRESS)
+            .with_field(key::INSTANCE)
+    })
 }
 
 /// Settings that passed validation.
@@ -173,13 +216,15 @@ pub struct Settings {
     pub instance: InstanceUrl,
     /// `{instance}/oauth_token.do`, made once at configure.
     pub token_url: String,
-    pub client_id: String,
-    pub client_secret: Secret,
+    pub credentials: Credentials,
     pub default_assignment_group: Option<AssignmentGroup>,
     pub default_priority: Option<Priority>,
     pub ticket_categories: Vec<TicketCategory>,
     pub unlisted_category_kind: Option<TicketKind>,
     pub on_closed_match: ClosedMatch,
+    /// Whether the integration attaches files; Test Connection then checks the Attachment
+    /// API too.
+    pub attachments: bool,
 }
 
 /// Where an event category leads.
@@ -192,47 +237,21 @@ pub enum Route<'a> {
 impl Settings {
     pub fn validate(raw: RawSettings) -> Result<Self> {
         let instance = parse_instance(&raw.instance)?;
-        let client_id = credential("Client ID", &raw.client_id)?.to_string();
-        let client_secret = Secret(credential("Client Secret", &raw.client_secret)?.to_string());
-        if let Some(problem) = raw
-            .default_assignment_group
-            .as_ref()
-            .and_then(AssignmentGroup::problem)
-        {
-            return Err(
-                Error::invalid_settings(format!("the default assignment group {problem}"))
-                    .with_remedy(guide::ASSIGNMENT_GROUP),
-            );
+        let credentials = credentials(&raw)?;
+        if let Some(group) = &raw.default_assignment_group {
+            check_default_group(group)?;
         }
-        let mut seen = SortedMap::default();
-        let mut ticket_categories = Vec::with_capacity(raw.ticket_categories.len());
-        for category in raw.ticket_categories {
-            let name = category.event_category.trim();
-            if name.is_empty() {
-                return Err(Error::invalid_settings(
-                    "a ticket category has an empty event category",
-                ));
-            }
-            if !seen.insert(name.to_string(), ()) {
-                return Err(Error::invalid_settings(format!(
-                    "the event category {name:?} is listed twice in the ticket categories"
-                )));
-            }
-            ticket_categories.push(TicketCategory {
-                event_category: name.to_string(),
-                ..category
-            });
-        }
+        let ticket_categories = validate_categories(raw.ticket_categories)?;
         Ok(Self {
             token_url: instance.join("/oauth_token.do"),
             instance,
-            client_id,
-            client_secret,
+            credentials,
             default_assignment_group: raw.default_assignment_group,
             default_priority: raw.default_priority,
             ticket_categories,
             unlisted_category_kind: raw.unlisted_category_kind,
             on_closed_match: raw.on_closed_match,
+            attachments: raw.attachments,
         })
     }
 
@@ -274,25 +293,121 @@ impl Settings {
     }
 }
 
-fn credential<'a>(what: &str, value: &'a str) -> Result<&'a str> {
+/// The chosen method's credentials, each checked as pasted.
+fn credentials(raw: &RawSettings) -> Result<Credentials> {
+    let client = || -> Result<(String, Secret)> {
+        Ok((
+            credential(key::CLIENT_ID, "Client ID", &raw.client_id)?.to_string(),
+            Secret::new(credential(
+                key::CLIENT_SECRET,
+                "Client Secret",
+                &raw.client_secret,
+            )?),
+        ))
+    };
+    let user = || -> Result<(String, Secret)> {
+        Ok((
+            credential(key::USERNAME, "User Name", &raw.username)?.to_string(),
+            Secret::new(credential(key::PASSWORD, "Password", &raw.password)?),
+        ))
+    };
+    Ok(match raw.auth_method {
+        AuthMethod::ClientCredentials => {
+            let (client_id, client_secret) = client()?;
+            Credentials::ClientCredentials {
+                client_id,
+                client_secret,
+            }
+        }
+        AuthMethod::Password => {
+            let (client_id, client_secret) = client()?;
+            let (username, password) = user()?;
+            Credentials::Password {
+                client_id,
+                client_secret,
+                username,
+                password,
+            }
+        }
+        AuthMethod::Basic => {
+            let (username, password) = user()?;
+            if username.contains(':') {
+                // Basic authentication cannot carry a user name with a colon (RFC 7617).
+                return Err(Error::invalid_settings(
+                    "the User Name contains a colon, which Basic authentication cannot send",
+                )
+                .with_field(key::USERNAME));
+            }
+            Credentials::basic(&username, &password)
+        }
+        AuthMethod::ApiKey => Credentials::api_key(&Secret::new(credential(
+            key::API_KEY,
+            "API Key",
+            &raw.api_key,
+        )?)),
+    })
+}
+
+/// A credential as pasted: not empty, no stray space or control character. `what` is its
+/// name in the guide, `field` its key in the form.
+pub fn credential<'a>(field: &'static str, what: &str, value: &'a str) -> Result<&'a str> {
+    let refuse = |problem: &str, remedy| {
+        Err(Error::invalid_settings(format!("the {what} {problem}"))
+            .with_remedy(remedy)
+            .with_field(field))
+    };
     if value.trim().is_empty() {
-        return Err(Error::invalid_settings(format!("the {what} is empty"))
-            .with_remedy(guide::ENTER_SETTINGS));
+        return refuse("is empty", guide::ENTER_SETTINGS);
     }
     if value.trim() != value {
         // The guide's first troubleshooting point: a pasted value with a stray space.
-        return Err(Error::invalid_settings(format!(
-            "the {what} has leading or trailing whitespace"
-        ))
-        .with_remedy(guide::COPY_CREDENTIALS));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(
-            Error::invalid_settings(format!("the {what} contains a control character"))
-                .with_remedy(guide::COPY_CREDENTIALS),
+        return refuse(
+            "has leading or trailing whitespace",
+            guide::COPY_CREDENTIALS,
         );
     }
+    if value.chars().any(char::is_control) {
+        return refuse("contains a control character", guide::COPY_CREDENTIALS);
+    }
     Ok(value)
+}
+
+/// The default assignment group must be usable in a query.
+pub fn check_default_group(group: &AssignmentGroup) -> Result<()> {
+    match group.problem() {
+        Some(problem) => Err(Error::invalid_settings(format!(
+            "the default assignment group {problem}"
+        ))
+        .with_remedy(guide::ASSIGNMENT_GROUP)
+        .with_field(key::DEFAULT_ASSIGNMENT_GROUP)),
+        None => Ok(()),
+    }
+}
+
+/// Every row names an event category, each category once; names are trimmed.
+pub fn validate_categories(categories: Vec<TicketCategory>) -> Result<Vec<TicketCategory>> {
+    let invalid =
+        |message: String| Error::invalid_settings(message).with_field(key::TICKET_CATEGORIES);
+    let mut seen = SortedMap::default();
+    let mut valid = Vec::with_capacity(categories.len());
+    for category in categories {
+        let name = category.event_category.trim();
+        if name.is_empty() {
+            return Err(invalid(
+                "a ticket category has an empty event category".into(),
+            ));
+        }
+        if !seen.insert(name.to_string(), ()) {
+            return Err(invalid(format!(
+                "the event category {name:?} is listed twice in the ticket categories"
+            )));
+        }
+        valid.push(TicketCategory {
+            event_category: name.to_string(),
+            ..category
+        });
+    }
+    Ok(valid)
 }
 
 #[cfg(test)]
@@ -303,8 +418,12 @@ mod tests {
     pub(crate) fn raw(instance: &str) -> RawSettings {
         RawSettings {
             instance: instance.into(),
+            auth_method: AuthMethod::ClientCredentials,
             client_id: "id".into(),
             client_secret: "s3cret-value".into(),
+            username: String::new(),
+            password: String::new(),
+            api_key: String::new(),
             default_assignment_group: None,
             default_priority: None,
             ticket_categories: vec![TicketCategory {
@@ -314,6 +433,7 @@ mod tests {
             }],
             unlisted_category_kind: None,
             on_closed_match: ClosedMatch::OpenNew,
+            attachments: false,
         }
     }
 

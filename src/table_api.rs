@@ -7,13 +7,13 @@ use crate::prelude::*;
 use core::fmt::Write as _;
 
 use crate::answer;
+use crate::auth::Authorization;
 use crate::cache::SortedMap;
 use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
 use crate::http::{Method, Request, Response, Transport, TransportError, USER_AGENT};
-use crate::ids::{Name, SysId, TicketNumber};
+use crate::ids::{Name, SysId, TicketNumber, is_name, query_value_problem};
 use crate::json::{self, Fields, Object, Value};
-use crate::oauth::AccessToken;
 use crate::settings::InstanceUrl;
 
 /// A typed view of a table's rows: the columns it is read from (`sysparm_fields`), and how.
@@ -59,10 +59,20 @@ impl Columns {
     }
 }
 
-/// An encoded query (`sysparm_query`), built term by term so that every value is escaped
-/// and every id is a validated one.
+/// An encoded query (`sysparm_query`), built term by term so that every id is a validated
+/// one and every value is checked where it goes in. Values are refused, not escaped: a `^`
+/// would end the term and start another (`^OR`, `^NQ` widen a query to other records), a
+/// value starting with `javascript:` runs on the instance (facts §17), and ServiceNow
+/// documents `^^` for a literal `^` but not that its REST parser honours it. A query holding
+/// such a value is never sent ([`Query::checked`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Query(String);
+pub struct Query {
+    conditions: String,
+    /// `ORDERBY` terms, kept apart so they end the query whatever the order of the calls.
+    order: String,
+    /// Why the query may not be sent: the first value that may not stand in it.
+    refused: Option<String>,
+}
 
 impl Query {
     /// `column=value`.
@@ -80,28 +90,110 @@ impl Query {
         self.term(column, "LIKE", value)
     }
 
-    pub fn order_by_desc(mut self, column: &str) -> Self {
-        self.separate();
-        let _ = write!(self.0, "ORDERBYDESC{column}");
+    /// `column>value`: after, for times (`YYYY-MM-DD HH:MM:SS` compares as it reads) and
+    /// sys_ids.
+    pub fn after(self, column: &str, value: &str) -> Self {
+        self.term(column, ">", value)
+    }
+
+    /// `column>=value`.
+    pub fn at_or_after(self, column: &str, value: &str) -> Self {
+        self.term(column, ">=", value)
+    }
+
+    /// `columnINa,b,c`: any of the values. A value may not hold the comma that separates
+    /// them, and an empty list is refused (ServiceNow would drop the term and match all).
+    pub fn one_of(mut self, column: &str, values: &[&str]) -> Self {
+        if values.is_empty() {
+            self.refuse(format!("the list of values for {column} is empty"));
+        }
+        if let Some(value) = values.iter().find(|v| v.contains(',')) {
+            self.refuse(format!(
+                "the value {value:?} for {column} contains a comma, which separates the \
+                 values of a list"
+            ));
+        }
+        self.term(column, "IN", &join(values, ","))
+    }
+
+    /// `this^NQother`: the records either query matches (a new query, ORed). Each side
+    /// carries all of its own conditions: `^NQ` starts again from nothing.
+    pub fn or_else(mut self, other: Query) -> Self {
+        if let Some(why) = other.refused {
+            self.refuse(why);
+        }
+        if !other.conditions.is_empty() {
+            if !self.conditions.is_empty() {
+                self.conditions.push_str("^NQ");
+            }
+            self.conditions.push_str(&other.conditions);
+        }
+        self.order.push_str(&other.order);
         self
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub fn order_by(self, column: &str) -> Self {
+        self.ordered("ORDERBY", column)
+    }
+
+    pub fn order_by_desc(self, column: &str) -> Self {
+        self.ordered("ORDERBYDESC", column)
+    }
+
+    /// The encoded query, or why it may not be sent.
+    pub fn checked(&self) -> Result<String> {
+        match &self.refused {
+            Some(why) => Err(Error::invalid_ticket(format!(
+                "not sent to ServiceNow: {why}"
+            ))),
+            None => Ok(self.encoded()),
+        }
+    }
+
+    /// The encoded query as it would be sent, checked or not.
+    pub fn encoded(&self) -> String {
+        let mut encoded = self.conditions.clone();
+        if !encoded.is_empty() && !self.order.is_empty() {
+            encoded.push('^');
+        }
+        encoded.push_str(self.order.strip_prefix('^').unwrap_or(&self.order));
+        encoded
     }
 
     fn term(mut self, column: &str, operator: &str, value: &str) -> Self {
-        self.separate();
-        // `^` separates terms; ServiceNow reads `^^` as a literal one (facts §8).
-        let _ = write!(self.0, "{column}{operator}{}", value.replace('^', "^^"));
+        self.check_column(column);
+        if let Some(problem) = query_value_problem(value) {
+            self.refuse(format!("the value for {column} {problem}"));
+        }
+        if !self.conditions.is_empty() {
+            self.conditions.push('^');
+        }
+        let _ = write!(self.conditions, "{column}{operator}{value}");
         self
     }
 
-    fn separate(&mut self) {
-        if !self.0.is_empty() {
-            self.0.push('^');
+    fn ordered(mut self, keyword: &str, column: &str) -> Self {
+        self.check_column(column);
+        let _ = write!(self.order, "^{keyword}{column}");
+        self
+    }
+
+    fn check_column(&mut self, column: &str) {
+        if !is_name(column) {
+            self.refuse(format!("{column:?} is not a ServiceNow column name"));
         }
     }
+
+    fn refuse(&mut self, why: String) {
+        self.refused.get_or_insert(why);
+    }
+}
+
+/// One page of a query's records, and whether the instance has more after it.
+#[derive(Debug)]
+pub struct Page<R> {
+    pub rows: Vec<R>,
+    pub more: bool,
 }
 
 /// One instance's Table API, as the integration user.
@@ -114,17 +206,17 @@ impl<T: Transport> TableApi<'_, T> {
     /// `POST /api/now/table/{table}`: one new record; answers the record as stored.
     pub fn insert<R: Row>(
         &self,
-        token: &AccessToken,
+        auth: &Authorization,
         table: &Name,
         columns: &Columns,
     ) -> Result<Stored<R>> {
         let what = format!("creating a record in {table}");
-        self.write(Method::Post, token, table, None, columns, &what)
+        self.write(Method::Post, auth, table, None, columns, &what)
     }
 
     /// `GET /api/now/table/{table}/{sys_id}`: one record, with `R`'s columns.
-    pub fn get<R: Row>(&self, token: &AccessToken, table: &Name, sys_id: &SysId) -> Result<R> {
-        let (result, what) = self.get_result(token, table, sys_id, R::COLUMNS)?;
+    pub fn get<R: Row>(&self, auth: &Authorization, table: &Name, sys_id: &SysId) -> Result<R> {
+        let (result, what) = self.get_result(auth, table, sys_id, R::COLUMNS)?;
         parse_row(result, &what)
     }
 
@@ -132,7 +224,7 @@ impl<T: Transport> TableApi<'_, T> {
     // adds only its parsing to the component.
     fn get_result(
         &self,
-        token: &AccessToken,
+        auth: &Authorization,
         table: &Name,
         sys_id: &SysId,
         columns: &[&str],
@@ -144,7 +236,9 @@ impl<T: Transport> TableApi<'_, T> {
         ];
         let url = self.url(table, Some(sys_id), &params);
         let what = format!("reading {table} record {sys_id}");
-        let result = self.send(&self.request(Method::Get, url, token), &what)?;
+        let result = self
+            .send(&self.request(Method::Get, url, auth), &what)?
+            .result;
         Ok((result, what))
     }
 
@@ -152,26 +246,26 @@ impl<T: Transport> TableApi<'_, T> {
     /// whole record as stored.
     pub fn update<R: Row>(
         &self,
-        token: &AccessToken,
+        auth: &Authorization,
         table: &Name,
         sys_id: &SysId,
         columns: &Columns,
     ) -> Result<Stored<R>> {
         let what = format!("updating {table} record {sys_id}");
-        self.write(Method::Patch, token, table, Some(sys_id), columns, &what)
+        self.write(Method::Patch, auth, table, Some(sys_id), columns, &what)
     }
 
     fn write<R: Row>(
         &self,
         method: Method,
-        token: &AccessToken,
+        auth: &Authorization,
         table: &Name,
         sys_id: Option<&SysId>,
         columns: &Columns,
         what: &str,
     ) -> Result<Stored<R>> {
         parse_stored(
-            self.write_result(method, token, table, sys_id, columns, what)?,
+            self.write_result(method, auth, table, sys_id, columns, what)?,
             what,
         )
     }
@@ -179,7 +273,7 @@ impl<T: Transport> TableApi<'_, T> {
     fn write_result(
         &self,
         method: Method,
-        token: &AccessToken,
+        auth: &Authorization,
         table: &Name,
         sys_id: Option<&SysId>,
         columns: &Columns,
@@ -188,18 +282,18 @@ impl<T: Transport> TableApi<'_, T> {
         let url = self.url(table, sys_id, &[("sysparm_exclude_reference_link", "true")]);
         let body = json::write_object(columns.iter());
         let request = self
-            .request(method, url, token)
+            .request(method, url, auth)
             .header("content-type", "application/json")
             .body(body)
             .idempotent(method != Method::Post && !columns.appends_journal());
-        self.send(&request, what)
+        Ok(self.send(&request, what)?.result)
     }
 
     /// `GET /api/now/table/{table}/{sys_id}` with every column: a record as stored, for when
     /// the answer to the write that stored it was lost.
     pub fn read_back<R: Row>(
         &self,
-        token: &AccessToken,
+        auth: &Authorization,
         table: &Name,
         sys_id: &SysId,
     ) -> Result<Stored<R>> {
@@ -210,7 +304,8 @@ impl<T: Transport> TableApi<'_, T> {
         );
         let what = format!("reading {table} record {sys_id}");
         parse_stored(
-            self.send(&self.request(Method::Get, url, token), &what)?,
+            self.send(&self.request(Method::Get, url, auth), &what)?
+                .result,
             &what,
         )
     }
@@ -219,47 +314,73 @@ impl<T: Transport> TableApi<'_, T> {
     /// `R`'s columns.
     pub fn query<R: Row>(
         &self,
-        token: &AccessToken,
+        auth: &Authorization,
         table: &Name,
         query: &Query,
         limit: u32,
     ) -> Result<Vec<R>> {
-        let (result, what) = self.query_result(token, table, query, R::COLUMNS, limit)?;
-        json::list(&result, R::from_json).map_err(|e| {
+        Ok(self.page(auth, table, query, limit)?.rows)
+    }
+
+    /// [`TableApi::query`], saying whether more records match than the page holds: the
+    /// `Link` header's `rel="next"` (facts §16), or, when something in between dropped the
+    /// header, a full page.
+    pub fn page<R: Row>(
+        &self,
+        auth: &Authorization,
+        table: &Name,
+        query: &Query,
+        limit: u32,
+    ) -> Result<Page<R>> {
+        let (answered, what) = self.query_result(auth, table, query, R::COLUMNS, limit)?;
+        let rows = json::list(&answered.result, R::from_json).map_err(|e| {
             Error::unexpected(format!("{what}: the result is not a list of records: {e}"))
-        })
+        })?;
+        let more = match answered.link {
+            // The URLs in the header may hold commas; the relation is what matters.
+            Some(link) => link.to_ascii_lowercase().contains("rel=\"next\""),
+            None => rows.len() >= limit as usize,
+        };
+        Ok(Page { rows, more })
     }
 
     fn query_result(
         &self,
-        token: &AccessToken,
+        auth: &Authorization,
         table: &Name,
         query: &Query,
         columns: &[&str],
         limit: u32,
-    ) -> Result<(Value, String)> {
+    ) -> Result<(Answered, String)> {
+        let encoded = query.checked()?;
         let fields = join(columns, ",");
         let limit = limit.to_string();
         let mut params = vec![("sysparm_exclude_reference_link", "true")];
-        if !query.as_str().is_empty() {
-            params.push(("sysparm_query", query.as_str()));
+        if !encoded.is_empty() {
+            params.push(("sysparm_query", encoded.as_str()));
         }
         params.push(("sysparm_fields", &fields));
         params.push(("sysparm_limit", &limit));
         let url = self.url(table, None, &params);
         let what = format!("reading {table}");
-        let result = self.send(&self.request(Method::Get, url, token), &what)?;
-        Ok((result, what))
+        let answered = self.send(&self.request(Method::Get, url, auth), &what)?;
+        Ok((answered, what))
     }
 
     fn url(&self, table: &Name, sys_id: Option<&SysId>, params: &[(&str, &str)]) -> String {
-        // One string, the query encoded straight into it.
-        let mut url = self.instance.join("/api/now/table/");
-        url.push_str(table.as_str());
+        let mut path = String::from("/api/now/table/");
+        path.push_str(table.as_str());
         if let Some(sys_id) = sys_id {
-            url.push('/');
-            url.push_str(sys_id.as_str());
+            path.push('/');
+            path.push_str(sys_id.as_str());
         }
+        self.api_url(&path, params)
+    }
+
+    /// `path` on the instance, with `params` encoded as its query.
+    pub(crate) fn api_url(&self, path: &str, params: &[(&str, &str)]) -> String {
+        // One string, the query encoded straight into it.
+        let mut url = self.instance.join(path);
         url.push('?');
         let start = url.len();
         form_urlencoded::Serializer::for_suffix(url, start)
@@ -267,15 +388,15 @@ impl<T: Transport> TableApi<'_, T> {
             .finish()
     }
 
-    fn request(&self, method: Method, url: String, token: &AccessToken) -> Request {
+    pub(crate) fn request(&self, method: Method, url: String, auth: &Authorization) -> Request {
         Request::new(method, url)
             .header("accept", "application/json")
             .header("user-agent", USER_AGENT)
-            .header("authorization", token.authorization())
+            .header(auth.name(), auth.value())
     }
 
     /// Sends and unwraps the `result` of a successful answer, or turns the answer into an error.
-    fn send(&self, request: &Request, what: &str) -> Result<Value> {
+    pub(crate) fn send(&self, request: &Request, what: &str) -> Result<Answered> {
         self.answer(request, what).map_err(|mut error| {
             error.message = request.redact(&error.message);
             // A write whose answer was lost or that failed midway may have been carried out.
@@ -286,7 +407,7 @@ impl<T: Transport> TableApi<'_, T> {
         })
     }
 
-    fn answer(&self, request: &Request, what: &str) -> Result<Value> {
+    fn answer(&self, request: &Request, what: &str) -> Result<Answered> {
         let response = match self.transport.send(request) {
             Ok(response) => response,
             // Nothing was sent: the write certainly did not happen.
@@ -319,9 +440,13 @@ impl<T: Transport> TableApi<'_, T> {
             ))
             .with_status(response.status));
         }
-        envelope.result.ok_or_else(|| {
+        let result = envelope.result.ok_or_else(|| {
             Error::unexpected(format!("{what}: the answer has no result"))
                 .with_status(response.status)
+        })?;
+        Ok(Answered {
+            result,
+            link: response.header("link").map(ToString::to_string),
         })
     }
 }
@@ -368,6 +493,12 @@ fn parse_stored<R: Row>(stored: Value, what: &str) -> Result<Stored<R>> {
 fn parse_row<R: Row>(result: Value, what: &str) -> Result<R> {
     R::from_json(&result)
         .map_err(|e| Error::unexpected(format!("{what}: the record is not valid: {e}")))
+}
+
+/// A successful answer: its `result`, and the paging header that came with it.
+pub(crate) struct Answered {
+    pub result: Value,
+    pub link: Option<String>,
 }
 
 /// `{"result": …}`, and the `error` of an answer cut short.
@@ -473,6 +604,18 @@ fn failure(response: &Response, what: &str) -> Error {
             )
             .with_remedy(guide::AUTH_SCOPE)
         }
+        // A securely scoped OAuth application reaching an API outside its scopes (facts
+        // §15); the caller knows which API it was and names its remedy.
+        403 if body
+            .as_ref()
+            .is_some_and(|b| b.mentions("access to unscoped api is not allowed")) =>
+        {
+            Error::new(
+                ErrorKind::MissingAuthScope,
+                format!("{what}: the token's auth scopes do not cover this API ({said})"),
+            )
+            .with_remedy(guide::AUTH_SCOPE)
+        }
         403 if body.as_ref().is_some_and(|b| b.mentions("data policy")) => Error::new(
             ErrorKind::RejectedByPolicy,
             format!("{what}: ServiceNow's data policy refused the change ({said})"),
@@ -485,7 +628,7 @@ fn failure(response: &Response, what: &str) -> Error {
         .with_remedy(guide::ROLES),
         404 => Error::new(ErrorKind::NotFound, format!("{what}: {said}")),
         400 if body.as_ref().is_some_and(|b| b.mentions("invalid table")) => {
-            Error::new(ErrorKind::InvalidTable, format!("{what}: {said}"))
+            Error::new(ErrorKind::UnknownTicketKind, format!("{what}: {said}"))
                 .with_remedy(guide::INVALID_TABLE)
         }
         429 => Error::new(
@@ -513,8 +656,8 @@ mod tests {
         InstanceUrl::parse("dev1").unwrap()
     }
 
-    fn token() -> AccessToken {
-        AccessToken::for_tests("tok-9")
+    fn token() -> Authorization {
+        Authorization::for_tests("tok-9")
     }
 
     static INCIDENT: Name = Name::known("incident");
@@ -600,21 +743,150 @@ mod tests {
             instance: &instance,
         };
         let query = Query::default()
-            .eq("name", "Cloud Ops&x^ORactive=true")
+            .eq("name", "Cloud Ops & EU")
             .order_by_desc("sys_created_on");
         let rows: Vec<NumberRow> = api
             .query(&token(), &Name::known("sys_user_group"), &query, 2)
             .unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(
-            query.as_str(),
-            "name=Cloud Ops&x^^ORactive=true^ORDERBYDESCsys_created_on"
+            query.checked().unwrap(),
+            "name=Cloud Ops & EU^ORDERBYDESCsys_created_on"
         );
         assert!(transport.sent()[0].url.ends_with(
             "sys_user_group?sysparm_exclude_reference_link=true\
-             &sysparm_query=name%3DCloud+Ops%26x%5E%5EORactive%3Dtrue%5EORDERBYDESCsys_created_on\
+             &sysparm_query=name%3DCloud+Ops+%26+EU%5EORDERBYDESCsys_created_on\
              &sysparm_fields=sys_id%2Cnumber&sysparm_limit=2"
         ));
+    }
+
+    /// The keyset query of facts §16, built from parts: each `^NQ` side carries all of its
+    /// conditions, and the ordering ends the query.
+    #[test]
+    fn keyset_queries_are_built_term_by_term() {
+        let ours = || Query::default().eq("correlation_display", "Cloud ex Machina");
+        let query = ours()
+            .eq("sys_updated_on", "2026-01-02 03:04:05")
+            .after("sys_id", &"a".repeat(32))
+            .order_by("sys_updated_on")
+            .or_else(ours().after("sys_updated_on", "2026-01-02 03:04:05"))
+            .order_by("sys_id");
+        assert_eq!(
+            query.checked().unwrap(),
+            format!(
+                "correlation_display=Cloud ex Machina^sys_updated_on=2026-01-02 03:04:05\
+                 ^sys_id>{}^NQcorrelation_display=Cloud ex Machina\
+                 ^sys_updated_on>2026-01-02 03:04:05^ORDERBYsys_updated_on^ORDERBYsys_id",
+                "a".repeat(32)
+            )
+        );
+        assert_eq!(
+            Query::default()
+                .one_of("element", &["comments", "work_notes"])
+                .at_or_after("sys_created_on", "2026-01-02 03:04:05")
+                .checked()
+                .unwrap(),
+            "elementINcomments,work_notes^sys_created_on>=2026-01-02 03:04:05"
+        );
+        assert_eq!(
+            Query::default().order_by("sys_id").checked().unwrap(),
+            "ORDERBYsys_id"
+        );
+    }
+
+    /// A value that could widen the query or run on the instance makes the whole query
+    /// refused before anything is sent, on whichever side of a `^NQ` it stands.
+    #[test]
+    fn values_that_would_change_a_query_are_refused_not_sent() {
+        let cases = [
+            (
+                Query::default().eq("name", "Ops^ORactive=true"),
+                "the value for name contains ^",
+            ),
+            (
+                Query::default()
+                    .eq("name", "x")
+                    .or_else(Query::default().eq("correlation_id", "javascript:gs.getUserID()")),
+                "the value for correlation_id starts with javascript:",
+            ),
+            (
+                Query::default().like("name", "a\nb"),
+                "the value for name contains a control character",
+            ),
+            (
+                Query::default().one_of("element_id", &["a", "b,c"]),
+                "contains a comma",
+            ),
+            (
+                Query::default().one_of("element_id", &[]),
+                "the list of values for element_id is empty",
+            ),
+            (
+                Query::default().eq("Name^OR", "x"),
+                "is not a ServiceNow column name",
+            ),
+            (
+                Query::default().order_by("sys_id^NQactive"),
+                "is not a ServiceNow column name",
+            ),
+        ];
+        let instance = instance();
+        for (query, says) in cases {
+            let error = query.checked().unwrap_err();
+            assert_eq!(error.kind, ErrorKind::InvalidTicket);
+            assert!(error.message.contains(says), "{} / {says}", error.message);
+            let transport = ScriptedTransport::default();
+            let api = TableApi {
+                transport: &transport,
+                instance: &instance,
+            };
+            let refused = api.query::<NumberRow>(&token(), &INCIDENT, &query, 1);
+            assert_eq!(refused.unwrap_err().message, error.message);
+            assert!(transport.sent().is_empty(), "{says}");
+        }
+    }
+
+    /// `more` comes from the `Link` header as captured (facts §16); without the header, a
+    /// full page may have more behind it.
+    #[test]
+    fn a_page_says_whether_more_records_wait() {
+        let instance = instance();
+        let two = format!(
+            r#"{{"result":[{{"sys_id":"{}","number":"1"}},{{"sys_id":"{}","number":"2"}}]}}"#,
+            "a".repeat(32),
+            "b".repeat(32)
+        );
+        let link = |rels: &[&str]| {
+            rels.iter()
+                .map(|rel| {
+                    format!("<https://h/api/now/table/incident?sysparm_fields=a,b>;rel=\"{rel}\"")
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let cases = [
+            (Some(link(&["first", "prev", "next", "last"])), 5, true),
+            (Some(link(&["first", "prev", "last"])), 2, false),
+            (None, 2, true),
+            (None, 3, false),
+        ];
+        for (header, limit, more) in cases {
+            let transport = ScriptedTransport::default();
+            let mut response = json(200, &two);
+            if let Some(header) = &header {
+                response.headers.push(("link".into(), header.clone()));
+            }
+            transport.push(Ok(response));
+            let api = TableApi {
+                transport: &transport,
+                instance: &instance,
+            };
+            let page: Page<NumberRow> = api
+                .page(&token(), &INCIDENT, &Query::default(), limit)
+                .unwrap();
+            assert_eq!(page.rows.len(), 2);
+            assert_eq!(page.more, more, "{header:?} limit {limit}");
+        }
     }
 
     #[test]
@@ -662,7 +934,7 @@ mod tests {
             ),
             (
                 api_error(400, "Invalid table u_nope", "Table u_nope does not exist"),
-                ErrorKind::InvalidTable,
+                ErrorKind::UnknownTicketKind,
             ),
             (
                 api_error(400, "Exception while reading request", "bad json"),
@@ -745,7 +1017,7 @@ mod tests {
         let err = api
             .insert::<NumberRow>(&token(), &INCIDENT, &Columns::default())
             .unwrap_err();
-        assert_eq!(err.kind, ErrorKind::InstanceHibernating);
+        assert_eq!(err.kind, ErrorKind::ServiceAsleep);
         assert_eq!(err.http_status, Some(201));
     }
 }
@@ -798,7 +1070,7 @@ mod answers {
             };
             let err = api
                 .query::<IdRow>(
-                    &AccessToken::for_tests("t"),
+                    &Authorization::for_tests("t"),
                     &Name::known("incident"),
                     &Query::default(),
                     1,

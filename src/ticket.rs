@@ -175,6 +175,8 @@ pub struct TicketDetails {
     pub ticket: TicketRecord,
     pub state: String,
     pub state_label: String,
+    /// Resolved, closed or cancelled: the support team is done with it.
+    pub done: bool,
     pub active: bool,
     pub priority: String,
     pub impact: String,
@@ -190,6 +192,7 @@ impl TicketDetails {
             ticket: TicketRecord::from_row(kind, instance, row),
             state_label: state_model::label(kind.table(), &row.state),
             state: row.state.clone(),
+            done: state_model::is_done(kind.table(), &row.state, row.active),
             active: row.active,
             priority: row.priority.clone(),
             impact: row.impact.clone(),
@@ -312,10 +315,11 @@ impl Ticket {
         if let Some(group) = group {
             columns.set("assignment_group", group.as_str());
         }
+        // Every ticket the integration opens says so, with a correlation id or not: it is
+        // how changes-since tells this integration's tickets apart.
+        columns.set("correlation_display", CORRELATION_DISPLAY);
         if let Some(id) = &self.correlation_id {
-            columns
-                .set("correlation_id", id.trim())
-                .set("correlation_display", CORRELATION_DISPLAY);
+            columns.set("correlation_id", id.trim());
         }
         for (name, value) in &self.extra_fields {
             columns.set(name, value.as_str());
@@ -392,15 +396,25 @@ fn validate_extra_fields(fields: &[(String, String)]) -> Result<()> {
 impl TicketRecord {
     /// The identity of a record ServiceNow answered with.
     pub fn from_row(kind: &TicketKind, instance: &InstanceUrl, row: &TicketRow) -> Self {
+        Self::identify(kind, instance, &row.sys_id, &row.number)
+    }
+
+    /// A record by its sys_id and number as read from any of its table's columns.
+    pub fn identify(
+        kind: &TicketKind,
+        instance: &InstanceUrl,
+        sys_id: &SysId,
+        number: &str,
+    ) -> Self {
         // Tables without a number column (custom ones) are identified by sys_id.
-        let number = match row.number.as_str() {
-            "" => row.sys_id.as_str().to_string(),
+        let number = match number {
+            "" => sys_id.as_str().to_string(),
             number => number.to_string(),
         };
         Self {
             kind: kind.clone(),
-            link: link(instance, kind.table(), &row.sys_id),
-            sys_id: row.sys_id.clone(),
+            link: link(instance, kind.table(), sys_id),
+            sys_id: sys_id.clone(),
             number,
         }
     }
@@ -459,6 +473,18 @@ mod tests {
         );
         assert_eq!(record.get("category").unwrap(), "software");
         assert_eq!(record.get("short_description").unwrap(), "Idle VM");
+    }
+
+    #[test]
+    fn every_ticket_says_it_is_this_integrations() {
+        let mut t = ticket();
+        t.correlation_id = None;
+        let record = t.to_columns(None, None);
+        assert_eq!(
+            record.get("correlation_display").unwrap(),
+            CORRELATION_DISPLAY
+        );
+        assert_eq!(record.get("correlation_id"), None);
     }
 
     #[test]

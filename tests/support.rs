@@ -4,8 +4,8 @@
 use std::sync::OnceLock;
 
 use servicenow_simulator::{RecordedRequest, Simulator};
-use ticketing_host::api::{ClosedMatch, Settings, Ticket, TicketCategory, TicketKind};
-use ticketing_host::{ClientSecret, Host, SandboxLimits, Tenant};
+use ticketing_host::api::{Setting, SettingValue, Ticket, TicketCategory, TicketDetails};
+use ticketing_host::{Host, SandboxLimits, Secret, Tenant};
 
 /// Compiling the component is the slow part of a host; every test shares one. Its tenants
 /// may reach loopback (the simulator): see [`limits`].
@@ -35,32 +35,83 @@ pub fn host_with(limits: SandboxLimits) -> Host {
         .expect("the built component loads")
 }
 
-pub fn settings(sim: &Simulator) -> Settings {
-    Settings {
+/// The settings a test changes before configuring, as typed values; [`Form::values`] gives
+/// them as the platform sends them, by the keys of the form the component describes.
+#[derive(Clone, Debug)]
+pub struct Form {
+    pub instance: String,
+    pub client_id: String,
+    pub default_assignment_group: Option<String>,
+    pub default_priority: Option<&'static str>,
+    pub ticket_categories: Vec<TicketCategory>,
+    pub unlisted_category_kind: Option<String>,
+    pub on_closed_match: Option<&'static str>,
+    /// The `attachments` flag; not sent when none (its default, off).
+    pub attachments: Option<bool>,
+}
+
+impl Form {
+    pub fn values(&self) -> Vec<Setting> {
+        let mut values = vec![
+            Setting::text("instance", &self.instance),
+            Setting::text("client_id", &self.client_id),
+            Setting::ticket_categories("ticket_categories", self.ticket_categories.clone()),
+        ];
+        let optional = [
+            (
+                "default_assignment_group",
+                self.default_assignment_group.as_deref(),
+            ),
+            ("default_priority", self.default_priority),
+            (
+                "unlisted_category_kind",
+                self.unlisted_category_kind.as_deref(),
+            ),
+            ("on_closed_match", self.on_closed_match),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                values.push(Setting::text(key, value));
+            }
+        }
+        if let Some(flag) = self.attachments {
+            values.push(Setting {
+                key: "attachments".into(),
+                value: SettingValue::Flag(flag),
+            });
+        }
+        values
+    }
+}
+
+pub fn settings(sim: &Simulator) -> Form {
+    Form {
         instance: sim.base_url(),
         client_id: sim.client_id(),
         default_assignment_group: None,
         default_priority: None,
         ticket_categories: vec![
-            category("cost-optimization", TicketKind::Incident, true),
-            category("maintenance", TicketKind::ChangeRequest, true),
-            category("paused", TicketKind::Incident, false),
+            category("cost-optimization", "incident", true),
+            category("maintenance", "change_request", true),
+            category("paused", "incident", false),
         ],
         unlisted_category_kind: None,
-        on_closed_match: ClosedMatch::OpenNew,
+        on_closed_match: None,
+        attachments: None,
     }
 }
 
-pub fn category(name: &str, kind: TicketKind, enabled: bool) -> TicketCategory {
-    TicketCategory {
-        event_category: name.into(),
-        kind,
-        enabled,
-    }
+pub fn category(name: &str, kind: &str, enabled: bool) -> TicketCategory {
+    TicketCategory::new(name, kind, enabled)
 }
 
-pub fn secret(sim: &Simulator) -> ClientSecret {
-    ClientSecret::new(sim.client_secret())
+/// The client secret, as the platform sends it.
+pub fn client_secret(value: impl Into<String>) -> Vec<Secret> {
+    vec![Secret::new("client_secret", value)]
+}
+
+pub fn secret(sim: &Simulator) -> Vec<Secret> {
+    client_secret(sim.client_secret())
 }
 
 /// A simulator and a tenant configured for it.
@@ -68,7 +119,7 @@ pub async fn setup() -> (Simulator, Tenant) {
     let sim = Simulator::start().await.expect("simulator starts");
     let mut tenant = host().tenant("test-tenant").await.expect("tenant");
     tenant
-        .configure(&settings(&sim), &secret(&sim))
+        .configure(&settings(&sim).values(), &secret(&sim))
         .await
         .expect("no trap")
         .expect("valid settings");
@@ -86,7 +137,7 @@ pub async fn offline_tenant() -> Tenant {
     s.instance = format!("http://127.0.0.1:{port}");
     let mut tenant = host().tenant("offline").await.expect("tenant");
     tenant
-        .configure(&s, &secret(&sim))
+        .configure(&s.values(), &secret(&sim))
         .await
         .expect("no trap")
         .expect("valid settings");
@@ -121,4 +172,22 @@ pub fn table_calls(sim: &Simulator, method: &str) -> Vec<RecordedRequest> {
         .into_iter()
         .filter(|r| r.method == method && r.path.starts_with("/api/now/table/"))
         .collect()
+}
+
+/// A field of a ticket's details as the instance stores it; empty when absent.
+pub fn field<'a>(details: &'a TicketDetails, name: &str) -> &'a str {
+    details
+        .fields
+        .iter()
+        .find(|f| f.name == name)
+        .map_or("", |f| f.value.as_str())
+}
+
+/// Opens a ticket through `tenant`, failing the test if it cannot.
+pub async fn tickets_ok(tenant: &mut Tenant) {
+    let outcome = tenant
+        .create_ticket(&ticket("cost-optimization", "still serving"))
+        .await
+        .expect("no trap");
+    assert!(outcome.is_ok(), "{outcome:?}");
 }

@@ -17,10 +17,8 @@ use hyper_util::rt::TokioExecutor;
 
 use component_artifact::COMPONENT_PATH;
 use servicenow_simulator::{RecordedRequest, Simulator};
-use ticketing_host::api::{
-    ClosedMatch, CreateOutcome, Settings, Ticket, TicketCategory, TicketKind,
-};
-use ticketing_host::{CacheOutcome, ClientSecret, Host, SandboxLimits, Tenant, capacity};
+use ticketing_host::api::{CreateOutcome, Setting, Ticket, TicketCategory};
+use ticketing_host::{CacheOutcome, Host, SandboxLimits, Secret, Tenant, capacity};
 
 pub struct Options {
     pub tenants: Vec<usize>,
@@ -160,7 +158,7 @@ pub async fn run(options: Options) -> Result<ExitCode> {
     // Shared with the task the latency rounds run in.
     let simulator = Arc::new(Simulator::start().await?);
     let settings = settings(&simulator);
-    let secret = ClientSecret::new(simulator.client_secret());
+    let secret = [Secret::new("client_secret", simulator.client_secret())];
 
     // The platform's host for the timing figures: sized for this run's tenants at once.
     let limits = |tenants: usize| -> Result<SandboxLimits> {
@@ -580,8 +578,8 @@ async fn hibernated(
     count: usize,
     cache: &Path,
     limits: SandboxLimits,
-    settings: &Settings,
-    secret: &ClientSecret,
+    settings: &[Setting],
+    secret: &[Secret],
 ) -> Result<()> {
     let live = limits.max_tenants;
     let (host, _) = Host::load_cached(Path::new(COMPONENT_PATH), cache, limits)?;
@@ -816,20 +814,15 @@ impl Counts {
     }
 }
 
-fn settings(simulator: &Simulator) -> Settings {
-    Settings {
-        instance: simulator.base_url(),
-        client_id: simulator.client_id(),
-        default_assignment_group: None,
-        default_priority: None,
-        ticket_categories: vec![TicketCategory {
-            event_category: "cost-optimization".into(),
-            kind: TicketKind::Incident,
-            enabled: true,
-        }],
-        unlisted_category_kind: None,
-        on_closed_match: ClosedMatch::OpenNew,
-    }
+fn settings(simulator: &Simulator) -> Vec<Setting> {
+    vec![
+        Setting::text("instance", simulator.base_url()),
+        Setting::text("client_id", simulator.client_id()),
+        Setting::ticket_categories(
+            "ticket_categories",
+            vec![TicketCategory::new("cost-optimization", "incident", true)],
+        ),
+    ]
 }
 
 fn median(times: &mut [Duration]) -> Duration {

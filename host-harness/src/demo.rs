@@ -5,10 +5,12 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use serde_json::Value;
 
-use servicenow_simulator::Simulator;
-use ticketing_host::ClientSecret;
+use servicenow_simulator::{
+    AGENT_USER_NAME, DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Release, Simulator,
+};
+use ticketing_host::Secret;
 use ticketing_host::api::{
-    ClosedMatch, CreateOutcome, Priority, Resolution, Settings, Ticket, TicketCategory, TicketKind,
+    CreateOutcome, Priority, Resolution, Setting, SettingValue, Ticket, TicketCategory,
     TicketRecord,
 };
 
@@ -23,20 +25,28 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
     // The simulator listens on loopback: an explicit allowance of this host's policy.
     let host = crate::built_host(true)?;
     let mut tenant = host.tenant("acme-corp").await?;
-    let settings = Settings {
-        instance: instance.clone(),
-        client_id: simulator.client_id(),
-        default_assignment_group: Some("Cloud Operations".into()),
-        default_priority: Some(Priority::Moderate),
-        ticket_categories: vec![
-            category("cost-optimization", TicketKind::Incident),
-            category("system-issue", TicketKind::Incident),
-            category("maintenance", TicketKind::ChangeRequest),
-        ],
-        unlisted_category_kind: None,
-        on_closed_match: ClosedMatch::OpenNew,
-    };
-    let secret = ClientSecret::new(simulator.client_secret());
+    // The settings as the platform's dialog holds them: by the keys of the form the
+    // component describes (`host-harness describe`).
+    let settings = vec![
+        Setting::text("instance", &instance),
+        Setting::text("client_id", simulator.client_id()),
+        Setting::text("default_assignment_group", "Cloud Operations"),
+        Setting::text("default_priority", "moderate"),
+        Setting::ticket_categories(
+            "ticket_categories",
+            vec![
+                TicketCategory::new("cost-optimization", "incident", true),
+                TicketCategory::new("system-issue", "incident", true),
+                TicketCategory::new("maintenance", "change_request", true),
+            ],
+        ),
+        // Test Connection then checks the Attachment API too.
+        Setting {
+            key: "attachments".into(),
+            value: SettingValue::Flag(true),
+        },
+    ];
+    let secret = [Secret::new("client_secret", simulator.client_secret())];
     if let Err(error) = tenant.configure(&settings, &secret).await? {
         bail!(
             "configuring the demo tenant failed: {}",
@@ -96,7 +106,11 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
             Ok(CreateOutcome::Created(written)) => {
                 created += 1;
                 let record = &written.ticket;
-                println!("  Created {} {}", render::kind(&record.kind), record.number);
+                println!(
+                    "  Created {} {}",
+                    render::kind(&record.kind),
+                    record.display_id
+                );
                 println!("  {}", record.link);
                 println!("  ServiceNow stored: {}", stored(&simulator, record));
             }
@@ -116,10 +130,14 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
         Ok(outcome) => println!("  {}\n", render::outcome(&outcome)),
         Err(error) => bail!("repeating the event failed: {}", render::error(&error)),
     }
+    let incident = first_created(&simulator, "incident")?;
+    let change = first_created(&simulator, "change_request")?;
+    changes_and_attachments(&simulator, &mut tenant, &incident, &change).await?;
+
     println!("The VM is stopped, so the event recovers; its ticket is resolved by correlation id:");
     let resolution = Resolution {
-        close_code: "Solution provided".into(),
-        close_notes: "The idle VM was stopped by the owner.".into(),
+        code: "Solution provided".into(),
+        notes: "The idle VM was stopped by the owner.".into(),
     };
     let correlation_id = events[0].correlation_id.as_deref().unwrap_or_default();
     match tenant
@@ -132,7 +150,10 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
 
     println!("What an admin sees when a step of the setup guide went wrong:");
     let mut careless = host.tenant("careless-corp").await?;
-    let pasted = ClientSecret::new(format!("{} ", simulator.client_secret()));
+    let pasted = [Secret::new(
+        "client_secret",
+        format!("{} ", simulator.client_secret()),
+    )];
     match careless.configure(&settings, &pasted).await? {
         Err(error) => println!(
             "- secret pasted with a trailing space:\n  {}",
@@ -141,7 +162,7 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
         Ok(()) => bail!("a secret with a trailing space was accepted"),
     }
     let mut metadata = settings.clone();
-    metadata.instance = "https://169.254.169.254".into();
+    metadata[0] = Setting::text("instance", "https://169.254.169.254");
     match careless.configure(&metadata, &secret).await? {
         Err(error) => println!(
             "- instance pointed at the cloud metadata service:\n  {}",
@@ -149,13 +170,15 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
         ),
         Ok(()) => bail!("the host let a tenant configure the metadata service"),
     }
-    let wrong = ClientSecret::new("not-the-secret");
+    let wrong = [Secret::new("client_secret", "not-the-secret")];
     if let Err(error) = careless.configure(&settings, &wrong).await? {
         bail!("configuring failed: {}", render::error(&error));
     }
     let report = careless.test_connection().await?;
     println!("- wrong client secret, Test Connection:");
     print!("{}", indent(&render::report(&report)));
+
+    older_instance(&host).await?;
 
     if verbose {
         eprintln!("\nThe log of tenant \"{}\":", tenant.id());
@@ -167,12 +190,163 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn category(event_category: &str, kind: TicketKind) -> TicketCategory {
-    TicketCategory {
-        event_category: event_category.into(),
-        kind,
-        enabled: true,
+/// The sys_id of the first record of `table` (what the demo opened there).
+fn first_created(simulator: &Simulator, table: &str) -> Result<String> {
+    simulator
+        .records(table)
+        .first()
+        .and_then(|row| row.get("sys_id").and_then(Value::as_str))
+        .map(str::to_string)
+        .ok_or_else(|| anyhow::anyhow!("the demo opened no {table} record"))
+}
+
+/// The platform attaches its evidence, a support agent works the tickets in ServiceNow, and
+/// the platform's poll (changes-since) tells it what happened.
+async fn changes_and_attachments(
+    simulator: &Simulator,
+    tenant: &mut ticketing_host::Tenant,
+    incident: &str,
+    change: &str,
+) -> Result<()> {
+    // Simulated time from here on, so that the agent's work lands in later seconds than
+    // the platform's first poll, as it would in life.
+    simulator.freeze_clock();
+    println!("The platform starts polling for changes (changes-since without a cursor: from now):");
+    let start = match tenant.changes_since(None).await? {
+        Ok(page) => page,
+        Err(error) => bail!("changes-since failed: {}", render::error(&error)),
+    };
+    println!(
+        "  cursor {}
+",
+        start.cursor
+    );
+
+    println!("The platform attaches its evidence to the incident:");
+    let reference = ticketing_host::api::TicketRef {
+        kind: "incident".into(),
+        id: incident.into(),
+    };
+    let report = b"instance,region,cpu_avg_30d,monthly_cost_usd\ni-0abc123,eu-west-1,1.7%,412\n";
+    match tenant
+        .attach_file(&reference, "idle-vm-i-0abc123.csv", "text/csv", report)
+        .await?
+    {
+        Ok(attachment) => println!(
+            "  {}\n",
+            render::attachment(&attachment).replace('\n', "\n  ")
+        ),
+        Err(error) => bail!("attaching failed: {}", render::error(&error)),
     }
+
+    println!("A support agent ({AGENT_USER_NAME}) works the tickets in ServiceNow:");
+    simulator.advance_clock(std::time::Duration::from_secs(60));
+    let agent = |table: &str, sys_id: &str, fields: Value| {
+        simulator
+            .agent_update(
+                table,
+                sys_id,
+                fields.as_object().cloned().unwrap_or_default(),
+                AGENT_USER_NAME,
+            )
+            .map_err(|error| anyhow::anyhow!("the agent's update failed: {error}"))
+    };
+    agent(
+        "change_request",
+        change,
+        serde_json::json!({"work_notes": "Scheduled for Sunday 02:00 UTC."}),
+    )?;
+    simulator.advance_clock(std::time::Duration::from_secs(60));
+    agent(
+        "incident",
+        incident,
+        serde_json::json!({
+            "comments": "Owner confirmed; the VM is stopped.",
+            "state": "6",
+            "close_code": "Solution provided",
+            "close_notes": "Stopped the idle VM.",
+        }),
+    )?;
+    println!("  a work note on the change request, then the incident resolved with a comment\n");
+
+    println!("The platform polls again from its cursor:");
+    match tenant.changes_since(Some(&start.cursor)).await? {
+        Ok(page) => {
+            for change in &page.changes {
+                println!("  {}", render::change(change).replace('\n', "\n  "));
+            }
+            println!("  cursor {} (more: {})\n", page.cursor, page.more);
+        }
+        Err(error) => bail!("changes-since failed: {}", render::error(&error)),
+    }
+    Ok(())
+}
+
+/// An instance before Washington DC: no client credentials grant, so the admin picks the
+/// password grant (or Basic) in the same dialog.
+async fn older_instance(host: &ticketing_host::Host) -> Result<()> {
+    let older = Simulator::start().await?;
+    older.set_release(Release::BeforeWashingtonDC);
+    println!(
+        "\nAn instance before Washington DC (simulated at {}):",
+        older.base_url()
+    );
+    let mut tenant = host.tenant("legacy-corp").await?;
+    let mut settings = vec![
+        Setting::text("instance", older.base_url()),
+        Setting::text("client_id", older.client_id()),
+        Setting::ticket_categories(
+            "ticket_categories",
+            vec![TicketCategory::new("cost-optimization", "incident", true)],
+        ),
+    ];
+    let client_secret = Secret::new("client_secret", older.client_secret());
+    if let Err(error) = tenant
+        .configure(&settings, std::slice::from_ref(&client_secret))
+        .await?
+    {
+        bail!("configuring failed: {}", render::error(&error));
+    }
+    let report = tenant.test_connection().await?;
+    println!("- with the guide's client credentials, Test Connection:");
+    print!("{}", indent(&render::report(&report)));
+    if report.passed {
+        bail!("client credentials worked on an instance before Washington DC");
+    }
+
+    settings.push(Setting::text("auth_method", "password"));
+    settings.push(Setting::text("username", DEFAULT_USER_NAME));
+    let password = Secret::new("password", DEFAULT_USER_PASSWORD);
+    if let Err(error) = tenant
+        .configure(&settings, &[client_secret, password])
+        .await?
+    {
+        bail!(
+            "configuring the password grant failed: {}",
+            render::error(&error)
+        );
+    }
+    let report = tenant.test_connection().await?;
+    println!("- with the OAuth password grant as {DEFAULT_USER_NAME}, Test Connection:");
+    print!("{}", indent(&render::report(&report)));
+    if !report.passed {
+        bail!("the password grant failed against the simulator");
+    }
+    let event = Ticket {
+        event_category: "cost-optimization".into(),
+        title: "Unattached volume vol-0def costs $38/month".into(),
+        description: "Unattached for 60 days.".into(),
+        priority: None,
+        assignment_group: None,
+        correlation_id: None,
+        extra_fields: vec![],
+    };
+    match tenant.create_ticket(&event).await? {
+        Ok(outcome) => println!("  {}", render::outcome(&outcome).replace('\n', "\n  ")),
+        Err(error) => bail!("creating a ticket failed: {}", render::error(&error)),
+    }
+    older.shutdown().await;
+    Ok(())
 }
 
 fn indent(text: &str) -> String {
@@ -186,8 +360,8 @@ fn indent(text: &str) -> String {
 
 /// What the simulator holds for the record: the priority it derived and the group's name.
 fn stored(simulator: &Simulator, record: &TicketRecord) -> String {
-    let rows = simulator.records(&record.table);
-    let Some(row) = rows.iter().find(|r| r["sys_id"] == record.sys_id.as_str()) else {
+    let rows = simulator.records(&record.kind);
+    let Some(row) = rows.iter().find(|r| r["sys_id"] == record.id.as_str()) else {
         return "(record not found in the simulator)".into();
     };
     let field = |name: &str| {

@@ -12,7 +12,9 @@ use ticketing_host::api::{
 };
 use ticketing_host::{Host, SandboxLimits, Tenant};
 
+mod attachment;
 mod bench;
+mod changes;
 mod demo;
 mod render;
 mod settings_file;
@@ -36,6 +38,13 @@ enum Command {
     /// Starts the built-in ServiceNow simulator, creates a tenant, tests the connection and
     /// opens an incident and a change request, telling what happens.
     Demo,
+    /// Prints the provider's description: its calls, ticket kinds and settings form (the
+    /// keys a settings file takes).
+    Describe {
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Runs Test Connection against an instance described by a settings file.
     TestConnection {
         #[command(flatten)]
@@ -91,8 +100,9 @@ enum Command {
         /// A sys_user_group name or sys_id.
         #[arg(long)]
         assignment_group: Option<String>,
+        /// The ticket's title (short description).
         #[arg(long)]
-        short_description: Option<String>,
+        title: Option<String>,
         #[arg(long)]
         description: Option<String>,
         /// Any other column, as name=value; repeatable.
@@ -139,6 +149,40 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Attaches a file (a cost report, a graph) to a ticket through the Attachment API.
+    AttachFile {
+        #[command(flatten)]
+        ticket: TicketArgs,
+        /// The file to attach; the attachment takes its name.
+        #[arg(long)]
+        file: PathBuf,
+        /// Its media type (text/csv, image/png); without it, guessed from the file's
+        /// extension, application/octet-stream when unknown.
+        #[arg(long)]
+        content_type: Option<String>,
+        /// Print the attachment as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints what changed on the integration's tickets in ServiceNow (state, priority,
+    /// group, others' comments) since a cursor, and the cursor to resume from. Without
+    /// --since it starts from now.
+    Changes {
+        #[command(flatten)]
+        settings: SettingsArgs,
+        /// Where to resume: the cursor a previous run printed.
+        #[arg(long)]
+        since: Option<String>,
+        /// Keep polling at --interval until Ctrl-C, printing changes as they arrive.
+        #[arg(long)]
+        follow: bool,
+        /// Seconds between polls with --follow.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        interval: u64,
+        /// Print each page as one JSON line, and the last cursor as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measures what a platform with many tenants cares about: component size, compile and
     /// load time, tenant start-up and memory, create-ticket latency and throughput through
     /// the component against a native client (against the simulator, in this process).
@@ -175,14 +219,22 @@ enum Command {
         /// Port on 127.0.0.1; 0 picks a free one.
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Print the base URL, client ID and client secret as one line of JSON (for a
+        /// script that starts the simulator).
+        #[arg(long)]
+        json: bool,
+        /// Stop when standard input closes, as well as on Ctrl-C: a supervising process
+        /// keeps a pipe open, and the simulator never outlives it, however it ends.
+        #[arg(long)]
+        until_stdin_closes: bool,
     },
 }
 
 #[derive(clap::Args)]
 struct SettingsArgs {
-    /// TOML or JSON settings file: instance, client_id, client_secret (or the
-    /// SERVICENOW_CLIENT_SECRET environment variable), default_assignment_group,
-    /// default_priority, ticket_categories, unlisted_category_kind, on_closed_match.
+    /// TOML or JSON settings file, keyed as `describe` lists the settings (instance,
+    /// client_id, client_secret, ...); a secret may come from the environment instead
+    /// (SERVICENOW_CLIENT_SECRET for client_secret).
     #[arg(long)]
     config: PathBuf,
     /// Let the tenant reach an instance on a loopback or private address (a simulator on
@@ -207,7 +259,7 @@ struct TicketArgs {
 impl TicketArgs {
     fn reference(&self) -> TicketRef {
         TicketRef {
-            kind: settings_file::parse_kind(&self.kind),
+            kind: self.kind.clone(),
             id: self.id.clone(),
         }
     }
@@ -226,8 +278,8 @@ struct ResolutionArgs {
 impl ResolutionArgs {
     fn resolution(&self) -> Resolution {
         Resolution {
-            close_code: self.close_code.clone(),
-            close_notes: self.close_notes.clone(),
+            code: self.close_code.clone(),
+            notes: self.close_notes.clone(),
         }
     }
 }
@@ -257,6 +309,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let verbose = cli.verbose;
     match cli.command {
         Command::Demo => demo::run(verbose).await,
+        Command::Describe { json } => {
+            let info = built_host(false)?.describe().await?;
+            if json {
+                println!("{:#}", render::describe_json(&info));
+            } else {
+                print!("{}", render::describe(&info));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench {
             tenants,
             hibernated,
@@ -279,14 +340,44 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             })
             .await
         }
-        Command::Simulator { port } => {
+        Command::Simulator {
+            port,
+            json,
+            until_stdin_closes,
+        } => {
             let simulator =
                 servicenow_simulator::Simulator::start_on(([127, 0, 0, 1], port).into()).await?;
-            println!("ServiceNow simulator listening on {}", simulator.base_url());
-            println!("  client_id     = {}", simulator.client_id());
-            println!("  client_secret = {}", simulator.client_secret());
-            println!("Press Ctrl-C to stop.");
-            tokio::signal::ctrl_c().await?;
+            if json {
+                let started = serde_json::json!({
+                    "base_url": simulator.base_url(),
+                    "client_id": simulator.client_id(),
+                    "client_secret": simulator.client_secret(),
+                    "username": servicenow_simulator::DEFAULT_USER_NAME,
+                    "password": servicenow_simulator::DEFAULT_USER_PASSWORD,
+                });
+                println!("{started}");
+            } else {
+                println!("ServiceNow simulator listening on {}", simulator.base_url());
+                println!("  client_id     = {}", simulator.client_id());
+                println!("  client_secret = {}", simulator.client_secret());
+                println!(
+                    "  username      = {}    (password grant, Basic)",
+                    servicenow_simulator::DEFAULT_USER_NAME
+                );
+                println!(
+                    "  password      = {}",
+                    servicenow_simulator::DEFAULT_USER_PASSWORD
+                );
+                println!("Press Ctrl-C to stop.");
+            }
+            if until_stdin_closes {
+                tokio::select! {
+                    stopped = tokio::signal::ctrl_c() => stopped?,
+                    _ = stdin_closed() => {}
+                }
+            } else {
+                tokio::signal::ctrl_c().await?;
+            }
             simulator.shutdown().await;
             Ok(ExitCode::SUCCESS)
         }
@@ -310,20 +401,39 @@ impl Command {
         match self {
             Command::TestConnection { settings, .. }
             | Command::CreateTicket { settings, .. }
-            | Command::ResolveEvent { settings, .. } => Some(settings),
+            | Command::ResolveEvent { settings, .. }
+            | Command::Changes { settings, .. } => Some(settings),
             Command::GetTicket { ticket, .. }
             | Command::UpdateTicket { ticket, .. }
             | Command::AddComment { ticket, .. }
-            | Command::ResolveTicket { ticket, .. } => Some(&ticket.settings),
-            Command::Demo | Command::Bench { .. } | Command::Simulator { .. } => None,
+            | Command::ResolveTicket { ticket, .. }
+            | Command::AttachFile { ticket, .. } => Some(&ticket.settings),
+            Command::Demo
+            | Command::Describe { .. }
+            | Command::Bench { .. }
+            | Command::Simulator { .. } => None,
         }
     }
+}
+
+/// Resolves when standard input reaches its end (or fails). The read runs on a thread of its
+/// own, not the runtime's blocking pool, so that it never holds up the runtime's shutdown.
+fn stdin_closed() -> tokio::sync::oneshot::Receiver<()> {
+    let (closed, receiver) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        let _ = closed.send(());
+    });
+    receiver
 }
 
 /// The commands that call a configured tenant.
 async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCode> {
     match command {
-        Command::Demo | Command::Bench { .. } | Command::Simulator { .. } => {
+        Command::Demo
+        | Command::Describe { .. }
+        | Command::Bench { .. }
+        | Command::Simulator { .. } => {
             anyhow::bail!("this command does not run against a tenant")
         }
         Command::TestConnection { json, .. } => {
@@ -336,6 +446,39 @@ async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCod
             }
             Ok(exit_code(report.passed))
         }
+        Command::Changes {
+            since,
+            follow,
+            interval,
+            json,
+            ..
+        } => {
+            let options = changes::Options {
+                since,
+                follow,
+                interval: std::time::Duration::from_secs(interval),
+                json,
+            };
+            changes::run(tenant, options).await
+        }
+        Command::AttachFile {
+            ticket,
+            file,
+            content_type,
+            json,
+        } => {
+            let (name, content) = attachment::read(&file)?;
+            let content_type = content_type.unwrap_or_else(|| attachment::guess_type(&file));
+            let result = tenant
+                .attach_file(&ticket.reference(), &name, &content_type, &content)
+                .await?;
+            Ok(show(
+                result,
+                json,
+                render::attachment,
+                render::attachment_json,
+            ))
+        }
         Command::GetTicket { ticket, json } => {
             let result = tenant.get_ticket(&ticket.reference()).await?;
             Ok(show(result, json, render::details, render::details_json))
@@ -344,7 +487,7 @@ async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCod
             ticket,
             priority,
             assignment_group,
-            short_description,
+            title,
             description,
             fields,
             json,
@@ -352,7 +495,7 @@ async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCod
             let changes = TicketChanges {
                 priority,
                 assignment_group,
-                short_description,
+                title,
                 description,
                 extra_fields: fields,
             };
@@ -365,9 +508,9 @@ async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCod
             customer_visible,
         } => {
             let kind = if customer_visible {
-                CommentKind::CustomerVisible
+                CommentKind::Public
             } else {
-                CommentKind::WorkNote
+                CommentKind::Internal
             };
             let result = tenant.add_comment(&ticket.reference(), kind, &text).await?;
             let said = |_: &()| format!("Added to {}", ticket.id);
@@ -438,10 +581,10 @@ async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCod
 }
 
 async fn configured_tenant(args: &SettingsArgs, verbose: bool) -> Result<Tenant> {
-    let (settings, secret) = settings_file::load(&args.config)?;
     let host = built_host(args.allow_private_network)?;
     let mut tenant = host.tenant("cli").await?;
-    if let Err(error) = tenant.configure(&settings, &secret).await? {
+    let (settings, secrets) = settings_file::load(&args.config, &*tenant.describe().await?)?;
+    if let Err(error) = tenant.configure(&settings, &secrets).await? {
         if verbose {
             eprint!("{}", render::log(&tenant.log()));
         }

@@ -1,67 +1,59 @@
-//! The CLI's settings file (TOML, or JSON by extension): the same fields the platform's
-//! dialog has. The client secret may come from `SERVICENOW_CLIENT_SECRET` instead of the file.
+//! The CLI's settings file (TOML, or JSON by extension): the keys of the provider's settings
+//! form (`describe`), each value as its field's kind wants it. A secret may come from the
+//! environment instead of the file: `SERVICENOW_CLIENT_SECRET` for `client_secret` (the
+//! provider's name, then the key, upper-case).
 
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use serde::Deserialize;
+use serde_json::Value;
 
-use ticketing_host::ClientSecret;
-use ticketing_host::api::{ClosedMatch, Priority, Settings, TicketCategory, TicketKind};
+use ticketing_host::Secret;
+use ticketing_host::api::{
+    FieldKind, Priority, ProviderInfo, Setting, SettingField, SettingValue, TicketCategory,
+};
 
-pub const SECRET_ENV: &str = "SERVICENOW_CLIENT_SECRET";
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SettingsFile {
-    instance: String,
-    client_id: String,
-    client_secret: Option<String>,
-    default_assignment_group: Option<String>,
-    default_priority: Option<String>,
-    #[serde(default)]
-    ticket_categories: Vec<CategoryEntry>,
-    unlisted_category_kind: Option<String>,
-    /// "open-new" (default) or "reopen".
-    on_closed_match: Option<String>,
+/// The environment variable that may hold a secret field's value.
+pub fn secret_env(info: &ProviderInfo, key: &str) -> String {
+    format!("{}_{}", info.name, key)
+        .to_ascii_uppercase()
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CategoryEntry {
-    event_category: String,
-    kind: String,
-    #[serde(default = "enabled_by_default")]
-    enabled: bool,
-}
-
-fn enabled_by_default() -> bool {
-    true
-}
-
-/// Reads the file; the environment's secret, when set, wins over the file's.
-pub fn load(path: &Path) -> Result<(Settings, ClientSecret)> {
+/// Reads the file; a secret in the environment wins over the file's.
+pub fn load(path: &Path, info: &ProviderInfo) -> Result<(Vec<Setting>, Vec<Secret>)> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading the settings file {}", path.display()))?;
     let json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    parse(&text, json, std::env::var(SECRET_ENV).ok())
+    parse(&text, json, info, |name| std::env::var(name).ok())
         .with_context(|| format!("in the settings file {}", path.display()))
 }
 
 pub fn parse(
     text: &str,
     json: bool,
-    env_secret: Option<String>,
-) -> Result<(Settings, ClientSecret)> {
-    // A parser's message may quote the file, and the file may hold the client secret: say
-    // where the mistake is and what it is, never the line itself.
-    let file: SettingsFile = if json {
-        serde_json::from_str(text)
-            .map_err(|e| anyhow!(redact_secrets(&e.to_string(), text, env_secret.as_deref())))?
+    info: &ProviderInfo,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(Vec<Setting>, Vec<Secret>)> {
+    let secret_keys: Vec<&str> = info
+        .settings
+        .iter()
+        .filter(|f| f.kind == FieldKind::Secret)
+        .map(|f| f.key.as_str())
+        .collect();
+    let env_secrets: Vec<String> = secret_keys
+        .iter()
+        .filter_map(|key| env(&secret_env(info, key)))
+        .collect();
+    // A parser's message may quote the file, and the file may hold a secret: say where the
+    // mistake is and what it is, never the line itself.
+    let redact = |message: &str| redact_secrets(message, text, &secret_keys, &env_secrets);
+    let file: serde_json::Map<String, Value> = if json {
+        serde_json::from_str(text).map_err(|e| anyhow!(redact(&e.to_string())))?
     } else {
-        toml::from_str(text).map_err(|e| {
+        let table: toml::Table = toml::from_str(text).map_err(|e| {
             let place = e
                 .span()
                 .map(|span| {
@@ -71,64 +63,128 @@ pub fn parse(
                     format!("line {line}, column {column}: ")
                 })
                 .unwrap_or_default();
-            let message = e.message().trim_end();
-            anyhow!(redact_secrets(
-                &format!("{place}{message}"),
-                text,
-                env_secret.as_deref()
-            ))
-        })?
+            anyhow!(redact(&format!("{place}{}", e.message().trim_end())))
+        })?;
+        serde_json::to_value(table)?
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
     };
-    let Some(client_secret) = env_secret.or(file.client_secret) else {
-        bail!("no client_secret: put it in the file or in the {SECRET_ENV} environment variable");
-    };
-    let settings = Settings {
-        instance: file.instance,
-        client_id: file.client_id,
-        default_assignment_group: file.default_assignment_group,
-        default_priority: file
-            .default_priority
-            .as_deref()
-            .map(parse_priority)
-            .transpose()?,
-        ticket_categories: file
-            .ticket_categories
-            .into_iter()
-            .map(|c| TicketCategory {
-                event_category: c.event_category,
-                kind: parse_kind(&c.kind),
-                enabled: c.enabled,
-            })
-            .collect(),
-        unlisted_category_kind: file.unlisted_category_kind.as_deref().map(parse_kind),
-        on_closed_match: match file.on_closed_match.as_deref().map(str::trim) {
-            None | Some("open-new") => ClosedMatch::OpenNew,
-            Some("reopen") => ClosedMatch::Reopen,
-            Some(other) => bail!("on_closed_match is {other:?}: use \"open-new\" or \"reopen\""),
-        },
-    };
-    Ok((settings, ClientSecret::new(client_secret)))
+    let mut settings = Vec::new();
+    let mut secrets = Vec::new();
+    for (key, value) in file {
+        let Some(field) = info.settings.iter().find(|f| f.key == key) else {
+            bail!(
+                "unknown setting {key:?}; {}'s settings are: {}",
+                info.name,
+                info.settings
+                    .iter()
+                    .map(|f| f.key.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        };
+        if field.kind == FieldKind::Secret {
+            let Value::String(secret) = value else {
+                bail!("{key} must be a string");
+            };
+            secrets.push(Secret::new(key, secret));
+        } else {
+            settings.push(Setting {
+                key,
+                value: setting_value(field, value)?,
+            });
+        }
+    }
+    for key in &secret_keys {
+        if let Some(secret) = env(&secret_env(info, key)) {
+            secrets.retain(|s| s.key() != *key);
+            secrets.push(Secret::new(*key, secret));
+        }
+    }
+    Ok((settings, secrets))
 }
 
-/// `message` with every client secret the file or the environment holds blotted out.
-fn redact_secrets(message: &str, text: &str, env_secret: Option<&str>) -> String {
+/// A file's value as the field's kind wants it.
+fn setting_value(field: &SettingField, value: Value) -> Result<SettingValue> {
+    let key = &field.key;
+    Ok(match (field.kind, value) {
+        (FieldKind::Flag, Value::Bool(flag)) => SettingValue::Flag(flag),
+        (FieldKind::Flag, _) => bail!("{key} must be true or false"),
+        (FieldKind::TextList, Value::Array(items)) => SettingValue::TextList(
+            items
+                .into_iter()
+                .map(|item| match item {
+                    Value::String(text) => Ok(text),
+                    _ => Err(anyhow!("{key} must be a list of strings")),
+                })
+                .collect::<Result<_>>()?,
+        ),
+        (FieldKind::TextList, _) => bail!("{key} must be a list of strings"),
+        (FieldKind::TicketCategories, Value::Array(rows)) => SettingValue::TicketCategories(
+            rows.into_iter()
+                .map(|row| category(key, row))
+                .collect::<Result<_>>()?,
+        ),
+        (FieldKind::TicketCategories, _) => {
+            bail!("{key} must be a list of {{ event_category, kind, enabled }} rows")
+        }
+        (_, Value::String(text)) => SettingValue::Text(text),
+        (_, _) => bail!("{key} must be a string"),
+    })
+}
+
+fn category(key: &str, row: Value) -> Result<TicketCategory> {
+    let Value::Object(mut row) = row else {
+        bail!("each row of {key} is a table: {{ event_category = \"...\", kind = \"...\" }}");
+    };
+    let mut text = |name: &str| match row.remove(name) {
+        Some(Value::String(text)) => Ok(text),
+        _ => Err(anyhow!("a row of {key} needs {name} (a string)")),
+    };
+    let event_category = text("event_category")?;
+    let kind = text("kind")?;
+    let enabled = match row.remove("enabled") {
+        None => true,
+        Some(Value::Bool(enabled)) => enabled,
+        Some(_) => bail!("enabled, in a row of {key}, must be true or false"),
+    };
+    if let Some(extra) = row.keys().next() {
+        bail!("a row of {key} has an unknown field {extra:?} (event_category, kind, enabled)");
+    }
+    // The CLI's own spelling of the kinds, as before the contract named them by table.
+    let kind = if kind == "change-request" {
+        "change_request".to_string()
+    } else {
+        kind
+    };
+    Ok(TicketCategory::new(event_category, kind, enabled))
+}
+
+/// `message` with every secret the file or the environment holds blotted out.
+fn redact_secrets(message: &str, text: &str, keys: &[&str], env_secrets: &[String]) -> String {
     // The value as a parser would quote it, whether or not the file parses as a whole: a
     // wrongly typed secret is quoted as what it is (a number, say).
-    let structured = serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|v| {
-            v.get("client_secret")
-                .map(|s| s.as_str().map_or(s.to_string(), str::to_string))
+    let json = serde_json::from_str::<Value>(text).ok();
+    let table = text.parse::<toml::Table>().ok();
+    let structured: Vec<String> = keys
+        .iter()
+        .filter_map(|key| {
+            let quote = |s: &dyn ToString, as_str: Option<&str>| {
+                as_str.map_or_else(|| s.to_string(), str::to_string)
+            };
+            json.as_ref()
+                .and_then(|v| v.get(key).map(|s| quote(s, s.as_str())))
+                .or_else(|| {
+                    table
+                        .as_ref()
+                        .and_then(|t| t.get(*key).map(|s| quote(s, s.as_str())))
+                })
         })
-        .or_else(|| {
-            text.parse::<toml::Table>().ok().and_then(|t| {
-                t.get("client_secret")
-                    .map(|s| s.as_str().map_or(s.to_string(), str::to_string))
-            })
-        });
+        .collect();
     let by_line = text.lines().filter_map(|line| {
         let (key, value) = line.split_once('=')?;
-        (key.trim() == "client_secret")
+        keys.contains(&key.trim())
             .then(|| value.trim().trim_matches(|c| c == '"' || c == '\''))
     });
     let mut message = message.to_string();
@@ -136,7 +192,7 @@ fn redact_secrets(message: &str, text: &str, env_secret: Option<&str>) -> String
         .iter()
         .map(String::as_str)
         .chain(by_line)
-        .chain(env_secret);
+        .chain(env_secrets.iter().map(String::as_str));
     for secret in candidates.filter(|s| s.len() >= 3) {
         message = message.replace(secret, "<redacted>");
         // A value with trailing junk on its line: its quoted part alone too.
@@ -158,19 +214,38 @@ pub fn parse_priority(text: &str) -> Result<Priority> {
     })
 }
 
-/// `incident`, `change_request` (or `change-request`), `problem`, or any other table name.
-pub fn parse_kind(text: &str) -> TicketKind {
-    match text.trim() {
-        "incident" => TicketKind::Incident,
-        "change_request" | "change-request" => TicketKind::ChangeRequest,
-        "problem" => TicketKind::Problem,
-        table => TicketKind::Table(table.to_string()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A form of the shape the component describes (its own is tested through the real
+    /// component in `tests/cli.rs`).
+    fn info() -> ProviderInfo {
+        let field = |key: &str, kind| SettingField {
+            key: key.into(),
+            label: key.into(),
+            help: String::new(),
+            kind,
+            required: false,
+            default: None,
+            choices: vec![],
+            auth_methods: vec![],
+        };
+        ProviderInfo {
+            name: "ServiceNow".into(),
+            version: "0".into(),
+            capabilities: vec![],
+            ticket_kinds: vec![],
+            other_ticket_kinds: true,
+            settings: vec![
+                field("instance", FieldKind::Address),
+                field("client_id", FieldKind::Text),
+                field("client_secret", FieldKind::Secret),
+                field("default_priority", FieldKind::Choice),
+                field("ticket_categories", FieldKind::TicketCategories),
+            ],
+        }
+    }
 
     const TOML: &str = r#"
 instance = "dev12345"
@@ -179,60 +254,68 @@ client_secret = "from-file"
 default_priority = "moderate"
 ticket_categories = [
   { event_category = "cost-optimization", kind = "incident" },
-  { event_category = "maintenance", kind = "change_request", enabled = false },
+  { event_category = "maintenance", kind = "change-request", enabled = false },
   { event_category = "finding", kind = "u_cost_finding" },
 ]
 "#;
 
-    #[test]
-    fn toml_with_secret_from_env() {
-        let (settings, secret) = parse(TOML, false, Some("from-env".into())).unwrap();
-        assert_eq!(secret.expose(), "from-env");
-        assert_eq!(settings.default_priority, Some(Priority::Moderate));
-        assert_eq!(settings.ticket_categories.len(), 3);
-        assert!(!settings.ticket_categories[1].enabled);
-        assert!(
-            matches!(&settings.ticket_categories[2].kind, TicketKind::Table(t) if t == "u_cost_finding")
-        );
-        assert_eq!(parse(TOML, false, None).unwrap().1.expose(), "from-file");
+    fn no_env(_: &str) -> Option<String> {
+        None
     }
 
     #[test]
-    fn json_and_missing_secret() {
+    fn toml_maps_onto_the_form_with_the_secret_from_env() {
+        let env = |name: &str| (name == "SERVICENOW_CLIENT_SECRET").then(|| "from-env".into());
+        let (settings, secrets) = parse(TOML, false, &info(), env).unwrap();
+        assert_eq!(secrets.len(), 1);
+        assert_eq!(secrets[0].expose(), "from-env");
+        assert!(settings.contains(&Setting::text("default_priority", "moderate")));
+        assert!(settings.contains(&Setting::ticket_categories(
+            "ticket_categories",
+            vec![
+                TicketCategory::new("cost-optimization", "incident", true),
+                TicketCategory::new("maintenance", "change_request", false),
+                TicketCategory::new("finding", "u_cost_finding", true),
+            ]
+        )));
+        let (_, secrets) = parse(TOML, false, &info(), no_env).unwrap();
+        assert_eq!(secrets[0].expose(), "from-file");
+    }
+
+    #[test]
+    fn json_and_wrong_kinds_of_value() {
         let json = r#"{"instance":"dev1","client_id":"abc"}"#;
-        let err = parse(json, true, None).unwrap_err().to_string();
-        assert!(err.contains(SECRET_ENV), "{err}");
-        assert!(parse(json, true, Some("s".into())).is_ok());
-    }
-
-    #[test]
-    fn closed_match_policy() {
-        let with = |policy: &str| {
-            let text = format!("{TOML}on_closed_match = \"{policy}\"\n");
-            parse(&text, false, None).map(|(settings, _)| settings.on_closed_match)
-        };
-        assert_eq!(with("reopen").unwrap(), ClosedMatch::Reopen);
-        assert_eq!(with("open-new").unwrap(), ClosedMatch::OpenNew);
-        assert!(with("delete").unwrap_err().to_string().contains("open-new"));
-        let (settings, _) = parse(TOML, false, None).unwrap();
-        assert_eq!(settings.on_closed_match, ClosedMatch::OpenNew);
+        let (settings, secrets) = parse(json, true, &info(), no_env).unwrap();
+        assert_eq!(settings.len(), 2);
+        assert!(secrets.is_empty());
+        for (bad, words) in [
+            (r#"{"client_id":7}"#, "client_id must be a string"),
+            (r#"{"ticket_categories":"x"}"#, "must be a list"),
+            (
+                r#"{"ticket_categories":[{"kind":"incident"}]}"#,
+                "needs event_category",
+            ),
+            (
+                r#"{"ticket_categories":[{"event_category":"a","kind":"incident","x":1}]}"#,
+                "unknown field \"x\"",
+            ),
+        ] {
+            let err = parse(bad, true, &info(), no_env).unwrap_err().to_string();
+            assert!(err.contains(words), "{bad}: {err}");
+        }
+        assert_eq!(secret_env(&info(), "api_key"), "SERVICENOW_API_KEY");
     }
 
     #[test]
     fn parse_errors_name_the_place_not_the_secret() {
         let broken =
             "instance = \"dev1\"\nclient_id = \"abc\"\nclient_secret = \"hunter2-secret\" oops\n";
-        let err = format!("{:#}", parse(broken, false, None).unwrap_err());
+        let err = format!("{:#}", parse(broken, false, &info(), no_env).unwrap_err());
         assert!(err.contains("line 3"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
 
-        let wrong_type = "instance = \"dev1\"\nclient_id = 7\nclient_secret = \"hunter2-secret\"\n";
-        let err = format!("{:#}", parse(wrong_type, false, None).unwrap_err());
-        assert!(err.contains("line 2"), "{err}");
-        assert!(!err.contains("hunter2"), "{err}");
-
         let json = r#"{"instance":"dev1","client_id":"abc","client_secret":12345678}"#;
-        let err = format!("{:#}", parse(json, true, None).unwrap_err());
+        let err = format!("{:#}", parse(json, true, &info(), no_env).unwrap_err());
         assert!(!err.contains("12345678"), "{err}");
     }
 
@@ -241,11 +324,13 @@ ticket_categories = [
         let err = parse(
             "instance = \"x\"\nclient_id = \"a\"\nclient_secrt = \"s\"",
             false,
-            None,
+            &info(),
+            no_env,
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("client_secrt"), "{err}");
+        assert!(err.contains("unknown setting \"client_secrt\""), "{err}");
+        assert!(err.contains("client_secret"), "{err}");
         assert!(parse_priority("urgent").is_err());
     }
 }

@@ -3,14 +3,18 @@
 
 use crate::prelude::*;
 
+use core::mem;
+
+use crate::auth::{AuthMethod, Authorization};
 use crate::clock::Clock;
 use crate::diagnosis::{CheckId, Checklist, ConnectionReport, Outcome};
 use crate::error::{Error, ErrorKind, Result};
+use crate::guide;
 use crate::http::Transport;
 use crate::ids::{Name, SysId};
 use crate::json::{self, Fields, Value};
-use crate::oauth::{AccessToken, Grant, request_token};
-use crate::settings::{Settings, TicketKind};
+use crate::oauth::{Grant, request_token};
+use crate::settings::{RawSettings, Settings, TicketKind};
 use crate::table_api::{Query, Row, TableApi, sys_id};
 
 use super::Provider;
@@ -35,6 +39,31 @@ impl Row for IdRow {
 }
 
 impl<T: Transport, C: Clock> Provider<T, C> {
+    /// Test Connection on values not saved yet (the guide's order: Test Connection, then
+    /// Save). The checks run with the candidate's settings and a token and caches of their
+    /// own; afterwards the settings in force, their token and caches are as they were.
+    pub fn test_candidate(&mut self, candidate: Result<RawSettings>) -> ConnectionReport {
+        let in_force = (
+            self.settings.take(),
+            mem::take(&mut self.tokens),
+            mem::take(&mut self.groups),
+            mem::take(&mut self.close_codes),
+        );
+        let report = match candidate.and_then(Settings::validate) {
+            Ok(settings) => {
+                self.settings = Some(settings);
+                self.test_connection()
+            }
+            Err(error) => {
+                let mut list = Checklist::default();
+                list.gate::<()>(CheckId::Settings, Err(error));
+                list.finish()
+            }
+        };
+        (self.settings, self.tokens, self.groups, self.close_codes) = in_force;
+        report
+    }
+
     pub fn test_connection(&mut self) -> ConnectionReport {
         let mut checklist = Checklist::default();
         self.run_checks(&mut checklist);
@@ -47,29 +76,41 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         // What was cached proves nothing about the setup as it is now.
         self.tokens.clear();
         self.groups.clear();
-        // One token request answers two questions: does the instance answer as ServiceNow,
-        // and does it grant a token.
-        let grant = request_token(&self.retrying(), &settings);
-        list.gate(CheckId::Instance, check_instance(&grant))?;
-        let token = list.gate(CheckId::Token, self.check_token(grant))?;
-
         let tables = tables_to_check(&settings);
-        let transport = self.retrying();
-        let api = TableApi {
-            transport: &transport,
-            instance: &settings.instance,
+        let auth = match settings.credentials.fixed_authorization() {
+            // One token request answers two questions: does the instance answer as
+            // ServiceNow, and does it grant a token.
+            None => {
+                let grant = request_token(&self.retrying(), &settings);
+                list.gate(CheckId::Instance, check_instance(&grant))?;
+                list.gate(CheckId::Token, self.check_token(&settings, grant))?
+            }
+            // No token: the first table read answers whether the instance is ServiceNow.
+            Some(fixed) => {
+                let first = self.read_one(&settings, fixed, &tables[0]);
+                list.gate(CheckId::Instance, check_instance_by_read(&first))?;
+                list.record(
+                    CheckId::Token,
+                    Outcome::Skipped(format!(
+                        "{} needs no OAuth token: the credentials go with each request",
+                        settings.credentials.who()
+                    )),
+                );
+                fixed.clone()
+            }
         };
-        let read = |table: &Name| {
-            api.query::<IdRow>(&token, table, &Query::default(), 1)
-                .map(|_| ())
-        };
+        let read = |table: &Name| self.read_one(&settings, &auth, table);
         let first = read(&tables[0]);
-        list.gate(CheckId::TableApi, check_table_api(&first))?;
+        list.gate(CheckId::TableApi, self.check_table_api(&first))?;
         let refused: Vec<(&Name, Error)> = core::iter::once((&tables[0], first))
             .chain(tables[1..].iter().map(|table| (table, read(table))))
             .filter_map(|(table, read)| read.err().map(|error| (table, error)))
             .collect();
         list.record(CheckId::TableAccess, check_table_access(&tables, refused));
+        list.record(
+            CheckId::AttachmentApi,
+            self.check_attachment_api(&settings, &auth),
+        );
         list.record(
             CheckId::AssignmentGroup,
             self.check_assignment_group(&settings),
@@ -77,17 +118,39 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         Some(())
     }
 
+    /// The cheapest read of a table: one row's sys_id.
+    fn read_one(&self, settings: &Settings, auth: &Authorization, table: &Name) -> Result<()> {
+        let transport = self.retrying();
+        let api = TableApi {
+            transport: &transport,
+            instance: &settings.instance,
+        };
+        api.query::<IdRow>(auth, table, &Query::default(), 1)
+            .map(|_| ())
+    }
+
+    /// Table API: the first table read was not refused for the credentials' sake (a refusal
+    /// about the table itself is table access's to report).
+    fn check_table_api(&self, first: &Result<()>) -> Result<((), String)> {
+        match first {
+            Err(error) if !about_the_table(error) => Err(self
+                .fixed_credentials_refused(error)
+                .unwrap_or_else(|| error.clone())),
+            _ => Ok(((), "the Table API accepted the credentials".into())),
+        }
+    }
+
     /// Settings: configured, and what is in force.
     fn check_settings(&self) -> Result<(Settings, String)> {
         let settings = self.configured()?.clone();
         let tables: Vec<String> = tables_to_check(&settings)
             .iter()
-            .map(|name| name.as_str().to_string())
+            .map(Name::to_string)
             .collect();
         let mut detail = format!(
-            "instance {}, client ID {}, tickets go to {}",
+            "instance {}, {}, tickets go to {}",
             settings.instance.as_str(),
-            settings.client_id,
+            settings.credentials.who(),
             join(&tables, ", ")
         );
         // An address pasted from the browser was taken as its instance: say so.
@@ -98,14 +161,54 @@ impl<T: Transport, C: Clock> Provider<T, C> {
     }
 
     /// Token: ServiceNow granted one; it is kept for the checks that follow and the next call.
-    fn check_token(&mut self, grant: Result<Grant>) -> Result<(AccessToken, String)> {
+    fn check_token(
+        &mut self,
+        settings: &Settings,
+        grant: Result<Grant>,
+    ) -> Result<(Authorization, String)> {
         let grant = grant?;
         let detail = format!(
-            "ServiceNow granted an access token valid for {} s",
-            grant.expires_in.as_secs()
+            "ServiceNow granted an access token valid for {} s{} ({})",
+            grant.expires_in.as_secs(),
+            if grant.refresh.is_some() {
+                ", and a refresh token"
+            } else {
+                ""
+            },
+            settings.credentials.who()
         );
-        let token = self.tokens.store(grant, self.clock.now()).clone();
+        let token = self
+            .tokens
+            .store(grant, self.clock.now())
+            .to_authorization();
         Ok((token, detail))
+    }
+
+    /// Attachment API: when attachments are on, its cheapest read lets the credentials in
+    /// (the auth scope of guide step 3 for an OAuth application that is securely scoped; an
+    /// API key's access policy).
+    fn check_attachment_api(&self, settings: &Settings, auth: &Authorization) -> Outcome {
+        if !settings.attachments {
+            return Outcome::Skipped("attachments are off in the settings".into());
+        }
+        let transport = self.retrying();
+        let api = TableApi {
+            transport: &transport,
+            instance: &settings.instance,
+        };
+        match api.list_one_attachment(auth) {
+            Ok(()) => Outcome::Passed("the Attachment API accepted the credentials".into()),
+            // The Table API took this key: no REST API Access Policy attaches its profile to
+            // the Attachment API (facts §13), which then answers as if no key was sent.
+            Err(mut error)
+                if settings.credentials.method() == AuthMethod::ApiKey
+                    && error.kind == ErrorKind::NotAuthenticated =>
+            {
+                error.kind = ErrorKind::CredentialsRefused;
+                Outcome::Failed(error.with_remedy(guide::API_KEY_ATTACHMENT_POLICY))
+            }
+            Err(error) => Outcome::Failed(self.fixed_credentials_refused(&error).unwrap_or(error)),
+        }
     }
 
     /// Assignment group: the default one exists, exactly once.
@@ -153,12 +256,22 @@ fn check_instance(grant: &Result<Grant>) -> Result<((), String)> {
     }
 }
 
-/// Table API: the first table read was not refused for the token's sake (a refusal about
-/// the table itself is table access's to report).
-fn check_table_api(first: &Result<()>) -> Result<((), String)> {
+/// Instance, without a token: the first table read was answered as ServiceNow does (the
+/// table, or a refusal in ServiceNow's JSON); a web page or no answer at all fails here.
+fn check_instance_by_read(first: &Result<()>) -> Result<((), String)> {
     match first {
-        Err(error) if !about_the_table(error) => Err(error.clone()),
-        _ => Ok(((), "the Table API accepted the token".into())),
+        Ok(()) => Ok((
+            (),
+            "the instance answered the Table API as ServiceNow does".into(),
+        )),
+        Err(error) if answered_as_servicenow(error) || about_the_table(error) => {
+            let status = error
+                .http_status
+                .map(|s| format!(" (HTTP {s})"))
+                .unwrap_or_default();
+            Ok(((), format!("the instance answered the Table API{status}")))
+        }
+        Err(error) => Err(error.clone()),
     }
 }
 
@@ -185,7 +298,11 @@ fn check_table_access(tables: &[Name], refused: Vec<(&Name, Error)>) -> Outcome 
 fn answered_as_servicenow(error: &Error) -> bool {
     matches!(
         error.kind,
-        ErrorKind::TokenDenied | ErrorKind::OAuthUserMissing | ErrorKind::UnexpectedResponse
+        ErrorKind::CredentialsRefused
+            | ErrorKind::ServiceAccountMissing
+            | ErrorKind::NotAuthenticated
+            | ErrorKind::MissingAuthScope
+            | ErrorKind::UnexpectedResponse
     )
 }
 
@@ -193,6 +310,6 @@ fn answered_as_servicenow(error: &Error) -> bool {
 fn about_the_table(error: &Error) -> bool {
     matches!(
         error.kind,
-        ErrorKind::Forbidden | ErrorKind::InvalidTable | ErrorKind::NotFound
+        ErrorKind::Forbidden | ErrorKind::UnknownTicketKind | ErrorKind::NotFound
     )
 }

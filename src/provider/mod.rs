@@ -2,10 +2,13 @@
 //! makes. Generic over the transport and the clock so it unit-tests natively.
 //!
 //! `connection` is Test Connection, `create` opens tickets (with deduplication), `lifecycle`
-//! manages them afterwards; this file holds what they share.
+//! manages them afterwards, `attachments` attaches files to them, `changes` tells what changed
+//! on them since the platform last asked; this file holds what they share.
 
 use crate::prelude::*;
 
+mod attachments;
+mod changes;
 mod connection;
 mod create;
 mod groups;
@@ -13,17 +16,21 @@ mod lifecycle;
 #[cfg(test)]
 mod tests;
 
+pub use attachments::Attachment;
 pub use lifecycle::{CommentKind, Resolution, ResolveOutcome, UpdateResult};
 
+use crate::auth::{AuthMethod, Authorization};
 use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Result};
+use crate::guide;
 use crate::http::Transport;
 use crate::ids::{Name, SysId};
+use crate::log::Level;
 use crate::log::{Log, NoLog};
-use crate::oauth::{AccessToken, TokenCache, request_token};
+use crate::oauth::{TokenCache, refresh_token, request_token};
 use crate::retry::{RetryPolicy, Retrying};
 use crate::settings::{RawSettings, Settings, TicketKind};
-use crate::table_api::{Columns, Query, Row, Stored, TableApi};
+use crate::table_api::{Columns, Page, Query, Row, Stored, TableApi};
 use crate::ticket::{CORRELATION_DISPLAY, TicketId, TicketRef, TicketRow};
 
 use groups::GroupCache;
@@ -74,12 +81,10 @@ impl<T: Transport, C: Clock> Provider<T, C> {
     pub fn configure(&mut self, raw: RawSettings) -> Result<()> {
         let settings = Settings::validate(raw)?;
         let same_identity = self.settings.as_ref().is_some_and(|old| {
-            old.instance == settings.instance
-                && old.client_id == settings.client_id
-                && old.client_secret == settings.client_secret
+            old.instance == settings.instance && old.credentials == settings.credentials
         });
         if !same_identity {
-            // Another instance or OAuth app: the token belongs to the old one.
+            // Another instance, app or user: the token belongs to the old one.
             self.tokens.clear();
         }
         // An admin saving settings again has often just fixed something on the instance.
@@ -89,7 +94,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         Ok(())
     }
 
-    #[cfg(test)]
+    /// The settings in force, if configured.
     pub fn settings(&self) -> Option<&Settings> {
         self.settings.as_ref()
     }
@@ -98,18 +103,26 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         self.settings.as_ref().ok_or_else(Error::not_configured)
     }
 
-    /// Runs a Table API call with a valid token. A 401 gets one fresh token and one retry,
-    /// never a loop: a token can be revoked or expire early on the instance's side.
+    /// Runs a Table API call, authorized as the method in force says. With a token, a 401
+    /// gets one fresh token and one retry, never a loop: a token can be revoked or expire
+    /// early on the instance's side. Basic and API key credentials have nothing to renew:
+    /// their 401 is the credentials' refusal.
     fn authorized<R>(
         &mut self,
-        call: impl Fn(&TableApi<'_, Retrying<'_, T, C>>, &AccessToken) -> Result<R>,
+        call: impl Fn(&TableApi<'_, Retrying<'_, T, C>>, &Authorization) -> Result<R>,
     ) -> Result<R> {
         // One call site for `call`: each caller's closure is compiled once.
         let mut refused_before = false;
         loop {
-            let token = self.token()?;
-            match self.call_with(&token, &call) {
-                Err(error) if error.kind == ErrorKind::NotAuthenticated && !refused_before => {
+            let auth = self.authorization()?;
+            match self.call_with(&auth, &call) {
+                Err(error) if error.kind == ErrorKind::NotAuthenticated => {
+                    if let Some(refused) = self.fixed_credentials_refused(&error) {
+                        return Err(refused);
+                    }
+                    if refused_before {
+                        return Err(error);
+                    }
                     self.tokens.clear();
                     refused_before = true;
                 }
@@ -118,32 +131,75 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         }
     }
 
-    /// The cached token, or a new one from the token endpoint.
-    fn token(&mut self) -> Result<AccessToken> {
+    /// What authorizes the next request: the header Basic and API key credentials carry
+    /// always, or a valid access token (cached, refreshed, or granted anew).
+    fn authorization(&mut self) -> Result<Authorization> {
+        let settings = self.configured()?;
+        if let Some(fixed) = settings.credentials.fixed_authorization() {
+            return Ok(fixed.clone());
+        }
         let now = self.clock.now();
         if let Some(token) = self.tokens.valid_at(now) {
-            return Ok(token.clone());
+            return Ok(token.to_authorization());
         }
-        let grant = request_token(&self.retrying(), self.configured()?)?;
-        Ok(self.tokens.store(grant, now).clone())
+        let grant = match self.tokens.refresh_token() {
+            Some(refresh) => match refresh_token(&self.retrying(), settings, refresh) {
+                Ok(grant) => grant,
+                Err(error) if error.kind == ErrorKind::CredentialsRefused => {
+                    // Expired (100 days by default) or revoked: sign in with the password.
+                    self.log.note(
+                        Level::Info,
+                        "ServiceNow refused the refresh token; asking for a new token with \
+                         the password",
+                    );
+                    self.tokens.forget_refresh_token();
+                    request_token(&self.retrying(), self.configured()?)?
+                }
+                Err(error) => return Err(error),
+            },
+            None => request_token(&self.retrying(), settings)?,
+        };
+        Ok(self.tokens.store(grant, now).to_authorization())
+    }
+
+    /// A 401 for Basic or API key credentials, as the refusal of those credentials with the
+    /// remedy for their method; `None` for token methods, which renew their token instead.
+    fn fixed_credentials_refused(&self, error: &Error) -> Option<Error> {
+        let remedy = match self.settings.as_ref()?.credentials.method() {
+            AuthMethod::Basic => guide::BASIC_DENIED,
+            AuthMethod::ApiKey => guide::API_KEY_DENIED,
+            AuthMethod::ClientCredentials | AuthMethod::Password => return None,
+        };
+        let mut refused = error.clone();
+        refused.kind = ErrorKind::CredentialsRefused;
+        refused.message = refused.message.replace(
+            "ServiceNow refused the access token",
+            "ServiceNow refused the credentials",
+        );
+        Some(refused.with_remedy(remedy))
     }
 
     fn call_with<R>(
         &self,
-        token: &AccessToken,
-        call: impl Fn(&TableApi<'_, Retrying<'_, T, C>>, &AccessToken) -> Result<R>,
+        auth: &Authorization,
+        call: impl Fn(&TableApi<'_, Retrying<'_, T, C>>, &Authorization) -> Result<R>,
     ) -> Result<R> {
         let transport = self.retrying();
         let api = TableApi {
             transport: &transport,
             instance: &self.configured()?.instance,
         };
-        call(&api, token)
+        call(&api, auth)
     }
 
     /// At most `limit` rows of `table` matching an encoded query.
     fn select<R: Row>(&mut self, table: &Name, query: &Query, limit: u32) -> Result<Vec<R>> {
         self.authorized(|api, token| api.query(token, table, query, limit))
+    }
+
+    /// One page of `table`'s rows matching an encoded query, and whether more match.
+    fn select_page<R: Row>(&mut self, table: &Name, query: &Query, limit: u32) -> Result<Page<R>> {
+        self.authorized(|api, token| api.page(token, table, query, limit))
     }
 
     /// Reads a ticket named by number or sys_id, in a table this tenant may touch.

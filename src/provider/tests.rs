@@ -17,10 +17,6 @@ const CREATED: &str =
 
 fn raw() -> RawSettings {
     RawSettings {
-        instance: "dev1".into(),
-        client_id: "id".into(),
-        client_secret: "secret".into(),
-        default_assignment_group: None,
         default_priority: Some(Priority::Low),
         ticket_categories: vec![
             TicketCategory {
@@ -36,6 +32,7 @@ fn raw() -> RawSettings {
         ],
         unlisted_category_kind: None,
         on_closed_match: ClosedMatch::OpenNew,
+        ..RawSettings::bare("dev1", "id", "secret")
     }
 }
 
@@ -233,8 +230,16 @@ fn test_connection_passes_then_reports_failures_in_order() {
     assert!(report.passed, "{report:?}");
     let statuses: Vec<_> = report.checks.iter().map(|c| c.status).collect();
     use CheckStatus::*;
-    assert_eq!(statuses, [Passed, Passed, Passed, Passed, Passed, Skipped]);
-    assert_eq!(report.checks[5].id, CheckId::AssignmentGroup);
+    assert_eq!(
+        statuses,
+        [Passed, Passed, Passed, Passed, Passed, Skipped, Skipped]
+    );
+    assert_eq!(report.checks[5].id, CheckId::AttachmentApi);
+    assert_eq!(
+        report.checks[5].detail,
+        "attachments are off in the settings"
+    );
+    assert_eq!(report.checks[6].id, CheckId::AssignmentGroup);
     let read = &transport.sent()[1];
     assert_eq!(read.method, Method::Get);
     assert!(read.url.contains("/api/now/table/incident?"));
@@ -244,7 +249,7 @@ fn test_connection_passes_then_reports_failures_in_order() {
     let statuses: Vec<_> = report.checks.iter().map(|c| c.status).collect();
     assert_eq!(
         statuses,
-        [Passed, Passed, Failed, Skipped, Skipped, Skipped]
+        [Passed, Passed, Failed, Skipped, Skipped, Skipped, Skipped]
     );
     assert!(!report.passed);
     assert_eq!(report.checks[2].id, CheckId::Token);
@@ -725,5 +730,205 @@ fn a_browser_address_is_taken_as_its_instance_and_test_connection_says_so() {
         transport.sent()[0]
             .url
             .starts_with("https://dev1.service-now.com/oauth_token.do")
+    );
+}
+
+/// Settings for another way in: `method` with its own credentials.
+fn with_method(method: AuthMethod) -> RawSettings {
+    RawSettings {
+        auth_method: method,
+        username: "cxm_integration".into(),
+        password: "pa55-word".into(),
+        api_key: "key-0123456789abcdef".into(),
+        ..raw()
+    }
+}
+
+const PASSWORD_TOKEN: &str = r#"{"access_token":"acc-1","refresh_token":"ref-1","scope":"useraccount","token_type":"Bearer","expires_in":1799}"#;
+const REFRESHED: &str = r#"{"access_token":"acc-2","refresh_token":"ref-1","scope":"useraccount","token_type":"Bearer","expires_in":1799}"#;
+
+fn form(request: &crate::http::Request) -> Vec<(String, String)> {
+    form_urlencoded::parse(&request.body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+#[test]
+fn the_password_grant_refreshes_and_falls_back_to_the_password() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = Provider::new(&transport, &clock);
+    p.configure(with_method(AuthMethod::Password)).unwrap();
+    transport
+        .push_json(200, PASSWORD_TOKEN)
+        .push_json(201, CREATED)
+        // The access token expired: the refresh token renews it.
+        .push_json(200, REFRESHED)
+        .push_json(201, CREATED)
+        // Expired again, and the refresh token is refused: the password signs in anew.
+        .push_json(401, TOKEN_DENIED)
+        .push_json(200, PASSWORD_TOKEN)
+        .push_json(201, CREATED);
+    p.create_ticket(ticket()).unwrap();
+    clock.advance(Duration::from_secs(1800));
+    p.create_ticket(ticket()).unwrap();
+    clock.advance(Duration::from_secs(1800));
+    p.create_ticket(ticket()).unwrap();
+    assert_eq!(transport.remaining(), 0);
+
+    let sent = transport.sent();
+    let grant = form(&sent[0]);
+    assert!(grant.contains(&("grant_type".into(), "password".into())));
+    assert!(grant.contains(&("username".into(), "cxm_integration".into())));
+    assert!(grant.contains(&("password".into(), "pa55-word".into())));
+    assert_eq!(sent[1].header_value("authorization"), Some("Bearer acc-1"));
+    let refresh = form(&sent[2]);
+    assert!(refresh.contains(&("grant_type".into(), "refresh_token".into())));
+    assert!(refresh.contains(&("refresh_token".into(), "ref-1".into())));
+    assert!(!refresh.iter().any(|(k, _)| k == "password"));
+    assert_eq!(sent[3].header_value("authorization"), Some("Bearer acc-2"));
+    assert!(form(&sent[5]).contains(&("grant_type".into(), "password".into())));
+    for request in &sent {
+        let shown = format!("{request:?}");
+        assert!(
+            !shown.contains("pa55") && !shown.contains("ref-1"),
+            "{shown}"
+        );
+    }
+}
+
+#[test]
+fn a_refused_password_grant_names_the_user_checks() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = Provider::new(&transport, &clock);
+    p.configure(with_method(AuthMethod::Password)).unwrap();
+    transport.push_json(401, TOKEN_DENIED);
+    let err = p.create_ticket(ticket()).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::CredentialsRefused);
+    assert_eq!(err.remedy, Some(crate::guide::PASSWORD_DENIED));
+    assert!(err.remedy.unwrap().text.contains("Locked out"));
+}
+
+#[test]
+fn basic_and_api_key_send_their_header_and_no_token_request() {
+    for (method, header, value) in [
+        (
+            AuthMethod::Basic,
+            "authorization",
+            "Basic Y3htX2ludGVncmF0aW9uOnBhNTUtd29yZA==",
+        ),
+        (AuthMethod::ApiKey, "x-sn-apikey", "key-0123456789abcdef"),
+    ] {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        let mut p = Provider::new(&transport, &clock);
+        p.configure(with_method(method)).unwrap();
+        transport.push_json(201, CREATED);
+        p.create_ticket(ticket()).unwrap();
+        let sent = transport.sent();
+        assert_eq!(sent.len(), 1, "{method:?}");
+        assert_eq!(sent[0].header_value(header), Some(value), "{method:?}");
+        // An instance echoing the credentials back gets them blotted out of messages.
+        let secret = value.trim_start_matches("Basic ");
+        let echoed = sent[0].redact(&format!("echo {secret}"));
+        assert_eq!(echoed, "echo <redacted>", "{method:?}");
+    }
+}
+
+#[test]
+fn a_401_for_basic_or_an_api_key_is_the_credentials_refusal_not_a_retry() {
+    for (method, remedy) in [
+        (AuthMethod::Basic, crate::guide::BASIC_DENIED),
+        (AuthMethod::ApiKey, crate::guide::API_KEY_DENIED),
+    ] {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        let mut p = Provider::new(&transport, &clock);
+        p.configure(with_method(method)).unwrap();
+        transport.push_json(401, NOT_AUTHENTICATED);
+        let err = p.create_ticket(ticket()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::CredentialsRefused, "{method:?}");
+        assert_eq!(err.remedy, Some(remedy));
+        assert!(
+            err.message.contains("refused the credentials"),
+            "{}",
+            err.message
+        );
+        assert_eq!(transport.sent().len(), 1, "no retry, no token request");
+    }
+}
+
+#[test]
+fn test_connection_without_a_token_skips_the_token_check() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = Provider::new(&transport, &clock);
+    p.configure(with_method(AuthMethod::Basic)).unwrap();
+    // The instance check's read and the table API check's read.
+    transport
+        .push_json(200, r#"{"result":[]}"#)
+        .push_json(200, r#"{"result":[]}"#);
+    let report = p.test_connection();
+    assert!(report.passed, "{report:#?}");
+    let token = &report.checks[2];
+    assert_eq!(
+        (token.id, token.status),
+        (CheckId::Token, CheckStatus::Skipped)
+    );
+    assert!(
+        token
+            .detail
+            .contains("Basic authentication as user cxm_integration")
+    );
+    assert_eq!(count(&transport, "/oauth_token.do"), 0);
+
+    // Wrong password: the instance answered as ServiceNow; the Table API check fails with
+    // Basic's remedy.
+    let transport = ScriptedTransport::default();
+    let mut p = Provider::new(&transport, &clock);
+    p.configure(with_method(AuthMethod::Basic)).unwrap();
+    transport
+        .push_json(401, NOT_AUTHENTICATED)
+        .push_json(401, NOT_AUTHENTICATED);
+    let report = p.test_connection();
+    let statuses: Vec<CheckStatus> = report.checks.iter().map(|c| c.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            CheckStatus::Passed,
+            CheckStatus::Passed,
+            CheckStatus::Skipped,
+            CheckStatus::Failed,
+            CheckStatus::Skipped,
+            CheckStatus::Skipped,
+            CheckStatus::Skipped
+        ]
+    );
+    assert_eq!(report.checks[3].remedy, Some(crate::guide::BASIC_DENIED));
+}
+
+#[test]
+fn each_method_requires_its_own_credentials_only() {
+    let mut basic = with_method(AuthMethod::Basic);
+    basic.client_id = String::new();
+    basic.client_secret = String::new();
+    Settings::validate(basic.clone()).unwrap();
+    basic.password = String::new();
+    let err = Settings::validate(basic).unwrap_err();
+    assert_eq!(err.field, Some("password"));
+    let mut key = with_method(AuthMethod::ApiKey);
+    key.api_key = " key".into();
+    let err = Settings::validate(key).unwrap_err();
+    assert_eq!(err.field, Some("api_key"));
+    assert!(
+        err.message
+            .contains("API Key has leading or trailing whitespace")
+    );
+    let mut colon = with_method(AuthMethod::Basic);
+    colon.username = "domain:user".into();
+    assert_eq!(
+        Settings::validate(colon).unwrap_err().field,
+        Some("username")
     );
 }

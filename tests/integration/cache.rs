@@ -53,7 +53,7 @@ async fn compiles_once_then_every_host_loads_the_artifact() {
     let sim = Simulator::start().await.unwrap();
     let mut tenant = host.tenant("cached").await.unwrap();
     tenant
-        .configure(&settings(&sim), &secret(&sim))
+        .configure(&settings(&sim).values(), &secret(&sim))
         .await
         .unwrap()
         .unwrap();

@@ -70,7 +70,7 @@ async fn a_tenant_keeps_no_host_resource_of_a_finished_request() {
     });
     let mut tenant = host.tenant("frugal").await.unwrap();
     tenant
-        .configure(&settings(&sim), &secret(&sim))
+        .configure(&settings(&sim).values(), &secret(&sim))
         .await
         .unwrap()
         .unwrap();
@@ -95,7 +95,7 @@ async fn a_tenant_past_its_host_resources_traps_and_is_rebuilt() {
     });
     let mut tenant = host.tenant("greedy").await.unwrap();
     tenant
-        .configure(&settings(&sim), &secret(&sim))
+        .configure(&settings(&sim).values(), &secret(&sim))
         .await
         .unwrap()
         .unwrap();

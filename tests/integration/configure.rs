@@ -1,9 +1,8 @@
 //! configure: bad settings get a clear error, and the tenant keeps what it had.
 
-use ticketing_host::ClientSecret;
-use ticketing_host::api::{CheckId, CheckStatus, ErrorKind, TicketKind};
+use ticketing_host::api::{CheckStatus, ErrorKind};
 
-use support::{category, host, secret, settings, setup, ticket};
+use support::{category, client_secret, host, secret, settings, setup, ticket};
 
 #[tokio::test]
 async fn bad_settings_are_refused_with_a_clear_error() {
@@ -18,6 +17,7 @@ async fn bad_settings_are_refused_with_a_clear_error() {
             },
             secret(&sim),
             "https",
+            "instance",
         ),
         (
             {
@@ -27,6 +27,7 @@ async fn bad_settings_are_refused_with_a_clear_error() {
             },
             secret(&sim),
             "instance is empty",
+            "instance",
         ),
         (
             {
@@ -36,6 +37,7 @@ async fn bad_settings_are_refused_with_a_clear_error() {
             },
             secret(&sim),
             "user name or password",
+            "instance",
         ),
         (
             {
@@ -45,29 +47,29 @@ async fn bad_settings_are_refused_with_a_clear_error() {
             },
             secret(&sim),
             "Client ID is empty",
+            "client_id",
         ),
         (
             good.clone(),
-            ClientSecret::new(format!("{} ", sim.client_secret())),
+            client_secret(format!("{} ", sim.client_secret())),
             "Client Secret has leading or trailing whitespace",
+            "client_secret",
         ),
         (
             good.clone(),
-            ClientSecret::new(""),
+            client_secret(""),
             "Client Secret is empty",
+            "client_secret",
         ),
         (
             {
                 let mut s = good.clone();
-                s.ticket_categories.push(category(
-                    "x",
-                    TicketKind::Table("bad table".into()),
-                    true,
-                ));
+                s.ticket_categories.push(category("x", "bad table", true));
                 s
             },
             secret(&sim),
-            "not a ServiceNow table name",
+            "or a ServiceNow table name",
+            "ticket_categories",
         ),
         (
             {
@@ -77,15 +79,17 @@ async fn bad_settings_are_refused_with_a_clear_error() {
             },
             secret(&sim),
             "listed twice",
+            "ticket_categories",
         ),
     ];
-    for (settings, secret, expected) in cases {
+    for (settings, secret, expected, field) in cases {
         let error = tenant
-            .configure(&settings, &secret)
+            .configure(&settings.values(), &secret)
             .await
             .unwrap()
             .unwrap_err();
         assert_eq!(error.kind, ErrorKind::InvalidSettings, "{expected}");
+        assert_eq!(error.field.as_deref(), Some(field), "{expected}");
         assert!(
             error.message.contains(expected),
             "{:?} should say {expected:?}",
@@ -113,7 +117,7 @@ async fn calls_before_configure_say_so() {
     assert_eq!(error.kind, ErrorKind::NotConfigured);
     assert!(error.remedy.is_some());
     let report = tenant.test_connection().await.unwrap();
-    assert_eq!(report.checks[0].id, CheckId::Settings);
+    assert_eq!(report.checks[0].id, "settings");
     assert_eq!(report.checks[0].status, CheckStatus::Failed);
     assert!(!report.passed);
     assert_eq!(tenant.allowed_origin(), None);

@@ -2,8 +2,8 @@
 //! the platform sees when the host refuses.
 
 use servicenow_simulator::{Oversized, Simulator};
-use ticketing_host::api::{Error as ProviderError, ErrorKind, Settings};
-use ticketing_host::{LogEvent, Tenant};
+use ticketing_host::api::{Error as ProviderError, ErrorKind, Setting};
+use ticketing_host::{LogEvent, SandboxLimits, Tenant};
 
 use crate::tickets::open;
 use support::{host, secret, settings, setup, strict_host, ticket};
@@ -16,11 +16,10 @@ fn closed_port() -> u16 {
         .port()
 }
 
-fn with_instance(sim: &Simulator, instance: &str) -> Settings {
-    Settings {
-        instance: instance.into(),
-        ..settings(sim)
-    }
+fn with_instance(sim: &Simulator, instance: &str) -> Vec<Setting> {
+    let mut form = settings(sim);
+    form.instance = instance.into();
+    form.values()
 }
 
 /// Configures `tenant` for `instance` and answers the host's refusal.
@@ -227,7 +226,7 @@ async fn a_suspended_tenant_stays_cut_off_after_configuring_again() {
     );
 
     tenant
-        .configure(&settings(&sim), &secret(&sim))
+        .configure(&settings(&sim).values(), &secret(&sim))
         .await
         .unwrap()
         .unwrap();
@@ -243,7 +242,7 @@ async fn a_suspended_tenant_stays_cut_off_after_configuring_again() {
     tenant.resume();
     tenant.set_allowed_origin(None);
     tenant
-        .configure(&settings(&sim), &secret(&sim))
+        .configure(&settings(&sim).values(), &secret(&sim))
         .await
         .unwrap()
         .unwrap();
@@ -285,7 +284,7 @@ async fn redirects_are_not_followed() {
     sim.update_faults(|f| f.redirect_to = Some(format!("{}/oauth_token.do", elsewhere.base_url())));
     let error = create_error(&mut tenant).await;
     assert_eq!(error.http_status, Some(302), "{error:?}");
-    assert_eq!(error.kind, ErrorKind::NotServicenow, "{error:?}");
+    assert_eq!(error.kind, ErrorKind::NotTheService, "{error:?}");
     assert!(elsewhere.requests().is_empty());
     assert_eq!(elsewhere.connections(), 0);
     sim.update_faults(|f| f.redirect_to = None);
@@ -330,7 +329,19 @@ async fn an_oversized_answer_fails_that_call_only() {
 /// A request body over the cap never leaves the host, and the tenant keeps working.
 #[tokio::test]
 async fn an_oversized_request_fails_that_call_only() {
-    let (sim, mut tenant) = setup().await;
+    // A cap below the default (4 MiB), so that a ticket passes it well inside the tenant's
+    // memory.
+    let sim = Simulator::start().await.unwrap();
+    let capped = host().with_limits(SandboxLimits {
+        max_request_body: 1 << 20,
+        ..support::limits()
+    });
+    let mut tenant = capped.tenant("capped").await.unwrap();
+    tenant
+        .configure(&settings(&sim).values(), &secret(&sim))
+        .await
+        .unwrap()
+        .unwrap();
     let mut big = ticket("cost-optimization", "big");
     big.description = "x".repeat(2 << 20);
     let error = tenant.create_ticket(&big).await.unwrap().unwrap_err();
@@ -368,7 +379,7 @@ async fn a_tenant_reuses_its_connection() {
 async fn tenants_do_not_share_connections() {
     let (sim, mut a) = setup().await;
     let mut b = host().tenant("b").await.unwrap();
-    b.configure(&settings(&sim), &secret(&sim))
+    b.configure(&settings(&sim).values(), &secret(&sim))
         .await
         .unwrap()
         .unwrap();

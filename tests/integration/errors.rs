@@ -14,18 +14,18 @@ async fn each_failure_has_its_kind() {
     let cases: [Case; 7] = [
         (
             |f| f.hibernating = true,
-            ErrorKind::InstanceHibernating,
+            ErrorKind::ServiceAsleep,
             Some(200),
         ),
-        (|f| f.login_page = true, ErrorKind::NotServicenow, Some(200)),
+        (|f| f.login_page = true, ErrorKind::NotTheService, Some(200)),
         (
             |f| f.grant_disabled = true,
-            ErrorKind::TokenDenied,
+            ErrorKind::CredentialsRefused,
             Some(401),
         ),
         (
             |f| f.oauth_user_missing = true,
-            ErrorKind::OauthUserMissing,
+            ErrorKind::ServiceAccountMissing,
             Some(400),
         ),
         (
@@ -48,7 +48,7 @@ async fn each_failure_has_its_kind() {
         sim.set_faults(Default::default());
         // A fresh token each round, so token faults are seen.
         tenant
-            .configure(&settings(&sim), &secret(&sim))
+            .configure(&settings(&sim).values(), &secret(&sim))
             .await
             .unwrap()
             .unwrap();

@@ -69,7 +69,7 @@ async fn hibernating_tenants_hold_no_pool_slot() {
     for i in 0..slots * 2 {
         let mut tenant = host.tenant(format!("t{i}")).await.expect("a free slot");
         tenant
-            .configure(&settings(&sim), &secret(&sim))
+            .configure(&settings(&sim).values(), &secret(&sim))
             .await
             .unwrap()
             .unwrap();

@@ -3,24 +3,26 @@
 use serde_json::json;
 use servicenow_simulator::Canned;
 use ticketing_host::api::{
-    ClosedMatch, CommentKind, CreateOutcome, ErrorKind, Field, Priority, Resolution,
-    ResolveOutcome, TicketChanges, TicketKind, TicketRef,
+    CommentKind, CreateOutcome, ErrorKind, Field, Priority, Resolution, ResolveOutcome,
+    TicketChanges, TicketRef,
 };
 
 use crate::tickets::{create, open};
-use support::{category, close_on_instance, host, secret, settings, setup, table_calls, ticket};
+use support::{
+    category, close_on_instance, field, host, secret, settings, setup, table_calls, ticket,
+};
 
 fn incident(id: &str) -> TicketRef {
     TicketRef {
-        kind: TicketKind::Incident,
+        kind: "incident".into(),
         id: id.into(),
     }
 }
 
 fn resolution(code: &str) -> Resolution {
     Resolution {
-        close_code: code.into(),
-        close_notes: "Rightsized the VM.".into(),
+        code: code.into(),
+        notes: "Rightsized the VM.".into(),
     }
 }
 
@@ -36,16 +38,17 @@ async fn get_by_number_or_sys_id() {
     let mut t = ticket("cost-optimization", "Idle VM");
     t.priority = Some(Priority::Critical);
     let record = create(&mut tenant, &t).await;
-    for id in [record.number.clone(), record.sys_id.clone()] {
+    for id in [record.display_id.clone(), record.id.clone()] {
         let details = tenant.get_ticket(&incident(&id)).await.unwrap().unwrap();
         assert_eq!(details.ticket, record);
         assert_eq!(
-            (details.state.as_str(), details.state_label.as_str()),
+            (details.status.value.as_str(), details.status.label.as_str()),
             ("1", "New")
         );
-        assert_eq!(details.priority, "1");
-        assert!(details.active);
-        assert_eq!(details.short_description, "Idle VM");
+        assert_eq!(details.priority, Some(Priority::Critical));
+        assert_eq!(field(&details, "priority"), "1");
+        assert_eq!(field(&details, "active"), "true");
+        assert_eq!(details.title, "Idle VM");
         assert!(details.ticket.link.starts_with(&sim.base_url()));
     }
     let error = tenant
@@ -69,7 +72,7 @@ async fn update_writes_impact_urgency_and_reports_fields_that_did_not_stick() {
     let changes = TicketChanges {
         priority: Some(Priority::High),
         assignment_group: Some("Network".into()),
-        short_description: None,
+        title: None,
         description: Some("Now with numbers.".into()),
         extra_fields: vec![Field {
             name: "u_not_a_column".into(),
@@ -77,17 +80,14 @@ async fn update_writes_impact_urgency_and_reports_fields_that_did_not_stick() {
         }],
     };
     let result = tenant
-        .update_ticket(&incident(&record.number), &changes)
+        .update_ticket(&incident(&record.display_id), &changes)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(result.not_applied, ["u_not_a_column"]);
-    assert_eq!(result.ticket.priority, "2");
+    assert_eq!(result.ticket.priority, Some(Priority::High));
     let patch = table_calls(&sim, "PATCH").pop().unwrap();
-    assert_eq!(
-        patch.path,
-        format!("/api/now/table/incident/{}", record.sys_id)
-    );
+    assert_eq!(patch.path, format!("/api/now/table/incident/{}", record.id));
     let body = patch.json_body().unwrap();
     assert_eq!(
         (body["impact"].as_str(), body["urgency"].as_str()),
@@ -114,7 +114,7 @@ async fn state_is_not_an_extra_field() {
     let changes = TicketChanges {
         priority: None,
         assignment_group: None,
-        short_description: None,
+        title: None,
         description: None,
         extra_fields: vec![Field {
             name: "state".into(),
@@ -122,7 +122,7 @@ async fn state_is_not_an_extra_field() {
         }],
     };
     let error = tenant
-        .update_ticket(&incident(&record.number), &changes)
+        .update_ticket(&incident(&record.display_id), &changes)
         .await
         .unwrap()
         .unwrap_err();
@@ -144,13 +144,16 @@ async fn a_resolution_the_data_policy_refuses_is_named() {
     let refusal = r#"{"error":{"message":"Operation Failed","detail":"Data Policy Exception: \n The following fields are mandatory: Caller"},"status":"failure"}"#;
     sim.update_faults(|f| {
         f.canned = vec![Canned::json(
-            &format!("/api/now/table/incident/{}", record.sys_id),
+            &format!("/api/now/table/incident/{}", record.id),
             403,
             refusal,
         )]
     });
     let error = tenant
-        .resolve_ticket(&incident(&record.number), &resolution("Solution provided"))
+        .resolve_ticket(
+            &incident(&record.display_id),
+            &resolution("Solution provided"),
+        )
         .await
         .unwrap()
         .unwrap_err();
@@ -172,19 +175,19 @@ async fn a_resolution_the_data_policy_refuses_is_named() {
 async fn comments_are_journal_entries() {
     let (sim, mut tenant) = setup().await;
     let record = open(&mut tenant, "cost-optimization", "x").await;
-    let r = incident(&record.number);
+    let r = incident(&record.display_id);
     tenant
-        .add_comment(&r, CommentKind::WorkNote, "internal detail")
+        .add_comment(&r, CommentKind::Internal, "internal detail")
         .await
         .unwrap()
         .unwrap();
     tenant
-        .add_comment(&r, CommentKind::CustomerVisible, "we are on it")
+        .add_comment(&r, CommentKind::Public, "we are on it")
         .await
         .unwrap()
         .unwrap();
     let journal: Vec<(String, String)> = sim
-        .journal("incident", &record.sys_id)
+        .journal("incident", &record.id)
         .into_iter()
         .map(|e| (e.element, e.value))
         .collect();
@@ -196,7 +199,7 @@ async fn comments_are_journal_entries() {
         ]
     );
     let error = tenant
-        .add_comment(&r, CommentKind::WorkNote, "  ")
+        .add_comment(&r, CommentKind::Internal, "  ")
         .await
         .unwrap()
         .unwrap_err();
@@ -207,7 +210,7 @@ async fn comments_are_journal_entries() {
 async fn resolve_sends_state_and_close_fields_together() {
     let (sim, mut tenant) = setup().await;
     let record = open(&mut tenant, "cost-optimization", "x").await;
-    let r = incident(&record.number);
+    let r = incident(&record.display_id);
 
     let error = tenant
         .resolve_ticket(&r, &resolution("Fixed it"))
@@ -233,10 +236,11 @@ async fn resolve_sends_state_and_close_fields_together() {
     {
         ResolveOutcome::Resolved(details) => {
             assert_eq!(
-                (details.state.as_str(), details.state_label.as_str()),
+                (details.status.value.as_str(), details.status.label.as_str()),
                 ("6", "Resolved")
             );
-            assert!(!details.active);
+            assert_eq!(field(&details, "active"), "false");
+            assert!(details.status.done);
         }
         other => panic!("{other:?}"),
     }
@@ -271,8 +275,8 @@ async fn change_requests_close_with_their_own_codes() {
     let (_sim, mut tenant) = setup().await;
     let record = open(&mut tenant, "maintenance", "Resize").await;
     let r = TicketRef {
-        kind: TicketKind::ChangeRequest,
-        id: record.number.clone(),
+        kind: "change_request".into(),
+        id: record.display_id.clone(),
     };
     let error = tenant
         .resolve_ticket(&r, &resolution("Solution provided"))
@@ -290,7 +294,7 @@ async fn change_requests_close_with_their_own_codes() {
         .unwrap()
         .unwrap()
     {
-        ResolveOutcome::Resolved(details) => assert_eq!(details.state_label, "Closed"),
+        ResolveOutcome::Resolved(details) => assert_eq!(details.status.label, "Closed"),
         other => panic!("{other:?}"),
     }
 }
@@ -309,7 +313,7 @@ async fn a_repeated_event_adds_a_work_note_instead_of_a_duplicate() {
         other => panic!("{other:?}"),
     }
     assert_eq!(sim.records("incident").len(), 1);
-    let notes = sim.journal("incident", &first.sys_id);
+    let notes = sim.journal("incident", &first.id);
     assert_eq!(notes.len(), 1);
     assert!(notes[0].value.contains("saw this event again"));
     // Another correlation id is another ticket.
@@ -325,7 +329,7 @@ async fn two_instances_of_one_tenant_find_each_others_ticket() {
     let (sim, mut first) = setup().await;
     let mut second = host().tenant("test-tenant").await.unwrap();
     second
-        .configure(&settings(&sim), &secret(&sim))
+        .configure(&settings(&sim).values(), &secret(&sim))
         .await
         .unwrap()
         .unwrap();
@@ -340,7 +344,7 @@ async fn two_instances_of_one_tenant_find_each_others_ticket() {
         other => panic!("the second instance did not find the first one's ticket: {other:?}"),
     }
     assert_eq!(sim.records("incident").len(), 1);
-    assert_eq!(sim.journal("incident", &made.sys_id).len(), 1);
+    assert_eq!(sim.journal("incident", &made.id).len(), 1);
 }
 
 #[tokio::test]
@@ -348,19 +352,19 @@ async fn a_closed_match_opens_a_new_ticket_that_names_it() {
     let (sim, mut tenant) = setup().await;
     let first = create(&mut tenant, &correlated("opp-3")).await;
     // Someone resolves it on the instance.
-    close_on_instance(&sim, &first.sys_id, "7");
+    close_on_instance(&sim, &first.id, "7");
     let second = create(&mut tenant, &correlated("opp-3")).await;
-    assert_ne!(second.sys_id, first.sys_id);
+    assert_ne!(second.id, first.id);
     let stored = sim
         .records("incident")
         .into_iter()
-        .find(|r| r["sys_id"] == second.sys_id.as_str())
+        .find(|r| r["sys_id"] == second.id.as_str())
         .unwrap();
     assert!(
         stored["description"]
             .as_str()
             .unwrap()
-            .starts_with(&format!("Follows {}", first.number))
+            .starts_with(&format!("Follows {}", first.display_id))
     );
 }
 
@@ -368,26 +372,30 @@ async fn a_closed_match_opens_a_new_ticket_that_names_it() {
 async fn a_closed_match_can_be_reopened_instead() {
     let (sim, mut tenant) = setup().await;
     let mut s = settings(&sim);
-    s.on_closed_match = ClosedMatch::Reopen;
-    tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
+    s.on_closed_match = Some("reopen");
+    tenant
+        .configure(&s.values(), &secret(&sim))
+        .await
+        .unwrap()
+        .unwrap();
     let first = create(&mut tenant, &correlated("opp-4")).await;
-    close_on_instance(&sim, &first.sys_id, "6");
+    close_on_instance(&sim, &first.id, "6");
     match tenant
         .create_ticket(&correlated("opp-4"))
         .await
         .unwrap()
         .unwrap()
     {
-        CreateOutcome::Reopened(record) => assert_eq!(record.sys_id, first.sys_id),
+        CreateOutcome::Reopened(record) => assert_eq!(record.id, first.id),
         other => panic!("{other:?}"),
     }
     let details = tenant
-        .get_ticket(&incident(&first.number))
+        .get_ticket(&incident(&first.display_id))
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(details.state_label, "In Progress");
-    assert!(details.active);
+    assert_eq!(details.status.label, "In Progress");
+    assert_eq!(field(&details, "active"), "true");
     assert_eq!(sim.records("incident").len(), 1);
 }
 
@@ -408,7 +416,9 @@ async fn a_recovered_event_resolves_its_ticket_by_correlation_id() {
     let (_sim, mut tenant) = setup().await;
     let first = create(&mut tenant, &correlated("opp-5")).await;
     match resolve(&mut tenant, "opp-5").await {
-        ResolveOutcome::Resolved(details) => assert_eq!(details.ticket.number, first.number),
+        ResolveOutcome::Resolved(details) => {
+            assert_eq!(details.ticket.display_id, first.display_id)
+        }
         other => panic!("{other:?}"),
     }
     assert!(matches!(
@@ -426,13 +436,17 @@ async fn problems_cannot_be_resolved_through_the_table_api() {
     let (sim, mut tenant) = setup().await;
     let mut s = settings(&sim);
     s.ticket_categories
-        .push(category("root-cause", TicketKind::Problem, true));
-    tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
+        .push(category("root-cause", "problem", true));
+    tenant
+        .configure(&s.values(), &secret(&sim))
+        .await
+        .unwrap()
+        .unwrap();
     let problem = create(&mut tenant, &ticket("root-cause", "Recurring disk alerts")).await;
-    assert!(problem.number.starts_with("PRB"), "{problem:?}");
+    assert!(problem.display_id.starts_with("PRB"), "{problem:?}");
     let r = TicketRef {
-        kind: TicketKind::Problem,
-        id: problem.number.clone(),
+        kind: "problem".into(),
+        id: problem.display_id.clone(),
     };
     sim.clear_requests();
     let error = tenant

@@ -2,8 +2,11 @@
 //! ServiceNow simulator. One test binary, so the component is compiled once per run; the
 //! helpers they share are this package's library (`support.rs`).
 
+mod attachments;
+mod auth;
 mod cache;
 mod capacity;
+mod changes;
 mod configure;
 mod contract;
 mod diagnosis;

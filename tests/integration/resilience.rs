@@ -39,7 +39,7 @@ async fn a_rate_limit_that_lifts_is_waited_out() {
         "two refused, one stored"
     );
     assert_eq!(sim.records("incident").len(), 1);
-    assert!(record.number.starts_with("INC"));
+    assert!(record.display_id.starts_with("INC"));
 }
 
 #[tokio::test]
@@ -63,10 +63,10 @@ async fn reads_wait_out_a_short_outage() {
     sim.update_faults(|f| f.unavailable_calls = 2);
     let reference = TicketRef {
         kind: record.kind.clone(),
-        id: record.number.clone(),
+        id: record.display_id.clone(),
     };
     let details = tenant.get_ticket(&reference).await.unwrap().unwrap();
-    assert_eq!(details.ticket.sys_id, record.sys_id);
+    assert_eq!(details.ticket.id, record.id);
     assert_eq!(sim.faults().unavailable_calls, 0);
 }
 
@@ -95,7 +95,7 @@ async fn a_lost_create_answer_with_a_correlation_id_makes_one_ticket() {
         .await
         .unwrap()
         .unwrap();
-    assert!(matches!(again, CreateOutcome::Existing(r) if r.sys_id == written.ticket.sys_id));
+    assert!(matches!(again, CreateOutcome::Existing(r) if r.id == written.ticket.id));
     assert_eq!(incidents_with(&sim, "opp-lost"), 1);
 }
 
@@ -147,7 +147,7 @@ async fn answers_that_are_not_what_they_claim() {
     let cases = [
         (
             html(table, 200, "<html><title>Sign in</title></html>"),
-            ErrorKind::NotServicenow,
+            ErrorKind::NotTheService,
             "text/html",
         ),
         (

@@ -33,7 +33,7 @@ async fn tenants_are_isolated() {
     let (sim_a, mut a) = setup().await;
     let sim_b = Simulator::start().await.unwrap();
     let mut b = host().tenant("b").await.unwrap();
-    b.configure(&settings(&sim_b), &secret(&sim_b))
+    b.configure(&settings(&sim_b).values(), &secret(&sim_b))
         .await
         .unwrap()
         .unwrap();
@@ -73,7 +73,7 @@ async fn stalled_tenant(limits: SandboxLimits) -> (Simulator, ticketing_host::Te
     let sim = Simulator::start().await.unwrap();
     let mut tenant = host.tenant("slow").await.unwrap();
     tenant
-        .configure(&settings(&sim), &secret(&sim))
+        .configure(&settings(&sim).values(), &secret(&sim))
         .await
         .unwrap()
         .unwrap();
@@ -132,7 +132,7 @@ async fn a_long_lived_tenant_reuses_its_memory() {
     });
     let mut tenant = host.tenant("long-lived").await.unwrap();
     tenant
-        .configure(&settings(&sim), &secret(&sim))
+        .configure(&settings(&sim).values(), &secret(&sim))
         .await
         .unwrap()
         .unwrap();

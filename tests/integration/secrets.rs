@@ -6,12 +6,10 @@
 use std::fmt::Debug;
 
 use servicenow_simulator::{Canned, Faults, Simulator};
-use ticketing_host::api::{
-    CommentKind, Resolution, Settings, TicketChanges, TicketKind, TicketRef,
-};
-use ticketing_host::{ClientSecret, Tenant};
+use ticketing_host::Tenant;
+use ticketing_host::api::{CommentKind, Resolution, TicketChanges, TicketRef};
 
-use support::{host, secret, settings, ticket};
+use support::{client_secret, host, secret, settings, ticket};
 
 /// Everything the platform got back, as `Debug` shows it (the most it could ever log).
 #[derive(Default)]
@@ -47,30 +45,30 @@ async fn every_call(tenant: &mut Tenant, seen: &mut Seen) {
     let created = tenant.create_ticket(&t).await;
     seen.add(&created);
     let id = match &created {
-        Ok(Ok(ticketing_host::api::CreateOutcome::Created(w))) => w.ticket.number.clone(),
+        Ok(Ok(ticketing_host::api::CreateOutcome::Created(w))) => w.ticket.display_id.clone(),
         _ => "INC0010001".into(),
     };
     let reference = TicketRef {
-        kind: TicketKind::Incident,
+        kind: "incident".into(),
         id,
     };
     seen.add(&tenant.get_ticket(&reference).await);
     let changes = TicketChanges {
         priority: None,
         assignment_group: Some("Cloud Operations".into()),
-        short_description: None,
+        title: None,
         description: Some("more".into()),
         extra_fields: vec![],
     };
     seen.add(&tenant.update_ticket(&reference, &changes).await);
     seen.add(
         &tenant
-            .add_comment(&reference, CommentKind::WorkNote, "note")
+            .add_comment(&reference, CommentKind::Internal, "note")
             .await,
     );
     let resolution = Resolution {
-        close_code: "Solution provided".into(),
-        close_notes: "done".into(),
+        code: "Solution provided".into(),
+        notes: "done".into(),
     };
     seen.add(&tenant.resolve_ticket(&reference, &resolution).await);
     seen.add(
@@ -78,6 +76,18 @@ async fn every_call(tenant: &mut Tenant, seen: &mut Seen) {
             .resolve_by_correlation("cost-optimization", "scan-1", &resolution)
             .await,
     );
+    seen.add(
+        &tenant
+            .attach_file(&reference, "scan.csv", "text/csv", b"a,b\n")
+            .await,
+    );
+    let start = tenant.changes_since(None).await;
+    seen.add(&start);
+    let cursor = match &start {
+        Ok(Ok(page)) => Some(page.cursor.clone()),
+        _ => None,
+    };
+    seen.add(&tenant.changes_since(cursor.as_deref()).await);
 }
 
 fn faults() -> Vec<Faults> {
@@ -118,15 +128,20 @@ async fn no_secret_and_no_token_in_anything_the_platform_sees() {
     let sim = Simulator::start().await.unwrap();
     let mut seen = Seen::default();
     let mut tenant = host().tenant("scan").await.unwrap();
-    let good: Settings = settings(&sim);
+    let form = settings(&sim);
+    let good = form.values();
 
     // Settings the admin gets wrong, the secret among them.
-    let wrong = ClientSecret::new("wrong-secret-3f9a1c");
-    let spaced = ClientSecret::new(format!("{} ", sim.client_secret()));
-    let mut with_password = good.clone();
+    let wrong = client_secret("wrong-secret-3f9a1c");
+    let spaced = client_secret(format!("{} ", sim.client_secret()));
+    let mut with_password = form.clone();
     with_password.instance = format!("https://admin:{}@dev1.service-now.com", sim.client_secret());
     seen.add(&tenant.configure(&good, &spaced).await);
-    seen.add(&tenant.configure(&with_password, &secret(&sim)).await);
+    seen.add(
+        &tenant
+            .configure(&with_password.values(), &secret(&sim))
+            .await,
+    );
     tenant.configure(&good, &wrong).await.unwrap().unwrap();
     every_call(&mut tenant, &mut seen).await;
 
@@ -168,11 +183,11 @@ async fn no_secret_and_no_token_in_anything_the_platform_sees() {
     }
     // The scan saw something of every kind: errors, reports and log lines.
     for expected in [
-        "TokenDenied",
+        "CredentialsRefused",
         "checks",
         "Exchange",
         "RateLimited",
-        "NotServicenow",
+        "NotTheService",
     ] {
         assert!(seen.0.contains(expected), "the scan missed {expected}");
     }

@@ -1,6 +1,6 @@
 //! create-ticket: what is sent to ServiceNow and what comes back.
 
-use ticketing_host::api::{CreateOutcome, ErrorKind, Field, Priority, TicketKind};
+use ticketing_host::api::{CreateOutcome, ErrorKind, Field, Priority};
 
 use support::{secret, settings, setup, table_calls, ticket};
 
@@ -50,12 +50,11 @@ async fn incident_carries_impact_urgency_group_and_correlation() {
     }];
 
     let record = create(&mut tenant, &t).await;
-    assert_eq!(record.number, "INC0010001");
-    assert_eq!(record.table, "incident");
-    assert!(matches!(record.kind, TicketKind::Incident));
-    assert_eq!(record.sys_id.len(), 32);
+    assert_eq!(record.display_id, "INC0010001");
+    assert_eq!(record.kind, "incident");
+    assert_eq!(record.id.len(), 32);
     assert!(record.link.starts_with(&sim.base_url()));
-    assert!(record.link.contains(&record.sys_id));
+    assert!(record.link.contains(&record.id));
 
     let posts = table_calls(&sim, "POST");
     assert_eq!(posts.len(), 1);
@@ -84,13 +83,17 @@ async fn incident_carries_impact_urgency_group_and_correlation() {
 async fn change_request_and_defaults() {
     let (sim, mut tenant) = setup().await;
     let mut s = settings(&sim);
-    s.default_priority = Some(Priority::Planning);
+    s.default_priority = Some("planning");
     s.default_assignment_group = Some("Network".into());
-    tenant.configure(&s, &secret(&sim)).await.unwrap().unwrap();
+    tenant
+        .configure(&s.values(), &secret(&sim))
+        .await
+        .unwrap()
+        .unwrap();
 
     let record = open(&mut tenant, "maintenance", "Resize db").await;
-    assert_eq!(record.number, "CHG0030001");
-    assert!(matches!(record.kind, TicketKind::ChangeRequest));
+    assert_eq!(record.display_id, "CHG0030001");
+    assert_eq!(record.kind, "change_request");
     let body = table_calls(&sim, "POST")[0].json_body().unwrap();
     assert_eq!(
         (body["impact"].as_str(), body["urgency"].as_str()),

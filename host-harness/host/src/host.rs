@@ -3,10 +3,12 @@
 
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use instance_address::InstanceUrl;
+use tokio::sync::OnceCell;
 use url::Url;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{
@@ -17,25 +19,28 @@ use wasmtime::{
 use crate::address;
 use crate::api::ErrorKind;
 use crate::api::{
-    CommentKind, ConnectionReport, CreateOutcome, Error as ProviderError, Resolution,
-    ResolveOutcome, Settings, Ticket, TicketChanges, TicketDetails, TicketRef, UpdateResult,
+    Attachment, Candidate, ChangesPage, CommentKind, ConnectionReport, CreateOutcome,
+    Error as ProviderError, FieldKind, ProviderInfo, Resolution, ResolveOutcome, Setting,
+    SettingValue, Ticket, TicketChanges, TicketDetails, TicketRef, UpdateResult,
 };
 use crate::artifact_cache::{self, CacheLoad};
 use crate::bindings::cxm::ticketing::log::{self as wit_log, Level};
-use crate::bindings::{ServicenowProvider, ServicenowProviderPre};
+use crate::bindings::{Provider, ProviderPre};
 use crate::capacity;
 use crate::deadline::Deadline;
 use crate::sandbox::{OutboundGuard, SandboxLimits, TenantClock, TenantState};
-use crate::secret::ClientSecret;
+use crate::secret::Secret;
 use crate::tenant_log::{LogEntry, TenantLog};
 
 /// Loads the component once and makes tenants from it.
 #[derive(Clone)]
 pub struct Host {
-    pre: ServicenowProviderPre<TenantState>,
+    pre: ProviderPre<TenantState>,
     limits: SandboxLimits,
     /// The `max_tenants` the engine's pool was sized for (`with_limits` keeps it).
     pool_tenants: u32,
+    /// What the component's `describe` answers: the same every time, asked once.
+    info: Arc<OnceCell<Arc<ProviderInfo>>>,
 }
 
 impl Host {
@@ -92,11 +97,12 @@ impl Host {
         wit_log::add_to_linker::<TenantState, HasSelf<TenantLog>>(&mut linker, |state| {
             &mut state.log
         })?;
-        let pre = ServicenowProviderPre::new(linker.instantiate_pre(component)?)?;
+        let pre = ProviderPre::new(linker.instantiate_pre(component)?)?;
         Ok(Self {
             pre,
             pool_tenants: limits.max_tenants,
             limits,
+            info: Arc::default(),
         })
     }
 
@@ -109,7 +115,17 @@ impl Host {
             pre: self.pre.clone(),
             limits,
             pool_tenants: self.pool_tenants,
+            info: self.info.clone(),
         }
+    }
+
+    /// The provider's `describe`: its name, calls, ticket kinds and settings form. Asked
+    /// of a throwaway instance the first time, then kept.
+    pub async fn describe(&self) -> Result<Arc<ProviderInfo>> {
+        if let Some(info) = self.info.get() {
+            return Ok(info.clone());
+        }
+        self.tenant("describe").await?.describe().await
     }
 
     /// The sandbox policy of this host's tenants.
@@ -151,7 +167,7 @@ impl Host {
         clock: &TenantClock,
         guard: OutboundGuard,
         log: TenantLog,
-    ) -> Result<(Store<TenantState>, ServicenowProvider)> {
+    ) -> Result<(Store<TenantState>, Provider)> {
         let state = TenantState::new(&self.limits, clock, guard, log);
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| &mut state.limits);
@@ -170,6 +186,12 @@ impl Host {
         };
         Ok((store, provider))
     }
+}
+
+/// The origin an address setting names, by the instance address rules the component
+/// shares; `None` when it names none (the component refuses such settings anyway).
+fn origin_of(address: &str) -> Option<String> {
+    InstanceUrl::parse(address).ok().map(|url| url.origin())
 }
 
 /// The IP address an instance setting names, if it names one. Parsed here, with the URL
@@ -301,7 +323,7 @@ pub struct Tenant {
     instance: Instance,
     /// The settings in force, to rebuild the instance if a call ever traps or the tenant
     /// wakes from hibernation.
-    settings: Option<(Settings, ClientSecret)>,
+    settings: Option<(Vec<Setting>, Vec<Secret>)>,
     /// Each call's deadline, one timer moved forward per call.
     deadline: Deadline,
 }
@@ -310,7 +332,7 @@ pub struct Tenant {
 enum Instance {
     Live {
         store: Store<TenantState>,
-        provider: ServicenowProvider,
+        provider: Provider,
     },
     /// No store and no pool slot: the sandbox's state only (origin, suspension, counters).
     Hibernating(OutboundGuard),
@@ -375,37 +397,74 @@ impl Tenant {
         self.clock.advance(by);
     }
 
-    /// `configure`; on success the sandbox opens to the new instance's origin only (unless
-    /// the tenant is suspended). An instance given as an IP address that tenants may not
-    /// reach is refused by the host before the component sees it, with `blocked-by-host`;
-    /// the previous settings stay.
+    /// The provider's `describe` (see [`Host::describe`]).
+    pub async fn describe(&mut self) -> Result<Arc<ProviderInfo>> {
+        if let Some(info) = self.host.info.get() {
+            return Ok(info.clone());
+        }
+        let info = Arc::new(guest_call!(self, call_describe())?);
+        Ok(self.host.info.get_or_init(|| async { info }).await.clone())
+    }
+
+    /// `validate-field`: one value checked as the admin types it; no network.
+    pub async fn validate_field(
+        &mut self,
+        key: &str,
+        value: &SettingValue,
+    ) -> Result<Result<(), ProviderError>> {
+        guest_call!(self, call_validate_field(key, value))
+    }
+
+    /// `configure`; on success the sandbox opens to the origin of the settings' address
+    /// field only (unless the tenant is suspended). An address given as an IP that tenants
+    /// may not reach is refused by the host before the component sees it, with
+    /// `blocked-by-host`; the previous settings stay. A secret not given is the one in force.
     pub async fn configure(
         &mut self,
-        settings: &Settings,
-        secret: &ClientSecret,
+        settings: &[Setting],
+        secrets: &[Secret],
     ) -> Result<Result<(), ProviderError>> {
-        if let Some(refused) = self.refuse_instance(&settings.instance) {
+        let address = self.address_in(settings).await?;
+        if let Some(refused) = address.as_deref().and_then(|a| self.refuse_address(a)) {
             self.log.host_note(Level::Warn, &refused.message);
             return Ok(Err(refused));
         }
-        let result = guest_call!(self, call_configure(settings, secret.expose()))?;
+        let result = guest_call!(self, call_configure(settings, secrets))?;
         if result.is_ok() {
             // The host works the origin out itself, from the settings it holds and with the
             // same address rules as the component, rather than trusting the guest to say
             // where it may go.
-            let origin = InstanceUrl::parse(&settings.instance)
-                .ok()
-                .map(|url| url.origin());
-            self.guard_mut().allowed_origin = origin;
-            self.settings = Some((settings.clone(), secret.clone()));
+            self.guard_mut().allowed_origin = address.as_deref().and_then(origin_of);
+            let mut secrets = secrets.to_vec();
+            if let Some((_, in_force)) = &self.settings {
+                // What the component kept: the secrets in force that were not given again.
+                for old in in_force {
+                    if !secrets.iter().any(|s| s.key() == old.key()) {
+                        secrets.push(old.clone());
+                    }
+                }
+            }
+            self.settings = Some((settings.to_vec(), secrets));
         }
         Ok(result)
     }
 
-    /// The host's own check of the instance address: an IP literal must not be one of the
+    /// The value of the form's address field among `settings`, if given as text.
+    async fn address_in(&mut self, settings: &[Setting]) -> Result<Option<String>> {
+        let info = self.describe().await?;
+        let Some(field) = info.settings.iter().find(|f| f.kind == FieldKind::Address) else {
+            return Ok(None);
+        };
+        Ok(settings.iter().find_map(|s| match &s.value {
+            SettingValue::Text(text) if s.key == field.key => Some(text.clone()),
+            _ => None,
+        }))
+    }
+
+    /// The host's own check of an address setting: an IP literal must not be one of the
     /// addresses tenants may never reach. Names are checked when a request connects.
-    fn refuse_instance(&self, instance: &str) -> Option<ProviderError> {
-        let ip = instance_ip(instance)?;
+    fn refuse_address(&self, address: &str) -> Option<ProviderError> {
+        let ip = instance_ip(address)?;
         let rule = address::refusal(ip, self.host.limits.allow_private_network)?;
         Some(ProviderError {
             kind: ErrorKind::BlockedByHost,
@@ -413,6 +472,7 @@ impl Tenant {
                 "the platform's sandbox refuses the instance address {ip}: host rule \
                  \"{rule}\"; tenants may not reach such addresses"
             ),
+            field: None,
             remedy: Some(
                 "Enter the instance's public address: its subdomain (dev12345), its \
                  https://<name>.service-now.com URL, or your proxy's public host name."
@@ -424,8 +484,29 @@ impl Tenant {
         })
     }
 
+    /// Test Connection on the settings in force.
     pub async fn test_connection(&mut self) -> Result<ConnectionReport> {
-        guest_call!(self, call_test_connection())
+        guest_call!(self, call_test_connection(None))
+    }
+
+    /// Test Connection on values the admin has not saved: for this one call the tenant may
+    /// reach the candidate's address (nothing else), and afterwards the origin in force is
+    /// back. The settings in force keep serving meanwhile. An address the host refuses is
+    /// the host's error, as at configure.
+    pub async fn test_candidate(
+        &mut self,
+        candidate: &Candidate,
+    ) -> Result<Result<ConnectionReport, ProviderError>> {
+        let address = self.address_in(&candidate.settings).await?;
+        if let Some(refused) = address.as_deref().and_then(|a| self.refuse_address(a)) {
+            self.log.host_note(Level::Warn, &refused.message);
+            return Ok(Err(refused));
+        }
+        let in_force = self.guard().allowed_origin.clone();
+        self.guard_mut().allowed_origin = address.as_deref().and_then(origin_of);
+        let report = guest_call!(self, call_test_connection(Some(candidate)));
+        self.guard_mut().allowed_origin = in_force;
+        Ok(Ok(report?))
     }
 
     pub async fn create_ticket(
@@ -479,6 +560,51 @@ impl Tenant {
         )
     }
 
+    /// This integration's tickets changed after `cursor` (none: start from now), a page at a
+    /// time; call again with the page's cursor, at once while `more` is true. The platform
+    /// stores the cursor as given.
+    pub async fn changes_since(
+        &mut self,
+        cursor: Option<&str>,
+    ) -> Result<Result<ChangesPage, ProviderError>> {
+        guest_call!(self, call_changes_since(cursor))
+    }
+
+    /// Attaches a file to a ticket. A file larger than this host lets a tenant send in one
+    /// request (`SandboxLimits::max_request_body`) is refused here, before it is copied into
+    /// the tenant's memory (where a file larger than that memory would trap the call); the
+    /// component refuses what is over its own cap before sending.
+    pub async fn attach_file(
+        &mut self,
+        ticket: &TicketRef,
+        file_name: &str,
+        content_type: &str,
+        content: &[u8],
+    ) -> Result<Result<Attachment, ProviderError>> {
+        let cap = self.host.limits.max_request_body;
+        if content.len() as u64 > cap {
+            let refused = ProviderError {
+                kind: ErrorKind::InvalidTicket,
+                message: format!(
+                    "the file is {} bytes, more than the {cap} bytes the platform's sandbox \
+                     lets a tenant send in one request",
+                    content.len()
+                ),
+                field: None,
+                remedy: None,
+                guide_step: None,
+                http_status: None,
+                retry_after_seconds: None,
+            };
+            self.log.host_note(Level::Warn, &refused.message);
+            return Ok(Err(refused));
+        }
+        guest_call!(
+            self,
+            call_attach_file(ticket, file_name, content_type, content)
+        )
+    }
+
     /// A trap or a call stopped at its deadline (`None`) leaves an instance unusable, so the
     /// tenant gets a fresh one, configured as before, and the next call works; the failure
     /// itself is still reported.
@@ -510,10 +636,10 @@ impl Tenant {
             .host
             .instantiate(&self.clock, guard, self.log.clone())
             .await?;
-        if let Some((settings, secret)) = &self.settings {
+        if let Some((settings, secrets)) = &self.settings {
             let api = provider.cxm_ticketing_ticketing_provider();
             // These settings were accepted before; a refusal now would be a component bug.
-            api.call_configure(&mut store, settings, secret.expose())
+            api.call_configure(&mut store, settings, secrets)
                 .await?
                 .map_err(|e| anyhow::anyhow!("re-configuring failed: {}", e.message))?;
         }

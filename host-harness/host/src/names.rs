@@ -1,24 +1,25 @@
 //! The contract's names for its enums, as they appear in the WIT: what logs, JSON output and
 //! a platform's own records should say. A test holds each list to `wit/ticketing.wit`.
 
-use crate::api::{CheckId, CheckStatus, ErrorKind};
+use crate::api::{Capability, CheckStatus, ErrorKind, FieldKind, Priority};
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 19] = [
+    pub const ALL: [ErrorKind; 20] = [
         ErrorKind::InvalidSettings,
         ErrorKind::NotConfigured,
         ErrorKind::InvalidTicket,
+        ErrorKind::InvalidCursor,
         ErrorKind::Unreachable,
         ErrorKind::BlockedByHost,
-        ErrorKind::InstanceHibernating,
-        ErrorKind::NotServicenow,
-        ErrorKind::TokenDenied,
-        ErrorKind::OauthUserMissing,
+        ErrorKind::ServiceAsleep,
+        ErrorKind::NotTheService,
+        ErrorKind::CredentialsRefused,
+        ErrorKind::ServiceAccountMissing,
         ErrorKind::NotAuthenticated,
         ErrorKind::MissingAuthScope,
         ErrorKind::Forbidden,
         ErrorKind::RejectedByPolicy,
-        ErrorKind::InvalidTable,
+        ErrorKind::UnknownTicketKind,
         ErrorKind::NotFound,
         ErrorKind::BadRequest,
         ErrorKind::RateLimited,
@@ -31,44 +32,23 @@ impl ErrorKind {
             ErrorKind::InvalidSettings => "invalid-settings",
             ErrorKind::NotConfigured => "not-configured",
             ErrorKind::InvalidTicket => "invalid-ticket",
+            ErrorKind::InvalidCursor => "invalid-cursor",
             ErrorKind::Unreachable => "unreachable",
             ErrorKind::BlockedByHost => "blocked-by-host",
-            ErrorKind::InstanceHibernating => "instance-hibernating",
-            ErrorKind::NotServicenow => "not-servicenow",
-            ErrorKind::TokenDenied => "token-denied",
-            ErrorKind::OauthUserMissing => "oauth-user-missing",
+            ErrorKind::ServiceAsleep => "service-asleep",
+            ErrorKind::NotTheService => "not-the-service",
+            ErrorKind::CredentialsRefused => "credentials-refused",
+            ErrorKind::ServiceAccountMissing => "service-account-missing",
             ErrorKind::NotAuthenticated => "not-authenticated",
             ErrorKind::MissingAuthScope => "missing-auth-scope",
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::RejectedByPolicy => "rejected-by-policy",
-            ErrorKind::InvalidTable => "invalid-table",
+            ErrorKind::UnknownTicketKind => "unknown-ticket-kind",
             ErrorKind::NotFound => "not-found",
             ErrorKind::BadRequest => "bad-request",
             ErrorKind::RateLimited => "rate-limited",
             ErrorKind::ServiceUnavailable => "service-unavailable",
             ErrorKind::UnexpectedResponse => "unexpected-response",
-        }
-    }
-}
-
-impl CheckId {
-    pub const ALL: [CheckId; 6] = [
-        CheckId::Settings,
-        CheckId::Instance,
-        CheckId::Token,
-        CheckId::TableApi,
-        CheckId::TableAccess,
-        CheckId::AssignmentGroup,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            CheckId::Settings => "settings",
-            CheckId::Instance => "instance",
-            CheckId::Token => "token",
-            CheckId::TableApi => "table-api",
-            CheckId::TableAccess => "table-access",
-            CheckId::AssignmentGroup => "assignment-group",
         }
     }
 }
@@ -79,6 +59,80 @@ impl CheckStatus {
             CheckStatus::Passed => "passed",
             CheckStatus::Failed => "failed",
             CheckStatus::Skipped => "skipped",
+        }
+    }
+}
+
+impl Priority {
+    pub const ALL: [Priority; 5] = [
+        Priority::Critical,
+        Priority::High,
+        Priority::Moderate,
+        Priority::Low,
+        Priority::Planning,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Priority::Critical => "critical",
+            Priority::High => "high",
+            Priority::Moderate => "moderate",
+            Priority::Low => "low",
+            Priority::Planning => "planning",
+        }
+    }
+}
+
+impl Capability {
+    pub const ALL: [Capability; 9] = [
+        Capability::TestConnection,
+        Capability::CreateTicket,
+        Capability::GetTicket,
+        Capability::UpdateTicket,
+        Capability::AddComment,
+        Capability::ResolveTicket,
+        Capability::ResolveByCorrelation,
+        Capability::ChangesSince,
+        Capability::AttachFile,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::TestConnection => "test-connection",
+            Capability::CreateTicket => "create-ticket",
+            Capability::GetTicket => "get-ticket",
+            Capability::UpdateTicket => "update-ticket",
+            Capability::AddComment => "add-comment",
+            Capability::ResolveTicket => "resolve-ticket",
+            Capability::ResolveByCorrelation => "resolve-by-correlation",
+            Capability::ChangesSince => "changes-since",
+            Capability::AttachFile => "attach-file",
+        }
+    }
+}
+
+impl FieldKind {
+    pub const ALL: [FieldKind; 8] = [
+        FieldKind::Text,
+        FieldKind::Address,
+        FieldKind::Secret,
+        FieldKind::Choice,
+        FieldKind::AuthMethod,
+        FieldKind::TextList,
+        FieldKind::Flag,
+        FieldKind::TicketCategories,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldKind::Text => "text",
+            FieldKind::Address => "address",
+            FieldKind::Secret => "secret",
+            FieldKind::Choice => "choice",
+            FieldKind::AuthMethod => "auth-method",
+            FieldKind::TextList => "text-list",
+            FieldKind::Flag => "flag",
+            FieldKind::TicketCategories => "ticket-categories",
         }
     }
 }
@@ -106,8 +160,6 @@ mod tests {
     fn names_are_the_wits() {
         let errors: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.name()).collect();
         assert_eq!(errors, wit_enum("error-kind"));
-        let checks: Vec<&str> = CheckId::ALL.iter().map(|c| c.name()).collect();
-        assert_eq!(checks, wit_enum("check-id"));
         let statuses: Vec<&str> = [
             CheckStatus::Passed,
             CheckStatus::Failed,
@@ -117,5 +169,11 @@ mod tests {
         .map(|s| s.name())
         .collect();
         assert_eq!(statuses, wit_enum("check-status"));
+        let priorities: Vec<&str> = Priority::ALL.iter().map(|p| p.name()).collect();
+        assert_eq!(priorities, wit_enum("priority"));
+        let capabilities: Vec<&str> = Capability::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(capabilities, wit_enum("capability"));
+        let kinds: Vec<&str> = FieldKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(kinds, wit_enum("field-kind"));
     }
 }

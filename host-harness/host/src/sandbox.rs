@@ -48,8 +48,11 @@ pub struct SandboxLimits {
     /// instance behind a private proxy. Still only the tenant's own origin; link-local and
     /// metadata addresses stay closed. Default false.
     pub allow_private_network: bool,
-    /// Largest request body a tenant may send (default 1 MiB); a larger one fails that
-    /// request with wasi-http's `HttpRequestBodySize`.
+    /// Largest request body a tenant may send (default 4 MiB, the component's attachment
+    /// cap: a file travels as the raw body of one request); a larger one fails that request
+    /// with wasi-http's `HttpRequestBodySize`. The host holds a request's body in its memory
+    /// while it sends it, so this bounds that too; keep it well below `memory_bytes`, which a
+    /// file passed to `Tenant::attach_file` must also fit in.
     pub max_request_body: u64,
     /// Largest answer body a tenant may receive (default 4 MiB), announced by
     /// Content-Length or counted while it streams; a larger one fails that request with
@@ -85,7 +88,7 @@ impl Default for SandboxLimits {
             memory_bytes: 32 << 20,
             call_timeout: Duration::from_secs(120),
             allow_private_network: false,
-            max_request_body: 1 << 20,
+            max_request_body: 4 << 20,
             max_response_body: 4 << 20,
             idle_connection_timeout: Duration::from_secs(60),
             max_tenants: 1000,

@@ -1,5 +1,6 @@
 //! Simulated time: the real monotonic clock plus an offset that tests push forward, so
-//! tokens can expire without anyone waiting half an hour.
+//! tokens can expire without anyone waiting half an hour. A test can also freeze it, so
+//! that several writes land in the same second (§16: ties are common) or in known ones.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -8,6 +9,8 @@ pub(crate) struct Clock {
     wall_at_start: Duration,
     started: Instant,
     offset: Duration,
+    /// Real time stops here once frozen; only `advance` moves the clock then.
+    frozen: Option<Duration>,
 }
 
 impl Clock {
@@ -18,12 +21,24 @@ impl Clock {
                 .unwrap_or_default(),
             started: Instant::now(),
             offset: Duration::ZERO,
+            frozen: None,
         }
     }
 
     /// Simulated time since the Unix epoch.
     pub(crate) fn now(&self) -> Duration {
-        self.wall_at_start + self.started.elapsed() + self.offset
+        self.frozen.unwrap_or_else(|| self.real()) + self.offset
+    }
+
+    fn real(&self) -> Duration {
+        self.wall_at_start + self.started.elapsed()
+    }
+
+    /// Stops real time from moving the clock; `advance` still does.
+    pub(crate) fn freeze(&mut self) {
+        if self.frozen.is_none() {
+            self.frozen = Some(self.real());
+        }
     }
 
     pub(crate) fn advance(&mut self, by: Duration) {
@@ -75,6 +90,19 @@ mod tests {
         assert_eq!(format_timestamp(951_782_400), "2000-02-29 00:00:00");
         assert_eq!(format_timestamp(1_718_454_896), "2024-06-15 12:34:56");
         assert_eq!(format_timestamp(1_735_689_599), "2024-12-31 23:59:59");
+    }
+
+    #[test]
+    fn a_frozen_clock_moves_only_when_advanced() {
+        let mut clock = Clock::new();
+        clock.freeze();
+        let frozen = clock.now();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(clock.now(), frozen);
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(clock.now(), frozen + Duration::from_secs(1));
+        clock.freeze();
+        assert_eq!(clock.now(), frozen + Duration::from_secs(1));
     }
 
     #[test]

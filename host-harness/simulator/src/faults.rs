@@ -54,6 +54,25 @@ pub struct Faults {
     /// Something in front of the instance (SSO, a proxy) answers every path with
     /// `302 Found` and this `Location`.
     pub redirect_to: Option<String>,
+    /// §13 setup step 3 skipped for these APIs: no REST API Access Policy attaches the API
+    /// key profile to them, so an `x-sn-apikey` is not looked at there and the call is
+    /// unauthenticated (401). [I]: no capture of this case.
+    pub api_key_policy_missing: Vec<RestApi>,
+    /// §15: the OAuth application is securely scoped ("Allow access only to APIs in
+    /// selected scope") and no auth scope of it names the Attachment API: every Attachment
+    /// API call with one of its tokens is 403 "Access to unscoped api is not allowed".
+    /// Tokens with the `useraccount` scope (the password grant's), Basic auth and API keys
+    /// are not affected.
+    pub attachment_api_unscoped: bool,
+}
+
+/// The REST APIs the simulator serves, for faults that concern one of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestApi {
+    /// `/api/now/table` (§2).
+    Table,
+    /// `/api/now/attachment` (§15).
+    Attachment,
 }
 
 /// An answer of `bytes` bytes of JSON-looking filler; with `announced` its Content-Length

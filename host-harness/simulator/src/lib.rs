@@ -1,11 +1,81 @@
 //! A ServiceNow instance on loopback: a real HTTP/1.1 server answering the OAuth 2.0
-//! client credentials token endpoint and the Table API the way a real instance does,
-//! errors included (`/work/shared/docs/servicenow-api.md`, cited here as §n), with fault
-//! switches for the misconfigurations of the setup guide.
+//! token endpoint (client credentials, password and refresh grants), the Table API and
+//! the Attachment API the way a real instance does, errors included
+//! (`/work/shared/docs/servicenow-api.md`, cited here as §n), with fault switches for the
+//! misconfigurations of the setup guide. REST calls get in with a bearer token, Basic
+//! auth as a user or a REST API key, and act as that user.
+//!
+//! Where the facts are silent the simulator infers; each such behaviour is marked [I]
+//! where it is implemented, and listed here.
+//!
+//! # Inferred behaviours
+//!
+//! Authentication:
+//! - The password grant answers a wrong password, a locked-out user and an inactive user
+//!   with the generic 401 `access_denied`/`server_error` (§21.1); a wrong password there
+//!   counts toward the lockout like any password sign-in.
+//! - A repeat password grant after the access token expired returns the live refresh
+//!   token (expiry pushed out) with a new access token; a refresh leaves the access token
+//!   it replaces working until it expires.
+//! - A refresh grant for a user who can no longer sign in (inactive, locked, "Password
+//!   needs reset") gets the generic 401.
+//! - `grant_type=client_credentials` before Washington DC gets the generic 401 (§21.3);
+//!   so does an unknown `grant_type`.
+//! - An OAuth Application User that names no user gets the 400 `unauthorized_client` of
+//!   an unset one ([R] §1.3); an inactive, locked or reset-flagged one the generic 401.
+//! - The lockout locks on the failure that reaches `glide.user.max_unlock_attempts`
+//!   (5); a locked account's failed sign-ins do not count further; auto unlock (15 min)
+//!   is on, as on zBooted instances since Kingston. "Password needs reset" refuses Basic
+//!   auth as it refuses the password grant.
+//! - Tokens and API keys of a user who became inactive or locked stop working (401).
+//! - Every REST 401 is the captured `User Not Authenticated` body with
+//!   `WWW-Authenticate: BASIC realm="Service-now"`, for bearer tokens and API keys too.
+//! - Signed-in answers carry the captured session headers (`X-Is-Logged-In: true`,
+//!   `X-Transaction-ID`, `Server-Timing`, a `glide_session_store` cookie) whichever way
+//!   the call got in.
+//! - A wrong, inactive or expired `x-sn-apikey`, a key on an API without an access policy
+//!   for it, and any key before Washington DC: the same 401 (§21.2). Key tokens are 32
+//!   URL-safe characters. Scopes are not checked for keys.
+//! - With `Authorization` and `x-sn-apikey` both present, `Authorization` decides.
+//!
+//! Queries and polling:
+//! - Real encoded-query syntax the simulator does not evaluate (`BETWEEN`, `RELATIVE*`,
+//!   `javascript:` values, `RLQUERY`, …) and a date-time column compared with something
+//!   that is not `YYYY-MM-DD[ HH:MM:SS]` answer 500 naming what was not understood: not
+//!   ServiceNow's answer, a loud failure for tests. Parts a real instance ignores
+//!   (unknown fields, unknown operators) are still ignored.
+//! - `Link`'s `prev` is offset − limit on every page (the capture shows -1 with a limit
+//!   of 1 on page one).
+//!
+//! Attachments:
+//! - A missing `table_name`, `table_sys_id` or `file_name` is 400 "Missing mandatory
+//!   parameter" naming it; a missing Content-Type is 400 "Missing mandatory header". The
+//!   statuses are documented, the bodies are not.
+//! - A record that does not exist, a table that does not exist, or a record the caller
+//!   may not read or write: 404 with the Table API's "No Record found" body. A
+//!   `sys_attachment` insert ACL refusal: 403 "ACL Exception Insert Failed".
+//! - An upload over `com.glide.attachment.max_size` is 400 "Attachment size exceeds the
+//!   maximum" (§21.4), answered before authentication as the REST payload limit is; the
+//!   10 MB REST payload limit does not apply to uploads.
+//! - The upload's answer shows `state` "pending" and `sys_mod_count` "0"; later reads
+//!   show "available" and "1". `compressed` is "true" and `size_compressed` equals
+//!   `size_bytes` (nothing is compressed). The Content-Type is stored as sent.
+//! - Listing leaves out attachments of tables the caller may not read;
+//!   `sys_attachment` is read-only through the Table API.
+//! - `Content-Disposition`'s quoted file name has quotes, backslashes and non-ASCII
+//!   replaced by `_` (the `filename*` form keeps them, percent-encoded); the
+//!   `x-attachment-metadata` JSON escapes non-ASCII.
+//! - The multipart upload (`POST …/attachment/upload`) and attachment attributes answer
+//!   500 "does not implement": real endpoints the simulator lacks.
 
+mod agent;
+mod apikeys;
+mod attachment;
+mod auth;
 mod clock;
 mod faults;
 mod ids;
+mod instance;
 mod oauth;
 mod query;
 mod render;
@@ -17,6 +87,7 @@ mod store;
 mod table;
 #[cfg(test)]
 mod tests;
+mod users;
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -29,12 +100,17 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use faults::{Canned, Faults, Oversized};
+pub use agent::JournalField;
+pub use attachment::Attachment;
+pub use faults::{Canned, Faults, Oversized, RestApi};
+pub use instance::{Properties, Release};
 pub use request::{JournalEntry, RecordedRequest};
 pub use store::CLOUD_OPERATIONS_GROUP_ID;
+pub use users::{AGENT_USER_NAME, DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, User};
 
 use server::Shared;
-use store::{ADMIN_USER, Write};
+use store::Write;
+use users::ADMIN_USER;
 
 /// The client ID of the simulated OAuth application (32 hex, like a real one).
 pub const DEFAULT_CLIENT_ID: &str = "c1a2b3c4d5e6f708192a3b4c5d6e7f80";
@@ -119,9 +195,115 @@ impl Simulator {
         self.state().clock.advance(by);
     }
 
-    /// Every token issued so far stops working now (e.g. revoked by an admin).
+    /// Stops the simulated clock: from now on only [`Simulator::advance_clock`] moves it,
+    /// so writes land in known seconds (several in one, as after a bulk update: §16).
+    pub fn freeze_clock(&self) {
+        self.state().clock.freeze();
+    }
+
+    /// The simulated time as the instance writes it: UTC "YYYY-MM-DD HH:MM:SS" (§16).
+    pub fn now(&self) -> String {
+        self.state().clock.timestamp()
+    }
+
+    /// Every access token issued so far stops working now (e.g. revoked by an admin).
+    /// Refresh tokens live on ([`Simulator::expire_refresh_tokens`] ends those), so a
+    /// password-grant client can refresh.
     pub fn expire_all_tokens(&self) {
         self.state().tokens.expire_all();
+    }
+
+    /// The refresh token lifespan for password grants from now on (default 8,640,000 s,
+    /// 100 days: §11). Refreshing does not extend a refresh token; a repeat password grant
+    /// does.
+    pub fn set_refresh_token_lifespan(&self, secs: u64) {
+        self.state().tokens.refresh_lifespan_secs = secs;
+    }
+
+    /// Every refresh token issued so far stops working (expired, or revoked by an admin):
+    /// a refresh grant gets the generic 401 and the client must sign in with the password
+    /// again. Access tokens are left alone ([`Simulator::expire_all_tokens`] ends those).
+    pub fn expire_refresh_tokens(&self) {
+        self.state().tokens.expire_refreshes();
+    }
+
+    /// The OAuth Application User client credentials tokens act as (default
+    /// [`DEFAULT_USER_NAME`]). A name no user has makes the grant fail as an unset one
+    /// does (400 `unauthorized_client`, §1.3).
+    pub fn set_application_user(&self, user_name: &str) {
+        self.state().app.user = user_name.to_string();
+    }
+
+    /// The release the instance runs (default [`Release::WashingtonDCOrLater`]).
+    pub fn set_release(&self, release: Release) {
+        self.state().release = release;
+    }
+
+    pub fn release(&self) -> Release {
+        self.state().release
+    }
+
+    /// The system properties in force (see [`Properties`] for the defaults).
+    pub fn properties(&self) -> Properties {
+        self.state().properties.clone()
+    }
+
+    pub fn set_properties(&self, properties: Properties) {
+        self.state().properties = properties;
+    }
+
+    pub fn update_properties(&self, change: impl FnOnce(&mut Properties)) {
+        change(&mut self.state().properties);
+    }
+
+    /// A user as the instance holds it now: `locked_out` and `failed_attempts` show what
+    /// failed sign-ins did. Seeded: `admin`, [`DEFAULT_USER_NAME`] (Web service access
+    /// only, roles `itil` and `rest_service`, password [`DEFAULT_USER_PASSWORD`]) and
+    /// [`AGENT_USER_NAME`] (`itil`).
+    pub fn user(&self, user_name: &str) -> Option<User> {
+        self.state().users.get(user_name).cloned()
+    }
+
+    /// The user's sys_id (what `opened_by` holds on records it opens).
+    pub fn user_sys_id(&self, user_name: &str) -> Option<String> {
+        self.state().users.sys_id(user_name).map(str::to_string)
+    }
+
+    /// Adds a user, or replaces the one of that name (keeping its sys_id).
+    pub fn add_user(&self, user: User) {
+        self.state().users.put(user);
+    }
+
+    /// Changes a user as an admin would (deactivate, lock or unlock, set a password, flag
+    /// "Password needs reset", grant roles); false if there is no such user. A lock set
+    /// here never lifts itself.
+    pub fn update_user(&self, user_name: &str, change: impl FnOnce(&mut User)) -> bool {
+        self.state().users.update(user_name, change)
+    }
+
+    /// A new active REST API key acting as the user, without expiry; returns its token
+    /// (the `x-sn-apikey` value). Keys work on [`Release::WashingtonDCOrLater`] only.
+    pub fn add_api_key(&self, user_name: &str) -> String {
+        self.state().api_keys.create(user_name, None)
+    }
+
+    /// A new key that expires `after` from now (simulated time).
+    pub fn add_api_key_expiring(&self, user_name: &str, after: Duration) -> String {
+        let mut state = self.state();
+        let expires = state.clock.now() + after;
+        state.api_keys.create(user_name, Some(expires))
+    }
+
+    /// Ticks or clears the key's Active box; false if there is no such key.
+    pub fn set_api_key_active(&self, token: &str, active: bool) -> bool {
+        self.state().api_keys.set_active(token, active)
+    }
+
+    /// The key's expiry passes now; false if there is no such key.
+    pub fn expire_api_key(&self, token: &str) -> bool {
+        let mut state = self.state();
+        let now = state.clock.now();
+        state.api_keys.set_expiry(token, Some(now))
     }
 
     /// §3.2: the priority the lookup gives impact 3 × urgency 3 (default 5 - Planning;
@@ -192,8 +374,27 @@ impl Simulator {
                 element: field(r, "element"),
                 value: field(r, "value"),
                 sys_created_on: field(r, "sys_created_on"),
+                sys_created_by: field(r, "sys_created_by"),
             })
             .collect()
+    }
+
+    /// The attachments of a record, oldest first.
+    pub fn attachments(&self, table: &str, sys_id: &str) -> Vec<Attachment> {
+        let state = self.state();
+        attachment::stored(&state, |row| {
+            row.get("table_name").and_then(Value::as_str) == Some(table)
+                && row.get("table_sys_id").and_then(Value::as_str) == Some(sys_id)
+        })
+    }
+
+    /// One attachment by its own sys_id.
+    pub fn attachment(&self, attachment_sys_id: &str) -> Option<Attachment> {
+        let state = self.state();
+        attachment::stored(&state, |row| {
+            row.get("sys_id").and_then(Value::as_str) == Some(attachment_sys_id)
+        })
+        .pop()
     }
 
     /// Adds an active `sys_user_group` and returns its sys_id.
@@ -237,6 +438,37 @@ impl Simulator {
             .ok()
     }
 
+    /// Updates a record as `as_user` would in the UI (resolve, reassign, change the
+    /// priority, comment): `sys_updated_by` is that user, `sys_updated_on` the simulated
+    /// clock, `sys_mod_count` goes up, group names resolve to sys_ids, `comments` and
+    /// `work_notes` become journal entries by that user, and the data policy applies
+    /// (resolving an incident needs `close_code` and `close_notes`). The error is the
+    /// instance's message; nothing is written then.
+    pub fn agent_update(
+        &self,
+        table: &str,
+        sys_id: &str,
+        fields: Map<String, Value>,
+        as_user: &str,
+    ) -> Result<Map<String, Value>, String> {
+        agent::update(&mut self.state(), table, sys_id, &fields, as_user)
+    }
+
+    /// Adds a comment or work note to a record as `as_user` would in the UI (an update of
+    /// the record, so it moves `sys_updated_on` too).
+    pub fn agent_comment(
+        &self,
+        table: &str,
+        sys_id: &str,
+        field: JournalField,
+        text: &str,
+        as_user: &str,
+    ) -> Result<Map<String, Value>, String> {
+        let mut fields = Map::new();
+        fields.insert(field.column().to_string(), Value::String(text.to_string()));
+        self.agent_update(table, sys_id, fields, as_user)
+    }
+
     /// Stops the server and waits (briefly) for open connections to close.
     pub async fn shutdown(self) {
         self.stop();
@@ -277,6 +509,7 @@ fn server_side(now: &str) -> Write<'_> {
     Write {
         now,
         user: ADMIN_USER,
+        user_id: None,
         input_display_value: true,
         data_policy: false,
     }

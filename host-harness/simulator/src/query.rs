@@ -1,6 +1,12 @@
 //! The encoded-query subset of §2.2: `field=value`, `!=`, `LIKE`, `STARTSWITH`,
 //! `ENDSWITH`, `IN`, `ISEMPTY`, …, joined by `^` (AND), `^OR` (OR, binding tighter than
 //! AND), `^NQ` (a new query ORed with the previous ones), plus `ORDERBY`/`ORDERBYDESC`.
+//!
+//! Parts the instance would not understand are dropped, as it drops them (§2.2). Parts it
+//! would understand but this subset does not implement (`BETWEEN`, `RELATIVEGT`,
+//! `javascript:` values, a date compared with something that is not a date, …) are not
+//! dropped: [`Query::unsupported`] names them, so a test fails loudly instead of the query
+//! silently matching more than a real instance would.
 
 use std::cmp::Ordering;
 
@@ -11,6 +17,8 @@ pub(crate) struct Query {
     /// `^NQ`-separated queries; a row matches if any of them does.
     alternatives: Vec<Conjunction>,
     order: Vec<(String, Direction)>,
+    /// Parts a real instance would apply but the simulator cannot: (field, what).
+    unsupported: Vec<(String, String)>,
 }
 
 /// Every group must hold; a group holds if any of its conditions does.
@@ -44,7 +52,17 @@ enum Op {
     Ge(String),
     IsEmpty,
     IsNotEmpty,
+    EmptyString,
     Anything,
+}
+
+/// What one part of an encoded query turned out to be.
+enum Parsed {
+    Condition(Condition),
+    /// Real ServiceNow syntax the simulator does not implement: (field, what).
+    Unsupported(String, String),
+    /// Not a condition at all: the instance ignores it.
+    Invalid,
 }
 
 /// Operators, longest spelling first where one is a prefix of another.
@@ -62,9 +80,40 @@ const OPERATORS: &[&str] = &[
     "ENDSWITH",
     "ISNOTEMPTY",
     "ISEMPTY",
+    "EMPTYSTRING",
     "IN",
     "ANYTHING",
 ];
+
+/// Operators of the real encoded-query grammar the simulator does not evaluate. Checked
+/// before [`OPERATORS`], so `INSTANCEOF` is not read as `IN` + "STANCEOF".
+const UNSUPPORTED_OPERATORS: &[&str] = &[
+    "INSTANCEOF",
+    "BETWEEN",
+    "DATEPART",
+    "NOTON",
+    "ON",
+    "RELATIVEGT",
+    "RELATIVEGE",
+    "RELATIVELT",
+    "RELATIVELE",
+    "RELATIVEEE",
+    "MORETHAN",
+    "LESSTHAN",
+    "NSAMEAS",
+    "SAMEAS",
+    "GT_OR_EQUALS_FIELD",
+    "LT_OR_EQUALS_FIELD",
+    "GT_FIELD",
+    "LT_FIELD",
+    "VALCHANGES",
+    "CHANGESFROM",
+    "CHANGESTO",
+    "DYNAMIC",
+];
+
+/// Whole parts (not conditions) of the real grammar the simulator does not implement.
+const UNSUPPORTED_PARTS: &[&str] = &["RLQUERY", "GROUPBY"];
 
 impl Query {
     /// Parses an encoded query. Parts that do not parse are dropped: §2.2, the instance
@@ -73,6 +122,7 @@ impl Query {
         let mut query = Query {
             alternatives: vec![Vec::new()],
             order: Vec::new(),
+            unsupported: Vec::new(),
         };
         for part in split_parts(encoded) {
             let mut part = part.as_str();
@@ -88,12 +138,23 @@ impl Query {
                 query.order_by(field, Direction::Ascending);
                 continue;
             }
+            if let Some(keyword) = UNSUPPORTED_PARTS.iter().find(|k| part.starts_with(**k)) {
+                query
+                    .unsupported
+                    .push((String::new(), format!("the {keyword} part {part:?}")));
+                continue;
+            }
             let (or, text) = match part.strip_prefix("OR") {
                 Some(rest) => (true, rest),
                 None => (false, part),
             };
-            let Some(condition) = Condition::parse(text) else {
-                continue;
+            let condition = match Condition::parse(text) {
+                Parsed::Condition(condition) => condition,
+                Parsed::Unsupported(field, what) => {
+                    query.unsupported.push((field, what));
+                    continue;
+                }
+                Parsed::Invalid => continue,
             };
             if let Some(conjunction) = query.alternatives.last_mut() {
                 match conjunction.last_mut() {
@@ -121,6 +182,7 @@ impl Query {
         Query {
             alternatives: vec![conjunction],
             order: Vec::new(),
+            unsupported: Vec::new(),
         }
     }
 
@@ -134,7 +196,26 @@ impl Query {
             conjunction.retain(|group| !group.is_empty());
         }
         self.order.retain(|(field, _)| known(field));
+        self.unsupported
+            .retain(|(field, _)| field.is_empty() || known(field));
         self
+    }
+
+    /// What a real instance would apply but the simulator cannot, if anything: the caller
+    /// answers it loudly rather than matching too much. Call after
+    /// [`Query::without_unknown_fields`]: a part naming an unknown field is ignored by the
+    /// instance whatever its operator.
+    pub(crate) fn unsupported(&self, is_date_time: impl Fn(&str) -> bool) -> Option<String> {
+        if let Some((_, what)) = self.unsupported.first() {
+            return Some(what.clone());
+        }
+        self.conditions()
+            .filter(|c| is_date_time(&c.field))
+            .find_map(|c| c.non_date_literal())
+    }
+
+    fn conditions(&self) -> impl Iterator<Item = &Condition> {
+        self.alternatives.iter().flatten().flatten()
     }
 
     pub(crate) fn matches(&self, row: &Map<String, Value>) -> bool {
@@ -173,16 +254,28 @@ impl Query {
 }
 
 impl Condition {
-    fn parse(text: &str) -> Option<Condition> {
+    fn parse(text: &str) -> Parsed {
         let split = text
             .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.'))
             .unwrap_or(text.len());
         let (field, rest) = text.split_at(split);
         if !is_field_name(field) {
-            return None;
+            return Parsed::Invalid;
         }
-        let operator = OPERATORS.iter().find(|op| rest.starts_with(**op))?;
+        if let Some(op) = UNSUPPORTED_OPERATORS
+            .iter()
+            .find(|op| rest.starts_with(**op))
+        {
+            return Parsed::Unsupported(field.into(), format!("the {op} operator in {text:?}"));
+        }
+        let Some(operator) = OPERATORS.iter().find(|op| rest.starts_with(**op)) else {
+            return Parsed::Invalid;
+        };
         let value = rest[operator.len()..].to_string();
+        // §17: run on the server; the simulator has no script engine.
+        if value.trim_start().starts_with("javascript:") {
+            return Parsed::Unsupported(field.into(), format!("the script value in {text:?}"));
+        }
         let list = || value.split(',').map(|v| v.trim().to_string()).collect();
         let op = match *operator {
             "=" => Op::Eq(value),
@@ -199,12 +292,33 @@ impl Condition {
             "NOT IN" => Op::NotIn(list()),
             "ISEMPTY" => Op::IsEmpty,
             "ISNOTEMPTY" => Op::IsNotEmpty,
+            "EMPTYSTRING" => Op::EmptyString,
             _ => Op::Anything,
         };
-        Some(Condition {
+        Parsed::Condition(Condition {
             field: field.to_string(),
             op,
         })
+    }
+
+    /// §16: date-time literals are UTC "YYYY-MM-DD HH:MM:SS" (or a bare date). Anything
+    /// else compared with a date-time column is a client bug the simulator names, where
+    /// comparing it as text would quietly match the wrong rows.
+    fn non_date_literal(&self) -> Option<String> {
+        let values: Vec<&String> = match &self.op {
+            Op::Eq(v) | Op::Ne(v) | Op::Lt(v) | Op::Le(v) | Op::Gt(v) | Op::Ge(v) => vec![v],
+            Op::In(list) | Op::NotIn(list) => list.iter().collect(),
+            _ => return None,
+        };
+        values
+            .into_iter()
+            .find(|v| !v.is_empty() && !is_date_literal(v))
+            .map(|v| {
+                format!(
+                    "the value {v:?} for the date-time field {}: not \"YYYY-MM-DD HH:MM:SS\"",
+                    self.field
+                )
+            })
     }
 
     /// §2.2: names and values are case-sensitive.
@@ -225,6 +339,7 @@ impl Condition {
             Op::Ge(v) => compare(actual, v).is_ge(),
             Op::IsEmpty => actual.is_empty(),
             Op::IsNotEmpty => !actual.is_empty(),
+            Op::EmptyString => actual.is_empty(),
             Op::Anything => true,
         }
     }
@@ -255,6 +370,22 @@ fn is_field_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+}
+
+/// "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS", digits where digits belong.
+fn is_date_literal(value: &str) -> bool {
+    const FULL: &str = "0000-00-00 00:00:00";
+    let shape_ok = |shape: &str| {
+        value.len() == shape.len()
+            && value.bytes().zip(shape.bytes()).all(|(v, s)| {
+                if s == b'0' {
+                    v.is_ascii_digit()
+                } else {
+                    v == s
+                }
+            })
+    };
+    shape_ok(FULL) || shape_ok(&FULL[..10])
 }
 
 fn field_value<'a>(row: &'a Map<String, Value>, field: &str) -> &'a str {
@@ -369,6 +500,81 @@ mod tests {
         assert!(Query::parse("aISEMPTY^bISNOTEMPTY").matches(&data[0]));
         assert!(Query::parse("b=x^^y").matches(&data[0]));
         assert!(!Query::parse("b=x").matches(&data[0]));
+    }
+
+    #[test]
+    fn a_keyset_cursor_survives_ties_and_pages() {
+        let data: Vec<Map<String, Value>> = [
+            ("b", "2025-01-01 10:00:00"),
+            ("a", "2025-01-01 10:00:01"),
+            ("c", "2025-01-01 10:00:01"),
+            ("d", "2025-01-01 10:00:01"),
+            ("e", "2025-01-01 10:00:02"),
+        ]
+        .iter()
+        .map(|(id, on)| row(json!({"sys_id": id, "sys_updated_on": on})))
+        .collect();
+        let page = |encoded: &str| {
+            let q = Query::parse(encoded);
+            let mut hits: Vec<&Map<String, Value>> = data.iter().filter(|r| q.matches(r)).collect();
+            q.sort(&mut hits);
+            hits.iter()
+                .map(|r| r["sys_id"].as_str().unwrap())
+                .collect::<Vec<_>>()
+        };
+        let order = "^ORDERBYsys_updated_on^ORDERBYsys_id";
+        assert_eq!(
+            page(&format!("sys_updated_on>2025-01-01 10:00:00{order}")),
+            ["a", "c", "d", "e"]
+        );
+        // After (10:00:01, "a"): the rest of that second, then everything later.
+        assert_eq!(
+            page(&format!(
+                "sys_updated_on=2025-01-01 10:00:01^sys_id>a^NQsys_updated_on>2025-01-01 10:00:01{order}"
+            )),
+            ["c", "d", "e"]
+        );
+    }
+
+    #[test]
+    fn real_operators_the_simulator_lacks_are_named_not_ignored() {
+        let date = |f: &str| f == "sys_updated_on";
+        for encoded in [
+            "sys_updated_onBETWEEN2025-01-01@2025-01-02",
+            "sys_updated_onRELATIVEGT@hour@ago@1",
+            "sys_updated_on>javascript:gs.minutesAgoStart(5)",
+            "state=1^NQsys_updated_onONToday@javascript:gs.beginningOfToday()",
+            "sys_class_nameINSTANCEOFtask",
+            "state=1^RLQUERYsys_journal_field.element_id,>=1^ENDRLQUERY",
+            "sys_updated_on>2025-01-01T10:00:00Z",
+            "sys_updated_onIN2025-01-01 10:00:00,yesterday",
+        ] {
+            let q = Query::parse(encoded);
+            assert!(q.unsupported(date).is_some(), "{encoded}");
+        }
+        for encoded in [
+            "sys_updated_on>2025-01-01 10:00:00",
+            "sys_updated_on>=2025-01-01",
+            "sys_updated_on=",
+            "sys_updated_onISEMPTY",
+            "stateFOO1",
+            "short_description=javascript is fine in text^state=1",
+        ] {
+            let q = Query::parse(encoded);
+            assert_eq!(q.unsupported(date), None, "{encoded}");
+        }
+        // An unknown field is ignored by the instance whatever its operator.
+        let q = Query::parse("u_nopeBETWEEN1@2").without_unknown_fields(|f| f == "state");
+        assert_eq!(q.unsupported(date), None);
+        // Invalid parts are still dropped, as the instance drops them.
+        assert_eq!(numbers(&Query::parse("stateFOO1^state=2")), ["INC2"]);
+    }
+
+    #[test]
+    fn emptystring_matches_empty_values() {
+        let data = [row(json!({"a": ""})), row(json!({"a": "x"}))];
+        let q = Query::parse("aEMPTYSTRING");
+        assert_eq!(data.iter().filter(|r| q.matches(r)).count(), 1);
     }
 
     #[test]

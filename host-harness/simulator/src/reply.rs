@@ -15,7 +15,8 @@ pub(crate) const HTML: &str = "text/html;charset=UTF-8";
 pub(crate) struct Reply {
     status: StatusCode,
     headers: Vec<(&'static str, String)>,
-    body: Option<(&'static str, String)>,
+    /// Content type and bytes.
+    body: Option<(String, Vec<u8>)>,
 }
 
 /// §2.5: `{"error":{"message":…,"detail":…},"status":"failure"}`; `detail` may be null.
@@ -51,10 +52,15 @@ impl Reply {
     }
 
     pub(crate) fn raw(status: u16, content_type: &'static str, body: String) -> Reply {
+        Reply::bytes(status, content_type, body.into_bytes())
+    }
+
+    /// A body of any type, such as an attachment's content.
+    pub(crate) fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Reply {
         Reply {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             headers: Vec::new(),
-            body: Some((content_type, body)),
+            body: Some((content_type.to_string(), body)),
         }
     }
 
@@ -80,6 +86,14 @@ impl Reply {
         self.status.as_u16()
     }
 
+    #[cfg(test)]
+    pub(crate) fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     pub(crate) fn into_response(self) -> Response {
         let mut response = Response::new(Body::empty());
         *response.status_mut() = self.status;
@@ -93,7 +107,9 @@ impl Reply {
             }
         }
         if let Some((content_type, body)) = self.body {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+            let content_type = HeaderValue::from_str(&content_type)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+            headers.insert(CONTENT_TYPE, content_type);
             *response.body_mut() = Body::from(body);
         }
         response

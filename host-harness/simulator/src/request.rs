@@ -84,6 +84,8 @@ pub struct JournalEntry {
     pub element: String,
     pub value: String,
     pub sys_created_on: String,
+    /// The user_name of whoever wrote it.
+    pub sys_created_by: String,
 }
 
 #[cfg(test)]

@@ -47,6 +47,26 @@ pub(crate) const SYSTEM_COLUMNS: &[&str] = &[
     "sys_mod_count",
 ];
 
+/// §16: `sys_journal_field` rows never change, so they carry no update columns: the
+/// captured row is `sys_id, sys_created_on, name, element_id, sys_tags, value,
+/// sys_created_by, element`.
+const JOURNAL_BASE_COLUMNS: &[&str] = &["sys_id", "sys_created_on", "sys_created_by", "sys_tags"];
+
+/// Date-time columns: their raw values are UTC "YYYY-MM-DD HH:MM:SS" (§3.1, §16).
+const DATE_TIME_COLUMNS: &[&str] = &[
+    "sys_created_on",
+    "sys_updated_on",
+    "opened_at",
+    "resolved_at",
+    "closed_at",
+    "start_date",
+    "end_date",
+];
+
+pub(crate) fn is_date_time(column: &str) -> bool {
+    DATE_TIME_COLUMNS.contains(&column)
+}
+
 /// Columns the instance maintains itself; a client's value for them is ignored.
 pub(crate) const READ_ONLY_COLUMNS: &[&str] = &[
     "sys_id",
@@ -66,6 +86,7 @@ pub(crate) const JOURNAL_COLUMNS: &[&str] = &["comments", "work_notes"];
 pub(crate) const GROUP_TABLE: &str = "sys_user_group";
 pub(crate) const JOURNAL_TABLE: &str = "sys_journal_field";
 pub(crate) const CHOICE_TABLE: &str = "sys_choice";
+pub(crate) const ATTACHMENT_TABLE: &str = "sys_attachment";
 
 /// §3.2: the reference columns and the table each points at. Links are rendered for
 /// these only.
@@ -79,9 +100,11 @@ pub(crate) fn reference_target(column: &str) -> Option<&'static str> {
 
 pub(crate) struct TableSchema {
     pub name: &'static str,
+    /// The columns it inherits: the task columns, the system columns, or its own set.
+    pub base: &'static [&'static str],
     /// Number prefix and the first number a fresh instance hands out (§3.1).
     pub numbering: Option<(&'static str, u64)>,
-    /// Columns beyond the task (or system) columns.
+    /// Columns beyond the base columns.
     pub columns: &'static [&'static str],
     /// Task business rules; `None` for plain tables.
     pub task: Option<TaskRules>,
@@ -91,11 +114,7 @@ pub(crate) struct TableSchema {
 
 impl TableSchema {
     pub(crate) fn all_columns(&self) -> Vec<&'static str> {
-        let base = if self.task.is_some() {
-            TASK_COLUMNS
-        } else {
-            SYSTEM_COLUMNS
-        };
+        let base = self.base;
         let mut columns = base.to_vec();
         columns.extend(self.columns.iter().filter(|c| !base.contains(c)));
         columns
@@ -150,6 +169,7 @@ pub(crate) const IMPACT_URGENCY: &[&str] = &["1", "2", "3"];
 pub(crate) static TABLES: &[TableSchema] = &[
     TableSchema {
         name: "incident",
+        base: TASK_COLUMNS,
         numbering: Some(("INC", 10_001)),
         columns: &["incident_state", "severity", "hold_reason"],
         task: Some(TaskRules {
@@ -171,6 +191,7 @@ pub(crate) static TABLES: &[TableSchema] = &[
     },
     TableSchema {
         name: "change_request",
+        base: TASK_COLUMNS,
         numbering: Some(("CHG", 30_001)),
         columns: &["type", "risk", "start_date", "end_date", "chg_model"],
         task: Some(TaskRules {
@@ -192,6 +213,7 @@ pub(crate) static TABLES: &[TableSchema] = &[
     },
     TableSchema {
         name: "problem",
+        base: TASK_COLUMNS,
         numbering: Some(("PRB", 40_001)),
         columns: &["problem_state"],
         task: Some(TaskRules {
@@ -209,6 +231,7 @@ pub(crate) static TABLES: &[TableSchema] = &[
     },
     TableSchema {
         name: "sc_task",
+        base: TASK_COLUMNS,
         numbering: Some(("SCTASK", 10_001)),
         columns: &[],
         task: Some(TaskRules {
@@ -226,6 +249,7 @@ pub(crate) static TABLES: &[TableSchema] = &[
     },
     TableSchema {
         name: GROUP_TABLE,
+        base: SYSTEM_COLUMNS,
         numbering: None,
         columns: &["name", "description", "active", "email", "manager", "type"],
         task: None,
@@ -233,6 +257,7 @@ pub(crate) static TABLES: &[TableSchema] = &[
     },
     TableSchema {
         name: JOURNAL_TABLE,
+        base: JOURNAL_BASE_COLUMNS,
         numbering: None,
         columns: &["element_id", "name", "element", "value"],
         task: None,
@@ -240,11 +265,37 @@ pub(crate) static TABLES: &[TableSchema] = &[
     },
     TableSchema {
         name: CHOICE_TABLE,
+        base: SYSTEM_COLUMNS,
         numbering: None,
         columns: &[
             "name", "element", "value", "label", "inactive", "language", "sequence",
         ],
         task: None,
+        read_only: true,
+    },
+    TableSchema {
+        name: ATTACHMENT_TABLE,
+        base: SYSTEM_COLUMNS,
+        numbering: None,
+        // §15: the documented metadata, plus what a PDI returned in 2022.
+        columns: &[
+            "table_name",
+            "table_sys_id",
+            "file_name",
+            "content_type",
+            "size_bytes",
+            "size_compressed",
+            "compressed",
+            "average_image_color",
+            "image_width",
+            "image_height",
+            "state",
+            "chunk_size_bytes",
+            "hash",
+            "sys_tags",
+        ],
+        task: None,
+        // [I] Written through the Attachment API only; a Table API write is refused.
         read_only: true,
     },
 ];
@@ -289,5 +340,25 @@ mod tests {
         }
         let change = TABLES.iter().find(|t| t.name == "change_request").unwrap();
         assert!(change.all_columns().contains(&"chg_model"));
+    }
+
+    #[test]
+    fn journal_rows_have_the_captured_shape() {
+        let journal = TABLES.iter().find(|t| t.name == JOURNAL_TABLE).unwrap();
+        let mut columns = journal.all_columns();
+        columns.sort_unstable();
+        assert_eq!(
+            columns,
+            [
+                "element",
+                "element_id",
+                "name",
+                "sys_created_by",
+                "sys_created_on",
+                "sys_id",
+                "sys_tags",
+                "value"
+            ]
+        );
     }
 }

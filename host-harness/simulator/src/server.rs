@@ -11,13 +11,18 @@ use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::apikeys::ApiKeys;
+use crate::attachment::{self, Files};
+use crate::auth::{self, Caller};
 use crate::clock::Clock;
-use crate::faults::{self, Faults, Oversized};
+use crate::faults::{self, Faults, Oversized, RestApi};
 use crate::ids::Ids;
+use crate::instance::{Properties, Release};
 use crate::oauth::{self, OAuthApp, Tokens};
 use crate::reply::Reply;
 use crate::request::RecordedRequest;
 use crate::store::Store;
+use crate::users::{DEFAULT_USER_NAME, Users};
 use crate::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, table};
 
 /// §2.1: the instance rejects REST payloads over 10 MB.
@@ -32,14 +37,22 @@ const TABLE_PREFIXES: &[&str] = &[
 /// Everything the simulated instance holds.
 pub(crate) struct State {
     pub clock: Clock,
+    pub release: Release,
+    pub properties: Properties,
     pub app: OAuthApp,
     pub tokens: Tokens,
+    pub users: Users,
+    pub api_keys: ApiKeys,
     pub faults: Faults,
     pub requests: Vec<RecordedRequest>,
     pub token_requests: usize,
     /// TCP connections accepted so far.
     pub connections: usize,
     pub store: Store,
+    /// The content of attachments; their metadata is in `store`.
+    pub files: Files,
+    /// Session cookies and transaction ids.
+    pub ids: Ids,
 }
 
 pub(crate) struct Shared {
@@ -55,19 +68,26 @@ impl Shared {
             client_id: DEFAULT_CLIENT_ID.to_string(),
             client_secret: DEFAULT_CLIENT_SECRET.to_string(),
             entity_id: ids.sys_id(),
+            user: DEFAULT_USER_NAME.to_string(),
         };
         let store = Store::new(Ids::seeded(), &clock.timestamp());
         Shared {
             base_url,
             state: Mutex::new(State {
                 clock,
+                release: Release::default(),
+                properties: Properties::default(),
                 app,
                 tokens: Tokens::new(ids),
+                users: Users::seeded(Ids::seeded()),
+                api_keys: ApiKeys::new(Ids::seeded()),
                 faults: Faults::default(),
                 requests: Vec::new(),
                 token_requests: 0,
                 connections: 0,
                 store,
+                files: Files::new(),
+                ids: Ids::seeded(),
             }),
         }
     }
@@ -95,9 +115,20 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: ones
 
 async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    // An upload is bounded by the attachment size limit, anything else by the REST one.
+    let upload = attachment::is_upload(parts.method.as_str(), parts.uri.path());
+    let limit = if upload {
+        shared.lock().properties.attachment_max_bytes()
+    } else {
+        MAX_PAYLOAD
+    };
     // Chunked bodies without a content-length are fine: the body is read to its end.
-    let (body, unreadable) = match to_bytes(body, MAX_PAYLOAD).await {
+    let (body, unreadable) = match to_bytes(body, limit).await {
         Ok(bytes) => (bytes, None),
+        Err(error) if upload => (
+            Bytes::new(),
+            Some(oversized_upload(&error, &parts, &shared)),
+        ),
         Err(error) => (Bytes::new(), Some(unreadable_body(&error, &parts))),
     };
     let request = RecordedRequest::new(&parts, &body);
@@ -115,7 +146,7 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> 
         if let Some(oversized) = state.faults.oversized_answer {
             return oversized_answer(oversized);
         }
-        route(&mut state, &shared.base_url, &request, unreadable)
+        route(&mut state, &shared.base_url, &request, &body, unreadable)
     };
     reply.into_response()
 }
@@ -190,10 +221,27 @@ fn unreadable_body(error: &axum::Error, parts: &http::request::Parts) -> Reply {
     Reply::error(400, "Exception while reading request", Some(&detail))
 }
 
+/// An upload past `com.glide.attachment.max_size`, or one that broke off.
+fn oversized_upload(error: &axum::Error, parts: &http::request::Parts, shared: &Shared) -> Reply {
+    let too_large = std::error::Error::source(error)
+        .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+    if !too_large {
+        return unreadable_body(error, parts);
+    }
+    let size = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| "more than that".to_string(), str::to_string);
+    let max_mb = shared.lock().properties.attachment_max_size_mb;
+    attachment::too_large(&size, max_mb)
+}
+
 fn route(
     state: &mut State,
     base_url: &str,
     request: &RecordedRequest,
+    body: &[u8],
     unreadable: Option<Reply>,
 ) -> Reply {
     if let Some(reply) = faults::canned(&mut state.faults, &request.path) {
@@ -207,22 +255,53 @@ fn route(
     }
     let path = request.path.as_str();
     if path == "/oauth_token.do" {
-        let now = state.clock.now();
-        return oauth::token_endpoint(request, &state.app, &state.faults, &mut state.tokens, now);
+        return oauth::token_endpoint(state, request);
     }
     if let Some(rest) = TABLE_PREFIXES.iter().find_map(|p| path.strip_prefix(p)) {
-        return table::handle(state, base_url, request, rest);
+        return signed_in(state, request, Some(RestApi::Table), |state, caller| {
+            table::handle(state, base_url, request, rest, caller)
+        });
+    }
+    if let Some(rest) = attachment::api_path(path) {
+        return signed_in(
+            state,
+            request,
+            Some(RestApi::Attachment),
+            |state, caller| attachment::handle(state, base_url, request, body, rest, caller),
+        );
     }
     if path == "/api" || path.starts_with("/api/") {
         // Authentication comes first on every REST path, known or not.
-        return match table::admit(state, request) {
-            Ok(()) => table::unknown_resource(),
-            Err(reply) => reply,
-        };
+        return signed_in(state, request, None, |state, caller| {
+            match table::admit(state, caller) {
+                Ok(()) => table::unknown_resource(),
+                Err(reply) => reply,
+            }
+        });
     }
     // [I] Outside the REST API a real instance serves its UI; a base URL with a stray
     // path prefix lands here, and HTML tells the client this is not the API.
     Reply::html(404, NOT_FOUND_PAGE)
+}
+
+/// Authenticates a REST call, answers it as its caller, and marks the answer with the
+/// session it ran in.
+fn signed_in(
+    state: &mut State,
+    request: &RecordedRequest,
+    api: Option<RestApi>,
+    answer: impl FnOnce(&mut State, &Caller) -> Reply,
+) -> Reply {
+    match auth::authenticate(state, request, api) {
+        Ok(caller) => {
+            let reply = answer(state, &caller);
+            // §12: a 32-hex-uppercase session id and a 12-hex transaction id.
+            let session = state.ids.sys_id().to_uppercase();
+            let transaction = state.ids.sys_id()[..12].to_string();
+            auth::session_headers(reply, &session, &transaction)
+        }
+        Err(reply) => reply,
+    }
 }
 
 const NOT_FOUND_PAGE: &str = "<html><head><title>Page not found</title></head><body><p>The page you are looking for could not be found.</p></body></html>\n";

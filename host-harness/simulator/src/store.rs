@@ -27,18 +27,14 @@ const SEED_GROUPS: &[(&str, &str)] = &[
     ("8a5055c9c61122780043563ef53438e3", "Database"),
 ];
 
-/// The OAuth Application User of the guide (step 2); API writes are made as this user.
-pub(crate) const INTEGRATION_USER: &str = "cxm_integration";
-/// Its sys_user sys_id, the value of `opened_by` on records it opens.
-const INTEGRATION_USER_ID: &str = "5137153cc611227c000bbd1bd8cd2005";
-/// Who the server-side helpers (a human in the UI) write as.
-pub(crate) const ADMIN_USER: &str = "admin";
-
 /// How a write is made.
 pub(crate) struct Write<'a> {
     /// "YYYY-MM-DD HH:MM:SS" of the simulated clock.
     pub now: &'a str,
+    /// The user_name written to `sys_created_by`, `sys_updated_by` and journal entries.
     pub user: &'a str,
+    /// Its sys_id, the `opened_by` of task records it opens; `None` leaves that empty.
+    pub user_id: Option<&'a str>,
     /// §2.3: `sysparm_input_display_value=true` resolves a group name to its sys_id.
     pub input_display_value: bool,
     /// Data policies apply to web-service writes, not to server-side scripts.
@@ -140,7 +136,7 @@ impl Store {
 
     pub(crate) fn add_group(&mut self, name: &str, now: &str) -> String {
         let sys_id = self.ids.sys_id();
-        self.push_group(&sys_id, name, now, ADMIN_USER);
+        self.push_group(&sys_id, name, now, crate::users::ADMIN_USER);
         sys_id
     }
 
@@ -255,6 +251,28 @@ impl Store {
         Ok(())
     }
 
+    /// Stores a row the instance builds itself (an attachment's metadata): no business
+    /// rules, and the read-only guard of Table API writes does not apply.
+    pub(crate) fn put_system_row(&mut self, table: &str, row: Row) {
+        if let Some(target) = self.tables.get_mut(table) {
+            let sys_id = text(&row, "sys_id").to_string();
+            match target.rows.iter_mut().find(|r| text(r, "sys_id") == sys_id) {
+                Some(slot) => *slot = row,
+                None => target.rows.push(row),
+            }
+        }
+    }
+
+    /// Removes a row the instance manages itself; false if there was none.
+    pub(crate) fn remove_system_row(&mut self, table: &str, sys_id: &str) -> bool {
+        let Some(target) = self.tables.get_mut(table) else {
+            return false;
+        };
+        let before = target.rows.len();
+        target.rows.retain(|r| text(r, "sys_id") != sys_id);
+        target.rows.len() != before
+    }
+
     /// Validates a write against the table. Unknown columns and the columns the instance
     /// maintains are ignored (§2.4), invalid choices are dropped (§3.2: "an invalid value is
     /// silently dropped"), and a group reference that resolves to nothing becomes "" (§2.3).
@@ -311,17 +329,16 @@ impl Store {
         write: &Write,
     ) {
         for (element, value) in entries {
+            // §16: the captured shape; rows are never updated.
             let entry = string_row([
                 ("sys_id", self.ids.sys_id()),
-                ("element_id", sys_id.to_string()),
-                ("name", table.to_string()),
-                ("element", element),
-                ("value", value),
                 ("sys_created_on", write.now.to_string()),
+                ("name", table.to_string()),
+                ("element_id", sys_id.to_string()),
+                ("sys_tags", String::new()),
+                ("value", value),
                 ("sys_created_by", write.user.to_string()),
-                ("sys_updated_on", write.now.to_string()),
-                ("sys_updated_by", write.user.to_string()),
-                ("sys_mod_count", "0".to_string()),
+                ("element", element),
             ]);
             if let Some(journal) = self.tables.get_mut(JOURNAL_TABLE) {
                 journal.rows.push(entry);
@@ -336,6 +353,7 @@ impl Store {
         let write = Write {
             now,
             user,
+            user_id: None,
             input_display_value: false,
             data_policy: false,
         };
@@ -404,8 +422,8 @@ fn defaults(table: &Table, name: &str, sys_id: &str, write: &Write) -> Row {
         set("impact", "3");
         set("urgency", "3");
         set("opened_at", write.now);
-        if write.user == INTEGRATION_USER {
-            set("opened_by", INTEGRATION_USER_ID);
+        if let Some(user_id) = write.user_id {
+            set("opened_by", user_id);
         }
     }
     row
@@ -519,10 +537,14 @@ mod tests {
         Store::new(Ids::seeded(), NOW)
     }
 
+    const INTEGRATION_USER: &str = crate::users::DEFAULT_USER_NAME;
+    const INTEGRATION_USER_ID: &str = "5137153cc611227c000bbd1bd8cd2005";
+
     fn api() -> Write<'static> {
         Write {
             now: NOW,
             user: INTEGRATION_USER,
+            user_id: Some(INTEGRATION_USER_ID),
             input_display_value: false,
             data_policy: true,
         }
@@ -554,6 +576,7 @@ mod tests {
         );
         assert_eq!(a["sys_class_name"], "incident");
         assert_eq!(a["sys_created_by"], INTEGRATION_USER);
+        assert_eq!(a["opened_by"], INTEGRATION_USER_ID);
         assert_eq!(a["sys_mod_count"], "0");
         assert_eq!(a["sys_created_on"], NOW);
         assert_eq!(a["close_code"], "");
@@ -760,7 +783,7 @@ mod tests {
         // Server-side writes are not subject to data policies.
         let server = Write {
             data_policy: false,
-            user: ADMIN_USER,
+            user: crate::users::ADMIN_USER,
             ..api()
         };
         let closed = s

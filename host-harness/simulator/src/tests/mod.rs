@@ -1,5 +1,9 @@
 //! End-to-end: the simulator over real TCP, spoken to with raw HTTP/1.1.
 
+mod attachments;
+mod auth;
+mod polling;
+
 use serde_json::{Value, json};
 use std::io::{Read, Write as _};
 
@@ -30,9 +34,25 @@ fn address(sim: &Simulator) -> String {
     sim.base_url().trim_start_matches("http://").to_string()
 }
 
+/// An answer whose body is kept as bytes (attachments).
+struct RawAnswer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl RawAnswer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// Sends raw bytes and reads the answer to the end (the request asks to close). Plain
 /// blocking std I/O on a blocking thread: a client as dumb as possible.
-async fn exchange(sim: &Simulator, raw: &[u8]) -> Answer {
+async fn exchange_raw(sim: &Simulator, raw: &[u8]) -> RawAnswer {
     let (address, raw) = (address(sim), raw.to_vec());
     let bytes = tokio::task::spawn_blocking(move || {
         let mut stream = std::net::TcpStream::connect(address).unwrap();
@@ -43,8 +63,9 @@ async fn exchange(sim: &Simulator, raw: &[u8]) -> Answer {
     })
     .await
     .unwrap();
-    let text = String::from_utf8(bytes).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let split = bytes.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8(bytes[..split].to_vec()).unwrap();
+    let body = &bytes[split + 4..];
     let mut lines = head.lines();
     let status = lines
         .next()
@@ -64,23 +85,34 @@ async fn exchange(sim: &Simulator, raw: &[u8]) -> Answer {
     let body = if chunked {
         dechunk(body)
     } else {
-        body.to_string()
+        body.to_vec()
     };
-    Answer {
+    RawAnswer {
         status,
         headers,
         body,
     }
 }
 
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
+async fn exchange(sim: &Simulator, raw: &[u8]) -> Answer {
+    let answer = exchange_raw(sim, raw).await;
+    Answer {
+        status: answer.status,
+        headers: answer.headers,
+        body: String::from_utf8(answer.body).unwrap(),
+    }
+}
+
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&body[..end]).unwrap();
         let size = usize::from_str_radix(size.trim(), 16).unwrap();
         if size == 0 {
             break;
         }
-        out.push_str(&rest[..size]);
+        let rest = &body[end + 2..];
+        out.extend_from_slice(&rest[..size]);
         body = &rest[size + 2..];
     }
     out
@@ -104,6 +136,31 @@ async fn send(
     raw.push_str("\r\n");
     raw.push_str(body);
     exchange(sim, raw.as_bytes()).await
+}
+
+/// An `Authorization: Basic …` value.
+fn basic(user: &str, password: &str) -> String {
+    format!("Basic {}", base64(&format!("{user}:{password}")))
+}
+
+/// Standard base64 with padding, for Basic credentials.
+fn base64(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in text.as_bytes().chunks(3) {
+        let bits = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(bits >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");

@@ -1,0 +1,354 @@
+//! changes-since: what support agents did to this integration's tickets in ServiceNow, as
+//! the platform polls for it (issue 9 §3), through the built component and the simulator's
+//! journal, update stamps and keyset queries.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+use servicenow_simulator::{AGENT_USER_NAME, DEFAULT_USER_NAME, JournalField, Simulator};
+use ticketing_host::Tenant;
+use ticketing_host::api::{ChangesPage, CommentKind, ErrorKind, TicketChange, TicketRef};
+
+use crate::tickets::open;
+use support::setup;
+
+async fn changes(tenant: &mut Tenant, cursor: Option<&str>) -> ChangesPage {
+    tenant
+        .changes_since(cursor)
+        .await
+        .expect("no trap")
+        .expect("changes")
+}
+
+/// Polls from `cursor` while more waits: every change in order, and the last cursor.
+async fn drain(tenant: &mut Tenant, cursor: &str) -> (Vec<TicketChange>, String, usize) {
+    let mut all = Vec::new();
+    let mut cursor = cursor.to_string();
+    let mut calls = 0;
+    loop {
+        let page = changes(tenant, Some(&cursor)).await;
+        calls += 1;
+        all.extend(page.changes);
+        cursor = page.cursor;
+        if !page.more {
+            return (all, cursor, calls);
+        }
+        assert!(calls < 20, "more never ends");
+    }
+}
+
+fn fields(value: Value) -> Map<String, Value> {
+    value.as_object().cloned().unwrap_or_default()
+}
+
+fn resolve(sim: &Simulator, sys_id: &str) {
+    sim.agent_update(
+        "incident",
+        sys_id,
+        fields(json!({
+            "state": "6",
+            "close_code": "Solution provided",
+            "close_notes": "Rightsized the VM",
+        })),
+        AGENT_USER_NAME,
+    )
+    .expect("the agent resolves it");
+}
+
+fn incident(id: &str) -> TicketRef {
+    TicketRef {
+        kind: "incident".into(),
+        id: id.into(),
+    }
+}
+
+/// A simulator whose clock moves only when told, so that writes land in known seconds.
+async fn frozen() -> (Simulator, Tenant) {
+    let (sim, tenant) = setup().await;
+    sim.freeze_clock();
+    (sim, tenant)
+}
+
+#[tokio::test]
+async fn a_ticket_worked_in_servicenow_shows_up_resolved_with_the_agents_comment() {
+    let (sim, mut tenant) = frozen().await;
+    let start = changes(&mut tenant, None).await;
+    assert!(start.changes.is_empty() && !start.more, "{start:?}");
+
+    sim.advance_clock(Duration::from_secs(1));
+    let record = open(&mut tenant, "cost-optimization", "Idle VM i-0abc").await;
+    tenant
+        .add_comment(
+            &incident(&record.display_id),
+            CommentKind::Internal,
+            "Opened by the platform",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    // Someone else's incident, not this integration's.
+    sim.insert_record(
+        "incident",
+        fields(json!({"short_description": "printer jam"})),
+    );
+    sim.advance_clock(Duration::from_secs(1));
+    sim.agent_comment(
+        "incident",
+        &record.id,
+        JournalField::Comments,
+        "Rebooted the VM; watching it",
+        AGENT_USER_NAME,
+    )
+    .unwrap();
+    sim.advance_clock(Duration::from_secs(1));
+    sim.agent_comment(
+        "incident",
+        &record.id,
+        JournalField::WorkNotes,
+        "Rightsizing to t3.small",
+        AGENT_USER_NAME,
+    )
+    .unwrap();
+    resolve(&sim, &record.id);
+
+    let page = changes(&mut tenant, Some(&start.cursor)).await;
+    assert!(!page.more);
+    assert_eq!(page.changes.len(), 1, "{:#?}", page.changes);
+    let change = &page.changes[0];
+    assert_eq!(change.ticket, record);
+    assert_eq!(
+        (change.status.value.as_str(), change.status.label.as_str()),
+        ("6", "Resolved")
+    );
+    assert!(change.status.done);
+    assert_eq!(change.updated_by, AGENT_USER_NAME);
+    assert_eq!(change.updated_at, sim.now());
+    let said: Vec<(&str, CommentKind, &str)> = change
+        .comments
+        .iter()
+        .map(|c| (c.text.as_str(), c.kind, c.author.as_str()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (
+                "Rebooted the VM; watching it",
+                CommentKind::Public,
+                AGENT_USER_NAME
+            ),
+            (
+                "Rightsizing to t3.small",
+                CommentKind::Internal,
+                AGENT_USER_NAME
+            ),
+        ],
+        "the integration's own work note is not among them"
+    );
+    let journal = sim.journal("incident", &record.id);
+    for comment in &change.comments {
+        assert_eq!(comment.id.len(), 32);
+        assert!(
+            journal
+                .iter()
+                .any(|e| e.value == comment.text && e.sys_created_on == comment.created_at),
+            "{comment:?}"
+        );
+    }
+
+    // Asked again from there: nothing new.
+    let again = changes(&mut tenant, Some(&page.cursor)).await;
+    assert!(again.changes.is_empty() && !again.more);
+    assert_eq!(again.cursor, page.cursor);
+
+    // The integration's own comment later: the ticket changed, by the integration, and no
+    // comment of its own comes back to it.
+    sim.advance_clock(Duration::from_secs(1));
+    tenant
+        .add_comment(&incident(&record.display_id), CommentKind::Public, "Thanks")
+        .await
+        .unwrap()
+        .unwrap();
+    let own = changes(&mut tenant, Some(&page.cursor)).await;
+    assert_eq!(own.changes.len(), 1);
+    assert_eq!(own.changes[0].updated_by, DEFAULT_USER_NAME);
+    assert!(own.changes[0].comments.is_empty(), "{:?}", own.changes[0]);
+}
+
+/// 60 tickets written in the same second, read 50 a call: the page boundary falls inside
+/// the second, and every ticket comes once, in (time, sys_id) order. Then two updates in one
+/// second, to a ticket before and one after the last cursor's sys_id.
+#[tokio::test]
+async fn a_page_boundary_inside_one_second_loses_and_repeats_nothing() {
+    let (sim, mut tenant) = frozen().await;
+    let start = changes(&mut tenant, None).await;
+    sim.advance_clock(Duration::from_secs(1));
+    let mut opened = HashSet::new();
+    for i in 0..60 {
+        let record = open(&mut tenant, "cost-optimization", &format!("VM {i}")).await;
+        opened.insert(record.id);
+    }
+
+    let first = changes(&mut tenant, Some(&start.cursor)).await;
+    assert_eq!(first.changes.len(), 50);
+    assert!(first.more, "ten more wait");
+    let (rest, cursor, calls) = drain(&mut tenant, &first.cursor).await;
+    assert_eq!(calls, 1);
+    assert_eq!(rest.len(), 10);
+    let all: Vec<&TicketChange> = first.changes.iter().chain(&rest).collect();
+    let seen: HashSet<String> = all.iter().map(|c| c.ticket.id.clone()).collect();
+    assert_eq!(seen, opened, "each ticket once");
+    let order: Vec<(&str, &str)> = all
+        .iter()
+        .map(|c| (c.updated_at.as_str(), c.ticket.id.as_str()))
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "oldest first, ties by sys_id");
+
+    // Two agent updates in one second, on either side of the cursor's last sys_id.
+    let mut ids: Vec<&String> = opened.iter().collect();
+    ids.sort();
+    let (low, high) = (ids[0].clone(), ids[ids.len() - 1].clone());
+    sim.advance_clock(Duration::from_secs(1));
+    for id in [&high, &low] {
+        sim.agent_update(
+            "incident",
+            id,
+            fields(json!({"assignment_group": "Network"})),
+            AGENT_USER_NAME,
+        )
+        .unwrap();
+    }
+    let (updated, _, _) = drain(&mut tenant, &cursor).await;
+    let updated: Vec<&str> = updated.iter().map(|c| c.ticket.id.as_str()).collect();
+    assert_eq!(updated, [low.as_str(), high.as_str()]);
+}
+
+/// The first call starts from now: what happened before is not listed, what happens after
+/// is, with only the comments written after.
+#[tokio::test]
+async fn a_fresh_cursor_starts_from_now() {
+    let (sim, mut tenant) = frozen().await;
+    let record = open(&mut tenant, "cost-optimization", "Idle VM").await;
+    sim.advance_clock(Duration::from_secs(1));
+    sim.agent_comment(
+        "incident",
+        &record.id,
+        JournalField::Comments,
+        "before the platform asked",
+        AGENT_USER_NAME,
+    )
+    .unwrap();
+    resolve(&sim, &record.id);
+
+    for _ in 0..2 {
+        let start = changes(&mut tenant, None).await;
+        assert!(start.changes.is_empty() && !start.more);
+        // A fresh cursor stands at the start of the newest record's second, so that a
+        // record updated later in that same second is not missed: that second's records
+        // come once more, and then nothing.
+        let repeated = changes(&mut tenant, Some(&start.cursor)).await;
+        assert!(
+            repeated.changes.iter().all(|c| c.ticket.id == record.id),
+            "{:?}",
+            repeated.changes
+        );
+        let nothing = changes(&mut tenant, Some(&repeated.cursor)).await;
+        assert!(nothing.changes.is_empty(), "{:?}", nothing.changes);
+    }
+    let fresh = changes(&mut tenant, Some("")).await;
+    assert!(fresh.changes.is_empty());
+    let start = changes(&mut tenant, Some(&fresh.cursor)).await;
+
+    sim.advance_clock(Duration::from_secs(1));
+    sim.agent_comment(
+        "incident",
+        &record.id,
+        JournalField::Comments,
+        "after",
+        AGENT_USER_NAME,
+    )
+    .unwrap();
+    let page = changes(&mut tenant, Some(&start.cursor)).await;
+    assert_eq!(page.changes.len(), 1);
+    let texts: Vec<&str> = page.changes[0]
+        .comments
+        .iter()
+        .map(|c| c.text.as_str())
+        .collect();
+    assert_eq!(texts, ["after"]);
+}
+
+/// Incidents and change requests (the tables the categories route to) in one page, by time.
+#[tokio::test]
+async fn every_routed_table_comes_in_one_page_oldest_first() {
+    let (sim, mut tenant) = frozen().await;
+    let start = changes(&mut tenant, None).await;
+    sim.advance_clock(Duration::from_secs(1));
+    let change = open(&mut tenant, "maintenance", "Resize the cluster").await;
+    sim.advance_clock(Duration::from_secs(1));
+    let incident = open(&mut tenant, "cost-optimization", "Idle VM").await;
+    sim.advance_clock(Duration::from_secs(1));
+    sim.agent_comment(
+        "change_request",
+        &change.id,
+        JournalField::WorkNotes,
+        "Scheduled for Sunday",
+        AGENT_USER_NAME,
+    )
+    .unwrap();
+
+    let page = changes(&mut tenant, Some(&start.cursor)).await;
+    let kinds: Vec<(&str, &str)> = page
+        .changes
+        .iter()
+        .map(|c| (c.ticket.kind.as_str(), c.ticket.id.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("incident", incident.id.as_str()),
+            ("change_request", change.id.as_str())
+        ]
+    );
+    assert_eq!(page.changes[1].comments[0].text, "Scheduled for Sunday");
+    assert_eq!(page.changes[1].comments[0].kind, CommentKind::Internal);
+    assert!(!page.changes[1].status.done);
+}
+
+/// A cursor the provider did not issue is refused by name, before anything is sent, and
+/// the tenant goes on working.
+#[tokio::test]
+async fn a_garbage_cursor_is_refused_clearly() {
+    let (sim, mut tenant) = setup().await;
+    let start = changes(&mut tenant, None).await;
+    sim.clear_requests();
+    let sys_id = "a".repeat(32);
+    for garbage in [
+        "garbage".to_string(),
+        "v1~incident=20269999999999.".to_string() + &sys_id,
+        format!("v1~incident=20260101000000.{sys_id}^NQactive=true"),
+        format!("v1~incident=20260101000000.{sys_id}\u{1b}[2J"),
+        "v1~incident=start~incident=start".into(),
+        "x".repeat(100_000),
+    ] {
+        let error = tenant
+            .changes_since(Some(&garbage))
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::InvalidCursor, "{garbage:.60}");
+        assert!(
+            error.message.contains("is not one this provider issued"),
+            "{}",
+            error.message
+        );
+        assert!(!error.message.chars().any(char::is_control));
+        assert!(error.message.len() < 400);
+        assert!(error.remedy.is_some());
+    }
+    assert!(sim.requests().is_empty(), "{:?}", sim.requests());
+    let page = changes(&mut tenant, Some(&start.cursor)).await;
+    assert!(page.changes.is_empty());
+}
