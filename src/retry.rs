@@ -225,7 +225,7 @@ mod tests {
     }
 
     fn send(
-        transport: &ScriptedTransport,
+        transport: &impl Transport,
         clock: &ManualClock,
         request: &Request,
     ) -> (Result<Response, TransportError>, MemoryLog) {
@@ -298,47 +298,26 @@ mod tests {
 
     #[test]
     fn an_instance_that_never_answers_is_not_tried_past_the_elapsed_budget() {
-        let transport = ScriptedTransport::default();
-        let clock = ManualClock::default();
-        for _ in 0..4 {
-            transport.push(Err(TransportError::Interrupted("no answer in 30 s".into())));
-        }
-        let slow = Slow {
-            inner: &transport,
-            clock: &clock,
-            each: Duration::from_secs(30),
+        // Four tries that each end after `each` without an answer: how many were made, and
+        // the waits between them.
+        let tries = |each: Duration| {
+            let transport = ScriptedTransport::default();
+            let clock = ManualClock::default();
+            for _ in 0..4 {
+                transport.push(Err(TransportError::Interrupted("no answer".into())));
+            }
+            let slow = Slow {
+                inner: &transport,
+                clock: &clock,
+                each,
+            };
+            assert!(send(&slow, &clock, &get()).0.is_err());
+            (4 - transport.remaining(), clock.slept())
         };
-        let policy = RetryPolicy::default();
-        let log = MemoryLog::default();
-        let retrying = Retrying {
-            transport: &slow,
-            clock: &&clock,
-            policy: &policy,
-            log: &log,
-        };
-        assert!(retrying.send(&get()).is_err());
         // One try of 30 s: a second would end past 60 s.
-        assert_eq!(transport.remaining(), 3);
-        assert!(clock.slept().is_empty());
-
+        assert_eq!(tries(Duration::from_secs(30)), (1, vec![]));
         // Tries of 20 s fit twice (20 + w + 20, w under a second), not a third time.
-        let transport = ScriptedTransport::default();
-        for _ in 0..4 {
-            transport.push(Err(TransportError::Interrupted("slow".into())));
-        }
-        let slow = Slow {
-            inner: &transport,
-            clock: &clock,
-            each: Duration::from_secs(20),
-        };
-        let retrying = Retrying {
-            transport: &slow,
-            clock: &&clock,
-            policy: &policy,
-            log: &log,
-        };
-        assert!(retrying.send(&get()).is_err());
-        assert_eq!(transport.remaining(), 2);
+        assert_eq!(tries(Duration::from_secs(20)).0, 2);
     }
 
     #[test]
