@@ -1,12 +1,22 @@
 //! Builds the ServiceNow component for wasm32-wasip2 and hands its path to this crate as
 //! `SERVICENOW_COMPONENT`, so `cargo run` and `cargo test` need no separate step (the pattern
 //! of wasmtime's `crates/test-programs/artifacts/build.rs`).
+//!
+//! The component is made in two steps (size/README.md, "How the component is made"):
+//! 1. the core module: the crate linked by `wasm-component-ld` with `--skip-wit-component`,
+//!    so it stops before wrapping (the module keeps the component type that wit-bindgen
+//!    embeds);
+//! 2. the module wrapped as a component by `wit-component`'s `ComponentEncoder`, as
+//!    `wasm-component-ld` does, and the component's `component-name` section (debug names of
+//!    its instances and shims) left out.
 
 use std::env;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const TARGET: &str = "wasm32-wasip2";
+const CRATE: &str = "servicenow_ticketing";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -33,19 +43,37 @@ fn main() {
     // Its own target dir: building into the outer one would wait forever on cargo's lock.
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     let target_dir = shared_target_dir(&out_dir).join("component");
+    let core = build_core_module(&root, &target_dir);
+
+    let component = wrap(&core);
+    let wasm = target_dir.join(format!("{CRATE}.wasm"));
+    write_atomically(&wasm, &component);
+    println!("cargo:rustc-env=SERVICENOW_COMPONENT={}", wasm.display());
+}
+
+/// Step 1: the core module, linked but not wrapped. `cargo rustc` adds the linker flag to
+/// the crate's own link only, on top of the target's flags in `.cargo/config.toml`.
+/// `--crate-type cdylib` alone, because with the `rlib` the manifest also lists (for the fuzz
+/// targets) rustc silently skips the profile's `lto = true` for every crate type
+/// (rust-lang/rust#51009, rust-lang/cargo#9672): the module came out 34 KB larger.
+fn build_core_module(root: &Path, target_dir: &Path) -> Vec<u8> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
-        .current_dir(&root)
+        .current_dir(root)
         .args([
-            "build",
+            "rustc",
             "--release",
             "-p",
             "servicenow-ticketing",
+            "--lib",
+            "--crate-type",
+            "cdylib",
             "--target",
             TARGET,
         ])
         .arg("--target-dir")
-        .arg(&target_dir)
+        .arg(target_dir)
+        .args(["--", "-C", "link-arg=--skip-wit-component"])
         // The outer build's flags are for the host, not for the guest.
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("RUSTFLAGS")
@@ -62,16 +90,78 @@ fn main() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let wasm = target_dir
+    let module = target_dir
         .join(TARGET)
         .join("release")
-        .join("servicenow_ticketing.wasm");
+        .join(format!("{CRATE}.wasm"));
+    let bytes = fs::read(&module)
+        .unwrap_or_else(|e| panic!("the component build wrote no {}: {e}", module.display()));
     assert!(
-        wasm.exists(),
-        "the component build wrote no {}",
-        wasm.display()
+        wasmparser::Parser::is_core_wasm(&bytes),
+        "{} is not a core module: was --skip-wit-component ignored?",
+        module.display()
     );
-    println!("cargo:rustc-env=SERVICENOW_COMPONENT={}", wasm.display());
+    bytes
+}
+
+/// Step 2: the component, as `wasm-component-ld` makes it (no WASI preview 1 adapter: the
+/// module imports none), without its `component-name` section.
+fn wrap(module: &[u8]) -> Vec<u8> {
+    let mut encoder = wit_component::ComponentEncoder::default();
+    encoder.validate(true);
+    encoder
+        .module(module)
+        .unwrap_or_else(|e| panic!("the core module cannot be made a component: {e:?}"));
+    let component = encoder
+        .encode()
+        .unwrap_or_else(|e| panic!("encoding the component failed: {e:?}"));
+    without_component_names(&component)
+}
+
+/// The component's top-level sections less its `component-name` custom section, which only
+/// names its instances and shims for debugging (the core module's names are stripped too).
+fn without_component_names(component: &[u8]) -> Vec<u8> {
+    let mut kept = component[..8].to_vec();
+    let mut rest = &component[8..];
+    while let Some((&id, after_id)) = rest.split_first() {
+        let (size, after_size) = leb128_u32(after_id);
+        let (payload, next) = after_size.split_at(size);
+        let section = &rest[..rest.len() - next.len()];
+        let is_names = id == 0 && {
+            let (len, name) = leb128_u32(payload);
+            &name[..len] == b"component-name"
+        };
+        if !is_names {
+            kept.extend_from_slice(section);
+        }
+        rest = next;
+    }
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&kept)
+        .unwrap_or_else(|e| panic!("the component without its names is not valid: {e}"));
+    kept
+}
+
+fn leb128_u32(bytes: &[u8]) -> (usize, &[u8]) {
+    let mut value = 0usize;
+    for (i, byte) in bytes.iter().enumerate().take(5) {
+        value |= usize::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return (value, &bytes[i + 1..]);
+        }
+    }
+    panic!("a malformed section size in the component");
+}
+
+/// Written beside and renamed into place: a reader never sees half a component, and the
+/// file cargo's build of the core module left (hard-linked into its deps) is not touched.
+fn write_atomically(path: &Path, bytes: &[u8]) {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    }
+    let temp = path.with_extension(format!("wasm.{}", std::process::id()));
+    fs::write(&temp, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", temp.display()));
+    fs::rename(&temp, path).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
 
 /// `<target>/<profile>/build/<pkg>-<hash>/out` → `<target>`, so debug and release builds of
