@@ -453,6 +453,33 @@ fn categories(field: &'static Field, value: Value) -> Result<Vec<TicketCategory>
     settings::validate_categories(rows)
 }
 
+/// The default assignment group, if one is given.
+fn group(field: &'static Field, value: Value) -> Result<Option<AssignmentGroup>> {
+    optional_text(field, value)?
+        .map(|name| {
+            AssignmentGroup::parse(&name)
+                .ok_or_else(|| invalid(field.key, format!("the {} is empty", field.label)))
+        })
+        .transpose()
+}
+
+/// The kind of ticket for unlisted event categories, if one is given.
+fn unlisted_kind(field: &'static Field, value: Value) -> Result<Option<TicketKind>> {
+    optional_text(field, value)?
+        .map(|name| {
+            ticket_kind(&name)
+                .ok_or_else(|| not_a_table(field.key, &name, "event categories not listed"))
+        })
+        .transpose()
+}
+
+/// One of the field's choices, if one is given.
+fn choice_of(field: &'static Field, value: Value) -> Result<Option<&'static str>> {
+    optional_text(field, value)?
+        .map(|value| chosen(field, &value))
+        .transpose()
+}
+
 /// The settings the values describe. A secret not given is `in_force`'s, if there is one
 /// (the admin changed another field and left the secret as it was).
 pub fn raw_settings(values: Values, in_force: Option<&Settings>) -> Result<RawSettings> {
@@ -494,10 +521,9 @@ pub fn raw_settings(values: Values, in_force: Option<&Settings>) -> Result<RawSe
         take(key::INSTANCE).map(|(f, v)| text(f, v)).transpose()?,
     )?;
     let auth_method = match take(key::AUTH_METHOD) {
-        Some((f, v)) => match optional_text(f, v)? {
-            Some(method) => AuthMethod::parse(chosen(f, &method)?).unwrap_or_default(),
-            None => AuthMethod::default(),
-        },
+        Some((f, v)) => choice_of(f, v)?
+            .and_then(AuthMethod::parse)
+            .unwrap_or_default(),
         None => AuthMethod::default(),
     };
     let applies = |key: &str| {
@@ -532,18 +558,11 @@ pub fn raw_settings(values: Values, in_force: Option<&Settings>) -> Result<RawSe
     let password = secret(key::PASSWORD)?;
     let api_key = secret(key::API_KEY)?;
     let default_assignment_group = match take(key::DEFAULT_ASSIGNMENT_GROUP) {
-        Some((f, v)) => optional_text(f, v)?
-            .map(|name| {
-                AssignmentGroup::parse(&name)
-                    .ok_or_else(|| invalid(f.key, format!("the {} is empty", f.label)))
-            })
-            .transpose()?,
+        Some((f, v)) => group(f, v)?,
         None => None,
     };
     let default_priority = match take(key::DEFAULT_PRIORITY) {
-        Some((f, v)) => optional_text(f, v)?
-            .map(|p| chosen(f, &p).map(priority))
-            .transpose()?,
+        Some((f, v)) => choice_of(f, v)?.map(priority),
         None => None,
     };
     let ticket_categories = match take(key::TICKET_CATEGORIES) {
@@ -551,20 +570,11 @@ pub fn raw_settings(values: Values, in_force: Option<&Settings>) -> Result<RawSe
         None => Vec::new(),
     };
     let unlisted_category_kind = match take(key::UNLISTED_CATEGORY_KIND) {
-        Some((f, v)) => optional_text(f, v)?
-            .map(|name| {
-                ticket_kind(&name)
-                    .ok_or_else(|| not_a_table(f.key, &name, "event categories not listed"))
-            })
-            .transpose()?,
+        Some((f, v)) => unlisted_kind(f, v)?,
         None => None,
     };
     let on_closed_match = match take(key::ON_CLOSED_MATCH) {
-        Some((f, v)) => match optional_text(f, v)?
-            .as_deref()
-            .map(|c| chosen(f, c))
-            .transpose()?
-        {
+        Some((f, v)) => match choice_of(f, v)? {
             Some("reopen") => ClosedMatch::Reopen,
             _ => ClosedMatch::OpenNew,
         },
@@ -597,30 +607,16 @@ pub fn validate_field(key: &str, value: Value) -> Result<()> {
     })?;
     match field.key {
         key::INSTANCE => settings::parse_instance(&text(field, value)?).map(drop),
-        key::CLIENT_ID => {
+        key::CLIENT_ID | key::CLIENT_SECRET | key::USERNAME | key::PASSWORD | key::API_KEY => {
             settings::credential(field.key, field.label, &text(field, value)?).map(drop)
         }
-        key::CLIENT_SECRET | key::USERNAME | key::PASSWORD | key::API_KEY => {
-            settings::credential(field.key, field.label, &text(field, value)?).map(drop)
-        }
-        key::DEFAULT_ASSIGNMENT_GROUP => match optional_text(field, value)? {
-            Some(name) => match AssignmentGroup::parse(&name) {
-                Some(group) => settings::check_default_group(&group),
-                None => Err(invalid(field.key, format!("the {} is empty", field.label))),
-            },
+        key::DEFAULT_ASSIGNMENT_GROUP => match group(field, value)? {
+            Some(group) => settings::check_default_group(&group),
             None => Ok(()),
         },
         key::TICKET_CATEGORIES => categories(field, value).map(drop),
-        key::UNLISTED_CATEGORY_KIND => match optional_text(field, value)? {
-            Some(name) if ticket_kind(&name).is_none() => {
-                Err(not_a_table(field.key, &name, "event categories not listed"))
-            }
-            _ => Ok(()),
-        },
-        _ => match optional_text(field, value)? {
-            Some(value) => chosen(field, &value).map(drop),
-            None => Ok(()),
-        },
+        key::UNLISTED_CATEGORY_KIND => unlisted_kind(field, value).map(drop),
+        _ => choice_of(field, value).map(drop),
     }
 }
 
