@@ -16,7 +16,7 @@ pub fn require_json(response: &Response, what: &str) -> Result<(), Error> {
         return Ok(());
     }
     let body = String::from_utf8_lossy(&response.body).to_ascii_lowercase();
-    let error = if body.contains("hibernat") {
+    let error = if contains(&body, "hibernat") {
         Error::new(
             ErrorKind::ServiceAsleep,
             format!(

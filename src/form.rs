@@ -343,9 +343,21 @@ fn known(key: &str, secret: bool) -> Result<&'static Field> {
         None => Err(Error::invalid_settings(format!(
             "{:?} is not a setting of the ServiceNow provider (its settings: {})",
             printable(key),
-            FIELDS.iter().map(|f| f.key).collect::<Vec<_>>().join(", ")
+            values(FIELDS.iter().map(|f| f.key))
         ))),
     }
+}
+
+/// Keys or choices for a message, separated by commas.
+fn values(items: impl Iterator<Item = &'static str>) -> String {
+    let mut list = String::new();
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            list.push_str(", ");
+        }
+        list.push_str(item);
+    }
+    list
 }
 
 /// A key from the platform, cut and made printable for a message.
@@ -395,12 +407,7 @@ fn chosen(field: &'static Field, value: &str) -> Result<&'static str> {
                     "the {} {:?} is not one of: {}",
                     field.label,
                     printable(value),
-                    field
-                        .choices
-                        .iter()
-                        .map(|c| c.value)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    values(field.choices.iter().map(|c| c.value))
                 ),
             )
         })

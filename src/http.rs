@@ -80,16 +80,13 @@ impl Request {
         self.sensitive_values()
             .iter()
             .fold(text.to_string(), |text, value| {
-                text.replace(value.as_str(), "<redacted>")
+                replace(&text, value, "<redacted>")
             })
     }
 
     /// The URL's path, without the query: what a log may show.
     pub fn path(&self) -> &str {
-        let after_scheme = self
-            .url
-            .split_once("://")
-            .map_or(self.url.as_str(), |(_, r)| r);
+        let after_scheme = after_scheme(&self.url).map_or(self.url.as_str(), |(_, r)| r);
         let path = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
         path.split(['?', '#']).next().unwrap_or(path)
     }
@@ -97,7 +94,7 @@ impl Request {
     /// `https://host:port/path?query#fragment` → (`https`, `host:port`, `/path?query`): the
     /// parts `wasi:http` takes. The URL is always one this crate built from the settings.
     pub fn url_parts(&self) -> (&str, &str, &str) {
-        let (scheme, rest) = self.url.split_once("://").unwrap_or(("https", &self.url));
+        let (scheme, rest) = after_scheme(&self.url).unwrap_or(("https", &self.url));
         let rest = rest.split('#').next().unwrap_or(rest);
         let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         (scheme, authority, if path.is_empty() { "/" } else { path })
@@ -159,7 +156,7 @@ impl Response {
     pub fn looks_like_json(&self) -> bool {
         let declared = self
             .header("content-type")
-            .map(|ct| ct.to_ascii_lowercase().contains("json"));
+            .map(|ct| contains(&ct.to_ascii_lowercase(), "json"));
         let first = self.body.iter().find(|b| !b.is_ascii_whitespace());
         match declared {
             Some(true) => first != Some(&b'<'),
@@ -293,6 +290,12 @@ pub mod testing {
     pub const NOT_AUTHENTICATED: &str = r#"{"error":{"message":"User Not Authenticated","detail":"Required to provide Auth information"},"status":"failure"}"#;
     pub const HIBERNATING: &str = "<html><head><title>Instance Hibernating page</title></head>\
         <body class=\"instance-hibernating-page\"><h1>Your instance is hibernating</h1></body></html>";
+}
+
+/// `url.split_once("://")`, through the crate's plain [`find`].
+fn after_scheme(url: &str) -> Option<(&str, &str)> {
+    let at = find(url, "://")?;
+    Some((&url[..at], &url[at + 3..]))
 }
 
 #[cfg(test)]

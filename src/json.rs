@@ -495,7 +495,14 @@ pub fn optional_u64(value: &Value) -> Result<Option<u64>, Error> {
 /// A `Vec` of what `item` reads.
 pub fn list<T>(value: &Value, item: impl Fn(&Value) -> Result<T, Error>) -> Result<Vec<T>, Error> {
     match value {
-        Value::Array(items) => items.iter().map(item).collect(),
+        Value::Array(items) => {
+            // A loop: `collect` into a `Result` costs an iterator adapter per item type.
+            let mut list = Vec::with_capacity(items.len());
+            for value in items {
+                list.push(item(value)?);
+            }
+            Ok(list)
+        }
         other => Err(invalid_type(other, "a sequence")),
     }
 }

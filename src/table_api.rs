@@ -576,7 +576,7 @@ impl ErrorBody {
         [&self.message, &self.detail]
             .into_iter()
             .flatten()
-            .any(|text| text.to_ascii_lowercase().contains(&needle))
+            .any(|text| contains(&text.to_ascii_lowercase(), &needle))
     }
 }
 

@@ -1,12 +1,42 @@
 //! Builds the ServiceNow component for wasm32-wasip2 and hands its path to this crate as
 //! `SERVICENOW_COMPONENT`, so `cargo run` and `cargo test` need no separate step (the pattern
 //! of wasmtime's `crates/test-programs/artifacts/build.rs`).
+//!
+//! The component is made in three steps (size/README.md, "How the component is made"):
+//! 1. the core module: the crate linked by `wasm-component-ld` with `--skip-wit-component`,
+//!    so it stops before wrapping (the module keeps the component type that wit-bindgen
+//!    embeds);
+//! 2. `wasm-opt -Oz` on it, from the binaryen pinned in `binaryen/package-lock.json` (binaryen
+//!    reads core modules only, not components), run on Node;
+//! 3. the module wrapped as a component by `wit-component`'s `ComponentEncoder`, as
+//!    `wasm-component-ld` does, and the component's `component-name` section (debug names of
+//!    its instances and shims) left out.
+//!
+//! `SERVICENOW_WASM_OPT` chooses step 2: unset, it runs when Node and npm are there and the
+//! build warns when they are not; `required` (CI) fails instead; `off` skips it. Whether it
+//! ran is exported as `SERVICENOW_COMPONENT_WASM_OPT` (the binaryen version, or empty).
 
 use std::env;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const TARGET: &str = "wasm32-wasip2";
+const CRATE: &str = "servicenow_ticketing";
+
+/// What `wasm32-wasip2` code uses with Rust's default target features (the module's
+/// `target_features` section, which the stripped build drops): binaryen is told exactly
+/// these, so it neither refuses the module nor brings in a feature a host may lack.
+const FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-bulk-memory-opt",
+    "--enable-call-indirect-overlong",
+    "--enable-multivalue",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-sign-ext",
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -24,28 +54,86 @@ fn main() {
         // The component's link flags (its stack size) live there.
         ".cargo/config.toml",
         "host-harness/instance-address",
+        "host-harness/component-artifact/binaryen/package.json",
+        "host-harness/component-artifact/binaryen/package-lock.json",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
+    println!("cargo:rerun-if-env-changed=SERVICENOW_WASM_OPT");
 
     ensure_target_installed();
 
     // Its own target dir: building into the outer one would wait forever on cargo's lock.
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     let target_dir = shared_target_dir(&out_dir).join("component");
+    let core = build_core_module(&root, &target_dir);
+
+    let optimized = match env::var("SERVICENOW_WASM_OPT").as_deref() {
+        Ok("off") => {
+            println!("cargo:warning=SERVICENOW_WASM_OPT=off: the component is not optimised");
+            None
+        }
+        mode => {
+            let required = mode == Ok("required");
+            match Binaryen::install(&manifest_dir.join("binaryen"), &target_dir.join("binaryen"))
+                .and_then(|binaryen| binaryen.optimize(&core))
+            {
+                Ok(optimized) => Some(optimized),
+                Err(why) if required => {
+                    panic!("SERVICENOW_WASM_OPT=required, but wasm-opt could not run: {why}")
+                }
+                Err(why) => {
+                    println!(
+                        "cargo:warning=the component is NOT optimised by wasm-opt, so it is \
+                         some 15% larger than the one that ships: {why}. Install Node.js \
+                         and npm (the build installs the pinned binaryen itself), or set \
+                         SERVICENOW_WASM_OPT=required to make this an error"
+                    );
+                    None
+                }
+            }
+        }
+    };
+    let (module, wasm_opt) = match &optimized {
+        Some((module, version)) => (module.as_slice(), version.as_str()),
+        None => (core.as_slice(), ""),
+    };
+
+    let component = wrap(module);
+    // An unoptimised component has a path of its own: a build that optimises and one that
+    // cannot, sharing this target dir, do not overwrite each other's.
+    let wasm = match optimized {
+        Some(_) => target_dir.join(format!("{CRATE}.wasm")),
+        None => target_dir.join("unoptimized").join(format!("{CRATE}.wasm")),
+    };
+    write_atomically(&wasm, &component);
+    println!("cargo:rustc-env=SERVICENOW_COMPONENT={}", wasm.display());
+    println!("cargo:rustc-env=SERVICENOW_COMPONENT_WASM_OPT={wasm_opt}");
+}
+
+/// Step 1: the core module, linked but not wrapped. `cargo rustc` adds the linker flag to
+/// the crate's own link only, on top of the target's flags in `.cargo/config.toml`.
+/// `--crate-type cdylib` alone, because with the `rlib` the manifest also lists (for the fuzz
+/// targets) rustc silently skips the profile's `lto = true` for every crate type
+/// (rust-lang/rust#51009, rust-lang/cargo#9672): the module came out 34 KB larger.
+fn build_core_module(root: &Path, target_dir: &Path) -> Vec<u8> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
-        .current_dir(&root)
+        .current_dir(root)
         .args([
-            "build",
+            "rustc",
             "--release",
             "-p",
             "servicenow-ticketing",
+            "--lib",
+            "--crate-type",
+            "cdylib",
             "--target",
             TARGET,
         ])
         .arg("--target-dir")
-        .arg(&target_dir)
+        .arg(target_dir)
+        .args(["--", "-C", "link-arg=--skip-wit-component"])
         // The outer build's flags are for the host, not for the guest.
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("RUSTFLAGS")
@@ -62,16 +150,162 @@ fn main() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let wasm = target_dir
+    let module = target_dir
         .join(TARGET)
         .join("release")
-        .join("servicenow_ticketing.wasm");
+        .join(format!("{CRATE}.wasm"));
+    let bytes = fs::read(&module)
+        .unwrap_or_else(|e| panic!("the component build wrote no {}: {e}", module.display()));
     assert!(
-        wasm.exists(),
-        "the component build wrote no {}",
-        wasm.display()
+        wasmparser::Parser::is_core_wasm(&bytes),
+        "{} is not a core module: was --skip-wit-component ignored?",
+        module.display()
     );
-    println!("cargo:rustc-env=SERVICENOW_COMPONENT={}", wasm.display());
+    bytes
+}
+
+/// The pinned binaryen, installed with `npm ci` from its lock file into the target dir.
+struct Binaryen {
+    wasm_opt: PathBuf,
+    version: String,
+}
+
+impl Binaryen {
+    fn install(pin: &Path, dir: &Path) -> Result<Binaryen, String> {
+        let lock = fs::read(pin.join("package-lock.json"))
+            .map_err(|e| format!("cannot read {}: {e}", pin.display()))?;
+        let wasm_opt = dir.join("node_modules/binaryen/bin/wasm-opt");
+        let installed = fs::read(dir.join("package-lock.json")).ok();
+        if installed.as_deref() != Some(lock.as_slice()) || !wasm_opt.exists() {
+            // A fresh directory beside the old one, swapped in when complete: another build
+            // running this at the same time finds either the whole install or none.
+            let staging = dir.with_extension(format!("staging-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&staging);
+            fs::create_dir_all(&staging).map_err(|e| e.to_string())?;
+            for file in ["package.json", "package-lock.json"] {
+                fs::copy(pin.join(file), staging.join(file)).map_err(|e| e.to_string())?;
+            }
+            let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
+            let run = Command::new(npm)
+                .current_dir(&staging)
+                .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+                .output()
+                .map_err(|e| format!("npm did not start ({e})"))?;
+            if !run.status.success() {
+                let _ = fs::remove_dir_all(&staging);
+                return Err(format!(
+                    "`npm ci` of the pinned binaryen failed ({}): {}",
+                    run.status,
+                    String::from_utf8_lossy(&run.stderr).trim()
+                ));
+            }
+            let _ = fs::remove_dir_all(dir);
+            if fs::rename(&staging, dir).is_err() {
+                // Another build swapped its install in first: use that one.
+                let _ = fs::remove_dir_all(&staging);
+            }
+        }
+        let output = Command::new("node")
+            .arg(&wasm_opt)
+            .arg("--version")
+            .output()
+            .map_err(|e| format!("node did not start ({e})"))?;
+        let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        if !output.status.success() || !version.starts_with("wasm-opt version") {
+            return Err(format!(
+                "{} --version answered {version:?}",
+                wasm_opt.display()
+            ));
+        }
+        Ok(Binaryen { wasm_opt, version })
+    }
+
+    /// Step 2: `wasm-opt -Oz`; the component type section wit-bindgen embedded is kept, as
+    /// binaryen keeps custom sections.
+    fn optimize(&self, module: &[u8]) -> Result<(Vec<u8>, String), String> {
+        let dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
+        let (input, output) = (dir.join("core.wasm"), dir.join("core.opt.wasm"));
+        fs::write(&input, module).map_err(|e| e.to_string())?;
+        let run = Command::new("node")
+            .arg(&self.wasm_opt)
+            .arg("-Oz")
+            .args(FEATURES)
+            .arg(&input)
+            .arg("-o")
+            .arg(&output)
+            .output()
+            .map_err(|e| format!("node did not start ({e})"))?;
+        if !run.status.success() {
+            // A module binaryen refuses is a build error, whatever the mode: it means the
+            // features above no longer match what rustc emits.
+            panic!(
+                "wasm-opt failed on the component's core module:\n{}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+        }
+        let optimized = fs::read(&output).map_err(|e| e.to_string())?;
+        Ok((optimized, format!("{} -Oz", self.version)))
+    }
+}
+
+/// Step 3: the component, as `wasm-component-ld` makes it (no WASI preview 1 adapter: the
+/// module imports none), without its `component-name` section.
+fn wrap(module: &[u8]) -> Vec<u8> {
+    let mut encoder = wit_component::ComponentEncoder::default();
+    encoder.validate(true);
+    encoder
+        .module(module)
+        .unwrap_or_else(|e| panic!("the core module cannot be made a component: {e:?}"));
+    let component = encoder
+        .encode()
+        .unwrap_or_else(|e| panic!("encoding the component failed: {e:?}"));
+    without_component_names(&component)
+}
+
+/// The component's top-level sections less its `component-name` custom section, which only
+/// names its instances and shims for debugging (the core module's names are stripped too).
+fn without_component_names(component: &[u8]) -> Vec<u8> {
+    let mut kept = component[..8].to_vec();
+    let mut rest = &component[8..];
+    while let Some((&id, after_id)) = rest.split_first() {
+        let (size, after_size) = leb128_u32(after_id);
+        let (payload, next) = after_size.split_at(size);
+        let section = &rest[..rest.len() - next.len()];
+        let is_names = id == 0 && {
+            let (len, name) = leb128_u32(payload);
+            &name[..len] == b"component-name"
+        };
+        if !is_names {
+            kept.extend_from_slice(section);
+        }
+        rest = next;
+    }
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&kept)
+        .unwrap_or_else(|e| panic!("the component without its names is not valid: {e}"));
+    kept
+}
+
+fn leb128_u32(bytes: &[u8]) -> (usize, &[u8]) {
+    let mut value = 0usize;
+    for (i, byte) in bytes.iter().enumerate().take(5) {
+        value |= usize::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return (value, &bytes[i + 1..]);
+        }
+    }
+    panic!("a malformed section size in the component");
+}
+
+/// Written beside and renamed into place: a reader never sees half a component, and the
+/// file cargo's build of the core module left (hard-linked into its deps) is not touched.
+fn write_atomically(path: &Path, bytes: &[u8]) {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    }
+    let temp = path.with_extension(format!("wasm.{}", std::process::id()));
+    fs::write(&temp, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", temp.display()));
+    fs::rename(&temp, path).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
 
 /// `<target>/<profile>/build/<pkg>-<hash>/out` → `<target>`, so debug and release builds of

@@ -99,6 +99,14 @@ pub async fn run(options: Options) -> Result<ExitCode> {
     // 1. The component that ships.
     let size = std::fs::metadata(COMPONENT_PATH)?.len();
     figures.add("component size", size as f64, "bytes");
+    if component_artifact::optimized() {
+        figures.note(&format!(
+            "component optimised by {}",
+            component_artifact::WASM_OPT
+        ));
+    } else {
+        figures.note("component NOT optimised by wasm-opt: not the size that ships");
+    }
 
     // 2. Compile once into a fresh cache, then load the artifact as every later process
     //    does (the CLI's host: a few tenants).

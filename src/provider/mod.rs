@@ -172,7 +172,8 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         };
         let mut refused = error.clone();
         refused.kind = ErrorKind::CredentialsRefused;
-        refused.message = refused.message.replace(
+        refused.message = replace(
+            &refused.message,
             "ServiceNow refused the access token",
             "ServiceNow refused the credentials",
         );

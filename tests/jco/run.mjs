@@ -4,8 +4,9 @@
 //
 //   node tests/jco/run.mjs [path/to/servicenow_ticketing.wasm]
 //
-// The component defaults to the one cargo builds (target/component/...; CARGO_TARGET_DIR is
-// honoured). The simulator is `cargo run -q -p host-harness -- simulator`, or the binary
+// The component defaults to the one cargo builds and ships (target/component/
+// servicenow_ticketing.wasm, optimised and wrapped by component-artifact's build script;
+// CARGO_TARGET_DIR is honoured). The simulator is `cargo run -q -p host-harness -- simulator`, or the binary
 // HOST_HARNESS names. Exits non-zero, naming the step and what differed, on any mismatch.
 //
 // A step is a function of the run's context returning a line for the summary (or a promise
@@ -26,7 +27,7 @@ const root = resolve(here, '../..');
 const targetDir = resolve(root, process.env.CARGO_TARGET_DIR ?? 'target');
 const component = resolve(
   process.argv[2] ??
-    join(targetDir, 'component/wasm32-wasip2/release/servicenow_ticketing.wasm'),
+    join(targetDir, 'component/servicenow_ticketing.wasm'),
 );
 const outDir = join(here, 'out');
 /** Runs host-harness: the simulator, and describe under wasmtime for comparison. */

@@ -7,7 +7,42 @@ use std::path::Path;
 /// The built component (`servicenow_ticketing.wasm`).
 pub const COMPONENT_PATH: &str = env!("SERVICENOW_COMPONENT");
 
+/// The wasm-opt that optimised the component's core module (`wasm-opt version 132
+/// (version_132) -Oz`), or empty when the build could not run it (no Node.js or npm; the
+/// build warned) or was told not to (`SERVICENOW_WASM_OPT=off`): then the component is
+/// some 15% larger than the one that ships.
+pub const WASM_OPT: &str = env!("SERVICENOW_COMPONENT_WASM_OPT");
+
+/// The size the shipped component must stay within (issue 8: 256 KiB).
+pub const SIZE_BUDGET: u64 = 262_144;
+
 /// [`COMPONENT_PATH`] as a path.
 pub fn component_path() -> &'static Path {
     Path::new(COMPONENT_PATH)
+}
+
+/// Whether the component is the optimised one that ships.
+pub fn optimized() -> bool {
+    !WASM_OPT.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_component_fits_its_size_budget() {
+        let size = std::fs::metadata(component_path()).unwrap().len();
+        if !optimized() {
+            // Only the optimised build is held to the budget; CI builds with
+            // SERVICENOW_WASM_OPT=required, so there it is always checked.
+            eprintln!("not optimised by wasm-opt ({size} bytes): the budget is not checked");
+            return;
+        }
+        assert!(
+            size <= SIZE_BUDGET,
+            "the component is {size} bytes, over its budget of {SIZE_BUDGET} \
+             (host-harness/component-artifact/size/README.md)"
+        );
+    }
 }
