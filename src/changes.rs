@@ -8,13 +8,12 @@
 //! input, and nothing in it reaches a request unchecked (its tables are only those the
 //! settings route to; its times and sys_ids are validated types).
 //!
-//! What the keyset cannot see: a write committed after a poll read its table, stamped with
-//! the second of the last record that poll handed out and with a smaller sys_id, sorts
-//! behind the cursor (a write in flight while the poll ran in that very second). Holding
-//! back the records of seconds not yet over would close that gap, but needs the instance's
-//! clock: the answer's `Date` header would give it on a real instance, while the simulator
-//! stamps records with a clock of its own that tests move, so a rule built on it could not
-//! be tested against it. Left open, and documented.
+//! What the keyset alone cannot see: a write committed after a poll read its table, stamped
+//! with the second of the last record that poll handed out and with a smaller sys_id, would
+//! sort behind the cursor. So a poll hands out only the records of seconds that are over on
+//! the instance's own clock (the answer's `Date` header) by [`SETTLE_SECONDS`], and the
+//! cursor stops before the rest: they come with a later poll, once their second can get no
+//! more writes. Without a `Date` (a proxy that drops it), nothing is held back.
 
 use crate::prelude::*;
 
@@ -44,8 +43,7 @@ impl Timestamp {
         if !shape {
             return None;
         }
-        let number =
-            |range: core::ops::Range<usize>| -> u32 { text[range].parse().unwrap_or(u32::MAX) };
+        let number = |range| digits(text, range);
         let (year, month, day) = (number(0..4), number(5..7), number(8..10));
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
         let days = match month {
@@ -67,6 +65,48 @@ impl Timestamp {
         &self.0
     }
 
+    /// The instance's clock as an answer's `Date` header gives it: RFC 9110's IMF-fixdate
+    /// (`Sun, 06 Nov 1994 08:49:37 GMT`), the one form a server may send; `None` for
+    /// anything else.
+    pub fn from_http_date(text: &str) -> Option<Self> {
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        const NUMBERS: [&str; 12] = [
+            "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12",
+        ];
+        let part = |range| text.get(range);
+        if text.len() != 29 || part(3..5)? != ", " || part(25..29)? != " GMT" {
+            return None;
+        }
+        let month = MONTHS.iter().position(|m| Some(*m) == part(8..11))?;
+        let mut iso = String::with_capacity(19);
+        iso.push_str(part(12..16)?);
+        iso.push('-');
+        iso.push_str(NUMBERS[month]);
+        iso.push('-');
+        iso.push_str(part(5..7)?);
+        iso.push(' ');
+        iso.push_str(part(17..25)?);
+        (part(7..8)? == " " && part(11..12)? == " " && part(16..17)? == " ")
+            .then(|| Self::parse(&iso))
+            .flatten()
+    }
+
+    /// Seconds since the Unix epoch (the time was checked to be one from 1970 on).
+    fn unix_seconds(&self) -> u64 {
+        let number = |range| digits(&self.0, range);
+        let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+        // Howard Hinnant's `days_from_civil`: years counted from March, so that the leap
+        // day is the last of its year.
+        let year = if month <= 2 { year - 1 } else { year };
+        let (era, year_of_era) = (year / 400, year % 400);
+        let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        let days = era * 146_097 + day_of_era - 719_468;
+        days * 86_400 + number(11..13) * 3600 + number(14..16) * 60 + number(17..19)
+    }
+
     /// `YYYYMMDDHHMMSS`: the cursor's spelling, without the space and separators.
     fn compact(&self) -> String {
         self.0.chars().filter(char::is_ascii_digit).collect()
@@ -86,6 +126,13 @@ impl Timestamp {
             &digits[12..14]
         ))
     }
+}
+
+/// The number written in `text[range]`, whose bytes were checked to be ASCII digits.
+fn digits(text: &str, range: core::ops::Range<usize>) -> u64 {
+    text.as_bytes()[range]
+        .iter()
+        .fold(0, |n, b| n * 10 + u64::from(b - b'0'))
 }
 
 impl fmt::Display for Timestamp {
@@ -355,6 +402,26 @@ pub fn merge<R: Keyed>(pages: Vec<TablePage<R>>, limit: usize) -> Result<Merged<
     Ok(Merged { taken: all, more })
 }
 
+/// How long past the end of a second its records wait before they are handed out. A record
+/// is stamped when its write starts and becomes visible when the write commits, so a poll
+/// in the very second of a write, or just after it, may see some of that second's records
+/// and not the others.
+pub const SETTLE_SECONDS: u64 = 1;
+
+/// Drops the records (in keyset order) of the seconds not yet settled at `now`, the
+/// instance's clock when it answered: they come with a later poll. Answers whether any
+/// were held back.
+pub fn hold_back_unsettled<R: Keyed>(rows: &mut Vec<R>, now: &Timestamp) -> bool {
+    let now = now.unix_seconds();
+    let settled = rows
+        .iter()
+        .take_while(|row| row.time().unix_seconds() + 1 + SETTLE_SECONDS <= now)
+        .count();
+    let held = settled < rows.len();
+    rows.truncate(settled);
+    held
+}
+
 /// Where each table stands after handing out `taken`: its last record there, or where it
 /// was (`from`, by table index).
 pub fn advanced<R: Keyed>(
@@ -476,6 +543,79 @@ mod tests {
         let time = ts("2026-01-02 03:04:05");
         assert_eq!(time.compact(), "20260102030405");
         assert_eq!(Timestamp::from_compact(&time.compact()), Some(time));
+    }
+
+    #[test]
+    fn a_date_header_is_read_as_the_instances_clock() {
+        for (date, time) in [
+            ("Sun, 06 Nov 1994 08:49:37 GMT", "1994-11-06 08:49:37"),
+            ("Thu, 26 Nov 2026 14:52:13 GMT", "2026-11-26 14:52:13"),
+            ("Thu, 29 Feb 2024 23:59:59 GMT", "2024-02-29 23:59:59"),
+            ("Fri, 01 Jan 1970 00:00:00 GMT", "1970-01-01 00:00:00"),
+        ] {
+            assert_eq!(Timestamp::from_http_date(date), Some(ts(time)), "{date}");
+        }
+        for bad in [
+            "",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 06 Nox 1994 08:49:37 GMT",
+            "Sun, 31 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT ",
+            "Sun, 06 Nov 1994 8:49:37  GMT",
+            "Sun, 06 Nov 1994 08:49:3é GMT",
+            "Sun, 06 Nov 1994T08:49:37 GMT",
+            "Sun,\u{a0}6 Nov 1994 08:49:37 GMT",
+        ] {
+            assert_eq!(Timestamp::from_http_date(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn seconds_since_the_epoch_are_counted_across_leap_days_and_years() {
+        for (time, seconds) in [
+            ("1970-01-01 00:00:00", 0),
+            ("1970-03-01 00:00:00", 59 * 86_400),
+            ("2000-02-29 00:00:00", 951_782_400),
+            ("2000-03-01 00:00:00", 951_868_800),
+            ("2024-06-15 12:34:56", 1_718_454_896),
+            ("2024-12-31 23:59:59", 1_735_689_599),
+            ("2100-03-01 00:00:00", 4_107_542_400),
+        ] {
+            assert_eq!(ts(time).unix_seconds(), seconds, "{time}");
+        }
+    }
+
+    /// A record is handed out once the instance's clock is a whole second past the end of
+    /// the second it was stamped in; the rest, newer, wait.
+    #[test]
+    fn the_records_of_seconds_not_yet_settled_are_held_back() {
+        let rows = || {
+            vec![
+                row("2026-01-01 23:59:57", 'c'),
+                row("2026-01-01 23:59:58", 'a'),
+                row("2026-01-01 23:59:58", 'b'),
+                row("2026-01-01 23:59:59", 'a'),
+                row("2026-01-02 00:00:00", 'a'),
+            ]
+        };
+        for (now, kept) in [
+            ("2026-01-02 00:00:01", 4),
+            ("2026-01-02 00:00:00", 3),
+            ("2026-01-01 23:59:59", 1),
+            ("2026-01-01 23:59:58", 0),
+            ("2026-01-01 00:00:00", 0),
+            ("2026-01-02 00:00:02", 5),
+        ] {
+            let mut held = rows();
+            assert_eq!(
+                hold_back_unsettled(&mut held, &ts(now)),
+                kept < 5,
+                "at {now}"
+            );
+            assert_eq!(held, rows()[..kept], "at {now}");
+        }
     }
 
     #[test]

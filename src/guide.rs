@@ -165,6 +165,13 @@ pub const ATTACHMENT_SCOPE: Remedy = Remedy {
     step: Some(STEP_SCOPE),
 };
 
+/// attach-file called while the admin has attachments off.
+pub const TURN_ON_ATTACHMENTS: Remedy = Remedy {
+    text: "Turn on Attachments in Settings > Integrations > ServiceNow, then run Test \
+           Connection: it checks that the OAuth application may use the Attachment API.",
+    step: Some(STEP_SETTINGS),
+};
+
 /// An API key the Table API accepts but the Attachment API does not (facts §13).
 pub const API_KEY_ATTACHMENT_POLICY: Remedy = Remedy {
     text: "Create a REST API Access Policy for the Attachment API that uses the same Inbound \

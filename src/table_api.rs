@@ -9,6 +9,7 @@ use core::fmt::Write as _;
 use crate::answer;
 use crate::auth::Authorization;
 use crate::cache::SortedMap;
+use crate::changes::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
 use crate::http::{Method, Request, Response, Transport, TransportError, USER_AGENT};
@@ -194,6 +195,8 @@ impl Query {
 pub struct Page<R> {
     pub rows: Vec<R>,
     pub more: bool,
+    /// The instance's clock when it answered (its `Date` header), if it said.
+    pub date: Option<Timestamp>,
 }
 
 /// One instance's Table API, as the integration user.
@@ -341,7 +344,11 @@ impl<T: Transport> TableApi<'_, T> {
             Some(link) => link.to_ascii_lowercase().contains("rel=\"next\""),
             None => rows.len() >= limit as usize,
         };
-        Ok(Page { rows, more })
+        Ok(Page {
+            rows,
+            more,
+            date: answered.date,
+        })
     }
 
     fn query_result(
@@ -447,6 +454,7 @@ impl<T: Transport> TableApi<'_, T> {
         Ok(Answered {
             result,
             link: response.header("link").map(ToString::to_string),
+            date: response.header("date").and_then(Timestamp::from_http_date),
         })
     }
 }
@@ -499,6 +507,7 @@ fn parse_row<R: Row>(result: Value, what: &str) -> Result<R> {
 pub(crate) struct Answered {
     pub result: Value,
     pub link: Option<String>,
+    pub date: Option<Timestamp>,
 }
 
 /// `{"result": …}`, and the `error` of an answer cut short.

@@ -268,6 +268,9 @@ async fn changes_and_attachments(
         }),
     )?;
     println!("  a work note on the change request, then the incident resolved with a comment\n");
+    // changes-since hands out a second's records once the instance's clock is a second past
+    // it (a write may still be landing in it): a poll a few seconds later, as in life.
+    simulator.advance_clock(std::time::Duration::from_secs(5));
 
     println!("The platform polls again from its cursor:");
     match tenant.changes_since(Some(&start.cursor)).await? {

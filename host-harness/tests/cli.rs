@@ -298,6 +298,8 @@ async fn changes_shows_what_an_agent_did_and_resumes_from_its_cursor() {
     )
     .unwrap();
     resolve_as_agent(&sim, "incident", sys_id);
+    // A second's records are handed out once the instance's clock is a second past it.
+    sim.advance_clock(std::time::Duration::from_secs(2));
 
     let (ok, out) = run(&[
         "changes", "--config", good, allow, "--since", &start, "--json",
@@ -458,7 +460,9 @@ async fn attach_file_uploads_a_file_from_disk() {
     let sim = Simulator::start().await.unwrap();
     let dir = std::env::temp_dir().join(format!("cli-attach-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let good = settings_file(&dir, "good.toml", &config(&sim, &sim.client_secret()));
+    let off = settings_file(&dir, "off.toml", &config(&sim, &sim.client_secret()));
+    let attachments = format!("{}attachments = true\n", config(&sim, &sim.client_secret()));
+    let good = settings_file(&dir, "good.toml", &attachments);
     let good = good.to_str().unwrap();
     let allow = "--allow-private-network";
     let (ok, out) = run(&[
@@ -539,4 +543,19 @@ async fn attach_file_uploads_a_file_from_disk() {
         missing.to_str().unwrap(),
     ]);
     assert!(!ok && out.contains("missing.csv"), "{out}");
+
+    // The admin's Attachments setting off: refused by the setting's name.
+    let off = off.to_str().unwrap();
+    let (ok, out) = run(&[
+        "attach-file",
+        "--config",
+        off,
+        allow,
+        "--id",
+        "INC0010001",
+        "--file",
+        report,
+    ]);
+    assert!(!ok && out.contains("Error (invalid-settings)"), "{out}");
+    assert!(out.contains("attachments are off"), "{out}");
 }

@@ -5,7 +5,9 @@ use crate::prelude::*;
 
 use crate::attachment_api::{AttachmentRow, Upload};
 use crate::clock::Clock;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
+use crate::form;
+use crate::guide;
 use crate::http::Transport;
 use crate::ids::SysId;
 use crate::ticket::TicketRef;
@@ -34,7 +36,16 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         content_type: &str,
         content: &[u8],
     ) -> Result<Attachment> {
-        self.configured()?;
+        if !self.configured()?.attachments {
+            // The admin's choice: no evidence goes to ServiceNow, and the Attachment API's
+            // scope was not checked by Test Connection.
+            return Err(Error::new(
+                ErrorKind::InvalidSettings,
+                "attachments are off in this tenant's settings: no file is attached to a ticket",
+            )
+            .with_field(form::key::ATTACHMENTS)
+            .with_remedy(guide::TURN_ON_ATTACHMENTS));
+        }
         let upload = Upload::new(file_name, content_type, content)?;
         let table = reference.kind.table();
         let record = self.find(reference)?.sys_id;
@@ -137,7 +148,7 @@ mod tests {
     fn a_file_is_posted_to_the_ticket_found_by_its_number() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw(false));
+        let mut p = provider(&transport, &clock, raw(true));
         transport
             .push_json(200, TOKEN_OK)
             .push_json(200, FOUND)
@@ -159,11 +170,32 @@ mod tests {
         assert_eq!(upload.body, CSV);
     }
 
+    /// The admin's Attachments setting is off: nothing goes out, and the error names the
+    /// field to turn on.
+    #[test]
+    fn attachments_off_in_the_settings_refuse_the_file_before_anything_is_sent() {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        let mut p = provider(&transport, &clock, raw(false));
+        let error = p
+            .attach_file(&inc(), "costs.csv", "text/csv", b"a,b\n")
+            .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::InvalidSettings);
+        assert_eq!(error.field, Some("attachments"));
+        assert_eq!(error.remedy, Some(guide::TURN_ON_ATTACHMENTS));
+        assert!(
+            error.message.contains("attachments are off"),
+            "{}",
+            error.message
+        );
+        assert!(transport.sent().is_empty());
+    }
+
     #[test]
     fn bad_files_are_refused_before_anything_is_sent() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw(false));
+        let mut p = provider(&transport, &clock, raw(true));
         let big = vec![b'x'; MAX_ATTACHMENT_BYTES + 1];
         for (name, content_type, content) in [
             ("costs.csv", "text/csv", &big[..]),
@@ -190,7 +222,7 @@ mod tests {
     fn what_servicenow_stored_must_be_what_was_sent() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw(false));
+        let mut p = provider(&transport, &clock, raw(true));
         transport
             .push_json(200, TOKEN_OK)
             .push_json(200, FOUND)
@@ -210,7 +242,7 @@ mod tests {
     fn a_lost_answer_is_not_sent_again_and_says_the_file_may_be_there() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw(false));
+        let mut p = provider(&transport, &clock, raw(true));
         transport
             .push_json(200, TOKEN_OK)
             .push_json(200, FOUND)
@@ -238,7 +270,7 @@ mod tests {
     fn an_attachment_api_outside_the_scopes_is_the_missing_scope_with_the_guides_remedy() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw(false));
+        let mut p = provider(&transport, &clock, raw(true));
         transport
             .push_json(200, TOKEN_OK)
             .push_json(200, FOUND)

@@ -6,7 +6,7 @@ use crate::prelude::*;
 
 use crate::changes::{
     ChangesPage, Comment, Cursor, Keyed, Position, TablePage, TicketChange, Timestamp, advanced,
-    check_order, is_new_entry, merge, timestamp,
+    check_order, hold_back_unsettled, is_new_entry, merge, timestamp,
 };
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -217,7 +217,12 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                 None => self.newest(table)?,
             };
             let query = from.query_after(ours, "sys_updated_on");
-            let page: Page<ChangeRow> = self.select_page(table, &query, TICKETS_PER_PAGE as u32)?;
+            let mut page: Page<ChangeRow> =
+                self.select_page(table, &query, TICKETS_PER_PAGE as u32)?;
+            // What is held back is newer than the rest of the table: nothing more waits.
+            if let Some(now) = &page.date {
+                page.more &= !hold_back_unsettled(&mut page.rows, now);
+            }
             pages.push(TablePage {
                 table: table.clone(),
                 from,
@@ -624,6 +629,70 @@ mod tests {
         // The cursor moves past every row read, 'c' too.
         assert_eq!(page.cursor, cursor_at("2026-01-02 03:04:07", 'd'));
         assert!(!page.more);
+    }
+
+    /// A record stamped in a second the instance's clock has not yet left behind waits: a
+    /// write in flight in that second, with a smaller sys_id, would otherwise sort behind
+    /// the cursor and never come.
+    #[test]
+    fn records_of_a_second_not_yet_settled_wait_for_a_later_poll() {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        let mut p = provider(&transport, &clock, raw());
+        let dated = |rows: &[Value], date: &str| {
+            let mut response = page(rows, true);
+            response.headers.push(("date".into(), date.into()));
+            response
+        };
+        let numbers = |page: &ChangesPage| -> Vec<String> {
+            page.changes
+                .iter()
+                .map(|c| c.ticket.number.clone())
+                .collect()
+        };
+        transport
+            .push_json(200, TOKEN_OK)
+            .push(Ok(dated(
+                &[
+                    ticket('b', "INC0010002", "2026-01-02 03:04:04", true),
+                    ticket('c', "INC0010003", "2026-01-02 03:04:05", true),
+                ],
+                "Fri, 02 Jan 2026 03:04:06 GMT",
+            )))
+            .push(Ok(page(&[], false)));
+        let first = p
+            .changes_since(Some(&cursor_at("2026-01-02 03:04:00", 'a')))
+            .unwrap();
+        assert_eq!(numbers(&first), ["INC0010002"]);
+        assert!(
+            !first.more,
+            "what waits is newer than the instance's clock allows"
+        );
+        assert_eq!(first.cursor, cursor_at("2026-01-02 03:04:04", 'b'));
+
+        // Meanwhile 'a', with a smaller sys_id than 'c', committed in 03:04:05 too.
+        transport
+            .push(Ok(dated(
+                &[
+                    ticket('a', "INC0010001", "2026-01-02 03:04:05", true),
+                    ticket('c', "INC0010003", "2026-01-02 03:04:05", true),
+                ],
+                "Fri, 02 Jan 2026 03:04:07 GMT",
+            )))
+            .push(Ok(page(&[], false)));
+        let second = p.changes_since(Some(&first.cursor)).unwrap();
+        assert_eq!(numbers(&second), ["INC0010001", "INC0010003"]);
+        assert!(second.more, "the table says more");
+
+        // A Date that is not one is no clock: nothing is held back.
+        transport
+            .push(Ok(dated(
+                &[ticket('d', "INC0010004", "2026-01-02 03:04:08", true)],
+                "yesterday",
+            )))
+            .push(Ok(page(&[], false)));
+        let third = p.changes_since(Some(&second.cursor)).unwrap();
+        assert_eq!(numbers(&third), ["INC0010004"]);
     }
 
     #[test]

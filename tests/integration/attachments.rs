@@ -7,7 +7,7 @@ use ticketing_host::api::{CheckStatus, ErrorKind, TicketRef};
 use ticketing_host::{SandboxLimits, Tenant};
 
 use crate::tickets::open;
-use support::{host, limits, secret, settings, setup};
+use support::{Form, host, limits, secret, settings, setup};
 
 /// The component's cap, which the host's default request cap lets through.
 const CAP: usize = 4 << 20;
@@ -31,6 +31,25 @@ fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// The settings with the admin's Attachments flag on.
+fn attachments_on(sim: &Simulator) -> Form {
+    Form {
+        attachments: Some(true),
+        ..settings(sim)
+    }
+}
+
+/// A simulator and a tenant configured for it, attachments on.
+async fn attaching() -> (Simulator, Tenant) {
+    let (sim, mut tenant) = setup().await;
+    tenant
+        .configure(&attachments_on(&sim).values(), &secret(&sim))
+        .await
+        .unwrap()
+        .unwrap();
+    (sim, tenant)
+}
+
 fn attachment_posts(sim: &Simulator) -> usize {
     sim.requests()
         .iter()
@@ -40,7 +59,7 @@ fn attachment_posts(sim: &Simulator) -> usize {
 
 #[tokio::test]
 async fn a_file_lands_on_the_ticket_with_its_bytes_and_hash() {
-    let (sim, mut tenant) = setup().await;
+    let (sim, mut tenant) = attaching().await;
     let record = open(&mut tenant, "cost-optimization", "Idle VM").await;
     let content = binary(100_000);
     let attachment = tenant
@@ -82,7 +101,7 @@ async fn a_file_lands_on_the_ticket_with_its_bytes_and_hash() {
 /// A file of exactly the cap goes through the host's default request cap.
 #[tokio::test]
 async fn a_file_at_the_cap_is_attached() {
-    let (sim, mut tenant) = setup().await;
+    let (sim, mut tenant) = attaching().await;
     let record = open(&mut tenant, "cost-optimization", "Big report").await;
     let content = binary(CAP);
     let attachment = tenant
@@ -108,7 +127,7 @@ async fn a_file_over_the_cap_is_refused_before_sending() {
     });
     let mut tenant = roomy.tenant("roomy").await.unwrap();
     tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
+        .configure(&attachments_on(&sim).values(), &secret(&sim))
         .await
         .unwrap()
         .unwrap();
@@ -130,7 +149,7 @@ async fn a_file_over_the_cap_is_refused_before_sending() {
     );
     assert!(sim.requests().is_empty(), "nothing was sent");
 
-    let (sim, mut tenant) = setup().await;
+    let (sim, mut tenant) = attaching().await;
     let record = open(&mut tenant, "cost-optimization", "Idle VM").await;
     sim.clear_requests();
     let error = tenant
@@ -161,7 +180,7 @@ async fn still_attaches(tenant: &mut Tenant, id: &str) {
 /// Names that are paths or hide what they are, and types that are not media types.
 #[tokio::test]
 async fn bad_names_and_types_are_refused_before_sending() {
-    let (sim, mut tenant) = setup().await;
+    let (sim, mut tenant) = attaching().await;
     let record = open(&mut tenant, "cost-optimization", "Idle VM").await;
     sim.clear_requests();
     for (name, content_type, says) in [
@@ -195,7 +214,7 @@ async fn bad_names_and_types_are_refused_before_sending() {
 /// guide's remedy for additional APIs, and no attachment.
 #[tokio::test]
 async fn the_scope_403_names_the_guides_remedy() {
-    let (sim, mut tenant) = setup().await;
+    let (sim, mut tenant) = attaching().await;
     let record = open(&mut tenant, "cost-optimization", "Idle VM").await;
     sim.update_faults(|f| f.attachment_api_unscoped = true);
     let error = tenant
@@ -245,6 +264,18 @@ async fn test_connection_checks_the_attachment_api_when_attachments_are_on() {
         ("attachment-api", CheckStatus::Skipped)
     );
     assert_eq!(check.detail, "attachments are off in the settings");
+    // Off, a file is refused by the setting's name, before anything is sent.
+    let record = open(&mut tenant, "cost-optimization", "Idle VM").await;
+    sim.clear_requests();
+    let error = tenant
+        .attach_file(&incident(&record.id), "costs.csv", "text/csv", b"a,b\n")
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidSettings);
+    assert_eq!(error.field.as_deref(), Some("attachments"));
+    assert!(error.remedy.is_some());
+    assert!(sim.requests().is_empty(), "{:?}", sim.requests());
 
     let mut form = settings(&sim);
     form.attachments = Some(true);

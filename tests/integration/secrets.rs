@@ -9,7 +9,7 @@ use servicenow_simulator::{Canned, Faults, Simulator};
 use ticketing_host::Tenant;
 use ticketing_host::api::{CommentKind, Resolution, TicketChanges, TicketRef};
 
-use support::{client_secret, host, secret, settings, ticket};
+use support::{Form, client_secret, host, secret, settings, ticket};
 
 /// Everything the platform got back, as `Debug` shows it (the most it could ever log).
 #[derive(Default)]
@@ -128,7 +128,11 @@ async fn no_secret_and_no_token_in_anything_the_platform_sees() {
     let sim = Simulator::start().await.unwrap();
     let mut seen = Seen::default();
     let mut tenant = host().tenant("scan").await.unwrap();
-    let form = settings(&sim);
+    // Attachments on, so that attach-file's upload is among the calls scanned.
+    let form = Form {
+        attachments: Some(true),
+        ..settings(&sim)
+    };
     let good = form.values();
 
     // Settings the admin gets wrong, the secret among them.

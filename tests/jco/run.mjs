@@ -192,6 +192,10 @@ function configure(ctx) {
       secretValues.push({ key: field.key, value: secrets[field.key] });
     } else if (field.key in typed) {
       settings.push({ key: field.key, value: text(typed[field.key]) });
+    } else if (field.key === 'attachments') {
+      // The admin turns attachments on: attach-file is refused otherwise.
+      check(field.kind === 'flag', () => `attachments is a ${field.kind}`);
+      settings.push({ key: field.key, value: { tag: 'flag', val: true } });
     } else if (field.kind === 'ticket-categories') {
       settings.push({
         key: field.key,
@@ -238,7 +242,7 @@ function testConnection(ctx) {
   const report = ok('test-connection', () => ctx.tenant.testConnection(undefined));
   const statuses = checkStatuses(report);
   check(report.passed, () => `test-connection failed: ${show(report)}`);
-  for (const id of ['settings', 'instance', 'token', 'table-api', 'table-access']) {
+  for (const id of ['settings', 'instance', 'token', 'table-api', 'table-access', 'attachment-api']) {
     check(statuses[id] === 'passed', () => `test-connection: ${id} is ${statuses[id]}`);
   }
   check(
@@ -399,13 +403,16 @@ function nothingLeaked(ctx) {
   return `${requests.length} requests, ${log.length} log entries, ${answers.length} answers: no secret, no token`;
 }
 
-/** Polling: a fresh cursor starts from now; a ticket opened after it is a change; a garbage
- * cursor is the component's error, not a crash. */
-function changesSince(ctx) {
+/** Polling: a fresh cursor starts from now; a ticket opened after it is a change, once the
+ * instance's clock (its answers' Date) is a second past the second it was written in; a
+ * garbage cursor is the component's error, not a crash. */
+async function changesSince(ctx) {
   const fresh = ok('changes-since (no cursor)', () => ctx.provider.changesSince(undefined));
   check(fresh.changes.length === 0, () => `a fresh cursor is not now: ${show(fresh)}`);
   check(fresh.cursor.length > 0 && !fresh.more, () => `a fresh page: ${show(fresh)}`);
   const record = createOk(ctx, 'opp-77');
+  // The simulator's clock runs in real time here (the integration tests freeze it).
+  await new Promise((settled) => setTimeout(settled, 2100));
   const page = ok('changes-since', () => ctx.provider.changesSince(fresh.cursor));
   const change = page.changes.find((c) => c.ticket.id === record.id);
   check(change, () => `the new ticket is not among the changes: ${show(page)}`);

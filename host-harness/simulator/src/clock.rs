@@ -49,6 +49,34 @@ impl Clock {
     pub(crate) fn timestamp(&self) -> String {
         format_timestamp(self.now().as_secs())
     }
+
+    /// The `Date` header of an answer: the instance's clock, the one that stamps its records
+    /// (RFC 9110 §6.6.1: an origin server with a clock sends it on every answer; [I] that
+    /// ServiceNow's is the same clock as `sys_updated_on`'s, as on any one machine).
+    pub(crate) fn http_date(&self) -> String {
+        format_http_date(self.now().as_secs())
+    }
+}
+
+/// Formats seconds since the Unix epoch as RFC 9110's IMF-fixdate,
+/// "Sun, 06 Nov 1994 08:49:37 GMT".
+pub(crate) fn format_http_date(unix_secs: u64) -> String {
+    const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = unix_secs / 86_400;
+    let secs_of_day = unix_secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    // 1970-01-01 was a Thursday.
+    let weekday = WEEKDAYS[((days + 4) % 7) as usize];
+    let month = MONTHS[(month - 1) as usize];
+    format!(
+        "{weekday}, {day:02} {month} {year:04} {:02}:{:02}:{:02} GMT",
+        secs_of_day / 3600,
+        secs_of_day % 3600 / 60,
+        secs_of_day % 60
+    )
 }
 
 /// Formats seconds since the Unix epoch as "YYYY-MM-DD HH:MM:SS" (UTC).
@@ -83,6 +111,23 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_known_instants_as_http_dates() {
+        assert_eq!(format_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            format_http_date(784_111_777),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
+        assert_eq!(
+            format_http_date(951_782_400),
+            "Tue, 29 Feb 2000 00:00:00 GMT"
+        );
+        assert_eq!(
+            format_http_date(1_735_689_599),
+            "Tue, 31 Dec 2024 23:59:59 GMT"
+        );
+    }
 
     #[test]
     fn formats_known_instants() {

@@ -146,7 +146,8 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> 
         if let Some(oversized) = state.faults.oversized_answer {
             return oversized_answer(oversized);
         }
-        route(&mut state, &shared.base_url, &request, &body, unreadable)
+        let date = state.clock.http_date();
+        route(&mut state, &shared.base_url, &request, &body, unreadable).header("date", date)
     };
     reply.into_response()
 }

@@ -26,6 +26,53 @@ async fn create(sim: &Simulator, t: &str, body: Value) -> Value {
     answer.json()["result"].clone()
 }
 
+/// Every answer carries the instance's clock, the one that stamps its records, so that a
+/// poller can tell which seconds are over.
+#[tokio::test]
+async fn answers_carry_the_instances_clock_in_their_date_header() {
+    let sim = Simulator::start().await.unwrap();
+    sim.freeze_clock();
+    sim.advance_clock(Duration::from_secs(3600));
+    let t = token(&sim).await;
+    let record = create(&sim, &t, json!({"short_description": "dated"})).await;
+    let answer = api(
+        &sim,
+        &t,
+        "GET",
+        "/api/now/table/incident?sysparm_limit=1",
+        "",
+    )
+    .await;
+    let dates: Vec<&(String, String)> = answer
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("date"))
+        .collect();
+    assert_eq!(
+        dates.len(),
+        1,
+        "one Date, not the server library's too: {dates:?}"
+    );
+    let date = dates[0].1.clone();
+    let stamped = record["sys_updated_on"].as_str().unwrap();
+    // "Thu, 26 Nov 2026 15:52:13 GMT" against "2026-11-26 15:52:13".
+    let parsed = as_timestamp(&date);
+    assert_eq!(parsed, stamped, "{date}");
+    let missing = api(&sim, &t, "GET", "/api/now/table/no_such_table", "").await;
+    assert!(missing.header("date").is_some());
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT` as `1994-11-06 08:49:37`.
+fn as_timestamp(date: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let parts: Vec<&str> = date.split(' ').collect();
+    assert_eq!((parts.len(), parts[5]), (6, "GMT"), "{date}");
+    let month = MONTHS.iter().position(|m| *m == parts[2]).unwrap() + 1;
+    format!("{}-{month:02}-{} {}", parts[3], parts[1], parts[4])
+}
+
 #[tokio::test]
 async fn a_keyset_cursor_pages_through_ties() {
     let sim = Simulator::start().await.unwrap();
