@@ -101,25 +101,6 @@ impl Keyed for ChangeRow {
     }
 }
 
-/// A table's newest record: where "now" is on the instance's clock (its second: see
-/// `Position::From`).
-struct NewestRow {
-    sys_updated_on: Timestamp,
-}
-
-impl Row for NewestRow {
-    const COLUMNS: &'static [&'static str] = &["sys_updated_on"];
-
-    fn from_json(value: &Value) -> Result<Self, json::Error> {
-        let mut fields = Fields::of(value, "struct NewestRow")?;
-        let updated = fields.get("sys_updated_on", timestamp);
-        fields.finish()?;
-        Ok(Self {
-            sys_updated_on: updated.ok_or_else(|| json::missing_field("sys_updated_on"))?,
-        })
-    }
-}
-
 /// A `sys_journal_field` row as captured (facts §16): `name` is the table, `element_id`
 /// the record, `element` the journal column. The table has no `sys_updated_on`: rows never
 /// change, so they are read in (`sys_created_on`, `sys_id`) order.
@@ -284,53 +265,58 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             }
         };
 
+        let cursor = Cursor::new(advanced(&from, &taken)).encode();
         let instance = &self.configured()?.instance;
-        let changes = taken
-            .iter()
-            .filter(|(_, row)| is_ours(row))
-            .map(|(index, row)| {
-                let (table, from) = &from[*index];
-                let integration = integration_user.as_deref().unwrap_or(&row.sys_created_by);
-                let comments = journal
-                    .entries
-                    .iter()
-                    .filter(|entry| {
-                        entry.element_id == row.sys_id.as_str()
-                            && entry.name == table.as_str()
-                            && JOURNAL_COLUMNS.contains(&entry.element.as_str())
-                            && entry.sys_created_by != integration
-                            && is_new_entry(
-                                &entry.sys_created_on,
-                                &row.sys_id,
-                                from,
-                                &row.sys_updated_on,
-                            )
-                    })
-                    .map(|entry| Comment {
-                        id: entry.sys_id.clone(),
+        let mut entries = journal.entries;
+        let mut changes = Vec::with_capacity(taken.len());
+        for (index, row) in taken {
+            if !is_ours(&row) {
+                continue;
+            }
+            let (table, from) = &from[index];
+            let integration = integration_user.as_deref().unwrap_or(&row.sys_created_by);
+            // Each entry is one ticket's: it leaves the list with the ticket's change.
+            let mut comments = Vec::new();
+            let mut rest = Vec::with_capacity(entries.len());
+            for entry in entries {
+                let its = entry.element_id == row.sys_id.as_str() && entry.name == table.as_str();
+                if !its {
+                    rest.push(entry);
+                } else if JOURNAL_COLUMNS.contains(&entry.element.as_str())
+                    && entry.sys_created_by != integration
+                    && is_new_entry(
+                        &entry.sys_created_on,
+                        &row.sys_id,
+                        from,
+                        &row.sys_updated_on,
+                    )
+                {
+                    comments.push(Comment {
                         internal: entry.element == "work_notes",
-                        author: entry.sys_created_by.clone(),
-                        created_at: entry.sys_created_on.clone(),
-                        text: entry.value.clone(),
-                    })
-                    .collect();
-                let kind = TicketKind::for_table(table);
-                TicketChange {
-                    ticket: TicketRecord::identify(&kind, instance, &row.sys_id, &row.number),
-                    updated_at: row.sys_updated_on.clone(),
-                    updated_by: row.sys_updated_by.clone(),
-                    state_label: state_model::label(table, &row.state),
-                    done: state_model::is_done(table, &row.state, row.active),
-                    state: row.state.clone(),
-                    priority: row.priority.clone(),
-                    assignment_group: row.assignment_group.clone(),
-                    comments,
+                        id: entry.sys_id,
+                        author: entry.sys_created_by,
+                        created_at: entry.sys_created_on,
+                        text: entry.value,
+                    });
                 }
-            })
-            .collect();
+            }
+            entries = rest;
+            let kind = TicketKind::for_table(table);
+            changes.push(TicketChange {
+                ticket: TicketRecord::identify(&kind, instance, &row.sys_id, &row.number),
+                state_label: state_model::label(table, &row.state),
+                done: state_model::is_done(table, &row.state, row.active),
+                updated_at: row.sys_updated_on,
+                updated_by: row.sys_updated_by,
+                state: row.state,
+                priority: row.priority,
+                assignment_group: row.assignment_group,
+                comments,
+            });
+        }
         Ok(ChangesPage {
             changes,
-            cursor: Cursor::new(advanced(&from, &taken)).encode(),
+            cursor,
             more,
         })
     }
@@ -342,8 +328,10 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         let query = Query::default()
             .order_by_desc("sys_updated_on")
             .order_by_desc("sys_id");
-        let rows: Vec<NewestRow> = self.select(table, &query, 1)?;
-        Ok(rows
+        // Read as the changes are, so that one reader serves both.
+        let page: Page<ChangeRow> = self.select_page(table, &query, 1)?;
+        Ok(page
+            .rows
             .into_iter()
             .next()
             .map_or(Position::Start, |row| Position::From(row.sys_updated_on)))
