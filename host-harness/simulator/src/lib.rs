@@ -46,6 +46,9 @@
 //!   (unknown fields, unknown operators) are still ignored.
 //! - `Link`'s `prev` is offset − limit on every page (the capture shows -1 with a limit
 //!   of 1 on page one).
+//! - Every answer's `Date` is the simulated clock, the one that stamps `sys_updated_on`
+//!   and `sys_created_on` (RFC 9110 has an origin server with a clock send it; that a
+//!   real instance's is in step with its record stamps is inferred).
 //!
 //! Attachments:
 //! - A missing `table_name`, `table_sys_id` or `file_name` is 400 "Missing mandatory
