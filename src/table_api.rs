@@ -338,7 +338,7 @@ impl<T: Transport> TableApi<'_, T> {
         })?;
         let more = match answered.link {
             // The URLs in the header may hold commas; the relation is what matters.
-            Some(link) => link.to_ascii_lowercase().contains("rel=\"next\""),
+            Some(link) => contains(&link.to_ascii_lowercase(), "rel=\"next\""),
             None => rows.len() >= limit as usize,
         };
         Ok(Page { rows, more })
