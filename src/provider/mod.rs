@@ -47,6 +47,10 @@ pub struct Provider<T, C> {
     close_codes: CloseCodeCache,
 }
 
+/// A Table API call made by [`Provider::authorized`], which keeps its answer itself.
+type TableCall<'c, T, C> =
+    dyn FnMut(&TableApi<'_, Retrying<'_, T, C>>, &Authorization) -> Result<()> + 'c;
+
 impl<T: Transport, C: Clock> Provider<T, C> {
     pub fn new(transport: T, clock: C) -> Self {
         Self {
@@ -111,11 +115,22 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         &mut self,
         call: impl Fn(&TableApi<'_, Retrying<'_, T, C>>, &Authorization) -> Result<R>,
     ) -> Result<R> {
-        // One call site for `call`: each caller's closure is compiled once.
+        // The loop is compiled once, not once per caller: each caller's closure only keeps
+        // its answer.
+        let mut answer = None;
+        self.authorized_once(&mut |api, auth| {
+            answer = Some(call(api, auth)?);
+            Ok(())
+        })?;
+        // Never `None`: `authorized_once` is `Ok` only when the call was.
+        answer.ok_or_else(|| Error::unexpected("no answer".to_string()))
+    }
+
+    fn authorized_once(&mut self, call: &mut TableCall<'_, T, C>) -> Result<()> {
         let mut refused_before = false;
         loop {
             let auth = self.authorization()?;
-            match self.call_with(&auth, &call) {
+            match self.call_with(&auth, &mut *call) {
                 Err(error) if error.kind == ErrorKind::NotAuthenticated => {
                     if let Some(refused) = self.fixed_credentials_refused(&error) {
                         return Err(refused);
@@ -180,11 +195,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         Some(refused.with_remedy(remedy))
     }
 
-    fn call_with<R>(
-        &self,
-        auth: &Authorization,
-        call: impl Fn(&TableApi<'_, Retrying<'_, T, C>>, &Authorization) -> Result<R>,
-    ) -> Result<R> {
+    fn call_with(&self, auth: &Authorization, call: &mut TableCall<'_, T, C>) -> Result<()> {
         let transport = self.retrying();
         let api = TableApi {
             transport: &transport,
