@@ -332,16 +332,34 @@ impl<T: Transport> TableApi<'_, T> {
         query: &Query,
         limit: u32,
     ) -> Result<Page<R>> {
-        let (answered, what) = self.query_result(auth, table, query, R::COLUMNS, limit)?;
-        let rows = json::list(&answered.result, R::from_json).map_err(|e| {
+        let mut rows = Vec::new();
+        let more = self.each_row(auth, table, query, R::COLUMNS, limit, &mut |value| {
+            rows.push(R::from_json(value)?);
+            Ok(())
+        })?;
+        Ok(Page { rows, more })
+    }
+
+    /// [`TableApi::page`] with each record handed to `row` (not generic: each row type adds
+    /// only its reading); answers whether more records match.
+    pub fn each_row(
+        &self,
+        auth: &Authorization,
+        table: &Name,
+        query: &Query,
+        columns: &[&str],
+        limit: u32,
+        row: &mut dyn FnMut(&Value) -> Result<(), json::Error>,
+    ) -> Result<bool> {
+        let (answered, what) = self.query_result(auth, table, query, columns, limit)?;
+        let count = json::each(&answered.result, row).map_err(|e| {
             Error::unexpected(format!("{what}: the result is not a list of records: {e}"))
         })?;
-        let more = match answered.link {
+        Ok(match answered.link {
             // The URLs in the header may hold commas; the relation is what matters.
             Some(link) => contains(&link.to_ascii_lowercase(), "rel=\"next\""),
-            None => rows.len() >= limit as usize,
-        };
-        Ok(Page { rows, more })
+            None => count >= limit as usize,
+        })
     }
 
     fn query_result(

@@ -25,6 +25,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
 use crate::http::Transport;
 use crate::ids::{Name, SysId};
+use crate::json::{self, Value};
 use crate::log::Level;
 use crate::log::{Log, NoLog};
 use crate::oauth::{TokenCache, refresh_token, request_token};
@@ -206,12 +207,35 @@ impl<T: Transport, C: Clock> Provider<T, C> {
 
     /// At most `limit` rows of `table` matching an encoded query.
     fn select<R: Row>(&mut self, table: &Name, query: &Query, limit: u32) -> Result<Vec<R>> {
-        self.authorized(|api, token| api.query(token, table, query, limit))
+        Ok(self.select_page(table, query, limit)?.rows)
     }
 
     /// One page of `table`'s rows matching an encoded query, and whether more match.
     fn select_page<R: Row>(&mut self, table: &Name, query: &Query, limit: u32) -> Result<Page<R>> {
-        self.authorized(|api, token| api.page(token, table, query, limit))
+        let mut rows = Vec::new();
+        let more = self.select_each(table, query, R::COLUMNS, limit, &mut |value| {
+            rows.push(R::from_json(value)?);
+            Ok(())
+        })?;
+        Ok(Page { rows, more })
+    }
+
+    /// [`Provider::select_page`] with each record handed to `row`, compiled once for every
+    /// row type; answers whether more records match.
+    fn select_each(
+        &mut self,
+        table: &Name,
+        query: &Query,
+        columns: &[&str],
+        limit: u32,
+        row: &mut dyn FnMut(&Value) -> Result<(), json::Error>,
+    ) -> Result<bool> {
+        let mut more = false;
+        self.authorized_once(&mut |api, auth| {
+            more = api.each_row(auth, table, query, columns, limit, &mut *row)?;
+            Ok(())
+        })?;
+        Ok(more)
     }
 
     /// Reads a ticket named by number or sys_id, in a table this tenant may touch.
