@@ -547,15 +547,19 @@ impl<'a> Fields<'a> {
         key: &'a str,
         read: impl FnOnce(&Value) -> Result<T, Error>,
     ) -> Option<T> {
-        let value = self.object.get(key)?;
-        match read(value) {
+        match read(self.object.get(key)?) {
             Ok(value) => Some(value),
             Err(error) => {
-                if self.failed.as_ref().is_none_or(|(first, _)| key < *first) {
-                    self.failed = Some((key, error));
-                }
+                self.fail(key, error);
                 None
             }
+        }
+    }
+
+    /// Keeps `error` if it is the first failure in key order (once, not in every `get`).
+    fn fail(&mut self, key: &'a str, error: Error) {
+        if self.failed.as_ref().is_none_or(|(first, _)| key < *first) {
+            self.failed = Some((key, error));
         }
     }
 
