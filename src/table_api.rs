@@ -214,15 +214,11 @@ impl<T: Transport> TableApi<'_, T> {
         self.write(Method::Post, auth, table, None, columns, &what)
     }
 
-    /// `GET /api/now/table/{table}/{sys_id}`: one record, with `R`'s columns.
-    pub fn get<R: Row>(&self, auth: &Authorization, table: &Name, sys_id: &SysId) -> Result<R> {
-        let (result, what) = self.get_result(auth, table, sys_id, R::COLUMNS)?;
-        parse_row(result, &what)
-    }
-
-    // The requests are built and sent outside the generic methods, so that each row type
-    // adds only its parsing to the component.
-    fn get_result(
+    /// `GET /api/now/table/{table}/{sys_id}`: one record's `result`, with the given columns,
+    /// and what the call was, for messages; the provider reads it as its row type
+    /// ([`parse_row`]). The request is built and sent outside the generic code, so that each
+    /// row type adds only its parsing to the component.
+    pub(crate) fn get_result(
         &self,
         auth: &Authorization,
         table: &Name,
@@ -508,7 +504,7 @@ fn parse_stored<R: Row>(stored: Value, what: &str) -> Result<Stored<R>> {
     }
 }
 
-fn parse_row<R: Row>(result: Value, what: &str) -> Result<R> {
+pub(crate) fn parse_row<R: Row>(result: Value, what: &str) -> Result<R> {
     R::from_json(&result)
         .map_err(|e| Error::unexpected(format!("{what}: the record is not valid: {e}")))
 }

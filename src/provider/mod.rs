@@ -31,7 +31,7 @@ use crate::log::{Log, NoLog};
 use crate::oauth::{TokenCache, refresh_token, request_token};
 use crate::retry::{RetryPolicy, Retrying};
 use crate::settings::{RawSettings, Settings, TicketKind};
-use crate::table_api::{Columns, Page, Query, Row, Stored, TableApi};
+use crate::table_api::{Columns, Page, Query, Row, Stored, TableApi, parse_row};
 use crate::ticket::{CORRELATION_DISPLAY, TicketId, TicketRef, TicketRow};
 
 use groups::GroupCache;
@@ -238,12 +238,28 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         Ok(more)
     }
 
+    /// One record of `table`, with `R`'s columns.
+    fn get<R: Row>(&mut self, table: &Name, sys_id: &SysId) -> Result<R> {
+        let (result, what) = self.get_result(table, sys_id, R::COLUMNS)?;
+        parse_row(result, &what)
+    }
+
+    /// The request of [`Provider::get`], compiled once for every row type.
+    fn get_result(
+        &mut self,
+        table: &Name,
+        sys_id: &SysId,
+        columns: &[&str],
+    ) -> Result<(Value, String)> {
+        self.authorized(|api, token| api.get_result(token, table, sys_id, columns))
+    }
+
     /// Reads a ticket named by number or sys_id, in a table this tenant may touch.
     fn find(&mut self, reference: &TicketRef) -> Result<TicketRow> {
         let table = reference.kind.table();
         self.may_touch(table)?;
         match &reference.id {
-            TicketId::SysId(sys_id) => self.authorized(|api, token| api.get(token, table, sys_id)),
+            TicketId::SysId(sys_id) => self.get(table, sys_id),
             TicketId::Number(number) => {
                 let rows: Vec<TicketRow> =
                     self.select(table, &Query::default().number(number), 1)?;
