@@ -2,7 +2,7 @@
 
 use crate::prelude::*;
 
-use core::cell::RefCell;
+use core::cell::{RefCell, RefMut};
 
 use crate::changes::{ChangesPage, Comment, TicketChange};
 use crate::clock::SystemClock;
@@ -55,11 +55,17 @@ struct TenantState(RefCell<Option<TenantProvider>>);
 unsafe impl Sync for TenantState {}
 
 fn with_provider<R>(call: impl FnOnce(&mut TenantProvider) -> R) -> R {
-    let mut state = PROVIDER.0.borrow_mut();
-    let provider = state.get_or_insert_with(|| {
-        Provider::new(WasiHttpTransport, SystemClock::default()).with_log(Box::new(HostLog))
-    });
-    call(provider)
+    call(&mut tenant_provider())
+}
+
+/// The tenant's provider, made on the first call: one copy of that code, not one per export.
+#[inline(never)]
+fn tenant_provider() -> RefMut<'static, TenantProvider> {
+    RefMut::map(PROVIDER.0.borrow_mut(), |state| {
+        state.get_or_insert_with(|| {
+            Provider::new(WasiHttpTransport, SystemClock::default()).with_log(Box::new(HostLog))
+        })
+    })
 }
 
 /// The host's `log` import.

@@ -56,32 +56,42 @@ impl Request {
     /// credentials, the API key, and the secrets of a token request's form body. An instance
     /// that echoes them back in its error text must not get them into the platform's logs.
     pub fn sensitive_values(&self) -> Vec<String> {
-        let bearer = self
-            .headers
-            .iter()
-            .filter_map(|(name, value)| match *name {
+        // Loops, not iterator adapters: this is on every error's path, compiled once.
+        let mut values = Vec::new();
+        // Shorter values would blot out ordinary words; ServiceNow's secrets and tokens are
+        // far longer.
+        let mut keep = |value: &str| {
+            if value.len() >= 6 {
+                values.push(value.to_string());
+            }
+        };
+        for (name, value) in &self.headers {
+            let sensitive = match *name {
                 "authorization" => value
                     .strip_prefix("Bearer ")
                     .or_else(|| value.strip_prefix("Basic ")),
                 "x-sn-apikey" => Some(value.as_str()),
                 _ => None,
-            })
-            .map(str::to_string);
-        let secret = form_urlencoded::parse(&self.body)
-            .filter(|(name, _)| matches!(&**name, "client_secret" | "password" | "refresh_token"))
-            .map(|(_, value)| value.into_owned());
-        // Shorter values would blot out ordinary words; ServiceNow's secrets and tokens are
-        // far longer.
-        bearer.chain(secret).filter(|v| v.len() >= 6).collect()
+            };
+            if let Some(sensitive) = sensitive {
+                keep(sensitive);
+            }
+        }
+        for (name, value) in form_urlencoded::parse(&self.body) {
+            if matches!(&*name, "client_secret" | "password" | "refresh_token") {
+                keep(&value);
+            }
+        }
+        values
     }
 
     /// `text` with every sensitive value of this request blotted out.
     pub fn redact(&self, text: &str) -> String {
-        self.sensitive_values()
-            .iter()
-            .fold(text.to_string(), |text, value| {
-                replace(&text, value, "<redacted>")
-            })
+        let mut text = text.to_string();
+        for value in self.sensitive_values() {
+            text = replace(&text, &value, "<redacted>");
+        }
+        text
     }
 
     /// The URL's path, without the query: what a log may show.

@@ -492,16 +492,30 @@ pub fn optional_u64(value: &Value) -> Result<Option<u64>, Error> {
     }
 }
 
-/// A `Vec` of what `item` reads.
+/// A `Vec` of what `item` reads (the component reads its lists through [`each`]).
+#[cfg(test)]
 pub fn list<T>(value: &Value, item: impl Fn(&Value) -> Result<T, Error>) -> Result<Vec<T>, Error> {
+    let mut list = Vec::new();
+    each(value, &mut |value| {
+        list.push(item(value)?);
+        Ok(())
+    })?;
+    Ok(list)
+}
+
+/// Hands each item of a list to `item`, as [`list`] reads them; answers how many there were.
+/// Not generic, so that each item type adds only its own reading.
+pub fn each(
+    value: &Value,
+    item: &mut dyn FnMut(&Value) -> Result<(), Error>,
+) -> Result<usize, Error> {
     match value {
         Value::Array(items) => {
             // A loop: `collect` into a `Result` costs an iterator adapter per item type.
-            let mut list = Vec::with_capacity(items.len());
             for value in items {
-                list.push(item(value)?);
+                item(value)?;
             }
-            Ok(list)
+            Ok(items.len())
         }
         other => Err(invalid_type(other, "a sequence")),
     }
@@ -533,15 +547,19 @@ impl<'a> Fields<'a> {
         key: &'a str,
         read: impl FnOnce(&Value) -> Result<T, Error>,
     ) -> Option<T> {
-        let value = self.object.get(key)?;
-        match read(value) {
+        match read(self.object.get(key)?) {
             Ok(value) => Some(value),
             Err(error) => {
-                if self.failed.as_ref().is_none_or(|(first, _)| key < *first) {
-                    self.failed = Some((key, error));
-                }
+                self.fail(key, error);
                 None
             }
+        }
+    }
+
+    /// Keeps `error` if it is the first failure in key order (once, not in every `get`).
+    fn fail(&mut self, key: &'a str, error: Error) {
+        if self.failed.as_ref().is_none_or(|(first, _)| key < *first) {
+            self.failed = Some((key, error));
         }
     }
 

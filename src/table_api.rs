@@ -190,10 +190,29 @@ impl Query {
     }
 }
 
-/// One page of a query's records, and whether the instance has more after it.
+/// One page of a query's records, and what the answer said besides.
 #[derive(Debug)]
 pub struct Page<R> {
     pub rows: Vec<R>,
+    pub more: bool,
+    /// The instance's clock when it answered (its `Date` header), if it said.
+    pub date: Option<Timestamp>,
+}
+
+impl<R> Page<R> {
+    pub fn new(rows: Vec<R>, end: PageEnd) -> Self {
+        Self {
+            rows,
+            more: end.more,
+            date: end.date,
+        }
+    }
+}
+
+/// What a page's answer says besides its records.
+#[derive(Debug, Default)]
+pub struct PageEnd {
+    /// The instance has more records after these.
     pub more: bool,
     /// The instance's clock when it answered (its `Date` header), if it said.
     pub date: Option<Timestamp>,
@@ -217,15 +236,11 @@ impl<T: Transport> TableApi<'_, T> {
         self.write(Method::Post, auth, table, None, columns, &what)
     }
 
-    /// `GET /api/now/table/{table}/{sys_id}`: one record, with `R`'s columns.
-    pub fn get<R: Row>(&self, auth: &Authorization, table: &Name, sys_id: &SysId) -> Result<R> {
-        let (result, what) = self.get_result(auth, table, sys_id, R::COLUMNS)?;
-        parse_row(result, &what)
-    }
-
-    // The requests are built and sent outside the generic methods, so that each row type
-    // adds only its parsing to the component.
-    fn get_result(
+    /// `GET /api/now/table/{table}/{sys_id}`: one record's `result`, with the given columns,
+    /// and what the call was, for messages; the provider reads it as its row type
+    /// ([`parse_row`]). The request is built and sent outside the generic code, so that each
+    /// row type adds only its parsing to the component.
+    pub(crate) fn get_result(
         &self,
         auth: &Authorization,
         table: &Name,
@@ -335,17 +350,35 @@ impl<T: Transport> TableApi<'_, T> {
         query: &Query,
         limit: u32,
     ) -> Result<Page<R>> {
-        let (answered, what) = self.query_result(auth, table, query, R::COLUMNS, limit)?;
-        let rows = json::list(&answered.result, R::from_json).map_err(|e| {
+        let mut rows = Vec::new();
+        let end = self.each_row(auth, table, query, R::COLUMNS, limit, &mut |value| {
+            rows.push(R::from_json(value)?);
+            Ok(())
+        })?;
+        Ok(Page::new(rows, end))
+    }
+
+    /// [`TableApi::page`] with each record handed to `row` (not generic: each row type adds
+    /// only its reading); answers whether more records match, and the instance's clock.
+    pub fn each_row(
+        &self,
+        auth: &Authorization,
+        table: &Name,
+        query: &Query,
+        columns: &[&str],
+        limit: u32,
+        row: &mut dyn FnMut(&Value) -> Result<(), json::Error>,
+    ) -> Result<PageEnd> {
+        let (answered, what) = self.query_result(auth, table, query, columns, limit)?;
+        let count = json::each(&answered.result, row).map_err(|e| {
             Error::unexpected(format!("{what}: the result is not a list of records: {e}"))
         })?;
         let more = match answered.link {
             // The URLs in the header may hold commas; the relation is what matters.
-            Some(link) => link.to_ascii_lowercase().contains("rel=\"next\""),
-            None => rows.len() >= limit as usize,
+            Some(link) => contains(&link.to_ascii_lowercase(), "rel=\"next\""),
+            None => count >= limit as usize,
         };
-        Ok(Page {
-            rows,
+        Ok(PageEnd {
             more,
             date: answered.date,
         })
@@ -498,7 +531,7 @@ fn parse_stored<R: Row>(stored: Value, what: &str) -> Result<Stored<R>> {
     }
 }
 
-fn parse_row<R: Row>(result: Value, what: &str) -> Result<R> {
+pub(crate) fn parse_row<R: Row>(result: Value, what: &str) -> Result<R> {
     R::from_json(&result)
         .map_err(|e| Error::unexpected(format!("{what}: the record is not valid: {e}")))
 }

@@ -226,12 +226,14 @@ impl<T: Transport, C: Clock> Provider<T, C> {
 /// The tables the ticket categories route to; the incident table when nothing is routed
 /// yet, since that is what most setups start with.
 fn tables_to_check(settings: &Settings) -> Vec<Name> {
-    let tables: Vec<Name> = settings.routed_tables().into_iter().cloned().collect();
-    if tables.is_empty() {
-        vec![TicketKind::Incident.table().clone()]
-    } else {
-        tables
+    let mut tables = Vec::new();
+    for table in settings.routed_tables() {
+        tables.push(table.clone());
     }
+    if tables.is_empty() {
+        tables.push(TicketKind::Incident.table().clone());
+    }
+    tables
 }
 
 /// Instance: the token endpoint answered as ServiceNow, whatever it said about the

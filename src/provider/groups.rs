@@ -142,19 +142,15 @@ impl<T: Transport, C: Clock> Provider<T, C> {
     /// [`Self::resolve_group`], a sys_id is read too, and a missing name gets similar ones.
     pub(super) fn verify_group(&mut self, group: &AssignmentGroup) -> Result<String> {
         match group {
-            AssignmentGroup::SysId(sys_id) => {
-                match self
-                    .authorized(|api, token| api.get::<GroupRow>(token, &SYS_USER_GROUP, sys_id))
-                {
-                    Ok(row) => Ok(format!("the group {:?} ({sys_id}) exists", row.name)),
-                    Err(error) if error.kind == ErrorKind::NotFound => Err(Error::new(
-                        ErrorKind::NotFound,
-                        format!("no sys_user_group record has the sys_id {sys_id}"),
-                    )
-                    .with_remedy(guide::ASSIGNMENT_GROUP)),
-                    Err(error) => Err(error),
-                }
-            }
+            AssignmentGroup::SysId(sys_id) => match self.get::<GroupRow>(&SYS_USER_GROUP, sys_id) {
+                Ok(row) => Ok(format!("the group {:?} ({sys_id}) exists", row.name)),
+                Err(error) if error.kind == ErrorKind::NotFound => Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!("no sys_user_group record has the sys_id {sys_id}"),
+                )
+                .with_remedy(guide::ASSIGNMENT_GROUP)),
+                Err(error) => Err(error),
+            },
             AssignmentGroup::Name(name) => {
                 match self.resolve_group(group, GroupSource::DefaultSetting) {
                     Ok(sys_id) => Ok(format!("the group {name:?} exists ({sys_id})")),

@@ -25,12 +25,13 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::guide;
 use crate::http::Transport;
 use crate::ids::{Name, SysId};
+use crate::json::{self, Value};
 use crate::log::Level;
 use crate::log::{Log, NoLog};
 use crate::oauth::{TokenCache, refresh_token, request_token};
 use crate::retry::{RetryPolicy, Retrying};
 use crate::settings::{RawSettings, Settings, TicketKind};
-use crate::table_api::{Columns, Page, Query, Row, Stored, TableApi};
+use crate::table_api::{Columns, Page, PageEnd, Query, Row, Stored, TableApi, parse_row};
 use crate::ticket::{CORRELATION_DISPLAY, TicketId, TicketRef, TicketRow};
 
 use groups::GroupCache;
@@ -46,6 +47,10 @@ pub struct Provider<T, C> {
     groups: GroupCache,
     close_codes: CloseCodeCache,
 }
+
+/// A Table API call made by [`Provider::authorized`], which keeps its answer itself.
+type TableCall<'c, T, C> =
+    dyn FnMut(&TableApi<'_, Retrying<'_, T, C>>, &Authorization) -> Result<()> + 'c;
 
 impl<T: Transport, C: Clock> Provider<T, C> {
     pub fn new(transport: T, clock: C) -> Self {
@@ -111,11 +116,22 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         &mut self,
         call: impl Fn(&TableApi<'_, Retrying<'_, T, C>>, &Authorization) -> Result<R>,
     ) -> Result<R> {
-        // One call site for `call`: each caller's closure is compiled once.
+        // The loop is compiled once, not once per caller: each caller's closure only keeps
+        // its answer.
+        let mut answer = None;
+        self.authorized_once(&mut |api, auth| {
+            answer = Some(call(api, auth)?);
+            Ok(())
+        })?;
+        // Never `None`: `authorized_once` is `Ok` only when the call was.
+        answer.ok_or_else(|| Error::unexpected("no answer".to_string()))
+    }
+
+    fn authorized_once(&mut self, call: &mut TableCall<'_, T, C>) -> Result<()> {
         let mut refused_before = false;
         loop {
             let auth = self.authorization()?;
-            match self.call_with(&auth, &call) {
+            match self.call_with(&auth, &mut *call) {
                 Err(error) if error.kind == ErrorKind::NotAuthenticated => {
                     if let Some(refused) = self.fixed_credentials_refused(&error) {
                         return Err(refused);
@@ -180,11 +196,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         Some(refused.with_remedy(remedy))
     }
 
-    fn call_with<R>(
-        &self,
-        auth: &Authorization,
-        call: impl Fn(&TableApi<'_, Retrying<'_, T, C>>, &Authorization) -> Result<R>,
-    ) -> Result<R> {
+    fn call_with(&self, auth: &Authorization, call: &mut TableCall<'_, T, C>) -> Result<()> {
         let transport = self.retrying();
         let api = TableApi {
             transport: &transport,
@@ -195,12 +207,51 @@ impl<T: Transport, C: Clock> Provider<T, C> {
 
     /// At most `limit` rows of `table` matching an encoded query.
     fn select<R: Row>(&mut self, table: &Name, query: &Query, limit: u32) -> Result<Vec<R>> {
-        self.authorized(|api, token| api.query(token, table, query, limit))
+        Ok(self.select_page(table, query, limit)?.rows)
     }
 
     /// One page of `table`'s rows matching an encoded query, and whether more match.
     fn select_page<R: Row>(&mut self, table: &Name, query: &Query, limit: u32) -> Result<Page<R>> {
-        self.authorized(|api, token| api.page(token, table, query, limit))
+        let mut rows = Vec::new();
+        let end = self.select_each(table, query, R::COLUMNS, limit, &mut |value| {
+            rows.push(R::from_json(value)?);
+            Ok(())
+        })?;
+        Ok(Page::new(rows, end))
+    }
+
+    /// [`Provider::select_page`] with each record handed to `row`, compiled once for every
+    /// row type; answers whether more records match, and the instance's clock.
+    fn select_each(
+        &mut self,
+        table: &Name,
+        query: &Query,
+        columns: &[&str],
+        limit: u32,
+        row: &mut dyn FnMut(&Value) -> Result<(), json::Error>,
+    ) -> Result<PageEnd> {
+        let mut end = PageEnd::default();
+        self.authorized_once(&mut |api, auth| {
+            end = api.each_row(auth, table, query, columns, limit, &mut *row)?;
+            Ok(())
+        })?;
+        Ok(end)
+    }
+
+    /// One record of `table`, with `R`'s columns.
+    fn get<R: Row>(&mut self, table: &Name, sys_id: &SysId) -> Result<R> {
+        let (result, what) = self.get_result(table, sys_id, R::COLUMNS)?;
+        parse_row(result, &what)
+    }
+
+    /// The request of [`Provider::get`], compiled once for every row type.
+    fn get_result(
+        &mut self,
+        table: &Name,
+        sys_id: &SysId,
+        columns: &[&str],
+    ) -> Result<(Value, String)> {
+        self.authorized(|api, token| api.get_result(token, table, sys_id, columns))
     }
 
     /// Reads a ticket named by number or sys_id, in a table this tenant may touch.
@@ -208,7 +259,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         let table = reference.kind.table();
         self.may_touch(table)?;
         match &reference.id {
-            TicketId::SysId(sys_id) => self.authorized(|api, token| api.get(token, table, sys_id)),
+            TicketId::SysId(sys_id) => self.get(table, sys_id),
             TicketId::Number(number) => {
                 let rows: Vec<TicketRow> =
                     self.select(table, &Query::default().number(number), 1)?;
