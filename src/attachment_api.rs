@@ -207,7 +207,9 @@ impl<T: Transport> TableApi<'_, T> {
             .header("content-type", upload.content_type)
             .body(upload.content.to_vec())
             .idempotent(false);
-        let answered = self.send(&request, &what).map_err(attachment_remedy)?;
+        let answered = self
+            .send(auth, &request, &what)
+            .map_err(attachment_remedy)?;
         let row = AttachmentRow::from_json(&answered.result).map_err(|e| {
             Error::unexpected(format!(
                 "{what}: the answer is not an attachment record: {e}"
@@ -228,7 +230,7 @@ impl<T: Transport> TableApi<'_, T> {
         let url = self.api_url("/api/now/attachment", &[("sysparm_limit", "1")]);
         let what = "reading attachments";
         let answered = self
-            .send(&self.request(Method::Get, url, auth), what)
+            .send(auth, &self.request(Method::Get, url, auth), what)
             .map_err(attachment_remedy)?;
         if !matches!(answered.result, Value::Array(_)) {
             return Err(Error::unexpected(format!(

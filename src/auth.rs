@@ -9,6 +9,8 @@ use crate::prelude::*;
 
 use core::fmt;
 
+use crate::error::{Error, ErrorKind};
+use crate::guide;
 use crate::settings::Secret;
 
 /// The methods, by their value in the settings form.
@@ -82,6 +84,7 @@ impl Credentials {
             username: username.to_string(),
             password: password.clone(),
             authorization: Authorization {
+                presents: Presents::UserPassword,
                 name: "authorization",
                 value: format!("Basic {}", base64(pair.as_bytes())),
             },
@@ -91,6 +94,7 @@ impl Credentials {
     pub fn api_key(key: &Secret) -> Self {
         Credentials::ApiKey {
             key: Authorization {
+                presents: Presents::ApiKey,
                 name: "x-sn-apikey",
                 value: key.expose().to_string(),
             },
@@ -170,20 +174,63 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// What authorizes one request: a header name and its value. `Debug` never shows the value.
+/// What authorizes one request: a header name and its value, and what it presents.
+/// `Debug` never shows the value.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Authorization {
+    presents: Presents,
     name: &'static str,
     value: String,
+}
+
+/// What an [`Authorization`] presents to the instance, which says what a 401 to it means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Presents {
+    /// An OAuth access token: it can expire or be revoked early, and a fresh one may do.
+    AccessToken,
+    /// Basic authentication: the user's name and password, on every request.
+    UserPassword,
+    /// A REST API key, on every request.
+    ApiKey,
 }
 
 impl Authorization {
     /// `Authorization: Bearer <token>`.
     pub fn bearer(token: &str) -> Self {
         Self {
+            presents: Presents::AccessToken,
             name: "authorization",
             value: format!("Bearer {token}"),
         }
+    }
+
+    /// ServiceNow's 401 to a request this authorized, in the words of what it presented: an
+    /// access token it no longer takes (`not-authenticated`: the caller gets a fresh one), or
+    /// Basic or API key credentials refused (`credentials-refused`: nothing to renew), each
+    /// with its method's remedy. `said` is ServiceNow's own message, made printable.
+    pub fn refused(&self, what: &str, said: &str) -> Error {
+        let (kind, presented, remedy) = match self.presents {
+            Presents::AccessToken => (
+                ErrorKind::NotAuthenticated,
+                "the access token",
+                guide::TOKEN_REFUSED,
+            ),
+            Presents::UserPassword => (
+                ErrorKind::CredentialsRefused,
+                "the credentials",
+                guide::BASIC_DENIED,
+            ),
+            Presents::ApiKey => (
+                ErrorKind::CredentialsRefused,
+                "the credentials",
+                guide::API_KEY_DENIED,
+            ),
+        };
+        Error::new(
+            kind,
+            format!("{what}: ServiceNow refused {presented} ({said})"),
+        )
+        .with_remedy(remedy)
     }
 
     pub fn name(&self) -> &'static str {
@@ -231,6 +278,46 @@ fn base64(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A 401 means what the request presented: a token to renew, or credentials refused.
+    #[test]
+    fn a_refusal_is_worded_for_what_was_presented() {
+        let said = "User Not Authenticated: Required to provide Auth information";
+        let password = Secret::new("pa55-word");
+        let cases = [
+            (
+                Authorization::bearer("tok-9"),
+                ErrorKind::NotAuthenticated,
+                "ServiceNow refused the access token",
+                guide::TOKEN_REFUSED,
+            ),
+            (
+                Credentials::basic("svc_cxm", &password)
+                    .fixed_authorization()
+                    .unwrap()
+                    .clone(),
+                ErrorKind::CredentialsRefused,
+                "ServiceNow refused the credentials",
+                guide::BASIC_DENIED,
+            ),
+            (
+                Credentials::api_key(&Secret::new("k3y-value"))
+                    .fixed_authorization()
+                    .unwrap()
+                    .clone(),
+                ErrorKind::CredentialsRefused,
+                "ServiceNow refused the credentials",
+                guide::API_KEY_DENIED,
+            ),
+        ];
+        for (auth, kind, words, remedy) in cases {
+            let error = auth.refused("reading incident", said);
+            assert_eq!(error.kind, kind, "{auth:?}");
+            assert_eq!(error.message, format!("reading incident: {words} ({said})"));
+            assert_eq!(error.remedy, Some(remedy));
+            assert!(!error.message.contains(auth.value()));
+        }
+    }
 
     #[test]
     fn base64_as_rfc_4648_has_it() {

@@ -255,7 +255,7 @@ impl<T: Transport> TableApi<'_, T> {
         let url = self.url(table, Some(sys_id), &params);
         let what = format!("reading {table} record {sys_id}");
         let result = self
-            .send(&self.request(Method::Get, url, auth), &what)?
+            .send(auth, &self.request(Method::Get, url, auth), &what)?
             .result;
         Ok((result, what))
     }
@@ -304,7 +304,7 @@ impl<T: Transport> TableApi<'_, T> {
             .header("content-type", "application/json")
             .body(body)
             .idempotent(method != Method::Post && !columns.appends_journal());
-        Ok(self.send(&request, what)?.result)
+        Ok(self.send(auth, &request, what)?.result)
     }
 
     /// `GET /api/now/table/{table}/{sys_id}` with every column: a record as stored, for when
@@ -322,7 +322,7 @@ impl<T: Transport> TableApi<'_, T> {
         );
         let what = format!("reading {table} record {sys_id}");
         parse_stored(
-            self.send(&self.request(Method::Get, url, auth), &what)?
+            self.send(auth, &self.request(Method::Get, url, auth), &what)?
                 .result,
             &what,
         )
@@ -403,7 +403,7 @@ impl<T: Transport> TableApi<'_, T> {
         params.push(("sysparm_limit", &limit));
         let url = self.url(table, None, &params);
         let what = format!("reading {table}");
-        let answered = self.send(&self.request(Method::Get, url, auth), &what)?;
+        let answered = self.send(auth, &self.request(Method::Get, url, auth), &what)?;
         Ok((answered, what))
     }
 
@@ -436,8 +436,14 @@ impl<T: Transport> TableApi<'_, T> {
     }
 
     /// Sends and unwraps the `result` of a successful answer, or turns the answer into an error.
-    pub(crate) fn send(&self, request: &Request, what: &str) -> Result<Answered> {
-        self.answer(request, what).map_err(|mut error| {
+    /// `auth` is what `request` carries: it words a 401.
+    pub(crate) fn send(
+        &self,
+        auth: &Authorization,
+        request: &Request,
+        what: &str,
+    ) -> Result<Answered> {
+        self.answer(auth, request, what).map_err(|mut error| {
             error.message = request.redact(&error.message);
             // A write whose answer was lost or that failed midway may have been carried out.
             if !request.idempotent && error.kind == ErrorKind::ServiceUnavailable {
@@ -447,7 +453,7 @@ impl<T: Transport> TableApi<'_, T> {
         })
     }
 
-    fn answer(&self, request: &Request, what: &str) -> Result<Answered> {
+    fn answer(&self, auth: &Authorization, request: &Request, what: &str) -> Result<Answered> {
         let response = match self.transport.send(request) {
             Ok(response) => response,
             // Nothing was sent: the write certainly did not happen.
@@ -466,7 +472,7 @@ impl<T: Transport> TableApi<'_, T> {
         };
         answer::require_json(&response, what)?;
         if !response.is_success() {
-            return Err(failure(&response, what));
+            return Err(failure(&response, auth, what));
         }
         let envelope = Envelope::parse(&response.body).map_err(|e| {
             Error::unexpected(format!("{what}: the answer is not a Table API result: {e}"))
@@ -623,7 +629,7 @@ impl ErrorBody {
 }
 
 /// A non-2xx JSON answer, mapped to what an admin or the platform can act on (facts §2.5).
-fn failure(response: &Response, what: &str) -> Error {
+fn failure(response: &Response, auth: &Authorization, what: &str) -> Error {
     let status = response.status;
     let body = ErrorBody::of_failure(&response.body);
     let said = body
@@ -631,11 +637,7 @@ fn failure(response: &Response, what: &str) -> Error {
         .map(ErrorBody::describe)
         .unwrap_or_else(|| format!("HTTP {status}"));
     let error = match status {
-        401 => Error::new(
-            ErrorKind::NotAuthenticated,
-            format!("{what}: ServiceNow refused the access token ({said})"),
-        )
-        .with_remedy(guide::TOKEN_REFUSED),
+        401 => auth.refused(what, &said),
         403 if body
             .as_ref()
             .is_some_and(|b| b.mentions("missing required api access scope")) =>

@@ -133,9 +133,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
     /// about the table itself is table access's to report).
     fn check_table_api(&self, first: &Result<()>) -> Result<((), String)> {
         match first {
-            Err(error) if !about_the_table(error) => Err(self
-                .fixed_credentials_refused(error)
-                .unwrap_or_else(|| error.clone())),
+            Err(error) if !about_the_table(error) => Err(error.clone()),
             _ => Ok(((), "the Table API accepted the credentials".into())),
         }
     }
@@ -200,14 +198,13 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             Ok(()) => Outcome::Passed("the Attachment API accepted the credentials".into()),
             // The Table API took this key: no REST API Access Policy attaches its profile to
             // the Attachment API (facts §13), which then answers as if no key was sent.
-            Err(mut error)
+            Err(error)
                 if settings.credentials.method() == AuthMethod::ApiKey
-                    && error.kind == ErrorKind::NotAuthenticated =>
+                    && error.kind == ErrorKind::CredentialsRefused =>
             {
-                error.kind = ErrorKind::CredentialsRefused;
                 Outcome::Failed(error.with_remedy(guide::API_KEY_ATTACHMENT_POLICY))
             }
-            Err(error) => Outcome::Failed(self.fixed_credentials_refused(&error).unwrap_or(error)),
+            Err(error) => Outcome::Failed(error),
         }
     }
 

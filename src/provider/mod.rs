@@ -19,10 +19,9 @@ mod tests;
 pub use attachments::Attachment;
 pub use lifecycle::{CommentKind, Resolution, ResolveOutcome, UpdateResult};
 
-use crate::auth::{AuthMethod, Authorization};
+use crate::auth::Authorization;
 use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Result};
-use crate::guide;
 use crate::http::Transport;
 use crate::ids::{Name, SysId};
 use crate::json::{self, Value};
@@ -132,10 +131,9 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         loop {
             let auth = self.authorization()?;
             match self.call_with(&auth, &mut *call) {
+                // Only a token's 401 is `not-authenticated`: Basic and API key credentials
+                // refused are `credentials-refused`, with nothing to renew.
                 Err(error) if error.kind == ErrorKind::NotAuthenticated => {
-                    if let Some(refused) = self.fixed_credentials_refused(&error) {
-                        return Err(refused);
-                    }
                     if refused_before {
                         return Err(error);
                     }
@@ -176,24 +174,6 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             None => request_token(&self.retrying(), settings)?,
         };
         Ok(self.tokens.store(grant, now).to_authorization())
-    }
-
-    /// A 401 for Basic or API key credentials, as the refusal of those credentials with the
-    /// remedy for their method; `None` for token methods, which renew their token instead.
-    fn fixed_credentials_refused(&self, error: &Error) -> Option<Error> {
-        let remedy = match self.settings.as_ref()?.credentials.method() {
-            AuthMethod::Basic => guide::BASIC_DENIED,
-            AuthMethod::ApiKey => guide::API_KEY_DENIED,
-            AuthMethod::ClientCredentials | AuthMethod::Password => return None,
-        };
-        let mut refused = error.clone();
-        refused.kind = ErrorKind::CredentialsRefused;
-        refused.message = replace(
-            &refused.message,
-            "ServiceNow refused the access token",
-            "ServiceNow refused the credentials",
-        );
-        Some(refused.with_remedy(remedy))
     }
 
     fn call_with(&self, auth: &Authorization, call: &mut TableCall<'_, T, C>) -> Result<()> {

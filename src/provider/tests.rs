@@ -1,6 +1,7 @@
 use crate::prelude::*;
 
 use super::*;
+use crate::auth::AuthMethod;
 use crate::clock::ManualClock;
 use crate::diagnosis::{CheckId, CheckStatus};
 use crate::http::testing::*;
