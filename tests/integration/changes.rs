@@ -56,6 +56,17 @@ fn resolve(sim: &Simulator, sys_id: &str) {
     .expect("the agent resolves it");
 }
 
+/// An agent moves the incident to the Network group.
+fn reassign(sim: &Simulator, sys_id: &str) {
+    sim.agent_update(
+        "incident",
+        sys_id,
+        fields(json!({"assignment_group": "Network"})),
+        AGENT_USER_NAME,
+    )
+    .expect("the agent reassigns it");
+}
+
 fn incident(id: &str) -> TicketRef {
     TicketRef {
         kind: "incident".into(),
@@ -227,13 +238,7 @@ async fn a_page_boundary_inside_one_second_loses_and_repeats_nothing() {
     let (low, high) = (ids[0].clone(), ids[ids.len() - 1].clone());
     sim.advance_clock(Duration::from_secs(1));
     for id in [&high, &low] {
-        sim.agent_update(
-            "incident",
-            id,
-            fields(json!({"assignment_group": "Network"})),
-            AGENT_USER_NAME,
-        )
-        .unwrap();
+        reassign(&sim, id);
     }
     settle(&sim);
     let (updated, _, _) = drain(&mut tenant, &cursor).await;
@@ -264,19 +269,10 @@ async fn a_write_later_in_the_second_of_a_poll_is_not_lost() {
 
     sim.advance_clock(Duration::from_secs(1));
     let (low, high) = (&ids[0], &ids[1]);
-    let assign = |id: &str| {
-        sim.agent_update(
-            "incident",
-            id,
-            fields(json!({"assignment_group": "Network"})),
-            AGENT_USER_NAME,
-        )
-        .unwrap();
-    };
-    assign(high);
+    reassign(&sim, high);
     let during = changes(&mut tenant, Some(&opened.cursor)).await;
     assert!(during.changes.is_empty(), "{:#?}", during.changes);
-    assign(low);
+    reassign(&sim, low);
     sim.advance_clock(Duration::from_secs(1));
     let just_after = changes(&mut tenant, Some(&during.cursor)).await;
     assert!(just_after.changes.is_empty(), "{:#?}", just_after.changes);
