@@ -111,7 +111,11 @@ impl TenantClient {
     ) -> Result<Self, HttpError> {
         let connector = Connector {
             allow_private_network: policy.allow_private_network,
-            tls: Arc::new(tls_config()?),
+            // A client serves one origin: only an https one needs a TLS configuration.
+            tls: match origin.starts_with("https:") {
+                true => Some(Arc::new(tls_config()?)),
+                false => None,
+            },
             denied,
             log,
         };
@@ -533,7 +537,8 @@ impl StdError for ConnectFailure {}
 #[derive(Clone)]
 struct Connector {
     allow_private_network: bool,
-    tls: Arc<rustls::ClientConfig>,
+    /// For an https origin.
+    tls: Option<Arc<rustls::ClientConfig>>,
     denied: Arc<AtomicU64>,
     log: TenantLog,
 }
@@ -561,7 +566,9 @@ impl Connector {
                     ServerName::try_from(host.clone()).map_err(|_| ConnectFailure::InvalidUri)?
                 }
             };
-            let tls = TlsConnector::from(self.tls.clone())
+            // The client's origin is http: an https URL is not its own.
+            let config = self.tls.clone().ok_or(ConnectFailure::InvalidUri)?;
+            let tls = TlsConnector::from(config)
                 .connect(name, tcp)
                 .await
                 .map_err(|e| tls_failure(&e))?;
@@ -654,21 +661,28 @@ fn tls_failure(error: &std::io::Error) -> ConnectFailure {
     }
 }
 
+/// Session tickets a tenant client keeps: one server's worth (rustls keeps up to 8 TLS 1.3
+/// tickets a server), since a client talks to its one origin. rustls's default, 256, sizes
+/// a cache for 32 servers up front, in every tenant that has connected.
+const TLS_SESSIONS: usize = 8;
+
 /// A TLS configuration of its own for each tenant client (sessions are never shared), on
-/// the webpki roots, parsed once.
+/// the webpki roots and the ring provider, both made once.
 fn tls_config() -> Result<rustls::ClientConfig, HttpError> {
     static ROOTS: OnceLock<Arc<rustls::RootCertStore>> = OnceLock::new();
+    static PROVIDER: OnceLock<Arc<rustls::crypto::CryptoProvider>> = OnceLock::new();
     let roots = ROOTS.get_or_init(|| {
         Arc::new(rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         })
     });
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let provider = PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()));
+    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| HttpError::InternalError(Some(format!("TLS configuration: {e}"))))?
         .with_root_certificates(roots.clone())
         .with_no_client_auth();
+    config.resumption = rustls::client::Resumption::in_memory_sessions(TLS_SESSIONS);
     Ok(config)
 }
 
@@ -822,6 +836,47 @@ mod tests {
         }
     }
 
+    /// The first bytes a client for `origin` sends to a server on loopback that reads
+    /// three and hangs up, and what the client's request came to.
+    async fn first_bytes(origin: &str) -> ([u8; 3], Result<Response<WasiBody>, HttpError>) {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut head = [0u8; 3];
+            socket.read_exact(&mut head).await.unwrap();
+            head
+        });
+        let policy = ClientPolicy {
+            allow_private_network: true,
+            idle_timeout: Duration::from_secs(60),
+            max_response_body: 1 << 20,
+        };
+        let origin = format!("{origin}:{port}");
+        let denied = Arc::new(AtomicU64::new(0));
+        let client = TenantClient::new(&origin, &policy, denied, TenantLog::default()).unwrap();
+        let request = Request::get(format!("{origin}/x"))
+            .header(http::header::HOST, format!("127.0.0.1:{port}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let second = Duration::from_secs(5);
+        let answer = client.send(request, second, second, second).await;
+        (server.await.unwrap(), answer)
+    }
+
+    /// A client for an https origin opens with a TLS handshake (and has the TLS
+    /// configuration only it needs); one for an http origin speaks HTTP.
+    #[tokio::test]
+    async fn an_https_origin_is_spoken_to_in_tls_and_an_http_one_in_plain_http() {
+        let (head, answer) = first_bytes("https://127.0.0.1").await;
+        assert_eq!(head, [0x16, 0x03, 0x01], "a TLS handshake record");
+        assert!(answer.is_err(), "the server hung up mid-handshake");
+        let (head, answer) = first_bytes("http://127.0.0.1").await;
+        assert_eq!(&head, b"GET");
+        assert!(answer.is_err());
+    }
+
     #[tokio::test]
     async fn requests_travel_on_the_kept_connection() {
         let (port, accepted) = server(Serve::KeepAlive).await;
@@ -911,7 +966,7 @@ mod tests {
     fn connector(allow_private_network: bool, log: TenantLog) -> Connector {
         Connector {
             allow_private_network,
-            tls: Arc::new(tls_config().unwrap()),
+            tls: Some(Arc::new(tls_config().unwrap())),
             denied: Arc::new(AtomicU64::new(0)),
             log,
         }
