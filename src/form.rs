@@ -270,7 +270,8 @@ pub const FIELDS: &[Field] = &[
         key: key::ATTACHMENTS,
         label: "Attachments",
         help: "Attach the platform's evidence (cost reports, graphs) to tickets through the \
-               Attachment API. When on, Test Connection also checks that API's auth scope: \
+               Attachment API; when off, no file is attached. When on, Test Connection also \
+               checks that API's auth scope: \
                \"If you need access to additional APIs (e.g., Import API, Attachment API), \
                create additional scopes as needed.\"",
         kind: FieldKind::Flag,
