@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
@@ -14,8 +14,8 @@ use crate::reply::Reply;
 use crate::request::RecordedRequest;
 use crate::schema::{self, ATTACHMENT_TABLE};
 use crate::server::State;
-use crate::store::Row;
-use crate::table::{unknown_resource, unsupported_query};
+use crate::store::{Row, string_row, text};
+use crate::table::{acl_refused, not_found, simulator_lacks, unknown_resource, unsupported_query};
 
 const PREFIXES: &[&str] = &["/api/now/attachment", "/api/now/v1/attachment"];
 
@@ -86,7 +86,12 @@ pub(crate) fn api_path(path: &str) -> Option<&str> {
 /// instead of the REST payload limit ([I] §21.4: whether the 10 MB REST limit applies to
 /// uploads is not known; the simulator lets the attachment limit decide).
 pub(crate) fn is_upload(method: &str, path: &str) -> bool {
-    method == "POST" && api_path(path).is_some_and(|rest| rest.trim_end_matches('/') == "/file")
+    method == "POST" && api_path(path).is_some_and(|rest| segments(rest) == ["file"])
+}
+
+/// The path after the API's prefix, by segment; empty ones (`//`, a trailing `/`) dropped.
+fn segments(rest: &str) -> Vec<&str> {
+    rest.split('/').filter(|s| !s.is_empty()).collect()
 }
 
 /// Answers an authenticated Attachment API request; `rest` is the path after the prefix.
@@ -106,7 +111,7 @@ pub(crate) fn handle(
             Some("Access to unscoped api is not allowed"),
         );
     }
-    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let segments = segments(rest);
     let method = request.method.as_str();
     match (method, segments.as_slice()) {
         ("POST", ["file"]) => upload(state, base_url, request, body, caller),
@@ -171,19 +176,9 @@ fn upload(
         return not_found();
     }
     if Faults::denies(&state.faults.acl_deny_insert, ATTACHMENT_TABLE) {
-        return Reply::error(
-            403,
-            "Operation Failed",
-            Some("ACL Exception Insert Failed due to security constraints"),
-        );
+        return acl_refused("Insert");
     }
-    let max = state.properties.attachment_max_bytes();
-    if body.len() > max {
-        return too_large(
-            &body.len().to_string(),
-            state.properties.attachment_max_size_mb,
-        );
-    }
+    // The server read the body within the attachment size limit (`is_upload`).
     let row = stored_row(
         state,
         caller,
@@ -212,7 +207,7 @@ fn stored_row(state: &mut State, caller: &Caller, target: [&str; 4], body: &[u8]
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    [
+    string_row([
         ("sys_id", state.ids.sys_id()),
         ("sys_created_on", now.clone()),
         ("sys_updated_on", now),
@@ -234,10 +229,7 @@ fn stored_row(state: &mut State, caller: &Caller, target: [&str; 4], body: &[u8]
         ("state", "available".into()),
         ("chunk_size_bytes", CHUNK_SIZE.into()),
         ("hash", hash),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), Value::String(v)))
-    .collect()
+    ])
 }
 
 /// `GET …/attachment?sysparm_query=…`: metadata of the attachments that match.
@@ -289,10 +281,9 @@ fn download(state: &State, base_url: &str, sys_id: &str) -> Reply {
 }
 
 fn delete(state: &mut State, sys_id: &str) -> Reply {
-    if find(state, sys_id).is_none() {
+    if !state.store.remove_system_row(ATTACHMENT_TABLE, sys_id) {
         return not_found();
     }
-    state.store.remove_system_row(ATTACHMENT_TABLE, sys_id);
     state.files.remove(sys_id);
     Reply::empty(204)
 }
@@ -310,10 +301,6 @@ fn with_link(mut row: Row, base_url: &str) -> Value {
     let link = download_link(base_url, text(&row, "sys_id"));
     row.insert("download_link".into(), Value::String(link));
     Value::Object(row)
-}
-
-fn text<'a>(row: &'a Map<String, Value>, column: &str) -> &'a str {
-    row.get(column).and_then(Value::as_str).unwrap_or("")
 }
 
 /// §15: `attachment;filename="…";filename*=UTF-8''…`. The quoted form keeps to printable
@@ -360,16 +347,6 @@ fn missing_parameter(name: &str) -> Reply {
     Reply::error(400, "Missing mandatory parameter", Some(&detail))
 }
 
-/// §15: the record "does not exist or is not accessible"; [I] the body is the Table
-/// API's.
-fn not_found() -> Reply {
-    Reply::error(
-        404,
-        "No Record found",
-        Some("Record doesn't exist or ACL restricts the record retrieval"),
-    )
-}
-
 /// [I] §21.4: neither the status nor the body for an oversized attachment is captured.
 pub(crate) fn too_large(size: &str, max_mb: u64) -> Reply {
     let detail =
@@ -379,8 +356,7 @@ pub(crate) fn too_large(size: &str, max_mb: u64) -> Reply {
 
 /// Not ServiceNow's answer: an endpoint the real API has and the simulator lacks.
 fn not_implemented(what: &str) -> Reply {
-    let detail = format!("The ServiceNow simulator does not implement {what}");
-    Reply::error(500, "Simulator: unsupported endpoint", Some(&detail))
+    simulator_lacks("Simulator: unsupported endpoint", what)
 }
 
 #[cfg(test)]

@@ -242,19 +242,7 @@ impl Simulator {
         self.state().release = release;
     }
 
-    pub fn release(&self) -> Release {
-        self.state().release
-    }
-
-    /// The system properties in force (see [`Properties`] for the defaults).
-    pub fn properties(&self) -> Properties {
-        self.state().properties.clone()
-    }
-
-    pub fn set_properties(&self, properties: Properties) {
-        self.state().properties = properties;
-    }
-
+    /// Changes the system properties in force (see [`Properties`] for the defaults).
     pub fn update_properties(&self, change: impl FnOnce(&mut Properties)) {
         change(&mut self.state().properties);
     }
@@ -420,7 +408,7 @@ impl Simulator {
         let write = server_side(&now);
         match state.store.insert(table, &fields, &write) {
             Ok(row) => row,
-            // Only sys_choice refuses inserts; nothing was stored.
+            // Read-only tables (sys_choice, sys_attachment) refuse inserts; nothing was stored.
             Err(_) => Map::new(),
         }
     }

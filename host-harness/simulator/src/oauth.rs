@@ -118,13 +118,8 @@ impl Tokens {
     /// §11: a new access token; the refresh token is not rotated and its expiry does not
     /// move ([R] snpro.dev). [I] The access token it replaces keeps working until it
     /// expires.
-    fn refresh(&mut self, refresh: &str, now: Duration) -> String {
-        let user = self
-            .refreshes
-            .get(refresh)
-            .map(|r| r.user.clone())
-            .unwrap_or_default();
-        let access = self.issue(now, &user, USERACCOUNT_SCOPE);
+    fn refresh(&mut self, refresh: &str, user: &str, now: Duration) -> String {
+        let access = self.issue(now, user, USERACCOUNT_SCOPE);
         if let Some(record) = self.refreshes.get_mut(refresh) {
             record.access = access.clone();
         }
@@ -307,7 +302,7 @@ fn refresh(state: &mut State, form: &Form) -> Reply {
     if !may_sign_in(state, &user) {
         return denied();
     }
-    let access = state.tokens.refresh(refresh, now);
+    let access = state.tokens.refresh(refresh, &user, now);
     let lifespan = state.tokens.lifespan_secs;
     granted_with_refresh(&access, refresh, lifespan)
 }

@@ -52,7 +52,6 @@ enum Op {
     Ge(String),
     IsEmpty,
     IsNotEmpty,
-    EmptyString,
     Anything,
 }
 
@@ -292,7 +291,8 @@ impl Condition {
             "NOT IN" => Op::NotIn(list()),
             "ISEMPTY" => Op::IsEmpty,
             "ISNOTEMPTY" => Op::IsNotEmpty,
-            "EMPTYSTRING" => Op::EmptyString,
+            // Matches what ISEMPTY matches: every stored value is a string.
+            "EMPTYSTRING" => Op::IsEmpty,
             _ => Op::Anything,
         };
         Parsed::Condition(Condition {
@@ -339,7 +339,6 @@ impl Condition {
             Op::Ge(v) => compare(actual, v).is_ge(),
             Op::IsEmpty => actual.is_empty(),
             Op::IsNotEmpty => !actual.is_empty(),
-            Op::EmptyString => actual.is_empty(),
             Op::Anything => true,
         }
     }

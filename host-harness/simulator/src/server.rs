@@ -116,20 +116,25 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: ones
 async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     // An upload is bounded by the attachment size limit, anything else by the REST one.
-    let upload = attachment::is_upload(parts.method.as_str(), parts.uri.path());
-    let limit = if upload {
-        shared.lock().properties.attachment_max_bytes()
-    } else {
-        MAX_PAYLOAD
-    };
+    // (the attachment limit in bytes and in MB, read once)
+    let upload = attachment::is_upload(parts.method.as_str(), parts.uri.path()).then(|| {
+        let properties = &shared.lock().properties;
+        (
+            properties.attachment_max_bytes(),
+            properties.attachment_max_size_mb,
+        )
+    });
+    let limit = upload.map_or(MAX_PAYLOAD, |(bytes, _)| bytes);
     // Chunked bodies without a content-length are fine: the body is read to its end.
     let (body, unreadable) = match to_bytes(body, limit).await {
         Ok(bytes) => (bytes, None),
-        Err(error) if upload => (
-            Bytes::new(),
-            Some(oversized_upload(&error, &parts, &shared)),
-        ),
-        Err(error) => (Bytes::new(), Some(unreadable_body(&error, &parts))),
+        Err(error) => {
+            let reply = match upload {
+                Some((_, max_mb)) if over_limit(&error) => oversized_upload(&parts, max_mb),
+                _ => unreadable_body(&error, &parts),
+            };
+            (Bytes::new(), Some(reply))
+        }
     };
     let request = RecordedRequest::new(&parts, &body);
     let stall = shared.lock().faults.stall;
@@ -205,14 +210,8 @@ impl http_body::Body for Filler {
 /// §2.1: the instance's answer to an oversized payload; any other read failure gets the
 /// same message with a plainer detail.
 fn unreadable_body(error: &axum::Error, parts: &http::request::Parts) -> Reply {
-    let too_large = std::error::Error::source(error)
-        .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-    let detail = if too_large {
-        let length = parts
-            .headers
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("unknown");
+    let detail = if over_limit(error) {
+        let length = content_length(parts).unwrap_or("unknown");
         format!(
             "Rejected large REST payload with content-length = {length} bytes. Max allowed: {MAX_PAYLOAD} bytes."
         )
@@ -222,20 +221,22 @@ fn unreadable_body(error: &axum::Error, parts: &http::request::Parts) -> Reply {
     Reply::error(400, "Exception while reading request", Some(&detail))
 }
 
-/// An upload past `com.glide.attachment.max_size`, or one that broke off.
-fn oversized_upload(error: &axum::Error, parts: &http::request::Parts, shared: &Shared) -> Reply {
-    let too_large = std::error::Error::source(error)
-        .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-    if !too_large {
-        return unreadable_body(error, parts);
-    }
-    let size = parts
+/// An upload past `com.glide.attachment.max_size`.
+fn oversized_upload(parts: &http::request::Parts, max_mb: u64) -> Reply {
+    attachment::too_large(content_length(parts).unwrap_or("more than that"), max_mb)
+}
+
+/// The body was longer than the limit it was read with.
+fn over_limit(error: &axum::Error) -> bool {
+    std::error::Error::source(error)
+        .is_some_and(|source| source.is::<http_body_util::LengthLimitError>())
+}
+
+fn content_length(parts: &http::request::Parts) -> Option<&str> {
+    parts
         .headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .map_or_else(|| "more than that".to_string(), str::to_string);
-    let max_mb = shared.lock().properties.attachment_max_size_mb;
-    attachment::too_large(&size, max_mb)
 }
 
 fn route(

@@ -255,11 +255,7 @@ impl Store {
     /// rules, and the read-only guard of Table API writes does not apply.
     pub(crate) fn put_system_row(&mut self, table: &str, row: Row) {
         if let Some(target) = self.tables.get_mut(table) {
-            let sys_id = text(&row, "sys_id").to_string();
-            match target.rows.iter_mut().find(|r| text(r, "sys_id") == sys_id) {
-                Some(slot) => *slot = row,
-                None => target.rows.push(row),
-            }
+            target.rows.push(row);
         }
     }
 
@@ -429,7 +425,7 @@ fn defaults(table: &Table, name: &str, sys_id: &str, write: &Write) -> Row {
     row
 }
 
-fn string_row<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> Row {
+pub(crate) fn string_row<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> Row {
     pairs
         .into_iter()
         .map(|(column, value)| (column.to_string(), Value::String(value)))
@@ -451,7 +447,7 @@ fn to_text(value: &Value) -> String {
     }
 }
 
-fn text<'a>(row: &'a Row, column: &str) -> &'a str {
+pub(crate) fn text<'a>(row: &'a Row, column: &str) -> &'a str {
     row.get(column).and_then(Value::as_str).unwrap_or("")
 }
 

@@ -381,8 +381,9 @@ fn invalid_table(table: &str) -> Reply {
     )
 }
 
-/// §2.5: not found and hidden by ACL look the same.
-fn not_found() -> Reply {
+/// §2.5: not found and hidden by ACL look the same (the Attachment API answers the same,
+/// §15 [I]).
+pub(crate) fn not_found() -> Reply {
     Reply::error(
         404,
         "No Record found",
@@ -396,7 +397,7 @@ fn read_denied() -> Reply {
 }
 
 /// §2.5: "ACL Exception Insert Failed due to security constraints" and its siblings.
-fn acl_refused(operation: &str) -> Reply {
+pub(crate) fn acl_refused(operation: &str) -> Reply {
     let detail = format!("ACL Exception {operation} Failed due to security constraints");
     Reply::error(403, "Operation Failed", Some(&detail))
 }
@@ -410,8 +411,13 @@ fn method_not_supported(allow: &'static str) -> Reply {
 /// (see `query.rs`). A 500 with the reason, so the test that sent it fails and says why,
 /// instead of the simulator matching rows a real instance would not.
 pub(crate) fn unsupported_query(what: &str) -> Reply {
+    simulator_lacks("Simulator: unsupported encoded query", what)
+}
+
+/// Not ServiceNow's answer: a 500 saying what the simulator does not implement.
+pub(crate) fn simulator_lacks(message: &str, what: &str) -> Reply {
     let detail = format!("The ServiceNow simulator does not implement {what}");
-    Reply::error(500, "Simulator: unsupported encoded query", Some(&detail))
+    Reply::error(500, message, Some(&detail))
 }
 
 /// §2.5: a path under /api that names no API.

@@ -314,6 +314,8 @@ async fn the_table_api_needs_a_live_token() {
     let answer = api(&sim, "not-a-token", "GET", "/api/now/table/incident", "").await;
     assert_eq!(answer.status, 401);
 
+    // Frozen, so that only the advances below age the token.
+    sim.freeze_clock();
     let t = token(&sim).await;
     assert_eq!(
         api(&sim, &t, "GET", "/api/now/table/incident", "")

@@ -224,7 +224,8 @@ async fn journal_entries_are_read_through_the_table_api() {
     sim.freeze_clock();
     let t = token(&sim).await;
     let incident = create(&sim, &t, json!({"work_notes": "opened"})).await;
-    let other = create(&sim, &t, json!({"comments": "elsewhere"})).await;
+    // Another incident's entry, which the query by element_id leaves out.
+    create(&sim, &t, json!({"comments": "elsewhere"})).await;
     let id = incident["sys_id"].as_str().unwrap();
     sim.advance_clock(Duration::from_secs(1));
     let path = format!("/api/now/table/incident/{id}");
@@ -304,7 +305,6 @@ async fn journal_entries_are_read_through_the_table_api() {
         ids(&rows(&answer)),
         [entries[1]["sys_id"].as_str().unwrap()]
     );
-    assert_ne!(other["sys_id"], incident["sys_id"]);
 }
 
 #[tokio::test]
