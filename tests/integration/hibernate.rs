@@ -2,10 +2,10 @@
 //! its next call makes a new instance, configured as before.
 
 use servicenow_simulator::Simulator;
-use ticketing_host::api::CreateOutcome;
+use ticketing_host::api::{Candidate, CreateOutcome};
 use ticketing_host::{SandboxLimits, Tenant};
 
-use support::{limits, secret, settings, setup, ticket};
+use support::{Form, limits, secret, settings, setup, ticket};
 
 async fn create(tenant: &mut Tenant, title: &str) {
     let outcome = tenant
@@ -90,6 +90,21 @@ async fn hibernating_tenants_hold_no_pool_slot() {
         "{error:#}"
     );
     assert!(sleeping[0].is_hibernating());
+    // Nor can one wake to test a candidate: the candidate's address stays closed to it.
+    let origin = sleeping[1].allowed_origin().map(str::to_string);
+    let elsewhere = Form {
+        instance: "dev99999".into(),
+        ..settings(&sim)
+    };
+    let candidate = Candidate {
+        settings: elsewhere.values(),
+        secrets: secret(&sim),
+    };
+    sleeping[1]
+        .test_candidate(&candidate)
+        .await
+        .expect_err("the pool is full");
+    assert_eq!(sleeping[1].allowed_origin().map(str::to_string), origin);
     // A slot given back is a slot to wake in.
     awake.pop();
     create(&mut sleeping[0], "room again").await;

@@ -502,6 +502,9 @@ impl Tenant {
             self.log.host_note(Level::Warn, &refused.message);
             return Ok(Err(refused));
         }
+        // Awake first: a wake that fails must not leave the candidate's origin behind in
+        // the hibernating tenant (`guest_call!` wakes it, and returns early if it cannot).
+        self.wake().await?;
         let in_force = self.guard().allowed_origin.clone();
         self.guard_mut().allowed_origin = address.as_deref().and_then(origin_of);
         let report = guest_call!(self, call_test_connection(Some(candidate)));
