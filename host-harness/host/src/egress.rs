@@ -63,8 +63,6 @@ struct Shared {
     max_response_body: u64,
     /// What the tenant's requests reuse while none is under way.
     kept: Mutex<Kept>,
-    /// Whether the task that closes an idle connection runs.
-    reaper: OnceLock<()>,
 }
 
 /// One HTTP/1.1 connection: the handle to send on, and the connection itself, which makes
@@ -95,6 +93,9 @@ struct Kept {
     idle: Option<Idle>,
     /// The first-byte and between-bytes deadline, moved forward for each request.
     deadline: Option<Deadline>,
+    /// The task that closes the idle connection runs. It ends once nothing is kept, so an
+    /// idle tenant has no task and no timer.
+    reaping: bool,
 }
 
 struct Idle {
@@ -126,7 +127,6 @@ impl TenantClient {
                 idle_timeout: policy.idle_timeout,
                 max_response_body: policy.max_response_body,
                 kept: Mutex::default(),
-                reaper: OnceLock::new(),
             }),
         })
     }
@@ -257,23 +257,26 @@ impl Shared {
     }
 
     /// Keeps `conn` (when it may carry another request) and `deadline` for the next request.
-    /// A connection is kept only where the task that closes it once idle runs (it starts
-    /// with the first kept connection, which needs a runtime to start in).
+    /// A connection is kept only where the task that closes it once idle runs: started here
+    /// when none does, which needs a runtime to start in.
     fn keep(self: &Arc<Self>, conn: Option<Conn>, deadline: Deadline) {
-        let reaping = self.reaper.get().is_some()
-            || tokio::runtime::Handle::try_current().is_ok_and(|runtime| {
-                self.reaper.get_or_init(|| {
-                    runtime.spawn(reap(Arc::downgrade(self), self.idle_timeout));
-                });
-                true
-            });
-        let idle = conn.filter(|_| reaping).map(|conn| Idle {
+        let mut kept = self.kept();
+        kept.deadline = Some(deadline);
+        kept.idle = None;
+        let Some(conn) = conn else {
+            return;
+        };
+        if !kept.reaping {
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                return;
+            };
+            runtime.spawn(reap(Arc::downgrade(self), self.idle_timeout));
+            kept.reaping = true;
+        }
+        kept.idle = Some(Idle {
             conn,
             since: Instant::now(),
         });
-        let mut kept = self.kept();
-        kept.idle = idle;
-        kept.deadline = Some(deadline);
     }
 
     /// A new connection to the request's origin, within `within`.
@@ -294,8 +297,9 @@ impl Shared {
     }
 }
 
-/// Closes the tenant's kept connection once it has been idle for `idle_timeout`; ends with
-/// the tenant's client.
+/// Closes the tenant's kept connection once it has been idle for `idle_timeout`; ends then,
+/// when nothing is kept (a request holds the connection: it keeps it again, or not), or
+/// with the tenant's client.
 async fn reap(shared: Weak<Shared>, idle_timeout: Duration) {
     let mut next = Instant::now() + idle_timeout;
     loop {
@@ -304,14 +308,14 @@ async fn reap(shared: Weak<Shared>, idle_timeout: Duration) {
             return;
         };
         let mut kept = shared.kept();
-        next = match kept.idle.as_ref().map(|i| i.since + idle_timeout) {
-            Some(expiry) if expiry <= Instant::now() => {
+        match kept.idle.as_ref().map(|i| i.since + idle_timeout) {
+            Some(expiry) if expiry > Instant::now() => next = expiry,
+            _ => {
                 kept.idle = None;
-                Instant::now() + idle_timeout
+                kept.reaping = false;
+                return;
             }
-            Some(expiry) => expiry,
-            None => Instant::now() + idle_timeout,
-        };
+        }
     }
 }
 
