@@ -501,12 +501,9 @@ pub fn log(entries: &[LogEntry]) -> String {
 }
 
 /// Text from the component (and through it, from the instance) as the terminal gets it:
-/// no control character (an escape sequence could rewrite the screen), no line of its own.
-pub fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
+/// no control character (an escape sequence could rewrite the screen), no direction
+/// override, no line of its own.
+pub use ticketing_host::printable;
 
 /// `2026-11-26T09:30:01.250Z`.
 fn utc(time: SystemTime) -> String {

@@ -20,7 +20,7 @@ pub use capacity::MapCountTooLow;
 pub use host::{Host, Tenant};
 pub use sandbox::SandboxLimits;
 pub use secret::Secret;
-pub use tenant_log::{LogEntry, LogEvent, TenantLog, level_name};
+pub use tenant_log::{LogEntry, LogEvent, TenantLog, level_name, printable};
 
 mod bindings {
     wasmtime::component::bindgen!({

@@ -299,13 +299,24 @@ pub(crate) fn clean(text: &str, max: usize) -> String {
             out.push('…');
             break;
         }
-        out.push(if c.is_control() || is_bidi_control(c) {
-            ' '
-        } else {
-            c
-        });
+        out.push(shown(c));
     }
     out
+}
+
+/// Text from a tenant as a terminal or a log viewer gets it: every control or direction
+/// override character a space (an escape sequence could rewrite the screen, an override
+/// reorder what is shown).
+pub fn printable(text: &str) -> String {
+    text.chars().map(shown).collect()
+}
+
+fn shown(c: char) -> char {
+    if c.is_control() || is_bidi_control(c) {
+        ' '
+    } else {
+        c
+    }
 }
 
 fn is_bidi_control(c: char) -> bool {
@@ -336,6 +347,15 @@ mod tests {
             attempt: 1,
             message: message.map(str::to_string),
         }
+    }
+
+    #[test]
+    fn printable_text_has_no_escape_nor_direction_override() {
+        assert_eq!(
+            printable("invoice\u{202E}fdp.exe\u{1b}[2J\nnext\u{2066}"),
+            "invoice fdp.exe [2J next "
+        );
+        assert_eq!(printable("Grüße, ok"), "Grüße, ok");
     }
 
     #[test]
