@@ -209,7 +209,7 @@ impl<T: Transport> TableApi<'_, T> {
             .idempotent(false);
         let answered = self
             .send(auth, &request, &what)
-            .map_err(attachment_remedy)?;
+            .map_err(|error| attachment_remedy(error, auth))?;
         let row = AttachmentRow::from_json(&answered.result).map_err(|e| {
             Error::unexpected(format!(
                 "{what}: the answer is not an attachment record: {e}"
@@ -231,7 +231,7 @@ impl<T: Transport> TableApi<'_, T> {
         let what = "reading attachments";
         let answered = self
             .send(auth, &self.request(Method::Get, url, auth), what)
-            .map_err(attachment_remedy)?;
+            .map_err(|error| attachment_remedy(error, auth))?;
         if !matches!(answered.result, Value::Array(_)) {
             return Err(Error::unexpected(format!(
                 "{what}: the result is not a list of attachments"
@@ -241,11 +241,16 @@ impl<T: Transport> TableApi<'_, T> {
     }
 }
 
-/// A missing auth scope on the Attachment API is the guide's remedy for additional APIs,
-/// not the Table API's.
-fn attachment_remedy(error: Error) -> Error {
+/// The Attachment API's own remedies: a missing auth scope is the guide's remedy for
+/// additional APIs, not the Table API's; an API key refused here, which the Table API took,
+/// lacks a REST API Access Policy for this API (facts §13: the API then answers as if no
+/// key was sent).
+fn attachment_remedy(error: Error, auth: &Authorization) -> Error {
     match error.kind {
         ErrorKind::MissingAuthScope => error.with_remedy(guide::ATTACHMENT_SCOPE),
+        ErrorKind::CredentialsRefused if auth.is_api_key() => {
+            error.with_remedy(guide::API_KEY_ATTACHMENT_POLICY)
+        }
         _ => error,
     }
 }

@@ -101,15 +101,6 @@ impl Credentials {
         }
     }
 
-    pub fn method(&self) -> AuthMethod {
-        match self {
-            Credentials::ClientCredentials { .. } => AuthMethod::ClientCredentials,
-            Credentials::Password { .. } => AuthMethod::Password,
-            Credentials::Basic { .. } => AuthMethod::Basic,
-            Credentials::ApiKey { .. } => AuthMethod::ApiKey,
-        }
-    }
-
     /// Who signs in, for Test Connection's detail; never a secret.
     pub fn who(&self) -> String {
         match self {
@@ -202,6 +193,11 @@ impl Authorization {
             name: "authorization",
             value: format!("Bearer {token}"),
         }
+    }
+
+    /// A REST API key, which each API admits by an access policy of its own.
+    pub fn is_api_key(&self) -> bool {
+        self.presents == Presents::ApiKey
     }
 
     /// ServiceNow's 401 to a request this authorized, in the words of what it presented: an
@@ -358,6 +354,5 @@ mod tests {
             "Basic Y3htOmh1bnRlcjItcHc="
         );
         assert_eq!(key.fixed_authorization().unwrap().name(), "x-sn-apikey");
-        assert_eq!(basic.method(), AuthMethod::Basic);
     }
 }

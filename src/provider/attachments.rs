@@ -283,6 +283,27 @@ mod tests {
         assert_eq!(error.http_status, Some(403));
     }
 
+    /// The Table API took the key and found the ticket; the Attachment API refused it: the
+    /// key lacks an access policy for this API, whether Test Connection or an upload asks.
+    #[test]
+    fn an_api_key_the_attachment_api_refuses_is_its_access_policy_on_upload_too() {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        let mut key = raw(true);
+        key.auth_method = AuthMethod::ApiKey;
+        key.api_key = "key-0123456789abcdef".into();
+        let mut p = provider(&transport, &clock, key);
+        transport
+            .push_json(200, FOUND)
+            .push_json(401, NOT_AUTHENTICATED);
+        let error = p
+            .attach_file(&inc(), "costs.csv", "text/csv", CSV)
+            .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::CredentialsRefused);
+        assert_eq!(error.remedy, Some(guide::API_KEY_ATTACHMENT_POLICY));
+        assert_eq!(transport.remaining(), 0);
+    }
+
     fn statuses(report: &crate::diagnosis::ConnectionReport) -> Vec<(CheckId, CheckStatus)> {
         report.checks.iter().map(|c| (c.id, c.status)).collect()
     }
@@ -344,7 +365,6 @@ mod tests {
         key.api_key = "key-0123456789abcdef".into();
         let mut p = provider(&transport, &clock, key);
         transport
-            .push_json(200, r#"{"result":[]}"#)
             .push_json(200, r#"{"result":[]}"#)
             .push_json(401, NOT_AUTHENTICATED);
         let report = p.test_connection();

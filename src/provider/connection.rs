@@ -5,11 +5,10 @@ use crate::prelude::*;
 
 use core::mem;
 
-use crate::auth::{AuthMethod, Authorization};
+use crate::auth::Authorization;
 use crate::clock::Clock;
 use crate::diagnosis::{CheckId, Checklist, ConnectionReport, Outcome};
 use crate::error::{Error, ErrorKind, Result};
-use crate::guide;
 use crate::http::Transport;
 use crate::ids::{Name, SysId};
 use crate::json::{self, Fields, Value};
@@ -77,15 +76,17 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         self.tokens.clear();
         self.groups.clear();
         let tables = tables_to_check(&settings);
-        let auth = match settings.credentials.fixed_authorization() {
+        let (auth, first) = match settings.credentials.fixed_authorization() {
             // One token request answers two questions: does the instance answer as
             // ServiceNow, and does it grant a token.
             None => {
                 let grant = request_token(&self.retrying(), &settings);
                 list.gate(CheckId::Instance, check_instance(&grant))?;
-                list.gate(CheckId::Token, self.check_token(&settings, grant))?
+                let token = list.gate(CheckId::Token, self.check_token(&settings, grant))?;
+                (token, None)
             }
-            // No token: the first table read answers whether the instance is ServiceNow.
+            // No token: the first table read answers whether the instance is ServiceNow, and
+            // is the Table API check's read too.
             Some(fixed) => {
                 let first = self.read_one(&settings, fixed, &tables[0]);
                 list.gate(CheckId::Instance, check_instance_by_read(&first))?;
@@ -96,11 +97,11 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                         settings.credentials.who()
                     )),
                 );
-                fixed.clone()
+                (fixed.clone(), Some(first))
             }
         };
         let read = |table: &Name| self.read_one(&settings, &auth, table);
-        let first = read(&tables[0]);
+        let first = first.unwrap_or_else(|| read(&tables[0]));
         list.gate(CheckId::TableApi, self.check_table_api(&first))?;
         let refused: Vec<(&Name, Error)> = core::iter::once((&tables[0], first))
             .chain(tables[1..].iter().map(|table| (table, read(table))))
@@ -196,14 +197,6 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         };
         match api.list_one_attachment(auth) {
             Ok(()) => Outcome::Passed("the Attachment API accepted the credentials".into()),
-            // The Table API took this key: no REST API Access Policy attaches its profile to
-            // the Attachment API (facts §13), which then answers as if no key was sent.
-            Err(error)
-                if settings.credentials.method() == AuthMethod::ApiKey
-                    && error.kind == ErrorKind::CredentialsRefused =>
-            {
-                Outcome::Failed(error.with_remedy(guide::API_KEY_ATTACHMENT_POLICY))
-            }
             Err(error) => Outcome::Failed(error),
         }
     }
