@@ -76,15 +76,7 @@ pub fn servicenow_message(response: &Response) -> Option<String> {
         return None;
     };
     let said = match object.get("error")? {
-        table @ Value::Object(_) => {
-            let error = ErrorBody::from_json(table).ok()?;
-            match (error.message, error.detail) {
-                (Some(m), Some(d)) if !d.trim().is_empty() => format!("{m}: {d}"),
-                (Some(m), _) => m,
-                (None, Some(d)) => d,
-                (None, None) => return None,
-            }
-        }
+        table @ Value::Object(_) => ErrorBody::from_json(table).ok()?.said()?,
         Value::String(error) => {
             let description = match object.get("error_description") {
                 Some(description) => json::optional_string(description).ok()?,

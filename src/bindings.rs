@@ -352,7 +352,7 @@ impl From<wit::Ticket> for Ticket {
 impl From<TicketRecord> for wit::TicketRecord {
     fn from(r: TicketRecord) -> Self {
         wit::TicketRecord {
-            kind: form::kind_name(&r.kind),
+            kind: r.kind.table().to_string(),
             id: r.sys_id.as_str().to_string(),
             display_id: r.number,
             link: r.link,

@@ -260,9 +260,15 @@ impl Cursor {
             }
             let position = match position.split_once('.') {
                 None if position == "start" => Position::Start,
-                None if Timestamp::from_compact(position).is_some() => {
-                    Position::From(Timestamp::from_compact(position).expect("checked"))
-                }
+                None => match Timestamp::from_compact(position) {
+                    Some(time) => Position::From(time),
+                    None => {
+                        return refuse(format!(
+                            "the position for {table} is neither \"start\" nor a time and a \
+                             sys_id"
+                        ));
+                    }
+                },
                 Some((time, sys_id)) => {
                     let Some(time) = Timestamp::from_compact(time) else {
                         return refuse(format!(
@@ -273,11 +279,6 @@ impl Cursor {
                         return refuse(format!("the record for {table} is not a sys_id"));
                     };
                     Position::At(time, sys_id)
-                }
-                None => {
-                    return refuse(format!(
-                        "the position for {table} is neither \"start\" nor a time and a sys_id"
-                    ));
                 }
             };
             tables.push((table, position));

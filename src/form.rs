@@ -344,21 +344,9 @@ fn known(key: &str, secret: bool) -> Result<&'static Field> {
         None => Err(Error::invalid_settings(format!(
             "{:?} is not a setting of the ServiceNow provider (its settings: {})",
             printable(key),
-            values(FIELDS.iter().map(|f| f.key))
+            join(&FIELDS.iter().map(|f| f.key).collect::<Vec<_>>(), ", ")
         ))),
     }
-}
-
-/// Keys or choices for a message, separated by commas.
-fn values(items: impl Iterator<Item = &'static str>) -> String {
-    let mut list = String::new();
-    for (i, item) in items.enumerate() {
-        if i > 0 {
-            list.push_str(", ");
-        }
-        list.push_str(item);
-    }
-    list
 }
 
 /// A key from the platform, cut and made printable for a message.
@@ -408,7 +396,10 @@ fn chosen(field: &'static Field, value: &str) -> Result<&'static str> {
                     "the {} {:?} is not one of: {}",
                     field.label,
                     printable(value),
-                    values(field.choices.iter().map(|c| c.value))
+                    join(
+                        &field.choices.iter().map(|c| c.value).collect::<Vec<_>>(),
+                        ", "
+                    )
                 ),
             )
         })
@@ -426,17 +417,7 @@ fn priority(value: &str) -> Priority {
 
 /// A ticket kind by name: one of the named kinds or any ServiceNow table name.
 pub fn ticket_kind(name: &str) -> Option<TicketKind> {
-    match name {
-        "incident" => Some(TicketKind::Incident),
-        "change_request" => Some(TicketKind::ChangeRequest),
-        "problem" => Some(TicketKind::Problem),
-        other => crate::ids::Name::parse(other).map(TicketKind::Table),
-    }
-}
-
-/// The contract's name of a kind: the table it opens.
-pub fn kind_name(kind: &TicketKind) -> String {
-    kind.table().to_string()
+    crate::ids::Name::parse(name).map(|table| TicketKind::for_table(&table))
 }
 
 fn not_a_table(key: &'static str, name: &str, whose: &str) -> Error {

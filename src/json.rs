@@ -48,12 +48,13 @@ impl Object {
         self.position(key).map(|at| &self.0[at].1)
     }
 
-    /// The key's value, and no more of the key.
-    pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let at = self.position(key)?;
-        let (_, value) = self.0.swap_remove(at);
-        self.0.retain(|(k, _)| k != key);
-        Some(value)
+    /// The key's (last) value, taken out of the object, which goes.
+    pub fn take(self, key: &str) -> Option<Value> {
+        self.0
+            .into_iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 }
 
@@ -994,11 +995,10 @@ mod tests {
         assert_eq!(object.get("b").and_then(Value::as_str), Some("y"));
         assert_eq!(object.get("a").and_then(Value::as_str), Some("x"));
         assert_eq!(object.get("c"), None);
-        let mut object = object;
         assert_eq!(
-            object.remove("b").as_ref().and_then(Value::as_str),
+            object.clone().take("b").as_ref().and_then(Value::as_str),
             Some("y")
         );
-        assert_eq!(object.get("b"), None);
+        assert_eq!(object.take("c"), None);
     }
 }

@@ -310,6 +310,12 @@ impl TokenCache {
         self.refresh = None;
     }
 
+    /// Drops the access token (ServiceNow refused it: revoked, or expired early); a refresh
+    /// token renews it.
+    pub fn forget_access_token(&mut self) {
+        self.cached = None;
+    }
+
     pub fn clear(&mut self) {
         self.cached = None;
         self.refresh = None;

@@ -557,13 +557,13 @@ struct Envelope {
 
 impl Envelope {
     fn parse(body: &[u8]) -> Result<Self, json::Error> {
-        let mut value = json::parse(body)?;
+        let value = json::parse(body)?;
         // `result` can be anything, so only `error` can be wrong.
         let mut fields = Fields::of(&value, "struct Envelope")?;
         let error = fields.get("error", ErrorBody::optional).flatten();
         fields.finish()?;
-        let result = match &mut value {
-            Value::Object(object) => object.remove("result"),
+        let result = match value {
+            Value::Object(object) => object.take("result"),
             _ => None,
         };
         Ok(Self {
@@ -608,15 +608,19 @@ impl ErrorBody {
         error
     }
 
-    /// What ServiceNow said, fit for an error message ([`answer::server_text`]).
-    fn describe(&self) -> String {
-        let said = match (self.message.as_deref(), self.detail.as_deref()) {
+    /// What ServiceNow said, as it said it: the message, and the detail after it.
+    pub(crate) fn said(&self) -> Option<String> {
+        Some(match (self.message.as_deref(), self.detail.as_deref()) {
             (Some(m), Some(d)) if !d.trim().is_empty() => format!("{m}: {d}"),
             (Some(m), _) => m.to_string(),
             (None, Some(d)) => d.to_string(),
-            (None, None) => return "no message".into(),
-        };
-        answer::server_text(&said)
+            (None, None) => return None,
+        })
+    }
+
+    /// What ServiceNow said, fit for an error message ([`answer::server_text`]).
+    fn describe(&self) -> String {
+        answer::server_text(&self.said().unwrap_or_else(|| "no message".into()))
     }
 
     fn mentions(&self, needle: &str) -> bool {

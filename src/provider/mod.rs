@@ -137,7 +137,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                     if refused_before {
                         return Err(error);
                     }
-                    self.tokens.clear();
+                    self.tokens.forget_access_token();
                     refused_before = true;
                 }
                 other => return other,

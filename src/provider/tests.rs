@@ -754,6 +754,26 @@ fn form(request: &crate::http::Request) -> Vec<(String, String)> {
         .collect()
 }
 
+/// An access token the Table API refuses is renewed with the refresh token, which outlives
+/// it, not with the password.
+#[test]
+fn a_refused_access_token_is_renewed_by_the_refresh_token() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = Provider::new(&transport, &clock);
+    p.configure(with_method(AuthMethod::Password)).unwrap();
+    transport
+        .push_json(200, PASSWORD_TOKEN)
+        .push_json(401, NOT_AUTHENTICATED)
+        .push_json(200, REFRESHED)
+        .push_json(201, CREATED);
+    p.create_ticket(ticket()).unwrap();
+    assert_eq!(transport.remaining(), 0);
+    let sent = transport.sent();
+    assert!(form(&sent[2]).contains(&("grant_type".into(), "refresh_token".into())));
+    assert_eq!(sent[3].header_value("authorization"), Some("Bearer acc-2"));
+}
+
 #[test]
 fn the_password_grant_refreshes_and_falls_back_to_the_password() {
     let transport = ScriptedTransport::default();
