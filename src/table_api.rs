@@ -194,19 +194,7 @@ impl Query {
 #[derive(Debug)]
 pub struct Page<R> {
     pub rows: Vec<R>,
-    pub more: bool,
-    /// The instance's clock when it answered (its `Date` header), if it said.
-    pub date: Option<Timestamp>,
-}
-
-impl<R> Page<R> {
-    pub fn new(rows: Vec<R>, end: PageEnd) -> Self {
-        Self {
-            rows,
-            more: end.more,
-            date: end.date,
-        }
-    }
+    pub end: PageEnd,
 }
 
 /// What a page's answer says besides its records.
@@ -337,29 +325,18 @@ impl<T: Transport> TableApi<'_, T> {
         query: &Query,
         limit: u32,
     ) -> Result<Vec<R>> {
-        Ok(self.page(auth, table, query, limit)?.rows)
-    }
-
-    /// [`TableApi::query`], saying whether more records match than the page holds: the
-    /// `Link` header's `rel="next"` (facts §16), or, when something in between dropped the
-    /// header, a full page.
-    pub fn page<R: Row>(
-        &self,
-        auth: &Authorization,
-        table: &Name,
-        query: &Query,
-        limit: u32,
-    ) -> Result<Page<R>> {
         let mut rows = Vec::new();
-        let end = self.each_row(auth, table, query, R::COLUMNS, limit, &mut |value| {
+        self.each_row(auth, table, query, R::COLUMNS, limit, &mut |value| {
             rows.push(R::from_json(value)?);
             Ok(())
         })?;
-        Ok(Page::new(rows, end))
+        Ok(rows)
     }
 
-    /// [`TableApi::page`] with each record handed to `row` (not generic: each row type adds
-    /// only its reading); answers whether more records match, and the instance's clock.
+    /// A query's records, each handed to `row` (not generic: each row type adds only its
+    /// reading); answers whether more records match than the page holds (the `Link`
+    /// header's `rel="next"`, facts §16, or, when something in between dropped the header,
+    /// a full page) and the instance's clock.
     pub fn each_row(
         &self,
         auth: &Authorization,
@@ -929,11 +906,22 @@ mod tests {
                 transport: &transport,
                 instance: &instance,
             };
-            let page: Page<NumberRow> = api
-                .page(&token(), &INCIDENT, &Query::default(), limit)
+            let mut rows = 0;
+            let end = api
+                .each_row(
+                    &token(),
+                    &INCIDENT,
+                    &Query::default(),
+                    NumberRow::COLUMNS,
+                    limit,
+                    &mut |_| {
+                        rows += 1;
+                        Ok(())
+                    },
+                )
                 .unwrap();
-            assert_eq!(page.rows.len(), 2);
-            assert_eq!(page.more, more, "{header:?} limit {limit}");
+            assert_eq!(rows, 2);
+            assert_eq!(end.more, more, "{header:?} limit {limit}");
         }
     }
 

@@ -201,14 +201,14 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             let mut page: Page<ChangeRow> =
                 self.select_page(table, &query, TICKETS_PER_PAGE as u32)?;
             // What is held back is newer than the rest of the table: nothing more waits.
-            if let Some(now) = &page.date {
-                page.more &= !hold_back_unsettled(&mut page.rows, now);
+            if let Some(now) = &page.end.date {
+                page.end.more &= !hold_back_unsettled(&mut page.rows, now);
             }
             pages.push(TablePage {
                 table: table.clone(),
                 from,
                 rows: page.rows,
-                more: page.more,
+                more: page.end.more,
             });
         }
         let from: Vec<(Name, Position)> = pages
@@ -373,7 +373,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             let query = read.query_after(conditions, "sys_created_on");
             let page: Page<JournalRow> = self.select_page(&JOURNAL, &query, JOURNAL_PAGE)?;
             read = check_order("reading the comments", &read, &page.rows)?;
-            let last_page = !page.more || page.rows.is_empty();
+            let last_page = !page.end.more || page.rows.is_empty();
             journal.entries.extend(page.rows);
             if last_page {
                 return Ok(journal);

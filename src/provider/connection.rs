@@ -102,7 +102,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         };
         let read = |table: &Name| self.read_one(&settings, &auth, table);
         let first = first.unwrap_or_else(|| read(&tables[0]));
-        list.gate(CheckId::TableApi, self.check_table_api(&first))?;
+        list.gate(CheckId::TableApi, check_table_api(&first))?;
         let refused: Vec<(&Name, Error)> = core::iter::once((&tables[0], first))
             .chain(tables[1..].iter().map(|table| (table, read(table))))
             .filter_map(|(table, read)| read.err().map(|error| (table, error)))
@@ -128,15 +128,6 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         };
         api.query::<IdRow>(auth, table, &Query::default(), 1)
             .map(|_| ())
-    }
-
-    /// Table API: the first table read was not refused for the credentials' sake (a refusal
-    /// about the table itself is table access's to report).
-    fn check_table_api(&self, first: &Result<()>) -> Result<((), String)> {
-        match first {
-            Err(error) if !about_the_table(error) => Err(error.clone()),
-            _ => Ok(((), "the Table API accepted the credentials".into())),
-        }
     }
 
     /// Settings: configured, and what is in force.
@@ -296,6 +287,15 @@ fn answered_as_servicenow(error: &Error) -> bool {
             | ErrorKind::MissingAuthScope
             | ErrorKind::UnexpectedResponse
     )
+}
+
+/// Table API: the first table read was not refused for the credentials' sake (a refusal
+/// about the table itself is table access's to report).
+fn check_table_api(first: &Result<()>) -> Result<((), String)> {
+    match first {
+        Err(error) if !about_the_table(error) => Err(error.clone()),
+        _ => Ok(((), "the Table API accepted the credentials".into())),
+    }
 }
 
 /// A failure about one table (roles, ACL, a table that does not exist), not about the token.

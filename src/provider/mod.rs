@@ -197,7 +197,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             rows.push(R::from_json(value)?);
             Ok(())
         })?;
-        Ok(Page::new(rows, end))
+        Ok(Page { rows, end })
     }
 
     /// [`Provider::select_page`] with each record handed to `row`, compiled once for every
