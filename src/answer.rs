@@ -42,6 +42,17 @@ pub fn require_json(response: &Response, what: &str) -> Result<(), Error> {
 /// The longest piece of server text an error or a log line carries.
 const SERVER_TEXT_MAX: usize = 300;
 
+/// A value from the platform in a message: quoted, its control characters escaped (`{:?}`),
+/// cut to `max` characters with `…` after the quotes when it was longer.
+pub fn quoted(text: &str, max: usize) -> String {
+    let cut: String = text.chars().take(max).collect();
+    let mut shown = format!("{cut:?}");
+    if text.chars().nth(max).is_some() {
+        shown.push('…');
+    }
+    shown
+}
+
 /// Text from the instance, made fit for an error message or a log line: control characters
 /// (newlines included) become spaces, runs of white space one space, and it is cut to
 /// [`SERVER_TEXT_MAX`] characters. The instance is not trusted to be brief or printable.

@@ -141,12 +141,7 @@ fn is_token(text: &str) -> bool {
 
 /// A value from the platform in a message: quoted, cut, printable.
 fn shown(text: &str) -> String {
-    let cut: String = text.chars().take(80).collect();
-    let mut shown = format!("{cut:?}");
-    if text.chars().count() > 80 {
-        shown.push('…');
-    }
-    shown
+    crate::answer::quoted(text, 80)
 }
 
 /// An attachment as ServiceNow answers it (facts §15: every value a string).

@@ -316,17 +316,12 @@ impl Cursor {
 
 /// A cursor refused, showing no more of it than a person needs to recognise it.
 fn invalid_cursor(text: &str, why: &str) -> Error {
-    let mut shown: String = text
-        .chars()
-        .take(40)
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-        .collect();
-    if text.chars().count() > 40 {
-        shown.push('…');
-    }
     Error::new(
         ErrorKind::InvalidCursor,
-        format!("the changes cursor {shown:?} is not one this provider issued: {why}"),
+        format!(
+            "the changes cursor {} is not one this provider issued: {why}",
+            crate::answer::quoted(text, 40)
+        ),
     )
     .with_remedy(guide::NEW_CURSOR)
 }

@@ -342,19 +342,16 @@ fn known(key: &str, secret: bool) -> Result<&'static Field> {
             ),
         )),
         None => Err(Error::invalid_settings(format!(
-            "{:?} is not a setting of the ServiceNow provider (its settings: {})",
-            printable(key),
+            "{} is not a setting of the ServiceNow provider (its settings: {})",
+            quoted(key),
             join(&FIELDS.iter().map(|f| f.key).collect::<Vec<_>>(), ", ")
         ))),
     }
 }
 
-/// A key from the platform, cut and made printable for a message.
-fn printable(key: &str) -> String {
-    key.chars()
-        .take(64)
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-        .collect()
+/// A key or value from the platform in a message: quoted, cut, printable.
+fn quoted(text: &str) -> String {
+    crate::answer::quoted(text, 64)
 }
 
 fn text(field: &'static Field, value: Value) -> Result<String> {
@@ -393,9 +390,9 @@ fn chosen(field: &'static Field, value: &str) -> Result<&'static str> {
             invalid(
                 field.key,
                 format!(
-                    "the {} {:?} is not one of: {}",
+                    "the {} {} is not one of: {}",
                     field.label,
-                    printable(value),
+                    quoted(value),
                     join(
                         &field.choices.iter().map(|c| c.value).collect::<Vec<_>>(),
                         ", "
@@ -424,9 +421,9 @@ fn not_a_table(key: &'static str, name: &str, whose: &str) -> Error {
     invalid(
         key,
         format!(
-            "the ticket kind {:?} for {whose} is not incident, change_request, problem or a \
+            "the ticket kind {} for {whose} is not incident, change_request, problem or a \
              ServiceNow table name (lower-case letters, digits and underscores)",
-            printable(name)
+            quoted(name)
         ),
     )
 }
@@ -445,7 +442,7 @@ fn categories(field: &'static Field, value: Value) -> Result<Vec<TicketCategory>
                 not_a_table(
                     field.key,
                     &row.kind,
-                    &format!("the event category {:?}", printable(&row.event_category)),
+                    &format!("the event category {}", quoted(&row.event_category)),
                 )
             })?;
             Ok(TicketCategory {
@@ -611,8 +608,8 @@ pub fn raw_settings(values: Values, in_force: Option<&Settings>) -> Result<RawSe
 pub fn validate_field(key: &str, value: Value) -> Result<()> {
     let field = field(key).ok_or_else(|| {
         Error::invalid_settings(format!(
-            "{:?} is not a setting of the ServiceNow provider",
-            printable(key)
+            "{} is not a setting of the ServiceNow provider",
+            quoted(key)
         ))
     })?;
     match field.key {
