@@ -370,7 +370,7 @@ mod tests {
         let upload = Upload::new("cost report.csv", "text/csv", b"a,b\n1,2\n").unwrap();
         let row = api
             .attach(
-                &Authorization::for_tests("tok-9"),
+                &Authorization::bearer("tok-9"),
                 &Name::known("incident"),
                 &record,
                 &upload,
@@ -408,7 +408,7 @@ mod tests {
             instance: &instance,
         };
         let error = api
-            .list_one_attachment(&Authorization::for_tests("tok-9"))
+            .list_one_attachment(&Authorization::bearer("tok-9"))
             .unwrap_err();
         assert_eq!(error.kind, ErrorKind::MissingAuthScope);
         assert_eq!(error.remedy, Some(guide::ATTACHMENT_SCOPE));

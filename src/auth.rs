@@ -236,11 +236,6 @@ impl Authorization {
     pub fn value(&self) -> &str {
         &self.value
     }
-
-    #[cfg(any(test, feature = "fuzzing"))]
-    pub(crate) fn for_tests(token: &str) -> Self {
-        Self::bearer(token)
-    }
 }
 
 impl fmt::Debug for Authorization {

@@ -28,7 +28,7 @@ use crate::ticket::TicketRecord;
 
 /// A time as ServiceNow stores it: UTC `YYYY-MM-DD HH:MM:SS` (facts §16), checked to be a
 /// real one. In that shape text order is time order.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Timestamp(String);
 
 impl Timestamp {

@@ -99,7 +99,7 @@ pub fn table_answers(data: &[u8]) {
         transport: &retrying,
         instance: &instance,
     };
-    let token = Authorization::for_tests("t");
+    let token = Authorization::bearer("t");
     let table = Name::known("incident");
     match api.query::<TicketRow>(&token, &table, &Query::default(), 5) {
         Ok(rows) => rows

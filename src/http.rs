@@ -77,9 +77,16 @@ impl Request {
                 keep(sensitive);
             }
         }
-        for (name, value) in form_urlencoded::parse(&self.body) {
-            if matches!(&*name, "client_secret" | "password" | "refresh_token") {
-                keep(&value);
+        // Only a token request's form carries secrets; an upload's megabytes are not one.
+        let form = self.headers.iter().any(|(name, value)| {
+            name.eq_ignore_ascii_case("content-type")
+                && value.starts_with("application/x-www-form-urlencoded")
+        });
+        if form {
+            for (name, value) in form_urlencoded::parse(&self.body) {
+                if matches!(&*name, "client_secret" | "password" | "refresh_token") {
+                    keep(&value);
+                }
             }
         }
         values

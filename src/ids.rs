@@ -8,7 +8,7 @@ use core::fmt;
 
 /// A record's `sys_id`: 32 lower-case hex digits. Ordered as ServiceNow orders them (as
 /// text), for the keyset cursor of changes-since.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SysId(String);
 
 impl SysId {
@@ -56,7 +56,7 @@ impl fmt::Display for TicketNumber {
 
 /// A ServiceNow table or column name: lower-case letters, digits and underscores, starting
 /// with a letter. Names go into URL paths and encoded queries, so nothing else passes.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Name(Cow<'static, str>);
 
 impl Name {

@@ -171,7 +171,7 @@ proptest! {
         let retrying = Retrying { transport: &transport, clock: &&clock, policy: &policy, log: &NoLog };
         let instance = crate::settings::InstanceUrl::parse("dev1").unwrap();
         let api = TableApi { transport: &retrying, instance: &instance };
-        let token = Authorization::for_tests("t");
+        let token = Authorization::bearer("t");
         match api.query::<TicketRow>(&token, &Name::known("incident"), &Query::default(), 5) {
             Ok(rows) => {
                 // Whatever was accepted holds valid ids.

@@ -178,7 +178,9 @@ impl fmt::Debug for RawSettings {
     }
 }
 
-/// A client secret. It is only ever written into the token request body.
+/// A secret of the settings (the client secret, the password, the API key): it goes only
+/// into a token request's body or an `Authorization`/`x-sn-apikey` header, and every
+/// message is redacted of it. `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -415,25 +417,14 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
 
-    pub(crate) fn raw(instance: &str) -> RawSettings {
+    fn raw(instance: &str) -> RawSettings {
         RawSettings {
-            instance: instance.into(),
-            auth_method: AuthMethod::ClientCredentials,
-            client_id: "id".into(),
-            client_secret: "s3cret-value".into(),
-            username: String::new(),
-            password: String::new(),
-            api_key: String::new(),
-            default_assignment_group: None,
-            default_priority: None,
             ticket_categories: vec![TicketCategory {
                 event_category: "cost".into(),
                 kind: TicketKind::Incident,
                 enabled: true,
             }],
-            unlisted_category_kind: None,
-            on_closed_match: ClosedMatch::OpenNew,
-            attachments: false,
+            ..RawSettings::bare(instance, "id", "s3cret-value")
         }
     }
 

@@ -357,7 +357,7 @@ impl<T: Transport> TableApi<'_, T> {
         };
         Ok(PageEnd {
             more,
-            date: answered.date,
+            date: answered.date.as_deref().and_then(Timestamp::from_http_date),
         })
     }
 
@@ -470,7 +470,7 @@ impl<T: Transport> TableApi<'_, T> {
         Ok(Answered {
             result,
             link: response.header("link").map(ToString::to_string),
-            date: response.header("date").and_then(Timestamp::from_http_date),
+            date: response.header("date").map(ToString::to_string),
         })
     }
 }
@@ -519,11 +519,12 @@ pub(crate) fn parse_row<R: Row>(result: Value, what: &str) -> Result<R> {
         .map_err(|e| Error::unexpected(format!("{what}: the record is not valid: {e}")))
 }
 
-/// A successful answer: its `result`, and the paging header that came with it.
+/// A successful answer: its `result`, and the paging and `Date` headers that came with it.
 pub(crate) struct Answered {
     pub result: Value,
     pub link: Option<String>,
-    pub date: Option<Timestamp>,
+    /// The `Date` header, read only where a page asks for it.
+    pub date: Option<String>,
 }
 
 /// `{"result": …}`, and the `error` of an answer cut short.
@@ -682,7 +683,7 @@ mod tests {
     }
 
     fn token() -> Authorization {
-        Authorization::for_tests("tok-9")
+        Authorization::bearer("tok-9")
     }
 
     static INCIDENT: Name = Name::known("incident");
@@ -1106,7 +1107,7 @@ mod answers {
             };
             let err = api
                 .query::<IdRow>(
-                    &Authorization::for_tests("t"),
+                    &Authorization::bearer("t"),
                     &Name::known("incident"),
                     &Query::default(),
                     1,
