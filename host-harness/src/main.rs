@@ -558,24 +558,12 @@ async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCod
                 correlation_id,
                 extra_fields: fields,
             };
-            match tenant.create_ticket(&ticket).await? {
-                Ok(outcome) => {
-                    if json {
-                        println!("{:#}", render::outcome_json(&outcome));
-                    } else {
-                        println!("{}", render::outcome(&outcome));
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(error) => {
-                    if json {
-                        println!("{:#}", render::error_json(&error));
-                    } else {
-                        eprintln!("{}", render::error(&error));
-                    }
-                    Ok(ExitCode::FAILURE)
-                }
-            }
+            Ok(show(
+                tenant.create_ticket(&ticket).await?,
+                json,
+                render::outcome,
+                render::outcome_json,
+            ))
         }
     }
 }

@@ -204,14 +204,17 @@ fn redact_secrets(message: &str, text: &str, keys: &[&str], env_secrets: &[Strin
 }
 
 pub fn parse_priority(text: &str) -> Result<Priority> {
-    Ok(match text.trim().to_ascii_lowercase().as_str() {
-        "critical" | "1" => Priority::Critical,
-        "high" | "2" => Priority::High,
-        "moderate" | "3" => Priority::Moderate,
-        "low" | "4" => Priority::Low,
-        "planning" | "5" => Priority::Planning,
-        other => bail!("unknown priority {other:?}: use critical, high, moderate, low or planning"),
-    })
+    let text = text.trim().to_ascii_lowercase();
+    // By name, or by ServiceNow's number (1 critical … 5 planning, the order of `ALL`).
+    let by_number = |(i, _): &(usize, &Priority)| text == (i + 1).to_string();
+    match Priority::ALL
+        .iter()
+        .enumerate()
+        .find(|entry| entry.1.name() == text || by_number(entry))
+    {
+        Some((_, priority)) => Ok(*priority),
+        None => bail!("unknown priority {text:?}: use critical, high, moderate, low or planning"),
+    }
 }
 
 #[cfg(test)]

@@ -259,7 +259,7 @@ fn new_engine(limits: &SandboxLimits) -> Result<Engine> {
 
 /// What one tenant's instance of the component takes from the pool: the component has
 /// three core modules (its code, wit-component's shim and fixup), one memory, two tables.
-const CORE_INSTANCES_PER_TENANT: u32 = 8;
+pub(crate) const CORE_INSTANCES_PER_TENANT: u32 = 8;
 const MEMORIES_PER_TENANT: u32 = 2;
 const TABLES_PER_TENANT: u32 = 4;
 /// Largest table a core module may declare (the component's own has a few hundred).
@@ -424,11 +424,10 @@ impl Tenant {
         settings: &[Setting],
         secrets: &[Secret],
     ) -> Result<Result<(), ProviderError>> {
-        let address = self.address_in(settings).await?;
-        if let Some(refused) = address.as_deref().and_then(|a| self.refuse_address(a)) {
-            self.log.host_note(Level::Warn, &refused.message);
-            return Ok(Err(refused));
-        }
+        let address = match self.checked_address(settings).await? {
+            Ok(address) => address,
+            Err(refused) => return Ok(Err(refused)),
+        };
         let result = guest_call!(self, call_configure(settings, secrets))?;
         if result.is_ok() {
             // The host works the origin out itself, from the settings it holds and with the
@@ -447,6 +446,20 @@ impl Tenant {
             self.settings = Some((settings.to_vec(), secrets));
         }
         Ok(result)
+    }
+
+    /// The address `settings` give, once the host's own check lets it through; refused, the
+    /// refusal is logged and answered as the call's error.
+    async fn checked_address(
+        &mut self,
+        settings: &[Setting],
+    ) -> Result<Result<Option<String>, ProviderError>> {
+        let address = self.address_in(settings).await?;
+        if let Some(refused) = address.as_deref().and_then(|a| self.refuse_address(a)) {
+            self.log.host_note(Level::Warn, &refused.message);
+            return Ok(Err(refused));
+        }
+        Ok(Ok(address))
     }
 
     /// The value of the form's address field among `settings`, if given as text.
@@ -497,11 +510,10 @@ impl Tenant {
         &mut self,
         candidate: &Candidate,
     ) -> Result<Result<ConnectionReport, ProviderError>> {
-        let address = self.address_in(&candidate.settings).await?;
-        if let Some(refused) = address.as_deref().and_then(|a| self.refuse_address(a)) {
-            self.log.host_note(Level::Warn, &refused.message);
-            return Ok(Err(refused));
-        }
+        let address = match self.checked_address(&candidate.settings).await? {
+            Ok(address) => address,
+            Err(refused) => return Ok(Err(refused)),
+        };
         // Awake first: a wake that fails must not leave the candidate's origin behind in
         // the hibernating tenant (`guest_call!` wakes it, and returns early if it cannot).
         self.wake().await?;

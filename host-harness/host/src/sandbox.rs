@@ -315,7 +315,7 @@ impl TenantState {
             log,
             limits: StoreLimitsBuilder::new()
                 .memory_size(limits.memory_bytes)
-                .instances(8)
+                .instances(crate::host::CORE_INSTANCES_PER_TENANT as usize)
                 .build(),
         }
     }
