@@ -336,4 +336,20 @@ ticket_categories = [
         assert!(err.contains("client_secret"), "{err}");
         assert!(parse_priority("urgent").is_err());
     }
+
+    #[test]
+    fn priorities_by_name_or_by_servicenow_number() {
+        for (text, priority) in [
+            ("critical", Priority::Critical),
+            (" High ", Priority::High),
+            ("3", Priority::Moderate),
+            ("4", Priority::Low),
+            ("planning", Priority::Planning),
+        ] {
+            assert_eq!(parse_priority(text).unwrap(), priority, "{text}");
+        }
+        for wrong in ["0", "6", "urgent", ""] {
+            assert!(parse_priority(wrong).is_err(), "{wrong}");
+        }
+    }
 }
