@@ -309,11 +309,7 @@ fn refresh(state: &mut State, form: &Form) -> Reply {
 
 fn may_sign_in(state: &mut State, user: &str) -> bool {
     let now = state.clock.now();
-    let needs_reset = state
-        .users
-        .get(user)
-        .is_some_and(|u| u.password_needs_reset);
-    !needs_reset && state.users.may_act(user, now, &state.properties)
+    state.users.may_sign_in(user, now, &state.properties)
 }
 
 fn granted_with_refresh(access: &str, refresh: &str, lifespan_secs: u64) -> Reply {

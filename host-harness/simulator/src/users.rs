@@ -202,6 +202,19 @@ impl Users {
         Ok(())
     }
 
+    /// Whether this user may be granted a token without a password (the client credentials
+    /// grant's application user, a refresh): one who may act and is not flagged "Password
+    /// needs reset" (§1.1 [R]).
+    pub(crate) fn may_sign_in(
+        &mut self,
+        user_name: &str,
+        now: Duration,
+        properties: &Properties,
+    ) -> bool {
+        let needs_reset = self.get(user_name).is_some_and(|u| u.password_needs_reset);
+        !needs_reset && self.may_act(user_name, now, properties)
+    }
+
     /// Whether a token or key may still act as this user: [I] an inactive or locked-out
     /// account's sessions stop working, as its sign-ins do.
     pub(crate) fn may_act(
