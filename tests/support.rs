@@ -114,15 +114,35 @@ pub fn secret(sim: &Simulator) -> Vec<Secret> {
     client_secret(sim.client_secret())
 }
 
-/// A simulator and a tenant configured for it.
-pub async fn setup() -> (Simulator, Tenant) {
-    let sim = Simulator::start().await.expect("simulator starts");
-    let mut tenant = host().tenant("test-tenant").await.expect("tenant");
+/// The settings with the admin's Attachments flag on.
+pub fn attachments_on(sim: &Simulator) -> Form {
+    Form {
+        attachments: Some(true),
+        ..settings(sim)
+    }
+}
+
+/// Configures `tenant` with `form` and the simulator's secret, failing the test unless the
+/// settings are taken.
+pub async fn configure_ok(tenant: &mut Tenant, sim: &Simulator, form: &Form) {
     tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
+        .configure(&form.values(), &secret(sim))
         .await
         .expect("no trap")
         .expect("valid settings");
+}
+
+/// A tenant `name` of `host`, configured with `form` for `sim`.
+pub async fn configured(host: &Host, name: &str, sim: &Simulator, form: &Form) -> Tenant {
+    let mut tenant = host.tenant(name).await.expect("tenant");
+    configure_ok(&mut tenant, sim, form).await;
+    tenant
+}
+
+/// A simulator and a tenant configured for it.
+pub async fn setup() -> (Simulator, Tenant) {
+    let sim = Simulator::start().await.expect("simulator starts");
+    let tenant = configured(host(), "test-tenant", &sim, &settings(&sim)).await;
     (sim, tenant)
 }
 
@@ -133,15 +153,11 @@ pub async fn offline_tenant() -> Tenant {
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
         .port();
-    let mut s = settings(&sim);
-    s.instance = format!("http://127.0.0.1:{port}");
-    let mut tenant = host().tenant("offline").await.expect("tenant");
-    tenant
-        .configure(&s.values(), &secret(&sim))
-        .await
-        .expect("no trap")
-        .expect("valid settings");
-    tenant
+    let form = Form {
+        instance: format!("http://127.0.0.1:{port}"),
+        ..settings(&sim)
+    };
+    configured(host(), "offline", &sim, &form).await
 }
 
 /// Someone on the instance closes the record (state 6 or 7) with a close code and notes.

@@ -7,7 +7,7 @@ use ticketing_host::api::CreateOutcome;
 use ticketing_host::capacity::{self, MAPPINGS_PER_TENANT};
 use ticketing_host::{Host, MapCountTooLow, SandboxLimits};
 
-use support::{limits, secret, settings, ticket};
+use support::{configured, limits, settings, ticket};
 
 #[cfg(target_os = "linux")]
 #[test]
@@ -68,12 +68,7 @@ async fn a_tenant_keeps_no_host_resource_of_a_finished_request() {
         max_host_resources: 64,
         ..limits()
     });
-    let mut tenant = host.tenant("frugal").await.unwrap();
-    tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    let mut tenant = configured(&host, "frugal", &sim, &settings(&sim)).await;
     for i in 0..100 {
         let outcome = tenant
             .create_ticket(&ticket("cost-optimization", &format!("event {i}")))
@@ -93,12 +88,7 @@ async fn a_tenant_past_its_host_resources_traps_and_is_rebuilt() {
         max_host_resources: 2,
         ..limits()
     });
-    let mut tenant = host.tenant("greedy").await.unwrap();
-    tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    let mut tenant = configured(&host, "greedy", &sim, &settings(&sim)).await;
     // A request takes more than two at once (request, headers, body, its stream, ...).
     let error = tenant
         .create_ticket(&ticket("cost-optimization", "too much"))

@@ -7,7 +7,7 @@ use ticketing_host::api::{
 };
 use ticketing_host::{Host, Secret};
 
-use support::{client_secret, host, secret, settings, setup};
+use support::{client_secret, configured, host, secret, settings, setup};
 
 #[test]
 fn imports_only_http_and_what_std_needs() {
@@ -47,12 +47,7 @@ async fn the_component_loads_from_bytes_too() {
     let loaded = Host::from_bytes(&bytes, support::limits()).unwrap();
     assert_eq!(loaded.component_imports(), host().component_imports());
     let sim = Simulator::start().await.unwrap();
-    let mut tenant = loaded.tenant("from-bytes").await.unwrap();
-    tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    let tenant = configured(&loaded, "from-bytes", &sim, &settings(&sim)).await;
     assert_eq!(tenant.allowed_origin(), Some(sim.base_url().as_str()));
 }
 

@@ -4,7 +4,7 @@ use servicenow_simulator::Faults;
 use ticketing_host::api::ErrorKind;
 
 use crate::tickets::open;
-use support::{offline_tenant, secret, settings, setup, ticket};
+use support::{configure_ok, offline_tenant, settings, setup, ticket};
 
 #[tokio::test]
 async fn each_failure_has_its_kind() {
@@ -47,11 +47,7 @@ async fn each_failure_has_its_kind() {
     for (fault, kind, status) in cases {
         sim.set_faults(Default::default());
         // A fresh token each round, so token faults are seen.
-        tenant
-            .configure(&settings(&sim).values(), &secret(&sim))
-            .await
-            .unwrap()
-            .unwrap();
+        configure_ok(&mut tenant, &sim, &settings(&sim)).await;
         sim.expire_all_tokens();
         sim.update_faults(fault);
         let error = tenant

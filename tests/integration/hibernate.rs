@@ -5,7 +5,7 @@ use servicenow_simulator::Simulator;
 use ticketing_host::api::{Candidate, CreateOutcome};
 use ticketing_host::{SandboxLimits, Tenant};
 
-use support::{Form, limits, secret, settings, setup, ticket};
+use support::{Form, configured, limits, secret, settings, setup, ticket};
 
 async fn create(tenant: &mut Tenant, title: &str) {
     let outcome = tenant
@@ -67,12 +67,7 @@ async fn hibernating_tenants_hold_no_pool_slot() {
     let slots = 1 + 16; // the tenants, 1% and 16 more for tenants being rebuilt
     let mut sleeping = Vec::new();
     for i in 0..slots * 2 {
-        let mut tenant = host.tenant(format!("t{i}")).await.expect("a free slot");
-        tenant
-            .configure(&settings(&sim).values(), &secret(&sim))
-            .await
-            .unwrap()
-            .unwrap();
+        let mut tenant = configured(&host, &format!("t{i}"), &sim, &settings(&sim)).await;
         tenant.hibernate();
         sleeping.push(tenant);
     }

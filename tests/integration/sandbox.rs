@@ -7,7 +7,7 @@ use ticketing_host::SandboxLimits;
 use ticketing_host::api::ErrorKind;
 
 use crate::tickets::open;
-use support::{host, host_with, limits, secret, settings, setup, ticket};
+use support::{configured, host, host_with, limits, settings, setup, ticket};
 
 #[tokio::test]
 async fn a_tenant_reaches_only_its_own_instance() {
@@ -32,11 +32,7 @@ async fn a_tenant_reaches_only_its_own_instance() {
 async fn tenants_are_isolated() {
     let (sim_a, mut a) = setup().await;
     let sim_b = Simulator::start().await.unwrap();
-    let mut b = host().tenant("b").await.unwrap();
-    b.configure(&settings(&sim_b).values(), &secret(&sim_b))
-        .await
-        .unwrap()
-        .unwrap();
+    let mut b = configured(host(), "b", &sim_b, &settings(&sim_b)).await;
     assert_ne!(a.allowed_origin(), b.allowed_origin());
     a.create_ticket(&ticket("cost-optimization", "for a"))
         .await
@@ -71,12 +67,7 @@ async fn a_trap_costs_one_call_not_the_tenant() {
 async fn stalled_tenant(limits: SandboxLimits) -> (Simulator, ticketing_host::Tenant) {
     let host = host_with(limits);
     let sim = Simulator::start().await.unwrap();
-    let mut tenant = host.tenant("slow").await.unwrap();
-    tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    let tenant = configured(&host, "slow", &sim, &settings(&sim)).await;
     sim.update_faults(|f| f.stall = Some(Duration::from_secs(5)));
     (sim, tenant)
 }
@@ -130,12 +121,7 @@ async fn a_long_lived_tenant_reuses_its_memory() {
         memory_bytes: 2 << 20,
         ..limits()
     });
-    let mut tenant = host.tenant("long-lived").await.unwrap();
-    tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    let mut tenant = configured(&host, "long-lived", &sim, &settings(&sim)).await;
     // Each call holds the description several times (the ticket, the request body, the
     // answer and its parse): 100 calls allocate over 20 MiB in all.
     let description = "x".repeat(64 << 10);

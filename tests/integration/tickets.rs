@@ -2,7 +2,7 @@
 
 use ticketing_host::api::{CreateOutcome, ErrorKind, Field, Priority};
 
-use support::{secret, settings, setup, table_calls, ticket};
+use support::{configure_ok, settings, setup, table_calls, ticket};
 
 /// Opens a plain ticket and returns it, failing the test otherwise.
 pub async fn open(
@@ -85,11 +85,7 @@ async fn change_request_and_defaults() {
     let mut s = settings(&sim);
     s.default_priority = Some("planning");
     s.default_assignment_group = Some("Network".into());
-    tenant
-        .configure(&s.values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    configure_ok(&mut tenant, &sim, &s).await;
 
     let record = open(&mut tenant, "maintenance", "Resize db").await;
     assert_eq!(record.display_id, "CHG0030001");
