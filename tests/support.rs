@@ -4,7 +4,9 @@
 use std::sync::OnceLock;
 
 use servicenow_simulator::{RecordedRequest, Simulator};
-use ticketing_host::api::{Setting, SettingValue, Ticket, TicketCategory, TicketDetails};
+use ticketing_host::api::{
+    CreateOutcome, Setting, SettingValue, Ticket, TicketCategory, TicketDetails, TicketRecord,
+};
 use ticketing_host::{Host, SandboxLimits, Secret, Tenant};
 
 /// Compiling the component is the slow part of a host; every test shares one. Its tenants
@@ -199,11 +201,29 @@ pub fn field<'a>(details: &'a TicketDetails, name: &str) -> &'a str {
         .map_or("", |f| f.value.as_str())
 }
 
-/// Opens a ticket through `tenant`, failing the test if it cannot.
-pub async fn tickets_ok(tenant: &mut Tenant) {
+/// Opens a plain ticket and returns it, failing the test otherwise.
+pub async fn open(tenant: &mut Tenant, category: &str, title: &str) -> TicketRecord {
+    create(tenant, &ticket(category, title)).await
+}
+
+/// Creates `ticket` and returns the new record, failing the test unless it was created with
+/// every field applied.
+pub async fn create(tenant: &mut Tenant, ticket: &Ticket) -> TicketRecord {
     let outcome = tenant
-        .create_ticket(&ticket("cost-optimization", "still serving"))
+        .create_ticket(ticket)
         .await
-        .expect("no trap");
-    assert!(outcome.is_ok(), "{outcome:?}");
+        .unwrap_or_else(|trap| panic!("{:?}: {trap:#}", ticket.title))
+        .unwrap_or_else(|error| panic!("{:?}: {error:?}", ticket.title));
+    created(outcome)
+}
+
+/// The record of a `Created` outcome with every field applied; fails the test otherwise.
+pub fn created(outcome: CreateOutcome) -> TicketRecord {
+    match outcome {
+        CreateOutcome::Created(written) => {
+            assert!(written.not_applied.is_empty(), "{:?}", written.not_applied);
+            written.ticket
+        }
+        other => panic!("not created: {other:?}"),
+    }
 }

@@ -6,8 +6,7 @@ use sha2::{Digest, Sha256};
 use ticketing_host::api::{CheckStatus, ErrorKind, TicketRef};
 use ticketing_host::{SandboxLimits, Tenant};
 
-use crate::tickets::open;
-use support::{attachments_on, configure_ok, configured, host, limits, setup};
+use support::{attachments_on, configure_ok, configured, host, limits, open, setup};
 
 /// The component's cap, which the host's default request cap lets through.
 const CAP: usize = 4 << 20;

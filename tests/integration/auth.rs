@@ -8,7 +8,7 @@ use servicenow_simulator::{DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Release, Si
 use ticketing_host::api::{CheckStatus, ConnectionReport, ErrorKind, Setting};
 use ticketing_host::{Secret, Tenant};
 
-use support::{host, secret, settings, tickets_ok};
+use support::{host, open, secret, settings};
 
 /// The settings of `method` for the simulator's integration user.
 fn signing_in(sim: &Simulator, method: &str) -> (Vec<Setting>, Vec<Secret>) {
@@ -66,13 +66,13 @@ async fn before_washington_dc_client_credentials_fail_and_the_password_grant_wor
     let report = tenant.test_connection().await.unwrap();
     assert!(report.passed, "{report:#?}");
     assert!(check(&report, "token").detail.contains("refresh token"));
-    tickets_ok(&mut tenant).await;
+    open(&mut tenant, "cost-optimization", "still serving").await;
 
     // The access token expires: the refresh token renews it, without the password.
     sim.clear_requests();
     tenant.advance_clock(Duration::from_secs(1800));
     sim.advance_clock(Duration::from_secs(1800));
-    tickets_ok(&mut tenant).await;
+    open(&mut tenant, "cost-optimization", "still serving").await;
     assert_eq!(grants(&sim), ["refresh_token"]);
 
     // The refresh token expires too (100 days by default): the password signs in again.
@@ -80,7 +80,7 @@ async fn before_washington_dc_client_credentials_fail_and_the_password_grant_wor
     sim.expire_refresh_tokens();
     tenant.advance_clock(Duration::from_secs(1800));
     sim.advance_clock(Duration::from_secs(1800));
-    tickets_ok(&mut tenant).await;
+    open(&mut tenant, "cost-optimization", "still serving").await;
     assert_eq!(grants(&sim), ["refresh_token", "password"]);
 }
 
@@ -111,7 +111,7 @@ async fn basic_authentication_skips_the_token_and_names_its_own_remedies() {
     let report = tenant.test_connection().await.unwrap();
     assert!(report.passed, "{report:#?}");
     assert_eq!(check(&report, "token").status, CheckStatus::Skipped);
-    tickets_ok(&mut tenant).await;
+    open(&mut tenant, "cost-optimization", "still serving").await;
     assert!(grants(&sim).is_empty(), "Basic asks for no token");
     let table_call = sim
         .requests()
@@ -169,7 +169,7 @@ async fn a_rest_api_key_works_until_it_is_deactivated() {
     let report = tenant.test_connection().await.unwrap();
     assert!(report.passed, "{report:#?}");
     assert_eq!(check(&report, "token").status, CheckStatus::Skipped);
-    tickets_ok(&mut tenant).await;
+    open(&mut tenant, "cost-optimization", "still serving").await;
 
     sim.set_api_key_active(&key, false);
     let error = tenant

@@ -10,8 +10,7 @@ use servicenow_simulator::{AGENT_USER_NAME, DEFAULT_USER_NAME, JournalField, Sim
 use ticketing_host::Tenant;
 use ticketing_host::api::{ChangesPage, CommentKind, ErrorKind, TicketChange, TicketRef};
 
-use crate::tickets::open;
-use support::setup;
+use support::{open, setup};
 
 async fn changes(tenant: &mut Tenant, cursor: Option<&str>) -> ChangesPage {
     tenant

@@ -5,8 +5,9 @@ use servicenow_simulator::{Oversized, Simulator};
 use ticketing_host::api::{Error as ProviderError, ErrorKind};
 use ticketing_host::{LogEvent, SandboxLimits, Tenant};
 
-use crate::tickets::open;
-use support::{Form, configure_ok, configured, host, secret, settings, setup, strict_host, ticket};
+use support::{
+    Form, configure_ok, configured, host, open, secret, settings, setup, strict_host, ticket,
+};
 
 /// A port on 127.0.0.1 where nothing listens.
 fn closed_port() -> u16 {

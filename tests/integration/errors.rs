@@ -3,8 +3,7 @@
 use servicenow_simulator::Faults;
 use ticketing_host::api::ErrorKind;
 
-use crate::tickets::open;
-use support::{configure_ok, offline_tenant, settings, setup, ticket};
+use support::{configure_ok, offline_tenant, open, settings, setup, ticket};
 
 #[tokio::test]
 async fn each_failure_has_its_kind() {

@@ -7,10 +7,9 @@ use ticketing_host::api::{
     TicketChanges, TicketRef,
 };
 
-use crate::tickets::{create, open};
 use support::{
-    category, close_on_instance, configure_ok, configured, field, host, settings, setup,
-    table_calls, ticket,
+    category, close_on_instance, configure_ok, configured, create, field, host, open, settings,
+    setup, table_calls, ticket,
 };
 
 fn incident(id: &str) -> TicketRef {
