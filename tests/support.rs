@@ -5,7 +5,8 @@ use std::sync::OnceLock;
 
 use servicenow_simulator::{RecordedRequest, Simulator};
 use ticketing_host::api::{
-    CreateOutcome, Setting, SettingValue, Ticket, TicketCategory, TicketDetails, TicketRecord,
+    CreateOutcome, Error as ProviderError, Setting, SettingValue, Ticket, TicketCategory,
+    TicketDetails, TicketRecord, TicketRef,
 };
 use ticketing_host::{Host, SandboxLimits, Secret, Tenant};
 
@@ -160,6 +161,23 @@ pub async fn offline_tenant() -> Tenant {
         ..settings(&sim)
     };
     configured(host(), "offline", &sim, &form).await
+}
+
+/// An incident, by number or sys_id.
+pub fn incident(id: &str) -> TicketRef {
+    TicketRef {
+        kind: "incident".into(),
+        id: id.into(),
+    }
+}
+
+/// The error of a plain ticket that must fail (without a trap).
+pub async fn create_error(tenant: &mut Tenant) -> ProviderError {
+    tenant
+        .create_ticket(&ticket("cost-optimization", "x"))
+        .await
+        .expect("no trap")
+        .expect_err("the call should fail")
 }
 
 /// Someone on the instance closes the record (state 6 or 7) with a close code and notes.

@@ -3,20 +3,13 @@
 
 use servicenow_simulator::Simulator;
 use sha2::{Digest, Sha256};
-use ticketing_host::api::{CheckStatus, ErrorKind, TicketRef};
+use ticketing_host::api::{CheckStatus, ErrorKind};
 use ticketing_host::{SandboxLimits, Tenant};
 
-use support::{attachments_on, configure_ok, configured, host, limits, open, setup};
+use support::{attachments_on, configure_ok, configured, host, incident, limits, open, setup};
 
 /// The component's cap, which the host's default request cap lets through.
 const CAP: usize = 4 << 20;
-
-fn incident(id: &str) -> TicketRef {
-    TicketRef {
-        kind: "incident".into(),
-        id: id.into(),
-    }
-}
 
 /// Bytes that are not text: every value, in no simple order.
 fn binary(len: usize) -> Vec<u8> {

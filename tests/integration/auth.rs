@@ -8,7 +8,7 @@ use servicenow_simulator::{DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Release, Si
 use ticketing_host::api::{CheckStatus, ConnectionReport, ErrorKind, Setting};
 use ticketing_host::{Secret, Tenant};
 
-use support::{host, open, secret, settings};
+use support::{create_error, host, open, secret, settings};
 
 /// The settings of `method` for the simulator's integration user.
 fn signing_in(sim: &Simulator, method: &str) -> (Vec<Setting>, Vec<Secret>) {
@@ -92,11 +92,7 @@ async fn a_wrong_or_locked_user_gets_the_password_remedy() {
     secrets.push(Secret::new("password", "not-the-password"));
     let mut tenant = host().tenant("wrong-password").await.unwrap();
     tenant.configure(&values, &secrets).await.unwrap().unwrap();
-    let error = tenant
-        .create_ticket(&support::ticket("cost-optimization", "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = create_error(&mut tenant).await;
     assert_eq!(error.kind, ErrorKind::CredentialsRefused);
     let remedy = error.remedy.unwrap();
     assert!(remedy.contains("Locked out") && remedy.contains("Password needs reset"));
@@ -146,11 +142,7 @@ async fn basic_authentication_skips_the_token_and_names_its_own_remedies() {
     // A locked-out user is refused even with the right password; the error says how to
     // unlock it, and never shows the password.
     sim.update_user(DEFAULT_USER_NAME, |u| u.locked_out = true);
-    let error = tenant
-        .create_ticket(&support::ticket("cost-optimization", "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = create_error(&mut tenant).await;
     assert_eq!(error.kind, ErrorKind::CredentialsRefused);
     assert!(error.remedy.as_deref().unwrap().contains("Locked out"));
     assert!(!format!("{error:?}").contains(DEFAULT_USER_PASSWORD));
@@ -172,11 +164,7 @@ async fn a_rest_api_key_works_until_it_is_deactivated() {
     open(&mut tenant, "cost-optimization", "still serving").await;
 
     sim.set_api_key_active(&key, false);
-    let error = tenant
-        .create_ticket(&support::ticket("cost-optimization", "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = create_error(&mut tenant).await;
     assert_eq!(error.kind, ErrorKind::CredentialsRefused);
     assert!(
         error

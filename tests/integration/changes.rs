@@ -8,9 +8,9 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use servicenow_simulator::{AGENT_USER_NAME, DEFAULT_USER_NAME, JournalField, Simulator};
 use ticketing_host::Tenant;
-use ticketing_host::api::{ChangesPage, CommentKind, ErrorKind, TicketChange, TicketRef};
+use ticketing_host::api::{ChangesPage, CommentKind, ErrorKind, TicketChange};
 
-use support::{open, setup};
+use support::{incident, open, setup};
 
 async fn changes(tenant: &mut Tenant, cursor: Option<&str>) -> ChangesPage {
     tenant
@@ -64,13 +64,6 @@ fn reassign(sim: &Simulator, sys_id: &str) {
         AGENT_USER_NAME,
     )
     .expect("the agent reassigns it");
-}
-
-fn incident(id: &str) -> TicketRef {
-    TicketRef {
-        kind: "incident".into(),
-        id: id.into(),
-    }
 }
 
 /// A simulator whose clock moves only when told, so that writes land in known seconds.

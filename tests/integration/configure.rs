@@ -2,7 +2,7 @@
 
 use ticketing_host::api::{CheckStatus, ErrorKind};
 
-use support::{category, client_secret, host, open, secret, settings, setup, ticket};
+use support::{category, client_secret, create_error, host, open, secret, settings, setup};
 
 #[tokio::test]
 async fn bad_settings_are_refused_with_a_clear_error() {
@@ -105,11 +105,7 @@ async fn bad_settings_are_refused_with_a_clear_error() {
 #[tokio::test]
 async fn calls_before_configure_say_so() {
     let mut tenant = host().tenant("fresh").await.unwrap();
-    let error = tenant
-        .create_ticket(&ticket("cost-optimization", "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = create_error(&mut tenant).await;
     assert_eq!(error.kind, ErrorKind::NotConfigured);
     assert!(error.remedy.is_some());
     let report = tenant.test_connection().await.unwrap();

@@ -6,7 +6,8 @@ use ticketing_host::api::{Error as ProviderError, ErrorKind};
 use ticketing_host::{LogEvent, SandboxLimits, Tenant};
 
 use support::{
-    Form, configure_ok, configured, host, open, secret, settings, setup, strict_host, ticket,
+    Form, configure_ok, configured, create_error, host, open, secret, settings, setup, strict_host,
+    ticket,
 };
 
 /// A port on 127.0.0.1 where nothing listens.
@@ -41,14 +42,6 @@ async fn refused_at_configure(
         "{instance}: {error:?}"
     );
     error
-}
-
-async fn create_error(tenant: &mut Tenant) -> ProviderError {
-    tenant
-        .create_ticket(&ticket("cost-optimization", "x"))
-        .await
-        .expect("no trap")
-        .expect_err("the call should fail")
 }
 
 fn host_notes(tenant: &Tenant) -> Vec<String> {

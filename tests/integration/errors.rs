@@ -3,7 +3,7 @@
 use servicenow_simulator::Faults;
 use ticketing_host::api::ErrorKind;
 
-use support::{configure_ok, offline_tenant, open, settings, setup, ticket};
+use support::{configure_ok, create_error, offline_tenant, open, settings, setup};
 
 #[tokio::test]
 async fn each_failure_has_its_kind() {
@@ -49,11 +49,7 @@ async fn each_failure_has_its_kind() {
         configure_ok(&mut tenant, &sim, &settings(&sim)).await;
         sim.expire_all_tokens();
         sim.update_faults(fault);
-        let error = tenant
-            .create_ticket(&ticket("cost-optimization", "x"))
-            .await
-            .unwrap()
-            .unwrap_err();
+        let error = create_error(&mut tenant).await;
         assert_eq!(error.kind, kind, "{error:?}");
         assert_eq!(error.http_status, status, "{error:?}");
         assert!(error.remedy.is_some(), "{error:?}");
@@ -70,11 +66,7 @@ async fn each_failure_has_its_kind() {
 #[tokio::test]
 async fn an_unreachable_instance_is_named_as_such() {
     let mut tenant = offline_tenant().await;
-    let error = tenant
-        .create_ticket(&ticket("cost-optimization", "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = create_error(&mut tenant).await;
     assert_eq!(error.kind, ErrorKind::Unreachable, "{error:?}");
     assert!(error.remedy.as_deref().unwrap().contains("accessible"));
 }

@@ -8,16 +8,9 @@ use ticketing_host::api::{
 };
 
 use support::{
-    category, close_on_instance, configure_ok, configured, create, field, host, open, settings,
-    setup, table_calls, ticket,
+    category, close_on_instance, configure_ok, configured, create, field, host, incident, open,
+    settings, setup, table_calls, ticket,
 };
-
-fn incident(id: &str) -> TicketRef {
-    TicketRef {
-        kind: "incident".into(),
-        id: id.into(),
-    }
-}
 
 fn resolution(code: &str) -> Resolution {
     Resolution {

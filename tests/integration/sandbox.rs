@@ -6,18 +6,16 @@ use servicenow_simulator::Simulator;
 use ticketing_host::SandboxLimits;
 use ticketing_host::api::ErrorKind;
 
-use support::{configured, create, host, host_with, limits, open, settings, setup, ticket};
+use support::{
+    configured, create, create_error, host, host_with, limits, open, settings, setup, ticket,
+};
 
 #[tokio::test]
 async fn a_tenant_reaches_only_its_own_instance() {
     let (sim, mut tenant) = setup().await;
     let other = Simulator::start().await.unwrap();
     tenant.set_allowed_origin(Some(other.base_url()));
-    let error = tenant
-        .create_ticket(&ticket("cost-optimization", "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = create_error(&mut tenant).await;
     assert_eq!(error.kind, ErrorKind::BlockedByHost, "{error:?}");
     assert_eq!(tenant.denied_requests(), 1);
     assert!(sim.requests().is_empty() && other.requests().is_empty());
@@ -73,11 +71,7 @@ async fn a_stalled_instance_costs_the_hosts_timeout_not_a_hung_tenant() {
         ..support::limits()
     })
     .await;
-    let error = tenant
-        .create_ticket(&ticket("cost-optimization", "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = create_error(&mut tenant).await;
     assert_eq!(error.kind, ErrorKind::Unreachable, "{error:?}");
     assert!(
         error.message.contains("did not answer in time"),

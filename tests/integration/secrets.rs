@@ -7,9 +7,9 @@ use std::fmt::Debug;
 
 use servicenow_simulator::{Canned, Faults, Simulator};
 use ticketing_host::Tenant;
-use ticketing_host::api::{CommentKind, Resolution, TicketChanges, TicketRef};
+use ticketing_host::api::{CommentKind, Resolution, TicketChanges};
 
-use support::{attachments_on, client_secret, configure_ok, host, secret, ticket};
+use support::{attachments_on, client_secret, configure_ok, host, incident, secret, ticket};
 
 /// Everything the platform got back, as `Debug` shows it (the most it could ever log).
 #[derive(Default)]
@@ -48,10 +48,7 @@ async fn every_call(tenant: &mut Tenant, seen: &mut Seen) {
         Ok(Ok(ticketing_host::api::CreateOutcome::Created(w))) => w.ticket.display_id.clone(),
         _ => "INC0010001".into(),
     };
-    let reference = TicketRef {
-        kind: "incident".into(),
-        id,
-    };
+    let reference = incident(&id);
     seen.add(&tenant.get_ticket(&reference).await);
     let changes = TicketChanges {
         priority: None,
