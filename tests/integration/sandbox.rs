@@ -104,7 +104,9 @@ async fn a_call_past_its_deadline_is_stopped_and_the_tenant_rebuilt() {
 #[tokio::test]
 async fn a_long_lived_tenant_reuses_its_memory() {
     let sim = Simulator::start().await.unwrap();
-    let host = host_with(SandboxLimits {
+    // The shared host's compiled component, its tenants held to 2 MiB (the store's
+    // limiter enforces a lower cap than the engine's).
+    let host = host().with_limits(SandboxLimits {
         memory_bytes: 2 << 20,
         ..limits()
     });
