@@ -3,6 +3,7 @@
 //! a full host refuses one tenant more and says why.
 
 use servicenow_simulator::Simulator;
+use ticketing_host::api::CreateOutcome;
 use ticketing_host::capacity::{self, MAPPINGS_PER_TENANT};
 use ticketing_host::{Host, MapCountTooLow, SandboxLimits};
 
@@ -87,4 +88,17 @@ async fn a_tenant_past_its_host_resources_traps_and_is_rebuilt() {
         .await
         .expect_err("the cap holds");
     assert!(format!("{error:#}").contains("trapped"), "{error:#}");
+    // Rebuilt with its settings: the origin stays, and the next call is answered by a
+    // configured instance (a paused category is skipped, no request needed), not a
+    // fresh one that says it is not configured.
+    assert_eq!(tenant.allowed_origin(), Some(sim.base_url().as_str()));
+    let outcome = tenant
+        .create_ticket(&ticket("paused", "after the trap"))
+        .await
+        .expect("no trap: the rebuilt tenant answers")
+        .expect("a configured tenant skips a paused category");
+    assert!(
+        matches!(&outcome, CreateOutcome::Skipped(why) if why.contains("paused")),
+        "{outcome:?}"
+    );
 }
