@@ -4,7 +4,10 @@
 use std::sync::OnceLock;
 
 use servicenow_simulator::{RecordedRequest, Simulator};
-use ticketing_host::api::{Setting, SettingValue, Ticket, TicketCategory, TicketDetails};
+use ticketing_host::api::{
+    CreateOutcome, Error as ProviderError, Setting, SettingValue, Ticket, TicketCategory,
+    TicketDetails, TicketRecord, TicketRef,
+};
 use ticketing_host::{Host, SandboxLimits, Secret, Tenant};
 
 /// Compiling the component is the slow part of a host; every test shares one. Its tenants
@@ -114,15 +117,35 @@ pub fn secret(sim: &Simulator) -> Vec<Secret> {
     client_secret(sim.client_secret())
 }
 
-/// A simulator and a tenant configured for it.
-pub async fn setup() -> (Simulator, Tenant) {
-    let sim = Simulator::start().await.expect("simulator starts");
-    let mut tenant = host().tenant("test-tenant").await.expect("tenant");
+/// The settings with the admin's Attachments flag on.
+pub fn attachments_on(sim: &Simulator) -> Form {
+    Form {
+        attachments: Some(true),
+        ..settings(sim)
+    }
+}
+
+/// Configures `tenant` with `form` and the simulator's secret, failing the test unless the
+/// settings are taken.
+pub async fn configure_ok(tenant: &mut Tenant, sim: &Simulator, form: &Form) {
     tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
+        .configure(&form.values(), &secret(sim))
         .await
         .expect("no trap")
         .expect("valid settings");
+}
+
+/// A tenant `name` of `host`, configured with `form` for `sim`.
+pub async fn configured(host: &Host, name: &str, sim: &Simulator, form: &Form) -> Tenant {
+    let mut tenant = host.tenant(name).await.expect("tenant");
+    configure_ok(&mut tenant, sim, form).await;
+    tenant
+}
+
+/// A simulator and a tenant configured for it.
+pub async fn setup() -> (Simulator, Tenant) {
+    let sim = Simulator::start().await.expect("simulator starts");
+    let tenant = configured(host(), "test-tenant", &sim, &settings(&sim)).await;
     (sim, tenant)
 }
 
@@ -133,15 +156,28 @@ pub async fn offline_tenant() -> Tenant {
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
         .port();
-    let mut s = settings(&sim);
-    s.instance = format!("http://127.0.0.1:{port}");
-    let mut tenant = host().tenant("offline").await.expect("tenant");
+    let form = Form {
+        instance: format!("http://127.0.0.1:{port}"),
+        ..settings(&sim)
+    };
+    configured(host(), "offline", &sim, &form).await
+}
+
+/// An incident, by number or sys_id.
+pub fn incident(id: &str) -> TicketRef {
+    TicketRef {
+        kind: "incident".into(),
+        id: id.into(),
+    }
+}
+
+/// The error of a plain ticket that must fail (without a trap).
+pub async fn create_error(tenant: &mut Tenant) -> ProviderError {
     tenant
-        .configure(&s.values(), &secret(&sim))
+        .create_ticket(&ticket("cost-optimization", "x"))
         .await
         .expect("no trap")
-        .expect("valid settings");
-    tenant
+        .expect_err("the call should fail")
 }
 
 /// Someone on the instance closes the record (state 6 or 7) with a close code and notes.
@@ -183,11 +219,29 @@ pub fn field<'a>(details: &'a TicketDetails, name: &str) -> &'a str {
         .map_or("", |f| f.value.as_str())
 }
 
-/// Opens a ticket through `tenant`, failing the test if it cannot.
-pub async fn tickets_ok(tenant: &mut Tenant) {
+/// Opens a plain ticket and returns it, failing the test otherwise.
+pub async fn open(tenant: &mut Tenant, category: &str, title: &str) -> TicketRecord {
+    create(tenant, &ticket(category, title)).await
+}
+
+/// Creates `ticket` and returns the new record, failing the test unless it was created with
+/// every field applied.
+pub async fn create(tenant: &mut Tenant, ticket: &Ticket) -> TicketRecord {
     let outcome = tenant
-        .create_ticket(&ticket("cost-optimization", "still serving"))
+        .create_ticket(ticket)
         .await
-        .expect("no trap");
-    assert!(outcome.is_ok(), "{outcome:?}");
+        .unwrap_or_else(|trap| panic!("{:?}: {trap:#}", ticket.title))
+        .unwrap_or_else(|error| panic!("{:?}: {error:?}", ticket.title));
+    created(outcome)
+}
+
+/// The record of a `Created` outcome with every field applied; fails the test otherwise.
+pub fn created(outcome: CreateOutcome) -> TicketRecord {
+    match outcome {
+        CreateOutcome::Created(written) => {
+            assert!(written.not_applied.is_empty(), "{:?}", written.not_applied);
+            written.ticket
+        }
+        other => panic!("not created: {other:?}"),
+    }
 }

@@ -1,8 +1,10 @@
 //! The CLI as a person runs it: every line it prints, on stdout and stderr, is free of the
 //! client secret and of the access tokens, whatever went wrong.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::ops::{Deref, DerefMut};
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::Duration;
 
 use servicenow_simulator::{Faults, Simulator};
 
@@ -20,10 +22,86 @@ fn run(args: &[&str]) -> (bool, String) {
     (output.status.success(), printed)
 }
 
-fn settings_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, contents).unwrap();
-    path
+/// Runs the CLI with these arguments on the settings file `config`, with the allowance a
+/// loopback simulator needs.
+fn run_with(config: &str, args: &[&str]) -> (bool, String) {
+    let mut all = args.to_vec();
+    all.extend(["--config", config, "--allow-private-network"]);
+    run(&all)
+}
+
+/// Asserts the exit status of a run and keeps what it printed.
+#[track_caller]
+fn expect(printed: &mut String, ok: bool, (success, out): (bool, String)) {
+    assert_eq!(success, ok, "{out}");
+    printed.push_str(&out);
+}
+
+/// A directory of the test's own, removed with what it holds when the test ends.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    /// The path of `name` in the directory.
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).to_str().unwrap().to_string()
+    }
+
+    /// Writes `contents` to `name` in the directory; answers its path.
+    fn file(&self, name: &str, contents: &str) -> String {
+        let path = self.path(name);
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A CLI the test started, killed and reaped if the test ends (or fails) before it exits.
+struct KillOnDrop(Child);
+
+impl Deref for KillOnDrop {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// Fails the test, with what the CLI wrote to stderr, once it has exited.
+#[track_caller]
+fn assert_running(child: &mut Child) {
+    if let Some(status) = child.try_wait().unwrap() {
+        let mut stderr = String::new();
+        if let Some(mut pipe) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+        }
+        panic!("the CLI exited ({status}): {stderr}");
+    }
 }
 
 fn config(sim: &Simulator, secret: &str) -> String {
@@ -39,123 +117,97 @@ fn config(sim: &Simulator, secret: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn nothing_the_cli_prints_holds_a_secret_or_a_token() {
     let sim = Simulator::start().await.unwrap();
-    let dir = std::env::temp_dir().join(format!("cli-scan-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("cli-scan");
     let secret = sim.client_secret();
-    let good = settings_file(&dir, "good.toml", &config(&sim, &secret));
-    let wrong = settings_file(&dir, "wrong.toml", &config(&sim, "wrong-secret-77e1"));
-    let broken = settings_file(
-        &dir,
+    let good = dir.file("good.toml", &config(&sim, &secret));
+    let wrong = dir.file("wrong.toml", &config(&sim, "wrong-secret-77e1"));
+    let broken = dir.file(
         "broken.toml",
         &format!(
             "{}oops = \n",
             config(&sim, &secret).replace("client_id = ", "client_id = 7 # ")
         ),
     );
-    let password = settings_file(
-        &dir,
+    let password = dir.file(
         "password.toml",
         &config(&sim, &secret).replace(
             &format!("instance = \"{}\"", sim.base_url()),
             &format!("instance = \"https://admin:{secret}@dev1.service-now.com\""),
         ),
     );
-    let good = good.to_str().unwrap();
-    let allow = "--allow-private-network";
 
-    let mut printed = String::new();
-    let mut expect = |ok: bool, args: &[&str]| {
-        let (success, out) = run(args);
-        assert_eq!(success, ok, "{args:?}: {out}");
-        printed.push_str(&out);
-    };
-    expect(true, &["-v", "test-connection", "--config", good, allow]);
+    let printed = &mut String::new();
+    expect(printed, true, run_with(&good, &["-v", "test-connection"]));
     expect(
+        printed,
         true,
-        &["test-connection", "--config", good, allow, "--json"],
+        run_with(&good, &["test-connection", "--json"]),
     );
     expect(
+        printed,
         true,
-        &[
-            "-v",
-            "create-ticket",
-            "--config",
-            good,
-            allow,
-            "--category",
-            "cost-optimization",
-            "--title",
-            "scan",
-            "--correlation-id",
-            "scan-1",
-        ],
+        run_with(
+            &good,
+            &[
+                "-v",
+                "create-ticket",
+                "--category",
+                "cost-optimization",
+                "--title",
+                "scan",
+                "--correlation-id",
+                "scan-1",
+            ],
+        ),
     );
     expect(
+        printed,
         true,
-        &[
-            "-v",
-            "get-ticket",
-            "--config",
-            good,
-            allow,
-            "--id",
-            "INC0010001",
-        ],
+        run_with(&good, &["-v", "get-ticket", "--id", "INC0010001"]),
     );
     expect(
+        printed,
         true,
-        &[
-            "resolve-ticket",
-            "--config",
-            good,
-            allow,
-            "--id",
-            "INC0010001",
-            "--close-code",
-            "Solution provided",
-            "--close-notes",
-            "done",
-        ],
+        run_with(
+            &good,
+            &[
+                "resolve-ticket",
+                "--id",
+                "INC0010001",
+                "--close-code",
+                "Solution provided",
+                "--close-notes",
+                "done",
+            ],
+        ),
     );
-    let wrong = wrong.to_str().unwrap();
-    expect(false, &["-v", "test-connection", "--config", wrong, allow]);
-    expect(
-        false,
-        &[
-            "test-connection",
-            "--config",
-            broken.to_str().unwrap(),
-            allow,
-        ],
-    );
-    expect(
-        false,
-        &[
-            "test-connection",
-            "--config",
-            password.to_str().unwrap(),
-            allow,
-        ],
-    );
+    expect(printed, false, run_with(&wrong, &["-v", "test-connection"]));
+    expect(printed, false, run_with(&broken, &["test-connection"]));
+    expect(printed, false, run_with(&password, &["test-connection"]));
     // Refused by the host: a real tenant may not reach the loopback simulator.
-    expect(false, &["-v", "test-connection", "--config", good]);
+    expect(
+        printed,
+        false,
+        run(&["-v", "test-connection", "--config", &good]),
+    );
     sim.set_faults(Faults {
         reject_tokens: true,
         ..Faults::default()
     });
     expect(
+        printed,
         false,
-        &[
-            "-v",
-            "create-ticket",
-            "--config",
-            good,
-            allow,
-            "--category",
-            "cost-optimization",
-            "--title",
-            "refused",
-        ],
+        run_with(
+            &good,
+            &[
+                "-v",
+                "create-ticket",
+                "--category",
+                "cost-optimization",
+                "--title",
+                "refused",
+            ],
+        ),
     );
 
     let tokens: Vec<String> = sim
@@ -179,7 +231,6 @@ async fn nothing_the_cli_prints_holds_a_secret_or_a_token() {
         !printed.chars().any(|c| c.is_control() && c != '\n'),
         "a raw control character was printed"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `describe` prints the form a settings file fills in, for people and as JSON.
@@ -258,37 +309,34 @@ fn resolve_as_agent(sim: &Simulator, table: &str, sys_id: &str) {
 async fn changes_shows_what_an_agent_did_and_resumes_from_its_cursor() {
     let sim = Simulator::start().await.unwrap();
     sim.freeze_clock();
-    let dir = std::env::temp_dir().join(format!("cli-changes-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let good = settings_file(&dir, "good.toml", &config(&sim, &sim.client_secret()));
-    let good = good.to_str().unwrap();
-    let allow = "--allow-private-network";
+    let dir = TempDir::new("cli-changes");
+    let good = dir.file("good.toml", &config(&sim, &sim.client_secret()));
 
-    let (ok, out) = run(&["changes", "--config", good, allow, "--json"]);
+    let (ok, out) = run_with(&good, &["changes", "--json"]);
     assert!(ok, "{out}");
     let start = last_cursor(&out);
     assert!(start.starts_with("v1~incident="), "{start}");
-    let (ok, out) = run(&["changes", "--config", good, allow]);
+    let (ok, out) = run_with(&good, &["changes"]);
     assert!(
         ok && out.contains("No changes.") && out.contains("--since v1~"),
         "{out}"
     );
 
-    sim.advance_clock(std::time::Duration::from_secs(1));
-    let (ok, out) = run(&[
-        "create-ticket",
-        "--config",
-        good,
-        allow,
-        "--category",
-        "cost-optimization",
-        "--title",
-        "Idle VM",
-    ]);
+    sim.advance_clock(Duration::from_secs(1));
+    let (ok, out) = run_with(
+        &good,
+        &[
+            "create-ticket",
+            "--category",
+            "cost-optimization",
+            "--title",
+            "Idle VM",
+        ],
+    );
     assert!(ok, "{out}");
     let incident = sim.records("incident").pop().unwrap();
     let sys_id = incident["sys_id"].as_str().unwrap();
-    sim.advance_clock(std::time::Duration::from_secs(1));
+    sim.advance_clock(Duration::from_secs(1));
     sim.agent_comment(
         "incident",
         sys_id,
@@ -299,11 +347,9 @@ async fn changes_shows_what_an_agent_did_and_resumes_from_its_cursor() {
     .unwrap();
     resolve_as_agent(&sim, "incident", sys_id);
     // A second's records are handed out once the instance's clock is a second past it.
-    sim.advance_clock(std::time::Duration::from_secs(2));
+    sim.advance_clock(Duration::from_secs(2));
 
-    let (ok, out) = run(&[
-        "changes", "--config", good, allow, "--since", &start, "--json",
-    ]);
+    let (ok, out) = run_with(&good, &["changes", "--since", &start, "--json"]);
     assert!(ok, "{out}");
     let page: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
     let change = &page["changes"][0];
@@ -314,7 +360,7 @@ async fn changes_shows_what_an_agent_did_and_resumes_from_its_cursor() {
     let next = last_cursor(&out);
     assert_ne!(next, start);
 
-    let (ok, out) = run(&["changes", "--config", good, allow, "--since", &start]);
+    let (ok, out) = run_with(&good, &["changes", "--since", &start]);
     assert!(ok, "{out}");
     assert!(
         out.contains("incident INC0010001 Resolved (6, done)"),
@@ -329,9 +375,9 @@ async fn changes_shows_what_an_agent_did_and_resumes_from_its_cursor() {
         "no escape sequence reaches the terminal"
     );
 
-    let (ok, out) = run(&["changes", "--config", good, allow, "--since", &next]);
+    let (ok, out) = run_with(&good, &["changes", "--since", &next]);
     assert!(ok && out.contains("No changes."), "{out}");
-    let (ok, out) = run(&["changes", "--config", good, allow, "--since", "yesterday"]);
+    let (ok, out) = run_with(&good, &["changes", "--since", "yesterday"]);
     assert!(!ok, "{out}");
     assert!(out.contains("Error (invalid-cursor)"), "{out}");
     assert!(out.contains("is not one this provider issued"), "{out}");
@@ -343,19 +389,23 @@ async fn changes_shows_what_an_agent_did_and_resumes_from_its_cursor() {
 async fn changes_follow_stops_cleanly_on_ctrl_c() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
+    use std::sync::mpsc::RecvTimeoutError;
+    use std::time::Instant;
 
     let sim = Simulator::start().await.unwrap();
-    let dir = std::env::temp_dir().join(format!("cli-follow-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let good = settings_file(&dir, "good.toml", &config(&sim, &sim.client_secret()));
-    let mut child = Command::new(CLI)
-        .args(["changes", "--config", good.to_str().unwrap()])
-        .args(["--allow-private-network", "--follow", "--interval", "1"])
-        .env_remove("SERVICENOW_CLIENT_SECRET")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    sim.freeze_clock();
+    let dir = TempDir::new("cli-follow");
+    let good = dir.file("good.toml", &config(&sim, &sim.client_secret()));
+    let mut child = KillOnDrop(
+        Command::new(CLI)
+            .args(["changes", "--config", &good])
+            .args(["--allow-private-network", "--follow", "--interval", "1"])
+            .env_remove("SERVICENOW_CLIENT_SECRET")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let (lines, seen) = std::sync::mpsc::channel();
     let stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
@@ -364,15 +414,17 @@ async fn changes_follow_stops_cleanly_on_ctrl_c() {
         }
     });
     // The first poll has run once the tenant is up: wait for the instance to hear from it.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_secs(120);
     while !sim
         .requests()
         .iter()
         .any(|r| r.path == "/api/now/table/incident")
     {
-        assert!(std::time::Instant::now() < deadline, "the CLI never polled");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_running(&mut child);
+        assert!(Instant::now() < deadline, "the CLI never polled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    sim.advance_clock(Duration::from_secs(1));
     let opened = sim.insert_record(
         "incident",
         serde_json::json!({
@@ -384,9 +436,25 @@ async fn changes_follow_stops_cleanly_on_ctrl_c() {
         .unwrap(),
     );
     resolve_as_agent(&sim, "incident", opened["sys_id"].as_str().unwrap());
-    let line = seen
-        .recv_timeout(std::time::Duration::from_secs(30))
-        .expect("the change is printed as it arrives");
+    // A second's records are handed out once the instance's clock is a second past it.
+    sim.advance_clock(Duration::from_secs(2));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let line = loop {
+        match seen.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) => break line,
+            Err(RecvTimeoutError::Timeout) => {
+                assert_running(&mut child);
+                assert!(
+                    Instant::now() < deadline,
+                    "the change is printed as it arrives"
+                );
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                assert_running(&mut child);
+                panic!("the CLI closed its stdout");
+            }
+        }
+    };
     assert!(line.contains("Resolved (6, done)"), "{line}");
 
     let status = Command::new("kill")
@@ -414,12 +482,14 @@ fn a_script_starts_the_simulator_and_it_stops_with_its_stdin() {
     use std::io::BufRead;
     use std::process::Stdio;
 
-    let mut child = Command::new(CLI)
-        .args(["simulator", "--port", "0", "--json", "--until-stdin-closes"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the CLI runs");
+    let mut child = KillOnDrop(
+        Command::new(CLI)
+            .args(["simulator", "--port", "0", "--json", "--until-stdin-closes"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the CLI runs"),
+    );
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -441,7 +511,7 @@ fn a_script_starts_the_simulator_and_it_stops_with_its_stdin() {
         servicenow_simulator::DEFAULT_CLIENT_SECRET
     );
     drop(child.stdin.take());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
             assert!(status.success(), "{status}");
@@ -451,63 +521,52 @@ fn a_script_starts_the_simulator_and_it_stops_with_its_stdin() {
             std::time::Instant::now() < deadline,
             "the simulator still runs with its stdin closed"
         );
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn attach_file_uploads_a_file_from_disk() {
     let sim = Simulator::start().await.unwrap();
-    let dir = std::env::temp_dir().join(format!("cli-attach-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let off = settings_file(&dir, "off.toml", &config(&sim, &sim.client_secret()));
+    let dir = TempDir::new("cli-attach");
+    let off = dir.file("off.toml", &config(&sim, &sim.client_secret()));
     let attachments = format!("{}attachments = true\n", config(&sim, &sim.client_secret()));
-    let good = settings_file(&dir, "good.toml", &attachments);
-    let good = good.to_str().unwrap();
-    let allow = "--allow-private-network";
-    let (ok, out) = run(&[
-        "create-ticket",
-        "--config",
-        good,
-        allow,
-        "--category",
-        "cost-optimization",
-        "--title",
-        "Idle VM",
-    ]);
+    let good = dir.file("good.toml", &attachments);
+    let (ok, out) = run_with(
+        &good,
+        &[
+            "create-ticket",
+            "--category",
+            "cost-optimization",
+            "--title",
+            "Idle VM",
+        ],
+    );
     assert!(ok, "{out}");
-    let report = dir.join("cost report.csv");
-    std::fs::write(&report, b"vm,cost\ni-0abc,42\n").unwrap();
-    let report = report.to_str().unwrap();
+    let report = dir.file("cost report.csv", "vm,cost\ni-0abc,42\n");
 
-    let (ok, out) = run(&[
-        "attach-file",
-        "--config",
-        good,
-        allow,
-        "--id",
-        "INC0010001",
-        "--file",
-        report,
-    ]);
+    let (ok, out) = run_with(
+        &good,
+        &["attach-file", "--id", "INC0010001", "--file", &report],
+    );
     assert!(ok, "{out}");
     assert!(
         out.contains("Attached cost report.csv (18 bytes, text/csv)"),
         "{out}"
     );
-    let (ok, out) = run(&[
-        "attach-file",
-        "--config",
-        good,
-        allow,
-        "--id",
-        "INC0010001",
-        "--file",
-        report,
-        "--content-type",
-        "text/plain",
-        "--json",
-    ]);
+    let (ok, out) = run_with(
+        &good,
+        &[
+            "attach-file",
+            "--id",
+            "INC0010001",
+            "--file",
+            &report,
+            "--content-type",
+            "text/plain",
+            "--json",
+        ],
+    );
     assert!(ok, "{out}");
     let answer: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(answer["attachment"]["content_type"], "text/plain");
@@ -518,44 +577,31 @@ async fn attach_file_uploads_a_file_from_disk() {
     assert_eq!(stored[0].content, b"vm,cost\ni-0abc,42\n");
     assert_eq!(stored[0].content_type, "text/csv");
 
-    let (ok, out) = run(&[
-        "attach-file",
-        "--config",
-        good,
-        allow,
-        "--id",
-        "INC0010001",
-        "--file",
-        report,
-        "--content-type",
-        "csv",
-    ]);
+    let (ok, out) = run_with(
+        &good,
+        &[
+            "attach-file",
+            "--id",
+            "INC0010001",
+            "--file",
+            &report,
+            "--content-type",
+            "csv",
+        ],
+    );
     assert!(!ok && out.contains("Error (invalid-ticket)"), "{out}");
-    let missing = dir.join("missing.csv");
-    let (ok, out) = run(&[
-        "attach-file",
-        "--config",
-        good,
-        allow,
-        "--id",
-        "INC0010001",
-        "--file",
-        missing.to_str().unwrap(),
-    ]);
+    let missing = dir.path("missing.csv");
+    let (ok, out) = run_with(
+        &good,
+        &["attach-file", "--id", "INC0010001", "--file", &missing],
+    );
     assert!(!ok && out.contains("missing.csv"), "{out}");
 
     // The admin's Attachments setting off: refused by the setting's name.
-    let off = off.to_str().unwrap();
-    let (ok, out) = run(&[
-        "attach-file",
-        "--config",
-        off,
-        allow,
-        "--id",
-        "INC0010001",
-        "--file",
-        report,
-    ]);
+    let (ok, out) = run_with(
+        &off,
+        &["attach-file", "--id", "INC0010001", "--file", &report],
+    );
     assert!(!ok && out.contains("Error (invalid-settings)"), "{out}");
     assert!(out.contains("attachments are off"), "{out}");
 }

@@ -3,21 +3,13 @@
 
 use servicenow_simulator::Simulator;
 use sha2::{Digest, Sha256};
-use ticketing_host::api::{CheckStatus, ErrorKind, TicketRef};
+use ticketing_host::api::{CheckStatus, ErrorKind};
 use ticketing_host::{SandboxLimits, Tenant};
 
-use crate::tickets::open;
-use support::{Form, host, limits, secret, settings, setup};
+use support::{attachments_on, configure_ok, configured, host, incident, limits, open, setup};
 
 /// The component's cap, which the host's default request cap lets through.
 const CAP: usize = 4 << 20;
-
-fn incident(id: &str) -> TicketRef {
-    TicketRef {
-        kind: "incident".into(),
-        id: id.into(),
-    }
-}
 
 /// Bytes that are not text: every value, in no simple order.
 fn binary(len: usize) -> Vec<u8> {
@@ -31,22 +23,10 @@ fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// The settings with the admin's Attachments flag on.
-fn attachments_on(sim: &Simulator) -> Form {
-    Form {
-        attachments: Some(true),
-        ..settings(sim)
-    }
-}
-
 /// A simulator and a tenant configured for it, attachments on.
 async fn attaching() -> (Simulator, Tenant) {
-    let (sim, mut tenant) = setup().await;
-    tenant
-        .configure(&attachments_on(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    let sim = Simulator::start().await.unwrap();
+    let tenant = configured(host(), "test-tenant", &sim, &attachments_on(&sim)).await;
     (sim, tenant)
 }
 
@@ -125,12 +105,7 @@ async fn a_file_over_the_cap_is_refused_before_sending() {
         max_request_body: 8 << 20,
         ..limits()
     });
-    let mut tenant = roomy.tenant("roomy").await.unwrap();
-    tenant
-        .configure(&attachments_on(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    let mut tenant = configured(&roomy, "roomy", &sim, &attachments_on(&sim)).await;
     let record = open(&mut tenant, "cost-optimization", "Idle VM").await;
     sim.clear_requests();
     let over = binary(CAP + 1);
@@ -277,13 +252,7 @@ async fn test_connection_checks_the_attachment_api_when_attachments_are_on() {
     assert!(error.remedy.is_some());
     assert!(sim.requests().is_empty(), "{:?}", sim.requests());
 
-    let mut form = settings(&sim);
-    form.attachments = Some(true);
-    tenant
-        .configure(&form.values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    configure_ok(&mut tenant, &sim, &attachments_on(&sim)).await;
     let report = tenant.test_connection().await.unwrap();
     assert!(report.passed, "{report:#?}");
     let ids: Vec<&str> = report.checks.iter().map(|c| c.id.as_str()).collect();

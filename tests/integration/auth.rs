@@ -8,7 +8,7 @@ use servicenow_simulator::{DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Release, Si
 use ticketing_host::api::{CheckStatus, ConnectionReport, ErrorKind, Setting};
 use ticketing_host::{Secret, Tenant};
 
-use support::{host, secret, settings, tickets_ok};
+use support::{create_error, host, open, secret, settings};
 
 /// The settings of `method` for the simulator's integration user.
 fn signing_in(sim: &Simulator, method: &str) -> (Vec<Setting>, Vec<Secret>) {
@@ -66,13 +66,13 @@ async fn before_washington_dc_client_credentials_fail_and_the_password_grant_wor
     let report = tenant.test_connection().await.unwrap();
     assert!(report.passed, "{report:#?}");
     assert!(check(&report, "token").detail.contains("refresh token"));
-    tickets_ok(&mut tenant).await;
+    open(&mut tenant, "cost-optimization", "still serving").await;
 
     // The access token expires: the refresh token renews it, without the password.
     sim.clear_requests();
     tenant.advance_clock(Duration::from_secs(1800));
     sim.advance_clock(Duration::from_secs(1800));
-    tickets_ok(&mut tenant).await;
+    open(&mut tenant, "cost-optimization", "still serving").await;
     assert_eq!(grants(&sim), ["refresh_token"]);
 
     // The refresh token expires too (100 days by default): the password signs in again.
@@ -80,7 +80,7 @@ async fn before_washington_dc_client_credentials_fail_and_the_password_grant_wor
     sim.expire_refresh_tokens();
     tenant.advance_clock(Duration::from_secs(1800));
     sim.advance_clock(Duration::from_secs(1800));
-    tickets_ok(&mut tenant).await;
+    open(&mut tenant, "cost-optimization", "still serving").await;
     assert_eq!(grants(&sim), ["refresh_token", "password"]);
 }
 
@@ -92,11 +92,7 @@ async fn a_wrong_or_locked_user_gets_the_password_remedy() {
     secrets.push(Secret::new("password", "not-the-password"));
     let mut tenant = host().tenant("wrong-password").await.unwrap();
     tenant.configure(&values, &secrets).await.unwrap().unwrap();
-    let error = tenant
-        .create_ticket(&support::ticket("cost-optimization", "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = create_error(&mut tenant).await;
     assert_eq!(error.kind, ErrorKind::CredentialsRefused);
     let remedy = error.remedy.unwrap();
     assert!(remedy.contains("Locked out") && remedy.contains("Password needs reset"));
@@ -111,7 +107,7 @@ async fn basic_authentication_skips_the_token_and_names_its_own_remedies() {
     let report = tenant.test_connection().await.unwrap();
     assert!(report.passed, "{report:#?}");
     assert_eq!(check(&report, "token").status, CheckStatus::Skipped);
-    tickets_ok(&mut tenant).await;
+    open(&mut tenant, "cost-optimization", "still serving").await;
     assert!(grants(&sim).is_empty(), "Basic asks for no token");
     let table_call = sim
         .requests()
@@ -146,11 +142,7 @@ async fn basic_authentication_skips_the_token_and_names_its_own_remedies() {
     // A locked-out user is refused even with the right password; the error says how to
     // unlock it, and never shows the password.
     sim.update_user(DEFAULT_USER_NAME, |u| u.locked_out = true);
-    let error = tenant
-        .create_ticket(&support::ticket("cost-optimization", "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = create_error(&mut tenant).await;
     assert_eq!(error.kind, ErrorKind::CredentialsRefused);
     assert!(error.remedy.as_deref().unwrap().contains("Locked out"));
     assert!(!format!("{error:?}").contains(DEFAULT_USER_PASSWORD));
@@ -169,14 +161,10 @@ async fn a_rest_api_key_works_until_it_is_deactivated() {
     let report = tenant.test_connection().await.unwrap();
     assert!(report.passed, "{report:#?}");
     assert_eq!(check(&report, "token").status, CheckStatus::Skipped);
-    tickets_ok(&mut tenant).await;
+    open(&mut tenant, "cost-optimization", "still serving").await;
 
     sim.set_api_key_active(&key, false);
-    let error = tenant
-        .create_ticket(&support::ticket("cost-optimization", "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = create_error(&mut tenant).await;
     assert_eq!(error.kind, ErrorKind::CredentialsRefused);
     assert!(
         error

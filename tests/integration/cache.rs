@@ -4,10 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use servicenow_simulator::Simulator;
-use ticketing_host::api::CreateOutcome;
 use ticketing_host::{CacheOutcome, Host, SandboxLimits};
 
-use support::{limits, secret, settings, ticket};
+use support::{configured, limits, open, settings};
 
 /// An empty directory of this test's own.
 fn fresh_dir(name: &str) -> PathBuf {
@@ -51,18 +50,8 @@ async fn compiles_once_then_every_host_loads_the_artifact() {
 
     // The loaded component is the component: a tenant works end to end.
     let sim = Simulator::start().await.unwrap();
-    let mut tenant = host.tenant("cached").await.unwrap();
-    tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
-    let outcome = tenant
-        .create_ticket(&ticket("cost-optimization", "from the cache"))
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(matches!(outcome, CreateOutcome::Created(_)), "{outcome:?}");
+    let mut tenant = configured(&host, "cached", &sim, &settings(&sim)).await;
+    open(&mut tenant, "cost-optimization", "from the cache").await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 

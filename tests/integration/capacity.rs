@@ -7,7 +7,7 @@ use ticketing_host::api::CreateOutcome;
 use ticketing_host::capacity::{self, MAPPINGS_PER_TENANT};
 use ticketing_host::{Host, MapCountTooLow, SandboxLimits};
 
-use support::{limits, secret, settings, ticket};
+use support::{configured, limits, open, settings, ticket};
 
 #[cfg(target_os = "linux")]
 #[test]
@@ -68,21 +68,9 @@ async fn a_tenant_keeps_no_host_resource_of_a_finished_request() {
         max_host_resources: 64,
         ..limits()
     });
-    let mut tenant = host.tenant("frugal").await.unwrap();
-    tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    let mut tenant = configured(&host, "frugal", &sim, &settings(&sim)).await;
     for i in 0..100 {
-        let outcome = tenant
-            .create_ticket(&ticket("cost-optimization", &format!("event {i}")))
-            .await
-            .unwrap_or_else(|e| panic!("ticket {i}: {e:#}"));
-        assert!(
-            matches!(outcome, Ok(CreateOutcome::Created(_))),
-            "ticket {i}: {outcome:?}"
-        );
+        open(&mut tenant, "cost-optimization", &format!("event {i}")).await;
     }
 }
 
@@ -93,16 +81,24 @@ async fn a_tenant_past_its_host_resources_traps_and_is_rebuilt() {
         max_host_resources: 2,
         ..limits()
     });
-    let mut tenant = host.tenant("greedy").await.unwrap();
-    tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    let mut tenant = configured(&host, "greedy", &sim, &settings(&sim)).await;
     // A request takes more than two at once (request, headers, body, its stream, ...).
     let error = tenant
         .create_ticket(&ticket("cost-optimization", "too much"))
         .await
         .expect_err("the cap holds");
     assert!(format!("{error:#}").contains("trapped"), "{error:#}");
+    // Rebuilt with its settings: the origin stays, and the next call is answered by a
+    // configured instance (a paused category is skipped, no request needed), not a
+    // fresh one that says it is not configured.
+    assert_eq!(tenant.allowed_origin(), Some(sim.base_url().as_str()));
+    let outcome = tenant
+        .create_ticket(&ticket("paused", "after the trap"))
+        .await
+        .expect("no trap: the rebuilt tenant answers")
+        .expect("a configured tenant skips a paused category");
+    assert!(
+        matches!(&outcome, CreateOutcome::Skipped(why) if why.contains("paused")),
+        "{outcome:?}"
+    );
 }

@@ -2,12 +2,11 @@
 
 use servicenow_simulator::Simulator;
 use ticketing_host::api::{
-    Candidate, CheckStatus, CreateOutcome, ErrorKind, FieldKind, Setting, SettingValue, Ticket,
-    TicketCategory,
+    Candidate, CheckStatus, ErrorKind, FieldKind, Setting, SettingValue, Ticket, TicketCategory,
 };
 use ticketing_host::{Host, Secret};
 
-use support::{client_secret, host, secret, settings, setup};
+use support::{client_secret, configured, create, host, open, secret, settings, setup};
 
 #[test]
 fn imports_only_http_and_what_std_needs() {
@@ -47,12 +46,7 @@ async fn the_component_loads_from_bytes_too() {
     let loaded = Host::from_bytes(&bytes, support::limits()).unwrap();
     assert_eq!(loaded.component_imports(), host().component_imports());
     let sim = Simulator::start().await.unwrap();
-    let mut tenant = loaded.tenant("from-bytes").await.unwrap();
-    tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    let tenant = configured(&loaded, "from-bytes", &sim, &settings(&sim)).await;
     assert_eq!(tenant.allowed_origin(), Some(sim.base_url().as_str()));
 }
 
@@ -114,8 +108,9 @@ async fn an_unaware_platform_drives_it_through_describe_and_generic_values() {
         .unwrap()
         .unwrap();
     assert!(tenant.test_connection().await.unwrap().passed);
-    let outcome = tenant
-        .create_ticket(&Ticket {
+    let written = create(
+        &mut tenant,
+        &Ticket {
             event_category: "cost-optimization".into(),
             title: "Idle VM".into(),
             description: "i-0abc has been idle for 14 days".into(),
@@ -123,14 +118,10 @@ async fn an_unaware_platform_drives_it_through_describe_and_generic_values() {
             assignment_group: None,
             correlation_id: None,
             extra_fields: vec![],
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    let CreateOutcome::Created(written) = outcome else {
-        panic!("{outcome:?}");
-    };
-    assert_eq!(written.ticket.kind, kind);
+        },
+    )
+    .await;
+    assert_eq!(written.kind, kind);
 
     // Each required field left out is named by key, for the platform to mark.
     for field in info.settings.iter().filter(|f| f.required).filter(applies) {
@@ -209,7 +200,7 @@ async fn validate_field_answers_as_the_admin_types() {
 #[tokio::test]
 async fn test_connection_on_candidate_values_leaves_the_settings_in_force() {
     let (sim, mut tenant) = setup().await;
-    support::tickets_ok(&mut tenant).await;
+    open(&mut tenant, "cost-optimization", "still serving").await;
     let tokens_before = sim.token_requests();
 
     // A rotated secret, mistyped: the token check fails, the tenant is unharmed.
@@ -221,7 +212,7 @@ async fn test_connection_on_candidate_values_leaves_the_settings_in_force() {
     assert!(!report.passed);
     let token = report.checks.iter().find(|c| c.id == "token").unwrap();
     assert_eq!(token.status, CheckStatus::Failed);
-    support::tickets_ok(&mut tenant).await;
+    open(&mut tenant, "cost-optimization", "still serving").await;
 
     // Another instance altogether, with no secret given: the one in force is used there,
     // and the tenant may reach that instance only for the test.
@@ -238,7 +229,7 @@ async fn test_connection_on_candidate_values_leaves_the_settings_in_force() {
     assert_eq!(other.token_requests(), 1);
     assert_eq!(tenant.allowed_origin(), Some(sim.base_url().as_str()));
     let tokens_now = sim.token_requests();
-    support::tickets_ok(&mut tenant).await;
+    open(&mut tenant, "cost-optimization", "still serving").await;
     // The cached token in force survived both tests: no new grant for the next ticket.
     assert_eq!(sim.token_requests(), tokens_now);
     // The one grant in between was the wrong candidate secret's, refused.

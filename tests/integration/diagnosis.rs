@@ -4,7 +4,7 @@ use servicenow_simulator::Faults;
 use ticketing_host::api::CheckStatus::{Failed, Passed, Skipped};
 use ticketing_host::api::{Check, CheckStatus, ConnectionReport};
 
-use support::{category, client_secret, offline_tenant, secret, settings, setup};
+use support::{category, client_secret, configure_ok, offline_tenant, settings, setup};
 
 /// The component's checks, by the ids it reports, in the order they run.
 const CHECKS: [&str; 7] = [
@@ -76,11 +76,7 @@ async fn a_healthy_setup_passes_every_check() {
     let (sim, mut tenant) = setup().await;
     let mut s = settings(&sim);
     s.default_assignment_group = Some("Cloud Operations".into());
-    tenant
-        .configure(&s.values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    configure_ok(&mut tenant, &sim, &s).await;
     let report = tenant.test_connection().await.unwrap();
     assert_eq!(
         statuses(&report),
@@ -208,11 +204,7 @@ async fn missing_read_access_names_the_table_and_the_roles() {
     let (sim, mut tenant) = setup().await;
     let mut s = settings(&sim);
     s.default_assignment_group = Some("Cloud Operations".into());
-    tenant
-        .configure(&s.values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    configure_ok(&mut tenant, &sim, &s).await;
     sim.update_faults(|f| f.acl_deny_read = vec!["change_request".into()]);
     let report = tenant.test_connection().await.unwrap();
     // The group check does not need those tables, so it still ran.
@@ -231,11 +223,7 @@ async fn a_table_that_does_not_exist_is_named() {
     let mut s = settings(&sim);
     s.ticket_categories
         .push(category("finding", "u_cost_finding", true));
-    tenant
-        .configure(&s.values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    configure_ok(&mut tenant, &sim, &s).await;
     let report = tenant.test_connection().await.unwrap();
     // No default group is set: that check had nothing to do.
     assert_fails_at(&report, "table-access", &[Skipped, Skipped]);
@@ -274,11 +262,7 @@ async fn the_default_group_must_exist_exactly_once() {
     for (group, expected) in cases {
         let mut s = settings(&sim);
         s.default_assignment_group = Some(group.to_string());
-        tenant
-            .configure(&s.values(), &secret(&sim))
-            .await
-            .unwrap()
-            .unwrap();
+        configure_ok(&mut tenant, &sim, &s).await;
         let report = tenant.test_connection().await.unwrap();
         assert_fails_at(&report, "assignment-group", &[]);
         assert!(

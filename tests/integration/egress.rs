@@ -2,11 +2,13 @@
 //! the platform sees when the host refuses.
 
 use servicenow_simulator::{Oversized, Simulator};
-use ticketing_host::api::{Error as ProviderError, ErrorKind, Setting};
+use ticketing_host::api::{Error as ProviderError, ErrorKind};
 use ticketing_host::{LogEvent, SandboxLimits, Tenant};
 
-use crate::tickets::open;
-use support::{host, secret, settings, setup, strict_host, ticket};
+use support::{
+    Form, configure_ok, configured, create_error, host, open, secret, settings, setup, strict_host,
+    ticket,
+};
 
 /// A port on 127.0.0.1 where nothing listens.
 fn closed_port() -> u16 {
@@ -16,10 +18,11 @@ fn closed_port() -> u16 {
         .port()
 }
 
-fn with_instance(sim: &Simulator, instance: &str) -> Vec<Setting> {
-    let mut form = settings(sim);
-    form.instance = instance.into();
-    form.values()
+fn with_instance(sim: &Simulator, instance: &str) -> Form {
+    Form {
+        instance: instance.into(),
+        ..settings(sim)
+    }
 }
 
 /// Configures `tenant` for `instance` and answers the host's refusal.
@@ -29,7 +32,7 @@ async fn refused_at_configure(
     instance: &str,
 ) -> ProviderError {
     let error = tenant
-        .configure(&with_instance(sim, instance), &secret(sim))
+        .configure(&with_instance(sim, instance).values(), &secret(sim))
         .await
         .unwrap()
         .unwrap_err();
@@ -39,14 +42,6 @@ async fn refused_at_configure(
         "{instance}: {error:?}"
     );
     error
-}
-
-async fn create_error(tenant: &mut Tenant) -> ProviderError {
-    tenant
-        .create_ticket(&ticket("cost-optimization", "x"))
-        .await
-        .expect("no trap")
-        .expect_err("the call should fail")
 }
 
 fn host_notes(tenant: &Tenant) -> Vec<String> {
@@ -148,11 +143,7 @@ async fn a_name_that_resolves_to_loopback_is_refused_when_connecting() {
     let port = sim.base_url().rsplit(':').next().unwrap().to_string();
     let mut tenant = strict_host().tenant("strict").await.unwrap();
     let by_name = format!("http://localhost:{port}");
-    tenant
-        .configure(&with_instance(&sim, &by_name), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    configure_ok(&mut tenant, &sim, &with_instance(&sim, &by_name)).await;
     let error = create_error(&mut tenant).await;
     assert_eq!(error.kind, ErrorKind::BlockedByHost, "{error:?}");
     assert_eq!(error.http_status, None);
@@ -170,11 +161,7 @@ async fn a_name_that_resolves_to_loopback_is_refused_when_connecting() {
 
     // Nothing listens on this port: the answer is the very same.
     let closed = format!("http://localhost:{}", closed_port());
-    tenant
-        .configure(&with_instance(&sim, &closed), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    configure_ok(&mut tenant, &sim, &with_instance(&sim, &closed)).await;
     let same = create_error(&mut tenant).await;
     assert_eq!(same, error);
 
@@ -190,15 +177,8 @@ async fn a_name_that_resolves_to_loopback_is_refused_when_connecting() {
 async fn with_the_allowance_a_loopback_name_reaches_the_tenants_own_origin() {
     let sim = Simulator::start().await.unwrap();
     let port = sim.base_url().rsplit(':').next().unwrap().to_string();
-    let mut tenant = host().tenant("local").await.unwrap();
-    tenant
-        .configure(
-            &with_instance(&sim, &format!("http://localhost:{port}")),
-            &secret(&sim),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let local = with_instance(&sim, &format!("http://localhost:{port}"));
+    let mut tenant = configured(host(), "local", &sim, &local).await;
     open(&mut tenant, "cost-optimization", "by name").await;
     assert_eq!(sim.records("incident").len(), 1);
 
@@ -225,11 +205,7 @@ async fn a_suspended_tenant_stays_cut_off_after_configuring_again() {
         ErrorKind::BlockedByHost
     );
 
-    tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    configure_ok(&mut tenant, &sim, &settings(&sim)).await;
     assert!(tenant.is_suspended());
     assert_eq!(tenant.allowed_origin(), None);
     assert_eq!(
@@ -241,11 +217,7 @@ async fn a_suspended_tenant_stays_cut_off_after_configuring_again() {
     // `set_allowed_origin(None)` is the same suspension.
     tenant.resume();
     tenant.set_allowed_origin(None);
-    tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    configure_ok(&mut tenant, &sim, &settings(&sim)).await;
     assert_eq!(
         create_error(&mut tenant).await.kind,
         ErrorKind::BlockedByHost
@@ -336,12 +308,7 @@ async fn an_oversized_request_fails_that_call_only() {
         max_request_body: 1 << 20,
         ..support::limits()
     });
-    let mut tenant = capped.tenant("capped").await.unwrap();
-    tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    let mut tenant = configured(&capped, "capped", &sim, &settings(&sim)).await;
     let mut big = ticket("cost-optimization", "big");
     big.description = "x".repeat(2 << 20);
     let error = tenant.create_ticket(&big).await.unwrap().unwrap_err();
@@ -378,11 +345,7 @@ async fn a_tenant_reuses_its_connection() {
 #[tokio::test]
 async fn tenants_do_not_share_connections() {
     let (sim, mut a) = setup().await;
-    let mut b = host().tenant("b").await.unwrap();
-    b.configure(&settings(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    let mut b = configured(host(), "b", &sim, &settings(&sim)).await;
     open(&mut a, "cost-optimization", "a").await;
     open(&mut b, "cost-optimization", "b").await;
     open(&mut a, "cost-optimization", "a again").await;

@@ -3,8 +3,7 @@
 use servicenow_simulator::Faults;
 use ticketing_host::api::ErrorKind;
 
-use crate::tickets::open;
-use support::{offline_tenant, secret, settings, setup, ticket};
+use support::{configure_ok, create_error, offline_tenant, open, settings, setup};
 
 #[tokio::test]
 async fn each_failure_has_its_kind() {
@@ -47,18 +46,10 @@ async fn each_failure_has_its_kind() {
     for (fault, kind, status) in cases {
         sim.set_faults(Default::default());
         // A fresh token each round, so token faults are seen.
-        tenant
-            .configure(&settings(&sim).values(), &secret(&sim))
-            .await
-            .unwrap()
-            .unwrap();
+        configure_ok(&mut tenant, &sim, &settings(&sim)).await;
         sim.expire_all_tokens();
         sim.update_faults(fault);
-        let error = tenant
-            .create_ticket(&ticket("cost-optimization", "x"))
-            .await
-            .unwrap()
-            .unwrap_err();
+        let error = create_error(&mut tenant).await;
         assert_eq!(error.kind, kind, "{error:?}");
         assert_eq!(error.http_status, status, "{error:?}");
         assert!(error.remedy.is_some(), "{error:?}");
@@ -75,11 +66,7 @@ async fn each_failure_has_its_kind() {
 #[tokio::test]
 async fn an_unreachable_instance_is_named_as_such() {
     let mut tenant = offline_tenant().await;
-    let error = tenant
-        .create_ticket(&ticket("cost-optimization", "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = create_error(&mut tenant).await;
     assert_eq!(error.kind, ErrorKind::Unreachable, "{error:?}");
     assert!(error.remedy.as_deref().unwrap().contains("accessible"));
 }

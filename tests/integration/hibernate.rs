@@ -2,26 +2,15 @@
 //! its next call makes a new instance, configured as before.
 
 use servicenow_simulator::Simulator;
-use ticketing_host::api::{Candidate, CreateOutcome};
-use ticketing_host::{SandboxLimits, Tenant};
+use ticketing_host::SandboxLimits;
+use ticketing_host::api::Candidate;
 
-use support::{Form, limits, secret, settings, setup, ticket};
-
-async fn create(tenant: &mut Tenant, title: &str) {
-    let outcome = tenant
-        .create_ticket(&ticket("cost-optimization", title))
-        .await
-        .unwrap_or_else(|e| panic!("{title}: {e:#}"));
-    assert!(
-        matches!(outcome, Ok(CreateOutcome::Created(_))),
-        "{title}: {outcome:?}"
-    );
-}
+use support::{Form, configured, limits, open, secret, settings, setup, ticket};
 
 #[tokio::test]
 async fn a_hibernating_tenant_wakes_configured_on_its_next_call() {
     let (sim, mut tenant) = setup().await;
-    create(&mut tenant, "before").await;
+    open(&mut tenant, "cost-optimization", "before").await;
     let log_before = tenant.log().len();
     let origin = tenant.allowed_origin().map(str::to_string);
 
@@ -31,7 +20,7 @@ async fn a_hibernating_tenant_wakes_configured_on_its_next_call() {
     assert_eq!(tenant.allowed_origin().map(str::to_string), origin);
     assert_eq!(tenant.log().len(), log_before);
 
-    create(&mut tenant, "after").await;
+    open(&mut tenant, "cost-optimization", "after").await;
     assert!(!tenant.is_hibernating());
     // The cached token went with the instance: the woken one asked for a new one.
     assert_eq!(sim.token_requests(), 2);
@@ -54,7 +43,7 @@ async fn a_tenant_suspended_while_hibernating_stays_cut_off() {
     assert!(tenant.denied_requests() > 0);
     tenant.resume();
     tenant.hibernate();
-    create(&mut tenant, "resumed").await;
+    open(&mut tenant, "cost-optimization", "resumed").await;
 }
 
 #[tokio::test]
@@ -67,12 +56,7 @@ async fn hibernating_tenants_hold_no_pool_slot() {
     let slots = 1 + 16; // the tenants, 1% and 16 more for tenants being rebuilt
     let mut sleeping = Vec::new();
     for i in 0..slots * 2 {
-        let mut tenant = host.tenant(format!("t{i}")).await.expect("a free slot");
-        tenant
-            .configure(&settings(&sim).values(), &secret(&sim))
-            .await
-            .unwrap()
-            .unwrap();
+        let mut tenant = configured(&host, &format!("t{i}"), &sim, &settings(&sim)).await;
         tenant.hibernate();
         sleeping.push(tenant);
     }
@@ -107,5 +91,5 @@ async fn hibernating_tenants_hold_no_pool_slot() {
     assert_eq!(sleeping[1].allowed_origin().map(str::to_string), origin);
     // A slot given back is a slot to wake in.
     awake.pop();
-    create(&mut sleeping[0], "room again").await;
+    open(&mut sleeping[0], "cost-optimization", "room again").await;
 }

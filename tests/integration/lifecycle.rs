@@ -7,17 +7,10 @@ use ticketing_host::api::{
     TicketChanges, TicketRef,
 };
 
-use crate::tickets::{create, open};
 use support::{
-    category, close_on_instance, field, host, secret, settings, setup, table_calls, ticket,
+    category, close_on_instance, configure_ok, configured, create, field, host, incident, open,
+    settings, setup, table_calls, ticket,
 };
-
-fn incident(id: &str) -> TicketRef {
-    TicketRef {
-        kind: "incident".into(),
-        id: id.into(),
-    }
-}
 
 fn resolution(code: &str) -> Resolution {
     Resolution {
@@ -327,12 +320,7 @@ async fn a_repeated_event_adds_a_work_note_instead_of_a_duplicate() {
 #[tokio::test]
 async fn two_instances_of_one_tenant_find_each_others_ticket() {
     let (sim, mut first) = setup().await;
-    let mut second = host().tenant("test-tenant").await.unwrap();
-    second
-        .configure(&settings(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    let mut second = configured(host(), "test-tenant", &sim, &settings(&sim)).await;
     let made = create(&mut first, &correlated("opp-9")).await;
     match second
         .create_ticket(&correlated("opp-9"))
@@ -373,11 +361,7 @@ async fn a_closed_match_can_be_reopened_instead() {
     let (sim, mut tenant) = setup().await;
     let mut s = settings(&sim);
     s.on_closed_match = Some("reopen");
-    tenant
-        .configure(&s.values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    configure_ok(&mut tenant, &sim, &s).await;
     let first = create(&mut tenant, &correlated("opp-4")).await;
     close_on_instance(&sim, &first.id, "6");
     match tenant
@@ -437,11 +421,7 @@ async fn problems_cannot_be_resolved_through_the_table_api() {
     let mut s = settings(&sim);
     s.ticket_categories
         .push(category("root-cause", "problem", true));
-    tenant
-        .configure(&s.values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    configure_ok(&mut tenant, &sim, &s).await;
     let problem = create(&mut tenant, &ticket("root-cause", "Recurring disk alerts")).await;
     assert!(problem.display_id.starts_with("PRB"), "{problem:?}");
     let r = TicketRef {

@@ -3,8 +3,7 @@
 use ticketing_host::api::log::{Exchange, Level};
 use ticketing_host::{LogEvent, Tenant};
 
-use crate::tickets::open;
-use support::setup;
+use support::{open, setup};
 
 fn exchanges(tenant: &Tenant) -> Vec<Exchange> {
     tenant

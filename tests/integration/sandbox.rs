@@ -6,19 +6,16 @@ use servicenow_simulator::Simulator;
 use ticketing_host::SandboxLimits;
 use ticketing_host::api::ErrorKind;
 
-use crate::tickets::open;
-use support::{host, host_with, limits, secret, settings, setup, ticket};
+use support::{
+    configured, create, create_error, host, host_with, limits, open, settings, setup, ticket,
+};
 
 #[tokio::test]
 async fn a_tenant_reaches_only_its_own_instance() {
     let (sim, mut tenant) = setup().await;
     let other = Simulator::start().await.unwrap();
     tenant.set_allowed_origin(Some(other.base_url()));
-    let error = tenant
-        .create_ticket(&ticket("cost-optimization", "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = create_error(&mut tenant).await;
     assert_eq!(error.kind, ErrorKind::BlockedByHost, "{error:?}");
     assert_eq!(tenant.denied_requests(), 1);
     assert!(sim.requests().is_empty() && other.requests().is_empty());
@@ -32,20 +29,10 @@ async fn a_tenant_reaches_only_its_own_instance() {
 async fn tenants_are_isolated() {
     let (sim_a, mut a) = setup().await;
     let sim_b = Simulator::start().await.unwrap();
-    let mut b = host().tenant("b").await.unwrap();
-    b.configure(&settings(&sim_b).values(), &secret(&sim_b))
-        .await
-        .unwrap()
-        .unwrap();
+    let mut b = configured(host(), "b", &sim_b, &settings(&sim_b)).await;
     assert_ne!(a.allowed_origin(), b.allowed_origin());
-    a.create_ticket(&ticket("cost-optimization", "for a"))
-        .await
-        .unwrap()
-        .unwrap();
-    b.create_ticket(&ticket("cost-optimization", "for b"))
-        .await
-        .unwrap()
-        .unwrap();
+    open(&mut a, "cost-optimization", "for a").await;
+    open(&mut b, "cost-optimization", "for b").await;
     // Each tenant's token and tickets went to its own instance only.
     assert_eq!((sim_a.token_requests(), sim_b.token_requests()), (1, 1));
     assert_eq!(sim_a.records("incident")[0]["short_description"], "for a");
@@ -71,12 +58,7 @@ async fn a_trap_costs_one_call_not_the_tenant() {
 async fn stalled_tenant(limits: SandboxLimits) -> (Simulator, ticketing_host::Tenant) {
     let host = host_with(limits);
     let sim = Simulator::start().await.unwrap();
-    let mut tenant = host.tenant("slow").await.unwrap();
-    tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    let tenant = configured(&host, "slow", &sim, &settings(&sim)).await;
     sim.update_faults(|f| f.stall = Some(Duration::from_secs(5)));
     (sim, tenant)
 }
@@ -89,11 +71,7 @@ async fn a_stalled_instance_costs_the_hosts_timeout_not_a_hung_tenant() {
         ..support::limits()
     })
     .await;
-    let error = tenant
-        .create_ticket(&ticket("cost-optimization", "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = create_error(&mut tenant).await;
     assert_eq!(error.kind, ErrorKind::Unreachable, "{error:?}");
     assert!(
         error.message.contains("did not answer in time"),
@@ -126,27 +104,21 @@ async fn a_call_past_its_deadline_is_stopped_and_the_tenant_rebuilt() {
 #[tokio::test]
 async fn a_long_lived_tenant_reuses_its_memory() {
     let sim = Simulator::start().await.unwrap();
-    let host = host_with(SandboxLimits {
+    // The shared host's compiled component, its tenants held to 2 MiB (the store's
+    // limiter enforces a lower cap than the engine's).
+    let host = host().with_limits(SandboxLimits {
         memory_bytes: 2 << 20,
         ..limits()
     });
-    let mut tenant = host.tenant("long-lived").await.unwrap();
-    tenant
-        .configure(&settings(&sim).values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    let mut tenant = configured(&host, "long-lived", &sim, &settings(&sim)).await;
     // Each call holds the description several times (the ticket, the request body, the
     // answer and its parse): 100 calls allocate over 20 MiB in all.
     let description = "x".repeat(64 << 10);
     for i in 0..100 {
         let mut t = ticket("cost-optimization", &format!("ticket {i}"));
         t.description = description.clone();
-        tenant
-            .create_ticket(&t)
-            .await
-            .expect("no trap: freed memory is reused")
-            .unwrap();
+        // No trap: freed memory is reused.
+        create(&mut tenant, &t).await;
     }
     assert_eq!(sim.records("incident").len(), 100);
 }

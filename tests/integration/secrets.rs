@@ -7,9 +7,9 @@ use std::fmt::Debug;
 
 use servicenow_simulator::{Canned, Faults, Simulator};
 use ticketing_host::Tenant;
-use ticketing_host::api::{CommentKind, Resolution, TicketChanges, TicketRef};
+use ticketing_host::api::{CommentKind, Resolution, TicketChanges};
 
-use support::{Form, client_secret, host, secret, settings, ticket};
+use support::{attachments_on, client_secret, configure_ok, host, incident, secret, ticket};
 
 /// Everything the platform got back, as `Debug` shows it (the most it could ever log).
 #[derive(Default)]
@@ -48,10 +48,7 @@ async fn every_call(tenant: &mut Tenant, seen: &mut Seen) {
         Ok(Ok(ticketing_host::api::CreateOutcome::Created(w))) => w.ticket.display_id.clone(),
         _ => "INC0010001".into(),
     };
-    let reference = TicketRef {
-        kind: "incident".into(),
-        id,
-    };
+    let reference = incident(&id);
     seen.add(&tenant.get_ticket(&reference).await);
     let changes = TicketChanges {
         priority: None,
@@ -129,10 +126,7 @@ async fn no_secret_and_no_token_in_anything_the_platform_sees() {
     let mut seen = Seen::default();
     let mut tenant = host().tenant("scan").await.unwrap();
     // Attachments on, so that attach-file's upload is among the calls scanned.
-    let form = Form {
-        attachments: Some(true),
-        ..settings(&sim)
-    };
+    let form = attachments_on(&sim);
     let good = form.values();
 
     // Settings the admin gets wrong, the secret among them.
@@ -150,22 +144,14 @@ async fn no_secret_and_no_token_in_anything_the_platform_sees() {
     every_call(&mut tenant, &mut seen).await;
 
     for fault in faults() {
-        tenant
-            .configure(&good, &secret(&sim))
-            .await
-            .unwrap()
-            .unwrap();
+        configure_ok(&mut tenant, &sim, &form).await;
         sim.expire_all_tokens();
         sim.set_faults(fault);
         every_call(&mut tenant, &mut seen).await;
     }
     sim.set_faults(Faults::default());
     // A token that expires on the instance's side while cached.
-    tenant
-        .configure(&good, &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    configure_ok(&mut tenant, &sim, &form).await;
     every_call(&mut tenant, &mut seen).await;
     sim.expire_all_tokens();
     every_call(&mut tenant, &mut seen).await;

@@ -2,34 +2,7 @@
 
 use ticketing_host::api::{CreateOutcome, ErrorKind, Field, Priority};
 
-use support::{secret, settings, setup, table_calls, ticket};
-
-/// Opens a plain ticket and returns it, failing the test otherwise.
-pub async fn open(
-    tenant: &mut ticketing_host::Tenant,
-    category: &str,
-    title: &str,
-) -> ticketing_host::api::TicketRecord {
-    create(tenant, &ticket(category, title)).await
-}
-
-/// Creates `ticket` and returns the new record, failing the test otherwise.
-pub async fn create(
-    tenant: &mut ticketing_host::Tenant,
-    ticket: &ticketing_host::api::Ticket,
-) -> ticketing_host::api::TicketRecord {
-    created(tenant.create_ticket(ticket).await.unwrap().unwrap())
-}
-
-pub fn created(outcome: CreateOutcome) -> ticketing_host::api::TicketRecord {
-    match outcome {
-        CreateOutcome::Created(written) => {
-            assert!(written.not_applied.is_empty(), "{:?}", written.not_applied);
-            written.ticket
-        }
-        other => panic!("not created: {other:?}"),
-    }
-}
+use support::{configure_ok, create, open, settings, setup, table_calls, ticket};
 
 #[tokio::test]
 async fn incident_carries_impact_urgency_group_and_correlation() {
@@ -85,11 +58,7 @@ async fn change_request_and_defaults() {
     let mut s = settings(&sim);
     s.default_priority = Some("planning");
     s.default_assignment_group = Some("Network".into());
-    tenant
-        .configure(&s.values(), &secret(&sim))
-        .await
-        .unwrap()
-        .unwrap();
+    configure_ok(&mut tenant, &sim, &s).await;
 
     let record = open(&mut tenant, "maintenance", "Resize db").await;
     assert_eq!(record.display_id, "CHG0030001");

@@ -4,18 +4,13 @@ use std::time::Duration;
 
 use ticketing_host::api::ErrorKind;
 
-use crate::tickets::open;
-use support::{setup, table_calls, ticket};
+use support::{create_error, open, setup, table_calls};
 
 #[tokio::test]
 async fn n_tickets_cost_one_token_request() {
     let (sim, mut tenant) = setup().await;
     for i in 0..5 {
-        let outcome = tenant
-            .create_ticket(&ticket("cost-optimization", &format!("event {i}")))
-            .await
-            .unwrap();
-        assert!(outcome.is_ok(), "{outcome:?}");
+        open(&mut tenant, "cost-optimization", &format!("event {i}")).await;
     }
     assert_eq!(sim.token_requests(), 1);
     assert_eq!(table_calls(&sim, "POST").len(), 5);
@@ -80,11 +75,7 @@ async fn a_token_revoked_early_gets_one_retry() {
 async fn a_401_is_retried_once_and_only_once() {
     let (sim, mut tenant) = setup().await;
     sim.update_faults(|f| f.reject_tokens = true);
-    let error = tenant
-        .create_ticket(&ticket("cost-optimization", "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = create_error(&mut tenant).await;
     assert_eq!(error.kind, ErrorKind::NotAuthenticated);
     assert_eq!(error.http_status, Some(401));
     assert_eq!(sim.token_requests(), 2);
