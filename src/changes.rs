@@ -1,19 +1,30 @@
-//! What changed on this integration's tickets since the platform last asked (issue 9 §3):
-//! the cursor the platform keeps between polls, the keyset order it stands for (facts §16:
-//! `sys_updated_on` has whole seconds and ties are common, so the order is
-//! (`sys_updated_on`, `sys_id`)), the merge of each table's page into one page, oldest
-//! first, and which journal entries a change carries.
+//! What changed on this integration's tickets since the platform last asked: the cursor the
+//! platform keeps between polls, the keyset order it stands for (`sys_updated_on` has whole
+//! seconds and ties are common, so the order is (`sys_updated_on`, `sys_id`): README,
+//! "Polling for changes"), the merge of each table's page into one page, oldest first, and
+//! which journal entries a change carries.
 //!
 //! The cursor is opaque to the platform but comes back from it: it is parsed as hostile
 //! input, and nothing in it reaches a request unchecked (its tables are only those the
 //! settings route to; its times and sys_ids are validated types).
+//!
+//! Each table's [`Mark`] holds two points:
+//! - its keyset `position`: every record up to it was handed out at its state when read;
+//! - its journal `floor`: every comment or work note written before that second, on a ticket
+//!   not yet handed out at its present state, was handed out already. The floor stays behind
+//!   a ticket that a poll saw but did not hand out (held back, or cut off by a page): that
+//!   ticket's comments may be older than the position, since a ticket moves on in the
+//!   keyset order with every update. So a comment may come twice (a platform drops it by
+//!   its id), never not at all.
 //!
 //! What the keyset alone cannot see: a write committed after a poll read its table, stamped
 //! with the second of the last record that poll handed out and with a smaller sys_id, would
 //! sort behind the cursor. So a poll hands out only the records of seconds that are over on
 //! the instance's own clock (the answer's `Date` header) by [`SETTLE_SECONDS`], and the
 //! cursor stops before the rest: they come with a later poll, once their second can get no
-//! more writes. Without a `Date` (a proxy that drops it), nothing is held back.
+//! more writes. Without a `Date` (a proxy that drops it), nothing is held back. The same
+//! clock places a fresh cursor: at the first second not yet settled, so that nothing from
+//! before is listed and nothing written since is missed.
 
 use crate::prelude::*;
 
@@ -107,6 +118,37 @@ impl Timestamp {
         days * 86_400 + number(11..13) * 3600 + number(14..16) * 60 + number(17..19)
     }
 
+    /// The time `seconds` after the Unix epoch (Howard Hinnant's `civil_from_days`).
+    fn from_unix_seconds(seconds: u64) -> Self {
+        let (days, second) = (seconds / 86_400, seconds % 86_400);
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let day_of_era = z - era * 146_097;
+        let year_of_era =
+            (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let shifted_month = (5 * day_of_year + 2) / 153;
+        let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+        let month = if shifted_month < 10 {
+            shifted_month + 3
+        } else {
+            shifted_month - 9
+        };
+        let year = year_of_era + era * 400 + u64::from(month <= 2);
+        Self(format!(
+            "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+            second / 3600,
+            second / 60 % 60,
+            second % 60
+        ))
+    }
+
+    /// The first second whose records are not settled at `self`, the instance's clock (see
+    /// [`SETTLE_SECONDS`]): that second and later ones may still get writes.
+    pub fn first_unsettled(&self) -> Self {
+        Self::from_unix_seconds(self.unix_seconds().saturating_sub(SETTLE_SECONDS))
+    }
+
     /// `YYYYMMDDHHMMSS`: the cursor's spelling, without the space and separators.
     fn compact(&self) -> String {
         self.0.chars().filter(char::is_ascii_digit).collect()
@@ -153,9 +195,8 @@ pub fn timestamp(value: &Value) -> Result<Timestamp, json::Error> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Position {
     Start,
-    /// A fresh cursor starts here, at the second of the table's newest record: the records
-    /// of that second are handed out (once more) rather than a record updated later in the
-    /// same second, with a smaller sys_id, being missed for good.
+    /// Just before a second: a fresh cursor starts at the first second not yet settled on
+    /// the instance's clock, whose records may still be written.
     From(Timestamp),
     At(Timestamp, SysId),
 }
@@ -209,22 +250,47 @@ impl Position {
     }
 }
 
-/// The longest cursor accepted; one issued for many tables stays far below it.
-const CURSOR_MAX: usize = 8192;
 /// The most tables a cursor names.
 const CURSOR_TABLES_MAX: usize = 64;
+/// The longest part a cursor holds for one table: `~`, a name (80 at most), `=`, a time and
+/// a sys_id, `/`, a time.
+const CURSOR_PART_MAX: usize = 1 + 80 + 1 + 14 + 1 + 32 + 1 + 14;
+/// The longest cursor accepted; one issued is never longer.
+const CURSOR_MAX: usize = 2 + CURSOR_TABLES_MAX * CURSOR_PART_MAX;
 /// The cursor format's version, its first part.
-const CURSOR_VERSION: &str = "v1";
+const CURSOR_VERSION: &str = "v2";
+/// The version before the journal floor: still read, each floor taken as its position's
+/// time (where that version counted comments from).
+const CURSOR_VERSION_1: &str = "v1";
 
-/// The platform's place in each table: `v1~incident=20260102030405.<sys_id>~u_x=start`.
-/// Opaque to the platform, which only stores it and hands it back.
+/// What the platform was handed of one table (see the module doc).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mark {
+    /// How far its records were read and handed out.
+    pub position: Position,
+    /// Journal entries written in this second or later may not have been handed out with
+    /// their ticket yet; `None`: no entry was.
+    pub floor: Option<Timestamp>,
+}
+
+impl Mark {
+    /// A mark whose floor is its position's time, as version 1 had it.
+    pub fn at(position: Position) -> Self {
+        let floor = position.time().cloned();
+        Self { position, floor }
+    }
+}
+
+/// The platform's place in each table:
+/// `v2~incident=20260102030405.<sys_id>/20260102030401~u_x=start/start`. Opaque to the
+/// platform, which only stores it and hands it back.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Cursor {
-    tables: Vec<(Name, Position)>,
+    tables: Vec<(Name, Mark)>,
 }
 
 impl Cursor {
-    pub fn new(tables: Vec<(Name, Position)>) -> Self {
+    pub fn new(tables: Vec<(Name, Mark)>) -> Self {
         Self { tables }
     }
 
@@ -241,15 +307,17 @@ impl Cursor {
             ));
         }
         let mut parts = text.split('~');
-        if parts.next() != Some(CURSOR_VERSION) {
-            return refuse(format!("it does not start with {CURSOR_VERSION:?}"));
-        }
-        let mut tables: Vec<(Name, Position)> = Vec::new();
+        let with_floors = match parts.next() {
+            Some(CURSOR_VERSION) => true,
+            Some(CURSOR_VERSION_1) => false,
+            _ => return refuse(format!("it does not start with {CURSOR_VERSION:?}")),
+        };
+        let mut tables: Vec<(Name, Mark)> = Vec::new();
         for part in parts {
             if tables.len() == CURSOR_TABLES_MAX {
                 return refuse(format!("it names more than {CURSOR_TABLES_MAX} tables"));
             }
-            let Some((table, position)) = part.split_once('=') else {
+            let Some((table, mark)) = part.split_once('=') else {
                 return refuse("a part has no \"table=position\"".into());
             };
             let Some(table) = Name::parse(table) else {
@@ -258,49 +326,48 @@ impl Cursor {
             if tables.iter().any(|(seen, _)| *seen == table) {
                 return refuse(format!("it names the table {table} twice"));
             }
-            let position = match position.split_once('.') {
-                None if position == "start" => Position::Start,
-                None => match Timestamp::from_compact(position) {
-                    Some(time) => Position::From(time),
-                    None => {
-                        return refuse(format!(
-                            "the position for {table} is neither \"start\" nor a time and a \
-                             sys_id"
-                        ));
-                    }
-                },
-                Some((time, sys_id)) => {
-                    let Some(time) = Timestamp::from_compact(time) else {
-                        return refuse(format!(
-                            "the time for {table} is not a time as YYYYMMDDHHMMSS"
-                        ));
-                    };
-                    let Some(sys_id) = SysId::parse(sys_id) else {
-                        return refuse(format!("the record for {table} is not a sys_id"));
-                    };
-                    Position::At(time, sys_id)
+            let mark = if with_floors {
+                let Some((position, floor)) = mark.split_once('/') else {
+                    return refuse(format!("the part for {table} has no \"position/floor\""));
+                };
+                let floor = match floor {
+                    "start" => None,
+                    time => match Timestamp::from_compact(time) {
+                        Some(time) => Some(time),
+                        None => {
+                            return refuse(format!(
+                                "the floor for {table} is neither \"start\" nor a time"
+                            ));
+                        }
+                    },
+                };
+                Mark {
+                    position: parse_position(&table, position).map_err(|why| invalid_cursor(text, &why))?,
+                    floor,
                 }
+            } else {
+                Mark::at(parse_position(&table, mark).map_err(|why| invalid_cursor(text, &why))?)
             };
-            tables.push((table, position));
+            tables.push((table, mark));
         }
         Ok(Some(Self { tables }))
     }
 
-    /// Where `table` was read up to, if the cursor names it.
-    pub fn position(&self, table: &Name) -> Option<&Position> {
+    /// What the platform was handed of `table`, if the cursor names it.
+    pub fn mark(&self, table: &Name) -> Option<&Mark> {
         self.tables
             .iter()
             .find(|(name, _)| name == table)
-            .map(|(_, position)| position)
+            .map(|(_, mark)| mark)
     }
 
     pub fn encode(&self) -> String {
         let mut text = CURSOR_VERSION.to_string();
-        for (table, position) in &self.tables {
+        for (table, mark) in &self.tables {
             text.push('~');
             text.push_str(table.as_str());
             text.push('=');
-            match position {
+            match &mark.position {
                 Position::Start => text.push_str("start"),
                 Position::From(time) => text.push_str(&time.compact()),
                 Position::At(time, sys_id) => {
@@ -309,8 +376,34 @@ impl Cursor {
                     text.push_str(sys_id.as_str());
                 }
             }
+            text.push('/');
+            match &mark.floor {
+                None => text.push_str("start"),
+                Some(time) => text.push_str(&time.compact()),
+            }
         }
         text
+    }
+}
+
+/// One table's position as a cursor spells it; the error says what is wrong with it.
+fn parse_position(table: &Name, text: &str) -> Result<Position, String> {
+    match text.split_once('.') {
+        None if text == "start" => Ok(Position::Start),
+        None => Timestamp::from_compact(text).map(Position::From).ok_or_else(|| {
+            format!("the position for {table} is neither \"start\" nor a time and a sys_id")
+        }),
+        Some((time, sys_id)) => {
+            let Some(time) = Timestamp::from_compact(time) else {
+                return Err(format!(
+                    "the time for {table} is not a time as YYYYMMDDHHMMSS"
+                ));
+            };
+            let Some(sys_id) = SysId::parse(sys_id) else {
+                return Err(format!("the record for {table} is not a sys_id"));
+            };
+            Ok(Position::At(time, sys_id))
+        }
     }
 }
 
@@ -413,31 +506,52 @@ pub fn merge<R: Keyed>(pages: Vec<TablePage<R>>, limit: usize) -> Result<Merged<
 /// and not the others.
 pub const SETTLE_SECONDS: u64 = 1;
 
-/// Drops the records (in keyset order) of the seconds not yet settled at `now`, the
-/// instance's clock when it answered: they come with a later poll. Answers whether any
-/// were held back.
-pub fn hold_back_unsettled<R: Keyed>(rows: &mut Vec<R>, now: &Timestamp) -> bool {
-    let now = now.unix_seconds();
+/// Takes the records (in keyset order) of the seconds from `unsettled` on out of `rows` (see
+/// [`Timestamp::first_unsettled`]) and answers them: they come with a later poll.
+pub fn hold_back_unsettled<R: Keyed>(rows: &mut Vec<R>, unsettled: &Timestamp) -> Vec<R> {
     let settled = rows
         .iter()
-        .take_while(|row| row.time().unix_seconds() + 1 + SETTLE_SECONDS <= now)
+        .take_while(|row| row.time() < unsettled)
         .count();
-    let held = settled < rows.len();
-    rows.truncate(settled);
-    held
+    rows.split_off(settled)
 }
 
-/// Where each table stands after handing out `taken`: its last record there, or where it
-/// was (`from`, by table index).
-pub fn advanced<R: Keyed>(
-    from: &[(Name, Position)],
-    taken: &[(usize, R)],
-) -> Vec<(Name, Position)> {
-    let mut positions = from.to_vec();
-    for (index, row) in taken {
-        positions[*index].1 = row.position();
+/// What one poll did with one table, for the [`Mark`] it moves to.
+pub struct TableOutcome<'a> {
+    pub from: &'a Mark,
+    /// The last of its records handed out, if any was.
+    pub last: Option<Position>,
+    /// Each record it answered was handed out or held back, and it had no more: no ticket
+    /// it holds was cut off by a page.
+    pub whole: bool,
+    /// The first second not yet settled when it answered; none without a `Date`.
+    pub unsettled: Option<&'a Timestamp>,
+    /// The first comment or work note, from the floor on, on this integration's tickets it
+    /// held back.
+    pub held_from: Option<&'a Timestamp>,
+}
+
+impl TableOutcome<'_> {
+    /// Where the table stands after the poll. The floor moves only when the poll saw the
+    /// whole table: up to the second from which records may still come (or, without the
+    /// instance's clock, the last one read), but no further than the first entry of a
+    /// ticket it held back; never back.
+    pub fn next(&self) -> Mark {
+        let position = self.last.clone().unwrap_or(self.from.position.clone());
+        if !self.whole {
+            return Mark {
+                position,
+                floor: self.from.floor.clone(),
+            };
+        }
+        let reached = self.unsettled.or(position.time());
+        let candidate = match (reached, self.held_from) {
+            (Some(reached), Some(held)) => Some(reached.min(held)),
+            (reached, _) => reached,
+        };
+        let floor = self.from.floor.clone().max(candidate.cloned());
+        Mark { position, floor }
     }
-    positions
 }
 
 fn describe(position: &Position) -> String {
@@ -448,19 +562,11 @@ fn describe(position: &Position) -> String {
     }
 }
 
-/// Whether a journal entry written at `written` on the ticket `ticket` is new to a change
-/// read from `from` whose record was last updated at `updated`. Writing an entry updates
-/// its ticket, so an entry stands where its ticket stood when it was written: the entries
-/// the platform has seen are those at or before the position it had read up to. Entries
-/// after the ticket's update as read belong to a later change of it.
-pub fn is_new_entry(
-    written: &Timestamp,
-    ticket: &SysId,
-    from: &Position,
-    updated: &Timestamp,
-) -> bool {
-    let at = Position::At(written.clone(), ticket.clone());
-    at > *from && written <= updated
+/// Whether a journal entry written at `written` is new to a change of its ticket read at
+/// `updated`, in a table whose journal floor is `floor` (see [`Mark`]). Entries after the
+/// ticket's update as read belong to a later change of it.
+pub fn is_new_entry(written: &Timestamp, floor: Option<&Timestamp>, updated: &Timestamp) -> bool {
+    floor.is_none_or(|floor| written >= floor) && written <= updated
 }
 
 /// A comment or work note someone other than the integration added.
@@ -589,7 +695,21 @@ mod tests {
             ("2100-03-01 00:00:00", 4_107_542_400),
         ] {
             assert_eq!(ts(time).unix_seconds(), seconds, "{time}");
+            assert_eq!(Timestamp::from_unix_seconds(seconds), ts(time), "{seconds}");
         }
+        // Every day of four centuries, either way.
+        for day in (0..146_097 * 4).step_by(97) {
+            let seconds = day * 86_400 + 86_399;
+            assert_eq!(Timestamp::from_unix_seconds(seconds).unix_seconds(), seconds);
+        }
+        assert_eq!(
+            ts("2024-03-01 00:00:00").first_unsettled(),
+            ts("2024-02-29 23:59:59")
+        );
+        assert_eq!(
+            ts("1970-01-01 00:00:00").first_unsettled(),
+            ts("1970-01-01 00:00:00")
+        );
     }
 
     /// A record is handed out once the instance's clock is a whole second past the end of
@@ -613,13 +733,10 @@ mod tests {
             ("2026-01-01 00:00:00", 0),
             ("2026-01-02 00:00:02", 5),
         ] {
-            let mut held = rows();
-            assert_eq!(
-                hold_back_unsettled(&mut held, &ts(now)),
-                kept < 5,
-                "at {now}"
-            );
-            assert_eq!(held, rows()[..kept], "at {now}");
+            let mut settled = rows();
+            let held = hold_back_unsettled(&mut settled, &ts(now).first_unsettled());
+            assert_eq!(settled, rows()[..kept], "at {now}");
+            assert_eq!(held, rows()[kept..], "at {now}");
         }
     }
 
@@ -629,10 +746,16 @@ mod tests {
         assert!(second < Position::At(ts("2026-01-02 03:04:05"), id('0')));
         assert!(second > Position::At(ts("2026-01-02 03:04:04"), id('f')));
         assert!(Position::Start < second);
-        let cursor = Cursor::new(vec![(Name::known("incident"), second.clone())]);
-        assert_eq!(cursor.encode(), "v1~incident=20260102030405");
+        let cursor = Cursor::new(vec![(Name::known("incident"), Mark::at(second.clone()))]);
+        assert_eq!(
+            cursor.encode(),
+            "v2~incident=20260102030405/20260102030405"
+        );
         let back = Cursor::parse(&cursor.encode()).unwrap().unwrap();
-        assert_eq!(back.position(&Name::known("incident")), Some(&second));
+        assert_eq!(
+            back.mark(&Name::known("incident")).map(|m| &m.position),
+            Some(&second)
+        );
         assert_eq!(
             second
                 .query_after(Query::default, "sys_updated_on")
@@ -644,29 +767,43 @@ mod tests {
 
     #[test]
     fn a_cursor_round_trips() {
+        let incident = Mark {
+            position: Position::At(ts("2026-01-02 03:04:05"), id('a')),
+            floor: Some(ts("2026-01-02 03:04:01")),
+        };
         let cursor = Cursor::new(vec![
-            (
-                Name::known("incident"),
-                Position::At(ts("2026-01-02 03:04:05"), id('a')),
-            ),
-            (Name::known("u_cost_finding"), Position::Start),
+            (Name::known("incident"), incident.clone()),
+            (Name::known("u_cost_finding"), Mark::at(Position::Start)),
         ]);
         let text = cursor.encode();
+        let a = "a".repeat(32);
         assert_eq!(
             text,
-            format!(
-                "v1~incident=20260102030405.{}~u_cost_finding=start",
-                "a".repeat(32)
-            )
+            format!("v2~incident=20260102030405.{a}/20260102030401~u_cost_finding=start/start")
         );
         assert_eq!(Cursor::parse(&text).unwrap(), Some(cursor.clone()));
-        assert_eq!(
-            cursor.position(&Name::known("u_cost_finding")),
-            Some(&Position::Start)
-        );
-        assert_eq!(cursor.position(&Name::known("problem")), None);
+        let mark = |table| cursor.mark(&Name::known(table));
+        assert_eq!(mark("incident"), Some(&incident));
+        assert_eq!(mark("u_cost_finding"), Some(&Mark::at(Position::Start)));
+        assert_eq!(mark("u_cost_finding").unwrap().floor, None);
+        assert_eq!(mark("problem"), None);
         assert_eq!(Cursor::parse("").unwrap(), None);
-        assert_eq!(Cursor::parse("v1").unwrap(), Some(Cursor::default()));
+        assert_eq!(Cursor::parse("v2").unwrap(), Some(Cursor::default()));
+
+        // A cursor of the version before floors, as a platform may have stored it: each
+        // table's comments count from its position's second, where that version had them.
+        let v1 = format!("v1~incident=20260102030405.{a}~problem=20260102030400~u_x=start");
+        let read = Cursor::parse(&v1).unwrap().unwrap();
+        let mark = |table| read.mark(&Name::known(table)).unwrap().clone();
+        assert_eq!(
+            mark("incident"),
+            Mark {
+                position: Position::At(ts("2026-01-02 03:04:05"), id('a')),
+                floor: Some(ts("2026-01-02 03:04:05")),
+            }
+        );
+        assert_eq!(mark("problem").floor, Some(ts("2026-01-02 03:04:00")));
+        assert_eq!(mark("u_x"), Mark::at(Position::Start));
     }
 
     /// The cursor comes back from the platform: anything but one this provider issued is
@@ -675,9 +812,17 @@ mod tests {
     fn a_foreign_cursor_is_refused_clearly() {
         let sys_id = "a".repeat(32);
         let cases = [
-            ("garbage".to_string(), "does not start with \"v1\""),
-            ("v2~incident=start".into(), "does not start with \"v1\""),
+            ("garbage".to_string(), "does not start with \"v2\""),
+            ("v3~incident=start/start".into(), "does not start with \"v2\""),
             ("v1~incident".into(), "no \"table=position\""),
+            ("v2~incident=start".into(), "no \"position/floor\""),
+            ("v2~incident=start/now".into(), "floor for incident"),
+            ("v2~incident=start/20261302030405".into(), "floor for incident"),
+            ("v2~incident=now/start".into(), "neither \"start\""),
+            (
+                format!("v2~incident=20260102030405.{sys_id}/start/start"),
+                "floor for incident",
+            ),
             (
                 "v1~Incident=start".into(),
                 "does not start with a table name",
@@ -709,7 +854,7 @@ mod tests {
                 ),
                 "more than 64 tables",
             ),
-            ("v1".to_string() + &"x".repeat(9000), "bytes long"),
+            ("v2".to_string() + &"x".repeat(CURSOR_MAX), "bytes long"),
         ];
         for (text, says) in cases {
             let error = Cursor::parse(&text).unwrap_err();
@@ -750,6 +895,16 @@ mod tests {
             rows,
             more,
         }
+    }
+
+    /// Where each table stands after handing out `taken`: its last record there, or where it
+    /// was (`from`, by table index).
+    fn advanced(from: &[(Name, Position)], taken: &[(usize, Row)]) -> Vec<(Name, Position)> {
+        let mut positions = from.to_vec();
+        for (index, row) in taken {
+            positions[*index].1 = row.position();
+        }
+        positions
     }
 
     fn froms(pages: &[TablePage<Row>]) -> Vec<(Name, Position)> {
@@ -873,17 +1028,89 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_is_new_when_written_after_the_position_and_by_the_update_read() {
+    fn an_entry_is_new_from_the_floor_to_the_update_read() {
         let t = |s: &str| ts(&format!("2026-01-01 00:00:0{s}"));
-        let from = Position::At(t("5"), id('b'));
-        // The ticket 'c' sorts after the position in its second: its entries of that
-        // second were not handed out yet; the ticket 'a' was, up to that second.
-        assert!(is_new_entry(&t("5"), &id('c'), &from, &t("7")));
-        assert!(!is_new_entry(&t("5"), &id('a'), &from, &t("7")));
-        assert!(!is_new_entry(&t("4"), &id('c'), &from, &t("7")));
-        assert!(is_new_entry(&t("6"), &id('a'), &from, &t("7")));
+        let floor = t("5");
+        assert!(is_new_entry(&t("5"), Some(&floor), &t("7")));
+        assert!(is_new_entry(&t("7"), Some(&floor), &t("7")));
+        assert!(!is_new_entry(&t("4"), Some(&floor), &t("7")));
         // Written after the update as read: the next change of the ticket carries it.
-        assert!(!is_new_entry(&t("8"), &id('c'), &from, &t("7")));
-        assert!(is_new_entry(&t("1"), &id('a'), &Position::Start, &t("7")));
+        assert!(!is_new_entry(&t("8"), Some(&floor), &t("7")));
+        assert!(is_new_entry(&t("1"), None, &t("7")));
+    }
+
+    /// The cases of the module doc: the floor follows the poll only where it saw the whole
+    /// table, stops at a held-back ticket's first entry, and never goes back.
+    #[test]
+    fn the_floor_stays_behind_what_a_poll_did_not_hand_out() {
+        let t = |s: &str| ts(&format!("2026-01-01 00:00:{s}"));
+        let from = Mark {
+            position: Position::At(t("10"), id('a')),
+            floor: Some(t("08")),
+        };
+        let last = Some(Position::At(t("20"), id('b')));
+        let outcome = |whole, unsettled: Option<&str>, held_from: Option<&str>| {
+            let (unsettled, held_from) = (unsettled.map(t), held_from.map(t));
+            TableOutcome {
+                from: &from,
+                last: last.clone(),
+                whole,
+                unsettled: unsettled.as_ref(),
+                held_from: held_from.as_ref(),
+            }
+            .next()
+        };
+        let at = |floor: &str| Mark {
+            position: last.clone().unwrap(),
+            floor: Some(t(floor)),
+        };
+        // Everything handed out: up to the first second not yet settled.
+        assert_eq!(outcome(true, Some("29"), None), at("29"));
+        // A ticket held back with a comment at :12, before the last handed out at :20.
+        assert_eq!(outcome(true, Some("29"), Some("12")), at("12"));
+        assert_eq!(outcome(true, Some("29"), Some("40")), at("29"));
+        // Cut off by a page: the ticket that did not fit may carry anything since the floor.
+        assert_eq!(outcome(false, Some("29"), None), at("08"));
+        // Without the instance's clock: the last record read.
+        assert_eq!(outcome(true, None, None), at("20"));
+        // Never back.
+        assert_eq!(outcome(true, Some("05"), None), at("08"));
+        // Nothing handed out, nothing cut: the position stays, the floor follows the clock.
+        let quiet = TableOutcome {
+            from: &from,
+            last: None,
+            whole: true,
+            unsettled: Some(&t("29")),
+            held_from: None,
+        }
+        .next();
+        assert_eq!(quiet.position, from.position);
+        assert_eq!(quiet.floor, Some(t("29")));
+        let empty = Mark::at(Position::Start);
+        let never_read = TableOutcome {
+            from: &empty,
+            last: None,
+            whole: true,
+            unsettled: None,
+            held_from: None,
+        }
+        .next();
+        assert_eq!(never_read, empty);
+    }
+
+    #[test]
+    fn the_longest_cursor_issued_is_accepted() {
+        let name = |i: usize| Name::parse(&format!("u_{i:02}{}", "x".repeat(76))).unwrap();
+        let mark = Mark {
+            position: Position::At(ts("2026-01-02 03:04:05"), id('f')),
+            floor: Some(ts("2026-01-02 03:04:05")),
+        };
+        let tables = (0..CURSOR_TABLES_MAX)
+            .map(|i| (name(i), mark.clone()))
+            .collect();
+        let cursor = Cursor::new(tables);
+        let text = cursor.encode();
+        assert_eq!(text.len(), CURSOR_MAX);
+        assert_eq!(Cursor::parse(&text).unwrap(), Some(cursor));
     }
 }

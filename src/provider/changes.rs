@@ -1,12 +1,12 @@
 //! changes-since: this integration's tickets updated after the platform's cursor, and the
-//! comments and work notes others added to them (issue 9 §3). The cursor, the keyset order
-//! and the merge are `crate::changes`; this file holds the calls.
+//! comments and work notes others added to them. The cursor, the keyset order, the merge
+//! and where a table's marks move are `crate::changes`; this file holds the calls.
 
 use crate::prelude::*;
 
 use crate::changes::{
-    ChangesPage, Comment, Cursor, Keyed, Position, TablePage, TicketChange, Timestamp, advanced,
-    check_order, hold_back_unsettled, is_new_entry, merge, timestamp,
+    ChangesPage, Comment, Cursor, Keyed, Mark, Position, TableOutcome, TablePage, TicketChange,
+    Timestamp, check_order, hold_back_unsettled, is_new_entry, merge, timestamp,
 };
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -166,9 +166,29 @@ struct Journal {
     complete_before: Option<Timestamp>,
 }
 
+/// One routed table as a poll read it.
+struct TableRead {
+    table: Name,
+    from: Mark,
+    /// The settled records it answered (all of them go to the merge).
+    rows: usize,
+    /// The instance has more after them.
+    more: bool,
+    /// The first second not yet settled when it answered; none without a `Date`.
+    unsettled: Option<Timestamp>,
+    /// This integration's tickets it answered in seconds not yet settled.
+    held: Vec<SysId>,
+}
+
 /// This integration's tickets, whatever else a query asks.
 fn ours() -> Query {
     Query::default().eq("correlation_display", CORRELATION_DISPLAY)
+}
+
+/// ServiceNow drops a condition on a column the table lacks: only rows that say so are this
+/// integration's. The others still move the cursor past them.
+fn is_ours(row: &ChangeRow) -> bool {
+    row.correlation_display == CORRELATION_DISPLAY
 }
 
 impl<T: Transport, C: Clock> Provider<T, C> {
@@ -181,8 +201,9 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         let integration_user = settings.credentials.user_name().map(str::to_string);
         let Some(given) = Cursor::parse(cursor.unwrap_or_default())? else {
             let mut now = Vec::with_capacity(tables.len());
-            for table in &tables {
-                now.push((table.clone(), self.newest(table)?));
+            for table in tables {
+                let mark = self.now_mark(&table)?;
+                now.push((table, mark));
             }
             return Ok(ChangesPage {
                 changes: Vec::new(),
@@ -190,90 +211,183 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                 more: false,
             });
         };
+        let mut reads = Vec::with_capacity(tables.len());
         let mut pages = Vec::with_capacity(tables.len());
-        for table in &tables {
+        for table in tables {
             // A table the settings route to since the cursor was issued starts from now.
-            let from = match given.position(table) {
-                Some(position) => position.clone(),
-                None => self.newest(table)?,
+            let from = match given.mark(&table) {
+                Some(mark) => mark.clone(),
+                None => self.now_mark(&table)?,
             };
-            let query = from.query_after(ours, "sys_updated_on");
-            let mut page: Page<ChangeRow> =
-                self.select_page(table, &query, TICKETS_PER_PAGE as u32)?;
-            // What is held back is newer than the rest of the table: nothing more waits.
-            if let Some(now) = &page.end.date {
-                page.end.more &= !hold_back_unsettled(&mut page.rows, now);
-            }
-            pages.push(TablePage {
-                table: table.clone(),
-                from,
-                rows: page.rows,
-                more: page.end.more,
-            });
+            let (read, page) = self.read_table(table, from)?;
+            reads.push(read);
+            pages.push(page);
         }
-        let from: Vec<(Name, Position)> = pages
-            .iter()
-            .map(|page| (page.table.clone(), page.from.clone()))
-            .collect();
         let merged = merge(pages, TICKETS_PER_PAGE)?;
         let mut taken = merged.taken;
         let mut more = merged.more;
+        let journal = self.journal_of_page(&reads, &mut taken, &mut more)?;
+        let mut marks = Vec::with_capacity(reads.len());
+        for (index, read) in reads.iter().enumerate() {
+            marks.push((read.table.clone(), self.next_mark(index, read, &taken)?));
+        }
+        let changes = self.hand_out(&reads, taken, journal.entries, integration_user)?;
+        Ok(ChangesPage {
+            changes,
+            cursor: Cursor::new(marks).encode(),
+            more,
+        })
+    }
 
-        // ServiceNow drops a condition on a column the table lacks: only rows that say so
-        // are this integration's. The others still move the cursor past them.
-        let is_ours = |row: &ChangeRow| row.correlation_display == CORRELATION_DISPLAY;
-        let journal = {
-            let tickets: Vec<(&SysId, &Position)> = taken
-                .iter()
-                .filter(|(_, row)| is_ours(row))
-                .map(|(index, row)| (&row.sys_id, &from[*index].1))
-                .collect();
-            self.journal_for(&tickets, JOURNAL_PAGES)?
-        };
-        let journal = match journal.complete_before.clone() {
-            None => journal,
-            Some(before) => {
-                // Too many entries for one call: hand out the tickets whose entries were all
-                // read; the rest come with the next page.
-                let cut = taken
-                    .iter()
-                    .position(|(_, row)| is_ours(row) && row.sys_updated_on >= before)
-                    .unwrap_or(taken.len());
-                if cut == taken.len() {
-                    journal
-                } else if cut > 0 {
-                    taken.truncate(cut);
-                    more = true;
-                    journal
-                } else {
-                    // The first ticket's own entries overflow: it goes out alone, whole.
-                    more |= taken.len() > 1;
-                    taken.truncate(1);
-                    let (index, row) = &taken[0];
-                    let one = [(&row.sys_id, &from[*index].1)];
-                    let journal = self.journal_for(&one, ONE_TICKET_JOURNAL_PAGES)?;
-                    if journal.complete_before.is_some() {
-                        return Err(Error::unexpected(format!(
-                            "reading the comments of {}: more than {} entries since the \
-                             cursor; the changes cannot be handed out whole",
-                            row.number,
-                            ONE_TICKET_JOURNAL_PAGES * JOURNAL_PAGE as usize
-                        )));
-                    }
-                    journal
+    /// One table's records after `from`, the settled ones as a page for the merge.
+    fn read_table(&mut self, table: Name, from: Mark) -> Result<(TableRead, TablePage<ChangeRow>)> {
+        let query = from.position.query_after(ours, "sys_updated_on");
+        let mut page: Page<ChangeRow> = self.select_page(&table, &query, TICKETS_PER_PAGE as u32)?;
+        let unsettled = page.end.date.as_ref().map(Timestamp::first_unsettled);
+        let mut held = Vec::new();
+        if let Some(unsettled) = &unsettled {
+            let unsettled_rows = hold_back_unsettled(&mut page.rows, unsettled);
+            // What is held back is newer than the rest of the table: nothing more waits.
+            page.end.more &= unsettled_rows.is_empty();
+            for row in unsettled_rows {
+                if is_ours(&row) {
+                    held.push(row.sys_id);
                 }
             }
+        }
+        let read = TableRead {
+            table: table.clone(),
+            from: from.clone(),
+            rows: page.rows.len(),
+            more: page.end.more,
+            unsettled,
+            held,
         };
+        let page = TablePage {
+            table,
+            from: from.position,
+            rows: page.rows,
+            more: page.end.more,
+        };
+        Ok((read, page))
+    }
 
-        let cursor = Cursor::new(advanced(&from, &taken)).encode();
+    /// Where "now" is in `table`, for a fresh cursor: the first second not yet settled on
+    /// the instance's clock, so that nothing before it is listed and nothing written from it
+    /// on is missed. Without the instance's clock (no `Date`), just after its newest record
+    /// (any record, not only this integration's), or before everything in an empty table.
+    fn now_mark(&mut self, table: &Name) -> Result<Mark> {
+        let query = Query::default()
+            .order_by_desc("sys_updated_on")
+            .order_by_desc("sys_id");
+        // Read as the changes are, so that one reader serves both.
+        let page: Page<ChangeRow> = self.select_page(table, &query, 1)?;
+        let position = match &page.end.date {
+            Some(now) => Position::From(now.first_unsettled()),
+            None => page
+                .rows
+                .first()
+                .map_or(Position::Start, |row| row.position()),
+        };
+        Ok(Mark::at(position))
+    }
+
+    /// The comments and work notes of this integration's tickets in `taken`. Too many for
+    /// one call: the tickets whose entries were all read are handed out, the rest come with
+    /// the next page (`more`).
+    fn journal_of_page(
+        &mut self,
+        reads: &[TableRead],
+        taken: &mut Vec<(usize, ChangeRow)>,
+        more: &mut bool,
+    ) -> Result<Journal> {
+        let tickets: Vec<(&SysId, Option<&Timestamp>)> = taken
+            .iter()
+            .filter(|(_, row)| is_ours(row))
+            .map(|(index, row)| (&row.sys_id, reads[*index].from.floor.as_ref()))
+            .collect();
+        let journal = self.journal_for(&tickets, JOURNAL_PAGES)?;
+        let Some(before) = journal.complete_before.clone() else {
+            return Ok(journal);
+        };
+        let cut = taken
+            .iter()
+            .position(|(_, row)| is_ours(row) && row.sys_updated_on >= before)
+            .unwrap_or(taken.len());
+        if cut == taken.len() {
+            return Ok(journal);
+        }
+        if cut > 0 {
+            taken.truncate(cut);
+            *more = true;
+            return Ok(journal);
+        }
+        // The first ticket's own entries overflow: it goes out alone, whole.
+        *more |= taken.len() > 1;
+        taken.truncate(1);
+        let (index, row) = &taken[0];
+        let one = [(&row.sys_id, reads[*index].from.floor.as_ref())];
+        let journal = self.journal_for(&one, ONE_TICKET_JOURNAL_PAGES)?;
+        if journal.complete_before.is_some() {
+            return Err(Error::unexpected(format!(
+                "reading the comments of {}: more than {} entries since the cursor; the \
+                 changes cannot be handed out whole",
+                row.number,
+                ONE_TICKET_JOURNAL_PAGES * JOURNAL_PAGE as usize
+            )));
+        }
+        Ok(journal)
+    }
+
+    /// Where the table `reads[index]` stands once `taken` is handed out (see
+    /// [`TableOutcome::next`]).
+    fn next_mark(
+        &mut self,
+        index: usize,
+        read: &TableRead,
+        taken: &[(usize, ChangeRow)],
+    ) -> Result<Mark> {
+        let mut handed_out = 0;
+        let mut last = None;
+        for (table, row) in taken {
+            if *table == index {
+                handed_out += 1;
+                last = Some(row.position());
+            }
+        }
+        // An empty page that claims more (rows the integration user may not read) holds no
+        // ticket of this integration's.
+        let whole = (!read.more || read.rows == 0) && handed_out == read.rows;
+        let held_from = match whole && !read.held.is_empty() {
+            true => self.first_entry(&read.held, read.from.floor.as_ref())?,
+            false => None,
+        };
+        Ok(TableOutcome {
+            from: &read.from,
+            last,
+            whole,
+            unsettled: read.unsettled.as_ref(),
+            held_from: held_from.as_ref(),
+        }
+        .next())
+    }
+
+    /// The changes of this integration's tickets in `taken`, each with the entries of
+    /// `entries` that are new to it.
+    fn hand_out(
+        &self,
+        reads: &[TableRead],
+        taken: Vec<(usize, ChangeRow)>,
+        mut entries: Vec<JournalRow>,
+        integration_user: Option<String>,
+    ) -> Result<Vec<TicketChange>> {
         let instance = &self.configured()?.instance;
-        let mut entries = journal.entries;
         let mut changes = Vec::with_capacity(taken.len());
         for (index, row) in taken {
             if !is_ours(&row) {
                 continue;
             }
-            let (table, from) = &from[index];
+            let TableRead { table, from, .. } = &reads[index];
             let integration = integration_user.as_deref().unwrap_or(&row.sys_created_by);
             // Each entry is one ticket's: it leaves the list with the ticket's change.
             let mut comments = Vec::new();
@@ -286,8 +400,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                     && entry.sys_created_by != integration
                     && is_new_entry(
                         &entry.sys_created_on,
-                        &row.sys_id,
-                        from,
+                        from.floor.as_ref(),
                         &row.sys_updated_on,
                     )
                 {
@@ -314,34 +427,33 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                 comments,
             });
         }
-        Ok(ChangesPage {
-            changes,
-            cursor,
-            more,
-        })
+        Ok(changes)
     }
 
-    /// Where "now" is in `table`, on the instance's clock: its newest record (any record,
-    /// not only this integration's, so a quiet integration starts from the present too);
-    /// before everything when the table is empty.
-    fn newest(&mut self, table: &Name) -> Result<Position> {
-        let query = Query::default()
-            .order_by_desc("sys_updated_on")
-            .order_by_desc("sys_id");
-        // Read as the changes are, so that one reader serves both.
-        let page: Page<ChangeRow> = self.select_page(table, &query, 1)?;
-        Ok(page
-            .rows
-            .into_iter()
-            .next()
-            .map_or(Position::Start, |row| Position::From(row.sys_updated_on)))
+    /// When the first comment or work note, from `floor` on, was written to one of
+    /// `tickets` (held back by a poll): the table's floor may not pass it.
+    fn first_entry(
+        &mut self,
+        tickets: &[SysId],
+        floor: Option<&Timestamp>,
+    ) -> Result<Option<Timestamp>> {
+        let ids: Vec<&str> = tickets.iter().map(SysId::as_str).collect();
+        let mut query = Query::default()
+            .one_of("element_id", &ids)
+            .one_of("element", JOURNAL_COLUMNS);
+        if let Some(floor) = floor {
+            query = query.at_or_after("sys_created_on", floor.as_str());
+        }
+        let query = query.order_by("sys_created_on").order_by("sys_id");
+        let page: Page<JournalRow> = self.select_page(&JOURNAL, &query, 1)?;
+        Ok(page.rows.into_iter().next().map(|row| row.sys_created_on))
     }
 
-    /// The comments and work notes of `tickets` (each with the position its table was read
-    /// from), oldest first, at most `max_pages` requests of them.
+    /// The comments and work notes of `tickets` (each with its table's journal floor),
+    /// oldest first, at most `max_pages` requests of them.
     fn journal_for(
         &mut self,
-        tickets: &[(&SysId, &Position)],
+        tickets: &[(&SysId, Option<&Timestamp>)],
         max_pages: usize,
     ) -> Result<Journal> {
         let mut journal = Journal {
@@ -352,18 +464,16 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             return Ok(journal);
         }
         let ids: Vec<&str> = tickets.iter().map(|(id, _)| id.as_str()).collect();
-        // Entries before every ticket's position were handed out already.
-        let since = tickets
-            .iter()
-            .map(|(_, from)| from.time())
-            .min()
-            .flatten()
-            .cloned();
+        // Entries before every ticket's floor were handed out already.
+        let mut since = tickets[0].1;
+        for (_, floor) in tickets {
+            since = since.min(*floor);
+        }
         let conditions = || {
             let query = Query::default()
                 .one_of("element_id", &ids)
                 .one_of("element", JOURNAL_COLUMNS);
-            match &since {
+            match since {
                 Some(time) => query.at_or_after("sys_created_on", time.as_str()),
                 None => query,
             }
@@ -462,43 +572,56 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// A cursor at the incident `c` updated at `time`, with the journal floor there too.
     fn cursor_at(time: &str, c: char) -> String {
-        let position = Position::At(
-            Timestamp::parse(time).unwrap(),
-            SysId::parse(&id(c)).unwrap(),
-        );
-        Cursor::new(vec![(Name::known("incident"), position)]).encode()
+        cursor_with(time, c, time)
     }
 
+    fn cursor_with(time: &str, c: char, floor: &str) -> String {
+        let mark = Mark {
+            position: Position::At(
+                Timestamp::parse(time).unwrap(),
+                SysId::parse(&id(c)).unwrap(),
+            ),
+            floor: Timestamp::parse(floor),
+        };
+        Cursor::new(vec![(Name::known("incident"), mark)]).encode()
+    }
+
+    /// A Table API page with the instance's clock as its `Date`.
+    fn dated(rows: &[Value], more: bool, date: &str) -> Response {
+        let mut response = page(rows, more);
+        response.headers.push(("date".into(), date.into()));
+        response
+    }
+
+    /// A fresh cursor marks the present on the instance's clock: the first second not yet
+    /// settled, whatever the newest record is (weeks old, or none).
     #[test]
-    fn no_cursor_starts_from_the_newest_record_on_the_instance() {
+    fn no_cursor_starts_from_the_present_on_the_instances_clock() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
         let mut raw = raw();
         raw.unlisted_category_kind = Some(TicketKind::Table(Name::known("u_cost_finding")));
         let mut p = provider(&transport, &clock, raw);
+        let old = [json!({"sys_id": id('c'), "sys_updated_on": "2025-11-02 03:04:05"})];
+        let now = "Fri, 02 Jan 2026 03:04:12 GMT";
         transport
             .push_json(200, TOKEN_OK)
-            .push(Ok(page(
-                &[json!({"sys_id": id('c'), "sys_updated_on": "2026-01-02 03:04:05"})],
-                true,
-            )))
-            .push(Ok(page(&[], false)));
+            .push(Ok(dated(&old, true, now)))
+            .push(Ok(dated(&[], false, now)));
         for cursor in [None, Some("")] {
             let page = p.changes_since(cursor).unwrap();
             assert!(page.changes.is_empty() && !page.more);
             assert_eq!(
                 page.cursor,
-                // From the newest record's second, inclusive (see `Position::From`).
-                "v1~incident=20260102030405~u_cost_finding=start"
+                "v2~incident=20260102030411/20260102030411\
+                 ~u_cost_finding=20260102030411/20260102030411"
             );
             if cursor.is_none() {
                 transport
-                    .push(Ok(self::page(
-                        &[json!({"sys_id": id('c'), "sys_updated_on": "2026-01-02 03:04:05"})],
-                        false,
-                    )))
-                    .push(Ok(self::page(&[], false)));
+                    .push(Ok(dated(&old, false, now)))
+                    .push(Ok(dated(&[], false, now)));
             }
         }
         let sent = transport.sent();
@@ -508,6 +631,20 @@ mod tests {
         );
         assert!(sent[1].url.contains("sysparm_limit=1"), "{}", sent[1].url);
         assert!(sent[2].url.contains("/api/now/table/u_cost_finding?"));
+
+        // Without the instance's clock (a proxy dropped `Date`): just after the newest
+        // record, and before everything in an empty table.
+        transport
+            .push(Ok(page(&old, false)))
+            .push(Ok(page(&[], false)));
+        let page = p.changes_since(None).unwrap();
+        assert_eq!(
+            page.cursor,
+            format!(
+                "v2~incident=20251102030405.{}/20251102030405~u_cost_finding=start/start",
+                id('c')
+            )
+        );
     }
 
     #[test]
@@ -627,11 +764,7 @@ mod tests {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
         let mut p = provider(&transport, &clock, raw());
-        let dated = |rows: &[Value], date: &str| {
-            let mut response = page(rows, true);
-            response.headers.push(("date".into(), date.into()));
-            response
-        };
+        let dated = |rows: &[Value], date: &str| dated(rows, true, date);
         let numbers = |page: &ChangesPage| -> Vec<String> {
             page.changes
                 .iter()
@@ -647,6 +780,7 @@ mod tests {
                 ],
                 "Fri, 02 Jan 2026 03:04:06 GMT",
             )))
+            .push(Ok(page(&[], false)))
             .push(Ok(page(&[], false)));
         let first = p
             .changes_since(Some(&cursor_at("2026-01-02 03:04:00", 'a')))
@@ -656,7 +790,20 @@ mod tests {
             !first.more,
             "what waits is newer than the instance's clock allows"
         );
-        assert_eq!(first.cursor, cursor_at("2026-01-02 03:04:04", 'b'));
+        // 'c', held back, had no comment since the floor: the floor moves to the first
+        // second not settled.
+        assert_eq!(
+            first.cursor,
+            cursor_with("2026-01-02 03:04:04", 'b', "2026-01-02 03:04:05")
+        );
+        assert_eq!(
+            query_of(&transport.sent()[3]),
+            format!(
+                "element_idIN{c}^elementINwork_notes,comments^sys_created_on>=2026-01-02 03:04:00\
+                 ^ORDERBYsys_created_on^ORDERBYsys_id",
+                c = id('c')
+            )
+        );
 
         // Meanwhile 'a', with a smaller sys_id than 'c', committed in 03:04:05 too.
         transport
@@ -681,6 +828,59 @@ mod tests {
             .push(Ok(page(&[], false)));
         let third = p.changes_since(Some(&second.cursor)).unwrap();
         assert_eq!(numbers(&third), ["INC0010004"]);
+    }
+
+    /// An agent comments on A, then changes B, then A again: a poll in the second after
+    /// hands out B and holds A back. A's comment is older than B, so the floor stays at it,
+    /// and A comes with its comment.
+    #[test]
+    fn a_ticket_held_back_keeps_its_comments_from_before_the_position() {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        let mut p = provider(&transport, &clock, raw());
+        let comment = entry('1', 'a', "comments", AGENT, "2026-01-02 03:04:10", "Rebooted");
+        transport
+            .push_json(200, TOKEN_OK)
+            .push(Ok(dated(
+                &[
+                    ticket('b', "INC0010002", "2026-01-02 03:04:11", true),
+                    ticket('a', "INC0010001", "2026-01-02 03:04:12", true),
+                ],
+                false,
+                "Fri, 02 Jan 2026 03:04:13 GMT",
+            )))
+            .push(Ok(page(&[], false)))
+            .push(Ok(page(std::slice::from_ref(&comment), false)));
+        let first = p
+            .changes_since(Some(&cursor_at("2026-01-02 03:04:00", 'f')))
+            .unwrap();
+        let numbers: Vec<&str> = first.changes.iter().map(|c| c.ticket.number.as_str()).collect();
+        assert_eq!(numbers, ["INC0010002"]);
+        assert_eq!(
+            first.cursor,
+            cursor_with("2026-01-02 03:04:11", 'b', "2026-01-02 03:04:10")
+        );
+
+        transport
+            .push(Ok(dated(
+                &[ticket('a', "INC0010001", "2026-01-02 03:04:12", true)],
+                false,
+                "Fri, 02 Jan 2026 03:04:15 GMT",
+            )))
+            .push(Ok(page(&[comment], false)));
+        let second = p.changes_since(Some(&first.cursor)).unwrap();
+        assert_eq!(second.changes.len(), 1);
+        let texts: Vec<&str> = second.changes[0]
+            .comments
+            .iter()
+            .map(|c| c.text.as_str())
+            .collect();
+        assert_eq!(texts, ["Rebooted"]);
+        assert!(query_of(&transport.sent()[5]).contains("sys_created_on>=2026-01-02 03:04:10"));
+        assert_eq!(
+            second.cursor,
+            cursor_with("2026-01-02 03:04:12", 'a', "2026-01-02 03:04:14")
+        );
     }
 
     #[test]
@@ -743,11 +943,18 @@ mod tests {
         assert_eq!(first.changes.len(), TICKETS_PER_PAGE);
         assert!(first.more);
         let last = format!("{:032x}", TICKETS_PER_PAGE - 1);
-        assert_eq!(first.cursor, format!("v1~incident=20260102030405.{last}"));
+        // More waits: the floor stays where it was, for the tickets the page cut off.
+        assert_eq!(
+            first.cursor,
+            format!("v2~incident=20260102030405.{last}/20260102030404")
+        );
         transport.push(Ok(page(&[], false)));
         let second = p.changes_since(Some(&first.cursor)).unwrap();
         assert!(second.changes.is_empty() && !second.more);
-        assert_eq!(second.cursor, first.cursor);
+        assert_eq!(
+            second.cursor,
+            format!("v2~incident=20260102030405.{last}/20260102030405")
+        );
         let query = query_of(&transport.sent()[3]);
         assert!(
             query.contains(&format!(
@@ -791,7 +998,10 @@ mod tests {
             "up to its update at 03:04:05"
         );
         assert!(page.more);
-        assert_eq!(page.cursor, cursor_at("2026-01-02 03:04:05", 'b'));
+        assert_eq!(
+            page.cursor,
+            cursor_with("2026-01-02 03:04:05", 'b', "2026-01-02 03:04:00")
+        );
 
         // Now the first ticket itself has more entries than the cap: read on its own.
         let transport = ScriptedTransport::default();
@@ -896,7 +1106,11 @@ mod tests {
                 "/api/now/table/incident"
             ]
         );
-        // A table routed since the cursor was issued starts from its newest second.
-        assert_eq!(page.cursor, "v1~incident=20260103000000");
+        // A table routed since the cursor was issued starts from now: here, without the
+        // instance's clock, just after its newest record.
+        assert_eq!(
+            page.cursor,
+            format!("v2~incident=20260103000000.{}/20260103000000", id('e'))
+        );
     }
 }
