@@ -342,7 +342,8 @@ impl Cursor {
                     },
                 };
                 Mark {
-                    position: parse_position(&table, position).map_err(|why| invalid_cursor(text, &why))?,
+                    position: parse_position(&table, position)
+                        .map_err(|why| invalid_cursor(text, &why))?,
                     floor,
                 }
             } else {
@@ -390,9 +391,11 @@ impl Cursor {
 fn parse_position(table: &Name, text: &str) -> Result<Position, String> {
     match text.split_once('.') {
         None if text == "start" => Ok(Position::Start),
-        None => Timestamp::from_compact(text).map(Position::From).ok_or_else(|| {
-            format!("the position for {table} is neither \"start\" nor a time and a sys_id")
-        }),
+        None => Timestamp::from_compact(text)
+            .map(Position::From)
+            .ok_or_else(|| {
+                format!("the position for {table} is neither \"start\" nor a time and a sys_id")
+            }),
         Some((time, sys_id)) => {
             let Some(time) = Timestamp::from_compact(time) else {
                 return Err(format!(
@@ -509,10 +512,7 @@ pub const SETTLE_SECONDS: u64 = 1;
 /// Takes the records (in keyset order) of the seconds from `unsettled` on out of `rows` (see
 /// [`Timestamp::first_unsettled`]) and answers them: they come with a later poll.
 pub fn hold_back_unsettled<R: Keyed>(rows: &mut Vec<R>, unsettled: &Timestamp) -> Vec<R> {
-    let settled = rows
-        .iter()
-        .take_while(|row| row.time() < unsettled)
-        .count();
+    let settled = rows.iter().take_while(|row| row.time() < unsettled).count();
     rows.split_off(settled)
 }
 
@@ -700,7 +700,10 @@ mod tests {
         // Every day of four centuries, either way.
         for day in (0..146_097 * 4).step_by(97) {
             let seconds = day * 86_400 + 86_399;
-            assert_eq!(Timestamp::from_unix_seconds(seconds).unix_seconds(), seconds);
+            assert_eq!(
+                Timestamp::from_unix_seconds(seconds).unix_seconds(),
+                seconds
+            );
         }
         assert_eq!(
             ts("2024-03-01 00:00:00").first_unsettled(),
@@ -747,10 +750,7 @@ mod tests {
         assert!(second > Position::At(ts("2026-01-02 03:04:04"), id('f')));
         assert!(Position::Start < second);
         let cursor = Cursor::new(vec![(Name::known("incident"), Mark::at(second.clone()))]);
-        assert_eq!(
-            cursor.encode(),
-            "v2~incident=20260102030405/20260102030405"
-        );
+        assert_eq!(cursor.encode(), "v2~incident=20260102030405/20260102030405");
         let back = Cursor::parse(&cursor.encode()).unwrap().unwrap();
         assert_eq!(
             back.mark(&Name::known("incident")).map(|m| &m.position),
@@ -813,11 +813,17 @@ mod tests {
         let sys_id = "a".repeat(32);
         let cases = [
             ("garbage".to_string(), "does not start with \"v2\""),
-            ("v3~incident=start/start".into(), "does not start with \"v2\""),
+            (
+                "v3~incident=start/start".into(),
+                "does not start with \"v2\"",
+            ),
             ("v1~incident".into(), "no \"table=position\""),
             ("v2~incident=start".into(), "no \"position/floor\""),
             ("v2~incident=start/now".into(), "floor for incident"),
-            ("v2~incident=start/20261302030405".into(), "floor for incident"),
+            (
+                "v2~incident=start/20261302030405".into(),
+                "floor for incident",
+            ),
             ("v2~incident=now/start".into(), "neither \"start\""),
             (
                 format!("v2~incident=20260102030405.{sys_id}/start/start"),

@@ -16,6 +16,17 @@ pub struct StateModel {
     pub reopen_to: Option<&'static str>,
     /// The close codes of current releases, used when `sys_choice` cannot be read.
     pub close_codes: &'static [&'static str],
+    /// How a ticket opened twice for one event is closed as the other's duplicate; None
+    /// where the Table API cannot close it.
+    pub duplicate: Option<DuplicateClose>,
+}
+
+/// The columns that close a ticket as a duplicate, in its table's own terms.
+pub struct DuplicateClose {
+    pub state: &'static str,
+    /// The close code, written with close notes (the data policy wants both); None where
+    /// the state alone closes it.
+    pub close_code: Option<&'static str>,
 }
 
 const INCIDENT: StateModel = StateModel {
@@ -40,6 +51,10 @@ const INCIDENT: StateModel = StateModel {
         "Workaround provided",
         "User error",
     ],
+    duplicate: Some(DuplicateClose {
+        state: "6",
+        close_code: Some("Duplicate"),
+    }),
 };
 
 const CHANGE_REQUEST: StateModel = StateModel {
@@ -58,6 +73,11 @@ const CHANGE_REQUEST: StateModel = StateModel {
     // A closed change is history; a recurring event gets a new change.
     reopen_to: None,
     close_codes: &["successful", "successful_issues", "unsuccessful"],
+    // Cancelled: a change that will not be carried out needs no close code.
+    duplicate: Some(DuplicateClose {
+        state: "4",
+        close_code: None,
+    }),
 };
 
 // "Starting with release Rome, ServiceNow Table API no longer supports problem state
@@ -75,6 +95,7 @@ const PROBLEM: StateModel = StateModel {
     resolve_to: None,
     reopen_to: None,
     close_codes: &[],
+    duplicate: None,
 };
 
 const SC_TASK: StateModel = StateModel {
@@ -90,6 +111,7 @@ const SC_TASK: StateModel = StateModel {
     resolve_to: None,
     reopen_to: None,
     close_codes: &[],
+    duplicate: None,
 };
 
 pub fn for_table(table: &Name) -> Option<&'static StateModel> {

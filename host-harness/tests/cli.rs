@@ -315,10 +315,10 @@ async fn changes_shows_what_an_agent_did_and_resumes_from_its_cursor() {
     let (ok, out) = run_with(&good, &["changes", "--json"]);
     assert!(ok, "{out}");
     let start = last_cursor(&out);
-    assert!(start.starts_with("v1~incident="), "{start}");
+    assert!(start.starts_with("v2~incident="), "{start}");
     let (ok, out) = run_with(&good, &["changes"]);
     assert!(
-        ok && out.contains("No changes.") && out.contains("--since v1~"),
+        ok && out.contains("No changes.") && out.contains("--since v2~"),
         "{out}"
     );
 
@@ -470,7 +470,7 @@ async fn changes_follow_stops_cleanly_on_ctrl_c() {
     assert!(exit.success(), "{exit:?} {stderr}");
     assert!(stderr.contains("Stopped."), "{stderr}");
     assert!(
-        rest.iter().any(|l| l.starts_with("Cursor: v1~incident=")),
+        rest.iter().any(|l| l.starts_with("Cursor: v2~incident=")),
         "{rest:?}"
     );
 }

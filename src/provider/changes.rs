@@ -242,7 +242,8 @@ impl<T: Transport, C: Clock> Provider<T, C> {
     /// One table's records after `from`, the settled ones as a page for the merge.
     fn read_table(&mut self, table: Name, from: Mark) -> Result<(TableRead, TablePage<ChangeRow>)> {
         let query = from.position.query_after(ours, "sys_updated_on");
-        let mut page: Page<ChangeRow> = self.select_page(&table, &query, TICKETS_PER_PAGE as u32)?;
+        let mut page: Page<ChangeRow> =
+            self.select_page(&table, &query, TICKETS_PER_PAGE as u32)?;
         let unsettled = page.end.date.as_ref().map(Timestamp::first_unsettled);
         let mut held = Vec::new();
         if let Some(unsettled) = &unsettled {
@@ -838,7 +839,14 @@ mod tests {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
         let mut p = provider(&transport, &clock, raw());
-        let comment = entry('1', 'a', "comments", AGENT, "2026-01-02 03:04:10", "Rebooted");
+        let comment = entry(
+            '1',
+            'a',
+            "comments",
+            AGENT,
+            "2026-01-02 03:04:10",
+            "Rebooted",
+        );
         transport
             .push_json(200, TOKEN_OK)
             .push(Ok(dated(
@@ -854,7 +862,11 @@ mod tests {
         let first = p
             .changes_since(Some(&cursor_at("2026-01-02 03:04:00", 'f')))
             .unwrap();
-        let numbers: Vec<&str> = first.changes.iter().map(|c| c.ticket.number.as_str()).collect();
+        let numbers: Vec<&str> = first
+            .changes
+            .iter()
+            .map(|c| c.ticket.number.as_str())
+            .collect();
         assert_eq!(numbers, ["INC0010002"]);
         assert_eq!(
             first.cursor,

@@ -12,8 +12,8 @@ use crate::state_model;
 use crate::table_api::{Columns, Stored};
 use crate::ticket::{CreateOutcome, Ticket, TicketRecord, TicketRow, WrittenTicket, not_applied};
 
-use super::Provider;
 use super::groups::GroupSource;
+use super::{Provider, oldest_open};
 
 /// What this integration's earlier tickets for the event decide.
 enum Earlier {
@@ -26,7 +26,9 @@ enum Earlier {
 impl<T: Transport, C: Clock> Provider<T, C> {
     /// Opens a ticket for an event, or says why none was opened. With a correlation id, this
     /// integration's active ticket for it gets a work note instead of a duplicate; the calls
-    /// of one instance run one at a time, so two creates for one id cannot both miss it.
+    /// of one instance run one at a time, so two creates for one id cannot both miss it, and
+    /// creates on other instances at the same moment are settled after the insert (see
+    /// [`Provider::settle_race`]).
     pub fn create_ticket(&mut self, ticket: Ticket) -> Result<CreateOutcome> {
         let settings = self.configured()?;
         ticket.validate()?;
@@ -72,10 +74,105 @@ impl<T: Transport, C: Clock> Provider<T, C> {
             }
             Err(error) => return Err(error),
         };
-        Ok(CreateOutcome::Created(WrittenTicket {
+        let created = WrittenTicket {
             ticket: TicketRecord::from_row(&kind, &instance, &stored.row),
             not_applied: not_applied(&columns, &stored.columns),
-        }))
+        };
+        match ticket.correlation_id.as_deref().map(str::trim) {
+            Some(correlation_id) => self.settle_race(&kind, correlation_id, created),
+            None => Ok(CreateOutcome::Created(created)),
+        }
+    }
+
+    /// Another worker may have created a ticket for the same event at the same moment: the
+    /// lookup before the insert takes no lock, and ServiceNow has no unique key on the
+    /// correlation id. So, after the insert, look again: the oldest open ticket is the
+    /// event's (see [`oldest_open`]); the one this call made, if newer, is closed as its
+    /// duplicate, and the answer is the oldest, as existing. Every racer answers the same
+    /// ticket, and none closes a ticket it did not make.
+    fn settle_race(
+        &mut self,
+        kind: &TicketKind,
+        correlation_id: &str,
+        created: WrittenTicket,
+    ) -> Result<CreateOutcome> {
+        let table = kind.table();
+        let matches = match self.find_by_correlation(table, correlation_id) {
+            Ok(matches) => matches,
+            Err(error) => {
+                self.log.note(
+                    Level::Warn,
+                    &format!(
+                        "created {}, but could not look again for a ticket another worker \
+                         opened for the same event at the same moment: {}",
+                        created.ticket.number, error.message
+                    ),
+                );
+                return Ok(CreateOutcome::Created(created));
+            }
+        };
+        let oldest = match oldest_open(&matches, table) {
+            Some(oldest) if oldest.sys_id != created.ticket.sys_id => oldest,
+            _ => return Ok(CreateOutcome::Created(created)),
+        };
+        let instance = self.configured()?.instance.clone();
+        let oldest = TicketRecord::from_row(kind, &instance, oldest);
+        self.close_as_duplicate(table, &created.ticket, &oldest);
+        Ok(CreateOutcome::Existing(oldest))
+    }
+
+    /// Closes `duplicate`, which this call made, as a duplicate of `original` in its table's
+    /// own terms, with a work note naming `original`. Where that fails or the table has no
+    /// such terms, the ticket keeps the note and the log says it is still open.
+    fn close_as_duplicate(
+        &mut self,
+        table: &Name,
+        duplicate: &TicketRecord,
+        original: &TicketRecord,
+    ) {
+        let note = format!(
+            "Duplicate of {}: another worker opened it for the same event at the same moment. \
+             {} carries the event; this one was closed by Cloud ex Machina.",
+            original.number, original.number
+        );
+        let mut columns = Columns::default();
+        columns.set("work_notes", note.as_str());
+        let close = state_model::for_table(table).and_then(|model| model.duplicate.as_ref());
+        if let Some(close) = close {
+            columns.set("state", close.state);
+            if let Some(code) = close.close_code {
+                columns
+                    .set("close_code", code)
+                    .set("close_notes", note.as_str());
+            }
+        }
+        let closed = match (close, self.patch(table, &duplicate.sys_id, &columns)) {
+            (Some(_), Ok(stored)) if stored.row.is_done(table) => Ok(()),
+            (_, Ok(_)) => Err(format!(
+                "{table} records cannot be closed through the Table API: it has a work note \
+                 naming {}",
+                original.number
+            )),
+            (_, Err(error)) => Err(error.message),
+        };
+        match closed {
+            Ok(()) => self.log.note(
+                Level::Info,
+                &format!(
+                    "{} was opened at the same moment as {} for the same event: closed it as \
+                     a duplicate",
+                    duplicate.number, original.number
+                ),
+            ),
+            Err(why) => self.log.note(
+                Level::Warn,
+                &format!(
+                    "{} was opened at the same moment as {} for the same event and is still \
+                     open: {why}",
+                    duplicate.number, original.number
+                ),
+            ),
+        }
     }
 
     fn insert(&mut self, table: &Name, columns: &Columns) -> Result<Stored<TicketRow>> {
@@ -101,7 +198,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
                  correlation id finds it instead of duplicating it",
             ));
         };
-        if let Some(row) = found.into_iter().find(|row| !row.is_done(table)) {
+        if let Some(row) = oldest_open(&found, table) {
             self.log.note(
                 Level::Info,
                 &format!(
@@ -131,7 +228,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         let instance = settings.instance.clone();
         let reopen = settings.on_closed_match == ClosedMatch::Reopen;
         let matches = self.find_by_correlation(table, correlation_id)?;
-        let (row, state) = match matches.iter().find(|row| !row.is_done(table)) {
+        let (row, state) = match oldest_open(&matches, table) {
             Some(open) => (open, None),
             None => match (
                 matches.first(),

@@ -15,8 +15,8 @@ use crate::ticket::{
     TicketChanges, TicketDetails, TicketRef, TicketRow, check_correlation_id, not_applied,
 };
 
-use super::Provider;
 use super::groups::GroupSource;
+use super::{Provider, oldest_open};
 
 static SYS_CHOICE: Name = Name::known("sys_choice");
 
@@ -166,7 +166,7 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         };
         let table = kind.table();
         let matches = self.find_by_correlation(table, correlation_id)?;
-        let open = matches.iter().find(|row| !row.is_done(table));
+        let open = oldest_open(&matches, table);
         match (open, matches.first()) {
             (Some(row), _) => self.resolve_row(&kind, row, resolution),
             (None, Some(done)) => Ok(ResolveOutcome::AlreadyResolved(self.details(&kind, done)?)),

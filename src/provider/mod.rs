@@ -275,7 +275,8 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         )))
     }
 
-    /// This integration's tickets in `table` with the correlation id, newest first.
+    /// This integration's tickets in `table` with the correlation id, newest first (by
+    /// creation, then number).
     fn find_by_correlation(
         &mut self,
         table: &Name,
@@ -284,7 +285,8 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         let query = Query::default()
             .eq("correlation_id", correlation_id)
             .eq("correlation_display", CORRELATION_DISPLAY)
-            .order_by_desc("sys_created_on");
+            .order_by_desc("sys_created_on")
+            .order_by_desc("number");
         let rows: Vec<TicketRow> = self.select(table, &query, 10)?;
         Ok(rows
             .into_iter()
@@ -303,4 +305,11 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         self.forget_group_if_refused(columns, &stored);
         Ok(stored)
     }
+}
+
+/// The event's ticket among `matches` (newest first, as [`Provider::find_by_correlation`]
+/// answers them): the oldest open one, by creation and then number, so that every worker
+/// that raced to create it settles on the same one.
+fn oldest_open<'a>(matches: &'a [TicketRow], table: &Name) -> Option<&'a TicketRow> {
+    matches.iter().rev().find(|row| !row.is_done(table))
 }

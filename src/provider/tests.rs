@@ -309,7 +309,8 @@ fn a_closed_match_opens_a_new_ticket_or_reopens() {
     transport
         .push_json(200, TOKEN_OK)
         .push_json(200, CLOSED)
-        .push_json(201, CREATED);
+        .push_json(201, CREATED)
+        .push_json(200, OPEN);
     assert!(matches!(
         p.create_ticket(correlated()).unwrap(),
         CreateOutcome::Created(_)
@@ -332,8 +333,174 @@ fn a_closed_match_opens_a_new_ticket_or_reopens() {
     assert!(
         matches!(p.create_ticket(correlated()).unwrap(), CreateOutcome::Reopened(r) if r.number == "INC0010001")
     );
-    let patch = sent_json(&transport, 4);
+    let patch = sent_json(&transport, 5);
     assert_eq!(patch["state"], "2");
+}
+
+/// Two rows for one correlation id, newest first as the lookup asks: `newer` and `older`,
+/// each `(sys_id character, number, state)`, in `table`.
+fn raced(table: &str, newer: (char, &str, &str), older: (char, &str, &str)) -> String {
+    let row = |(c, number, state): (char, &str, &str)| {
+        serde_json::json!({
+            "sys_id": c.to_string().repeat(32), "number": number, "state": state,
+            "active": "true", "correlation_id": "c-1",
+            "correlation_display": "Cloud ex Machina", "sys_class_name": table,
+        })
+    };
+    serde_json::json!({ "result": [row(newer), row(older)] }).to_string()
+}
+
+/// Another worker created a ticket for the same event at the same moment: the one this call
+/// made is newer, so it is closed as the older one's duplicate, in its kind's own terms,
+/// and the call answers the older one; the older one is never touched.
+#[test]
+fn a_create_that_raced_another_closes_its_own_duplicate() {
+    let clock = ManualClock::default();
+    let mine = |c: char, number: &str| {
+        format!(
+            r#"{{"result":{{"sys_id":"{}","number":"{number}"}}}}"#,
+            c.to_string().repeat(32)
+        )
+    };
+    for (kind, category, number, older, closed) in [
+        (
+            TicketKind::Incident,
+            "cost",
+            "INC0010002",
+            "INC0010001",
+            "6",
+        ),
+        (
+            TicketKind::ChangeRequest,
+            "change",
+            "CHG0030002",
+            "CHG0030001",
+            "4",
+        ),
+    ] {
+        let transport = ScriptedTransport::default();
+        let mut settings = raw();
+        settings.ticket_categories.push(TicketCategory {
+            event_category: "change".into(),
+            kind: kind.clone(),
+            enabled: true,
+        });
+        let mut p = Provider::new(&transport, &clock);
+        p.configure(settings).unwrap();
+        transport
+            .push_json(200, TOKEN_OK)
+            .push_json(200, r#"{"result":[]}"#)
+            .push_json(201, &mine('b', number))
+            .push_json(200, &raced(kind.table().as_str(), ('b', number, "1"), ('a', older, "1")))
+            .push_json(200, &format!(r#"{{"result":{{"sys_id":"{}","number":"{number}","state":"{closed}","active":"false"}}}}"#, "b".repeat(32)));
+        let mut t = correlated();
+        t.event_category = category.into();
+        let outcome = p.create_ticket(t).unwrap();
+        assert!(
+            matches!(&outcome, CreateOutcome::Existing(r) if r.number == older),
+            "{outcome:?}"
+        );
+        let sent = transport.sent();
+        assert_eq!(sent.len(), 5);
+        assert!(
+            sent[3]
+                .url
+                .contains("ORDERBYDESCsys_created_on%5EORDERBYDESCnumber"),
+            "{}",
+            sent[3].url
+        );
+        assert_eq!(sent[4].method, Method::Patch);
+        assert!(
+            sent[4].url.contains(&"b".repeat(32)),
+            "only its own ticket: {}",
+            sent[4].url
+        );
+        let close = sent_json(&transport, 4);
+        assert_eq!(close["state"], closed);
+        assert!(
+            close["work_notes"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("Duplicate of {older}"))
+        );
+        match kind {
+            TicketKind::Incident => {
+                assert_eq!(close["close_code"], "Duplicate");
+                assert!(close["close_notes"].as_str().unwrap().contains(older));
+            }
+            _ => assert!(close.get("close_code").is_none(), "{close}"),
+        }
+    }
+}
+
+/// The racer whose ticket is the oldest keeps it and touches nothing; a ticket that cannot
+/// be closed through the Table API (a problem) keeps a work note naming the oldest.
+#[test]
+fn the_oldest_of_a_race_is_kept_and_a_problem_is_only_noted() {
+    let clock = ManualClock::default();
+    let transport = ScriptedTransport::default();
+    let mut p = provider(&transport, &clock);
+    let a = "a".repeat(32);
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(200, r#"{"result":[]}"#)
+        .push_json(
+            201,
+            &format!(r#"{{"result":{{"sys_id":"{a}","number":"INC0010001"}}}}"#),
+        )
+        .push_json(
+            200,
+            &raced(
+                "incident",
+                ('b', "INC0010002", "1"),
+                ('a', "INC0010001", "1"),
+            ),
+        );
+    let outcome = p.create_ticket(correlated()).unwrap();
+    assert!(matches!(&outcome, CreateOutcome::Created(w) if w.ticket.number == "INC0010001"));
+    assert_eq!(transport.sent().len(), 4, "nothing closed");
+
+    let transport = ScriptedTransport::default();
+    let mut settings = raw();
+    settings.ticket_categories.push(TicketCategory {
+        event_category: "problem".into(),
+        kind: TicketKind::Problem,
+        enabled: true,
+    });
+    let mut p = Provider::new(&transport, &clock);
+    p.configure(settings).unwrap();
+    let b = "b".repeat(32);
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(200, r#"{"result":[]}"#)
+        .push_json(
+            201,
+            &format!(r#"{{"result":{{"sys_id":"{b}","number":"PRB0040002"}}}}"#),
+        )
+        .push_json(
+            200,
+            &raced(
+                "problem",
+                ('b', "PRB0040002", "101"),
+                ('a', "PRB0040001", "101"),
+            ),
+        )
+        .push_json(
+            200,
+            &format!(r#"{{"result":{{"sys_id":"{b}","number":"PRB0040002","state":"101"}}}}"#),
+        );
+    let mut t = correlated();
+    t.event_category = "problem".into();
+    let outcome = p.create_ticket(t).unwrap();
+    assert!(matches!(&outcome, CreateOutcome::Existing(r) if r.number == "PRB0040001"));
+    let note = sent_json(&transport, 4);
+    assert!(note.get("state").is_none(), "{note}");
+    assert!(
+        note["work_notes"]
+            .as_str()
+            .unwrap()
+            .contains("Duplicate of PRB0040001")
+    );
 }
 
 #[test]
@@ -503,14 +670,15 @@ fn a_lost_create_answer_is_looked_for_before_creating_again() {
         .push_json(200, r#"{"result":[]}"#)
         .push(Ok(html(502, "<html>bad gateway</html>")))
         .push_json(200, OPEN)
-        .push_json(200, r#"{"result":{"sys_id":"0123456789abcdef0123456789abcdef","number":"INC0010001","short_description":"Idle VM"}}"#);
+        .push_json(200, r#"{"result":{"sys_id":"0123456789abcdef0123456789abcdef","number":"INC0010001","short_description":"Idle VM"}}"#)
+        .push_json(200, OPEN);
     let outcome = p.create_ticket(correlated()).unwrap();
     let CreateOutcome::Created(written) = outcome else {
         panic!("{outcome:?}")
     };
     assert_eq!(written.ticket.number, "INC0010001");
     // The POST was not repeated: the lookup found what it had stored.
-    assert_eq!(methods(&transport), [Post, Get, Post, Get, Get]);
+    assert_eq!(methods(&transport), [Post, Get, Post, Get, Get, Get]);
     assert!(written.not_applied.contains(&"correlation_id".to_string()));
     assert_eq!(transport.remaining(), 0);
 }
@@ -526,12 +694,14 @@ fn a_lost_create_that_did_not_happen_is_created_once_more() {
         .push_json(200, r#"{"result":[]}"#)
         .push(Err(TransportError::Interrupted("connection reset".into())))
         .push_json(200, r#"{"result":[]}"#)
-        .push_json(201, CREATED);
+        .push_json(201, CREATED)
+        .push_json(200, OPEN);
     assert!(matches!(
         p.create_ticket(correlated()).unwrap(),
         CreateOutcome::Created(_)
     ));
-    assert_eq!(methods(&transport), [Post, Get, Post, Get, Post]);
+    assert_eq!(methods(&transport), [Post, Get, Post, Get, Post, Get]);
+    assert_eq!(transport.remaining(), 0);
 }
 
 #[test]
