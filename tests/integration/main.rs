@@ -15,6 +15,7 @@ mod errors;
 mod hibernate;
 mod lifecycle;
 mod logs;
+mod races;
 mod resilience;
 mod sandbox;
 mod secrets;

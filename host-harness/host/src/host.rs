@@ -31,6 +31,7 @@ use crate::deadline::Deadline;
 use crate::sandbox::{OutboundGuard, SandboxLimits, TenantClock, TenantState};
 use crate::secret::Secret;
 use crate::tenant_log::{LogEntry, TenantLog};
+use crate::turns::Turns;
 
 /// Loads the component once and makes tenants from it.
 #[derive(Clone)]
@@ -41,6 +42,9 @@ pub struct Host {
     pool_tenants: u32,
     /// What the component's `describe` answers: the same every time, asked once.
     info: Arc<OnceCell<Arc<ProviderInfo>>>,
+    /// The creates in flight, one at a time per tenant and correlation id, across every
+    /// instance this host (and each made by `with_limits`) holds.
+    creates: Arc<Turns>,
 }
 
 impl Host {
@@ -103,6 +107,7 @@ impl Host {
             pool_tenants: limits.max_tenants,
             limits,
             info: Arc::default(),
+            creates: Arc::default(),
         })
     }
 
@@ -116,6 +121,7 @@ impl Host {
             limits,
             pool_tenants: self.pool_tenants,
             info: self.info.clone(),
+            creates: self.creates.clone(),
         }
     }
 
@@ -309,11 +315,12 @@ macro_rules! guest_call {
 ///
 /// Every call takes `&mut self`: the host serialises calls per instance, and that is the
 /// contract. A platform that wants parallelism for one tenant makes several `Tenant`s from
-/// the same [`Host`] with the same settings; they share nothing but the ServiceNow instance,
-/// so a ticket one of them created with a correlation id is what the others' create-ticket
-/// finds and returns as existing. Two creates for one correlation id at the very same moment
-/// on two instances can still both miss each other (the lookup and the insert are two Table
-/// API calls); routing an event's calls to one instance avoids that.
+/// the same [`Host`] with the same tenant id and settings; they share nothing but the
+/// ServiceNow instance and their creates' turns: creates with one correlation id take turns
+/// across them, so a ticket one of them created is what the others' create-ticket finds and
+/// returns as existing. Creates on other hosts (other processes) at the same moment are
+/// settled by the component after its insert: at most one open ticket per correlation id
+/// once they return.
 pub struct Tenant {
     id: String,
     host: Host,
@@ -524,10 +531,17 @@ impl Tenant {
         Ok(Ok(report?))
     }
 
+    /// Opens a ticket for an event. Creates of this tenant with the same correlation id take
+    /// turns across every instance of this host, so the second finds the first's ticket.
     pub async fn create_ticket(
         &mut self,
         ticket: &Ticket,
     ) -> Result<Result<CreateOutcome, ProviderError>> {
+        let correlation_id = ticket.correlation_id.as_deref().map(str::trim);
+        let _turn = match correlation_id {
+            Some(id) if !id.is_empty() => Some(self.host.creates.take(&self.id, id).await),
+            _ => None,
+        };
         guest_call!(self, call_create_ticket(ticket))
     }
 

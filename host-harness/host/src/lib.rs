@@ -14,6 +14,7 @@ mod names;
 pub mod sandbox;
 mod secret;
 mod tenant_log;
+mod turns;
 
 pub use artifact_cache::{CacheLoad, CacheOutcome};
 pub use capacity::MapCountTooLow;
