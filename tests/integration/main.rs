@@ -7,6 +7,7 @@ mod auth;
 mod cache;
 mod capacity;
 mod changes;
+mod changes_model;
 mod configure;
 mod contract;
 mod diagnosis;
