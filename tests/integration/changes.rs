@@ -428,6 +428,53 @@ async fn a_comment_on_a_ticket_cut_off_by_a_page_is_not_lost() {
     assert_eq!(texts, ["Found the owner"]);
 }
 
+/// The same, polled while the page's own tickets are still being written: the first page is
+/// all held back and says more. Behind it waits A, whose comment is older than every ticket
+/// the poll saw; the floor must stay for it.
+#[tokio::test]
+async fn a_comment_behind_a_page_held_back_whole_is_not_lost() {
+    let (sim, mut tenant) = frozen().await;
+    let start = changes(&mut tenant, None).await;
+    let mut ids = Vec::new();
+    for i in 0..51 {
+        ids.push(
+            open(&mut tenant, "cost-optimization", &format!("VM {i}"))
+                .await
+                .id,
+        );
+    }
+    settle(&sim);
+    let (opened, cursor, _) = drain(&mut tenant, &start.cursor).await;
+    assert_eq!(opened.len(), 51);
+
+    let a = ids[0].clone();
+    sim.advance_clock(Duration::from_secs(1));
+    sim.agent_comment(
+        "incident",
+        &a,
+        JournalField::Comments,
+        "Owner found",
+        AGENT_USER_NAME,
+    )
+    .unwrap();
+    sim.advance_clock(Duration::from_secs(1));
+    for id in &ids[1..] {
+        reassign(&sim, id);
+    }
+    sim.advance_clock(Duration::from_secs(1));
+    reassign(&sim, &a);
+    let early = changes(&mut tenant, Some(&cursor)).await;
+    assert!(early.changes.is_empty() && !early.more, "{early:?}");
+
+    settle(&sim);
+    let (later, _, _) = drain(&mut tenant, &early.cursor).await;
+    assert_eq!(later.len(), 51);
+    let last = &later[50];
+    assert_eq!(last.ticket.id, a);
+    let texts: Vec<&str> = last.comments.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(texts, ["Owner found"]);
+}
+
 /// Incidents and change requests (the tables the categories route to) in one page, by time.
 #[tokio::test]
 async fn every_routed_table_comes_in_one_page_oldest_first() {

@@ -26,9 +26,9 @@ use ticketing_host::api::{CommentKind, Resolution, TicketChange, TicketRecord};
 use support::{incident, open, setup};
 
 /// The seeds CI runs.
-const SEEDS: std::ops::Range<u64> = 1..9;
+const SEEDS: std::ops::Range<u64> = 1..11;
 /// Operations per seed in CI.
-const OPS: usize = 120;
+const OPS: usize = 200;
 /// How far past its second a write is settled: the component's `SETTLE_SECONDS` plus the
 /// second itself.
 const SETTLED_AFTER: u64 = 2;
@@ -310,7 +310,13 @@ impl Model {
             47..53 => self.own_comment().await,
             53..60 => self.resolve().await,
             60..68 => self.agents_ticket(),
-            68..72 => self.burst(),
+            68..72 => {
+                self.burst();
+                // Polled at once, the burst's own page is still being written.
+                if self.rng.below(2) == 0 {
+                    self.poll().await;
+                }
+            }
             72..87 => {
                 let seconds = [0, 1, 1, 2, 2, 5, 60, 3600];
                 let by = *self.rng.pick(&seconds).unwrap_or(&1);
