@@ -256,7 +256,42 @@ fn classify(code: &ErrorCode) -> TransportError {
         ErrorCode::HttpRequestBodySize(_) => return TransportError::RequestTooLarge,
         ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => "the TLS handshake failed",
         ErrorCode::TlsCertificateError => "the TLS certificate is not trusted",
-        other => return TransportError::Interrupted(format!("{other:?}")),
+        ErrorCode::InternalError(Some(message)) => {
+            return TransportError::Interrupted(format!(
+                "the host's HTTP client failed: {message}"
+            ));
+        }
+        other => return TransportError::Interrupted(rare(other).to_string()),
     };
     TransportError::Unreachable(why.to_string())
+}
+
+/// Words for the codes a ServiceNow call rarely meets (the host's own limits, HTTP that is
+/// not well formed), written out rather than `Debug` with its machinery for every payload.
+fn rare(code: &ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::DestinationIpProhibited => "the host does not allow that address",
+        ErrorCode::ConnectionWriteTimeout => "sending the request timed out",
+        ErrorCode::ConnectionLimitReached => "the host's connection limit was reached",
+        ErrorCode::HttpResponseIncomplete => "the answer was cut off",
+        ErrorCode::HttpUpgradeFailed | ErrorCode::HttpProtocolError => {
+            "the answer broke the HTTP protocol"
+        }
+        ErrorCode::LoopDetected => "the request went round in a loop",
+        ErrorCode::HttpRequestLengthRequired
+        | ErrorCode::HttpRequestMethodInvalid
+        | ErrorCode::HttpRequestUriInvalid
+        | ErrorCode::HttpRequestUriTooLong
+        | ErrorCode::HttpRequestHeaderSectionSize(_)
+        | ErrorCode::HttpRequestHeaderSize(_)
+        | ErrorCode::HttpRequestTrailerSectionSize(_)
+        | ErrorCode::HttpRequestTrailerSize(_) => "the host's HTTP client refused the request",
+        ErrorCode::HttpResponseHeaderSectionSize(_)
+        | ErrorCode::HttpResponseHeaderSize(_)
+        | ErrorCode::HttpResponseTrailerSectionSize(_)
+        | ErrorCode::HttpResponseTrailerSize(_)
+        | ErrorCode::HttpResponseTransferCoding(_)
+        | ErrorCode::HttpResponseContentCoding(_) => "the answer was not well-formed HTTP",
+        _ => "the host's HTTP client failed",
+    }
 }
