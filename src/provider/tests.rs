@@ -350,52 +350,61 @@ fn raced(table: &str, newer: (char, &str, &str), older: (char, &str, &str)) -> S
     serde_json::json!({ "result": [row(newer), row(older)] }).to_string()
 }
 
+/// One record as the Table API answers a write: sys_id character, number, and state if any.
+fn written(c: char, number: &str, state: Option<&str>) -> String {
+    let mut row = serde_json::json!({ "sys_id": c.to_string().repeat(32), "number": number });
+    if let Some(state) = state {
+        row["state"] = state.into();
+    }
+    serde_json::json!({ "result": row }).to_string()
+}
+
+/// A provider whose next create of [`raced_event`] (routed to `kind`) finds no ticket, then
+/// inserts the record `mine` (sys_id character, number): the start of a race.
+fn racing<'a>(
+    transport: &'a ScriptedTransport,
+    clock: &'a ManualClock,
+    kind: TicketKind,
+    mine: (char, &str),
+) -> Provider<&'a ScriptedTransport, &'a ManualClock> {
+    let mut settings = raw();
+    settings.ticket_categories.push(TicketCategory {
+        event_category: "raced".into(),
+        kind,
+        enabled: true,
+    });
+    let mut p = Provider::new(transport, clock);
+    p.configure(settings).unwrap();
+    transport
+        .push_json(200, TOKEN_OK)
+        .push_json(200, r#"{"result":[]}"#)
+        .push_json(201, &written(mine.0, mine.1, None));
+    p
+}
+
+fn raced_event() -> Ticket {
+    let mut t = correlated();
+    t.event_category = "raced".into();
+    t
+}
+
 /// Another worker created a ticket for the same event at the same moment: the one this call
 /// made is newer, so it is closed as the older one's duplicate, in its kind's own terms,
 /// and the call answers the older one; the older one is never touched.
 #[test]
 fn a_create_that_raced_another_closes_its_own_duplicate() {
     let clock = ManualClock::default();
-    let mine = |c: char, number: &str| {
-        format!(
-            r#"{{"result":{{"sys_id":"{}","number":"{number}"}}}}"#,
-            c.to_string().repeat(32)
-        )
-    };
-    for (kind, category, number, older, closed) in [
-        (
-            TicketKind::Incident,
-            "cost",
-            "INC0010002",
-            "INC0010001",
-            "6",
-        ),
-        (
-            TicketKind::ChangeRequest,
-            "change",
-            "CHG0030002",
-            "CHG0030001",
-            "4",
-        ),
+    for (kind, number, older, closed) in [
+        (TicketKind::Incident, "INC0010002", "INC0010001", "6"),
+        (TicketKind::ChangeRequest, "CHG0030002", "CHG0030001", "4"),
     ] {
         let transport = ScriptedTransport::default();
-        let mut settings = raw();
-        settings.ticket_categories.push(TicketCategory {
-            event_category: "change".into(),
-            kind: kind.clone(),
-            enabled: true,
-        });
-        let mut p = Provider::new(&transport, &clock);
-        p.configure(settings).unwrap();
+        let table = kind.table().as_str().to_string();
+        let mut p = racing(&transport, &clock, kind.clone(), ('b', number));
         transport
-            .push_json(200, TOKEN_OK)
-            .push_json(200, r#"{"result":[]}"#)
-            .push_json(201, &mine('b', number))
-            .push_json(200, &raced(kind.table().as_str(), ('b', number, "1"), ('a', older, "1")))
-            .push_json(200, &format!(r#"{{"result":{{"sys_id":"{}","number":"{number}","state":"{closed}","active":"false"}}}}"#, "b".repeat(32)));
-        let mut t = correlated();
-        t.event_category = category.into();
-        let outcome = p.create_ticket(t).unwrap();
+            .push_json(200, &raced(&table, ('b', number, "1"), ('a', older, "1")))
+            .push_json(200, &written('b', number, Some(closed)));
+        let outcome = p.create_ticket(raced_event()).unwrap();
         assert!(
             matches!(&outcome, CreateOutcome::Existing(r) if r.number == older),
             "{outcome:?}"
@@ -417,12 +426,8 @@ fn a_create_that_raced_another_closes_its_own_duplicate() {
         );
         let close = sent_json(&transport, 4);
         assert_eq!(close["state"], closed);
-        assert!(
-            close["work_notes"]
-                .as_str()
-                .unwrap()
-                .contains(&format!("Duplicate of {older}"))
-        );
+        let note = close["work_notes"].as_str().unwrap();
+        assert!(note.contains(&format!("Duplicate of {older}")), "{note}");
         match kind {
             TicketKind::Incident => {
                 assert_eq!(close["close_code"], "Duplicate");
@@ -439,44 +444,25 @@ fn a_create_that_raced_another_closes_its_own_duplicate() {
 fn the_oldest_of_a_race_is_kept_and_a_problem_is_only_noted() {
     let clock = ManualClock::default();
     let transport = ScriptedTransport::default();
-    let mut p = provider(&transport, &clock);
-    let a = "a".repeat(32);
-    transport
-        .push_json(200, TOKEN_OK)
-        .push_json(200, r#"{"result":[]}"#)
-        .push_json(
-            201,
-            &format!(r#"{{"result":{{"sys_id":"{a}","number":"INC0010001"}}}}"#),
-        )
-        .push_json(
-            200,
-            &raced(
-                "incident",
-                ('b', "INC0010002", "1"),
-                ('a', "INC0010001", "1"),
-            ),
-        );
-    let outcome = p.create_ticket(correlated()).unwrap();
+    let mut p = racing(
+        &transport,
+        &clock,
+        TicketKind::Incident,
+        ('a', "INC0010001"),
+    );
+    let newer_elsewhere = raced(
+        "incident",
+        ('b', "INC0010002", "1"),
+        ('a', "INC0010001", "1"),
+    );
+    transport.push_json(200, &newer_elsewhere);
+    let outcome = p.create_ticket(raced_event()).unwrap();
     assert!(matches!(&outcome, CreateOutcome::Created(w) if w.ticket.number == "INC0010001"));
     assert_eq!(transport.sent().len(), 4, "nothing closed");
 
     let transport = ScriptedTransport::default();
-    let mut settings = raw();
-    settings.ticket_categories.push(TicketCategory {
-        event_category: "problem".into(),
-        kind: TicketKind::Problem,
-        enabled: true,
-    });
-    let mut p = Provider::new(&transport, &clock);
-    p.configure(settings).unwrap();
-    let b = "b".repeat(32);
+    let mut p = racing(&transport, &clock, TicketKind::Problem, ('b', "PRB0040002"));
     transport
-        .push_json(200, TOKEN_OK)
-        .push_json(200, r#"{"result":[]}"#)
-        .push_json(
-            201,
-            &format!(r#"{{"result":{{"sys_id":"{b}","number":"PRB0040002"}}}}"#),
-        )
         .push_json(
             200,
             &raced(
@@ -485,22 +471,13 @@ fn the_oldest_of_a_race_is_kept_and_a_problem_is_only_noted() {
                 ('a', "PRB0040001", "101"),
             ),
         )
-        .push_json(
-            200,
-            &format!(r#"{{"result":{{"sys_id":"{b}","number":"PRB0040002","state":"101"}}}}"#),
-        );
-    let mut t = correlated();
-    t.event_category = "problem".into();
-    let outcome = p.create_ticket(t).unwrap();
+        .push_json(200, &written('b', "PRB0040002", Some("101")));
+    let outcome = p.create_ticket(raced_event()).unwrap();
     assert!(matches!(&outcome, CreateOutcome::Existing(r) if r.number == "PRB0040001"));
     let note = sent_json(&transport, 4);
     assert!(note.get("state").is_none(), "{note}");
-    assert!(
-        note["work_notes"]
-            .as_str()
-            .unwrap()
-            .contains("Duplicate of PRB0040001")
-    );
+    let note = note["work_notes"].as_str().unwrap();
+    assert!(note.contains("Duplicate of PRB0040001"), "{note}");
 }
 
 #[test]

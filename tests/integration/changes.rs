@@ -376,23 +376,21 @@ async fn a_comment_on_a_ticket_held_back_by_a_poll_is_not_lost() {
     assert_eq!(texts, ["Rebooted; watching it"]);
 }
 
-/// The same without any timing: 51 incidents; an agent comments on A, then changes the 50
-/// others, then A. The first page holds the 50 and says more; the second holds A, with the
-/// comment.
-#[tokio::test]
-async fn a_comment_on_a_ticket_cut_off_by_a_page_is_not_lost() {
-    let (sim, mut tenant) = frozen().await;
-    let start = changes(&mut tenant, None).await;
+/// 51 incidents whose opening was handed out; then, a second apart, an agent comments on A
+/// (the first), changes the 50 others, and changes A. Answers A's sys_id and the cursor
+/// from before the agent's work.
+async fn a_comment_then_fifty_changes(sim: &Simulator, tenant: &mut Tenant) -> (String, String) {
+    let start = changes(tenant, None).await;
     let mut ids = Vec::new();
     for i in 0..51 {
         ids.push(
-            open(&mut tenant, "cost-optimization", &format!("VM {i}"))
+            open(tenant, "cost-optimization", &format!("VM {i}"))
                 .await
                 .id,
         );
     }
-    settle(&sim);
-    let (opened, cursor, _) = drain(&mut tenant, &start.cursor).await;
+    settle(sim);
+    let (opened, cursor, _) = drain(tenant, &start.cursor).await;
     assert_eq!(opened.len(), 51);
 
     let a = ids[0].clone();
@@ -407,10 +405,23 @@ async fn a_comment_on_a_ticket_cut_off_by_a_page_is_not_lost() {
     .unwrap();
     sim.advance_clock(Duration::from_secs(1));
     for id in &ids[1..] {
-        reassign(&sim, id);
+        reassign(sim, id);
     }
     sim.advance_clock(Duration::from_secs(1));
-    reassign(&sim, &a);
+    reassign(sim, &a);
+    (a, cursor)
+}
+
+fn texts(change: &TicketChange) -> Vec<&str> {
+    change.comments.iter().map(|c| c.text.as_str()).collect()
+}
+
+/// The same without any timing: the first page holds the 50 others and says more; the
+/// second holds A, with the comment.
+#[tokio::test]
+async fn a_comment_on_a_ticket_cut_off_by_a_page_is_not_lost() {
+    let (sim, mut tenant) = frozen().await;
+    let (a, cursor) = a_comment_then_fifty_changes(&sim, &mut tenant).await;
     settle(&sim);
 
     let first = changes(&mut tenant, Some(&cursor)).await;
@@ -420,12 +431,7 @@ async fn a_comment_on_a_ticket_cut_off_by_a_page_is_not_lost() {
     let second = changes(&mut tenant, Some(&first.cursor)).await;
     assert_eq!(second.changes.len(), 1, "{:#?}", second.changes);
     assert_eq!(second.changes[0].ticket.id, a);
-    let texts: Vec<&str> = second.changes[0]
-        .comments
-        .iter()
-        .map(|c| c.text.as_str())
-        .collect();
-    assert_eq!(texts, ["Found the owner"]);
+    assert_eq!(texts(&second.changes[0]), ["Found the owner"]);
 }
 
 /// The same, polled while the page's own tickets are still being written: the first page is
@@ -434,45 +440,15 @@ async fn a_comment_on_a_ticket_cut_off_by_a_page_is_not_lost() {
 #[tokio::test]
 async fn a_comment_behind_a_page_held_back_whole_is_not_lost() {
     let (sim, mut tenant) = frozen().await;
-    let start = changes(&mut tenant, None).await;
-    let mut ids = Vec::new();
-    for i in 0..51 {
-        ids.push(
-            open(&mut tenant, "cost-optimization", &format!("VM {i}"))
-                .await
-                .id,
-        );
-    }
-    settle(&sim);
-    let (opened, cursor, _) = drain(&mut tenant, &start.cursor).await;
-    assert_eq!(opened.len(), 51);
-
-    let a = ids[0].clone();
-    sim.advance_clock(Duration::from_secs(1));
-    sim.agent_comment(
-        "incident",
-        &a,
-        JournalField::Comments,
-        "Owner found",
-        AGENT_USER_NAME,
-    )
-    .unwrap();
-    sim.advance_clock(Duration::from_secs(1));
-    for id in &ids[1..] {
-        reassign(&sim, id);
-    }
-    sim.advance_clock(Duration::from_secs(1));
-    reassign(&sim, &a);
+    let (a, cursor) = a_comment_then_fifty_changes(&sim, &mut tenant).await;
     let early = changes(&mut tenant, Some(&cursor)).await;
     assert!(early.changes.is_empty() && !early.more, "{early:?}");
 
     settle(&sim);
     let (later, _, _) = drain(&mut tenant, &early.cursor).await;
     assert_eq!(later.len(), 51);
-    let last = &later[50];
-    assert_eq!(last.ticket.id, a);
-    let texts: Vec<&str> = last.comments.iter().map(|c| c.text.as_str()).collect();
-    assert_eq!(texts, ["Owner found"]);
+    assert_eq!(later[50].ticket.id, a);
+    assert_eq!(texts(&later[50]), ["Found the owner"]);
 }
 
 /// Incidents and change requests (the tables the categories route to) in one page, by time.
