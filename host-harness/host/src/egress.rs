@@ -36,6 +36,7 @@ use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
 use crate::address::{self, Rule};
 use crate::bindings::cxm::ticketing::log::Level;
+use crate::budget::Slot;
 use crate::deadline::Deadline;
 use crate::tenant_log::TenantLog;
 
@@ -142,6 +143,7 @@ impl TenantClient {
     pub async fn send(
         &self,
         mut request: Request<Full<Bytes>>,
+        mut slot: Slot,
         connect: Duration,
         first_byte: Duration,
         between_bytes: Duration,
@@ -179,6 +181,8 @@ impl TenantClient {
                 }
             }
         }?;
+        // The body went out with the request.
+        slot.release_bytes();
         let announced = response
             .headers()
             .get(http::header::CONTENT_LENGTH)
@@ -190,7 +194,7 @@ impl TenantClient {
         }
         let shared = self.shared.clone();
         Ok(response.map(|incoming| {
-            CappedBody::new(incoming, conn, deadline, shared, between_bytes).boxed_unsync()
+            CappedBody::new(incoming, conn, deadline, shared, between_bytes, slot).boxed_unsync()
         }))
     }
 }
@@ -320,23 +324,30 @@ async fn reap(shared: Weak<Shared>, idle_timeout: Duration) {
 
 /// Takes a request body from the guest: at most `cap` bytes kept, the rest read and dropped
 /// (so the guest finishes writing and sees the error on its response), all within `within`.
+/// What is kept is held in `slot`, against the tenant's budget: past it, the rest is read and
+/// dropped too, and the request fails.
 pub(crate) async fn take_body(
     mut body: WasiBody,
     cap: u64,
+    slot: &mut Slot,
     within: Duration,
 ) -> Result<Bytes, HttpError> {
     let read = async {
         let mut kept = Vec::new();
         let mut total: u64 = 0;
+        let mut over_budget = false;
         while let Some(frame) = body.frame().await {
             if let Ok(data) = frame?.into_data() {
                 total = total.saturating_add(data.len() as u64);
-                if total <= cap {
+                over_budget = over_budget || !slot.hold(data.len() as u64);
+                if total <= cap && !over_budget {
                     kept.extend_from_slice(&data);
+                } else {
+                    kept = Vec::new();
                 }
             }
         }
-        if total > cap {
+        if total > cap || over_budget {
             return Err(HttpError::HttpRequestBodySize(Some(total)));
         }
         Ok(Bytes::from(kept))
@@ -368,6 +379,8 @@ fn hyper_error_code(error: &hyper::Error) -> HttpError {
 struct CappedBody {
     inner: Incoming,
     conn: Option<Conn>,
+    /// The request's share of its tenant's budget, given back with the answer's end.
+    slot: Option<Slot>,
     deadline: Option<Deadline>,
     shared: Arc<Shared>,
     seen: u64,
@@ -385,10 +398,12 @@ impl CappedBody {
         deadline: Deadline,
         shared: Arc<Shared>,
         between: Duration,
+        slot: Slot,
     ) -> Self {
         Self {
             inner,
             conn: Some(conn),
+            slot: Some(slot),
             deadline: Some(deadline),
             cap: shared.max_response_body,
             shared,
@@ -402,6 +417,7 @@ impl CappedBody {
     /// The answer has been read to its end: its connection may carry the next request.
     fn finish(&mut self) {
         self.done = true;
+        self.slot = None;
         let conn = self.conn.take().filter(|conn| !conn.ended);
         let deadline = self.deadline.take().unwrap_or_default();
         self.shared.keep(conn, deadline);
@@ -410,6 +426,7 @@ impl CappedBody {
     fn fail(&mut self, error: HttpError) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
         self.done = true;
         self.conn = None;
+        self.slot = None;
         Poll::Ready(Some(Err(error)))
     }
 }
@@ -747,6 +764,7 @@ impl AsyncWrite for Stream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::budget::Budget;
 
     fn body(bytes: usize) -> WasiBody {
         Full::new(Bytes::from(vec![b'x'; bytes]))
@@ -822,7 +840,10 @@ mod tests {
             .body(Full::new(Bytes::new()))
             .unwrap();
         let second = Duration::from_secs(5);
-        let response = client.send(request, second, second, second).await.unwrap();
+        let response = client
+            .send(request, slot(), second, second, second)
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200);
         if read {
             let body = response.into_body().collect().await.unwrap().to_bytes();
@@ -855,7 +876,7 @@ mod tests {
             .body(Full::new(Bytes::new()))
             .unwrap();
         let second = Duration::from_secs(5);
-        let answer = client.send(request, second, second, second).await;
+        let answer = client.send(request, slot(), second, second, second).await;
         (server.await.unwrap(), answer)
     }
 
@@ -945,7 +966,10 @@ mod tests {
             .body(Full::new(Bytes::new()))
             .unwrap();
         let (second, between) = (Duration::from_secs(5), Duration::from_millis(100));
-        let response = client.send(request, second, second, between).await.unwrap();
+        let response = client
+            .send(request, slot(), second, second, between)
+            .await
+            .unwrap();
         // Without the between-bytes timeout this would wait for the server's 30 s.
         let error = response.into_body().collect().await.unwrap_err();
         assert!(
@@ -955,16 +979,53 @@ mod tests {
         assert!(client.shared.kept().idle.is_none());
     }
 
+    /// A request's share of a budget roomy enough for any test.
+    fn slot() -> Slot {
+        Budget::new(8, 1 << 30).admit().unwrap()
+    }
+
     #[tokio::test]
     async fn request_bodies_are_capped() {
         let within = Duration::from_secs(5);
-        let kept = take_body(body(1000), 1000, within).await.unwrap();
+        let kept = take_body(body(1000), 1000, &mut slot(), within)
+            .await
+            .unwrap();
         assert_eq!(kept.len(), 1000);
-        let error = take_body(body(1001), 1000, within).await.unwrap_err();
+        let error = take_body(body(1001), 1000, &mut slot(), within)
+            .await
+            .unwrap_err();
         assert!(
             matches!(error, HttpError::HttpRequestBodySize(Some(1001))),
             "{error:?}"
         );
+    }
+
+    /// The bodies of one tenant's requests share its budget: a body that would pass it
+    /// fails, and the bytes come back once the first request's are given back.
+    #[tokio::test]
+    async fn request_bodies_together_stay_within_the_tenants_budget() {
+        let within = Duration::from_secs(5);
+        let budget = Budget::new(4, 1500);
+        let mut first = budget.admit().unwrap();
+        take_body(body(1000), 4096, &mut first, within)
+            .await
+            .unwrap();
+        let mut second = budget.admit().unwrap();
+        let error = take_body(body(600), 4096, &mut second, within)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, HttpError::HttpRequestBodySize(_)),
+            "{error:?}"
+        );
+        assert_eq!(budget.buffered(), 1000, "the refused body holds nothing");
+        first.release_bytes();
+        take_body(body(600), 4096, &mut second, within)
+            .await
+            .unwrap();
+        assert_eq!(budget.buffered(), 600);
+        drop((first, second));
+        assert_eq!((budget.in_flight(), budget.buffered()), (0, 0));
     }
 
     fn connector(allow_private_network: bool, log: TenantLog) -> Connector {

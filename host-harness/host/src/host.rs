@@ -392,6 +392,13 @@ impl Tenant {
         self.guard().denied()
     }
 
+    /// The tenant's requests under way, and the request body bytes the host buffers for
+    /// them; bounded by [`SandboxLimits::max_requests_in_flight`] and
+    /// [`SandboxLimits::max_buffered_request_bytes`].
+    pub fn requests_in_flight(&self) -> (usize, u64) {
+        self.guard().in_flight()
+    }
+
     /// The tenant's log, oldest entry first: what the component reported (cleaned and
     /// bounded, see [`TenantLog`]) and the requests the host refused. It survives a rebuilt
     /// instance.

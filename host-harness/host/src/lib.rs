@@ -6,6 +6,7 @@
 
 pub mod address;
 mod artifact_cache;
+mod budget;
 pub mod capacity;
 mod deadline;
 mod egress;

@@ -20,6 +20,7 @@ use wasmtime_wasi_http::{
 };
 
 use crate::bindings::cxm::ticketing::log::Level;
+use crate::budget::Budget;
 use crate::egress::{self, ClientPolicy, TenantClient};
 use crate::tenant_log::TenantLog;
 
@@ -75,10 +76,26 @@ pub struct SandboxLimits {
     /// without waiting on I/O. Read when the host is created.
     pub epoch_tick: Duration,
     /// Most host resources (requests, bodies, streams, fields, futures) one tenant may hold
-    /// at once (default 10,000; the component holds a handful per request in flight). Each
+    /// at once (default 1,000; the component holds a handful per request in flight). Each
     /// is host memory, so this bounds what a tenant can pin; past it the call traps and
     /// the tenant is rebuilt, like any trap.
     pub max_host_resources: usize,
+    /// Largest header collection (`fields`) a tenant may build, in wasmtime-wasi-http's
+    /// measure of its memory (default 16 KiB; a ServiceNow request's headers take well under
+    /// 1 KiB). Past it the header is refused with `header-error`. With
+    /// `max_host_resources`, bounds the headers a tenant can hold: 16 MiB by default.
+    pub max_field_section_bytes: usize,
+    /// Requests one tenant may have under way at once (default 4; the component sends one
+    /// at a time): from handing the request to the host until its answer is read to the
+    /// end or dropped. Past it a request fails at once with `connection-limit-reached`.
+    /// Each holds at most one connection, so a tenant's open connections are at most this
+    /// plus the one kept idle.
+    pub max_requests_in_flight: usize,
+    /// Request body bytes the host buffers for one tenant at once, over all its requests
+    /// under way (default 8 MiB, two of the largest request bodies). A request whose body
+    /// would pass it fails with `HTTP-request-body-size`; a body's bytes are given back
+    /// when the request is on the wire.
+    pub max_buffered_request_bytes: u64,
 }
 
 impl Default for SandboxLimits {
@@ -93,7 +110,10 @@ impl Default for SandboxLimits {
             idle_connection_timeout: Duration::from_secs(60),
             max_tenants: 1000,
             epoch_tick: Duration::from_millis(10),
-            max_host_resources: 10_000,
+            max_host_resources: 1_000,
+            max_field_section_bytes: 16 << 10,
+            max_requests_in_flight: 4,
+            max_buffered_request_bytes: 8 << 20,
         }
     }
 }
@@ -112,6 +132,8 @@ pub struct OutboundGuard {
     denied: Arc<AtomicU64>,
     log: TenantLog,
     client: Option<TenantClient>,
+    /// What the tenant's requests hold of the host, across its instances.
+    budget: Arc<Budget>,
 }
 
 impl OutboundGuard {
@@ -123,6 +145,10 @@ impl OutboundGuard {
             denied: Arc::new(AtomicU64::new(0)),
             log,
             client: None,
+            budget: Budget::new(
+                limits.max_requests_in_flight,
+                limits.max_buffered_request_bytes,
+            ),
         }
     }
 
@@ -135,6 +161,7 @@ impl OutboundGuard {
             denied: self.denied.clone(),
             log: self.log.clone(),
             client: self.client.clone(),
+            budget: self.budget.clone(),
         }
     }
 
@@ -149,6 +176,11 @@ impl OutboundGuard {
 
     pub(crate) fn denied(&self) -> u64 {
         self.denied.load(Ordering::Relaxed)
+    }
+
+    /// The tenant's requests under way, and the request body bytes the host holds for them.
+    pub(crate) fn in_flight(&self) -> (usize, u64) {
+        (self.budget.in_flight(), self.budget.buffered())
     }
 
     /// Cuts the tenant off and closes its idle connections.
@@ -209,6 +241,23 @@ impl WasiHttpHooks for OutboundGuard {
             (None, Some(origin)) => Some(self.client_for(&origin)),
             _ => None,
         };
+        let slot = match refusal {
+            Some(_) => None,
+            None => match self.budget.admit() {
+                Some(slot) => Some(slot),
+                None => {
+                    self.log.host_note(
+                        Level::Warn,
+                        &format!(
+                            "the platform refused a request: the tenant has {} under way, \
+                             its most (SandboxLimits::max_requests_in_flight)",
+                            self.limits.max_requests_in_flight
+                        ),
+                    );
+                    return Box::new(async { Err(HttpError::ConnectionLimitReached) });
+                }
+            },
+        };
         if let Some(why) = &refusal {
             self.denied.fetch_add(1, Ordering::Relaxed);
             self.log.host_note(
@@ -225,9 +274,9 @@ impl WasiHttpHooks for OutboundGuard {
         let max_request_body = self.limits.max_request_body;
         Box::new(async move {
             let (parts, body) = request.into_parts();
-            let client = match client {
-                Some(client) => client?,
-                None => {
+            let (client, mut slot) = match (client, slot) {
+                (Some(client), Some(slot)) => (client?, slot),
+                _ => {
                     // The guest writes the body after handing over the request: take it
                     // first, or the refusal reaches the guest as a closed stream instead
                     // of a denial.
@@ -235,10 +284,10 @@ impl WasiHttpHooks for OutboundGuard {
                     return Err(HttpError::HttpRequestDenied);
                 }
             };
-            let body = egress::take_body(body, max_request_body, cap).await?;
+            let body = egress::take_body(body, max_request_body, &mut slot, cap).await?;
             let request = http::Request::from_parts(parts, Full::new(body));
             let response = client
-                .send(request, connect, first_byte, between_bytes)
+                .send(request, slot, connect, first_byte, between_bytes)
                 .await?;
             Ok((response, Box::new(async { Ok(()) }) as IoFuture))
         })
@@ -307,9 +356,11 @@ impl TenantState {
             .build();
         let mut table = ResourceTable::new();
         table.set_max_capacity(limits.max_host_resources);
+        let mut http = WasiHttpCtx::new();
+        http.set_field_size_limit(limits.max_field_section_bytes);
         Self {
             wasi,
-            http: WasiHttpCtx::new(),
+            http,
             table,
             guard,
             log,
@@ -430,6 +481,93 @@ mod tests {
         assert!(rebuilt.refusal(&Method::GET, Some(origin)).is_some());
         guard.suspended = false;
         assert_eq!(guard.refusal(&Method::GET, Some(origin)), None);
+    }
+
+    /// A loopback server answering every request with `ok`, keeping connections open.
+    async fn answering_server() -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while socket.read(&mut byte).await.unwrap_or(0) == 1 {
+                        head.push(byte[0]);
+                        if head.ends_with(b"\r\n\r\n") {
+                            head.clear();
+                            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                            if socket.write_all(answer).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        origin
+    }
+
+    async fn send(
+        guard: &mut OutboundGuard,
+        origin: &str,
+    ) -> Result<http::Response<WasiBody>, HttpError> {
+        use http_body_util::BodyExt;
+        let empty = http_body_util::Empty::new()
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        let request = http::Request::get(format!("{origin}/api/now/table/incident"))
+            .body(empty)
+            .unwrap();
+        let io: IoFuture = Box::new(async { Ok(()) });
+        let sent = Box::into_pin(guard.send_request(request, None, io)).await;
+        sent.map(|(response, _)| response)
+    }
+
+    /// A tenant has at most its requests under way; an answer it does not read holds its
+    /// request's place (and connection) until read or dropped.
+    #[tokio::test]
+    async fn a_tenant_has_at_most_its_requests_under_way() {
+        use http_body_util::BodyExt;
+        let origin = answering_server().await;
+        let limits = SandboxLimits {
+            allow_private_network: true,
+            max_requests_in_flight: 2,
+            ..SandboxLimits::default()
+        };
+        let mut guard = OutboundGuard::new(&limits, TenantLog::default());
+        guard.allowed_origin = Some(origin.clone());
+        let first = send(&mut guard, &origin).await.expect("one");
+        let second = send(&mut guard, &origin).await.expect("two");
+        assert_eq!(guard.in_flight().0, 2);
+        let third = send(&mut guard, &origin).await.unwrap_err();
+        assert!(
+            matches!(third, HttpError::ConnectionLimitReached),
+            "{third:?}"
+        );
+
+        let read = first.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&read[..], b"ok");
+        assert_eq!(
+            guard.in_flight().0,
+            1,
+            "an answer read to its end gives its place back"
+        );
+        let fourth = send(&mut guard, &origin).await.expect("its turn");
+        drop((second, fourth));
+        assert_eq!(
+            guard.in_flight(),
+            (0, 0),
+            "a dropped answer gives its place back"
+        );
+        // The budget is the tenant's, not the instance's.
+        let rebuilt = guard.carry_over();
+        let _held = [
+            send(&mut guard, &origin).await.unwrap(),
+            send(&mut guard, &origin).await.unwrap(),
+        ];
+        assert_eq!(rebuilt.in_flight().0, 2);
     }
 
     #[test]
