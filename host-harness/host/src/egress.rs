@@ -39,6 +39,7 @@ use crate::bindings::cxm::ticketing::log::Level;
 use crate::budget::Slot;
 use crate::deadline::Deadline;
 use crate::tenant_log::TenantLog;
+use crate::unread::Watched;
 
 /// What one tenant's client needs from the sandbox policy.
 #[derive(Clone)]
@@ -194,7 +195,8 @@ impl TenantClient {
         }
         let shared = self.shared.clone();
         Ok(response.map(|incoming| {
-            CappedBody::new(incoming, conn, deadline, shared, between_bytes, slot).boxed_unsync()
+            let body = CappedBody::new(incoming, conn, deadline, shared, between_bytes, slot);
+            Watched::new(body, between_bytes).boxed_unsync()
         }))
     }
 }

@@ -16,6 +16,7 @@ pub mod sandbox;
 mod secret;
 mod tenant_log;
 mod turns;
+mod unread;
 
 pub use artifact_cache::{CacheLoad, CacheOutcome};
 pub use capacity::MapCountTooLow;

@@ -570,6 +570,29 @@ mod tests {
         assert_eq!(rebuilt.in_flight().0, 2);
     }
 
+    /// Answers left unread give their places (and connections) back after the between-bytes
+    /// timeout, counted from when they arrived.
+    #[tokio::test]
+    async fn answers_left_unread_are_dropped_after_the_between_bytes_timeout() {
+        let origin = answering_server().await;
+        let limits = SandboxLimits {
+            allow_private_network: true,
+            max_requests_in_flight: 2,
+            http_timeout: Duration::from_millis(200),
+            ..SandboxLimits::default()
+        };
+        let mut guard = OutboundGuard::new(&limits, TenantLog::default());
+        guard.allowed_origin = Some(origin.clone());
+        let _unread = [
+            send(&mut guard, &origin).await.unwrap(),
+            send(&mut guard, &origin).await.unwrap(),
+        ];
+        assert!(send(&mut guard, &origin).await.is_err());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(guard.in_flight().0, 0);
+        assert!(send(&mut guard, &origin).await.is_ok());
+    }
+
     #[test]
     fn clock_moves_forward_when_told() {
         let clock = TenantClock::default();
