@@ -5,9 +5,15 @@
 //! A request takes a [`Slot`] when the guest hands it to the host and gives it back when its
 //! answer has been read to the end, or dropped, or the request failed; the bytes of its body
 //! are given back as soon as the request is on the wire.
+//!
+//! The budget also cancels: when the platform suspends the tenant, configures it anew, ends
+//! a candidate's test or lets it hibernate, every request under way and every answer not
+//! yet read is dropped, with its connection ([`Budget::cancel_all`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use tokio::sync::watch;
 
 /// One tenant's requests in flight and request bytes buffered.
 #[derive(Debug)]
@@ -16,6 +22,8 @@ pub(crate) struct Budget {
     max_buffered: u64,
     in_flight: AtomicUsize,
     buffered: AtomicU64,
+    /// Moves on at each [`Budget::cancel_all`]; what was under way before stops.
+    generation: watch::Sender<u64>,
 }
 
 impl Budget {
@@ -25,7 +33,20 @@ impl Budget {
             max_buffered,
             in_flight: AtomicUsize::new(0),
             buffered: AtomicU64::new(0),
+            generation: watch::Sender::new(0),
         })
+    }
+
+    /// Stops every request under way and drops every answer not yet read: each watches a
+    /// [`Budget::cancellation`] taken when it started.
+    pub(crate) fn cancel_all(&self) {
+        self.generation.send_modify(|generation| *generation += 1);
+    }
+
+    /// What a request watches from its start: it changes when the tenant's requests are
+    /// cancelled.
+    pub(crate) fn cancellation(&self) -> Cancellation {
+        Cancellation(self.generation.subscribe())
     }
 
     /// A slot for one more request; `None` when the tenant has its most under way.
@@ -49,6 +70,19 @@ impl Budget {
     /// Request body bytes held.
     pub(crate) fn buffered(&self) -> u64 {
         self.buffered.load(Ordering::Acquire)
+    }
+}
+
+/// Resolves when the requests started before it was taken are cancelled.
+#[derive(Debug)]
+pub(crate) struct Cancellation(watch::Receiver<u64>);
+
+impl Cancellation {
+    /// Waits for the cancellation; never resolves while the budget lives and none comes.
+    pub(crate) async fn cancelled(&mut self) {
+        if self.0.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 }
 
@@ -112,5 +146,19 @@ mod tests {
         assert!(budget.admit().is_some());
         drop(second);
         assert_eq!(budget.in_flight(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_cancellation_reaches_what_started_before_it_only() {
+        let budget = Budget::new(2, 100);
+        let mut before = budget.cancellation();
+        budget.cancel_all();
+        let mut after = budget.cancellation();
+        tokio::time::timeout(std::time::Duration::from_secs(1), before.cancelled())
+            .await
+            .expect("cancelled");
+        let waited =
+            tokio::time::timeout(std::time::Duration::from_millis(50), after.cancelled()).await;
+        assert!(waited.is_err(), "not cancelled: it started after");
     }
 }

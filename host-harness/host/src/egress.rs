@@ -36,7 +36,7 @@ use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
 use crate::address::{self, Rule};
 use crate::bindings::cxm::ticketing::log::Level;
-use crate::budget::Slot;
+use crate::budget::{Cancellation, Slot};
 use crate::deadline::Deadline;
 use crate::tenant_log::TenantLog;
 use crate::unread::Watched;
@@ -145,6 +145,7 @@ impl TenantClient {
         &self,
         mut request: Request<Full<Bytes>>,
         mut slot: Slot,
+        cancellation: Cancellation,
         connect: Duration,
         first_byte: Duration,
         between_bytes: Duration,
@@ -196,7 +197,7 @@ impl TenantClient {
         let shared = self.shared.clone();
         Ok(response.map(|incoming| {
             let body = CappedBody::new(incoming, conn, deadline, shared, between_bytes, slot);
-            Watched::new(body, between_bytes).boxed_unsync()
+            Watched::new(body, between_bytes, cancellation).boxed_unsync()
         }))
     }
 }
@@ -843,7 +844,7 @@ mod tests {
             .unwrap();
         let second = Duration::from_secs(5);
         let response = client
-            .send(request, slot(), second, second, second)
+            .send(request, slot(), cancellation(), second, second, second)
             .await
             .unwrap();
         assert_eq!(response.status(), 200);
@@ -878,7 +879,9 @@ mod tests {
             .body(Full::new(Bytes::new()))
             .unwrap();
         let second = Duration::from_secs(5);
-        let answer = client.send(request, slot(), second, second, second).await;
+        let answer = client
+            .send(request, slot(), cancellation(), second, second, second)
+            .await;
         (server.await.unwrap(), answer)
     }
 
@@ -969,7 +972,7 @@ mod tests {
             .unwrap();
         let (second, between) = (Duration::from_secs(5), Duration::from_millis(100));
         let response = client
-            .send(request, slot(), second, second, between)
+            .send(request, slot(), cancellation(), second, second, between)
             .await
             .unwrap();
         // Without the between-bytes timeout this would wait for the server's 30 s.
@@ -984,6 +987,11 @@ mod tests {
     /// A request's share of a budget roomy enough for any test.
     fn slot() -> Slot {
         Budget::new(8, 1 << 30).admit().unwrap()
+    }
+
+    /// A cancellation that never comes (its budget is gone).
+    fn cancellation() -> Cancellation {
+        Budget::new(1, 1).cancellation()
     }
 
     #[tokio::test]

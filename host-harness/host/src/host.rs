@@ -30,7 +30,7 @@ use crate::capacity;
 use crate::deadline::Deadline;
 use crate::sandbox::{OutboundGuard, SandboxLimits, TenantClock, TenantState};
 use crate::secret::Secret;
-use crate::tenant_log::{LogEntry, TenantLog};
+use crate::tenant_log::{LogEntry, TenantLog, printable};
 use crate::turns::Turns;
 
 /// Loads the component once and makes tenants from it.
@@ -370,9 +370,10 @@ impl Tenant {
         }
     }
 
-    /// Cuts the tenant's egress (the platform suspends it): every request is refused and
-    /// its idle connections are closed, until [`Tenant::resume`]. Configuring again does not
-    /// reopen it; its settings still change.
+    /// Cuts the tenant's egress (the platform suspends it): its requests under way and
+    /// answers unread are dropped, its connections closed, and every request is refused
+    /// until [`Tenant::resume`]. Configuring again does not reopen it; its settings still
+    /// change.
     pub fn suspend(&mut self) {
         self.guard_mut().suspend();
     }
@@ -447,7 +448,16 @@ impl Tenant {
             // The host works the origin out itself, from the settings it holds and with the
             // same address rules as the component, rather than trusting the guest to say
             // where it may go.
-            self.guard_mut().allowed_origin = address.as_deref().and_then(origin_of);
+            let origin = address.as_deref().and_then(origin_of);
+            let guard = self.guard_mut();
+            // Nothing asked for under the old settings leaves under the new ones.
+            guard.cancel_requests();
+            guard.allowed_origin = origin.clone();
+            if origin.is_none() {
+                // A component that took settings naming no instance: the tenant can reach
+                // nothing, and the platform says so rather than the component's OK.
+                return Ok(Err(self.no_origin(address.as_deref()).await?));
+            }
             let mut secrets = secrets.to_vec();
             if let Some((_, in_force)) = &self.settings {
                 // What the component kept: the secrets in force that were not given again.
@@ -476,16 +486,50 @@ impl Tenant {
         Ok(Ok(address))
     }
 
+    /// The key of the form's address field, if the form has one.
+    async fn address_key(&mut self) -> Result<Option<String>> {
+        let info = self.describe().await?;
+        let field = info.settings.iter().find(|f| f.kind == FieldKind::Address);
+        Ok(field.map(|field| field.key.clone()))
+    }
+
     /// The value of the form's address field among `settings`, if given as text.
     async fn address_in(&mut self, settings: &[Setting]) -> Result<Option<String>> {
-        let info = self.describe().await?;
-        let Some(field) = info.settings.iter().find(|f| f.kind == FieldKind::Address) else {
+        let Some(key) = self.address_key().await? else {
             return Ok(None);
         };
         Ok(settings.iter().find_map(|s| match &s.value {
-            SettingValue::Text(text) if s.key == field.key => Some(text.clone()),
+            SettingValue::Text(text) if s.key == key => Some(text.clone()),
             _ => None,
         }))
+    }
+
+    /// The error for settings from which the host can tell no origin: the tenant could reach
+    /// nothing. Logged, and naming the address field.
+    async fn no_origin(&mut self, address: Option<&str>) -> Result<ProviderError> {
+        let field = self.address_key().await?;
+        let said = match address {
+            Some(text) => {
+                let shown: String = printable(text).chars().take(80).collect();
+                format!("the instance address {shown:?} names no origin the platform can open")
+            }
+            None => "the settings name no instance address".to_string(),
+        };
+        let message = format!("{said}: the tenant could reach nothing, so they are not taken");
+        self.log.host_note(Level::Warn, &message);
+        Ok(ProviderError {
+            kind: ErrorKind::InvalidSettings,
+            message,
+            field,
+            remedy: Some(
+                "Enter the instance as its subdomain (dev12345) or its full https URL \
+                 (https://dev12345.service-now.com)."
+                    .into(),
+            ),
+            guide_step: None,
+            http_status: None,
+            retry_after_seconds: None,
+        })
     }
 
     /// The host's own check of an address setting: an IP literal must not be one of the
@@ -534,7 +578,10 @@ impl Tenant {
         let in_force = self.guard().allowed_origin.clone();
         self.guard_mut().allowed_origin = address.as_deref().and_then(origin_of);
         let report = guest_call!(self, call_test_connection(Some(candidate)));
-        self.guard_mut().allowed_origin = in_force;
+        let guard = self.guard_mut();
+        // Whatever the candidate's test left under way stops with it.
+        guard.cancel_requests();
+        guard.allowed_origin = in_force;
         Ok(Ok(report?))
     }
 
@@ -692,7 +739,8 @@ impl Tenant {
     /// idle ones; after 30 minutes idle nothing of value is lost (tokens last at most
     /// that by default, the lookups 10 minutes).
     pub fn hibernate(&mut self) {
-        if let Instance::Live { store, .. } = &self.instance {
+        if let Instance::Live { store, .. } = &mut self.instance {
+            store.data_mut().guard.cancel_requests();
             let guard = store.data().guard.carry_over_idle();
             self.instance = Instance::Hibernating(guard);
         }

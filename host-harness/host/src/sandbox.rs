@@ -183,9 +183,17 @@ impl OutboundGuard {
         (self.budget.in_flight(), self.budget.buffered())
     }
 
-    /// Cuts the tenant off and closes its idle connections.
+    /// Cuts the tenant off: its requests under way and answers unread are dropped, its
+    /// connections closed.
     pub(crate) fn suspend(&mut self) {
         self.suspended = true;
+        self.cancel_requests();
+    }
+
+    /// Drops the tenant's requests under way and answers unread, and closes its idle
+    /// connection: nothing it asked for before leaves afterwards.
+    pub(crate) fn cancel_requests(&mut self) {
+        self.budget.cancel_all();
         self.client = None;
     }
 
@@ -272,7 +280,9 @@ impl WasiHttpHooks for OutboundGuard {
         let first_byte = clamp(options.first_byte_timeout);
         let between_bytes = clamp(options.between_bytes_timeout);
         let max_request_body = self.limits.max_request_body;
-        Box::new(async move {
+        let mut cancellation = self.budget.cancellation();
+        let answer_cancellation = self.budget.cancellation();
+        let exchange = async move {
             let (parts, body) = request.into_parts();
             let (client, mut slot) = match (client, slot) {
                 (Some(client), Some(slot)) => (client?, slot),
@@ -287,9 +297,22 @@ impl WasiHttpHooks for OutboundGuard {
             let body = egress::take_body(body, max_request_body, &mut slot, cap).await?;
             let request = http::Request::from_parts(parts, Full::new(body));
             let response = client
-                .send(request, slot, connect, first_byte, between_bytes)
+                .send(
+                    request,
+                    slot,
+                    answer_cancellation,
+                    connect,
+                    first_byte,
+                    between_bytes,
+                )
                 .await?;
             Ok((response, Box::new(async { Ok(()) }) as IoFuture))
+        };
+        Box::new(async move {
+            tokio::select! {
+                sent = exchange => sent,
+                () = cancellation.cancelled() => Err(HttpError::HttpRequestDenied),
+            }
         })
     }
 }
@@ -591,6 +614,90 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(guard.in_flight().0, 0);
         assert!(send(&mut guard, &origin).await.is_ok());
+    }
+
+    /// A server that takes requests and never answers; counts the bytes it was sent.
+    async fn silent_server() -> (String, Arc<AtomicU64>) {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let received = Arc::new(AtomicU64::new(0));
+        let counter = received.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let mut buffer = [0u8; 1024];
+                    while let Ok(n @ 1..) = socket.read(&mut buffer).await {
+                        counter.fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        (origin, received)
+    }
+
+    /// A request body whose writer never ends it.
+    struct Unfinished;
+
+    impl http_body::Body for Unfinished {
+        type Data = hyper::body::Bytes;
+        type Error = HttpError;
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, HttpError>>> {
+            std::task::Poll::Pending
+        }
+    }
+
+    /// Suspending the tenant stops what it has under way: a request waiting for its answer
+    /// fails at once, one whose body is still being written never leaves.
+    #[tokio::test]
+    async fn a_suspended_tenants_requests_under_way_stop() {
+        use http_body_util::BodyExt;
+        let (origin, received) = silent_server().await;
+        let limits = SandboxLimits {
+            allow_private_network: true,
+            ..SandboxLimits::default()
+        };
+        let mut guard = OutboundGuard::new(&limits, TenantLog::default());
+        guard.allowed_origin = Some(origin.clone());
+        let empty = http_body_util::Empty::new()
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        let waiting = http::Request::get(format!("{origin}/a"))
+            .body(empty)
+            .unwrap();
+        let io: IoFuture = Box::new(async { Ok(()) });
+        let waiting = tokio::spawn(Box::into_pin(guard.send_request(waiting, None, io)));
+        // A body the guest never finishes writing.
+        let unfinished = Unfinished.boxed_unsync();
+        let posting = http::Request::post(format!("{origin}/b"))
+            .body(unfinished)
+            .unwrap();
+        let io: IoFuture = Box::new(async { Ok(()) });
+        let posting = tokio::spawn(Box::into_pin(guard.send_request(posting, None, io)));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let sent_before = received.load(Ordering::Relaxed);
+        assert!(sent_before > 0, "the GET went out");
+        assert_eq!(guard.in_flight().0, 2);
+
+        guard.suspend();
+        for request in [waiting, posting] {
+            let result = tokio::time::timeout(Duration::from_secs(2), request)
+                .await
+                .expect("stopped at once")
+                .unwrap();
+            assert!(matches!(result, Err(HttpError::HttpRequestDenied)));
+        }
+        assert_eq!(guard.in_flight(), (0, 0));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            received.load(Ordering::Relaxed),
+            sent_before,
+            "nothing left after"
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! a guest that does neither would hold both for as long as it lives. So an answer not read
 //! from for the between-bytes timeout, counted from when it arrived or from its last read,
 //! is dropped by the host: its connection closes, its place is given back, and the guest's
-//! next read fails with `connection-read-timeout`.
+//! next read fails with `connection-read-timeout`. So is every answer not read to its end
+//! when the tenant's requests are cancelled (see [`crate::budget::Budget::cancel_all`]).
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -14,6 +15,8 @@ use http_body::{Body, Frame, SizeHint};
 use hyper::body::Bytes;
 use tokio::time::Instant;
 use wasmtime_wasi_http::Error as HttpError;
+
+use crate::budget::Cancellation;
 
 /// A body the host drops when it is left unread for `within`.
 pub(crate) struct Watched<B> {
@@ -31,12 +34,12 @@ where
     B: Body<Data = Bytes, Error = HttpError> + Unpin + Send + 'static,
 {
     /// Watches `body` from now on; the watch ends with the body.
-    pub(crate) fn new(body: B, within: Duration) -> Self {
+    pub(crate) fn new(body: B, within: Duration, cancellation: Cancellation) -> Self {
         let shared = Arc::new(Mutex::new(Reading {
             body: Some(body),
             last_read: Instant::now(),
         }));
-        tokio::spawn(watch(Arc::downgrade(&shared), within));
+        tokio::spawn(watch(Arc::downgrade(&shared), within, cancellation));
         Self { shared }
     }
 }
@@ -48,11 +51,19 @@ fn lock<B>(shared: &Mutex<Reading<B>>) -> MutexGuard<'_, Reading<B>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Drops the body once it has gone `within` without a read; ends when the body is gone.
-async fn watch<B>(shared: Weak<Mutex<Reading<B>>>, within: Duration) {
+/// Drops the body once it has gone `within` without a read, or when the tenant's requests
+/// are cancelled; ends when the body is gone.
+async fn watch<B>(
+    shared: Weak<Mutex<Reading<B>>>,
+    within: Duration,
+    mut cancellation: Cancellation,
+) {
     let mut until = Instant::now() + within;
     loop {
-        tokio::time::sleep_until(until).await;
+        let cancelled = tokio::select! {
+            () = tokio::time::sleep_until(until) => false,
+            () = cancellation.cancelled() => true,
+        };
         let Some(shared) = shared.upgrade() else {
             return;
         };
@@ -61,7 +72,7 @@ async fn watch<B>(shared: Weak<Mutex<Reading<B>>>, within: Duration) {
             return;
         }
         let due = reading.last_read + within;
-        if due <= Instant::now() {
+        if cancelled || due <= Instant::now() {
             // As it drops, its connection closes and its place is given back.
             reading.body = None;
             return;
@@ -107,6 +118,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::budget::Budget;
     use http_body_util::BodyExt;
     use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -133,8 +145,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_answer_left_unread_is_dropped_and_one_being_read_is_not() {
         let within = Duration::from_secs(30);
+        let budget = Budget::new(1, 1);
         let dropped = Arc::new(AtomicBool::new(false));
-        let mut read = Watched::new(Endless(dropped.clone()), within);
+        let mut read = Watched::new(Endless(dropped.clone()), within, budget.cancellation());
         for _ in 0..5 {
             tokio::time::sleep(Duration::from_secs(20)).await;
             assert!(read.frame().await.unwrap().is_ok(), "read every 20 s: kept");
@@ -151,10 +164,18 @@ mod tests {
 
         // Never read at all, from when it arrived.
         let dropped = Arc::new(AtomicBool::new(false));
-        let _unread = Watched::new(Endless(dropped.clone()), within);
+        let _unread = Watched::new(Endless(dropped.clone()), within, budget.cancellation());
         tokio::time::sleep(Duration::from_secs(29)).await;
         assert!(!dropped.load(Ordering::Relaxed));
         tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(dropped.load(Ordering::Relaxed));
+
+        // Cancelled: dropped at once.
+        let dropped = Arc::new(AtomicBool::new(false));
+        let _unread = Watched::new(Endless(dropped.clone()), within, budget.cancellation());
+        tokio::task::yield_now().await;
+        budget.cancel_all();
+        tokio::time::sleep(Duration::from_millis(1)).await;
         assert!(dropped.load(Ordering::Relaxed));
     }
 }
