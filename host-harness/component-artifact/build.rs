@@ -109,6 +109,50 @@ fn main() {
     write_atomically(&wasm, &component);
     println!("cargo:rustc-env=SERVICENOW_COMPONENT={}", wasm.display());
     println!("cargo:rustc-env=SERVICENOW_COMPONENT_WASM_OPT={wasm_opt}");
+
+    if env::var_os("CARGO_FEATURE_HOSTILE_GUEST").is_some() {
+        println!(
+            "cargo:rerun-if-changed={}",
+            root.join("tests/hostile-guest").display()
+        );
+        let guest = build_hostile_guest(&root, &target_dir);
+        println!("cargo:rustc-env=HOSTILE_GUEST={}", guest.display());
+    }
+}
+
+/// The hostile guest of the host's tests (`tests/hostile-guest`), built as the wasm32-wasip2
+/// target builds any cdylib: a component, linked and wrapped by `wasm-component-ld`.
+fn build_hostile_guest(root: &Path, target_dir: &Path) -> PathBuf {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "hostile-guest",
+            "--target",
+            TARGET,
+        ])
+        .arg("--target-dir")
+        .arg(target_dir)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CLIPPY_ARGS")
+        .output()
+        .expect("could not run cargo to build the hostile guest");
+    if !output.status.success() {
+        panic!(
+            "building the hostile guest for {TARGET} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    target_dir
+        .join(TARGET)
+        .join("release")
+        .join("hostile_guest.wasm")
 }
 
 /// Step 1: the core module, linked but not wrapped. `cargo rustc` adds the linker flag to

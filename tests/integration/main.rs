@@ -14,6 +14,7 @@ mod diagnosis;
 mod egress;
 mod errors;
 mod hibernate;
+mod hostile;
 mod lifecycle;
 mod logs;
 mod races;

@@ -21,6 +21,13 @@ pub fn component_path() -> &'static Path {
     Path::new(COMPONENT_PATH)
 }
 
+/// The hostile guest of the host's tests (`tests/hostile-guest`): a component that speaks
+/// the contract and attacks the host that runs it.
+#[cfg(feature = "hostile-guest")]
+pub fn hostile_guest_path() -> &'static Path {
+    Path::new(env!("HOSTILE_GUEST"))
+}
+
 /// Whether the component is the optimised one that ships.
 pub fn optimized() -> bool {
     !WASM_OPT.is_empty()

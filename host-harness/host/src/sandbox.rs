@@ -82,8 +82,9 @@ pub struct SandboxLimits {
     pub max_host_resources: usize,
     /// Largest header collection (`fields`) a tenant may build, in wasmtime-wasi-http's
     /// measure of its memory (default 16 KiB; a ServiceNow request's headers take well under
-    /// 1 KiB). Past it the header is refused with `header-error`. With
-    /// `max_host_resources`, bounds the headers a tenant can hold: 16 MiB by default.
+    /// 1 KiB). Past it the call traps (wasmtime-wasi-http's answer) and the tenant is
+    /// rebuilt. With `max_host_resources`, bounds the headers a tenant can hold: 16 MiB by
+    /// default.
     pub max_field_section_bytes: usize,
     /// Requests one tenant may have under way at once (default 4; the component sends one
     /// at a time): from handing the request to the host until its answer is read to the
