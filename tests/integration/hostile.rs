@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use servicenow_simulator::Simulator;
-use ticketing_host::api::{CreateOutcome, ErrorKind, Setting};
+use ticketing_host::api::{Candidate, CreateOutcome, ErrorKind, Setting};
 use ticketing_host::{Host, SandboxLimits, Tenant};
 
 use support::{limits, open, setup};
@@ -138,8 +138,9 @@ async fn unread_answers_are_dropped_and_connections_bounded() {
     assert_eq!(count(&again, "answered"), 2, "{again}");
 }
 
-/// A request handed to the host before the platform suspends or reconfigures the tenant does
-/// not go out afterwards, even when the guest finishes its body then.
+/// A request handed to the host before the platform suspends or reconfigures the tenant, or
+/// during a candidate's test, does not go out afterwards, even when the guest finishes its
+/// body then.
 #[tokio::test]
 async fn nothing_leaves_after_suspend_or_a_new_configure() {
     let sim = Simulator::start().await.expect("simulator starts");
@@ -164,6 +165,18 @@ async fn nothing_leaves_after_suspend_or_a_new_configure() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(posts(&sim), 0, "sent after a new configure");
     assert_eq!(tenant.requests_in_flight(), (0, 0));
+
+    // A candidate's test begins a POST to the candidate; the window closes with the call.
+    let candidate_sim = Simulator::start().await.expect("simulator starts");
+    let candidate = Candidate {
+        settings: vec![Setting::text("instance", candidate_sim.base_url())],
+        secrets: Vec::new(),
+    };
+    tenant.test_candidate(&candidate).await.unwrap().unwrap();
+    attack(&mut tenant, "finish").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(posts(&candidate_sim), 0, "sent after the candidate's test");
+    assert_eq!(posts(&sim), 0);
 }
 
 /// A component that takes an address naming no origin: the host, not the guest, decides
@@ -188,4 +201,29 @@ async fn settings_that_name_no_origin_are_refused_by_the_host() {
         assert!(error.remedy.is_some());
     }
     assert!(tenant.allowed_origin().is_none(), "nothing is reachable");
+}
+
+/// A guest that spins is stopped once it has run for its CPU budget, long before the call's
+/// deadline, and the tenant is rebuilt and answers its next call.
+#[tokio::test]
+async fn a_spinning_guest_is_stopped_by_its_cpu_budget() {
+    let sim = Simulator::start().await.expect("simulator starts");
+    let host = hostile_host().with_limits(SandboxLimits {
+        max_guest_cpu: Duration::from_millis(300),
+        ..limits()
+    });
+    let mut tenant = attacker(&host, &sim).await;
+    let started = std::time::Instant::now();
+    let trap = tenant
+        .create_ticket(&support::ticket("any", "spin"))
+        .await
+        .expect_err("stopped");
+    assert!(format!("{trap:#}").contains("max_guest_cpu"), "{trap:#}");
+    assert!(
+        started.elapsed() < host.limits().call_timeout / 2,
+        "stopped after {:?}",
+        started.elapsed()
+    );
+    let said = attack(&mut tenant, "fields 1 10").await;
+    assert_eq!(count(&said, "made"), 1, "{said}");
 }

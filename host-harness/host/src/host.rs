@@ -177,7 +177,10 @@ impl Host {
         let state = TenantState::new(&self.limits, clock, guard, log);
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| &mut state.limits);
-        store.epoch_deadline_async_yield_and_update(1);
+        let tick = self.limits.epoch_tick.max(Duration::from_micros(100));
+        let budget = self.limits.max_guest_cpu.as_nanos() / tick.as_nanos();
+        store.epoch_deadline_callback(crate::sandbox::cpu_budget(budget.max(1) as u64));
+        store.set_epoch_deadline(1);
         let provider = match self.pre.instantiate_async(&mut store).await {
             Ok(provider) => provider,
             Err(e) if e.is::<PoolConcurrencyLimitError>() => {
@@ -303,6 +306,7 @@ macro_rules! guest_call {
         let Instance::Live { store, provider } = &mut $tenant.instance else {
             unreachable!("woken above")
         };
+        store.data_mut().cpu_ticks = 0;
         let api = provider.cxm_ticketing_ticketing_provider();
         let call = api.$export(store, $($arg),*);
         let result = $tenant.deadline.within($tenant.host.limits.call_timeout, call).await;

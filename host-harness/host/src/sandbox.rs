@@ -10,7 +10,7 @@ use http_body_util::Full;
 use instance_address::origin_of;
 use wasmtime::StoreContextMut;
 use wasmtime::component::{Linker, Resource, ResourceTable};
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime::{StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::{HostMonotonicClock, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::http::{outgoing_handler, types};
 use wasmtime_wasi_http::p2::types::HostOutgoingRequest;
@@ -41,9 +41,15 @@ pub struct SandboxLimits {
     pub http_timeout: Duration,
     /// Linear memory one tenant may grow to.
     pub memory_bytes: usize,
-    /// How long one call into a tenant may take, HTTP included; past it the call is stopped
-    /// and the tenant rebuilt.
+    /// How long one call into a tenant may take, HTTP included (default 60 s: a create that
+    /// looks up, inserts and looks again, each with its retries, on a slow instance); past
+    /// it the call is stopped and the tenant rebuilt.
     pub call_timeout: Duration,
+    /// How much time one call may spend running guest code, not counting its waits on the
+    /// network (default 2 s; the component's heaviest call runs for milliseconds). Counted
+    /// in epoch ticks (`epoch_tick`), so a guest that spins is stopped this soon, not at
+    /// `call_timeout`; past it the call traps and the tenant is rebuilt.
+    pub max_guest_cpu: Duration,
     /// Lets tenants reach loopback and private addresses (10/8, 172.16/12, 192.168/16,
     /// fc00::/7, 100.64/10): an explicit allowance for a simulator on this machine or an
     /// instance behind a private proxy. Still only the tenant's own origin; link-local and
@@ -104,7 +110,8 @@ impl Default for SandboxLimits {
         Self {
             http_timeout: Duration::from_secs(30),
             memory_bytes: 32 << 20,
-            call_timeout: Duration::from_secs(120),
+            call_timeout: Duration::from_secs(60),
+            max_guest_cpu: Duration::from_secs(2),
             allow_private_network: false,
             max_request_body: 4 << 20,
             max_response_body: 4 << 20,
@@ -361,6 +368,8 @@ pub struct TenantState {
     pub(crate) guard: OutboundGuard,
     pub(crate) log: TenantLog,
     pub(crate) limits: StoreLimits,
+    /// Epoch ticks the current call has spent running guest code.
+    pub(crate) cpu_ticks: u64,
 }
 
 impl TenantState {
@@ -392,7 +401,28 @@ impl TenantState {
                 .memory_size(limits.memory_bytes)
                 .instances(crate::host::CORE_INSTANCES_PER_TENANT as usize)
                 .build(),
+            cpu_ticks: 0,
         }
+    }
+}
+
+/// The epoch deadline of a tenant's store: at every tick that finds the guest running, it
+/// yields to the host's other tasks and counts the tick against the call's CPU budget of
+/// `budget` ticks; past it the call traps. A guest waiting on the network is not running, so
+/// its waits cost it nothing.
+pub(crate) fn cpu_budget(
+    budget: u64,
+) -> impl FnMut(StoreContextMut<'_, TenantState>) -> wasmtime::Result<UpdateDeadline> + Send + Sync
+{
+    move |mut store| {
+        let ticks = &mut store.data_mut().cpu_ticks;
+        *ticks += 1;
+        if *ticks > budget {
+            return Err(wasmtime::format_err!(
+                "the call ran guest code for longer than SandboxLimits::max_guest_cpu allows"
+            ));
+        }
+        Ok(UpdateDeadline::Yield(1))
     }
 }
 

@@ -13,7 +13,8 @@
 //!   it, say).
 //! - `spin`: a loop that never ends and never waits.
 //!
-//! `configure` takes any settings, even an address that names no origin.
+//! `configure` takes any settings, even an address that names no origin. `test-connection`
+//! on a candidate begins a POST to the candidate's address and leaves it unfinished.
 //!
 //! Only a wasm32 build is a guest; elsewhere (the workspace's native builds) the crate is
 //! empty.
@@ -267,7 +268,13 @@ impl Guest for Hostile {
         Ok(())
     }
 
-    fn test_connection(_: Option<Candidate>) -> ConnectionReport {
+    fn test_connection(candidate: Option<Candidate>) -> ConnectionReport {
+        if let Some(candidate) = candidate {
+            let in_force = ADDRESS.with(|a| a.borrow().clone());
+            let _ = Self::configure(candidate.settings, Vec::new());
+            unfinished();
+            ADDRESS.with(|a| *a.borrow_mut() = in_force);
+        }
         ConnectionReport {
             passed: false,
             checks: Vec::new(),
