@@ -179,6 +179,34 @@ pub async fn run(options: Options) -> Result<ExitCode> {
     };
     let most = options.instantiations.max(options.concurrent) + 16;
     let (host, _) = Host::load_cached(component, &cache, limits(most)?)?;
+    // What the sandbox lets one tenant take at most, whatever its component does.
+    let bound = host.limits().tenant_bound();
+    let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
+    figures.add(
+        "worst case per tenant: linear memory",
+        mib(bound.linear_memory),
+        "MiB",
+    );
+    figures.add(
+        "worst case per tenant: request bytes buffered",
+        mib(bound.buffered_request_bytes),
+        "MiB",
+    );
+    figures.add(
+        "worst case per tenant: header collections",
+        mib(bound.header_bytes),
+        "MiB",
+    );
+    figures.add(
+        "worst case per tenant: sockets",
+        bound.sockets as f64,
+        "open",
+    );
+    figures.add(
+        "worst case per tenant: guest CPU per call",
+        bound.cpu_per_call.as_secs_f64(),
+        "s",
+    );
 
     // 3. Instantiate from InstancePre, then configure.
     let mut instantiate = Vec::with_capacity(options.instantiations);

@@ -21,7 +21,7 @@ mod unread;
 pub use artifact_cache::{CacheLoad, CacheOutcome};
 pub use capacity::MapCountTooLow;
 pub use host::{Host, Tenant};
-pub use sandbox::SandboxLimits;
+pub use sandbox::{SandboxLimits, TenantBound};
 pub use secret::Secret;
 pub use tenant_log::{LogEntry, LogEvent, TenantLog, level_name, printable};
 

@@ -126,6 +126,36 @@ impl Default for SandboxLimits {
     }
 }
 
+/// The most one tenant can take from the host under a [`SandboxLimits`] (README, "What one
+/// tenant can take from the host").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TenantBound {
+    /// Its linear memory.
+    pub linear_memory: u64,
+    /// Request body bytes buffered for it at once.
+    pub buffered_request_bytes: u64,
+    /// Header collections it can hold, in wasmtime-wasi-http's measure.
+    pub header_bytes: u64,
+    /// Sockets (and so descriptors) open for it: its requests under way and the idle one.
+    pub sockets: usize,
+    /// Guest CPU one call may use.
+    pub cpu_per_call: Duration,
+}
+
+impl SandboxLimits {
+    /// The most one tenant can take from the host under these limits.
+    pub fn tenant_bound(&self) -> TenantBound {
+        TenantBound {
+            linear_memory: self.memory_bytes as u64,
+            buffered_request_bytes: self.max_buffered_request_bytes,
+            header_bytes: (self.max_host_resources as u64)
+                .saturating_mul(self.max_field_section_bytes as u64),
+            sockets: self.max_requests_in_flight.saturating_add(1),
+            cpu_per_call: self.max_guest_cpu,
+        }
+    }
+}
+
 /// How long the host waits for the guest to finish writing a refused request's body.
 const REFUSED_BODY_WAIT: Duration = Duration::from_secs(5);
 
@@ -728,6 +758,21 @@ mod tests {
             received.load(Ordering::Relaxed),
             sent_before,
             "nothing left after"
+        );
+    }
+
+    #[test]
+    fn the_defaults_bound_a_tenant_as_the_readme_says() {
+        let bound = SandboxLimits::default().tenant_bound();
+        assert_eq!(
+            bound,
+            TenantBound {
+                linear_memory: 32 << 20,
+                buffered_request_bytes: 8 << 20,
+                header_bytes: 1000 * (16 << 10),
+                sockets: 5,
+                cpu_per_call: Duration::from_secs(2),
+            }
         );
     }
 
