@@ -22,4 +22,5 @@ mod resilience;
 mod sandbox;
 mod secrets;
 mod tickets;
+mod tls;
 mod tokens;

@@ -39,6 +39,7 @@ use crate::bindings::cxm::ticketing::log::Level;
 use crate::budget::{Cancellation, Slot};
 use crate::deadline::Deadline;
 use crate::tenant_log::TenantLog;
+use crate::trust::Resolve;
 use crate::unread::Watched;
 
 /// What one tenant's client needs from the sandbox policy.
@@ -47,6 +48,8 @@ pub(crate) struct ClientPolicy {
     pub allow_private_network: bool,
     pub idle_timeout: Duration,
     pub max_response_body: u64,
+    pub resolve: Vec<Resolve>,
+    pub roots: Arc<rustls::RootCertStore>,
 }
 
 /// A tenant's client for one origin. Clones share the kept connection (a request's clone
@@ -115,9 +118,10 @@ impl TenantClient {
             allow_private_network: policy.allow_private_network,
             // A client serves one origin: only an https one needs a TLS configuration.
             tls: match origin.starts_with("https:") {
-                true => Some(Arc::new(tls_config()?)),
+                true => Some(Arc::new(tls_config(policy.roots.clone())?)),
                 false => None,
             },
+            resolve: policy.resolve.clone(),
             denied,
             log,
         };
@@ -553,6 +557,8 @@ struct Connector {
     allow_private_network: bool,
     /// For an https origin.
     tls: Option<Arc<rustls::ClientConfig>>,
+    /// Names the platform resolves itself.
+    resolve: Vec<Resolve>,
     denied: Arc<AtomicU64>,
     log: TenantLog,
 }
@@ -600,7 +606,8 @@ impl Connector {
         host: &str,
         port: u16,
     ) -> Result<Vec<SocketAddr>, ConnectFailure> {
-        let addresses: Vec<SocketAddr> = match host.parse::<IpAddr>() {
+        let pinned = Resolve::find(&self.resolve, host, port);
+        let addresses: Vec<SocketAddr> = match pinned.ok_or(()).or_else(|()| host.parse()) {
             Ok(ip) => vec![SocketAddr::new(ip, port)],
             Err(_) => tokio::net::lookup_host((host, port))
                 .await
@@ -682,19 +689,13 @@ const TLS_SESSIONS: usize = 8;
 
 /// A TLS configuration of its own for each tenant client (sessions are never shared), on
 /// the webpki roots and the ring provider, both made once.
-fn tls_config() -> Result<rustls::ClientConfig, HttpError> {
-    static ROOTS: OnceLock<Arc<rustls::RootCertStore>> = OnceLock::new();
+fn tls_config(roots: Arc<rustls::RootCertStore>) -> Result<rustls::ClientConfig, HttpError> {
     static PROVIDER: OnceLock<Arc<rustls::crypto::CryptoProvider>> = OnceLock::new();
-    let roots = ROOTS.get_or_init(|| {
-        Arc::new(rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        })
-    });
     let provider = PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()));
     let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| HttpError::InternalError(Some(format!("TLS configuration: {e}"))))?
-        .with_root_certificates(roots.clone())
+        .with_root_certificates(roots)
         .with_no_client_auth();
     config.resumption = rustls::client::Resumption::in_memory_sessions(TLS_SESSIONS);
     Ok(config)
@@ -831,6 +832,8 @@ mod tests {
             allow_private_network: true,
             idle_timeout,
             max_response_body: 1 << 20,
+            resolve: Vec::new(),
+            roots: crate::trust::roots(&[]).unwrap(),
         };
         let denied = Arc::new(AtomicU64::new(0));
         TenantClient::new("http://127.0.0.1", &policy, denied, TenantLog::default()).unwrap()
@@ -870,6 +873,8 @@ mod tests {
             allow_private_network: true,
             idle_timeout: Duration::from_secs(60),
             max_response_body: 1 << 20,
+            resolve: Vec::new(),
+            roots: crate::trust::roots(&[]).unwrap(),
         };
         let origin = format!("{origin}:{port}");
         let denied = Arc::new(AtomicU64::new(0));
@@ -1041,7 +1046,10 @@ mod tests {
     fn connector(allow_private_network: bool, log: TenantLog) -> Connector {
         Connector {
             allow_private_network,
-            tls: Some(Arc::new(tls_config().unwrap())),
+            tls: Some(Arc::new(
+                tls_config(crate::trust::roots(&[]).unwrap()).unwrap(),
+            )),
+            resolve: Vec::new(),
             denied: Arc::new(AtomicU64::new(0)),
             log,
         }

@@ -31,7 +31,9 @@ use crate::deadline::Deadline;
 use crate::sandbox::{OutboundGuard, SandboxLimits, TenantClock, TenantState};
 use crate::secret::Secret;
 use crate::tenant_log::{LogEntry, TenantLog, printable};
+use crate::trust;
 use crate::turns::Turns;
+use rustls::RootCertStore;
 
 /// Loads the component once and makes tenants from it.
 #[derive(Clone)]
@@ -45,6 +47,9 @@ pub struct Host {
     /// The creates in flight, one at a time per tenant and correlation id, across every
     /// instance this host (and each made by `with_limits`) holds.
     creates: Arc<Turns>,
+    /// The roots its tenants' TLS trusts (webpki's and `extra_roots`), or why the extra ones
+    /// cannot be used: then no tenant is made.
+    roots: Result<Arc<RootCertStore>, String>,
 }
 
 impl Host {
@@ -105,6 +110,7 @@ impl Host {
         Ok(Self {
             pre,
             pool_tenants: limits.max_tenants,
+            roots: Ok(trust::roots(&limits.extra_roots)?),
             limits,
             info: Arc::default(),
             creates: Arc::default(),
@@ -117,6 +123,7 @@ impl Host {
     /// and a tenant's memory never grows past the `memory_bytes` the engine was made with.
     pub fn with_limits(&self, limits: SandboxLimits) -> Self {
         Self {
+            roots: trust::roots(&limits.extra_roots).map_err(|e| format!("{e:#}")),
             pre: self.pre.clone(),
             limits,
             pool_tenants: self.pool_tenants,
@@ -155,7 +162,8 @@ impl Host {
     pub async fn tenant(&self, id: impl Into<String>) -> Result<Tenant> {
         let clock = TenantClock::default();
         let log = TenantLog::default();
-        let guard = OutboundGuard::new(&self.limits, log.clone());
+        let roots = self.roots.clone().map_err(anyhow::Error::msg)?;
+        let guard = OutboundGuard::new(&self.limits, roots, log.clone());
         let (store, provider) = self.instantiate(&clock, guard, log.clone()).await?;
         Ok(Tenant {
             id: id.into(),

@@ -15,6 +15,7 @@ mod names;
 pub mod sandbox;
 mod secret;
 mod tenant_log;
+mod trust;
 mod turns;
 mod unread;
 
@@ -24,6 +25,7 @@ pub use host::{Host, Tenant};
 pub use sandbox::{SandboxLimits, TenantBound};
 pub use secret::Secret;
 pub use tenant_log::{LogEntry, LogEvent, TenantLog, level_name, printable};
+pub use trust::Resolve;
 
 mod bindings {
     wasmtime::component::bindgen!({

@@ -23,6 +23,8 @@ use crate::bindings::cxm::ticketing::log::Level;
 use crate::budget::Budget;
 use crate::egress::{self, ClientPolicy, TenantClient};
 use crate::tenant_log::TenantLog;
+use crate::trust::Resolve;
+use rustls::RootCertStore;
 
 /// The sandbox policy applied to every tenant of a [`crate::Host`].
 ///
@@ -103,6 +105,14 @@ pub struct SandboxLimits {
     /// would pass it fails with `HTTP-request-body-size`; a body's bytes are given back
     /// when the request is on the wire.
     pub max_buffered_request_bytes: u64,
+    /// Names the host resolves itself, like curl's `--resolve` (empty by default): a tenant's
+    /// connection to a pinned host and port goes to the pinned address, which the address
+    /// rules still check (a private one needs `allow_private_network`).
+    pub resolve: Vec<Resolve>,
+    /// Certificates (DER) every tenant's TLS trusts as roots beside the webpki ones: an
+    /// on-premise instance's private CA (empty by default). Read when the host is made or
+    /// given new limits; one that is not a usable root fails that.
+    pub extra_roots: Vec<Vec<u8>>,
 }
 
 impl Default for SandboxLimits {
@@ -122,6 +132,8 @@ impl Default for SandboxLimits {
             max_field_section_bytes: 16 << 10,
             max_requests_in_flight: 4,
             max_buffered_request_bytes: 8 << 20,
+            resolve: Vec::new(),
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -172,10 +184,12 @@ pub struct OutboundGuard {
     client: Option<TenantClient>,
     /// What the tenant's requests hold of the host, across its instances.
     budget: Arc<Budget>,
+    /// The roots its TLS trusts (the host's).
+    roots: Arc<RootCertStore>,
 }
 
 impl OutboundGuard {
-    pub(crate) fn new(limits: &SandboxLimits, log: TenantLog) -> Self {
+    pub(crate) fn new(limits: &SandboxLimits, roots: Arc<RootCertStore>, log: TenantLog) -> Self {
         Self {
             allowed_origin: None,
             suspended: false,
@@ -187,6 +201,7 @@ impl OutboundGuard {
                 limits.max_requests_in_flight,
                 limits.max_buffered_request_bytes,
             ),
+            roots,
         }
     }
 
@@ -200,6 +215,7 @@ impl OutboundGuard {
             log: self.log.clone(),
             client: self.client.clone(),
             budget: self.budget.clone(),
+            roots: self.roots.clone(),
         }
     }
 
@@ -262,6 +278,8 @@ impl OutboundGuard {
             allow_private_network: self.limits.allow_private_network,
             idle_timeout: self.limits.idle_connection_timeout,
             max_response_body: self.limits.max_response_body,
+            resolve: self.limits.resolve.clone(),
+            roots: self.roots.clone(),
         };
         let client = TenantClient::new(origin, &policy, self.denied.clone(), self.log.clone())?;
         self.client = Some(client.clone());
@@ -520,7 +538,11 @@ mod tests {
     use super::*;
 
     fn guard(origin: &str) -> OutboundGuard {
-        let mut guard = OutboundGuard::new(&SandboxLimits::default(), TenantLog::default());
+        let mut guard = OutboundGuard::new(
+            &SandboxLimits::default(),
+            crate::trust::roots(&[]).unwrap(),
+            TenantLog::default(),
+        );
         guard.allowed_origin = Some(origin.into());
         guard
     }
@@ -620,7 +642,11 @@ mod tests {
             max_requests_in_flight: 2,
             ..SandboxLimits::default()
         };
-        let mut guard = OutboundGuard::new(&limits, TenantLog::default());
+        let mut guard = OutboundGuard::new(
+            &limits,
+            crate::trust::roots(&[]).unwrap(),
+            TenantLog::default(),
+        );
         guard.allowed_origin = Some(origin.clone());
         let first = send(&mut guard, &origin).await.expect("one");
         let second = send(&mut guard, &origin).await.expect("two");
@@ -665,7 +691,11 @@ mod tests {
             http_timeout: Duration::from_millis(200),
             ..SandboxLimits::default()
         };
-        let mut guard = OutboundGuard::new(&limits, TenantLog::default());
+        let mut guard = OutboundGuard::new(
+            &limits,
+            crate::trust::roots(&[]).unwrap(),
+            TenantLog::default(),
+        );
         guard.allowed_origin = Some(origin.clone());
         let _unread = [
             send(&mut guard, &origin).await.unwrap(),
@@ -722,7 +752,11 @@ mod tests {
             allow_private_network: true,
             ..SandboxLimits::default()
         };
-        let mut guard = OutboundGuard::new(&limits, TenantLog::default());
+        let mut guard = OutboundGuard::new(
+            &limits,
+            crate::trust::roots(&[]).unwrap(),
+            TenantLog::default(),
+        );
         guard.allowed_origin = Some(origin.clone());
         let empty = http_body_util::Empty::new()
             .map_err(|never| match never {})

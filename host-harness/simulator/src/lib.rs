@@ -90,6 +90,7 @@ mod store;
 mod table;
 #[cfg(test)]
 mod tests;
+mod tls;
 mod users;
 
 use std::fmt;
@@ -129,6 +130,8 @@ pub struct Simulator {
 
 struct Inner {
     shared: Arc<Shared>,
+    /// The test CA's certificate (DER, PEM) of an HTTPS simulator.
+    ca: Option<(Vec<u8>, String)>,
     /// Dropping the sender (with the last handle) also stops the server.
     stop: Mutex<Option<oneshot::Sender<()>>>,
     server: Mutex<Option<JoinHandle<()>>>,
@@ -162,13 +165,63 @@ impl Simulator {
         Ok(Simulator {
             inner: Arc::new(Inner {
                 shared,
+                ca: None,
                 stop: Mutex::new(Some(stop)),
                 server: Mutex::new(Some(server)),
             }),
         })
     }
 
-    /// "http://127.0.0.1:PORT", no trailing slash.
+    /// Starts on a free loopback port speaking HTTPS as `name` (a host name such as
+    /// `dev12345.service-now.test`), with a certificate signed by a CA made for this
+    /// simulator ([`Simulator::ca_der`]); the certificate also names `localhost` and
+    /// 127.0.0.1. Its base URL is `https://NAME:PORT`: a client resolves NAME to 127.0.0.1
+    /// itself (the host's `resolve`, curl's `--resolve`).
+    pub async fn start_tls(name: &str) -> anyhow::Result<Simulator> {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let tcp = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the ServiceNow simulator to {addr}"))?;
+        let port = tcp.local_addr()?.port();
+        let certificates = tls::Certificates::new(name)?;
+        let shared = Arc::new(Shared::new(format!("https://{name}:{port}")));
+        let (stop, stopped) = oneshot::channel();
+        let listener = tls::TlsListener {
+            tcp,
+            acceptor: certificates.acceptor,
+        };
+        let server = tokio::spawn(server::serve(listener, shared.clone(), stopped));
+        Ok(Simulator {
+            inner: Arc::new(Inner {
+                shared,
+                ca: Some((certificates.ca_der, certificates.ca_pem)),
+                stop: Mutex::new(Some(stop)),
+                server: Mutex::new(Some(server)),
+            }),
+        })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        let base = &self.inner.shared.base_url;
+        base.rsplit(':')
+            .next()
+            .and_then(|port| port.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// The test CA of an HTTPS simulator (DER); none for plain HTTP.
+    pub fn ca_der(&self) -> Option<Vec<u8>> {
+        self.inner.ca.as_ref().map(|(der, _)| der.clone())
+    }
+
+    /// The same CA, PEM (what `--cacert` and `NODE_EXTRA_CA_CERTS` read).
+    pub fn ca_pem(&self) -> Option<String> {
+        self.inner.ca.as_ref().map(|(_, pem)| pem.clone())
+    }
+
+    /// "http://127.0.0.1:PORT" (or "https://NAME:PORT", see [`Simulator::start_tls`]), no
+    /// trailing slash.
     pub fn base_url(&self) -> String {
         self.inner.shared.base_url.clone()
     }

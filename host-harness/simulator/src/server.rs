@@ -8,7 +8,6 @@ use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State as AxumState};
 use axum::response::Response;
 use axum::serve::ListenerExt;
-use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::apikeys::ApiKeys;
@@ -102,7 +101,11 @@ impl Shared {
 }
 
 /// Serves until `stop` fires or its sender is dropped, then closes gracefully.
-pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: oneshot::Receiver<()>) {
+pub(crate) async fn serve<L>(listener: L, shared: Arc<Shared>, stop: oneshot::Receiver<()>)
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     let counter = shared.clone();
     let listener = listener.tap_io(move |_| counter.lock().connections += 1);
     let router = Router::new().fallback(handle).with_state(shared);

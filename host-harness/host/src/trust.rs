@@ -1,0 +1,107 @@
+//! What a tenant's TLS trusts, and where a name the platform pins resolves: the platform's
+//! decisions, never a tenant setting's.
+
+use std::net::IpAddr;
+use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
+
+use anyhow::Context;
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
+
+/// The roots every tenant of a host trusts: the webpki roots (Mozilla's), plus `extra` (DER
+/// certificates: an on-premise instance's private CA). Made once per host and shared by its
+/// tenants' clients.
+pub(crate) fn roots(extra: &[Vec<u8>]) -> anyhow::Result<Arc<RootCertStore>> {
+    static WEBPKI: OnceLock<Arc<RootCertStore>> = OnceLock::new();
+    let webpki = WEBPKI.get_or_init(|| {
+        Arc::new(RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        })
+    });
+    if extra.is_empty() {
+        return Ok(webpki.clone());
+    }
+    let mut store = RootCertStore::clone(webpki);
+    for (index, der) in extra.iter().enumerate() {
+        store
+            .add(CertificateDer::from(der.clone()))
+            .with_context(|| format!("SandboxLimits::extra_roots[{index}] is not a usable root"))?;
+    }
+    Ok(Arc::new(store))
+}
+
+/// A name the host resolves itself, like curl's `--resolve HOST:PORT:ADDR`: a connection to
+/// `host` on `port` goes to `address`. The address rules still apply to `address`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolve {
+    pub host: String,
+    pub port: u16,
+    pub address: IpAddr,
+}
+
+impl Resolve {
+    /// The pinned address for `host` on `port`, if one of `pinned` names them.
+    pub(crate) fn find(pinned: &[Resolve], host: &str, port: u16) -> Option<IpAddr> {
+        pinned
+            .iter()
+            .find(|r| r.port == port && r.host.eq_ignore_ascii_case(host))
+            .map(|r| r.address)
+    }
+}
+
+impl FromStr for Resolve {
+    type Err = String;
+
+    /// `HOST:PORT:ADDR`, the address an IPv4 one or an IPv6 one in brackets.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let usage = || format!("{text:?} is not HOST:PORT:ADDR (dev1.example.com:443:10.0.0.5)");
+        let (host, rest) = text.split_once(':').ok_or_else(usage)?;
+        let (port, address) = rest.split_once(':').ok_or_else(usage)?;
+        let address = address.trim_start_matches('[').trim_end_matches(']');
+        let host = host.trim();
+        if host.is_empty() {
+            return Err(usage());
+        }
+        Ok(Self {
+            host: host.to_ascii_lowercase(),
+            port: port.parse().map_err(|_| usage())?,
+            address: address.parse().map_err(|_| usage())?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_reads_curls_form() {
+        let pinned: Resolve = "Dev1.Example.com:443:10.0.0.5".parse().unwrap();
+        assert_eq!(pinned.host, "dev1.example.com");
+        assert_eq!(pinned.port, 443);
+        assert_eq!(pinned.address, "10.0.0.5".parse::<IpAddr>().unwrap());
+        let v6: Resolve = "x.test:8443:[::1]".parse().unwrap();
+        assert_eq!(v6.address, "::1".parse::<IpAddr>().unwrap());
+        for bad in [
+            "x.test",
+            "x.test:443",
+            ":443:1.2.3.4",
+            "x.test:http:1.2.3.4",
+            "x:1:nope",
+        ] {
+            assert!(bad.parse::<Resolve>().is_err(), "{bad}");
+        }
+        let list = [pinned];
+        assert!(Resolve::find(&list, "DEV1.example.com", 443).is_some());
+        assert!(Resolve::find(&list, "dev1.example.com", 80).is_none());
+    }
+
+    #[test]
+    fn extra_roots_are_added_to_webpkis_and_garbage_is_refused() {
+        let webpki = roots(&[]).unwrap().len();
+        assert!(webpki > 100);
+        let error = roots(&[b"not a certificate".to_vec()]).unwrap_err();
+        assert!(format!("{error:#}").contains("extra_roots[0]"), "{error:#}");
+    }
+}
