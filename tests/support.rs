@@ -8,7 +8,7 @@ use ticketing_host::api::{
     CreateOutcome, Error as ProviderError, Setting, SettingValue, Ticket, TicketCategory,
     TicketDetails, TicketRecord, TicketRef,
 };
-use ticketing_host::{Host, SandboxLimits, Secret, Tenant};
+use ticketing_host::{Host, Resolve, SandboxLimits, Secret, Tenant};
 
 /// Compiling the component is the slow part of a host; every test shares one. Its tenants
 /// may reach loopback (the simulator): see [`limits`].
@@ -17,11 +17,24 @@ pub fn host() -> &'static Host {
     HOST.get_or_init(|| host_with(limits()))
 }
 
-/// The default sandbox policy plus the allowance the tests need: the simulator listens on
-/// loopback, which tenants may reach only when the host allows private networks.
+/// The host name the tests' HTTPS simulators answer as; the tests' host resolves it to
+/// loopback, as a platform pins an on-premise instance's name.
+pub const INSTANCE_NAME: &str = "dev12345.service-now.test";
+
+/// The default sandbox policy plus what the tests need: the simulator listens on loopback,
+/// which tenants may reach only when the host allows private networks; its name resolves
+/// there (on any port); and its certificates' CA is trusted, as a platform trusts an
+/// on-premise instance's private CA.
 pub fn limits() -> SandboxLimits {
+    let (ca, _) = Simulator::test_ca().expect("the simulators' test CA");
     SandboxLimits {
         allow_private_network: true,
+        resolve: vec![Resolve {
+            host: INSTANCE_NAME.into(),
+            port: 0,
+            address: std::net::Ipv4Addr::LOCALHOST.into(),
+        }],
+        extra_roots: vec![ca],
         ..SandboxLimits::default()
     }
 }
@@ -142,9 +155,16 @@ pub async fn configured(host: &Host, name: &str, sim: &Simulator, form: &Form) -
     tenant
 }
 
-/// A simulator and a tenant configured for it.
+/// A simulator speaking HTTPS as [`INSTANCE_NAME`], the way a real instance is reached.
+pub async fn instance() -> Simulator {
+    Simulator::start_tls(INSTANCE_NAME)
+        .await
+        .expect("simulator starts")
+}
+
+/// An HTTPS simulator and a tenant configured for it.
 pub async fn setup() -> (Simulator, Tenant) {
-    let sim = Simulator::start().await.expect("simulator starts");
+    let sim = instance().await;
     let tenant = configured(host(), "test-tenant", &sim, &settings(&sim)).await;
     (sim, tenant)
 }

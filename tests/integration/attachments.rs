@@ -25,7 +25,7 @@ fn sha256(bytes: &[u8]) -> String {
 
 /// A simulator and a tenant configured for it, attachments on.
 async fn attaching() -> (Simulator, Tenant) {
-    let sim = Simulator::start().await.unwrap();
+    let sim = support::instance().await;
     let tenant = configured(host(), "test-tenant", &sim, &attachments_on(&sim)).await;
     (sim, tenant)
 }
@@ -100,7 +100,7 @@ async fn a_file_at_the_cap_is_attached() {
 /// let it out, by the host itself under the default policy; the tenant works on.
 #[tokio::test]
 async fn a_file_over_the_cap_is_refused_before_sending() {
-    let sim = Simulator::start().await.unwrap();
+    let sim = support::instance().await;
     let roomy = host().with_limits(SandboxLimits {
         max_request_body: 8 << 20,
         ..limits()

@@ -50,7 +50,7 @@ fn grants(sim: &Simulator) -> Vec<String> {
 
 #[tokio::test]
 async fn before_washington_dc_client_credentials_fail_and_the_password_grant_works() {
-    let sim = Simulator::start().await.unwrap();
+    let sim = support::instance().await;
     sim.set_release(Release::BeforeWashingtonDC);
 
     let mut guide_way = configured(&sim, "client_credentials").await;
@@ -86,7 +86,7 @@ async fn before_washington_dc_client_credentials_fail_and_the_password_grant_wor
 
 #[tokio::test]
 async fn a_wrong_or_locked_user_gets_the_password_remedy() {
-    let sim = Simulator::start().await.unwrap();
+    let sim = support::instance().await;
     let (values, mut secrets) = signing_in(&sim, "password");
     secrets.retain(|s| s.key() != "password");
     secrets.push(Secret::new("password", "not-the-password"));
@@ -101,7 +101,7 @@ async fn a_wrong_or_locked_user_gets_the_password_remedy() {
 
 #[tokio::test]
 async fn basic_authentication_skips_the_token_and_names_its_own_remedies() {
-    let sim = Simulator::start().await.unwrap();
+    let sim = support::instance().await;
     sim.set_release(Release::BeforeWashingtonDC);
     let mut tenant = configured(&sim, "basic").await;
     let report = tenant.test_connection().await.unwrap();
@@ -153,7 +153,7 @@ async fn basic_authentication_skips_the_token_and_names_its_own_remedies() {
 
 #[tokio::test]
 async fn a_rest_api_key_works_until_it_is_deactivated() {
-    let sim = Simulator::start().await.unwrap();
+    let sim = support::instance().await;
     let (values, secrets) = signing_in(&sim, "api_key");
     let key = secrets[0].expose().to_string();
     let mut tenant = host().tenant("key").await.unwrap();
@@ -180,7 +180,7 @@ async fn a_rest_api_key_works_until_it_is_deactivated() {
 /// the password grant needs only the OAuth application's credentials.
 #[tokio::test]
 async fn switching_methods_keeps_the_secrets_in_force() {
-    let sim = Simulator::start().await.unwrap();
+    let sim = support::instance().await;
     let mut tenant = configured(&sim, "basic").await;
     let (values, _) = signing_in(&sim, "password");
     tenant

@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use servicenow_simulator::Simulator;
 use ticketing_host::{CacheOutcome, Host, SandboxLimits};
 
 use support::{configured, limits, open, settings};
@@ -49,7 +48,7 @@ async fn compiles_once_then_every_host_loads_the_artifact() {
     assert!(files(&dir)[0].ends_with(".cwasm"));
 
     // The loaded component is the component: a tenant works end to end.
-    let sim = Simulator::start().await.unwrap();
+    let sim = support::instance().await;
     let mut tenant = configured(&host, "cached", &sim, &settings(&sim)).await;
     open(&mut tenant, "cost-optimization", "from the cache").await;
     let _ = std::fs::remove_dir_all(&dir);

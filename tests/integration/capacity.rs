@@ -2,7 +2,6 @@
 //! (`vm.max_map_count`) is refused when it is made, with an error that names the setting;
 //! a full host refuses one tenant more and says why.
 
-use servicenow_simulator::Simulator;
 use ticketing_host::api::CreateOutcome;
 use ticketing_host::capacity::{self, MAPPINGS_PER_TENANT};
 use ticketing_host::{Host, MapCountTooLow, SandboxLimits};
@@ -61,7 +60,7 @@ async fn a_full_host_refuses_one_tenant_more_and_says_why() {
 
 #[tokio::test]
 async fn a_tenant_keeps_no_host_resource_of_a_finished_request() {
-    let sim = Simulator::start().await.unwrap();
+    let sim = support::instance().await;
     // Fewer host resources than the requests below: one left behind by each request (the
     // options wasi-http hands over with it) would fill the table and trap.
     let host = support::host().with_limits(SandboxLimits {
@@ -76,7 +75,7 @@ async fn a_tenant_keeps_no_host_resource_of_a_finished_request() {
 
 #[tokio::test]
 async fn a_tenant_past_its_host_resources_traps_and_is_rebuilt() {
-    let sim = Simulator::start().await.unwrap();
+    let sim = support::instance().await;
     let host = support::host().with_limits(SandboxLimits {
         max_host_resources: 2,
         ..limits()

@@ -1,6 +1,5 @@
 //! What the built component asks of its sandbox.
 
-use servicenow_simulator::Simulator;
 use ticketing_host::api::{
     Candidate, CheckStatus, ErrorKind, FieldKind, Setting, SettingValue, Ticket, TicketCategory,
 };
@@ -45,7 +44,7 @@ async fn the_component_loads_from_bytes_too() {
     let bytes = std::fs::read(component_artifact::component_path()).unwrap();
     let loaded = Host::from_bytes(&bytes, support::limits()).unwrap();
     assert_eq!(loaded.component_imports(), host().component_imports());
-    let sim = Simulator::start().await.unwrap();
+    let sim = support::instance().await;
     let tenant = configured(&loaded, "from-bytes", &sim, &settings(&sim)).await;
     assert_eq!(tenant.allowed_origin(), Some(sim.base_url().as_str()));
 }
@@ -54,7 +53,7 @@ async fn the_component_loads_from_bytes_too() {
 /// fills it in by the labels they see, and the platform sends the values by key.
 #[tokio::test]
 async fn an_unaware_platform_drives_it_through_describe_and_generic_values() {
-    let sim = Simulator::start().await.unwrap();
+    let sim = support::instance().await;
     let mut tenant = host().tenant("unaware").await.unwrap();
     let info = tenant.describe().await.unwrap();
     assert_eq!(info.name, "ServiceNow");
@@ -216,7 +215,7 @@ async fn test_connection_on_candidate_values_leaves_the_settings_in_force() {
 
     // Another instance altogether, with no secret given: the one in force is used there,
     // and the tenant may reach that instance only for the test.
-    let other = Simulator::start().await.unwrap();
+    let other = support::instance().await;
     other.set_credentials(&sim.client_id(), &sim.client_secret());
     let mut form = settings(&other);
     form.client_id = sim.client_id();

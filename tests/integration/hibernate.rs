@@ -1,7 +1,6 @@
 //! A hibernating tenant gives its instance back to the pool and keeps what the host holds;
 //! its next call makes a new instance, configured as before.
 
-use servicenow_simulator::Simulator;
 use ticketing_host::SandboxLimits;
 use ticketing_host::api::Candidate;
 
@@ -48,7 +47,7 @@ async fn a_tenant_suspended_while_hibernating_stays_cut_off() {
 
 #[tokio::test]
 async fn hibernating_tenants_hold_no_pool_slot() {
-    let sim = Simulator::start().await.unwrap();
+    let sim = support::instance().await;
     let host = support::host_with(SandboxLimits {
         max_tenants: 1,
         ..limits()

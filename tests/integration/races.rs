@@ -66,7 +66,7 @@ fn event_incidents(sim: &Simulator) -> Vec<Map<String, Value>> {
 /// racer answered with the open one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_workers_leave_one_open_ticket_and_close_their_duplicates() {
-    let sim = Simulator::start().await.expect("simulator starts");
+    let sim = support::instance().await;
     let form = settings(&sim);
     let mut tenants = Vec::new();
     for i in 0..RACERS {
@@ -124,7 +124,7 @@ async fn racing_workers_leave_one_open_ticket_and_close_their_duplicates() {
 /// the others find its ticket. No duplicate is ever made.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_of_one_tenant_in_one_host_take_turns() {
-    let sim = Simulator::start().await.expect("simulator starts");
+    let sim = support::instance().await;
     let form = settings(&sim);
     let mut tenants = Vec::new();
     for _ in 0..RACERS {

@@ -122,7 +122,7 @@ fn faults() -> Vec<Faults> {
 
 #[tokio::test]
 async fn no_secret_and_no_token_in_anything_the_platform_sees() {
-    let sim = Simulator::start().await.unwrap();
+    let sim = support::instance().await;
     let mut seen = Seen::default();
     let mut tenant = host().tenant("scan").await.unwrap();
     // Attachments on, so that attach-file's upload is among the calls scanned.

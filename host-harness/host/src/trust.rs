@@ -32,7 +32,8 @@ pub(crate) fn roots(extra: &[Vec<u8>]) -> anyhow::Result<Arc<RootCertStore>> {
 }
 
 /// A name the host resolves itself, like curl's `--resolve HOST:PORT:ADDR`: a connection to
-/// `host` on `port` goes to `address`. The address rules still apply to `address`.
+/// `host` on `port` (on any port when `port` is 0, curl's `*`) goes to `address`. The address
+/// rules still apply to `address`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resolve {
     pub host: String,
@@ -45,7 +46,7 @@ impl Resolve {
     pub(crate) fn find(pinned: &[Resolve], host: &str, port: u16) -> Option<IpAddr> {
         pinned
             .iter()
-            .find(|r| r.port == port && r.host.eq_ignore_ascii_case(host))
+            .find(|r| (r.port == port || r.port == 0) && r.host.eq_ignore_ascii_case(host))
             .map(|r| r.address)
     }
 }
@@ -53,7 +54,8 @@ impl Resolve {
 impl FromStr for Resolve {
     type Err = String;
 
-    /// `HOST:PORT:ADDR`, the address an IPv4 one or an IPv6 one in brackets.
+    /// `HOST:PORT:ADDR`, the port a number or `*` (any), the address an IPv4 one or an IPv6
+    /// one in brackets.
     fn from_str(text: &str) -> Result<Self, String> {
         let usage = || format!("{text:?} is not HOST:PORT:ADDR (dev1.example.com:443:10.0.0.5)");
         let (host, rest) = text.split_once(':').ok_or_else(usage)?;
@@ -65,7 +67,10 @@ impl FromStr for Resolve {
         }
         Ok(Self {
             host: host.to_ascii_lowercase(),
-            port: port.parse().map_err(|_| usage())?,
+            port: match port {
+                "*" => 0,
+                port => port.parse().ok().filter(|&p| p > 0).ok_or_else(usage)?,
+            },
             address: address.parse().map_err(|_| usage())?,
         })
     }
@@ -95,6 +100,9 @@ mod tests {
         let list = [pinned];
         assert!(Resolve::find(&list, "DEV1.example.com", 443).is_some());
         assert!(Resolve::find(&list, "dev1.example.com", 80).is_none());
+        let any: Resolve = "x.test:*:127.0.0.1".parse().unwrap();
+        assert!(Resolve::find(&[any], "x.test", 41234).is_some());
+        assert!("x.test:0:127.0.0.1".parse::<Resolve>().is_err());
     }
 
     #[test]

@@ -173,10 +173,10 @@ impl Simulator {
     }
 
     /// Starts on a free loopback port speaking HTTPS as `name` (a host name such as
-    /// `dev12345.service-now.test`), with a certificate signed by a CA made for this
-    /// simulator ([`Simulator::ca_der`]); the certificate also names `localhost` and
-    /// 127.0.0.1. Its base URL is `https://NAME:PORT`: a client resolves NAME to 127.0.0.1
-    /// itself (the host's `resolve`, curl's `--resolve`).
+    /// `dev12345.service-now.test`), with a certificate signed by this process's test CA
+    /// ([`Simulator::test_ca`]); the certificate also names `localhost` and 127.0.0.1. Its
+    /// base URL is `https://NAME:PORT`: a client resolves NAME to 127.0.0.1 itself (the
+    /// host's `resolve`, curl's `--resolve`).
     pub async fn start_tls(name: &str) -> anyhow::Result<Simulator> {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
         let tcp = TcpListener::bind(addr)
@@ -184,6 +184,7 @@ impl Simulator {
             .with_context(|| format!("binding the ServiceNow simulator to {addr}"))?;
         let port = tcp.local_addr()?.port();
         let certificates = tls::Certificates::new(name)?;
+        let ca = tls::test_ca_certificate()?;
         let shared = Arc::new(Shared::new(format!("https://{name}:{port}")));
         let (stop, stopped) = oneshot::channel();
         let listener = tls::TlsListener {
@@ -194,7 +195,7 @@ impl Simulator {
         Ok(Simulator {
             inner: Arc::new(Inner {
                 shared,
-                ca: Some((certificates.ca_der, certificates.ca_pem)),
+                ca: Some(ca),
                 stop: Mutex::new(Some(stop)),
                 server: Mutex::new(Some(server)),
             }),
@@ -208,6 +209,12 @@ impl Simulator {
             .next()
             .and_then(|port| port.parse().ok())
             .unwrap_or(0)
+    }
+
+    /// The CA that signs every HTTPS simulator of this process (DER, PEM): what a client
+    /// trusts to reach them.
+    pub fn test_ca() -> anyhow::Result<(Vec<u8>, String)> {
+        tls::test_ca_certificate()
     }
 
     /// The test CA of an HTTPS simulator (DER); none for plain HTTP.

@@ -1,10 +1,10 @@
 //! HTTPS for the simulator, as a real instance (or an on-premise one behind a private CA)
-//! serves it: a CA made when the simulator starts, a certificate it signs for the instance's
+//! serves it: a test CA made once per process, a certificate it signs for the instance's
 //! name (and for `localhost` and 127.0.0.1, for clients that cannot resolve the name), and a
 //! listener that completes each TLS handshake before the HTTP server sees the connection.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
@@ -13,26 +13,50 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
-/// A test CA and the server certificate it signed.
+/// The test CA of this process: made once, so that a host may trust every simulator a test
+/// run starts. Its certificate (DER, PEM) and what signs with it.
+struct TestCa {
+    der: Vec<u8>,
+    pem: String,
+    issuer: rcgen::Issuer<'static, KeyPair>,
+}
+
+fn test_ca() -> anyhow::Result<&'static TestCa> {
+    static CA: OnceLock<TestCa> = OnceLock::new();
+    if let Some(ca) = CA.get() {
+        return Ok(ca);
+    }
+    let key = KeyPair::generate().context("a CA key")?;
+    let mut params = CertificateParams::new(Vec::<String>::new()).context("CA parameters")?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "ServiceNow simulator test CA");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let cert = params.self_signed(&key).context("the CA certificate")?;
+    let ca = TestCa {
+        der: cert.der().to_vec(),
+        pem: cert.pem(),
+        issuer: rcgen::Issuer::new(params, key),
+    };
+    Ok(CA.get_or_init(|| ca))
+}
+
+/// The test CA's certificate, DER and PEM.
+pub(crate) fn test_ca_certificate() -> anyhow::Result<(Vec<u8>, String)> {
+    let ca = test_ca()?;
+    Ok((ca.der.clone(), ca.pem.clone()))
+}
+
+/// The server certificate the test CA signed for one simulator.
 pub(crate) struct Certificates {
-    /// The CA's certificate, DER: what a client must trust.
-    pub ca_der: Vec<u8>,
-    /// The same, PEM.
-    pub ca_pem: String,
     pub acceptor: TlsAcceptor,
 }
 
 impl Certificates {
-    /// A new CA, and a certificate for `name` (plus `localhost` and 127.0.0.1) signed by it.
+    /// A certificate for `name` (plus `localhost` and 127.0.0.1) signed by the test CA.
     pub(crate) fn new(name: &str) -> anyhow::Result<Self> {
-        let ca_key = KeyPair::generate().context("a CA key")?;
-        let mut ca = CertificateParams::new(Vec::<String>::new()).context("CA parameters")?;
-        ca.distinguished_name
-            .push(DnType::CommonName, "ServiceNow simulator test CA");
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let ca_cert = ca.self_signed(&ca_key).context("the CA certificate")?;
-        let issuer = rcgen::Issuer::new(ca, ca_key);
+        let issuer = &test_ca()?.issuer;
 
         let server_key = KeyPair::generate().context("a server key")?;
         let mut server = CertificateParams::new(vec![name.to_string(), "localhost".into()])
@@ -42,7 +66,7 @@ impl Certificates {
             .push(rcgen::SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
         server.distinguished_name.push(DnType::CommonName, name);
         let server_cert = server
-            .signed_by(&server_key, &issuer)
+            .signed_by(&server_key, issuer)
             .context("the server certificate")?;
 
         let chain = vec![CertificateDer::from(server_cert.der().to_vec())];
@@ -55,8 +79,6 @@ impl Certificates {
             .with_single_cert(chain, key)
             .context("the server certificate and key")?;
         Ok(Self {
-            ca_der: ca_cert.der().to_vec(),
-            ca_pem: ca_cert.pem(),
             acceptor: TlsAcceptor::from(Arc::new(config)),
         })
     }
