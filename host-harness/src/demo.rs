@@ -8,22 +8,42 @@ use serde_json::Value;
 use servicenow_simulator::{
     AGENT_USER_NAME, DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Release, Simulator,
 };
-use ticketing_host::Secret;
+use std::net::Ipv4Addr;
+
 use ticketing_host::api::{
     CreateOutcome, Priority, Resolution, Setting, SettingValue, Ticket, TicketCategory,
     TicketRecord,
 };
+use ticketing_host::{Resolve, SandboxLimits, Secret};
 
 use crate::render;
 
+/// The name the demo's simulators answer as over HTTPS.
+const DEMO_INSTANCE: &str = "dev12345.service-now.test";
+
 pub async fn run(verbose: bool) -> Result<ExitCode> {
-    let simulator = Simulator::start().await?;
+    let simulator = Simulator::start_tls(DEMO_INSTANCE).await?;
     let instance = simulator.base_url();
     println!("ServiceNow simulator listening on {instance}");
-    println!("(it stands in for https://<subdomain>.service-now.com, errors included)\n");
+    println!("(it stands in for https://<subdomain>.service-now.com, errors included)");
+    println!(
+        "(the host resolves {DEMO_INSTANCE} to 127.0.0.1 and trusts the simulator's test CA, \
+         as a platform pins and trusts an on-premise instance)\n"
+    );
 
-    // The simulator listens on loopback: an explicit allowance of this host's policy.
-    let host = crate::built_host(true)?;
+    // The simulator listens on loopback: an explicit allowance of this host's policy, with
+    // its name pinned there and its CA trusted.
+    let (ca, _) = Simulator::test_ca()?;
+    let host = crate::built_host_with(SandboxLimits {
+        allow_private_network: true,
+        resolve: vec![Resolve {
+            host: DEMO_INSTANCE.into(),
+            port: 0,
+            address: Ipv4Addr::LOCALHOST.into(),
+        }],
+        extra_roots: vec![ca],
+        ..SandboxLimits::default()
+    })?;
     let mut tenant = host.tenant("acme-corp").await?;
     // The settings as the platform's dialog holds them: by the keys of the form the
     // component describes (`host-harness describe`).
@@ -288,7 +308,7 @@ async fn changes_and_attachments(
 /// An instance before Washington DC: no client credentials grant, so the admin picks the
 /// password grant (or Basic) in the same dialog.
 async fn older_instance(host: &ticketing_host::Host) -> Result<()> {
-    let older = Simulator::start().await?;
+    let older = Simulator::start_tls(DEMO_INSTANCE).await?;
     older.set_release(Release::BeforeWashingtonDC);
     println!(
         "\nAn instance before Washington DC (simulated at {}):",

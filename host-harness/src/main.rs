@@ -592,10 +592,17 @@ async fn configured_tenant(args: &SettingsArgs, verbose: bool) -> Result<Tenant>
 /// the demo). The compiled component comes from the artifact cache (see [`cache_dir`]), so
 /// only the first call after a build of the component or of this CLI compiles it.
 fn built_host(allow_private_network: bool) -> Result<Host> {
-    let limits = SandboxLimits {
+    built_host_with(SandboxLimits {
         allow_private_network,
-        max_tenants: 16,
         ..SandboxLimits::default()
+    })
+}
+
+/// The built component under `limits`, for a CLI's handful of tenants.
+fn built_host_with(limits: SandboxLimits) -> Result<Host> {
+    let limits = SandboxLimits {
+        max_tenants: 16,
+        ..limits
     };
     let component = component_artifact::component_path();
     match cache_dir() {
