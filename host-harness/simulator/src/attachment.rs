@@ -251,6 +251,7 @@ fn list(state: &State, base_url: &str, request: &RecordedRequest) -> Reply {
         .filter(|r| !Faults::denies(&state.faults.acl_deny_read, text(r, "table_name")))
         .collect();
     query.sort(&mut hits);
+    let total = hits.len();
     let number = |name: &str| param(name).and_then(|v| v.trim().parse::<usize>().ok());
     let result: Vec<Value> = hits
         .into_iter()
@@ -258,7 +259,8 @@ fn list(state: &State, base_url: &str, request: &RecordedRequest) -> Reply {
         .take(number("sysparm_limit").unwrap_or(DEFAULT_LIMIT))
         .map(|row| with_link(row.clone(), base_url))
         .collect();
-    Reply::json(200, &json!({ "result": result }))
+    // As the Table API counts its matches (§2.1).
+    Reply::json(200, &json!({ "result": result })).header("x-total-count", total.to_string())
 }
 
 fn metadata(state: &State, base_url: &str, sys_id: &str) -> Reply {

@@ -38,6 +38,12 @@
 //!   URL-safe characters. Scopes are not checked for keys.
 //! - With `Authorization` and `x-sn-apikey` both present, `Authorization` decides.
 //!
+//! Display values:
+//! - With `sysparm_display_value=true` or `all`, states show their state model's labels and
+//!   priority its `N - Name` label (§3.2); impact and urgency show `N - High/Medium/Low` the
+//!   same way [I]; other columns show their value as it is.
+//! - The Attachment API's list counts its matches in `X-Total-Count`, as the Table API does.
+//!
 //! Queries and polling:
 //! - Real encoded-query syntax the simulator does not evaluate (`BETWEEN`, `RELATIVE*`,
 //!   `javascript:` values, `RLQUERY`, …) and a date-time column compared with something

@@ -18,6 +18,8 @@ pub(crate) enum DisplayMode {
 
 pub(crate) struct RenderOptions<'a> {
     pub base_url: &'a str,
+    /// The table the row is of: its choice columns display their labels.
+    pub table: &'a str,
     pub display: DisplayMode,
     pub exclude_reference_link: bool,
     /// `sysparm_fields`, already restricted to the table's columns; `None` for all.
@@ -41,9 +43,11 @@ fn render_value(column: &str, raw: &str, store: &Store, options: &RenderOptions)
     // §2.2: an empty reference is "", never an object.
     let reference = schema::reference_target(column).filter(|_| !raw.is_empty());
     let Some(target) = reference else {
+        let display = schema::choice_label(options.table, column, raw).unwrap_or(raw);
         return match options.display {
-            DisplayMode::Both => json!({"display_value": raw, "value": raw}),
-            _ => json!(raw),
+            DisplayMode::Raw => json!(raw),
+            DisplayMode::Display => json!(display),
+            DisplayMode::Both => json!({"display_value": display, "value": raw}),
         };
     };
     // Only groups exist here; other references display their raw value (§2.2: values are
@@ -74,6 +78,7 @@ mod tests {
     fn options(display: DisplayMode, exclude: bool) -> RenderOptions<'static> {
         RenderOptions {
             base_url: "http://127.0.0.1:1",
+            table: "incident",
             display,
             exclude_reference_link: exclude,
             fields: None,
@@ -103,7 +108,22 @@ mod tests {
         assert_eq!(out["assignment_group"], "Cloud Operations");
         let out = render(&row, &store, &options(DisplayMode::Both, false));
         assert_eq!(out["assignment_group"]["display_value"], "Cloud Operations");
-        assert_eq!(out["state"], json!({"display_value": "1", "value": "1"}));
+        assert_eq!(out["state"], json!({"display_value": "New", "value": "1"}));
+        let mut choices = row.clone();
+        choices.insert("priority".into(), json!("3"));
+        choices.insert("urgency".into(), json!("1"));
+        choices.insert("short_description".into(), json!("Idle VM"));
+        let shown = render(&choices, &store, &options(DisplayMode::Display, true));
+        assert_eq!(
+            (&shown["state"], &shown["priority"], &shown["urgency"]),
+            (&json!("New"), &json!("3 - Moderate"), &json!("1 - High"))
+        );
+        assert_eq!(
+            shown["short_description"], "Idle VM",
+            "not a choice: as it is"
+        );
+        let raw = render(&choices, &store, &options(DisplayMode::Raw, true));
+        assert_eq!(raw["priority"], "3");
     }
 
     #[test]

@@ -98,6 +98,53 @@ pub(crate) fn reference_target(column: &str) -> Option<&'static str> {
     }
 }
 
+/// The label a choice column's value shows with `sysparm_display_value=true` or `all`
+/// (§3.2–3.4: the state models; priority as ServiceNow's default `N - Name` labels, and
+/// impact and urgency likewise [I]); `None` where the value is shown as it is.
+pub(crate) fn choice_label(table: &str, column: &str, value: &str) -> Option<&'static str> {
+    let labels: &[(&str, &str)] = match (table, column) {
+        ("incident", "state" | "incident_state") => &[
+            ("1", "New"),
+            ("2", "In Progress"),
+            ("3", "On Hold"),
+            ("6", "Resolved"),
+            ("7", "Closed"),
+            ("8", "Canceled"),
+        ],
+        ("change_request", "state") => &[
+            ("-5", "New"),
+            ("-4", "Assess"),
+            ("-3", "Authorize"),
+            ("-2", "Scheduled"),
+            ("-1", "Implement"),
+            ("0", "Review"),
+            ("3", "Closed"),
+            ("4", "Canceled"),
+        ],
+        ("problem", "state" | "problem_state") => &[
+            ("101", "New"),
+            ("102", "Assess"),
+            ("103", "Root Cause Analysis"),
+            ("104", "Fix in Progress"),
+            ("106", "Resolved"),
+            ("107", "Closed"),
+        ],
+        (_, "priority") => &[
+            ("1", "1 - Critical"),
+            ("2", "2 - High"),
+            ("3", "3 - Moderate"),
+            ("4", "4 - Low"),
+            ("5", "5 - Planning"),
+        ],
+        (_, "impact" | "urgency") => &[("1", "1 - High"), ("2", "2 - Medium"), ("3", "3 - Low")],
+        _ => &[],
+    };
+    labels
+        .iter()
+        .find(|(choice, _)| *choice == value)
+        .map(|(_, label)| *label)
+}
+
 pub(crate) struct TableSchema {
     pub name: &'static str,
     /// The columns it inherits: the task columns, the system columns, or its own set.

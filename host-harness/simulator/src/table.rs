@@ -159,6 +159,7 @@ impl Call<'_> {
             .collect();
         RenderOptions {
             base_url: self.base_url,
+            table: self.table,
             display,
             exclude_reference_link: self.flag("sysparm_exclude_reference_link"),
             fields: (!fields.is_empty()).then_some(fields),

@@ -140,6 +140,11 @@ async fn files_are_uploaded_downloaded_listed_and_deleted() {
         .map(|a| a["file_name"].clone())
         .collect();
     assert_eq!(names, [json!("abc.txt"), json!("graph é.png")]);
+    assert_eq!(
+        list.header("x-total-count"),
+        Some("2"),
+        "counted as the Table API counts"
+    );
     let metadata = api(&sim, &t, "GET", &format!("/api/now/attachment/{id}"), "").await;
     assert_eq!(metadata.json()["result"]["state"], "available");
     // The metadata is sys_attachment, readable through the Table API as well.
