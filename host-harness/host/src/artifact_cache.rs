@@ -41,6 +41,7 @@ pub enum CacheOutcome {
 /// How a host got its compiled component from the cache.
 #[derive(Clone, Debug)]
 pub struct CacheLoad {
+    /// What the cache did: loaded, compiled and stored, or compiled without storing.
     pub outcome: CacheOutcome,
     /// The artifact's path (its name is the key).
     pub artifact: PathBuf,

@@ -358,6 +358,7 @@ enum Instance {
 }
 
 impl Tenant {
+    /// The tenant's id, as the platform gave it to [`Host::tenant`].
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -395,6 +396,7 @@ impl Tenant {
         self.guard_mut().suspended = false;
     }
 
+    /// Whether the platform has cut the tenant off ([`Tenant::suspend`]).
     pub fn is_suspended(&self) -> bool {
         self.guard().suspended
     }
@@ -611,6 +613,7 @@ impl Tenant {
         guest_call!(self, call_create_ticket(ticket))
     }
 
+    /// A ticket as it stands in the ticketing system, by its id or display id.
     pub async fn get_ticket(
         &mut self,
         ticket: &TicketRef,
@@ -618,6 +621,8 @@ impl Tenant {
         guest_call!(self, call_get_ticket(ticket))
     }
 
+    /// Changes a ticket's priority, team, title, description or other fields; the answer
+    /// names what the ticketing system did not store as sent.
     pub async fn update_ticket(
         &mut self,
         ticket: &TicketRef,
@@ -626,6 +631,7 @@ impl Tenant {
         guest_call!(self, call_update_ticket(ticket, changes))
     }
 
+    /// Adds a comment: internal (for the support team) or public.
     pub async fn add_comment(
         &mut self,
         ticket: &TicketRef,
@@ -635,6 +641,8 @@ impl Tenant {
         guest_call!(self, call_add_comment(ticket, kind, text))
     }
 
+    /// Resolves (or closes) a ticket with a resolution code and notes; one that is done
+    /// already, or not there, is said so, not an error.
     pub async fn resolve_ticket(
         &mut self,
         ticket: &TicketRef,
@@ -643,6 +651,8 @@ impl Tenant {
         guest_call!(self, call_resolve_ticket(ticket, resolution))
     }
 
+    /// Resolves the ticket this integration opened for an event, found by its category and
+    /// correlation id, when the event recovers.
     pub async fn resolve_by_correlation(
         &mut self,
         event_category: &str,

@@ -3,6 +3,44 @@
 //! gives), one sandboxed instance per tenant, and the egress policy that confines each tenant
 //! to the origin of the address its settings name. The host knows the provider only through
 //! the contract: its settings form (`describe`) says which field is that address.
+//!
+//! ```no_run
+//! use ticketing_host::api::{CreateOutcome, Setting, Ticket};
+//! use ticketing_host::{Host, SandboxLimits, Secret};
+//!
+//! # async fn run() -> anyhow::Result<()> {
+//! // Once per process: compile the component under the platform's policy.
+//! let host = Host::from_file("servicenow_ticketing.wasm".as_ref(), SandboxLimits::default())?;
+//! // Once per tenant: a sandboxed instance, configured by the keys of its settings form.
+//! let mut tenant = host.tenant("acme-corp").await?;
+//! let settings = [
+//!     Setting::text("instance", "dev12345"),
+//!     Setting::text("client_id", "c1a2b3c4d5e6f708192a3b4c5d6e7f80"),
+//! ];
+//! let secrets = [Secret::new("client_secret", "from the platform's vault")];
+//! if let Err(refused) = tenant.configure(&settings, &secrets).await? {
+//!     anyhow::bail!("{}: {}", refused.field.unwrap_or_default(), refused.message);
+//! }
+//! // Then one call per event.
+//! let event = Ticket {
+//!     event_category: "cost-optimization".into(),
+//!     title: "Idle VM i-0abc".into(),
+//!     description: "Stopped for 14 days".into(),
+//!     priority: None,
+//!     assignment_group: None,
+//!     correlation_id: Some("opportunity-42".into()),
+//!     extra_fields: Vec::new(),
+//! };
+//! if let Ok(CreateOutcome::Created(written)) = tenant.create_ticket(&event).await? {
+//!     println!("opened {}", written.ticket.display_id);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! `examples/many_tenants.rs` runs many tenants with an egress policy and their logs.
+
+#![deny(missing_docs)]
 
 pub mod address;
 mod artifact_cache;
@@ -27,6 +65,8 @@ pub use secret::Secret;
 pub use tenant_log::{LogEntry, LogEvent, TenantLog, level_name, printable};
 pub use trust::Resolve;
 
+// Generated from the contract; `wit/ticketing.wit` documents its types.
+#[allow(missing_docs)]
 mod bindings {
     wasmtime::component::bindgen!({
         path: "../../wit",
@@ -51,6 +91,7 @@ pub mod api {
             }
         }
 
+        /// A ticket-categories value: the routing table of the settings form.
         pub fn ticket_categories(key: impl Into<String>, rows: Vec<TicketCategory>) -> Self {
             Self {
                 key: key.into(),
@@ -60,6 +101,7 @@ pub mod api {
     }
 
     impl TicketCategory {
+        /// A route: events of `event_category` become tickets of `kind`, when enabled.
         pub fn new(
             event_category: impl Into<String>,
             kind: impl Into<String>,

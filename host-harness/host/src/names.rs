@@ -4,6 +4,7 @@
 use crate::api::{Capability, CheckStatus, ErrorKind, FieldKind, Priority};
 
 impl ErrorKind {
+    /// Every ErrorKind, in the WIT's order.
     pub const ALL: [ErrorKind; 20] = [
         ErrorKind::InvalidSettings,
         ErrorKind::NotConfigured,
@@ -27,6 +28,7 @@ impl ErrorKind {
         ErrorKind::UnexpectedResponse,
     ];
 
+    /// Its name in the WIT (`kebab-case`).
     pub fn name(self) -> &'static str {
         match self {
             ErrorKind::InvalidSettings => "invalid-settings",
@@ -54,6 +56,7 @@ impl ErrorKind {
 }
 
 impl CheckStatus {
+    /// Its name in the WIT (`kebab-case`).
     pub fn name(self) -> &'static str {
         match self {
             CheckStatus::Passed => "passed",
@@ -64,6 +67,7 @@ impl CheckStatus {
 }
 
 impl Priority {
+    /// Every Priority, in the WIT's order.
     pub const ALL: [Priority; 5] = [
         Priority::Critical,
         Priority::High,
@@ -72,6 +76,7 @@ impl Priority {
         Priority::Planning,
     ];
 
+    /// Its name in the WIT (`kebab-case`).
     pub fn name(self) -> &'static str {
         match self {
             Priority::Critical => "critical",
@@ -84,6 +89,7 @@ impl Priority {
 }
 
 impl Capability {
+    /// Every Capability, in the WIT's order.
     pub const ALL: [Capability; 9] = [
         Capability::TestConnection,
         Capability::CreateTicket,
@@ -96,6 +102,7 @@ impl Capability {
         Capability::AttachFile,
     ];
 
+    /// Its name in the WIT (`kebab-case`).
     pub fn name(self) -> &'static str {
         match self {
             Capability::TestConnection => "test-connection",
@@ -112,6 +119,7 @@ impl Capability {
 }
 
 impl FieldKind {
+    /// Every FieldKind, in the WIT's order.
     pub const ALL: [FieldKind; 8] = [
         FieldKind::Text,
         FieldKind::Address,
@@ -123,6 +131,7 @@ impl FieldKind {
         FieldKind::TicketCategories,
     ];
 
+    /// Its name in the WIT (`kebab-case`).
     pub fn name(self) -> &'static str {
         match self {
             FieldKind::Text => "text",

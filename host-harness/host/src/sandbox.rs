@@ -391,6 +391,7 @@ impl Default for TenantClock {
 }
 
 impl TenantClock {
+    /// Moves the tenant's clock forward by `by` (a test lets a token expire).
     pub fn advance(&self, by: Duration) {
         let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
         self.offset_nanos.fetch_add(nanos, Ordering::Relaxed);

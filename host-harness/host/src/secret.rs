@@ -17,6 +17,7 @@ pub struct Secret {
 }
 
 impl Secret {
+    /// A secret for the settings form's field `key`.
     pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
         Self {
             key: key.into(),
@@ -24,10 +25,12 @@ impl Secret {
         }
     }
 
+    /// The form field it is for.
     pub fn key(&self) -> &str {
         &self.key
     }
 
+    /// The secret itself: to hand to the component, never to print.
     pub fn expose(&self) -> &str {
         &self.value
     }

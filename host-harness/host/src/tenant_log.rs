@@ -20,7 +20,9 @@ use crate::bindings::cxm::ticketing::log::{self as wit, Exchange, Level};
 pub struct LogEntry {
     /// When the host received it (the guest's own clock plays no part).
     pub time: SystemTime,
+    /// How much it matters, as the component or the host said.
     pub level: Level,
+    /// What happened: a message, an exchange with the instance, or the host's own note.
     pub event: LogEvent,
 }
 

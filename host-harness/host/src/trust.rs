@@ -36,8 +36,11 @@ pub(crate) fn roots(extra: &[Vec<u8>]) -> anyhow::Result<Arc<RootCertStore>> {
 /// rules still apply to `address`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resolve {
+    /// The host name, compared without regard to case.
     pub host: String,
+    /// The port; 0 for any.
     pub port: u16,
+    /// Where connections to it go.
     pub address: IpAddr,
 }
 
