@@ -265,3 +265,43 @@ pub fn created(outcome: CreateOutcome) -> TicketRecord {
         other => panic!("not created: {other:?}"),
     }
 }
+
+/// Everything the host's `tracing` events said in this test run, as a platform's subscriber
+/// would print it: installed as the process's subscriber by the first call (events of the
+/// host only, every level), so that no test's events are missed.
+pub fn host_events() -> String {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    static EVENTS: OnceLock<Captured> = OnceLock::new();
+    let events = EVENTS.get_or_init(|| {
+        let events = Captured::default();
+        let writer = events.clone();
+        let host_only = tracing_subscriber::filter::Targets::new()
+            .with_target("ticketing_host", tracing::Level::TRACE);
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish()
+            .with(host_only)
+            .init();
+        events
+    });
+    String::from_utf8_lossy(&events.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+}
+
+/// A writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut buffer = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        buffer.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -25,8 +25,9 @@ mod settings_file;
     about = "Runs the ServiceNow ticketing component the way the platform does"
 )]
 struct Cli {
-    /// After the command, print the tenant's log to stderr: each exchange with ServiceNow
-    /// the component reported, its notes, and the requests the host refused.
+    /// Print the host's events to stderr as they happen (each call, request, refusal and
+    /// rebuild, with the tenant's id), and after the command the tenant's log: each exchange
+    /// with ServiceNow the component reported, its notes, and the requests the host refused.
     #[arg(short, long, global = true)]
     verbose: bool,
     #[command(subcommand)]
@@ -307,6 +308,22 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     let verbose = cli.verbose;
+    if verbose {
+        // The host's `tracing` events; never a secret, a query or a body (ticketing-host's
+        // `observe`).
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let host_only = tracing_subscriber::filter::Targets::new()
+            .with_target("ticketing_host", tracing::Level::DEBUG);
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_max_level(tracing::Level::DEBUG)
+            .with_target(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .finish()
+            .with(host_only)
+            .init();
+    }
     match cli.command {
         Command::Demo => demo::run(verbose).await,
         Command::Describe { json } => {

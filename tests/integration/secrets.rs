@@ -1,7 +1,7 @@
 //! The client secret and the access tokens never leave the places they are for (the token
 //! request's body, the Authorization header): every scenario of the diagnosis and of the
 //! tenant boundary is run, and everything the platform could show or store of it (errors,
-//! reports, outcomes, the tenant's log) is scanned for them.
+//! reports, outcomes, the tenant's log, the host's tracing events) is scanned for them.
 
 use std::fmt::Debug;
 
@@ -122,6 +122,8 @@ fn faults() -> Vec<Faults> {
 
 #[tokio::test]
 async fn no_secret_and_no_token_in_anything_the_platform_sees() {
+    // The host's events from here on (and from every other test of the run).
+    support::host_events();
     let sim = support::instance().await;
     let mut seen = Seen::default();
     let mut tenant = host().tenant("scan").await.unwrap();
@@ -156,6 +158,7 @@ async fn no_secret_and_no_token_in_anything_the_platform_sees() {
     sim.expire_all_tokens();
     every_call(&mut tenant, &mut seen).await;
     seen.log_of(&tenant);
+    seen.0.push_str(&support::host_events());
 
     let tokens = tokens_used(&sim);
     assert!(
@@ -178,6 +181,9 @@ async fn no_secret_and_no_token_in_anything_the_platform_sees() {
         "Exchange",
         "RateLimited",
         "NotTheService",
+        // The host's tracing: a call, and a request by method and path.
+        "call=\"create_ticket\"",
+        "path=\"/oauth_token.do\"",
     ] {
         assert!(seen.0.contains(expected), "the scan missed {expected}");
     }

@@ -106,6 +106,7 @@ impl Slot {
             });
         if held.is_ok() {
             self.bytes += bytes;
+            crate::observe::buffered(bytes as f64);
         }
         held.is_ok()
     }
@@ -113,6 +114,9 @@ impl Slot {
     /// The body went out: its bytes are the host's no more.
     pub(crate) fn release_bytes(&mut self) {
         self.budget.buffered.fetch_sub(self.bytes, Ordering::AcqRel);
+        if self.bytes > 0 {
+            crate::observe::buffered(-(self.bytes as f64));
+        }
         self.bytes = 0;
     }
 }

@@ -163,10 +163,12 @@ impl Host {
         let clock = TenantClock::default();
         let log = TenantLog::default();
         let roots = self.roots.clone().map_err(anyhow::Error::msg)?;
-        let guard = OutboundGuard::new(&self.limits, roots, log.clone());
+        let id: String = id.into();
+        let guard = OutboundGuard::new(&self.limits, roots, id.as_str().into(), log.clone());
         let (store, provider) = self.instantiate(&clock, guard, log.clone()).await?;
+        crate::observe::tenant_state(&id, Some(true), None);
         Ok(Tenant {
-            id: id.into(),
+            id,
             host: self.clone(),
             clock,
             log,
@@ -202,6 +204,12 @@ impl Host {
             Err(e) => return Err(e.into()),
         };
         Ok((store, provider))
+    }
+}
+
+impl Drop for Tenant {
+    fn drop(&mut self) {
+        crate::observe::tenant_state(&self.id, None, Some(self.is_live()));
     }
 }
 
@@ -315,9 +323,13 @@ macro_rules! guest_call {
             unreachable!("woken above")
         };
         store.data_mut().cpu_ticks = 0;
+        let started = std::time::Instant::now();
         let api = provider.cxm_ticketing_ticketing_provider();
         let call = api.$export(store, $($arg),*);
         let result = $tenant.deadline.within($tenant.host.limits.call_timeout, call).await;
+        let name = stringify!($export);
+        let name = name.strip_prefix("call_").unwrap_or(name);
+        crate::observe::call(&$tenant.id, name, crate::observe::outcome_of(&result), started.elapsed());
         $tenant.survive(result).await
     }};
 }
@@ -714,16 +726,23 @@ impl Tenant {
     /// tenant gets a fresh one, configured as before, and the next call works; the failure
     /// itself is still reported.
     async fn survive<R>(&mut self, result: Option<wasmtime::Result<R>>) -> Result<R> {
-        let failure = match result {
+        let (failure, why) = match result {
             Some(Ok(value)) => return Ok(value),
-            Some(Err(trap)) => anyhow::Error::from(trap)
-                .context(format!("tenant {}: the component trapped", self.id)),
-            None => anyhow::anyhow!(
-                "tenant {}: the call ran past its {} s deadline and was stopped",
-                self.id,
-                self.host.limits.call_timeout.as_secs_f32()
+            Some(Err(trap)) => (
+                anyhow::Error::from(trap)
+                    .context(format!("tenant {}: the component trapped", self.id)),
+                "trap",
+            ),
+            None => (
+                anyhow::anyhow!(
+                    "tenant {}: the call ran past its {} s deadline and was stopped",
+                    self.id,
+                    self.host.limits.call_timeout.as_secs_f32()
+                ),
+                "deadline",
             ),
         };
+        crate::observe::rebuilt(&self.id, why);
         self.recover()
             .await
             .context("rebuilding the tenant after a failed call")?;
@@ -765,6 +784,7 @@ impl Tenant {
             store.data_mut().guard.cancel_requests();
             let guard = store.data().guard.carry_over_idle();
             self.instance = Instance::Hibernating(guard);
+            crate::observe::tenant_state(&self.id, Some(false), Some(true));
         }
     }
 
@@ -781,8 +801,13 @@ impl Tenant {
             self.rebuild(guard)
                 .await
                 .with_context(|| format!("tenant {}: waking from hibernation", self.id))?;
+            crate::observe::tenant_state(&self.id, Some(true), Some(false));
         }
         Ok(())
+    }
+
+    fn is_live(&self) -> bool {
+        matches!(self.instance, Instance::Live { .. })
     }
 
     fn guard(&self) -> &OutboundGuard {

@@ -50,6 +50,7 @@ mod deadline;
 mod egress;
 mod host;
 mod names;
+mod observe;
 pub mod sandbox;
 mod secret;
 mod tenant_log;

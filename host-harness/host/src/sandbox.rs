@@ -186,10 +186,17 @@ pub struct OutboundGuard {
     budget: Arc<Budget>,
     /// The roots its TLS trusts (the host's).
     roots: Arc<RootCertStore>,
+    /// The tenant's id, for what the host tells the platform (`observe`).
+    tenant: Arc<str>,
 }
 
 impl OutboundGuard {
-    pub(crate) fn new(limits: &SandboxLimits, roots: Arc<RootCertStore>, log: TenantLog) -> Self {
+    pub(crate) fn new(
+        limits: &SandboxLimits,
+        roots: Arc<RootCertStore>,
+        tenant: Arc<str>,
+        log: TenantLog,
+    ) -> Self {
         Self {
             allowed_origin: None,
             suspended: false,
@@ -202,6 +209,7 @@ impl OutboundGuard {
                 limits.max_buffered_request_bytes,
             ),
             roots,
+            tenant,
         }
     }
 
@@ -216,6 +224,7 @@ impl OutboundGuard {
             client: self.client.clone(),
             budget: self.budget.clone(),
             roots: self.roots.clone(),
+            tenant: self.tenant.clone(),
         }
     }
 
@@ -251,20 +260,26 @@ impl OutboundGuard {
         self.client = None;
     }
 
-    /// Why the request may not go out, if it may not.
-    fn refusal(&self, method: &Method, target: Option<&str>) -> Option<String> {
+    /// Why the request may not go out, if it may not: a label for the platform's metrics,
+    /// and the words for the tenant's log.
+    fn refusal(&self, method: &Method, target: Option<&str>) -> Option<(&'static str, String)> {
         if self.suspended {
-            return Some("the tenant is suspended by the platform".into());
+            return Some((
+                "suspended",
+                "the tenant is suspended by the platform".into(),
+            ));
         }
         let target = target.unwrap_or("an address without a host");
         if self.allowed_origin.as_deref() != Some(target) {
-            return Some(format!(
+            let why = format!(
                 "{target} is not this tenant's instance ({})",
                 self.allowed_origin.as_deref().unwrap_or("none configured")
-            ));
+            );
+            return Some(("origin", why));
         }
         if !matches!(*method, Method::GET | Method::POST | Method::PATCH) {
-            return Some(format!("the method {method} is not one the component uses"));
+            let why = format!("the method {method} is not one the component uses");
+            return Some(("method", why));
         }
         None
     }
@@ -310,6 +325,7 @@ impl WasiHttpHooks for OutboundGuard {
             None => match self.budget.admit() {
                 Some(slot) => Some(slot),
                 None => {
+                    crate::observe::refused(&self.tenant, "in-flight");
                     self.log.host_note(
                         Level::Warn,
                         &format!(
@@ -322,7 +338,8 @@ impl WasiHttpHooks for OutboundGuard {
                 }
             },
         };
-        if let Some(why) = &refusal {
+        if let Some((reason, why)) = &refusal {
+            crate::observe::refused(&self.tenant, reason);
             self.denied.fetch_add(1, Ordering::Relaxed);
             self.log.host_note(
                 Level::Warn,
@@ -336,6 +353,12 @@ impl WasiHttpHooks for OutboundGuard {
         let first_byte = clamp(options.first_byte_timeout);
         let between_bytes = clamp(options.between_bytes_timeout);
         let max_request_body = self.limits.max_request_body;
+        let (tenant, method, path) = (
+            self.tenant.clone(),
+            request.method().clone(),
+            request.uri().path().to_string(),
+        );
+        let admitted = slot.is_some();
         let mut cancellation = self.budget.cancellation();
         let answer_cancellation = self.budget.cancellation();
         let exchange = async move {
@@ -364,12 +387,46 @@ impl WasiHttpHooks for OutboundGuard {
                 .await?;
             Ok((response, Box::new(async { Ok(()) }) as IoFuture))
         };
-        Box::new(async move {
-            tokio::select! {
-                sent = exchange => sent,
-                () = cancellation.cancelled() => Err(HttpError::HttpRequestDenied),
-            }
-        })
+        // The request runs on wasi-http's task: its events go where the call's do.
+        Box::new(
+            tracing::instrument::WithSubscriber::with_current_subscriber(async move {
+                let started = std::time::Instant::now();
+                let sent = tokio::select! {
+                    sent = exchange => sent,
+                    () = cancellation.cancelled() => Err(HttpError::HttpRequestDenied),
+                };
+                if admitted {
+                    let answer = match &sent {
+                        Ok((response, _)) => Ok(response.status().as_u16()),
+                        Err(error) => Err(error_label(error)),
+                    };
+                    let took = started.elapsed();
+                    crate::observe::request(&tenant, method.as_str(), &path, answer, took);
+                }
+                sent
+            }),
+        )
+    }
+}
+
+/// A request's failure as a metric label.
+fn error_label(error: &HttpError) -> &'static str {
+    match error {
+        HttpError::HttpRequestDenied => "denied",
+        HttpError::DnsTimeout | HttpError::DnsError { .. } | HttpError::DestinationNotFound => {
+            "dns"
+        }
+        HttpError::ConnectionRefused => "refused",
+        HttpError::ConnectionTimeout
+        | HttpError::ConnectionReadTimeout
+        | HttpError::ConnectionWriteTimeout
+        | HttpError::HttpResponseTimeout => "timeout",
+        HttpError::TlsProtocolError
+        | HttpError::TlsCertificateError
+        | HttpError::TlsAlertReceived { .. } => "tls",
+        HttpError::HttpRequestBodySize(_) | HttpError::HttpResponseBodySize(_) => "too-large",
+        HttpError::ConnectionLimitReached => "in-flight",
+        _ => "connection",
     }
 }
 
@@ -538,12 +595,14 @@ impl WasiHttpView for TenantState {
 mod tests {
     use super::*;
 
+    /// A guard as the host makes one, under `limits`.
+    fn guard_for(limits: &SandboxLimits) -> OutboundGuard {
+        let roots = crate::trust::roots(&[]).unwrap();
+        OutboundGuard::new(limits, roots, "tenant".into(), TenantLog::default())
+    }
+
     fn guard(origin: &str) -> OutboundGuard {
-        let mut guard = OutboundGuard::new(
-            &SandboxLimits::default(),
-            crate::trust::roots(&[]).unwrap(),
-            TenantLog::default(),
-        );
+        let mut guard = guard_for(&SandboxLimits::default());
         guard.allowed_origin = Some(origin.into());
         guard
     }
@@ -643,11 +702,7 @@ mod tests {
             max_requests_in_flight: 2,
             ..SandboxLimits::default()
         };
-        let mut guard = OutboundGuard::new(
-            &limits,
-            crate::trust::roots(&[]).unwrap(),
-            TenantLog::default(),
-        );
+        let mut guard = guard_for(&limits);
         guard.allowed_origin = Some(origin.clone());
         let first = send(&mut guard, &origin).await.expect("one");
         let second = send(&mut guard, &origin).await.expect("two");
@@ -692,11 +747,7 @@ mod tests {
             http_timeout: Duration::from_millis(200),
             ..SandboxLimits::default()
         };
-        let mut guard = OutboundGuard::new(
-            &limits,
-            crate::trust::roots(&[]).unwrap(),
-            TenantLog::default(),
-        );
+        let mut guard = guard_for(&limits);
         guard.allowed_origin = Some(origin.clone());
         let _unread = [
             send(&mut guard, &origin).await.unwrap(),
@@ -753,11 +804,7 @@ mod tests {
             allow_private_network: true,
             ..SandboxLimits::default()
         };
-        let mut guard = OutboundGuard::new(
-            &limits,
-            crate::trust::roots(&[]).unwrap(),
-            TenantLog::default(),
-        );
+        let mut guard = guard_for(&limits);
         guard.allowed_origin = Some(origin.clone());
         let empty = http_body_util::Empty::new()
             .map_err(|never| match never {})
