@@ -6,11 +6,13 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 use ticketing_host::api::{
     CommentKind, Error as ProviderError, ErrorKind, Field, Resolution, Ticket, TicketChanges,
     TicketRef,
 };
-use ticketing_host::{Host, SandboxLimits, Tenant};
+use ticketing_host::{Host, Network, Resolve, SandboxLimits, Tenant};
 
 mod attachment;
 mod bench;
@@ -243,6 +245,44 @@ struct SettingsArgs {
     /// metadata and link-local addresses stay refused either way.
     #[arg(long)]
     allow_private_network: bool,
+    /// Let the tenant reach this private network only (a CIDR such as 10.20.0.0/16, or one
+    /// address); repeatable. Metadata and link-local addresses stay refused.
+    #[arg(long = "allow-network", value_name = "CIDR")]
+    allow_networks: Vec<Network>,
+    /// Resolve HOST on PORT (`*` for any) to ADDR, as curl's --resolve; the address rules
+    /// still apply to ADDR. Repeatable.
+    #[arg(long = "resolve", value_name = "HOST:PORT:ADDR")]
+    resolve: Vec<Resolve>,
+    /// Trust the CA certificates in this PEM file beside the public roots (an on-premise
+    /// instance's private CA), as curl's --cacert.
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<PathBuf>,
+}
+
+impl SettingsArgs {
+    /// The host's policy these arguments ask for.
+    fn limits(&self) -> Result<SandboxLimits> {
+        let mut extra_roots = Vec::new();
+        if let Some(file) = &self.cacert {
+            for certificate in CertificateDer::pem_file_iter(file)
+                .with_context(|| format!("reading --cacert {}", file.display()))?
+            {
+                let certificate =
+                    certificate.with_context(|| format!("reading --cacert {}", file.display()))?;
+                extra_roots.push(certificate.to_vec());
+            }
+            if extra_roots.is_empty() {
+                anyhow::bail!("--cacert {} holds no certificate", file.display());
+            }
+        }
+        Ok(SandboxLimits {
+            allow_private_network: self.allow_private_network,
+            allowed_networks: self.allow_networks.clone(),
+            resolve: self.resolve.clone(),
+            extra_roots,
+            ..SandboxLimits::default()
+        })
+    }
 }
 
 #[derive(clap::Args)]
@@ -586,7 +626,7 @@ async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCod
 }
 
 async fn configured_tenant(args: &SettingsArgs, verbose: bool) -> Result<Tenant> {
-    let host = built_host(args.allow_private_network)?;
+    let host = built_host_with(args.limits()?)?;
     let mut tenant = host.tenant("cli").await?;
     let (settings, secrets) = settings_file::load(&args.config, &*tenant.describe().await?)?;
     if let Err(error) = tenant.configure(&settings, &secrets).await? {

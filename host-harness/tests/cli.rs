@@ -605,3 +605,56 @@ async fn attach_file_uploads_a_file_from_disk() {
     assert!(!ok && out.contains("Error (invalid-settings)"), "{out}");
     assert!(out.contains("attachments are off"), "{out}");
 }
+
+/// The path of an on-premise instance, with curl's options: HTTPS to a name the platform
+/// pins (`--resolve`), a private CA it trusts (`--cacert`), and one private network admitted
+/// (`--allow-network`) instead of all of them. Without the CA the certificate is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_on_premise_instance_with_curls_options() {
+    const NAME: &str = "sn.corp.example.test";
+    let sim = Simulator::start_tls(NAME).await.unwrap();
+    let dir = TempDir::new("cli-tls");
+    let settings = dir.file("tls.toml", &config(&sim, &sim.client_secret()));
+    let (_, ca) = Simulator::test_ca().unwrap();
+    let cacert = dir.file("corp-ca.pem", &ca);
+    let resolve = format!("{NAME}:*:127.0.0.1");
+    let create = |with_ca: bool| {
+        let mut args = vec![
+            "create-ticket",
+            "--config",
+            &settings,
+            "--resolve",
+            &resolve,
+            "--allow-network",
+            "127.0.0.0/8",
+            "--category",
+            "cost-optimization",
+            "--title",
+            "Idle VM on premise",
+        ];
+        if with_ca {
+            args.extend(["--cacert", &cacert]);
+        }
+        run(&args)
+    };
+    let (ok, out) = create(true);
+    assert!(ok, "{out}");
+    assert!(out.contains("INC0010001"), "{out}");
+    let (ok, out) = create(false);
+    assert!(!ok);
+    assert!(out.contains("TLS certificate is not trusted"), "{out}");
+    let (ok, out) = run(&[
+        "create-ticket",
+        "--config",
+        &settings,
+        "--cacert",
+        &settings,
+        "--category",
+        "cost-optimization",
+        "--title",
+        "x",
+    ]);
+    assert!(!ok);
+    assert!(out.contains("holds no certificate"), "{out}");
+    assert_eq!(sim.records("incident").len(), 1);
+}

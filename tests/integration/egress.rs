@@ -134,6 +134,38 @@ async fn a_real_tenant_may_not_name_loopback_or_private_addresses() {
     );
 }
 
+/// The platform admits one private network, not all of them: an instance there is reached,
+/// one in another private range is refused, and metadata stays closed.
+#[tokio::test]
+async fn an_admitted_network_opens_that_network_only() {
+    let sim = Simulator::start().await.unwrap();
+    let admitted = host().with_limits(SandboxLimits {
+        allow_private_network: false,
+        allowed_networks: vec!["127.0.0.0/8".parse().unwrap()],
+        ..SandboxLimits::default()
+    });
+    let mut tenant = configured(&admitted, "on-premise", &sim, &settings(&sim)).await;
+    open(
+        &mut tenant,
+        "cost-optimization",
+        "Idle VM on the admitted network",
+    )
+    .await;
+    for instance in [
+        "https://10.0.0.5",
+        "https://169.254.169.254",
+        "https://[::1]",
+    ] {
+        refused_at_configure(&mut tenant, &sim, instance).await;
+    }
+    let elsewhere = host().with_limits(SandboxLimits {
+        allowed_networks: vec!["10.20.0.0/16".parse().unwrap()],
+        ..SandboxLimits::default()
+    });
+    let mut tenant = elsewhere.tenant("elsewhere").await.unwrap();
+    refused_at_configure(&mut tenant, &sim, &sim.base_url()).await;
+}
+
 /// A name is checked where it matters, when the host connects: `localhost` resolves to
 /// loopback, so a tenant without the allowance is refused before any connection is made,
 /// with the same answer as for a port where nothing listens.

@@ -83,6 +83,77 @@ pub fn refusal(ip: IpAddr, allow_private_network: bool) -> Option<Rule> {
     classify(ip).filter(|rule| !(allow_private_network && rule.private_network()))
 }
 
+/// [`refusal`] with the networks the platform admits: an address in one of `admitted` may be
+/// a private one (loopback, private, unique-local, shared); metadata, link-local and the
+/// other ranges stay closed whatever is admitted.
+pub fn refusal_admitting(
+    ip: IpAddr,
+    allow_private_network: bool,
+    admitted: &[Network],
+) -> Option<Rule> {
+    let rule = refusal(ip, allow_private_network)?;
+    let inside = admitted.iter().any(|network| network.contains(ip));
+    (!(inside && rule.private_network())).then_some(rule)
+}
+
+/// A network the platform admits, as a CIDR (`10.20.0.0/16`, `fd00:1::/64`) or one address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Network {
+    address: IpAddr,
+    prefix: u8,
+}
+
+impl Network {
+    /// Whether `ip` (an IPv4-mapped IPv6 address as its IPv4 one) lies in it.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        let bits = |ip: IpAddr| -> (u128, u8) {
+            match ip {
+                IpAddr::V4(v4) => (u128::from(u32::from(v4)) << 96, 32),
+                IpAddr::V6(v6) => (u128::from(v6), 128),
+            }
+        };
+        let ((mine, width), (theirs, their_width)) = (bits(self.address), bits(ip));
+        if width != their_width {
+            return false;
+        }
+        let mask = match self.prefix {
+            0 => 0,
+            prefix => u128::MAX << (128 - u32::from(prefix)),
+        };
+        mine & mask == theirs & mask
+    }
+}
+
+impl std::str::FromStr for Network {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let usage =
+            || format!("{text:?} is not a network (10.20.0.0/16, fd00:1::/64 or one address)");
+        let (address, prefix) = match text.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text, None),
+        };
+        let address: IpAddr = address.trim().parse().map_err(|_| usage())?;
+        let most = if address.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(prefix) => prefix
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= most)
+                .ok_or_else(usage)?,
+            None => most,
+        };
+        // Both families are compared in the top bits of a 128-bit word (see `contains`).
+        Ok(Self { address, prefix })
+    }
+}
+
 fn classify_v4(ip: Ipv4Addr) -> Option<Rule> {
     let [a, b, c, d] = ip.octets();
     let rule = match (a, b, c, d) {
@@ -145,6 +216,40 @@ fn classify_v6(ip: Ipv6Addr) -> Option<Rule> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn admitted_networks_open_private_addresses_only() {
+        let admitted: Vec<Network> = ["10.20.0.0/16", "fd00:1::/64", "127.0.0.1"]
+            .iter()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        for inside in ["10.20.3.4", "fd00:1::9", "127.0.0.1", "::ffff:10.20.0.1"] {
+            assert_eq!(
+                refusal_admitting(ip(inside), false, &admitted),
+                None,
+                "{inside}"
+            );
+        }
+        for outside in ["10.21.0.1", "192.168.1.1", "127.0.0.2", "fd00:2::1"] {
+            assert!(
+                refusal_admitting(ip(outside), false, &admitted).is_some(),
+                "{outside}"
+            );
+        }
+        // Whatever is admitted, metadata and link-local stay closed.
+        let everything: Vec<Network> =
+            ["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()].to_vec();
+        for closed in ["169.254.169.254", "169.254.1.1", "fe80::1"] {
+            assert!(
+                refusal_admitting(ip(closed), true, &everything).is_some(),
+                "{closed}"
+            );
+        }
+        for bad in ["10.0.0.0/33", "x/8", "10.0.0.0/", "::/129"] {
+            assert!(bad.parse::<Network>().is_err(), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

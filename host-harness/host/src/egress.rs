@@ -34,7 +34,7 @@ use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
-use crate::address::{self, Rule};
+use crate::address::{self, Network, Rule};
 use crate::bindings::cxm::ticketing::log::Level;
 use crate::budget::{Cancellation, Slot};
 use crate::deadline::Deadline;
@@ -46,6 +46,7 @@ use crate::unread::Watched;
 #[derive(Clone)]
 pub(crate) struct ClientPolicy {
     pub allow_private_network: bool,
+    pub allowed_networks: Vec<Network>,
     pub idle_timeout: Duration,
     pub max_response_body: u64,
     pub resolve: Vec<Resolve>,
@@ -116,6 +117,7 @@ impl TenantClient {
     ) -> Result<Self, HttpError> {
         let connector = Connector {
             allow_private_network: policy.allow_private_network,
+            allowed_networks: policy.allowed_networks.clone(),
             // A client serves one origin: only an https one needs a TLS configuration.
             tls: match origin.starts_with("https:") {
                 true => Some(Arc::new(tls_config(policy.roots.clone())?)),
@@ -555,6 +557,8 @@ impl ConnectFailure {
 /// Resolve, check every address, connect to a checked one, then TLS for https.
 struct Connector {
     allow_private_network: bool,
+    /// Private networks the platform admits.
+    allowed_networks: Vec<Network>,
     /// For an https origin.
     tls: Option<Arc<rustls::ClientConfig>>,
     /// Names the platform resolves itself.
@@ -618,7 +622,12 @@ impl Connector {
             return Err(ConnectFailure::NotFound);
         }
         for address in &addresses {
-            if let Some(rule) = address::refusal(address.ip(), self.allow_private_network) {
+            let rule = address::refusal_admitting(
+                address.ip(),
+                self.allow_private_network,
+                &self.allowed_networks,
+            );
+            if let Some(rule) = rule {
                 self.refuse(host, rule);
                 return Err(ConnectFailure::Denied);
             }
@@ -830,6 +839,7 @@ mod tests {
     fn client(idle_timeout: Duration) -> TenantClient {
         let policy = ClientPolicy {
             allow_private_network: true,
+            allowed_networks: Vec::new(),
             idle_timeout,
             max_response_body: 1 << 20,
             resolve: Vec::new(),
@@ -871,6 +881,7 @@ mod tests {
         });
         let policy = ClientPolicy {
             allow_private_network: true,
+            allowed_networks: Vec::new(),
             idle_timeout: Duration::from_secs(60),
             max_response_body: 1 << 20,
             resolve: Vec::new(),
@@ -1046,6 +1057,7 @@ mod tests {
     fn connector(allow_private_network: bool, log: TenantLog) -> Connector {
         Connector {
             allow_private_network,
+            allowed_networks: Vec::new(),
             tls: Some(Arc::new(
                 tls_config(crate::trust::roots(&[]).unwrap()).unwrap(),
             )),

@@ -562,7 +562,9 @@ impl Tenant {
     /// addresses tenants may never reach. Names are checked when a request connects.
     fn refuse_address(&self, address: &str) -> Option<ProviderError> {
         let ip = instance_ip(address)?;
-        let rule = address::refusal(ip, self.host.limits.allow_private_network)?;
+        let limits = &self.host.limits;
+        let rule =
+            address::refusal_admitting(ip, limits.allow_private_network, &limits.allowed_networks)?;
         Some(ProviderError {
             kind: ErrorKind::BlockedByHost,
             message: format!(

@@ -58,6 +58,7 @@ mod trust;
 mod turns;
 mod unread;
 
+pub use address::Network;
 pub use artifact_cache::{CacheLoad, CacheOutcome};
 pub use capacity::MapCountTooLow;
 pub use host::{Host, Tenant};

@@ -19,6 +19,7 @@ use wasmtime_wasi_http::{
     WasiHttpView,
 };
 
+use crate::address::Network;
 use crate::bindings::cxm::ticketing::log::Level;
 use crate::budget::Budget;
 use crate::egress::{self, ClientPolicy, TenantClient};
@@ -105,6 +106,11 @@ pub struct SandboxLimits {
     /// would pass it fails with `HTTP-request-body-size`; a body's bytes are given back
     /// when the request is on the wire.
     pub max_buffered_request_bytes: u64,
+    /// Private networks the platform admits (empty by default): an address in one may be
+    /// loopback, private, unique-local or shared, as with `allow_private_network` but only
+    /// there (an on-premise instance's network, not the platform's own). Metadata and
+    /// link-local addresses stay closed whatever is admitted.
+    pub allowed_networks: Vec<Network>,
     /// Names the host resolves itself, like curl's `--resolve` (empty by default): a tenant's
     /// connection to a pinned host and port goes to the pinned address, which the address
     /// rules still check (a private one needs `allow_private_network`).
@@ -132,6 +138,7 @@ impl Default for SandboxLimits {
             max_field_section_bytes: 16 << 10,
             max_requests_in_flight: 4,
             max_buffered_request_bytes: 8 << 20,
+            allowed_networks: Vec::new(),
             resolve: Vec::new(),
             extra_roots: Vec::new(),
         }
@@ -291,6 +298,7 @@ impl OutboundGuard {
         }
         let policy = ClientPolicy {
             allow_private_network: self.limits.allow_private_network,
+            allowed_networks: self.limits.allowed_networks.clone(),
             idle_timeout: self.limits.idle_connection_timeout,
             max_response_body: self.limits.max_response_body,
             resolve: self.limits.resolve.clone(),
