@@ -254,8 +254,16 @@ fn classify(code: &ErrorCode) -> TransportError {
         }
         ErrorCode::HttpResponseBodySize(_) => return TransportError::AnswerTooLarge,
         ErrorCode::HttpRequestBodySize(_) => return TransportError::RequestTooLarge,
-        ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => "the TLS handshake failed",
-        ErrorCode::TlsCertificateError => "the TLS certificate is not trusted",
+        ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => {
+            "the TLS handshake failed (no TLS version in common, for one: TLS 1.2 or 1.3 is \
+             needed); the platform's log for this tenant says why"
+        }
+        ErrorCode::TlsCertificateError => {
+            "the TLS certificate is not trusted: it is issued by a CA the platform does not \
+             trust (an on-premise instance's private CA must be given to the platform), or it \
+             has expired, or it is for another name; the platform's log for this tenant says \
+             which"
+        }
         ErrorCode::InternalError(Some(message)) => {
             return TransportError::Interrupted(format!(
                 "the host's HTTP client failed: {message}"

@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use servicenow_simulator::Simulator;
+use servicenow_simulator::{BadCertificate, Simulator};
 use ticketing_host::{Host, Resolve, SandboxLimits};
 
 use support::{configured, create_error, host, limits, open, settings};
@@ -41,20 +41,64 @@ async fn a_ticket_goes_over_tls_to_an_instance_with_a_private_ca() {
     assert_eq!(sim.records("incident").len(), 1);
 }
 
-/// The same instance without its CA among the host's roots: nothing is sent, and the error
-/// says the certificate is not trusted.
+/// The host's notes in the tenant's log.
+fn host_notes(tenant: &ticketing_host::Tenant) -> String {
+    tenant
+        .log()
+        .into_iter()
+        .filter_map(|entry| match entry.event {
+            ticketing_host::LogEvent::Host(note) => Some(note),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Each certificate the platform must refuse: nothing is sent; the error says the certificate
+/// is not trusted and what may cause it, and the tenant's log says which cause it is, with
+/// what to do (the guest learns only `wasi:http`'s code, which carries no detail).
 #[tokio::test]
-async fn an_instance_whose_ca_the_platform_does_not_trust_is_refused() {
-    let sim = Simulator::start_tls(NAME).await.expect("simulator starts");
-    let host = resolving(&sim, Vec::new());
-    let mut tenant = configured(&host, "untrusted", &sim, &settings(&sim)).await;
-    let error = create_error(&mut tenant).await;
-    assert!(
-        error.message.contains("TLS certificate is not trusted"),
-        "{}",
-        error.message
-    );
-    assert!(sim.requests().is_empty(), "{:?}", sim.requests());
+async fn each_certificate_refused_is_named_in_the_tenants_log() {
+    let cases = [
+        (None, false, "issued by a CA the platform does not trust"),
+        (Some(BadCertificate::Expired), true, "has expired"),
+        (
+            Some(BadCertificate::ForAnotherName),
+            true,
+            "for another name",
+        ),
+    ];
+    for (bad, trust_ca, says) in cases {
+        let sim = Simulator::start_tls_with(NAME, bad)
+            .await
+            .expect("simulator starts");
+        let roots = match trust_ca {
+            true => vec![Simulator::test_ca().expect("its CA").0],
+            false => Vec::new(),
+        };
+        let host = resolving(&sim, roots);
+        let mut tenant = configured(&host, "untrusted", &sim, &settings(&sim)).await;
+        let error = create_error(&mut tenant).await;
+        assert!(
+            error.message.contains("TLS certificate is not trusted"),
+            "{bad:?}: {}",
+            error.message
+        );
+        assert!(
+            error.message.contains("log for this tenant"),
+            "{}",
+            error.message
+        );
+        let notes = host_notes(&tenant);
+        assert!(notes.contains(says), "{bad:?}: {notes}");
+        assert!(sim.requests().is_empty(), "{:?}", sim.requests());
+        let report = tenant.test_connection().await.expect("no trap");
+        assert!(!report.passed);
+        assert!(
+            format!("{report:?}").contains("TLS certificate is not trusted"),
+            "Test Connection names it: {report:?}"
+        );
+    }
 }
 
 /// A root the platform gives that is not a certificate fails the host's tenants at once,

@@ -595,7 +595,15 @@ impl Connector {
             let tls = TlsConnector::from(config)
                 .connect(name, tcp)
                 .await
-                .map_err(|e| tls_failure(&e))?;
+                .map_err(|e| {
+                    let failure = tls_failure(&e);
+                    // The guest learns only wasi:http's code; the platform learns why.
+                    let why = tls_reason(&e);
+                    self.log
+                        .host_note(Level::Warn, &format!("TLS with {host}: {why}"));
+                    tracing::warn!(host, why, "TLS handshake failed");
+                    failure
+                })?;
             Ok(Stream::Tls(Box::new(tls)))
         };
         tokio::time::timeout(within, connect)
@@ -688,6 +696,44 @@ fn tls_failure(error: &std::io::Error) -> ConnectFailure {
         }
         Some(_) => ConnectFailure::TlsProtocol,
         None => ConnectFailure::TlsProtocol,
+    }
+}
+
+/// Why a TLS handshake failed, in words an admin acts on (`wasi:http` gives the guest only
+/// a code with no detail).
+fn tls_reason(error: &std::io::Error) -> String {
+    use rustls::CertificateError as Certificate;
+    let rustls_error = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    let Some(rustls_error) = rustls_error else {
+        return format!("the connection failed during the handshake ({error})");
+    };
+    match rustls_error {
+        rustls::Error::InvalidCertificate(certificate) => match certificate {
+            Certificate::UnknownIssuer => "its certificate was issued by a CA the platform does \
+                 not trust: an on-premise instance's private CA must be given to the platform \
+                 (SandboxLimits::extra_roots, the CLI's --cacert)"
+                .into(),
+            Certificate::Expired | Certificate::ExpiredContext { .. } => {
+                "its certificate has expired: the instance's administrators must renew it".into()
+            }
+            Certificate::NotValidYet | Certificate::NotValidYetContext { .. } => {
+                "its certificate is not valid yet (a clock set wrong on one side)".into()
+            }
+            Certificate::NotValidForName | Certificate::NotValidForNameContext { .. } => {
+                "its certificate is for another name than the instance address: check the \
+                 address, or the instance's certificate"
+                    .into()
+            }
+            other => format!("its certificate was refused ({other:?})"),
+        },
+        rustls::Error::PeerIncompatible(why) => format!(
+            "it offers no TLS version or cipher the platform accepts (TLS 1.2 and 1.3): \
+             {why:?}"
+        ),
+        rustls::Error::AlertReceived(alert) => format!("it ended the handshake ({alert:?})"),
+        other => format!("the handshake failed ({other})"),
     }
 }
 

@@ -116,6 +116,7 @@ pub use faults::{Canned, Faults, Oversized, RestApi};
 pub use instance::{Properties, Release};
 pub use request::{JournalEntry, RecordedRequest};
 pub use store::CLOUD_OPERATIONS_GROUP_ID;
+pub use tls::BadCertificate;
 pub use users::{AGENT_USER_NAME, DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, User};
 
 use server::Shared;
@@ -184,12 +185,20 @@ impl Simulator {
     /// base URL is `https://NAME:PORT`: a client resolves NAME to 127.0.0.1 itself (the
     /// host's `resolve`, curl's `--resolve`).
     pub async fn start_tls(name: &str) -> anyhow::Result<Simulator> {
+        Simulator::start_tls_with(name, None).await
+    }
+
+    /// [`Simulator::start_tls`] with a certificate a client must refuse, or none.
+    pub async fn start_tls_with(
+        name: &str,
+        bad: Option<BadCertificate>,
+    ) -> anyhow::Result<Simulator> {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
         let tcp = TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding the ServiceNow simulator to {addr}"))?;
         let port = tcp.local_addr()?.port();
-        let certificates = tls::Certificates::new(name)?;
+        let certificates = tls::Certificates::new(name, bad)?;
         let ca = tls::test_ca_certificate()?;
         let shared = Arc::new(Shared::new(format!("https://{name}:{port}")));
         let (stop, stopped) = oneshot::channel();

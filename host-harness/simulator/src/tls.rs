@@ -53,17 +53,36 @@ pub(crate) struct Certificates {
     pub acceptor: TlsAcceptor,
 }
 
+/// A certificate a client must refuse, for its TLS failure tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BadCertificate {
+    /// Signed by the test CA, but expired a year ago.
+    Expired,
+    /// Signed by the test CA, for another name (and not for localhost or 127.0.0.1).
+    ForAnotherName,
+}
+
 impl Certificates {
-    /// A certificate for `name` (plus `localhost` and 127.0.0.1) signed by the test CA.
-    pub(crate) fn new(name: &str) -> anyhow::Result<Self> {
+    /// A certificate for `name` (plus `localhost` and 127.0.0.1) signed by the test CA, or
+    /// the `bad` one.
+    pub(crate) fn new(name: &str, bad: Option<BadCertificate>) -> anyhow::Result<Self> {
         let issuer = &test_ca()?.issuer;
 
         let server_key = KeyPair::generate().context("a server key")?;
-        let mut server = CertificateParams::new(vec![name.to_string(), "localhost".into()])
-            .context("server certificate parameters")?;
-        server
-            .subject_alt_names
-            .push(rcgen::SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        let names = match bad {
+            Some(BadCertificate::ForAnotherName) => vec!["another.example.test".to_string()],
+            _ => vec![name.to_string(), "localhost".into()],
+        };
+        let mut server = CertificateParams::new(names).context("server certificate parameters")?;
+        if bad != Some(BadCertificate::ForAnotherName) {
+            server
+                .subject_alt_names
+                .push(rcgen::SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        }
+        if bad == Some(BadCertificate::Expired) {
+            server.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            server.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        }
         server.distinguished_name.push(DnType::CommonName, name);
         let server_cert = server
             .signed_by(&server_key, issuer)
