@@ -305,3 +305,78 @@ impl std::io::Write for Captured {
         Ok(())
     }
 }
+
+/// An HTTP `CONNECT` proxy on loopback, as a platform's: it records each tunnel's target and,
+/// when made with credentials, answers 407 to a request without them.
+pub struct ConnectProxy {
+    pub address: String,
+    targets: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ConnectProxy {
+    pub async fn start(credentials: Option<&str>) -> ConnectProxy {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let targets = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = targets.clone();
+        // What a client's Proxy-Authorization must say (base64 of user:password).
+        let expected = credentials.map(str::to_string);
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let seen = seen.clone();
+                let expected = expected.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if client.read(&mut byte).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let Some(target) = head
+                        .strip_prefix("CONNECT ")
+                        .and_then(|rest| rest.split_whitespace().next())
+                    else {
+                        let _ = client
+                            .write_all(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+                            .await;
+                        return;
+                    };
+                    if let Some(expected) = &expected {
+                        let given = format!("proxy-authorization: basic {expected}");
+                        if !head
+                            .to_ascii_lowercase()
+                            .contains(&given.to_ascii_lowercase())
+                        {
+                            let _ = client
+                                .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
+                                .await;
+                            return;
+                        }
+                    }
+                    seen.lock().unwrap().push(target.to_string());
+                    let Ok(mut upstream) = tokio::net::TcpStream::connect(target).await else {
+                        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                        return;
+                    };
+                    if client
+                        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                        .await
+                        .is_ok()
+                    {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                    }
+                });
+            }
+        });
+        ConnectProxy { address, targets }
+    }
+
+    /// The targets of the tunnels it opened, in order.
+    pub fn targets(&self) -> Vec<String> {
+        self.targets.lock().unwrap().clone()
+    }
+}

@@ -12,7 +12,7 @@ use ticketing_host::api::{
     CommentKind, Error as ProviderError, ErrorKind, Field, Resolution, Ticket, TicketChanges,
     TicketRef,
 };
-use ticketing_host::{Host, Network, Resolve, SandboxLimits, Tenant};
+use ticketing_host::{Host, Network, Proxy, Resolve, SandboxLimits, Tenant};
 
 mod attachment;
 mod bench;
@@ -257,6 +257,14 @@ struct SettingsArgs {
     /// instance's private CA), as curl's --cacert.
     #[arg(long, value_name = "FILE")]
     cacert: Option<PathBuf>,
+    /// Connect through this HTTP proxy (`http://[user:password@]host:port`), as curl's
+    /// --proxy; the tunnel goes to the instance's checked address.
+    #[arg(long, value_name = "URL", env = "HTTPS_PROXY", hide_env_values = true)]
+    proxy: Option<Proxy>,
+    /// Names to reach without the proxy, comma-separated (`.corp.example` for its
+    /// subdomains, `*` for all), as curl's --noproxy.
+    #[arg(long, value_name = "LIST", env = "NO_PROXY", value_delimiter = ',')]
+    noproxy: Vec<String>,
 }
 
 impl SettingsArgs {
@@ -279,6 +287,10 @@ impl SettingsArgs {
             allow_private_network: self.allow_private_network,
             allowed_networks: self.allow_networks.clone(),
             resolve: self.resolve.clone(),
+            proxy: self.proxy.clone().map(|proxy| Proxy {
+                no_proxy: self.noproxy.clone(),
+                ..proxy
+            }),
             extra_roots,
             ..SandboxLimits::default()
         })

@@ -5,9 +5,9 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use servicenow_simulator::{BadCertificate, Simulator};
-use ticketing_host::{Host, Resolve, SandboxLimits};
+use ticketing_host::{Host, Proxy, Resolve, SandboxLimits};
 
-use support::{configured, create_error, host, limits, open, settings};
+use support::{ConnectProxy, configured, create_error, host, limits, open, settings};
 
 const NAME: &str = "dev12345.service-now.test";
 
@@ -109,4 +109,79 @@ async fn an_extra_root_that_is_not_a_certificate_is_refused() {
     let host = resolving(&sim, vec![b"-----BEGIN nonsense".to_vec()]);
     let error = host.tenant("x").await.err().expect("no tenant");
     assert!(format!("{error:#}").contains("extra_roots[0]"), "{error:#}");
+}
+
+/// The platform's proxy: the tenant's connection goes through a `CONNECT` tunnel to the
+/// address the host resolved and checked (never to the name, which the proxy could resolve
+/// elsewhere), TLS runs through it to the instance, and the names in `no_proxy` go direct.
+#[tokio::test]
+async fn a_ticket_goes_through_the_platforms_proxy() {
+    let sim = Simulator::start_tls(NAME).await.expect("simulator starts");
+    let proxy = ConnectProxy::start(None).await;
+    let through = |no_proxy: Vec<String>| {
+        host().with_limits(SandboxLimits {
+            proxy: Some(Proxy {
+                no_proxy,
+                ..proxy.address.parse().unwrap()
+            }),
+            ..limits()
+        })
+    };
+    let host = through(Vec::new());
+    let mut tenant = configured(&host, "proxied", &sim, &settings(&sim)).await;
+    open(
+        &mut tenant,
+        "cost-optimization",
+        "Idle VM through the proxy",
+    )
+    .await;
+    let targets = proxy.targets();
+    assert!(!targets.is_empty());
+    assert!(
+        targets
+            .iter()
+            .all(|t| *t == format!("127.0.0.1:{}", sim.port())),
+        "{targets:?}"
+    );
+
+    let direct = through(vec![format!(".{}", NAME.split_once('.').unwrap().1)]);
+    let mut tenant = configured(&direct, "direct", &sim, &settings(&sim)).await;
+    let before = proxy.targets().len();
+    open(
+        &mut tenant,
+        "cost-optimization",
+        "Idle VM not through the proxy",
+    )
+    .await;
+    assert_eq!(proxy.targets().len(), before, "no_proxy goes direct");
+}
+
+/// A proxy that wants credentials: without them the tenant's log says so (407) and nothing
+/// reaches the instance; with them the ticket goes through.
+#[tokio::test]
+async fn a_proxy_that_wants_credentials_gets_them() {
+    let sim = Simulator::start_tls(NAME).await.expect("simulator starts");
+    // base64("svc:pa55")
+    let proxy = ConnectProxy::start(Some("c3ZjOnBhNTU=")).await;
+    let with = |credentials: &str| {
+        host().with_limits(SandboxLimits {
+            proxy: Some(
+                format!("http://{credentials}{}", proxy.address)
+                    .parse()
+                    .unwrap(),
+            ),
+            ..limits()
+        })
+    };
+    let anonymous = with("");
+    let mut tenant = configured(&anonymous, "anonymous", &sim, &settings(&sim)).await;
+    create_error(&mut tenant).await;
+    let notes = host_notes(&tenant);
+    assert!(notes.contains("wants credentials (407)"), "{notes}");
+    assert!(!notes.contains("pa55"));
+    assert!(sim.requests().is_empty());
+
+    let signed = with("svc:pa55@");
+    let mut tenant = configured(&signed, "signed", &sim, &settings(&sim)).await;
+    open(&mut tenant, "cost-optimization", "Idle VM").await;
 }

@@ -38,6 +38,7 @@ use crate::address::{self, Network, Rule};
 use crate::bindings::cxm::ticketing::log::Level;
 use crate::budget::{Cancellation, Slot};
 use crate::deadline::Deadline;
+use crate::proxy::{Proxy, TunnelFailure};
 use crate::tenant_log::TenantLog;
 use crate::trust::Resolve;
 use crate::unread::Watched;
@@ -50,6 +51,7 @@ pub(crate) struct ClientPolicy {
     pub idle_timeout: Duration,
     pub max_response_body: u64,
     pub resolve: Vec<Resolve>,
+    pub proxy: Option<Proxy>,
     pub roots: Arc<rustls::RootCertStore>,
 }
 
@@ -124,6 +126,7 @@ impl TenantClient {
                 false => None,
             },
             resolve: policy.resolve.clone(),
+            proxy: policy.proxy.clone(),
             denied,
             log,
         };
@@ -563,6 +566,8 @@ struct Connector {
     tls: Option<Arc<rustls::ClientConfig>>,
     /// Names the platform resolves itself.
     resolve: Vec<Resolve>,
+    /// The platform's proxy.
+    proxy: Option<Proxy>,
     denied: Arc<AtomicU64>,
     log: TenantLog,
 }
@@ -580,7 +585,10 @@ impl Connector {
         let within = within.max(Duration::from_millis(1));
         let connect = async {
             let addresses = self.checked_addresses(&host, port).await?;
-            let tcp = connect_any(&addresses).await?;
+            let tcp = match self.proxy.as_ref().filter(|proxy| proxy.applies_to(&host)) {
+                Some(proxy) => self.tunnel_any(proxy, &addresses).await?,
+                None => connect_any(&addresses).await?,
+            };
             if !https {
                 return Ok(Stream::Plain(tcp));
             }
@@ -641,6 +649,39 @@ impl Connector {
             }
         }
         Ok(addresses)
+    }
+
+    /// A tunnel through `proxy` to one of the checked `addresses`.
+    async fn tunnel_any(
+        &self,
+        proxy: &Proxy,
+        addresses: &[SocketAddr],
+    ) -> Result<TcpStream, ConnectFailure> {
+        let mut last = ConnectFailure::NotFound;
+        for address in addresses {
+            match proxy.tunnel(*address).await {
+                Ok(stream) => return Ok(stream),
+                Err(failure) => {
+                    let why = match failure {
+                        TunnelFailure::Unreachable => "could not be reached".to_string(),
+                        TunnelFailure::Refused(407) => {
+                            "wants credentials (407): give them in SandboxLimits::proxy, the \
+                             CLI's --proxy http://user:password@host:port"
+                                .to_string()
+                        }
+                        TunnelFailure::Refused(status) => {
+                            format!("refused the tunnel to {address} (status {status})")
+                        }
+                    };
+                    self.log.host_note(
+                        Level::Warn,
+                        &format!("the platform's proxy {} {why}", proxy.address),
+                    );
+                    last = ConnectFailure::Unreachable;
+                }
+            }
+        }
+        Err(last)
     }
 
     fn refuse(&self, host: &str, rule: Rule) {
@@ -889,6 +930,7 @@ mod tests {
             idle_timeout,
             max_response_body: 1 << 20,
             resolve: Vec::new(),
+            proxy: None,
             roots: crate::trust::roots(&[]).unwrap(),
         };
         let denied = Arc::new(AtomicU64::new(0));
@@ -931,6 +973,7 @@ mod tests {
             idle_timeout: Duration::from_secs(60),
             max_response_body: 1 << 20,
             resolve: Vec::new(),
+            proxy: None,
             roots: crate::trust::roots(&[]).unwrap(),
         };
         let origin = format!("{origin}:{port}");
@@ -1108,6 +1151,7 @@ mod tests {
                 tls_config(crate::trust::roots(&[]).unwrap()).unwrap(),
             )),
             resolve: Vec::new(),
+            proxy: None,
             denied: Arc::new(AtomicU64::new(0)),
             log,
         }

@@ -23,6 +23,7 @@ use crate::address::Network;
 use crate::bindings::cxm::ticketing::log::Level;
 use crate::budget::Budget;
 use crate::egress::{self, ClientPolicy, TenantClient};
+use crate::proxy::Proxy;
 use crate::tenant_log::TenantLog;
 use crate::trust::Resolve;
 use rustls::RootCertStore;
@@ -115,6 +116,9 @@ pub struct SandboxLimits {
     /// connection to a pinned host and port goes to the pinned address, which the address
     /// rules still check (a private one needs `allow_private_network`).
     pub resolve: Vec<Resolve>,
+    /// The platform's HTTP proxy (none by default): tenants connect through a `CONNECT`
+    /// tunnel to the checked address of their instance, except to its `no_proxy` names.
+    pub proxy: Option<Proxy>,
     /// Certificates (DER) every tenant's TLS trusts as roots beside the webpki ones: an
     /// on-premise instance's private CA (empty by default). Read when the host is made or
     /// given new limits; one that is not a usable root fails that.
@@ -140,6 +144,7 @@ impl Default for SandboxLimits {
             max_buffered_request_bytes: 8 << 20,
             allowed_networks: Vec::new(),
             resolve: Vec::new(),
+            proxy: None,
             extra_roots: Vec::new(),
         }
     }
@@ -302,6 +307,7 @@ impl OutboundGuard {
             idle_timeout: self.limits.idle_connection_timeout,
             max_response_body: self.limits.max_response_body,
             resolve: self.limits.resolve.clone(),
+            proxy: self.limits.proxy.clone(),
             roots: self.roots.clone(),
         };
         let client = TenantClient::new(origin, &policy, self.denied.clone(), self.log.clone())?;
