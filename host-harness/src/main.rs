@@ -6,13 +6,15 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivatePkcs8KeyDer};
 use ticketing_host::api::{
     CommentKind, Error as ProviderError, ErrorKind, Field, Resolution, Ticket, TicketChanges,
     TicketRef,
 };
-use ticketing_host::{Host, Network, Proxy, Resolve, SandboxLimits, Tenant};
+use ticketing_host::{
+    ClientCertificate, Host, Network, Proxy, Resolve, SandboxLimits, Tenant, TenantTls,
+};
 
 mod attachment;
 mod bench;
@@ -265,9 +267,39 @@ struct SettingsArgs {
     /// subdomains, `*` for all), as curl's --noproxy.
     #[arg(long, value_name = "LIST", env = "NO_PROXY", value_delimiter = ',')]
     noproxy: Vec<String>,
+    /// The client certificate (PEM, with its chain) the tenant presents to an instance that
+    /// requires mutual TLS, as curl's --cert; its key comes with --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// The client certificate's private key (PKCS#8 PEM), as curl's --key.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
 }
 
 impl SettingsArgs {
+    /// The tenant's client certificate, when --cert and --key give one.
+    fn client_certificate(&self) -> Result<Option<ClientCertificate>> {
+        let (Some(cert), Some(key)) = (&self.cert, &self.key) else {
+            return Ok(None);
+        };
+        let mut chain = Vec::new();
+        for certificate in CertificateDer::pem_file_iter(cert)
+            .with_context(|| format!("reading --cert {}", cert.display()))?
+        {
+            chain.push(
+                certificate
+                    .with_context(|| format!("reading --cert {}", cert.display()))?
+                    .to_vec(),
+            );
+        }
+        let key = PrivatePkcs8KeyDer::from_pem_file(key)
+            .with_context(|| format!("reading --key {} (a PKCS#8 PEM key)", key.display()))?;
+        Ok(Some(ClientCertificate {
+            chain,
+            key: key.secret_pkcs8_der().to_vec(),
+        }))
+    }
+
     /// The host's policy these arguments ask for.
     fn limits(&self) -> Result<SandboxLimits> {
         let mut extra_roots = Vec::new();
@@ -640,6 +672,12 @@ async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCod
 async fn configured_tenant(args: &SettingsArgs, verbose: bool) -> Result<Tenant> {
     let host = built_host_with(args.limits()?)?;
     let mut tenant = host.tenant("cli").await?;
+    if let Some(client_certificate) = args.client_certificate()? {
+        tenant.set_tls(&TenantTls {
+            extra_roots: Vec::new(),
+            client_certificate: Some(client_certificate),
+        })?;
+    }
     let (settings, secrets) = settings_file::load(&args.config, &*tenant.describe().await?)?;
     if let Err(error) = tenant.configure(&settings, &secrets).await? {
         if verbose {

@@ -661,3 +661,41 @@ async fn an_on_premise_instance_with_curls_options() {
     assert!(out.contains("holds no certificate"), "{out}");
     assert_eq!(sim.records("incident").len(), 1);
 }
+
+/// An instance that requires mutual TLS: curl's --cert and --key give the tenant its client
+/// certificate; without them the handshake is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_certificate_with_curls_options() {
+    const NAME: &str = "mtls.corp.example.test";
+    let sim = Simulator::start_mutual_tls(NAME).await.unwrap();
+    let dir = TempDir::new("cli-mtls");
+    let settings = dir.file("mtls.toml", &config(&sim, &sim.client_secret()));
+    let (_, ca) = Simulator::test_ca().unwrap();
+    let cacert = dir.file("ca.pem", &ca);
+    let (cert, key) = Simulator::client_certificate_pem("cxm-cli").unwrap();
+    let cert = dir.file("client.pem", &cert);
+    let key = dir.file("client.key", &key);
+    let resolve = format!("{NAME}:*:127.0.0.1");
+    let mut args = vec![
+        "create-ticket",
+        "--config",
+        &settings,
+        "--resolve",
+        &resolve,
+        "--allow-network",
+        "127.0.0.1",
+        "--cacert",
+        &cacert,
+        "--category",
+        "cost-optimization",
+        "--title",
+        "Idle VM over mutual TLS",
+    ];
+    let (ok, out) = run(&args);
+    assert!(!ok, "no client certificate: {out}");
+    args.extend(["--cert", &cert, "--key", &key]);
+    let (ok, out) = run(&args);
+    assert!(ok, "{out}");
+    assert!(!out.contains("PRIVATE KEY"), "{out}");
+    assert_eq!(sim.records("incident").len(), 1);
+}

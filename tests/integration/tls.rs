@@ -5,7 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use servicenow_simulator::{BadCertificate, Simulator};
-use ticketing_host::{Host, Proxy, Resolve, SandboxLimits};
+use ticketing_host::{ClientCertificate, Host, Proxy, Resolve, SandboxLimits, TenantTls};
 
 use support::{ConnectProxy, configured, create_error, host, limits, open, settings};
 
@@ -184,4 +184,59 @@ async fn a_proxy_that_wants_credentials_gets_them() {
     let signed = with("svc:pa55@");
     let mut tenant = configured(&signed, "signed", &sim, &settings(&sim)).await;
     open(&mut tenant, "cost-optimization", "Idle VM").await;
+}
+
+/// An instance that requires mutual TLS, as ServiceNow offers for inbound REST: the tenant
+/// the platform gave a client certificate reaches it; one without is refused in the
+/// handshake, and the tenant's log says so. Another tenant's trust is its own: a private CA
+/// given to one tenant is not trusted by the next.
+#[tokio::test]
+async fn a_tenant_with_its_client_certificate_reaches_an_instance_requiring_it() {
+    let sim = Simulator::start_mutual_tls(NAME)
+        .await
+        .expect("simulator starts");
+    let (chain, key) = Simulator::client_certificate("cxm-tenant-acme").expect("a client cert");
+    let (ca, _) = Simulator::test_ca().expect("its CA");
+    // A host that trusts no extra root: the CA is the tenant's own.
+    let host = resolving(&sim, Vec::new());
+    let mut tenant = configured(&host, "acme", &sim, &settings(&sim)).await;
+    tenant
+        .set_tls(&TenantTls {
+            extra_roots: vec![ca],
+            client_certificate: Some(ClientCertificate { chain, key }),
+        })
+        .expect("a usable identity");
+    open(&mut tenant, "cost-optimization", "Idle VM over mutual TLS").await;
+    assert_eq!(sim.records("incident").len(), 1);
+
+    let mut other = configured(&host, "globex", &sim, &settings(&sim)).await;
+    create_error(&mut other).await;
+    assert!(
+        host_notes(&other).contains("does not trust"),
+        "{}",
+        host_notes(&other)
+    );
+    let (ca, _) = Simulator::test_ca().expect("its CA");
+    other
+        .set_tls(&TenantTls {
+            extra_roots: vec![ca],
+            client_certificate: None,
+        })
+        .unwrap();
+    create_error(&mut other).await;
+    assert_eq!(
+        sim.records("incident").len(),
+        1,
+        "no certificate, no ticket"
+    );
+
+    let garbage = TenantTls {
+        extra_roots: Vec::new(),
+        client_certificate: Some(ClientCertificate {
+            chain: vec![b"not a certificate".to_vec()],
+            key: b"not a key".to_vec(),
+        }),
+    };
+    assert!(other.set_tls(&garbage).is_err());
+    assert!(!format!("{garbage:?}").contains("not a key"), "{garbage:?}");
 }

@@ -40,7 +40,7 @@ use crate::budget::{Cancellation, Slot};
 use crate::deadline::Deadline;
 use crate::proxy::{Proxy, TunnelFailure};
 use crate::tenant_log::TenantLog;
-use crate::trust::Resolve;
+use crate::trust::{ClientIdentity, Resolve};
 use crate::unread::Watched;
 
 /// What one tenant's client needs from the sandbox policy.
@@ -53,6 +53,7 @@ pub(crate) struct ClientPolicy {
     pub resolve: Vec<Resolve>,
     pub proxy: Option<Proxy>,
     pub roots: Arc<rustls::RootCertStore>,
+    pub client_identity: Option<Arc<ClientIdentity>>,
 }
 
 /// A tenant's client for one origin. Clones share the kept connection (a request's clone
@@ -122,7 +123,10 @@ impl TenantClient {
             allowed_networks: policy.allowed_networks.clone(),
             // A client serves one origin: only an https one needs a TLS configuration.
             tls: match origin.starts_with("https:") {
-                true => Some(Arc::new(tls_config(policy.roots.clone())?)),
+                true => Some(Arc::new(tls_config(
+                    policy.roots.clone(),
+                    policy.client_identity.as_deref(),
+                )?)),
                 false => None,
             },
             resolve: policy.resolve.clone(),
@@ -785,14 +789,24 @@ const TLS_SESSIONS: usize = 8;
 
 /// A TLS configuration of its own for each tenant client (sessions are never shared), on
 /// the webpki roots and the ring provider, both made once.
-fn tls_config(roots: Arc<rustls::RootCertStore>) -> Result<rustls::ClientConfig, HttpError> {
+pub(crate) fn tls_config(
+    roots: Arc<rustls::RootCertStore>,
+    client_identity: Option<&ClientIdentity>,
+) -> Result<rustls::ClientConfig, HttpError> {
     static PROVIDER: OnceLock<Arc<rustls::crypto::CryptoProvider>> = OnceLock::new();
     let provider = PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()));
-    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
+    let failed =
+        |e: rustls::Error| HttpError::InternalError(Some(format!("TLS configuration: {e}")));
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| HttpError::InternalError(Some(format!("TLS configuration: {e}"))))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .map_err(failed)?
+        .with_root_certificates(roots);
+    let mut config = match client_identity {
+        Some((chain, key)) => builder
+            .with_client_auth_cert(chain.clone(), key.clone_key())
+            .map_err(failed)?,
+        None => builder.with_no_client_auth(),
+    };
     config.resumption = rustls::client::Resumption::in_memory_sessions(TLS_SESSIONS);
     Ok(config)
 }
@@ -932,6 +946,7 @@ mod tests {
             resolve: Vec::new(),
             proxy: None,
             roots: crate::trust::roots(&[]).unwrap(),
+            client_identity: None,
         };
         let denied = Arc::new(AtomicU64::new(0));
         TenantClient::new("http://127.0.0.1", &policy, denied, TenantLog::default()).unwrap()
@@ -975,6 +990,7 @@ mod tests {
             resolve: Vec::new(),
             proxy: None,
             roots: crate::trust::roots(&[]).unwrap(),
+            client_identity: None,
         };
         let origin = format!("{origin}:{port}");
         let denied = Arc::new(AtomicU64::new(0));
@@ -1148,7 +1164,7 @@ mod tests {
             allow_private_network,
             allowed_networks: Vec::new(),
             tls: Some(Arc::new(
-                tls_config(crate::trust::roots(&[]).unwrap()).unwrap(),
+                tls_config(crate::trust::roots(&[]).unwrap(), None).unwrap(),
             )),
             resolve: Vec::new(),
             proxy: None,

@@ -31,7 +31,7 @@ use crate::deadline::Deadline;
 use crate::sandbox::{OutboundGuard, SandboxLimits, TenantClock, TenantState};
 use crate::secret::Secret;
 use crate::tenant_log::{LogEntry, TenantLog, printable};
-use crate::trust;
+use crate::trust::{self, TenantTls};
 use crate::turns::Turns;
 use rustls::RootCertStore;
 
@@ -417,6 +417,26 @@ impl Tenant {
     /// a name resolved to an address tenants may not reach).
     pub fn denied_requests(&self) -> u64 {
         self.guard().denied()
+    }
+
+    /// What this tenant's TLS trusts and presents beyond the host's policy: its on-premise
+    /// instance's private CA, a client certificate for an instance that requires mutual TLS.
+    /// In force from its next connection; what it had under way stops. A root that is not
+    /// a usable certificate, or a certificate and key that do not make a client identity,
+    /// are refused and nothing changes.
+    pub fn set_tls(&mut self, tls: &TenantTls) -> Result<()> {
+        let mut extra = self.host.limits.extra_roots.clone();
+        extra.extend(tls.extra_roots.iter().cloned());
+        let roots = trust::roots(&extra)?;
+        let identity = tls
+            .client_certificate
+            .as_ref()
+            .map(|certificate| Arc::new(certificate.identity()));
+        // Made once here so that a bad key is this call's error, not every request's.
+        crate::egress::tls_config(roots.clone(), identity.as_deref())
+            .map_err(|e| anyhow::anyhow!("the tenant's TLS: {e:?}"))?;
+        self.guard_mut().set_tls(roots, identity);
+        Ok(())
     }
 
     /// The tenant's requests under way, and the request body bytes the host buffers for

@@ -67,7 +67,7 @@ pub use proxy::Proxy;
 pub use sandbox::{SandboxLimits, TenantBound};
 pub use secret::Secret;
 pub use tenant_log::{LogEntry, LogEvent, TenantLog, level_name, printable};
-pub use trust::Resolve;
+pub use trust::{ClientCertificate, Resolve, TenantTls};
 
 // Generated from the contract; `wit/ticketing.wit` documents its types.
 #[allow(missing_docs)]

@@ -25,7 +25,7 @@ use crate::budget::Budget;
 use crate::egress::{self, ClientPolicy, TenantClient};
 use crate::proxy::Proxy;
 use crate::tenant_log::TenantLog;
-use crate::trust::Resolve;
+use crate::trust::{ClientIdentity, Resolve};
 use rustls::RootCertStore;
 
 /// The sandbox policy applied to every tenant of a [`crate::Host`].
@@ -196,8 +196,10 @@ pub struct OutboundGuard {
     client: Option<TenantClient>,
     /// What the tenant's requests hold of the host, across its instances.
     budget: Arc<Budget>,
-    /// The roots its TLS trusts (the host's).
+    /// The roots its TLS trusts (the host's, and the tenant's own).
     roots: Arc<RootCertStore>,
+    /// The certificate it presents, for mutual TLS.
+    client_identity: Option<Arc<ClientIdentity>>,
     /// The tenant's id, for what the host tells the platform (`observe`).
     tenant: Arc<str>,
 }
@@ -221,6 +223,7 @@ impl OutboundGuard {
                 limits.max_buffered_request_bytes,
             ),
             roots,
+            client_identity: None,
             tenant,
         }
     }
@@ -236,6 +239,7 @@ impl OutboundGuard {
             client: self.client.clone(),
             budget: self.budget.clone(),
             roots: self.roots.clone(),
+            client_identity: self.client_identity.clone(),
             tenant: self.tenant.clone(),
         }
     }
@@ -262,6 +266,18 @@ impl OutboundGuard {
     /// connections closed.
     pub(crate) fn suspend(&mut self) {
         self.suspended = true;
+        self.cancel_requests();
+    }
+
+    /// The tenant's own trust and client certificate, in force from its next connection;
+    /// what it had under way stops.
+    pub(crate) fn set_tls(
+        &mut self,
+        roots: Arc<RootCertStore>,
+        client_identity: Option<Arc<ClientIdentity>>,
+    ) {
+        self.roots = roots;
+        self.client_identity = client_identity;
         self.cancel_requests();
     }
 
@@ -309,6 +325,7 @@ impl OutboundGuard {
             resolve: self.limits.resolve.clone(),
             proxy: self.limits.proxy.clone(),
             roots: self.roots.clone(),
+            client_identity: self.client_identity.clone(),
         };
         let client = TenantClient::new(origin, &policy, self.denied.clone(), self.log.clone())?;
         self.client = Some(client.clone());

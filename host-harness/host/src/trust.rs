@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use rustls::RootCertStore;
-use rustls::pki_types::CertificateDer;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// The roots every tenant of a host trusts: the webpki roots (Mozilla's), plus `extra` (DER
 /// certificates: an on-premise instance's private CA). Made once per host and shared by its
@@ -29,6 +29,59 @@ pub(crate) fn roots(extra: &[Vec<u8>]) -> anyhow::Result<Arc<RootCertStore>> {
             .with_context(|| format!("SandboxLimits::extra_roots[{index}] is not a usable root"))?;
     }
     Ok(Arc::new(store))
+}
+
+/// What one tenant's TLS trusts and presents beyond the host's policy: the platform's
+/// decision for that tenant, never a setting of the tenant's ([`crate::Tenant::set_tls`]).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct TenantTls {
+    /// Certificates (DER) this tenant trusts as roots beside the host's: its on-premise
+    /// instance's private CA.
+    pub extra_roots: Vec<Vec<u8>>,
+    /// The certificate this tenant presents, for an instance that requires mutual TLS.
+    pub client_certificate: Option<ClientCertificate>,
+}
+
+impl std::fmt::Debug for TenantTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantTls")
+            .field("extra_roots", &self.extra_roots.len())
+            .field("client_certificate", &self.client_certificate.is_some())
+            .finish()
+    }
+}
+
+/// A client certificate: its chain (DER, the tenant's own first) and its private key (PKCS#8
+/// DER), which `Debug` never shows.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientCertificate {
+    /// The certificate and the intermediates that lead to the instance's trusted CA.
+    pub chain: Vec<Vec<u8>>,
+    /// The private key, PKCS#8 DER.
+    pub key: Vec<u8>,
+}
+
+impl std::fmt::Debug for ClientCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCertificate")
+            .field("chain", &self.chain.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A client identity as rustls takes it.
+pub(crate) type ClientIdentity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+impl ClientCertificate {
+    pub(crate) fn identity(&self) -> ClientIdentity {
+        let chain = self
+            .chain
+            .iter()
+            .map(|der| CertificateDer::from(der.clone()))
+            .collect();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.clone()));
+        (chain, key)
+    }
 }
 
 /// A name the host resolves itself, like curl's `--resolve HOST:PORT:ADDR`: a connection to

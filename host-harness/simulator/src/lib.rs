@@ -193,12 +193,38 @@ impl Simulator {
         name: &str,
         bad: Option<BadCertificate>,
     ) -> anyhow::Result<Simulator> {
+        Simulator::serve_tls(name, bad, false).await
+    }
+
+    /// [`Simulator::start_tls`] requiring mutual TLS: a client certificate the test CA
+    /// signed ([`Simulator::client_certificate`]).
+    pub async fn start_mutual_tls(name: &str) -> anyhow::Result<Simulator> {
+        Simulator::serve_tls(name, None, true).await
+    }
+
+    /// A client certificate the test CA signed for `name`: its chain and PKCS#8 key, DER.
+    pub fn client_certificate(name: &str) -> anyhow::Result<(Vec<Vec<u8>>, Vec<u8>)> {
+        let made = tls::client_certificate(name)?;
+        Ok((made.chain_der, made.key_der))
+    }
+
+    /// The same as PEM files hold them: the certificate, and its PKCS#8 key.
+    pub fn client_certificate_pem(name: &str) -> anyhow::Result<(String, String)> {
+        let made = tls::client_certificate(name)?;
+        Ok((made.cert_pem, made.key_pem))
+    }
+
+    async fn serve_tls(
+        name: &str,
+        bad: Option<BadCertificate>,
+        client_auth: bool,
+    ) -> anyhow::Result<Simulator> {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
         let tcp = TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding the ServiceNow simulator to {addr}"))?;
         let port = tcp.local_addr()?.port();
-        let certificates = tls::Certificates::new(name, bad)?;
+        let certificates = tls::Certificates::new(name, bad, client_auth)?;
         let ca = tls::test_ca_certificate()?;
         let shared = Arc::new(Shared::new(format!("https://{name}:{port}")));
         let (stop, stopped) = oneshot::channel();

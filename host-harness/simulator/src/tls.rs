@@ -53,6 +53,33 @@ pub(crate) struct Certificates {
     pub acceptor: TlsAcceptor,
 }
 
+/// A client certificate the test CA signed for `name`: its chain and its PKCS#8 key, DER and
+/// PEM.
+pub(crate) struct ClientCertificate {
+    pub chain_der: Vec<Vec<u8>>,
+    pub key_der: Vec<u8>,
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+pub(crate) fn client_certificate(name: &str) -> anyhow::Result<ClientCertificate> {
+    let issuer = &test_ca()?.issuer;
+    let key = KeyPair::generate().context("a client key")?;
+    let mut params =
+        CertificateParams::new(Vec::<String>::new()).context("client certificate parameters")?;
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = params
+        .signed_by(&key, issuer)
+        .context("the client certificate")?;
+    Ok(ClientCertificate {
+        chain_der: vec![cert.der().to_vec()],
+        key_der: key.serialize_der(),
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
+}
+
 /// A certificate a client must refuse, for its TLS failure tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BadCertificate {
@@ -65,7 +92,11 @@ pub enum BadCertificate {
 impl Certificates {
     /// A certificate for `name` (plus `localhost` and 127.0.0.1) signed by the test CA, or
     /// the `bad` one.
-    pub(crate) fn new(name: &str, bad: Option<BadCertificate>) -> anyhow::Result<Self> {
+    pub(crate) fn new(
+        name: &str,
+        bad: Option<BadCertificate>,
+        client_auth: bool,
+    ) -> anyhow::Result<Self> {
         let issuer = &test_ca()?.issuer;
 
         let server_key = KeyPair::generate().context("a server key")?;
@@ -91,10 +122,28 @@ impl Certificates {
         let chain = vec![CertificateDer::from(server_cert.der().to_vec())];
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .context("TLS versions")?
-            .with_no_client_auth()
+            .context("TLS versions")?;
+        let builder = match client_auth {
+            // Mutual TLS, as ServiceNow offers for inbound REST: a client certificate the
+            // test CA signed is required.
+            true => {
+                let mut roots = rustls::RootCertStore::empty();
+                roots
+                    .add(CertificateDer::from(test_ca()?.der.clone()))
+                    .context("the test CA as a client root")?;
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider,
+                )
+                .build()
+                .context("the client certificate verifier")?;
+                builder.with_client_cert_verifier(verifier)
+            }
+            false => builder.with_no_client_auth(),
+        };
+        let config = builder
             .with_single_cert(chain, key)
             .context("the server certificate and key")?;
         Ok(Self {
