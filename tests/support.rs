@@ -47,6 +47,8 @@ pub fn strict_host() -> Host {
 
 /// A host of its own for the built component, with these limits.
 pub fn host_with(limits: SandboxLimits) -> Host {
+    // The host's events are captured from the first host on (see `host_events`).
+    host_events();
     Host::from_file(component_artifact::component_path(), limits)
         .expect("the built component loads")
 }
@@ -268,7 +270,8 @@ pub fn created(outcome: CreateOutcome) -> TicketRecord {
 
 /// Everything the host's `tracing` events said in this test run, as a platform's subscriber
 /// would print it: installed as the process's subscriber by the first call (events of the
-/// host only, every level), so that no test's events are missed.
+/// host only, every level), which making any host does first, so that no event is emitted
+/// before it.
 pub fn host_events() -> String {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;

@@ -16,6 +16,7 @@ use support::{limits, open, setup};
 fn hostile_host() -> &'static Host {
     static HOST: OnceLock<Host> = OnceLock::new();
     HOST.get_or_init(|| {
+        support::host_events();
         Host::from_file(component_artifact::hostile_guest_path(), limits())
             .expect("the hostile guest loads")
     })
