@@ -232,6 +232,10 @@ enum Command {
         /// keeps a pipe open, and the simulator never outlives it, however it ends.
         #[arg(long)]
         until_stdin_closes: bool,
+        /// Speak HTTPS as this name (or address) on a free port, with a certificate from a
+        /// test CA made now; `--json` then gives the CA as `ca_pem` for the client to trust.
+        #[arg(long, value_name = "NAME")]
+        tls: Option<String>,
     },
 }
 
@@ -445,11 +449,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             port,
             json,
             until_stdin_closes,
+            tls,
         } => {
-            let simulator =
-                servicenow_simulator::Simulator::start_on(([127, 0, 0, 1], port).into()).await?;
+            let simulator = match &tls {
+                Some(name) => servicenow_simulator::Simulator::start_tls(name).await?,
+                None => {
+                    servicenow_simulator::Simulator::start_on(([127, 0, 0, 1], port).into())
+                        .await?
+                }
+            };
             if json {
                 let started = serde_json::json!({
+                    "ca_pem": simulator.ca_pem(),
                     "base_url": simulator.base_url(),
                     "client_id": simulator.client_id(),
                     "client_secret": simulator.client_secret(),

@@ -12,9 +12,17 @@
 // A step is a function of the run's context returning a line for the summary (or a promise
 // of one); adding a call to the contract (changes-since, attach-file) is adding an entry to
 // `steps`.
+//
+// The tenant's instance speaks HTTPS (`simulator --tls 127.0.0.1`, a certificate from a test
+// CA made when it starts). Node reads the roots it trusts beside its own from
+// NODE_EXTRA_CA_CERTS once, when it starts: so this script starts the simulator, writes its
+// CA to a file, and runs the steps in a Node process of its own that trusts it
+// (JCO_SIMULATOR hands it the simulator). The candidate's second instance stays on plain
+// HTTP, so both paths are covered.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -487,13 +495,15 @@ function transpile() {
   check(run.status === 0, `jco transpile exited with ${run.status}`);
 }
 
-/** A simulator of its own, stopped by `stop()` or when this process ends. */
-async function startSimulator() {
+/** A simulator of its own (HTTPS as `tls` when given), stopped by `stop()` or when this
+ * process ends. */
+async function startSimulator(tls) {
   const [command, ...args] = hostHarness;
+  const over = tls ? ['--tls', tls] : [];
   // Its stdin is ours: it stops when this process ends, however it ends.
   const child = spawn(
     command,
-    [...args, 'simulator', '--port', '0', '--json', '--until-stdin-closes'],
+    [...args, 'simulator', '--port', '0', '--json', '--until-stdin-closes', ...over],
     { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const exited = new Promise((done) => {
@@ -516,7 +526,30 @@ async function startSimulator() {
   return { sim, stop };
 }
 
+/** Starts the HTTPS simulator and runs the steps in a Node that trusts its CA. */
+async function overTls() {
+  const t = performance.now();
+  const { sim, stop } = await startSimulator('127.0.0.1');
+  const dir = mkdtempSync(join(tmpdir(), 'jco-ca-'));
+  try {
+    const ca = join(dir, 'simulator-ca.pem');
+    writeFileSync(ca, sim.ca_pem);
+    console.log(`simulator at ${sim.base_url} (its test CA trusted by the Node that runs the steps): ${Math.round(performance.now() - t)} ms`);
+    const run = spawnSync(process.execPath, process.argv.slice(1), {
+      stdio: 'inherit',
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: ca, JCO_SIMULATOR: JSON.stringify(sim) },
+    });
+    return run.status ?? 1;
+  } finally {
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
+  if (!process.env.JCO_SIMULATOR) {
+    process.exit(await overTls());
+  }
   const started = performance.now();
   const ms = (since) => `${Math.round(performance.now() - since)} ms`;
 
@@ -524,9 +557,9 @@ async function main() {
   transpile();
   console.log(`jco transpile ${component}: ${ms(t)}`);
 
-  t = performance.now();
-  const { sim, stop } = await startSimulator();
-  console.log(`simulator at ${sim.base_url}: ${ms(t)}`);
+  const sim = JSON.parse(process.env.JCO_SIMULATOR);
+  const stop = async () => {};
+  check(sim.base_url.startsWith('https://'), `the simulator is not on HTTPS: ${sim.base_url}`);
   let failed = null;
   try {
     t = performance.now();
