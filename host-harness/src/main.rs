@@ -454,8 +454,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let simulator = match &tls {
                 Some(name) => servicenow_simulator::Simulator::start_tls(name).await?,
                 None => {
-                    servicenow_simulator::Simulator::start_on(([127, 0, 0, 1], port).into())
-                        .await?
+                    servicenow_simulator::Simulator::start_on(([127, 0, 0, 1], port).into()).await?
                 }
             };
             if json {
