@@ -123,16 +123,29 @@ async fn header_collections_are_bounded() {
 /// (connections closed, places given back) once the between-bytes timeout passes.
 #[tokio::test]
 async fn unread_answers_are_dropped_and_connections_bounded() {
+    if !alone("hostile::unread_answers_are_dropped_and_connections_bounded") {
+        return;
+    }
     let sim = Simulator::start().await.expect("simulator starts");
+    let descriptors = || std::fs::read_dir("/proc/self/fd").map_or(0, |fds| fds.count());
     let host = hostile_host().with_limits(SandboxLimits {
         http_timeout: Duration::from_millis(500),
         ..limits()
     });
     let mut tenant = attacker(&host, &sim).await;
+    let before = descriptors();
     let said = attack(&mut tenant, "unread 50").await;
+    let held = descriptors();
     assert_eq!(count(&said, "answered"), 4, "{said}");
     assert!(sim.connections() <= 5, "{} connections", sim.connections());
     assert_eq!(tenant.requests_in_flight().0, 4);
+    // Each connection is two descriptors in this process: the host's end and the
+    // simulator's.
+    println!("{said}: {before} descriptors before, {held} while the answers are held");
+    assert!(
+        held <= before + 2 * 5,
+        "{before} descriptors before, {held} during"
+    );
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(tenant.requests_in_flight(), (0, 0));
     let again = attack(&mut tenant, "unread 2").await;
