@@ -263,6 +263,9 @@ struct SettingsArgs {
     /// instance's private CA), as curl's --cacert.
     #[arg(long, value_name = "FILE")]
     cacert: Option<PathBuf>,
+    /// Trust the operating system's CA store too, as curl's --ca-native.
+    #[arg(long)]
+    ca_native: bool,
     /// Connect through this HTTP proxy (`http://[user:password@]host:port`), as curl's
     /// --proxy; the tunnel goes to the instance's checked address.
     #[arg(long, value_name = "URL", env = "HTTPS_PROXY", hide_env_values = true)]
@@ -323,6 +326,7 @@ impl SettingsArgs {
             allow_private_network: self.allow_private_network,
             allowed_networks: self.allow_networks.clone(),
             resolve: self.resolve.clone(),
+            os_roots: self.ca_native,
             proxy: self.proxy.clone().map(|proxy| Proxy {
                 no_proxy: self.noproxy.clone(),
                 ..proxy

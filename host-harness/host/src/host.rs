@@ -110,7 +110,7 @@ impl Host {
         Ok(Self {
             pre,
             pool_tenants: limits.max_tenants,
-            roots: Ok(trust::roots(&limits.extra_roots)?),
+            roots: Ok(trust::roots_with_os(&limits.extra_roots, limits.os_roots)?),
             limits,
             info: Arc::default(),
             creates: Arc::default(),
@@ -123,7 +123,8 @@ impl Host {
     /// and a tenant's memory never grows past the `memory_bytes` the engine was made with.
     pub fn with_limits(&self, limits: SandboxLimits) -> Self {
         Self {
-            roots: trust::roots(&limits.extra_roots).map_err(|e| format!("{e:#}")),
+            roots: trust::roots_with_os(&limits.extra_roots, limits.os_roots)
+                .map_err(|e| format!("{e:#}")),
             pre: self.pre.clone(),
             limits,
             pool_tenants: self.pool_tenants,
@@ -427,7 +428,7 @@ impl Tenant {
     pub fn set_tls(&mut self, tls: &TenantTls) -> Result<()> {
         let mut extra = self.host.limits.extra_roots.clone();
         extra.extend(tls.extra_roots.iter().cloned());
-        let roots = trust::roots(&extra)?;
+        let roots = trust::roots_with_os(&extra, self.host.limits.os_roots)?;
         let identity = tls
             .client_certificate
             .as_ref()

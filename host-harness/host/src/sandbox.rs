@@ -119,6 +119,10 @@ pub struct SandboxLimits {
     /// The platform's HTTP proxy (none by default): tenants connect through a `CONNECT`
     /// tunnel to the checked address of their instance, except to its `no_proxy` names.
     pub proxy: Option<Proxy>,
+    /// Trust the operating system's roots too, beside the webpki ones (default false): for a
+    /// platform whose network re-signs TLS with a CA installed on its hosts. Read when the
+    /// host is made; a system store that yields no root fails that.
+    pub os_roots: bool,
     /// Certificates (DER) every tenant's TLS trusts as roots beside the webpki ones: an
     /// on-premise instance's private CA (empty by default). Read when the host is made or
     /// given new limits; one that is not a usable root fails that.
@@ -145,6 +149,7 @@ impl Default for SandboxLimits {
             allowed_networks: Vec::new(),
             resolve: Vec::new(),
             proxy: None,
+            os_roots: false,
             extra_roots: Vec::new(),
         }
     }

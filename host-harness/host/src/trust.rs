@@ -9,9 +9,32 @@ use anyhow::Context;
 use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-/// The roots every tenant of a host trusts: the webpki roots (Mozilla's), plus `extra` (DER
-/// certificates: an on-premise instance's private CA). Made once per host and shared by its
-/// tenants' clients.
+/// The roots every tenant of a host trusts: the webpki roots (Mozilla's), the operating
+/// system's when `os` (a platform whose proxy or network re-signs TLS puts its CA there),
+/// plus `extra` (DER certificates: an on-premise instance's private CA). Made once per host
+/// and shared by its tenants' clients. Asked for, the system's store must yield a root.
+pub(crate) fn roots_with_os(extra: &[Vec<u8>], os: bool) -> anyhow::Result<Arc<RootCertStore>> {
+    if !os {
+        return roots(extra);
+    }
+    let loaded = rustls_native_certs::load_native_certs();
+    if loaded.certs.is_empty() {
+        anyhow::bail!(
+            "SandboxLimits::os_roots: the operating system's trust store yielded no root{}",
+            loaded
+                .errors
+                .first()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        );
+    }
+    let mut store = RootCertStore::clone(&*roots(extra)?);
+    // A system store may hold certificates rustls cannot use as roots; those are skipped.
+    store.add_parsable_certificates(loaded.certs);
+    Ok(Arc::new(store))
+}
+
+/// [`roots_with_os`] without the operating system's store.
 pub(crate) fn roots(extra: &[Vec<u8>]) -> anyhow::Result<Arc<RootCertStore>> {
     static WEBPKI: OnceLock<Arc<RootCertStore>> = OnceLock::new();
     let webpki = WEBPKI.get_or_init(|| {
@@ -159,6 +182,18 @@ mod tests {
         let any: Resolve = "x.test:*:127.0.0.1".parse().unwrap();
         assert!(Resolve::find(&[any], "x.test", 41234).is_some());
         assert!("x.test:0:127.0.0.1".parse::<Resolve>().is_err());
+    }
+
+    #[test]
+    fn the_operating_systems_roots_are_added_when_asked_for() {
+        let webpki = roots(&[]).unwrap().len();
+        match roots_with_os(&[], true) {
+            // A machine with a system trust store (Debian's ca-certificates): more roots, or
+            // the same ones again at most.
+            Ok(with_os) => assert!(with_os.len() >= webpki),
+            Err(error) => assert!(format!("{error:#}").contains("yielded no root")),
+        }
+        assert_eq!(roots_with_os(&[], false).unwrap().len(), webpki);
     }
 
     #[test]
