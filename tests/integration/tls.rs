@@ -60,7 +60,11 @@ fn host_notes(tenant: &ticketing_host::Tenant) -> String {
 #[tokio::test]
 async fn each_certificate_refused_is_named_in_the_tenants_log() {
     let cases = [
-        (None, false, "issued by a CA the platform does not trust"),
+        (
+            None,
+            false,
+            "the untrusted issuer is \"ServiceNow simulator test CA\"",
+        ),
         (Some(BadCertificate::Expired), true, "has expired"),
         (
             Some(BadCertificate::ForAnotherName),
@@ -239,4 +243,41 @@ async fn a_tenant_with_its_client_certificate_reaches_an_instance_requiring_it()
     };
     assert!(other.set_tls(&garbage).is_err());
     assert!(!format!("{garbage:?}").contains("not a key"), "{garbage:?}");
+}
+
+/// A server that offers only an old TLS version answers the platform's hello with
+/// `protocol_version`: the handshake fails, nothing is sent, and the tenant's log says the
+/// instance must be upgraded.
+#[tokio::test]
+async fn an_instance_on_an_old_tls_version_is_named() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut hello = [0u8; 512];
+            let _ = socket.read(&mut hello).await;
+            // A TLS 1.0 record: a fatal protocol_version alert.
+            let _ = socket
+                .write_all(&[0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46])
+                .await;
+        }
+    });
+    let sim = support::instance().await;
+    let form = support::Form {
+        instance: format!("https://{NAME}:{port}"),
+        ..settings(&sim)
+    };
+    let mut tenant = configured(host(), "old-tls", &sim, &form).await;
+    let error = create_error(&mut tenant).await;
+    assert!(
+        error.message.contains("TLS handshake failed"),
+        "{}",
+        error.message
+    );
+    let notes = host_notes(&tenant);
+    assert!(
+        notes.contains("no TLS version the platform accepts"),
+        "{notes}"
+    );
 }

@@ -38,6 +38,7 @@ use crate::address::{self, Network, Rule};
 use crate::bindings::cxm::ticketing::log::Level;
 use crate::budget::{Cancellation, Slot};
 use crate::deadline::Deadline;
+use crate::issuer::NamingVerifier;
 use crate::proxy::{Proxy, TunnelFailure};
 use crate::tenant_log::TenantLog;
 use crate::trust::{ClientIdentity, Resolve};
@@ -123,10 +124,11 @@ impl TenantClient {
             allowed_networks: policy.allowed_networks.clone(),
             // A client serves one origin: only an https one needs a TLS configuration.
             tls: match origin.starts_with("https:") {
-                true => Some(Arc::new(tls_config(
-                    policy.roots.clone(),
-                    policy.client_identity.as_deref(),
-                )?)),
+                true => {
+                    let (config, verifier) =
+                        tls_config(policy.roots.clone(), policy.client_identity.as_deref())?;
+                    Some((Arc::new(config), verifier))
+                }
                 false => None,
             },
             resolve: policy.resolve.clone(),
@@ -566,8 +568,9 @@ struct Connector {
     allow_private_network: bool,
     /// Private networks the platform admits.
     allowed_networks: Vec<Network>,
-    /// For an https origin.
-    tls: Option<Arc<rustls::ClientConfig>>,
+    /// For an https origin: its configuration, and its verifier, which names the issuer of
+    /// a certificate it refused.
+    tls: Option<(Arc<rustls::ClientConfig>, Arc<NamingVerifier>)>,
     /// Names the platform resolves itself.
     resolve: Vec<Resolve>,
     /// The platform's proxy.
@@ -603,14 +606,17 @@ impl Connector {
                 }
             };
             // The client's origin is http: an https URL is not its own.
-            let config = self.tls.clone().ok_or(ConnectFailure::InvalidUri)?;
+            let (config, verifier) = self.tls.clone().ok_or(ConnectFailure::InvalidUri)?;
             let tls = TlsConnector::from(config)
                 .connect(name, tcp)
                 .await
                 .map_err(|e| {
                     let failure = tls_failure(&e);
                     // The guest learns only wasi:http's code; the platform learns why.
-                    let why = tls_reason(&e);
+                    let mut why = tls_reason(&e);
+                    if let Some(issuer) = verifier.take_refused_issuer() {
+                        why.push_str(&format!("; the untrusted issuer is \"{issuer}\""));
+                    }
                     self.log
                         .host_note(Level::Warn, &format!("TLS with {host}: {why}"));
                     tracing::warn!(host, why, "TLS handshake failed");
@@ -777,6 +783,11 @@ fn tls_reason(error: &std::io::Error) -> String {
             "it offers no TLS version or cipher the platform accepts (TLS 1.2 and 1.3): \
              {why:?}"
         ),
+        rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion) => {
+            "it offers no TLS version the platform accepts (TLS 1.2 and 1.3): an instance (or \
+             its proxy) on TLS 1.0 or 1.1 must be upgraded"
+                .into()
+        }
         rustls::Error::AlertReceived(alert) => format!("it ended the handshake ({alert:?})"),
         other => format!("the handshake failed ({other})"),
     }
@@ -792,23 +803,30 @@ const TLS_SESSIONS: usize = 8;
 pub(crate) fn tls_config(
     roots: Arc<rustls::RootCertStore>,
     client_identity: Option<&ClientIdentity>,
-) -> Result<rustls::ClientConfig, HttpError> {
+) -> Result<(rustls::ClientConfig, Arc<NamingVerifier>), HttpError> {
     static PROVIDER: OnceLock<Arc<rustls::crypto::CryptoProvider>> = OnceLock::new();
     let provider = PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()));
-    let failed =
-        |e: rustls::Error| HttpError::InternalError(Some(format!("TLS configuration: {e}")));
+    let failed = |e: &dyn std::fmt::Display| {
+        HttpError::InternalError(Some(format!("TLS configuration: {e}")))
+    };
+    let webpki =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+            .build()
+            .map_err(|e| failed(&e))?;
+    let verifier = Arc::new(NamingVerifier::new(webpki));
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(failed)?
-        .with_root_certificates(roots);
+        .map_err(|e| failed(&e))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier.clone());
     let mut config = match client_identity {
         Some((chain, key)) => builder
             .with_client_auth_cert(chain.clone(), key.clone_key())
-            .map_err(failed)?,
+            .map_err(|e| failed(&e))?,
         None => builder.with_no_client_auth(),
     };
     config.resumption = rustls::client::Resumption::in_memory_sessions(TLS_SESSIONS);
-    Ok(config)
+    Ok((config, verifier))
 }
 
 /// A connection: plain TCP for http, rustls over TCP for https.
@@ -1163,9 +1181,11 @@ mod tests {
         Connector {
             allow_private_network,
             allowed_networks: Vec::new(),
-            tls: Some(Arc::new(
-                tls_config(crate::trust::roots(&[]).unwrap(), None).unwrap(),
-            )),
+            tls: Some({
+                let (config, verifier) =
+                    tls_config(crate::trust::roots(&[]).unwrap(), None).unwrap();
+                (Arc::new(config), verifier)
+            }),
             resolve: Vec::new(),
             proxy: None,
             denied: Arc::new(AtomicU64::new(0)),

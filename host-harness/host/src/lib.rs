@@ -49,6 +49,7 @@ pub mod capacity;
 mod deadline;
 mod egress;
 mod host;
+mod issuer;
 mod names;
 mod observe;
 mod proxy;
