@@ -281,3 +281,34 @@ async fn an_instance_on_an_old_tls_version_is_named() {
         "{notes}"
     );
 }
+
+/// A name the platform admits on its private network: the instance's name may resolve to a
+/// private address (here loopback) without opening private networks to every name.
+#[tokio::test]
+async fn an_admitted_name_may_resolve_to_a_private_address() {
+    let sim = Simulator::start_tls(NAME).await.expect("simulator starts");
+    let pinned = |allowed_hosts: Vec<String>| {
+        host().with_limits(SandboxLimits {
+            allow_private_network: false,
+            allowed_hosts,
+            ..limits()
+        })
+    };
+    let admitted = pinned(vec![NAME.to_uppercase()]);
+    let mut tenant = configured(&admitted, "admitted", &sim, &settings(&sim)).await;
+    open(
+        &mut tenant,
+        "cost-optimization",
+        "Idle VM on an admitted name",
+    )
+    .await;
+
+    let other = pinned(vec!["another.example.test".into()]);
+    let mut tenant = configured(&other, "not-admitted", &sim, &settings(&sim)).await;
+    let error = create_error(&mut tenant).await;
+    assert_eq!(
+        error.kind,
+        ticketing_host::api::ErrorKind::BlockedByHost,
+        "{error:?}"
+    );
+}

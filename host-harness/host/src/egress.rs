@@ -49,6 +49,7 @@ use crate::unread::Watched;
 pub(crate) struct ClientPolicy {
     pub allow_private_network: bool,
     pub allowed_networks: Vec<Network>,
+    pub allowed_hosts: Vec<String>,
     pub idle_timeout: Duration,
     pub max_response_body: u64,
     pub resolve: Vec<Resolve>,
@@ -122,6 +123,7 @@ impl TenantClient {
         let connector = Connector {
             allow_private_network: policy.allow_private_network,
             allowed_networks: policy.allowed_networks.clone(),
+            allowed_hosts: policy.allowed_hosts.clone(),
             // A client serves one origin: only an https one needs a TLS configuration.
             tls: match origin.starts_with("https:") {
                 true => {
@@ -568,6 +570,8 @@ struct Connector {
     allow_private_network: bool,
     /// Private networks the platform admits.
     allowed_networks: Vec<Network>,
+    /// Names the platform admits on a private network.
+    allowed_hosts: Vec<String>,
     /// For an https origin: its configuration, and its verifier, which names the issuer of
     /// a certificate it refused.
     tls: Option<(Arc<rustls::ClientConfig>, Arc<NamingVerifier>)>,
@@ -648,9 +652,13 @@ impl Connector {
             return Err(ConnectFailure::NotFound);
         }
         for address in &addresses {
+            let admitted_name = self
+                .allowed_hosts
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(host));
             let rule = address::refusal_admitting(
                 address.ip(),
-                self.allow_private_network,
+                self.allow_private_network || admitted_name,
                 &self.allowed_networks,
             );
             if let Some(rule) = rule {
@@ -959,6 +967,7 @@ mod tests {
         let policy = ClientPolicy {
             allow_private_network: true,
             allowed_networks: Vec::new(),
+            allowed_hosts: Vec::new(),
             idle_timeout,
             max_response_body: 1 << 20,
             resolve: Vec::new(),
@@ -1003,6 +1012,7 @@ mod tests {
         let policy = ClientPolicy {
             allow_private_network: true,
             allowed_networks: Vec::new(),
+            allowed_hosts: Vec::new(),
             idle_timeout: Duration::from_secs(60),
             max_response_body: 1 << 20,
             resolve: Vec::new(),
@@ -1181,6 +1191,7 @@ mod tests {
         Connector {
             allow_private_network,
             allowed_networks: Vec::new(),
+            allowed_hosts: Vec::new(),
             tls: Some({
                 let (config, verifier) =
                     tls_config(crate::trust::roots(&[]).unwrap(), None).unwrap();

@@ -325,11 +325,14 @@ macro_rules! guest_call {
         };
         store.data_mut().cpu_ticks = 0;
         let started = std::time::Instant::now();
-        let api = provider.cxm_ticketing_ticketing_provider();
-        let call = api.$export(store, $($arg),*);
-        let result = $tenant.deadline.within($tenant.host.limits.call_timeout, call).await;
         let name = stringify!($export);
         let name = name.strip_prefix("call_").unwrap_or(name);
+        let api = provider.cxm_ticketing_ticketing_provider();
+        // The call's span: its requests' events, spawned by wasi-http, follow the caller's
+        // subscriber (see the sandbox's hook).
+        let span = tracing::info_span!("call", tenant = %$tenant.id, call = name);
+        let call = tracing::Instrument::instrument(api.$export(store, $($arg),*), span);
+        let result = $tenant.deadline.within($tenant.host.limits.call_timeout, call).await;
         crate::observe::call(&$tenant.id, name, crate::observe::outcome_of(&result), started.elapsed());
         $tenant.survive(result).await
     }};

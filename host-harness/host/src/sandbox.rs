@@ -112,6 +112,11 @@ pub struct SandboxLimits {
     /// there (an on-premise instance's network, not the platform's own). Metadata and
     /// link-local addresses stay closed whatever is admitted.
     pub allowed_networks: Vec<Network>,
+    /// Host names the platform admits on a private network (empty by default): a name here
+    /// may resolve to loopback, private, unique-local or shared addresses (an on-premise
+    /// instance's name in the platform's internal DNS). Compared without regard to case;
+    /// metadata and link-local addresses stay closed.
+    pub allowed_hosts: Vec<String>,
     /// Names the host resolves itself, like curl's `--resolve` (empty by default): a tenant's
     /// connection to a pinned host and port goes to the pinned address, which the address
     /// rules still check (a private one needs `allow_private_network`).
@@ -147,6 +152,7 @@ impl Default for SandboxLimits {
             max_requests_in_flight: 4,
             max_buffered_request_bytes: 8 << 20,
             allowed_networks: Vec::new(),
+            allowed_hosts: Vec::new(),
             resolve: Vec::new(),
             proxy: None,
             os_roots: false,
@@ -325,6 +331,7 @@ impl OutboundGuard {
         let policy = ClientPolicy {
             allow_private_network: self.limits.allow_private_network,
             allowed_networks: self.limits.allowed_networks.clone(),
+            allowed_hosts: self.limits.allowed_hosts.clone(),
             idle_timeout: self.limits.idle_connection_timeout,
             max_response_body: self.limits.max_response_body,
             resolve: self.limits.resolve.clone(),
@@ -423,25 +430,25 @@ impl WasiHttpHooks for OutboundGuard {
                 .await?;
             Ok((response, Box::new(async { Ok(()) }) as IoFuture))
         };
-        // The request runs on wasi-http's task: its events go where the call's do.
-        Box::new(
-            tracing::instrument::WithSubscriber::with_current_subscriber(async move {
-                let started = std::time::Instant::now();
-                let sent = tokio::select! {
-                    sent = exchange => sent,
-                    () = cancellation.cancelled() => Err(HttpError::HttpRequestDenied),
+        // The request runs on wasi-http's task: its events go where the call's do, inside
+        // the call's span.
+        let request = tracing::Instrument::in_current_span(async move {
+            let started = std::time::Instant::now();
+            let sent = tokio::select! {
+                sent = exchange => sent,
+                () = cancellation.cancelled() => Err(HttpError::HttpRequestDenied),
+            };
+            if admitted {
+                let answer = match &sent {
+                    Ok((response, _)) => Ok(response.status().as_u16()),
+                    Err(error) => Err(error_label(error)),
                 };
-                if admitted {
-                    let answer = match &sent {
-                        Ok((response, _)) => Ok(response.status().as_u16()),
-                        Err(error) => Err(error_label(error)),
-                    };
-                    let took = started.elapsed();
-                    crate::observe::request(&tenant, method.as_str(), &path, answer, took);
-                }
-                sent
-            }),
-        )
+                let took = started.elapsed();
+                crate::observe::request(&tenant, method.as_str(), &path, answer, took);
+            }
+            sent
+        });
+        Box::new(tracing::instrument::WithSubscriber::with_current_subscriber(request))
     }
 }
 
