@@ -259,7 +259,7 @@ fn list(state: &State, base_url: &str, request: &RecordedRequest) -> Reply {
         .take(number("sysparm_limit").unwrap_or(DEFAULT_LIMIT))
         .map(|row| with_link(row.clone(), base_url))
         .collect();
-    // As the Table API counts its matches (§2.1).
+    // As the Table API counts its matches (`list` in table.rs).
     Reply::json(200, &json!({ "result": result })).header("x-total-count", total.to_string())
 }
 

@@ -40,8 +40,9 @@
 //!
 //! Display values:
 //! - With `sysparm_display_value=true` or `all`, states show their state model's labels and
-//!   priority its `N - Name` label (§3.2); impact and urgency show `N - High/Medium/Low` the
-//!   same way [I]; other columns show their value as it is.
+//!   priority its `N - Name` label (ServiceNow's incident state model and priority lookup
+//!   documentation); impact and urgency show `N - High/Medium/Low` the same way [I]; other
+//!   columns show their value as it is.
 //! - The Attachment API's list counts its matches in `X-Total-Count`, as the Table API does.
 //!
 //! Queries and polling:

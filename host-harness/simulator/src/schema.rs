@@ -98,45 +98,21 @@ pub(crate) fn reference_target(column: &str) -> Option<&'static str> {
     }
 }
 
-/// The label a choice column's value shows with `sysparm_display_value=true` or `all`
-/// (§3.2–3.4: the state models; priority as ServiceNow's default `N - Name` labels, and
-/// impact and urgency likewise [I]); `None` where the value is shown as it is.
+/// The label a choice column's value shows with `sysparm_display_value=true` or `all`: a
+/// state its table's state model's label, priority ServiceNow's default `N - Name` label,
+/// impact and urgency the same way [I]; `None` where the value is shown as it is.
 pub(crate) fn choice_label(table: &str, column: &str, value: &str) -> Option<&'static str> {
-    let labels: &[(&str, &str)] = match (table, column) {
-        ("incident", "state" | "incident_state") => &[
-            ("1", "New"),
-            ("2", "In Progress"),
-            ("3", "On Hold"),
-            ("6", "Resolved"),
-            ("7", "Closed"),
-            ("8", "Canceled"),
-        ],
-        ("change_request", "state") => &[
-            ("-5", "New"),
-            ("-4", "Assess"),
-            ("-3", "Authorize"),
-            ("-2", "Scheduled"),
-            ("-1", "Implement"),
-            ("0", "Review"),
-            ("3", "Closed"),
-            ("4", "Canceled"),
-        ],
-        ("problem", "state" | "problem_state") => &[
-            ("101", "New"),
-            ("102", "Assess"),
-            ("103", "Root Cause Analysis"),
-            ("104", "Fix in Progress"),
-            ("106", "Resolved"),
-            ("107", "Closed"),
-        ],
-        (_, "priority") => &[
-            ("1", "1 - Critical"),
-            ("2", "2 - High"),
-            ("3", "3 - Moderate"),
-            ("4", "4 - Low"),
-            ("5", "5 - Planning"),
-        ],
-        (_, "impact" | "urgency") => &[("1", "1 - High"), ("2", "2 - Medium"), ("3", "3 - Low")],
+    let rules = TABLES
+        .iter()
+        .find(|schema| schema.name == table)
+        .and_then(|schema| schema.task.as_ref());
+    let labels: &[(&str, &str)] = match column {
+        "state" => rules.map_or(&[], |rules| rules.states),
+        column if rules.and_then(|r| r.state_mirror) == Some(column) => {
+            rules.map_or(&[], |rules| rules.states)
+        }
+        "priority" => PRIORITIES,
+        "impact" | "urgency" => IMPACT_URGENCY,
         _ => &[],
     };
     labels
@@ -144,6 +120,15 @@ pub(crate) fn choice_label(table: &str, column: &str, value: &str) -> Option<&'s
         .find(|(choice, _)| *choice == value)
         .map(|(_, label)| *label)
 }
+
+/// Priority values and their labels, as ServiceNow's default priority lookup names them.
+const PRIORITIES: &[(&str, &str)] = &[
+    ("1", "1 - Critical"),
+    ("2", "2 - High"),
+    ("3", "3 - Moderate"),
+    ("4", "4 - Low"),
+    ("5", "5 - Planning"),
+];
 
 pub(crate) struct TableSchema {
     pub name: &'static str,
@@ -170,7 +155,8 @@ impl TableSchema {
 
 pub(crate) struct TaskRules {
     pub default_state: &'static str,
-    pub states: &'static [&'static str],
+    /// Every state, with the label its form shows.
+    pub states: &'static [(&'static str, &'static str)],
     /// States in which the record is no longer active.
     pub inactive_states: &'static [&'static str],
     pub resolved_states: &'static [&'static str],
@@ -211,7 +197,8 @@ pub(crate) const CHANGE_CLOSE_CODES: &[(&str, &str)] = &[
 ];
 
 /// §3.2: impact and urgency are 1 High, 2 Medium, 3 Low.
-pub(crate) const IMPACT_URGENCY: &[&str] = &["1", "2", "3"];
+pub(crate) const IMPACT_URGENCY: &[(&str, &str)] =
+    &[("1", "1 - High"), ("2", "2 - Medium"), ("3", "3 - Low")];
 
 pub(crate) static TABLES: &[TableSchema] = &[
     TableSchema {
@@ -221,7 +208,14 @@ pub(crate) static TABLES: &[TableSchema] = &[
         columns: &["incident_state", "severity", "hold_reason"],
         task: Some(TaskRules {
             default_state: "1",
-            states: &["1", "2", "3", "6", "7", "8"],
+            states: &[
+                ("1", "New"),
+                ("2", "In Progress"),
+                ("3", "On Hold"),
+                ("6", "Resolved"),
+                ("7", "Closed"),
+                ("8", "Canceled"),
+            ],
             inactive_states: &["6", "7", "8"],
             resolved_states: &["6"],
             closed_states: &["7"],
@@ -243,7 +237,16 @@ pub(crate) static TABLES: &[TableSchema] = &[
         columns: &["type", "risk", "start_date", "end_date", "chg_model"],
         task: Some(TaskRules {
             default_state: "-5",
-            states: &["-5", "-4", "-3", "-2", "-1", "0", "3", "4"],
+            states: &[
+                ("-5", "New"),
+                ("-4", "Assess"),
+                ("-3", "Authorize"),
+                ("-2", "Scheduled"),
+                ("-1", "Implement"),
+                ("0", "Review"),
+                ("3", "Closed"),
+                ("4", "Canceled"),
+            ],
             inactive_states: &["3", "4"],
             resolved_states: &[],
             closed_states: &["3", "4"],
@@ -265,7 +268,14 @@ pub(crate) static TABLES: &[TableSchema] = &[
         columns: &["problem_state"],
         task: Some(TaskRules {
             default_state: "101",
-            states: &["101", "102", "103", "104", "106", "107"],
+            states: &[
+                ("101", "New"),
+                ("102", "Assess"),
+                ("103", "Root Cause Analysis"),
+                ("104", "Fix in Progress"),
+                ("106", "Resolved"),
+                ("107", "Closed"),
+            ],
             inactive_states: &["106", "107"],
             resolved_states: &["106"],
             closed_states: &["107"],
@@ -283,7 +293,14 @@ pub(crate) static TABLES: &[TableSchema] = &[
         columns: &[],
         task: Some(TaskRules {
             default_state: "1",
-            states: &["-5", "1", "2", "3", "4", "5"],
+            states: &[
+                ("-5", "Pending"),
+                ("1", "Open"),
+                ("2", "Work in Progress"),
+                ("3", "Closed Complete"),
+                ("4", "Closed Incomplete"),
+                ("5", "Closed Skipped"),
+            ],
             inactive_states: &["3", "4", "5"],
             resolved_states: &[],
             closed_states: &["3", "4", "5"],

@@ -454,8 +454,8 @@ pub(crate) fn text<'a>(row: &'a Row, column: &str) -> &'a str {
 /// §3.2, §3.3: choice columns accept only their choices. A close code may be cleared.
 fn valid_choice(rules: &TaskRules, column: &str, value: &str) -> bool {
     match column {
-        "state" => rules.states.contains(&value),
-        "impact" | "urgency" => IMPACT_URGENCY.contains(&value),
+        "state" => rules.states.iter().any(|(state, _)| *state == value),
+        "impact" | "urgency" => IMPACT_URGENCY.iter().any(|(level, _)| *level == value),
         "close_code" => match rules.close_codes {
             Some(codes) => value.is_empty() || codes.iter().any(|(code, _)| *code == value),
             None => true,
