@@ -123,9 +123,7 @@ fn main() {
 /// The hostile guest of the host's tests (`tests/hostile-guest`), built as the wasm32-wasip2
 /// target builds any cdylib: a component, linked and wrapped by `wasm-component-ld`.
 fn build_hostile_guest(root: &Path, target_dir: &Path) -> PathBuf {
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .current_dir(root)
+    let output = guest_cargo(root)
         .args([
             "build",
             "--release",
@@ -136,11 +134,6 @@ fn build_hostile_guest(root: &Path, target_dir: &Path) -> PathBuf {
         ])
         .arg("--target-dir")
         .arg(target_dir)
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("RUSTC_WORKSPACE_WRAPPER")
-        .env_remove("CLIPPY_ARGS")
         .output()
         .expect("could not run cargo to build the hostile guest");
     if !output.status.success() {
@@ -155,15 +148,31 @@ fn build_hostile_guest(root: &Path, target_dir: &Path) -> PathBuf {
         .join("hostile_guest.wasm")
 }
 
+/// cargo, run from the workspace root for a guest: none of the outer build's settings that
+/// are for the host.
+fn guest_cargo(root: &Path) -> Command {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(root)
+        // The outer build's flags are for the host, not for the guest.
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        // Under `cargo clippy` the outer build wraps rustc in clippy; the guest is linted by
+        // its own clippy run, and its build here must not fail on the host's lint settings.
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CLIPPY_ARGS");
+    command
+}
+
 /// Step 1: the core module, linked but not wrapped. `cargo rustc` adds the linker flag to
 /// the crate's own link only, on top of the target's flags in `.cargo/config.toml`.
 /// `--crate-type cdylib` alone, because with the `rlib` the manifest also lists (for the fuzz
 /// targets) rustc silently skips the profile's `lto = true` for every crate type
 /// (rust-lang/rust#51009, rust-lang/cargo#9672): the module came out 34 KB larger.
 fn build_core_module(root: &Path, target_dir: &Path) -> Vec<u8> {
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .current_dir(root)
+    let output = guest_cargo(root)
         .args([
             "rustc",
             "--release",
@@ -178,14 +187,6 @@ fn build_core_module(root: &Path, target_dir: &Path) -> Vec<u8> {
         .arg("--target-dir")
         .arg(target_dir)
         .args(["--", "-C", "link-arg=--skip-wit-component"])
-        // The outer build's flags are for the host, not for the guest.
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_TARGET_DIR")
-        // Under `cargo clippy` the outer build wraps rustc in clippy; the guest is linted by
-        // its own clippy run, and its build here must not fail on the host's lint settings.
-        .env_remove("RUSTC_WORKSPACE_WRAPPER")
-        .env_remove("CLIPPY_ARGS")
         .output()
         .expect("could not run cargo to build the component");
     if !output.status.success() {

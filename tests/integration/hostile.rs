@@ -227,17 +227,13 @@ async fn a_spinning_guest_is_stopped_by_its_cpu_budget() {
         ..limits()
     });
     let mut tenant = attacker(&host, &sim).await;
-    let started = std::time::Instant::now();
     let trap = tenant
         .create_ticket(&support::ticket("any", "spin"))
         .await
         .expect_err("stopped");
+    // Stopped by its CPU budget, not by the call's deadline.
     assert!(format!("{trap:#}").contains("max_guest_cpu"), "{trap:#}");
-    assert!(
-        started.elapsed() < host.limits().call_timeout / 2,
-        "stopped after {:?}",
-        started.elapsed()
-    );
+    assert!(!format!("{trap:#}").contains("deadline"), "{trap:#}");
     let said = attack(&mut tenant, "fields 1 10").await;
     assert_eq!(count(&said, "made"), 1, "{said}");
 }

@@ -225,14 +225,11 @@ impl Simulator {
             .await
             .with_context(|| format!("binding the ServiceNow simulator to {addr}"))?;
         let port = tcp.local_addr()?.port();
-        let certificates = tls::Certificates::new(name, bad, client_auth)?;
+        let acceptor = tls::acceptor(name, bad, client_auth)?;
         let ca = tls::test_ca_certificate()?;
         let shared = Arc::new(Shared::new(format!("https://{name}:{port}")));
         let (stop, stopped) = oneshot::channel();
-        let listener = tls::TlsListener {
-            tcp,
-            acceptor: certificates.acceptor,
-        };
+        let listener = tls::TlsListener { tcp, acceptor };
         let server = tokio::spawn(server::serve(listener, shared.clone(), stopped));
         Ok(Simulator {
             inner: Arc::new(Inner {

@@ -48,11 +48,6 @@ pub(crate) fn test_ca_certificate() -> anyhow::Result<(Vec<u8>, String)> {
     Ok((ca.der.clone(), ca.pem.clone()))
 }
 
-/// The server certificate the test CA signed for one simulator.
-pub(crate) struct Certificates {
-    pub acceptor: TlsAcceptor,
-}
-
 /// A client certificate the test CA signed for `name`: its chain and its PKCS#8 key, DER and
 /// PEM.
 pub(crate) struct ClientCertificate {
@@ -89,69 +84,65 @@ pub enum BadCertificate {
     ForAnotherName,
 }
 
-impl Certificates {
-    /// A certificate for `name` (plus `localhost` and 127.0.0.1) signed by the test CA, or
-    /// the `bad` one.
-    pub(crate) fn new(
-        name: &str,
-        bad: Option<BadCertificate>,
-        client_auth: bool,
-    ) -> anyhow::Result<Self> {
-        let issuer = &test_ca()?.issuer;
+/// A TLS acceptor with a certificate for `name` (plus `localhost` and 127.0.0.1) signed by
+/// the test CA, or the `bad` one; requiring a client certificate when `client_auth`.
+pub(crate) fn acceptor(
+    name: &str,
+    bad: Option<BadCertificate>,
+    client_auth: bool,
+) -> anyhow::Result<TlsAcceptor> {
+    let issuer = &test_ca()?.issuer;
 
-        let server_key = KeyPair::generate().context("a server key")?;
-        let names = match bad {
-            Some(BadCertificate::ForAnotherName) => vec!["another.example.test".to_string()],
-            // An address is named by the IP SAN added below.
-            _ if name.parse::<IpAddr>().is_ok() => vec!["localhost".into()],
-            _ => vec![name.to_string(), "localhost".into()],
-        };
-        let mut server = CertificateParams::new(names).context("server certificate parameters")?;
-        if bad != Some(BadCertificate::ForAnotherName) {
-            server
-                .subject_alt_names
-                .push(rcgen::SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
-        }
-        if bad == Some(BadCertificate::Expired) {
-            server.not_before = rcgen::date_time_ymd(2020, 1, 1);
-            server.not_after = rcgen::date_time_ymd(2021, 1, 1);
-        }
-        server.distinguished_name.push(DnType::CommonName, name);
-        let server_cert = server
-            .signed_by(&server_key, issuer)
-            .context("the server certificate")?;
-
-        let chain = vec![CertificateDer::from(server_cert.der().to_vec())];
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .context("TLS versions")?;
-        let builder = match client_auth {
-            // Mutual TLS, as ServiceNow offers for inbound REST: a client certificate the
-            // test CA signed is required.
-            true => {
-                let mut roots = rustls::RootCertStore::empty();
-                roots
-                    .add(CertificateDer::from(test_ca()?.der.clone()))
-                    .context("the test CA as a client root")?;
-                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
-                    Arc::new(roots),
-                    provider,
-                )
-                .build()
-                .context("the client certificate verifier")?;
-                builder.with_client_cert_verifier(verifier)
-            }
-            false => builder.with_no_client_auth(),
-        };
-        let config = builder
-            .with_single_cert(chain, key)
-            .context("the server certificate and key")?;
-        Ok(Self {
-            acceptor: TlsAcceptor::from(Arc::new(config)),
-        })
+    let server_key = KeyPair::generate().context("a server key")?;
+    let names = match bad {
+        Some(BadCertificate::ForAnotherName) => vec!["another.example.test".to_string()],
+        // An address is named by the IP SAN added below.
+        _ if name.parse::<IpAddr>().is_ok() => vec!["localhost".into()],
+        _ => vec![name.to_string(), "localhost".into()],
+    };
+    let mut server = CertificateParams::new(names).context("server certificate parameters")?;
+    if bad != Some(BadCertificate::ForAnotherName) {
+        server
+            .subject_alt_names
+            .push(rcgen::SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
     }
+    if bad == Some(BadCertificate::Expired) {
+        server.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        server.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    }
+    server.distinguished_name.push(DnType::CommonName, name);
+    let server_cert = server
+        .signed_by(&server_key, issuer)
+        .context("the server certificate")?;
+
+    let chain = vec![CertificateDer::from(server_cert.der().to_vec())];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .context("TLS versions")?;
+    let builder = match client_auth {
+        // Mutual TLS, as ServiceNow offers for inbound REST: a client certificate the
+        // test CA signed is required.
+        true => {
+            let mut roots = rustls::RootCertStore::empty();
+            roots
+                .add(CertificateDer::from(test_ca()?.der.clone()))
+                .context("the test CA as a client root")?;
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .context("the client certificate verifier")?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        false => builder.with_no_client_auth(),
+    };
+    let config = builder
+        .with_single_cert(chain, key)
+        .context("the server certificate and key")?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 /// Accepts TCP connections and completes their TLS handshakes; a handshake that fails (a
