@@ -609,25 +609,39 @@ async fn attach_file_uploads_a_file_from_disk() {
     assert!(out.contains("attachments are off"), "{out}");
 }
 
-/// The path of an on-premise instance, with curl's options: HTTPS to a name the platform
-/// pins (`--resolve`), a private CA it trusts (`--cacert`), and one private network admitted
-/// (`--allow-network`) instead of all of them. Without the CA the certificate is refused.
-#[tokio::test(flavor = "multi_thread")]
-async fn an_on_premise_instance_with_curls_options() {
-    const NAME: &str = "sn.corp.example.test";
-    let sim = Simulator::start_tls(NAME).await.unwrap();
-    let dir = TempDir::new("cli-tls");
-    let settings = dir.file("tls.toml", &config(&sim, &sim.client_secret()));
-    let (_, ca) = Simulator::test_ca().unwrap();
-    let cacert = dir.file("corp-ca.pem", &ca);
-    let resolve = format!("{NAME}:*:127.0.0.1");
-    let create = |with_ca: bool| {
+/// An HTTPS simulator as an on-premise instance named `name`, with what the CLI needs to
+/// reach it: its settings file and its CA's PEM file in a directory of the test's own.
+struct OnPremise {
+    sim: Simulator,
+    dir: TempDir,
+    settings: String,
+    cacert: String,
+    resolve: String,
+}
+
+impl OnPremise {
+    fn new(sim: Simulator, name: &str) -> Self {
+        let dir = TempDir::new(&format!("cli-{name}"));
+        let settings = dir.file("settings.toml", &config(&sim, &sim.client_secret()));
+        let cacert = dir.file("ca.pem", &Simulator::test_ca().unwrap().1);
+        Self {
+            resolve: format!("{name}:*:127.0.0.1"),
+            sim,
+            dir,
+            settings,
+            cacert,
+        }
+    }
+
+    /// create-ticket's arguments to reach it: the settings, its name pinned to loopback, and
+    /// that one network admitted; `extra` after them.
+    fn create<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
         let mut args = vec![
             "create-ticket",
             "--config",
-            &settings,
+            &self.settings,
             "--resolve",
-            &resolve,
+            &self.resolve,
             "--allow-network",
             "127.0.0.0/8",
             "--category",
@@ -635,31 +649,28 @@ async fn an_on_premise_instance_with_curls_options() {
             "--title",
             "Idle VM on premise",
         ];
-        if with_ca {
-            args.extend(["--cacert", &cacert]);
-        }
-        run(&args)
-    };
-    let (ok, out) = create(true);
+        args.extend(extra);
+        args
+    }
+}
+
+/// The path of an on-premise instance, with curl's options: HTTPS to a name the platform
+/// pins (`--resolve`), a private CA it trusts (`--cacert`), and one private network admitted
+/// (`--allow-network`) instead of all of them. Without the CA the certificate is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_on_premise_instance_with_curls_options() {
+    const NAME: &str = "sn.corp.example.test";
+    let at = OnPremise::new(Simulator::start_tls(NAME).await.unwrap(), NAME);
+    let (ok, out) = run(&at.create(&["--cacert", &at.cacert]));
     assert!(ok, "{out}");
     assert!(out.contains("INC0010001"), "{out}");
-    let (ok, out) = create(false);
+    let (ok, out) = run(&at.create(&[]));
     assert!(!ok);
     assert!(out.contains("TLS certificate is not trusted"), "{out}");
-    let (ok, out) = run(&[
-        "create-ticket",
-        "--config",
-        &settings,
-        "--cacert",
-        &settings,
-        "--category",
-        "cost-optimization",
-        "--title",
-        "x",
-    ]);
+    let (ok, out) = run(&at.create(&["--cacert", &at.settings]));
     assert!(!ok);
     assert!(out.contains("holds no certificate"), "{out}");
-    assert_eq!(sim.records("incident").len(), 1);
+    assert_eq!(at.sim.records("incident").len(), 1);
 }
 
 /// An instance that requires mutual TLS: curl's --cert and --key give the tenant its client
@@ -667,35 +678,14 @@ async fn an_on_premise_instance_with_curls_options() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_certificate_with_curls_options() {
     const NAME: &str = "mtls.corp.example.test";
-    let sim = Simulator::start_mutual_tls(NAME).await.unwrap();
-    let dir = TempDir::new("cli-mtls");
-    let settings = dir.file("mtls.toml", &config(&sim, &sim.client_secret()));
-    let (_, ca) = Simulator::test_ca().unwrap();
-    let cacert = dir.file("ca.pem", &ca);
+    let at = OnPremise::new(Simulator::start_mutual_tls(NAME).await.unwrap(), NAME);
     let (cert, key) = Simulator::client_certificate_pem("cxm-cli").unwrap();
-    let cert = dir.file("client.pem", &cert);
-    let key = dir.file("client.key", &key);
-    let resolve = format!("{NAME}:*:127.0.0.1");
-    let mut args = vec![
-        "create-ticket",
-        "--config",
-        &settings,
-        "--resolve",
-        &resolve,
-        "--allow-network",
-        "127.0.0.1",
-        "--cacert",
-        &cacert,
-        "--category",
-        "cost-optimization",
-        "--title",
-        "Idle VM over mutual TLS",
-    ];
-    let (ok, out) = run(&args);
+    let cert = at.dir.file("client.pem", &cert);
+    let key = at.dir.file("client.key", &key);
+    let (ok, out) = run(&at.create(&["--cacert", &at.cacert]));
     assert!(!ok, "no client certificate: {out}");
-    args.extend(["--cert", &cert, "--key", &key]);
-    let (ok, out) = run(&args);
+    let (ok, out) = run(&at.create(&["--cacert", &at.cacert, "--cert", &cert, "--key", &key]));
     assert!(ok, "{out}");
     assert!(!out.contains("PRIVATE KEY"), "{out}");
-    assert_eq!(sim.records("incident").len(), 1);
+    assert_eq!(at.sim.records("incident").len(), 1);
 }
