@@ -18,8 +18,8 @@ use ticketing_host::{
 
 mod attachment;
 mod bench;
-mod changes;
 mod demo;
+mod poll_changes;
 mod render;
 mod settings_file;
 
@@ -568,13 +568,13 @@ async fn tenant_command(command: Command, tenant: &mut Tenant) -> Result<ExitCod
             json,
             ..
         } => {
-            let options = changes::Options {
+            let options = poll_changes::Options {
                 since,
                 follow,
                 interval: std::time::Duration::from_secs(interval),
                 json,
             };
-            changes::run(tenant, options).await
+            poll_changes::run(tenant, options).await
         }
         Command::AttachFile {
             ticket,
