@@ -34,7 +34,7 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
     // The simulator listens on loopback: an explicit allowance of this host's policy, with
     // its name pinned there and its CA trusted.
     let (ca, _) = Simulator::test_ca()?;
-    let host = crate::built_host_with(SandboxLimits {
+    let host = crate::cli_host::built_host_with(SandboxLimits {
         allow_private_network: true,
         resolve: vec![Resolve {
             host: DEMO_INSTANCE.into(),
