@@ -1,7 +1,7 @@
 //! §16: what a client polling for changes sees: update stamps, a keyset cursor over
 //! (sys_updated_on, sys_id), the paging headers, and the journal table.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::*;
 
