@@ -9,7 +9,7 @@ use ticketing_host::Tenant;
 use ticketing_host::api::{CommentKind, Error as ProviderError};
 
 use crate::args::{Command, TicketArgs};
-use crate::{attachment, poll_changes, render};
+use crate::{file_to_attach, poll_changes, render};
 
 /// Runs `command` against `tenant`.
 pub async fn run(command: Command, tenant: &mut Tenant) -> Result<ExitCode> {
@@ -92,8 +92,8 @@ async fn attach_file(
     content_type: Option<String>,
     json: bool,
 ) -> Result<ExitCode> {
-    let (name, content) = attachment::read(file)?;
-    let content_type = content_type.unwrap_or_else(|| attachment::guess_type(file));
+    let (name, content) = file_to_attach::read(file)?;
+    let content_type = content_type.unwrap_or_else(|| file_to_attach::guess_type(file));
     let result = tenant
         .attach_file(&ticket.reference(), &name, &content_type, &content)
         .await?;

@@ -6,11 +6,11 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 mod args;
-mod attachment;
 mod bench;
 mod calls;
 mod cli_host;
 mod demo;
+mod file_to_attach;
 mod poll_changes;
 mod render;
 mod serve_simulator;

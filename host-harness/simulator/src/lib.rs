@@ -80,7 +80,7 @@
 
 mod agent;
 mod apikeys;
-mod attachment;
+mod attachment_api;
 mod auth;
 mod clock;
 mod controls;
@@ -97,7 +97,7 @@ mod running;
 mod schema;
 mod server;
 mod store;
-mod table;
+mod table_api;
 #[cfg(test)]
 mod tests;
 mod tls;
@@ -110,7 +110,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use agent::JournalField;
-pub use attachment::Attachment;
+pub use attachment_api::Attachment;
 pub use faults::{Canned, Faults, Oversized, RestApi};
 pub use instance::{Properties, Release};
 pub use request::{JournalEntry, RecordedRequest};

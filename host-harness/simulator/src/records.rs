@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::Simulator;
 use crate::agent::{self, JournalField};
-use crate::attachment::{self, Attachment};
+use crate::attachment_api::{self, Attachment};
 use crate::request::{JournalEntry, RecordedRequest};
 use crate::schema;
 use crate::store::Write;
@@ -65,7 +65,7 @@ impl Simulator {
     /// The attachments of a record, oldest first.
     pub fn attachments(&self, table: &str, sys_id: &str) -> Vec<Attachment> {
         let state = self.state();
-        attachment::stored(&state, |row| {
+        attachment_api::stored(&state, |row| {
             row.get("table_name").and_then(Value::as_str) == Some(table)
                 && row.get("table_sys_id").and_then(Value::as_str) == Some(sys_id)
         })
@@ -74,7 +74,7 @@ impl Simulator {
     /// One attachment by its own sys_id.
     pub fn attachment(&self, attachment_sys_id: &str) -> Option<Attachment> {
         let state = self.state();
-        attachment::stored(&state, |row| {
+        attachment_api::stored(&state, |row| {
             row.get("sys_id").and_then(Value::as_str) == Some(attachment_sys_id)
         })
         .pop()
