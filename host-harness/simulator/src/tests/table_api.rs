@@ -9,6 +9,21 @@ use super::*;
 async fn incidents_are_created_read_resolved_and_journalled() {
     let sim = Simulator::start().await.unwrap();
     let t = token(&sim).await;
+    let sys_id = create_an_incident(&sim, &t).await;
+    let path = format!("/api/now/table/incident/{sys_id}");
+    let read = api(&sim, &t, "GET", &format!("{path}?sysparm_exclude_reference_link=true&sysparm_fields=number,assignment_group,bogus"), "").await;
+    assert_eq!(
+        read.json(),
+        json!({"result": {"number": "INC0010001", "assignment_group": CLOUD_OPERATIONS_GROUP_ID}})
+    );
+
+    resolve_it(&sim, &t, &path, &sys_id).await;
+    work_it_server_side(&sim, &sys_id);
+    missing_and_deleted(&sim, &t, &path).await;
+}
+
+/// POST an incident: what ServiceNow computes, references and drops; its sys_id.
+async fn create_an_incident(sim: &Simulator, t: &str) -> String {
     let body = json!({
         "short_description": "Idle VM",
         "impact": "1",
@@ -19,14 +34,7 @@ async fn incidents_are_created_read_resolved_and_journalled() {
         "work_notes": "opened by the integration",
         "u_unknown": "ignored"
     });
-    let answer = api(
-        &sim,
-        &t,
-        "POST",
-        "/api/now/table/incident",
-        &body.to_string(),
-    )
-    .await;
+    let answer = api(sim, t, "POST", "/api/now/table/incident", &body.to_string()).await;
     assert_eq!(answer.status, 201, "{}", answer.body);
     let result = answer.json()["result"].clone();
     let sys_id = result["sys_id"].as_str().unwrap().to_string();
@@ -50,19 +58,17 @@ async fn incidents_are_created_read_resolved_and_journalled() {
         CLOUD_OPERATIONS_GROUP_ID
     );
 
-    let path = format!("/api/now/table/incident/{sys_id}");
-    let read = api(&sim, &t, "GET", &format!("{path}?sysparm_exclude_reference_link=true&sysparm_fields=number,assignment_group,bogus"), "").await;
-    assert_eq!(
-        read.json(),
-        json!({"result": {"number": "INC0010001", "assignment_group": CLOUD_OPERATIONS_GROUP_ID}})
-    );
+    sys_id
+}
 
-    // Resolving without the close fields trips the data policy and changes nothing.
+/// Resolving without the close fields trips the data policy and changes nothing; with them
+/// the incident resolves and the comment lands in the journal.
+async fn resolve_it(sim: &Simulator, t: &str, path: &str, sys_id: &str) {
     let answer = api(
-        &sim,
-        &t,
+        sim,
+        t,
         "PATCH",
-        &path,
+        path,
         r#"{"state":"6","close_notes":"done"}"#,
     )
     .await;
@@ -73,10 +79,10 @@ async fn incidents_are_created_read_resolved_and_journalled() {
     );
     assert_eq!(sim.records("incident")[0]["state"], "1");
     let answer = api(
-        &sim,
-        &t,
+        sim,
+        t,
         "PUT",
-        &path,
+        path,
         r#"{"state":"6","close_code":"Solution provided","close_notes":"done","comments":"fixed"}"#,
     )
     .await;
@@ -91,7 +97,7 @@ async fn incidents_are_created_read_resolved_and_journalled() {
         (&json!("false"), &json!("1"), &json!(""))
     );
     let journal: Vec<(String, String)> = sim
-        .journal("incident", &sys_id)
+        .journal("incident", sys_id)
         .into_iter()
         .map(|e| (e.element, e.value))
         .collect();
@@ -102,12 +108,14 @@ async fn incidents_are_created_read_resolved_and_journalled() {
             ("comments".into(), "fixed".into())
         ]
     );
+}
 
-    // Server-side helpers, as a person working the ticket.
+/// Server-side helpers, as a person working the ticket.
+fn work_it_server_side(sim: &Simulator, sys_id: &str) {
     let human = sim
         .update_record(
             "incident",
-            &sys_id,
+            sys_id,
             json!({"state": "7"}).as_object().cloned().unwrap(),
         )
         .unwrap();
@@ -125,10 +133,13 @@ async fn incidents_are_created_read_resolved_and_journalled() {
         inserted["assignment_group"],
         "287ebd7da9fe198100f92cc8d1d2154e"
     );
+}
 
+/// A record that does not exist is 404; a delete answers 204.
+async fn missing_and_deleted(sim: &Simulator, t: &str, path: &str) {
     let missing = api(
-        &sim,
-        &t,
+        sim,
+        t,
         "GET",
         "/api/now/table/incident/0123456789abcdef0123456789abcdef",
         "",
@@ -141,9 +152,9 @@ async fn incidents_are_created_read_resolved_and_journalled() {
             r#"{"error":{"message":"No Record found","detail":"Record doesn't exist or ACL restricts the record retrieval"},"status":"failure"}"#
         )
     );
-    let patch_missing = api(&sim, &t, "PATCH", "/api/now/table/incident/nope", "{}").await;
+    let patch_missing = api(sim, t, "PATCH", "/api/now/table/incident/nope", "{}").await;
     assert_eq!(patch_missing.status, 404);
-    let deleted = api(&sim, &t, "DELETE", &path, "").await;
+    let deleted = api(sim, t, "DELETE", path, "").await;
     assert_eq!((deleted.status, deleted.body.as_str()), (204, ""));
     assert_eq!(sim.records("incident").len(), 1);
 }
@@ -245,6 +256,13 @@ async fn lists_filter_page_and_count() {
 async fn table_api_errors_use_the_envelope() {
     let sim = Simulator::start().await.unwrap();
     let t = token(&sim).await;
+    requests_it_cannot_serve(&sim, &t).await;
+    acl_refusals(&sim, &t).await;
+    scope_and_rate_limit(&sim, &t).await;
+}
+
+/// An unknown table or resource, a wrong method, a body that is not JSON.
+async fn requests_it_cannot_serve(sim: &Simulator, t: &str) {
     let cases = [
         (
             "POST",
@@ -269,7 +287,7 @@ async fn table_api_errors_use_the_envelope() {
         ),
     ];
     for (method, path, body, status, expected) in cases {
-        let answer = api(&sim, &t, method, path, body).await;
+        let answer = api(sim, t, method, path, body).await;
         assert_eq!(
             (answer.status, answer.body.as_str()),
             (status, expected),
@@ -277,8 +295,8 @@ async fn table_api_errors_use_the_envelope() {
         );
     }
     let malformed = api(
-        &sim,
-        &t,
+        sim,
+        t,
         "POST",
         "/api/now/table/incident",
         "{\"short_description\":",
@@ -289,17 +307,20 @@ async fn table_api_errors_use_the_envelope() {
         malformed.json()["error"]["message"],
         "Exception while reading request"
     );
+}
 
+/// Access controls refusing an insert, a read and an update.
+async fn acl_refusals(sim: &Simulator, t: &str) {
     sim.update_faults(|f| {
         f.acl_deny_insert = vec!["incident".into()];
         f.acl_deny_read = vec!["sys_user_group".into()];
     });
-    let answer = api(&sim, &t, "POST", "/api/now/table/incident", "{}").await;
+    let answer = api(sim, t, "POST", "/api/now/table/incident", "{}").await;
     assert_eq!(
         answer.body,
         r#"{"error":{"message":"Operation Failed","detail":"ACL Exception Insert Failed due to security constraints"},"status":"failure"}"#
     );
-    let answer = api(&sim, &t, "GET", "/api/now/table/sys_user_group", "").await;
+    let answer = api(sim, t, "GET", "/api/now/table/sys_user_group", "").await;
     assert_eq!(
         (answer.status, answer.body.as_str()),
         (
@@ -308,7 +329,7 @@ async fn table_api_errors_use_the_envelope() {
         )
     );
     sim.set_faults(Faults::default());
-    let created = api(&sim, &t, "POST", "/api/now/table/incident", "{}")
+    let created = api(sim, t, "POST", "/api/now/table/incident", "{}")
         .await
         .json();
     let path = format!(
@@ -316,7 +337,7 @@ async fn table_api_errors_use_the_envelope() {
         created["result"]["sys_id"].as_str().unwrap()
     );
     sim.update_faults(|f| f.acl_deny_update = vec!["incident".into()]);
-    let answer = api(&sim, &t, "PATCH", &path, r#"{"urgency":"1"}"#).await;
+    let answer = api(sim, t, "PATCH", &path, r#"{"urgency":"1"}"#).await;
     assert_eq!(
         (answer.status, answer.json()["error"]["detail"].as_str()),
         (
@@ -324,13 +345,16 @@ async fn table_api_errors_use_the_envelope() {
             Some("ACL Exception Update Failed due to security constraints")
         )
     );
+}
 
+/// A token without the API access scope, and the rate limit.
+async fn scope_and_rate_limit(sim: &Simulator, t: &str) {
     sim.set_faults(Faults {
         auth_scope_missing: true,
         ..Faults::default()
     });
-    let t2 = token(&sim).await;
-    let answer = api(&sim, &t2, "GET", "/api/now/table/incident", "").await;
+    let t2 = token(sim).await;
+    let answer = api(sim, &t2, "GET", "/api/now/table/incident", "").await;
     assert_eq!(
         (answer.status, answer.body.as_str()),
         (
@@ -343,7 +367,7 @@ async fn table_api_errors_use_the_envelope() {
         rate_limit: Some(42),
         ..Faults::default()
     });
-    let answer = api(&sim, &t, "POST", "/api/now/table/incident", "{}").await;
+    let answer = api(sim, t, "POST", "/api/now/table/incident", "{}").await;
     assert_eq!(answer.status, 429);
     assert_eq!(answer.header("retry-after"), Some("42"));
     assert_eq!(answer.header("x-ratelimit-limit"), Some("10"));
