@@ -54,11 +54,17 @@ async fn files_are_uploaded_downloaded_listed_and_deleted() {
     let t = token(&sim).await;
     let bearer = format!("Bearer {t}");
     let record = incident(&sim, &t).await;
+    let id = upload_text(&sim, &bearer, &record).await;
+    upload_and_download_binary(&sim, &bearer, &record).await;
+    list_read_and_delete(&sim, &t, &record, &id).await;
+}
 
+/// A text file uploaded: the metadata the answer carries; its sys_id.
+async fn upload_text(sim: &Simulator, bearer: &str, record: &str) -> String {
     let answer = upload(
-        &sim,
-        &bearer,
-        &target(&record, "abc.txt"),
+        sim,
+        bearer,
+        &target(record, "abc.txt"),
         Some("text/plain"),
         b"abc",
     )
@@ -84,13 +90,16 @@ async fn files_are_uploaded_downloaded_listed_and_deleted() {
     assert_eq!(result["download_link"], json!(link));
     assert_eq!(result["state"], "pending");
     assert_eq!(result["sys_created_by"], DEFAULT_USER_NAME);
+    id
+}
 
-    // Binary content comes back byte for byte.
+/// Binary content comes back byte for byte.
+async fn upload_and_download_binary(sim: &Simulator, bearer: &str, record: &str) {
     let png = [0x89, b'P', b'N', b'G', 0, 0xff, 0xfe, b'\r', b'\n'];
     let answer = upload(
-        &sim,
-        &bearer,
-        &target(&record, "graph%20%C3%A9.png"),
+        sim,
+        bearer,
+        &target(record, "graph%20%C3%A9.png"),
         Some("image/png"),
         &png,
     )
@@ -103,7 +112,7 @@ async fn files_are_uploaded_downloaded_listed_and_deleted() {
     let raw = format!(
         "GET /api/now/attachment/{png_id}/file HTTP/1.1\r\nhost: x\r\nconnection: close\r\nauthorization: {bearer}\r\n\r\n"
     );
-    let download = exchange_raw(&sim, raw.as_bytes()).await;
+    let download = exchange_raw(sim, raw.as_bytes()).await;
     assert_eq!(download.status, 200);
     assert_eq!(download.body, png);
     assert_eq!(download.header("content-type"), Some("image/png"));
@@ -116,17 +125,20 @@ async fn files_are_uploaded_downloaded_listed_and_deleted() {
     assert_eq!(metadata["state"], "available");
     assert_eq!(metadata["file_name"], "graph é.png");
 
-    let stored = sim.attachments("incident", &record);
+    let stored = sim.attachments("incident", record);
     assert_eq!(stored.len(), 2);
     assert_eq!(
         (stored[0].content.as_slice(), stored[0].hash.as_str()),
         (&b"abc"[..], ABC_SHA256)
     );
     assert_eq!(sim.attachment(&png_id).unwrap().content, png);
+}
 
+/// The record's attachments listed (and through the Table API), one read, one deleted.
+async fn list_read_and_delete(sim: &Simulator, t: &str, record: &str, id: &str) {
     let list = api(
-        &sim,
-        &t,
+        sim,
+        t,
         "GET",
         &format!("/api/now/attachment?sysparm_query=table_sys_id%3D{record}%5EORDERBYfile_name"),
         "",
@@ -145,12 +157,12 @@ async fn files_are_uploaded_downloaded_listed_and_deleted() {
         Some("2"),
         "counted as the Table API counts"
     );
-    let metadata = api(&sim, &t, "GET", &format!("/api/now/attachment/{id}"), "").await;
+    let metadata = api(sim, t, "GET", &format!("/api/now/attachment/{id}"), "").await;
     assert_eq!(metadata.json()["result"]["state"], "available");
     // The metadata is sys_attachment, readable through the Table API as well.
     let rows = api(
-        &sim,
-        &t,
+        sim,
+        t,
         "GET",
         &format!("/api/now/table/sys_attachment?table_sys_id={record}"),
         "",
@@ -158,18 +170,11 @@ async fn files_are_uploaded_downloaded_listed_and_deleted() {
     .await;
     assert_eq!(rows.header("x-total-count"), Some("2"));
 
-    let deleted = api(&sim, &t, "DELETE", &format!("/api/now/attachment/{id}"), "").await;
+    let deleted = api(sim, t, "DELETE", &format!("/api/now/attachment/{id}"), "").await;
     assert_eq!(deleted.status, 204);
-    let gone = api(
-        &sim,
-        &t,
-        "GET",
-        &format!("/api/now/attachment/{id}/file"),
-        "",
-    )
-    .await;
+    let gone = api(sim, t, "GET", &format!("/api/now/attachment/{id}/file"), "").await;
     assert_eq!(gone.status, 404);
-    assert_eq!(sim.attachments("incident", &record).len(), 1);
+    assert_eq!(sim.attachments("incident", record).len(), 1);
 }
 
 #[tokio::test]

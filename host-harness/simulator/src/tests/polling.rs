@@ -363,13 +363,21 @@ async fn an_agent_works_the_ticket_and_the_poll_sees_it() {
     let id = incident["sys_id"].as_str().unwrap().to_string();
     let since = sim.now();
     sim.advance_clock(Duration::from_secs(5));
+    agent_works_it(&sim, &id);
+    the_poll_sees_it(&sim, &t, &id, &since).await;
+}
 
-    let fields = |v: Value| v.as_object().cloned().unwrap();
+fn fields_of(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap()
+}
+
+/// The agent is refused by the data policy, reassigns, comments, then resolves.
+fn agent_works_it(sim: &Simulator, id: &str) {
     // The data policy holds for agents too: nothing is written.
     let refused = sim.agent_update(
         "incident",
-        &id,
-        fields(json!({"state": "6"})),
+        id,
+        fields_of(json!({"state": "6"})),
         AGENT_USER_NAME,
     );
     assert_eq!(
@@ -385,8 +393,8 @@ async fn an_agent_works_the_ticket_and_the_poll_sees_it() {
     let reassigned = sim
         .agent_update(
             "incident",
-            &id,
-            fields(json!({"assignment_group": "Network", "urgency": "1"})),
+            id,
+            fields_of(json!({"assignment_group": "Network", "urgency": "1"})),
             AGENT_USER_NAME,
         )
         .unwrap();
@@ -398,7 +406,7 @@ async fn an_agent_works_the_ticket_and_the_poll_sees_it() {
     assert_eq!(reassigned["sys_updated_on"], json!(sim.now()));
     sim.agent_comment(
         "incident",
-        &id,
+        id,
         JournalField::Comments,
         "Looking into it",
         AGENT_USER_NAME,
@@ -408,8 +416,8 @@ async fn an_agent_works_the_ticket_and_the_poll_sees_it() {
     let resolved = sim
         .agent_update(
             "incident",
-            &id,
-            fields(json!({
+            id,
+            fields_of(json!({
                 "state": "6",
                 "close_code": "Solution provided",
                 "close_notes": "Rightsized",
@@ -423,11 +431,13 @@ async fn an_agent_works_the_ticket_and_the_poll_sees_it() {
         (&json!("6"), &json!("false"))
     );
     assert_eq!(resolved["sys_mod_count"], "3");
+}
 
-    // The integration's poll: its tickets changed by anyone else, then their journal.
+/// The integration's poll: its tickets changed by anyone else, then their journal.
+async fn the_poll_sees_it(sim: &Simulator, t: &str, id: &str, since: &str) {
     let changed = api(
-        &sim,
-        &t,
+        sim,
+        t,
         "GET",
         &format!(
             "/api/now/table/incident?sysparm_query={}",
@@ -439,11 +449,11 @@ async fn an_agent_works_the_ticket_and_the_poll_sees_it() {
     )
     .await;
     let changed = rows(&changed);
-    assert_eq!(ids(&changed), [id.as_str()]);
+    assert_eq!(ids(&changed), [id]);
     assert_eq!(changed[0]["state"], "6");
     let journal = api(
-        &sim,
-        &t,
+        sim,
+        t,
         "GET",
         &format!(
             "/api/now/table/sys_journal_field?sysparm_query={}",
