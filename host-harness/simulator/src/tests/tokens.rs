@@ -9,8 +9,16 @@ use super::*;
 async fn token_endpoint_grants_and_denies() {
     let sim = Simulator::start().await.unwrap();
     assert_eq!(sim.client_id(), DEFAULT_CLIENT_ID);
+    grants(&sim).await;
+    denials(&sim).await;
+    new_credentials_and_what_was_recorded(&sim).await;
+    sim.shutdown().await;
+}
 
-    let answer = send(&sim, "POST", "/oauth_token.do", &[FORM], &grant(&sim)).await;
+/// The client credentials grant: its answer, a scope, credentials in a Basic header, and a
+/// chunked body.
+async fn grants(sim: &Simulator) {
+    let answer = send(sim, "POST", "/oauth_token.do", &[FORM], &grant(sim)).await;
     assert_eq!(answer.status, 200);
     assert!(
         answer
@@ -27,14 +35,14 @@ async fn token_endpoint_grants_and_denies() {
     assert!(body.get("refresh_token").is_none());
     assert!(answer.body.starts_with(r#"{"access_token":"#));
 
-    let scoped = format!("{}&scope=useraccount", grant(&sim));
-    let answer = send(&sim, "POST", "/oauth_token.do", &[FORM], &scoped).await;
+    let scoped = format!("{}&scope=useraccount", grant(sim));
+    let answer = send(sim, "POST", "/oauth_token.do", &[FORM], &scoped).await;
     assert_eq!(answer.json()["scope"], "useraccount");
 
     // Credentials in a Basic header: "c1a2…:sim-secret-0123456789".
     let basic = "Basic YzFhMmIzYzRkNWU2ZjcwODE5MmEzYjRjNWQ2ZTdmODA6c2ltLXNlY3JldC0wMTIzNDU2Nzg5";
     let answer = send(
-        &sim,
+        sim,
         "POST",
         "/oauth_token.do",
         &[FORM, ("authorization", basic)],
@@ -44,20 +52,23 @@ async fn token_endpoint_grants_and_denies() {
     assert_eq!(answer.status, 200, "{}", answer.body);
 
     // A chunked body without content-length, as the component's client sends it.
-    let form = grant(&sim);
+    let form = grant(sim);
     let raw = format!(
         "POST /oauth_token.do HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/x-www-form-urlencoded\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{form}\r\n0\r\n\r\n",
         form.len()
     );
-    assert_eq!(exchange(&sim, raw.as_bytes()).await.status, 200);
+    assert_eq!(exchange(sim, raw.as_bytes()).await.status, 200);
+}
 
+/// Wrong credentials, a disabled grant or application, and an application user missing.
+async fn denials(sim: &Simulator) {
     for bad in [
         "grant_type=client_credentials&client_id=c1a2b3c4d5e6f708192a3b4c5d6e7f80&client_secret=wrong".to_string(),
         "grant_type=password&client_id=c1a2b3c4d5e6f708192a3b4c5d6e7f80&client_secret=sim-secret-0123456789".to_string(),
         "grant_type=client_credentials".to_string(),
         String::new(),
     ] {
-        let answer = send(&sim, "POST", "/oauth_token.do", &[FORM], &bad).await;
+        let answer = send(sim, "POST", "/oauth_token.do", &[FORM], &bad).await;
         assert_eq!((answer.status, answer.body.as_str()), (401, GENERIC_DENIAL), "{bad}");
     }
     for fault in [
@@ -71,7 +82,7 @@ async fn token_endpoint_grants_and_denies() {
         },
     ] {
         sim.set_faults(fault);
-        let answer = send(&sim, "POST", "/oauth_token.do", &[FORM], &grant(&sim)).await;
+        let answer = send(sim, "POST", "/oauth_token.do", &[FORM], &grant(sim)).await;
         assert_eq!((answer.status, answer.body.as_str()), (401, GENERIC_DENIAL));
     }
 
@@ -79,7 +90,7 @@ async fn token_endpoint_grants_and_denies() {
         oauth_user_missing: true,
         ..Faults::default()
     });
-    let answer = send(&sim, "POST", "/oauth_token.do", &[FORM], &grant(&sim)).await;
+    let answer = send(sim, "POST", "/oauth_token.do", &[FORM], &grant(sim)).await;
     assert_eq!(answer.status, 400);
     assert_eq!(
         answer.body,
@@ -89,11 +100,14 @@ async fn token_endpoint_grants_and_denies() {
         )
     );
     assert_eq!(sim.oauth_entity_id().len(), 32);
+}
 
+/// Regenerated credentials work; every token request was recorded as sent.
+async fn new_credentials_and_what_was_recorded(sim: &Simulator) {
     sim.set_credentials("other", "s3cret");
     sim.set_faults(Faults::default());
     let answer = send(
-        &sim,
+        sim,
         "POST",
         "/oauth_token.do",
         &[FORM],
@@ -109,11 +123,10 @@ async fn token_endpoint_grants_and_denies() {
     );
     assert_eq!(
         recorded[3].body,
-        grant(&sim)
+        grant(sim)
             .replace("other", DEFAULT_CLIENT_ID)
             .replace("s3cret", DEFAULT_CLIENT_SECRET)
     );
-    sim.shutdown().await;
 }
 
 #[tokio::test]
