@@ -1,14 +1,17 @@
 //! Nothing the CLI prints holds the client secret or an access token, whatever went wrong.
 
-use servicenow_simulator::Faults;
+use servicenow_simulator::{Faults, Simulator};
 
 use crate::support::*;
+
+/// The client secret of the settings file that has it wrong.
+const WRONG_SECRET: &str = "wrong-secret-77e1";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn nothing_the_cli_prints_holds_a_secret_or_a_token() {
     let (sim, dir, good) = simulator_with_settings("cli-scan").await;
     let secret = sim.client_secret();
-    let wrong = dir.file("wrong.toml", &config(&sim, "wrong-secret-77e1"));
+    let wrong = dir.file("wrong.toml", &config(&sim, WRONG_SECRET));
     let broken = dir.file(
         "broken.toml",
         &format!(
@@ -25,17 +28,27 @@ async fn nothing_the_cli_prints_holds_a_secret_or_a_token() {
     );
 
     let printed = &mut String::new();
-    expect(printed, true, run_with(&good, &["-v", "test-connection"]));
+    succeeding_runs(printed, &good);
+    expect(printed, false, run_with(&wrong, &["-v", "test-connection"]));
+    expect(printed, false, run_with(&broken, &["test-connection"]));
+    expect(printed, false, run_with(&password, &["test-connection"]));
+    refused_runs(printed, &sim, &good);
+    assert_nothing_secret(printed, &sim, &secret);
+}
+
+/// What the CLI prints when all goes well, verbose or as JSON.
+fn succeeding_runs(printed: &mut String, good: &str) {
+    expect(printed, true, run_with(good, &["-v", "test-connection"]));
     expect(
         printed,
         true,
-        run_with(&good, &["test-connection", "--json"]),
+        run_with(good, &["test-connection", "--json"]),
     );
     expect(
         printed,
         true,
         run_with(
-            &good,
+            good,
             &[
                 &["-v"][..],
                 &create_ticket("scan"),
@@ -47,13 +60,13 @@ async fn nothing_the_cli_prints_holds_a_secret_or_a_token() {
     expect(
         printed,
         true,
-        run_with(&good, &["-v", "get-ticket", "--id", "INC0010001"]),
+        run_with(good, &["-v", "get-ticket", "--id", "INC0010001"]),
     );
     expect(
         printed,
         true,
         run_with(
-            &good,
+            good,
             &[
                 "resolve-ticket",
                 "--id",
@@ -65,14 +78,16 @@ async fn nothing_the_cli_prints_holds_a_secret_or_a_token() {
             ],
         ),
     );
-    expect(printed, false, run_with(&wrong, &["-v", "test-connection"]));
-    expect(printed, false, run_with(&broken, &["test-connection"]));
-    expect(printed, false, run_with(&password, &["test-connection"]));
+}
+
+/// What the host refuses (a loopback instance without the allowance) and the instance
+/// refuses (its tokens).
+fn refused_runs(printed: &mut String, sim: &Simulator, good: &str) {
     // Refused by the host: a real tenant may not reach the loopback simulator.
     expect(
         printed,
         false,
-        run(&["-v", "test-connection", "--config", &good]),
+        run(&["-v", "test-connection", "--config", good]),
     );
     sim.set_faults(Faults {
         reject_tokens: true,
@@ -81,9 +96,13 @@ async fn nothing_the_cli_prints_holds_a_secret_or_a_token() {
     expect(
         printed,
         false,
-        run_with(&good, &[&["-v"][..], &create_ticket("refused")].concat()),
+        run_with(good, &[&["-v"][..], &create_ticket("refused")].concat()),
     );
+}
 
+/// No access token the simulator issued, nor either secret, nor a raw control character in
+/// what was printed.
+fn assert_nothing_secret(printed: &str, sim: &Simulator, secret: &str) {
     let tokens: Vec<String> = sim
         .requests()
         .iter()
@@ -94,10 +113,11 @@ async fn nothing_the_cli_prints_holds_a_secret_or_a_token() {
     assert!(!tokens.is_empty());
     for needle in tokens
         .iter()
-        .chain([&secret, &"wrong-secret-77e1".to_string()])
+        .map(String::as_str)
+        .chain([secret, WRONG_SECRET])
     {
         assert!(
-            !printed.contains(needle.as_str()),
+            !printed.contains(needle),
             "the CLI printed {needle:?}:\n{printed}"
         );
     }
