@@ -1,7 +1,8 @@
 //! `changes`: what an agent did, the cursor to resume from, and `--follow` until Ctrl-C.
 
-use std::process::Command;
-use std::time::Duration;
+use std::process::{Child, Command};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 use servicenow_simulator::Simulator;
 
@@ -100,8 +101,6 @@ async fn changes_shows_what_an_agent_did_and_resumes_from_its_cursor() {
 async fn changes_follow_stops_cleanly_on_ctrl_c() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
-    use std::sync::mpsc::RecvTimeoutError;
-    use std::time::Instant;
 
     let (sim, _dir, good) = simulator_with_settings("cli-follow").await;
     sim.freeze_clock();
@@ -122,17 +121,7 @@ async fn changes_follow_stops_cleanly_on_ctrl_c() {
             let _ = lines.send(line.unwrap());
         }
     });
-    // The first poll has run once the tenant is up: wait for the instance to hear from it.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !sim
-        .requests()
-        .iter()
-        .any(|r| r.path == "/api/now/table/incident")
-    {
-        assert_running(&mut child);
-        assert!(Instant::now() < deadline, "the CLI never polled");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    first_poll(&sim, &mut child).await;
     sim.advance_clock(Duration::from_secs(1));
     let opened = sim.insert_record(
         "incident",
@@ -147,23 +136,7 @@ async fn changes_follow_stops_cleanly_on_ctrl_c() {
     resolve_as_agent(&sim, "incident", opened["sys_id"].as_str().unwrap());
     // A second's records are handed out once the instance's clock is a second past it.
     sim.advance_clock(Duration::from_secs(2));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let line = loop {
-        match seen.recv_timeout(Duration::from_millis(100)) {
-            Ok(line) => break line,
-            Err(RecvTimeoutError::Timeout) => {
-                assert_running(&mut child);
-                assert!(
-                    Instant::now() < deadline,
-                    "the change is printed as it arrives"
-                );
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                assert_running(&mut child);
-                panic!("the CLI closed its stdout");
-            }
-        }
-    };
+    let line = next_line(&seen, &mut child);
     assert!(line.contains("Resolved (6, done)"), "{line}");
 
     let status = Command::new("kill")
@@ -182,4 +155,39 @@ async fn changes_follow_stops_cleanly_on_ctrl_c() {
         rest.iter().any(|l| l.starts_with("Cursor: v2~incident=")),
         "{rest:?}"
     );
+}
+
+/// Waits for the CLI's first poll: the tenant is up once the instance hears from it.
+async fn first_poll(sim: &Simulator, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !sim
+        .requests()
+        .iter()
+        .any(|r| r.path == "/api/now/table/incident")
+    {
+        assert_running(child);
+        assert!(Instant::now() < deadline, "the CLI never polled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The next line the CLI prints, within 30 s, while it runs.
+fn next_line(seen: &Receiver<String>, child: &mut Child) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match seen.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) => return line,
+            Err(RecvTimeoutError::Timeout) => {
+                assert_running(child);
+                assert!(
+                    Instant::now() < deadline,
+                    "the change is printed as it arrives"
+                );
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                assert_running(child);
+                panic!("the CLI closed its stdout");
+            }
+        }
+    }
 }
