@@ -163,7 +163,14 @@ async fn missing_and_deleted(sim: &Simulator, t: &str, path: &str) {
 async fn lists_filter_page_and_count() {
     let sim = Simulator::start().await.unwrap();
     let t = token(&sim).await;
-    let answer = api(&sim, &t, "GET", "/api/now/table/sys_user_group?sysparm_query=name%3DNetwork&sysparm_limit=2&sysparm_fields=sys_id,name&sysparm_exclude_reference_link=true", "").await;
+    groups_filtered(&sim, &t).await;
+    choices_read_only(&sim, &t).await;
+    incidents_paged(&sim, &t).await;
+}
+
+/// A query, a field filter, no match, and an unknown field (ignored).
+async fn groups_filtered(sim: &Simulator, t: &str) {
+    let answer = api(sim, t, "GET", "/api/now/table/sys_user_group?sysparm_query=name%3DNetwork&sysparm_limit=2&sysparm_fields=sys_id,name&sysparm_exclude_reference_link=true", "").await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.header("x-total-count"), Some("1"));
     assert_eq!(
@@ -172,8 +179,8 @@ async fn lists_filter_page_and_count() {
     );
 
     let ambiguous = api(
-        &sim,
-        &t,
+        sim,
+        t,
         "GET",
         "/api/now/table/sys_user_group?name=Database&sysparm_limit=2",
         "",
@@ -181,8 +188,8 @@ async fn lists_filter_page_and_count() {
     .await;
     assert_eq!(ambiguous.json()["result"].as_array().unwrap().len(), 2);
     let none = api(
-        &sim,
-        &t,
+        sim,
+        t,
         "GET",
         "/api/now/table/sys_user_group?sysparm_query=name%3Dnetwork",
         "",
@@ -191,16 +198,19 @@ async fn lists_filter_page_and_count() {
     assert_eq!((none.status, none.body.as_str()), (200, r#"{"result":[]}"#));
     // An unknown field is ignored, so every group matches.
     let all = api(
-        &sim,
-        &t,
+        sim,
+        t,
         "GET",
         "/api/now/table/sys_user_group?sysparm_query=nmae%3DNetwork",
         "",
     )
     .await;
     assert_eq!(all.header("x-total-count"), Some("5"));
+}
 
-    let choices = api(&sim, &t, "GET", "/api/now/table/sys_choice?sysparm_query=name%3Dincident%5Eelement%3Dclose_code%5Einactive%3Dfalse&sysparm_fields=value", "").await;
+/// The close codes are sys_choice rows, readable and not writable.
+async fn choices_read_only(sim: &Simulator, t: &str) {
+    let choices = api(sim, t, "GET", "/api/now/table/sys_choice?sysparm_query=name%3Dincident%5Eelement%3Dclose_code%5Einactive%3Dfalse&sysparm_fields=value", "").await;
     let values: Vec<Value> = choices.json()["result"]
         .as_array()
         .unwrap()
@@ -210,31 +220,28 @@ async fn lists_filter_page_and_count() {
     assert_eq!(values.len(), 8);
     assert!(values.contains(&json!("Solution provided")));
     let refused = api(
-        &sim,
-        &t,
+        sim,
+        t,
         "POST",
         "/api/now/table/sys_choice",
         r#"{"value":"x"}"#,
     )
     .await;
     assert_eq!(refused.status, 403);
+}
 
+/// A page of a filtered, ordered list: its count and its Link header.
+async fn incidents_paged(sim: &Simulator, t: &str) {
     for i in 0..5 {
         let body = json!({"short_description": format!("event {i}"), "correlation_id": format!("c{}", i % 2)});
         assert_eq!(
-            api(
-                &sim,
-                &t,
-                "POST",
-                "/api/now/table/incident",
-                &body.to_string()
-            )
-            .await
-            .status,
+            api(sim, t, "POST", "/api/now/table/incident", &body.to_string())
+                .await
+                .status,
             201
         );
     }
-    let page = api(&sim, &t, "GET", "/api/now/table/incident?sysparm_query=correlation_id%3Dc0%5EORDERBYDESCnumber&sysparm_limit=2&sysparm_offset=1", "").await;
+    let page = api(sim, t, "GET", "/api/now/table/incident?sysparm_query=correlation_id%3Dc0%5EORDERBYDESCnumber&sysparm_limit=2&sysparm_offset=1", "").await;
     assert_eq!(page.header("x-total-count"), Some("3"));
     let numbers: Vec<String> = page.json()["result"]
         .as_array()
