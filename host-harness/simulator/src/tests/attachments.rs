@@ -183,8 +183,20 @@ async fn uploads_are_refused_as_the_status_table_says() {
     let t = token(&sim).await;
     let bearer = format!("Bearer {t}");
     let record = incident(&sim, &t).await;
-    let status = |answer: RawAnswer| (answer.status, json_of(&answer)["error"].clone());
+    missing_parameters(&sim, &bearer, &record).await;
+    no_record_to_attach_to(&sim, &bearer, &record).await;
+    let query = target(&record, "a");
+    the_size_limit(&sim, &bearer, &record, &query).await;
+    unauthenticated_and_multipart(&sim, &t, &query).await;
+}
 
+/// The status and error of an answer.
+fn status(answer: RawAnswer) -> (u16, Value) {
+    (answer.status, json_of(&answer)["error"].clone())
+}
+
+/// A mandatory parameter or the Content-Type missing: 400.
+async fn missing_parameters(sim: &Simulator, bearer: &str, record: &str) {
     for (query, missing) in [
         (format!("table_sys_id={record}&file_name=a"), "table_name"),
         (
@@ -196,32 +208,36 @@ async fn uploads_are_refused_as_the_status_table_says() {
             "file_name",
         ),
     ] {
-        let (code, error) = status(upload(&sim, &bearer, &query, Some("text/plain"), b"x").await);
+        let (code, error) = status(upload(sim, bearer, &query, Some("text/plain"), b"x").await);
         assert_eq!(code, 400, "{query}");
         assert!(
             error["detail"].as_str().unwrap().ends_with(missing),
             "{error}"
         );
     }
-    let (code, _) = status(upload(&sim, &bearer, &target(&record, "a"), None, b"x").await);
+    let (code, _) = status(upload(sim, bearer, &target(record, "a"), None, b"x").await);
     assert_eq!(code, 400);
+}
 
+/// A record or table that does not exist, or one the caller may not write: 404; an insert
+/// ACL on sys_attachment: 403.
+async fn no_record_to_attach_to(sim: &Simulator, bearer: &str, record: &str) {
     let missing_record = target("0123456789abcdef0123456789abcdef", "a");
     let (code, error) =
-        status(upload(&sim, &bearer, &missing_record, Some("text/plain"), b"x").await);
+        status(upload(sim, bearer, &missing_record, Some("text/plain"), b"x").await);
     assert_eq!(code, 404);
     assert_eq!(error["message"], "No Record found");
     let bad_table = format!("table_name=u_nope&table_sys_id={record}&file_name=a");
     assert_eq!(
-        upload(&sim, &bearer, &bad_table, Some("text/plain"), b"x")
+        upload(sim, bearer, &bad_table, Some("text/plain"), b"x")
             .await
             .status,
         404
     );
     sim.update_faults(|f| f.acl_deny_update = vec!["incident".into()]);
-    let query = target(&record, "a");
+    let query = target(record, "a");
     assert_eq!(
-        upload(&sim, &bearer, &query, Some("text/plain"), b"x")
+        upload(sim, bearer, &query, Some("text/plain"), b"x")
             .await
             .status,
         404
@@ -231,38 +247,43 @@ async fn uploads_are_refused_as_the_status_table_says() {
         ..Faults::default()
     });
     assert_eq!(
-        upload(&sim, &bearer, &query, Some("text/plain"), b"x")
+        upload(sim, bearer, &query, Some("text/plain"), b"x")
             .await
             .status,
         403
     );
     sim.set_faults(Faults::default());
+}
 
-    // com.glide.attachment.max_size, here 1 MB: exactly 1 MB passes, one byte more not.
+/// com.glide.attachment.max_size, here 1 MB: exactly 1 MB passes, one byte more not.
+async fn the_size_limit(sim: &Simulator, bearer: &str, record: &str, query: &str) {
     sim.update_properties(|p| p.attachment_max_size_mb = 1);
     let limit = vec![b'x'; 1024 * 1024];
     assert_eq!(
-        upload(&sim, &bearer, &query, Some("text/csv"), &limit)
+        upload(sim, bearer, query, Some("text/csv"), &limit)
             .await
             .status,
         201
     );
     let over = vec![b'x'; 1024 * 1024 + 1];
-    let (code, error) = status(upload(&sim, &bearer, &query, Some("text/csv"), &over).await);
+    let (code, error) = status(upload(sim, bearer, query, Some("text/csv"), &over).await);
     assert_eq!(code, 400);
     assert!(
         error["detail"].as_str().unwrap().contains("1048577 bytes"),
         "{error}"
     );
-    assert_eq!(sim.attachments("incident", &record).len(), 1);
+    assert_eq!(sim.attachments("incident", record).len(), 1);
+}
 
-    let answer = upload(&sim, "Bearer nope", &query, Some("text/plain"), b"x").await;
+/// A wrong token: the REST 401; the multipart upload: not implemented.
+async fn unauthenticated_and_multipart(sim: &Simulator, t: &str, query: &str) {
+    let answer = upload(sim, "Bearer nope", query, Some("text/plain"), b"x").await;
     assert_eq!(answer.status, 401);
     assert_eq!(
         answer.header("www-authenticate"),
         Some(r#"BASIC realm="Service-now""#)
     );
-    let multipart = api(&sim, &t, "POST", "/api/now/attachment/upload", "").await;
+    let multipart = api(sim, t, "POST", "/api/now/attachment/upload", "").await;
     assert_eq!(multipart.status, 500);
     assert!(multipart.body.contains("does not implement"));
 }
