@@ -26,6 +26,11 @@ fn input(value: Value) -> Row {
     value.as_object().cloned().unwrap()
 }
 
+/// The integration's update of incident `id` through the API.
+fn update_incident(s: &mut Store, id: &str, fields: Value) -> Result<Row, WriteError> {
+    s.update("incident", id, &input(fields), &api())
+}
+
 #[test]
 fn insert_applies_defaults_and_numbers() {
     let mut s = store();
@@ -90,9 +95,7 @@ fn priority_is_computed_and_written_priority_ignored() {
         (&json!("1"), &json!("2"))
     );
     let id = row["sys_id"].as_str().unwrap().to_string();
-    let row = s
-        .update("incident", &id, &input(json!({"urgency": "1"})), &api())
-        .unwrap();
+    let row = update_incident(&mut s, &id, json!({"urgency": "1"})).unwrap();
     assert_eq!(row["priority"], "1");
     s.set_low_low_priority(4);
     let row = s.insert("problem", &input(json!({})), &api()).unwrap();
@@ -174,23 +177,19 @@ fn data_policy_blocks_resolving_without_close_fields() {
     let mut s = store();
     let row = s.insert("incident", &input(json!({})), &api()).unwrap();
     let id = row["sys_id"].as_str().unwrap().to_string();
-    let err = s
-        .update("incident", &id, &input(json!({"state": "6"})), &api())
-        .unwrap_err();
+    let err = update_incident(&mut s, &id, json!({"state": "6"})).unwrap_err();
     assert_eq!(
         err,
         WriteError::DataPolicy(
             "Data Policy Exception: \n The following fields are mandatory: Resolution code, Resolution notes".into()
         )
     );
-    let err = s
-        .update(
-            "incident",
-            &id,
-            &input(json!({"state": "7", "close_code": "Duplicate", "work_notes": "x"})),
-            &api(),
-        )
-        .unwrap_err();
+    let err = update_incident(
+        &mut s,
+        &id,
+        json!({"state": "7", "close_code": "Duplicate", "work_notes": "x"}),
+    )
+    .unwrap_err();
     assert!(matches!(err, WriteError::DataPolicy(d) if d.ends_with("mandatory: Resolution notes")));
     // Refused writes change nothing, journal included.
     assert_eq!(
@@ -199,31 +198,25 @@ fn data_policy_blocks_resolving_without_close_fields() {
     );
     assert!(s.table(JOURNAL_TABLE).unwrap().rows().is_empty());
     // An invalid close code is dropped and then trips the policy.
-    let err = s
-        .update(
-            "incident",
-            &id,
-            &input(json!({"state": "6", "close_code": "Fixed", "close_notes": "n"})),
-            &api(),
-        )
-        .unwrap_err();
+    let err = update_incident(
+        &mut s,
+        &id,
+        json!({"state": "6", "close_code": "Fixed", "close_notes": "n"}),
+    )
+    .unwrap_err();
     assert!(matches!(err, WriteError::DataPolicy(d) if d.ends_with("mandatory: Resolution code")));
-    let resolved = s
-        .update(
-            "incident",
-            &id,
-            &input(json!({"state": "6", "close_code": "Solution provided", "close_notes": "done"})),
-            &api(),
-        )
-        .unwrap();
+    let resolved = update_incident(
+        &mut s,
+        &id,
+        json!({"state": "6", "close_code": "Solution provided", "close_notes": "done"}),
+    )
+    .unwrap();
     assert_eq!(
         (&resolved["active"], &resolved["resolved_at"]),
         (&json!("false"), &json!(NOW))
     );
     assert_eq!(resolved["sys_mod_count"], "1");
-    let reopened = s
-        .update("incident", &id, &input(json!({"state": "2"})), &api())
-        .unwrap();
+    let reopened = update_incident(&mut s, &id, json!({"state": "2"})).unwrap();
     assert_eq!(reopened["active"], "true");
     // Also on insert, and for changes.
     assert!(
@@ -274,13 +267,7 @@ fn journal_fields_append_entries_and_read_back_empty() {
         (&json!(""), &json!(""))
     );
     let id = row["sys_id"].as_str().unwrap().to_string();
-    s.update(
-        "incident",
-        &id,
-        &input(json!({"comments": "hello"})),
-        &api(),
-    )
-    .unwrap();
+    update_incident(&mut s, &id, json!({"comments": "hello"})).unwrap();
     let entries: Vec<(&str, &str, &str)> = s
         .table(JOURNAL_TABLE)
         .unwrap()
