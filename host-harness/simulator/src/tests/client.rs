@@ -1,7 +1,7 @@
 //! The tests' HTTP client: raw HTTP/1.1 over a TCP connection, as dumb as possible, and the
 //! requests most tests start with (a token, an API call).
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::io::{Read, Write as _};
 
 use crate::Simulator;
@@ -193,3 +193,8 @@ pub(super) async fn api(
 pub(super) const GENERIC_DENIAL: &str =
     r#"{"error_description":"access_denied","error":"server_error"}"#;
 pub(super) const NOT_AUTHENTICATED: &str = r#"{"error":{"message":"User Not Authenticated","detail":"Required to provide Auth information"},"status":"failure"}"#;
+
+/// A JSON object's fields, as the simulator's server-side and agent writes take them.
+pub(super) fn fields(object: Value) -> Map<String, Value> {
+    object.as_object().cloned().unwrap()
+}

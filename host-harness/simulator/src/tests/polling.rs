@@ -131,11 +131,7 @@ async fn a_keyset_cursor_pages_through_ties() {
     sim.advance_clock(Duration::from_secs(1));
     let id = seen[0].clone();
     let human = sim
-        .update_record(
-            "incident",
-            &id,
-            json!({"urgency": "1"}).as_object().cloned().unwrap(),
-        )
+        .update_record("incident", &id, fields(json!({"urgency": "1"})))
         .unwrap();
     assert_eq!(human["sys_updated_by"], "admin");
     assert_eq!(human["sys_updated_on"], json!(sim.now()));
@@ -319,17 +315,13 @@ async fn an_agent_works_the_ticket_and_the_poll_sees_it() {
     the_poll_sees_it(&sim, &t, &id, &since).await;
 }
 
-fn fields_of(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().unwrap()
-}
-
 /// The agent is refused by the data policy, reassigns, comments, then resolves.
 fn agent_works_it(sim: &Simulator, id: &str) {
     // The data policy holds for agents too: nothing is written.
     let refused = sim.agent_update(
         "incident",
         id,
-        fields_of(json!({"state": "6"})),
+        fields(json!({"state": "6"})),
         AGENT_USER_NAME,
     );
     assert_eq!(
@@ -346,7 +338,7 @@ fn agent_works_it(sim: &Simulator, id: &str) {
         .agent_update(
             "incident",
             id,
-            fields_of(json!({"assignment_group": "Network", "urgency": "1"})),
+            fields(json!({"assignment_group": "Network", "urgency": "1"})),
             AGENT_USER_NAME,
         )
         .unwrap();
@@ -369,7 +361,7 @@ fn agent_works_it(sim: &Simulator, id: &str) {
         .agent_update(
             "incident",
             id,
-            fields_of(json!({
+            fields(json!({
                 "state": "6",
                 "close_code": "Solution provided",
                 "close_notes": "Rightsized",

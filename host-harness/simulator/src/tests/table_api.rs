@@ -113,20 +113,13 @@ async fn resolve_it(sim: &Simulator, t: &str, path: &str, sys_id: &str) {
 /// Server-side helpers, as a person working the ticket.
 fn work_it_server_side(sim: &Simulator, sys_id: &str) {
     let human = sim
-        .update_record(
-            "incident",
-            sys_id,
-            json!({"state": "7"}).as_object().cloned().unwrap(),
-        )
+        .update_record("incident", sys_id, fields(json!({"state": "7"})))
         .unwrap();
     assert_eq!(human["closed_at"].as_str().unwrap().len(), 19);
     assert!(sim.update_record("incident", "0000", Map::new()).is_none());
     let inserted = sim.insert_record(
         "incident",
-        json!({"short_description": "by hand", "assignment_group": "Network"})
-            .as_object()
-            .cloned()
-            .unwrap(),
+        fields(json!({"short_description": "by hand", "assignment_group": "Network"})),
     );
     assert_eq!(inserted["number"], "INC0010002");
     assert_eq!(
