@@ -53,7 +53,7 @@ fn main() {
         "Cargo.lock",
         // The component's link flags (its stack size) live there.
         ".cargo/config.toml",
-        "host-harness/instance-address",
+        "instance-address",
         "host-harness/component-artifact/binaryen/package.json",
         "host-harness/component-artifact/binaryen/package-lock.json",
     ] {

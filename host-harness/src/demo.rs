@@ -14,7 +14,7 @@ use ticketing_host::api::{
     CreateOutcome, Priority, Resolution, Setting, SettingValue, Ticket, TicketCategory,
     TicketRecord,
 };
-use ticketing_host::{Resolve, SandboxLimits, Secret};
+use ticketing_host::{Host, Resolve, SandboxLimits, Secret, Tenant};
 
 use crate::render;
 
@@ -23,18 +23,54 @@ const DEMO_INSTANCE: &str = "dev12345.service-now.test";
 
 pub async fn run(verbose: bool) -> Result<ExitCode> {
     let simulator = Simulator::start_tls(DEMO_INSTANCE).await?;
-    let instance = simulator.base_url();
-    println!("ServiceNow simulator listening on {instance}");
+    introduce(&simulator);
+    let host = demo_host()?;
+    let settings = settings(&simulator);
+    let secret = [Secret::new("client_secret", simulator.client_secret())];
+    let mut tenant = host.tenant("acme-corp").await?;
+    configure(&mut tenant, &settings, &secret).await?;
+    test_connection(&mut tenant).await?;
+
+    let events = events();
+    create_tickets(&simulator, &mut tenant, &events).await?;
+    println!("The idle-VM event fires again (same correlation id):");
+    match tenant.create_ticket(&events[0]).await? {
+        Ok(outcome) => println!("  {}\n", render::outcome(&outcome)),
+        Err(error) => bail!("repeating the event failed: {}", render::error(&error)),
+    }
+    let incident = first_created(&simulator, "incident")?;
+    let change = first_created(&simulator, "change_request")?;
+    changes_and_attachments(&simulator, &mut tenant, &incident, &change).await?;
+    resolve_by_correlation(&mut tenant, &events[0]).await?;
+
+    let careless = setup_mistakes(&host, &simulator, &settings, &secret).await?;
+    older_instance(&host).await?;
+
+    if verbose {
+        eprintln!("\nThe log of tenant \"{}\":", tenant.id());
+        eprint!("{}", render::log(&tenant.log()));
+        eprintln!("The log of tenant \"{}\":", careless.id());
+        eprint!("{}", render::log(&careless.log()));
+    }
+    simulator.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the demo talks to, and how the host reaches it.
+fn introduce(simulator: &Simulator) {
+    println!("ServiceNow simulator listening on {}", simulator.base_url());
     println!("(it stands in for https://<subdomain>.service-now.com, errors included)");
     println!(
         "(the host resolves {DEMO_INSTANCE} to 127.0.0.1 and trusts the simulator's test CA, \
          as a platform pins and trusts an on-premise instance)\n"
     );
+}
 
-    // The simulator listens on loopback: an explicit allowance of this host's policy, with
-    // its name pinned there and its CA trusted.
+/// The simulator listens on loopback: an explicit allowance of this host's policy, with
+/// its name pinned there and its CA trusted.
+fn demo_host() -> Result<Host> {
     let (ca, _) = Simulator::test_ca()?;
-    let host = crate::built_host_with(SandboxLimits {
+    crate::cli_host::built_host_with(SandboxLimits {
         allow_private_network: true,
         resolve: vec![Resolve {
             host: DEMO_INSTANCE.into(),
@@ -43,12 +79,14 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
         }],
         extra_roots: vec![ca],
         ..SandboxLimits::default()
-    })?;
-    let mut tenant = host.tenant("acme-corp").await?;
-    // The settings as the platform's dialog holds them: by the keys of the form the
-    // component describes (`host-harness describe`).
-    let settings = vec![
-        Setting::text("instance", &instance),
+    })
+}
+
+/// The settings as the platform's dialog holds them: by the keys of the form the
+/// component describes (`host-harness describe`).
+fn settings(simulator: &Simulator) -> Vec<Setting> {
+    vec![
+        Setting::text("instance", simulator.base_url()),
         Setting::text("client_id", simulator.client_id()),
         Setting::text("default_assignment_group", "Cloud Operations"),
         Setting::text("default_priority", "moderate"),
@@ -65,9 +103,11 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
             key: "attachments".into(),
             value: SettingValue::Flag(true),
         },
-    ];
-    let secret = [Secret::new("client_secret", simulator.client_secret())];
-    if let Err(error) = tenant.configure(&settings, &secret).await? {
+    ]
+}
+
+async fn configure(tenant: &mut Tenant, settings: &[Setting], secret: &[Secret]) -> Result<()> {
+    if let Err(error) = tenant.configure(settings, secret).await? {
         bail!(
             "configuring the demo tenant failed: {}",
             render::error(&error)
@@ -81,7 +121,10 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
         "Its sandbox lets it reach {} and nothing else.\n",
         tenant.allowed_origin().unwrap_or("nothing")
     );
+    Ok(())
+}
 
+async fn test_connection(tenant: &mut Tenant) -> Result<()> {
     println!("Test Connection");
     let report = tenant.test_connection().await?;
     print!("{}", render::report(&report));
@@ -89,8 +132,13 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
         bail!("Test Connection failed against the simulator");
     }
     println!();
+    Ok(())
+}
 
-    let events = [
+/// The platform's events: one for an incident, one for a change request, and one of a
+/// category that opens no ticket.
+fn events() -> [Ticket; 3] {
+    [
         Ticket {
             event_category: "cost-optimization".into(),
             title: "Idle VM i-0abc123 in eu-west-1 costs $412/month".into(),
@@ -118,9 +166,17 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
             correlation_id: None,
             extra_fields: vec![],
         },
-    ];
+    ]
+}
+
+/// Each event through create-ticket, and what ServiceNow stored for it.
+async fn create_tickets(
+    simulator: &Simulator,
+    tenant: &mut Tenant,
+    events: &[Ticket],
+) -> Result<()> {
     let mut created = 0;
-    for event in &events {
+    for event in events {
         println!("Event \"{}\": {}", event.event_category, event.title);
         match tenant.create_ticket(event).await? {
             Ok(CreateOutcome::Created(written)) => {
@@ -132,7 +188,7 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
                     record.display_id
                 );
                 println!("  {}", record.link);
-                println!("  ServiceNow stored: {}", stored(&simulator, record));
+                println!("  ServiceNow stored: {}", stored(simulator, record));
             }
             Ok(other) => println!("  {}", render::outcome(&other)),
             Err(error) => bail!("creating a ticket failed: {}", render::error(&error)),
@@ -144,46 +200,50 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
          (the tenant's instance caches its token).\n",
         simulator.token_requests()
     );
+    Ok(())
+}
 
-    println!("The idle-VM event fires again (same correlation id):");
-    match tenant.create_ticket(&events[0]).await? {
-        Ok(outcome) => println!("  {}\n", render::outcome(&outcome)),
-        Err(error) => bail!("repeating the event failed: {}", render::error(&error)),
-    }
-    let incident = first_created(&simulator, "incident")?;
-    let change = first_created(&simulator, "change_request")?;
-    changes_and_attachments(&simulator, &mut tenant, &incident, &change).await?;
-
+async fn resolve_by_correlation(tenant: &mut Tenant, event: &Ticket) -> Result<()> {
     println!("The VM is stopped, so the event recovers; its ticket is resolved by correlation id:");
     let resolution = Resolution {
         code: "Solution provided".into(),
         notes: "The idle VM was stopped by the owner.".into(),
     };
-    let correlation_id = events[0].correlation_id.as_deref().unwrap_or_default();
+    let correlation_id = event.correlation_id.as_deref().unwrap_or_default();
     match tenant
-        .resolve_by_correlation(&events[0].event_category, correlation_id, &resolution)
+        .resolve_by_correlation(&event.event_category, correlation_id, &resolution)
         .await?
     {
         Ok(outcome) => println!("  {}\n", render::resolve(&outcome).replace('\n', "\n  ")),
         Err(error) => bail!("resolving failed: {}", render::error(&error)),
     }
+    Ok(())
+}
 
+/// What an admin sees when a step of the setup guide went wrong; gives back the tenant
+/// that made the mistakes.
+async fn setup_mistakes(
+    host: &Host,
+    simulator: &Simulator,
+    settings: &[Setting],
+    secret: &[Secret],
+) -> Result<Tenant> {
     println!("What an admin sees when a step of the setup guide went wrong:");
     let mut careless = host.tenant("careless-corp").await?;
     let pasted = [Secret::new(
         "client_secret",
         format!("{} ", simulator.client_secret()),
     )];
-    match careless.configure(&settings, &pasted).await? {
+    match careless.configure(settings, &pasted).await? {
         Err(error) => println!(
             "- secret pasted with a trailing space:\n  {}",
             indent(&render::error(&error))
         ),
         Ok(()) => bail!("a secret with a trailing space was accepted"),
     }
-    let mut metadata = settings.clone();
+    let mut metadata = settings.to_vec();
     metadata[0] = Setting::text("instance", "https://169.254.169.254");
-    match careless.configure(&metadata, &secret).await? {
+    match careless.configure(&metadata, secret).await? {
         Err(error) => println!(
             "- instance pointed at the cloud metadata service:\n  {}",
             indent(&render::error(&error))
@@ -191,23 +251,13 @@ pub async fn run(verbose: bool) -> Result<ExitCode> {
         Ok(()) => bail!("the host let a tenant configure the metadata service"),
     }
     let wrong = [Secret::new("client_secret", "not-the-secret")];
-    if let Err(error) = careless.configure(&settings, &wrong).await? {
+    if let Err(error) = careless.configure(settings, &wrong).await? {
         bail!("configuring failed: {}", render::error(&error));
     }
     let report = careless.test_connection().await?;
     println!("- wrong client secret, Test Connection:");
     print!("{}", indent(&render::report(&report)));
-
-    older_instance(&host).await?;
-
-    if verbose {
-        eprintln!("\nThe log of tenant \"{}\":", tenant.id());
-        eprint!("{}", render::log(&tenant.log()));
-        eprintln!("The log of tenant \"{}\":", careless.id());
-        eprint!("{}", render::log(&careless.log()));
-    }
-    simulator.shutdown().await;
-    Ok(ExitCode::SUCCESS)
+    Ok(careless)
 }
 
 /// The sys_id of the first record of `table` (what the demo opened there).
@@ -224,7 +274,7 @@ fn first_created(simulator: &Simulator, table: &str) -> Result<String> {
 /// the platform's poll (changes-since) tells it what happened.
 async fn changes_and_attachments(
     simulator: &Simulator,
-    tenant: &mut ticketing_host::Tenant,
+    tenant: &mut Tenant,
     incident: &str,
     change: &str,
 ) -> Result<()> {
@@ -242,22 +292,7 @@ async fn changes_and_attachments(
         start.cursor
     );
 
-    println!("The platform attaches its evidence to the incident:");
-    let reference = ticketing_host::api::TicketRef {
-        kind: "incident".into(),
-        id: incident.into(),
-    };
-    let report = b"instance,region,cpu_avg_30d,monthly_cost_usd\ni-0abc123,eu-west-1,1.7%,412\n";
-    match tenant
-        .attach_file(&reference, "idle-vm-i-0abc123.csv", "text/csv", report)
-        .await?
-    {
-        Ok(attachment) => println!(
-            "  {}\n",
-            render::attachment(&attachment).replace('\n', "\n  ")
-        ),
-        Err(error) => bail!("attaching failed: {}", render::error(&error)),
-    }
+    attach_evidence(tenant, incident).await?;
 
     println!("A support agent ({AGENT_USER_NAME}) works the tickets in ServiceNow:");
     simulator.advance_clock(std::time::Duration::from_secs(60));
@@ -305,9 +340,30 @@ async fn changes_and_attachments(
     Ok(())
 }
 
+/// The platform attaches its cost report to the incident.
+async fn attach_evidence(tenant: &mut Tenant, incident: &str) -> Result<()> {
+    println!("The platform attaches its evidence to the incident:");
+    let reference = ticketing_host::api::TicketRef {
+        kind: "incident".into(),
+        id: incident.into(),
+    };
+    let report = b"instance,region,cpu_avg_30d,monthly_cost_usd\ni-0abc123,eu-west-1,1.7%,412\n";
+    match tenant
+        .attach_file(&reference, "idle-vm-i-0abc123.csv", "text/csv", report)
+        .await?
+    {
+        Ok(attachment) => println!(
+            "  {}\n",
+            render::attachment(&attachment).replace('\n', "\n  ")
+        ),
+        Err(error) => bail!("attaching failed: {}", render::error(&error)),
+    }
+    Ok(())
+}
+
 /// An instance before Washington DC: no client credentials grant, so the admin picks the
 /// password grant (or Basic) in the same dialog.
-async fn older_instance(host: &ticketing_host::Host) -> Result<()> {
+async fn older_instance(host: &Host) -> Result<()> {
     let older = Simulator::start_tls(DEMO_INSTANCE).await?;
     older.set_release(Release::BeforeWashingtonDC);
     println!(

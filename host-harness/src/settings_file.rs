@@ -222,7 +222,7 @@ mod tests {
     use super::*;
 
     /// A form of the shape the component describes (its own is tested through the real
-    /// component in `tests/cli.rs`).
+    /// component in `tests/cli/`).
     fn info() -> ProviderInfo {
         let field = |key: &str, kind| SettingField {
             key: key.into(),

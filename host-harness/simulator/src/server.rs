@@ -11,7 +11,7 @@ use axum::serve::ListenerExt;
 use tokio::sync::oneshot;
 
 use crate::apikeys::ApiKeys;
-use crate::attachment::{self, Files};
+use crate::attachment_api::{self, Files};
 use crate::auth::{self, Caller};
 use crate::clock::Clock;
 use crate::faults::{self, Faults, Oversized, RestApi};
@@ -22,7 +22,7 @@ use crate::reply::Reply;
 use crate::request::RecordedRequest;
 use crate::store::Store;
 use crate::users::{DEFAULT_USER_NAME, Users};
-use crate::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, table};
+use crate::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, table_api};
 
 /// §2.1: the instance rejects REST payloads over 10 MB.
 const MAX_PAYLOAD: usize = 10_485_760;
@@ -120,7 +120,7 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> 
     let (parts, body) = request.into_parts();
     // An upload is bounded by the attachment size limit, anything else by the REST one.
     // (the attachment limit in bytes and in MB, read once)
-    let upload = attachment::is_upload(parts.method.as_str(), parts.uri.path()).then(|| {
+    let upload = attachment_api::is_upload(parts.method.as_str(), parts.uri.path()).then(|| {
         let properties = &shared.lock().properties;
         (
             properties.attachment_max_bytes(),
@@ -226,7 +226,7 @@ fn unreadable_body(error: &axum::Error, parts: &http::request::Parts) -> Reply {
 
 /// An upload past `com.glide.attachment.max_size`.
 fn oversized_upload(parts: &http::request::Parts, max_mb: u64) -> Reply {
-    attachment::too_large(content_length(parts).unwrap_or("more than that"), max_mb)
+    attachment_api::too_large(content_length(parts).unwrap_or("more than that"), max_mb)
 }
 
 /// The body was longer than the limit it was read with.
@@ -264,25 +264,28 @@ fn route(
     }
     if let Some(rest) = TABLE_PREFIXES.iter().find_map(|p| path.strip_prefix(p)) {
         return signed_in(state, request, Some(RestApi::Table), |state, caller| {
-            table::handle(state, base_url, request, rest, caller)
+            table_api::handle(state, base_url, request, rest, caller)
         });
     }
-    if let Some(rest) = attachment::api_path(path) {
+    if let Some(rest) = attachment_api::api_path(path) {
         return signed_in(
             state,
             request,
             Some(RestApi::Attachment),
-            |state, caller| attachment::handle(state, base_url, request, body, rest, caller),
+            |state, caller| attachment_api::handle(state, base_url, request, body, rest, caller),
         );
     }
     if path == "/api" || path.starts_with("/api/") {
         // Authentication comes first on every REST path, known or not.
-        return signed_in(state, request, None, |state, caller| {
-            match table::admit(state, caller) {
-                Ok(()) => table::unknown_resource(),
+        return signed_in(
+            state,
+            request,
+            None,
+            |state, caller| match table_api::admit(state, caller) {
+                Ok(()) => table_api::unknown_resource(),
                 Err(reply) => reply,
-            }
-        });
+            },
+        );
     }
     // [I] Outside the REST API a real instance serves its UI; a base URL with a stray
     // path prefix lands here, and HTML tells the client this is not the API.

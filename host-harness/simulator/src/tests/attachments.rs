@@ -54,11 +54,17 @@ async fn files_are_uploaded_downloaded_listed_and_deleted() {
     let t = token(&sim).await;
     let bearer = format!("Bearer {t}");
     let record = incident(&sim, &t).await;
+    let id = upload_text(&sim, &bearer, &record).await;
+    upload_and_download_binary(&sim, &bearer, &record).await;
+    list_read_and_delete(&sim, &t, &record, &id).await;
+}
 
+/// A text file uploaded: the metadata the answer carries; its sys_id.
+async fn upload_text(sim: &Simulator, bearer: &str, record: &str) -> String {
     let answer = upload(
-        &sim,
-        &bearer,
-        &target(&record, "abc.txt"),
+        sim,
+        bearer,
+        &target(record, "abc.txt"),
         Some("text/plain"),
         b"abc",
     )
@@ -84,13 +90,16 @@ async fn files_are_uploaded_downloaded_listed_and_deleted() {
     assert_eq!(result["download_link"], json!(link));
     assert_eq!(result["state"], "pending");
     assert_eq!(result["sys_created_by"], DEFAULT_USER_NAME);
+    id
+}
 
-    // Binary content comes back byte for byte.
+/// Binary content comes back byte for byte.
+async fn upload_and_download_binary(sim: &Simulator, bearer: &str, record: &str) {
     let png = [0x89, b'P', b'N', b'G', 0, 0xff, 0xfe, b'\r', b'\n'];
     let answer = upload(
-        &sim,
-        &bearer,
-        &target(&record, "graph%20%C3%A9.png"),
+        sim,
+        bearer,
+        &target(record, "graph%20%C3%A9.png"),
         Some("image/png"),
         &png,
     )
@@ -103,7 +112,7 @@ async fn files_are_uploaded_downloaded_listed_and_deleted() {
     let raw = format!(
         "GET /api/now/attachment/{png_id}/file HTTP/1.1\r\nhost: x\r\nconnection: close\r\nauthorization: {bearer}\r\n\r\n"
     );
-    let download = exchange_raw(&sim, raw.as_bytes()).await;
+    let download = exchange_raw(sim, raw.as_bytes()).await;
     assert_eq!(download.status, 200);
     assert_eq!(download.body, png);
     assert_eq!(download.header("content-type"), Some("image/png"));
@@ -116,17 +125,20 @@ async fn files_are_uploaded_downloaded_listed_and_deleted() {
     assert_eq!(metadata["state"], "available");
     assert_eq!(metadata["file_name"], "graph é.png");
 
-    let stored = sim.attachments("incident", &record);
+    let stored = sim.attachments("incident", record);
     assert_eq!(stored.len(), 2);
     assert_eq!(
         (stored[0].content.as_slice(), stored[0].hash.as_str()),
         (&b"abc"[..], ABC_SHA256)
     );
     assert_eq!(sim.attachment(&png_id).unwrap().content, png);
+}
 
+/// The record's attachments listed (and through the Table API), one read, one deleted.
+async fn list_read_and_delete(sim: &Simulator, t: &str, record: &str, id: &str) {
     let list = api(
-        &sim,
-        &t,
+        sim,
+        t,
         "GET",
         &format!("/api/now/attachment?sysparm_query=table_sys_id%3D{record}%5EORDERBYfile_name"),
         "",
@@ -145,12 +157,12 @@ async fn files_are_uploaded_downloaded_listed_and_deleted() {
         Some("2"),
         "counted as the Table API counts"
     );
-    let metadata = api(&sim, &t, "GET", &format!("/api/now/attachment/{id}"), "").await;
+    let metadata = api(sim, t, "GET", &format!("/api/now/attachment/{id}"), "").await;
     assert_eq!(metadata.json()["result"]["state"], "available");
     // The metadata is sys_attachment, readable through the Table API as well.
     let rows = api(
-        &sim,
-        &t,
+        sim,
+        t,
         "GET",
         &format!("/api/now/table/sys_attachment?table_sys_id={record}"),
         "",
@@ -158,18 +170,11 @@ async fn files_are_uploaded_downloaded_listed_and_deleted() {
     .await;
     assert_eq!(rows.header("x-total-count"), Some("2"));
 
-    let deleted = api(&sim, &t, "DELETE", &format!("/api/now/attachment/{id}"), "").await;
+    let deleted = api(sim, t, "DELETE", &format!("/api/now/attachment/{id}"), "").await;
     assert_eq!(deleted.status, 204);
-    let gone = api(
-        &sim,
-        &t,
-        "GET",
-        &format!("/api/now/attachment/{id}/file"),
-        "",
-    )
-    .await;
+    let gone = api(sim, t, "GET", &format!("/api/now/attachment/{id}/file"), "").await;
     assert_eq!(gone.status, 404);
-    assert_eq!(sim.attachments("incident", &record).len(), 1);
+    assert_eq!(sim.attachments("incident", record).len(), 1);
 }
 
 #[tokio::test]
@@ -178,8 +183,20 @@ async fn uploads_are_refused_as_the_status_table_says() {
     let t = token(&sim).await;
     let bearer = format!("Bearer {t}");
     let record = incident(&sim, &t).await;
-    let status = |answer: RawAnswer| (answer.status, json_of(&answer)["error"].clone());
+    missing_parameters(&sim, &bearer, &record).await;
+    no_record_to_attach_to(&sim, &bearer, &record).await;
+    let query = target(&record, "a");
+    the_size_limit(&sim, &bearer, &record, &query).await;
+    unauthenticated_and_multipart(&sim, &t, &query).await;
+}
 
+/// The status and error of an answer.
+fn status(answer: RawAnswer) -> (u16, Value) {
+    (answer.status, json_of(&answer)["error"].clone())
+}
+
+/// A mandatory parameter or the Content-Type missing: 400.
+async fn missing_parameters(sim: &Simulator, bearer: &str, record: &str) {
     for (query, missing) in [
         (format!("table_sys_id={record}&file_name=a"), "table_name"),
         (
@@ -191,32 +208,36 @@ async fn uploads_are_refused_as_the_status_table_says() {
             "file_name",
         ),
     ] {
-        let (code, error) = status(upload(&sim, &bearer, &query, Some("text/plain"), b"x").await);
+        let (code, error) = status(upload(sim, bearer, &query, Some("text/plain"), b"x").await);
         assert_eq!(code, 400, "{query}");
         assert!(
             error["detail"].as_str().unwrap().ends_with(missing),
             "{error}"
         );
     }
-    let (code, _) = status(upload(&sim, &bearer, &target(&record, "a"), None, b"x").await);
+    let (code, _) = status(upload(sim, bearer, &target(record, "a"), None, b"x").await);
     assert_eq!(code, 400);
+}
 
+/// A record or table that does not exist, or one the caller may not write: 404; an insert
+/// ACL on sys_attachment: 403.
+async fn no_record_to_attach_to(sim: &Simulator, bearer: &str, record: &str) {
     let missing_record = target("0123456789abcdef0123456789abcdef", "a");
     let (code, error) =
-        status(upload(&sim, &bearer, &missing_record, Some("text/plain"), b"x").await);
+        status(upload(sim, bearer, &missing_record, Some("text/plain"), b"x").await);
     assert_eq!(code, 404);
     assert_eq!(error["message"], "No Record found");
     let bad_table = format!("table_name=u_nope&table_sys_id={record}&file_name=a");
     assert_eq!(
-        upload(&sim, &bearer, &bad_table, Some("text/plain"), b"x")
+        upload(sim, bearer, &bad_table, Some("text/plain"), b"x")
             .await
             .status,
         404
     );
     sim.update_faults(|f| f.acl_deny_update = vec!["incident".into()]);
-    let query = target(&record, "a");
+    let query = target(record, "a");
     assert_eq!(
-        upload(&sim, &bearer, &query, Some("text/plain"), b"x")
+        upload(sim, bearer, &query, Some("text/plain"), b"x")
             .await
             .status,
         404
@@ -226,38 +247,43 @@ async fn uploads_are_refused_as_the_status_table_says() {
         ..Faults::default()
     });
     assert_eq!(
-        upload(&sim, &bearer, &query, Some("text/plain"), b"x")
+        upload(sim, bearer, &query, Some("text/plain"), b"x")
             .await
             .status,
         403
     );
     sim.set_faults(Faults::default());
+}
 
-    // com.glide.attachment.max_size, here 1 MB: exactly 1 MB passes, one byte more not.
+/// com.glide.attachment.max_size, here 1 MB: exactly 1 MB passes, one byte more not.
+async fn the_size_limit(sim: &Simulator, bearer: &str, record: &str, query: &str) {
     sim.update_properties(|p| p.attachment_max_size_mb = 1);
     let limit = vec![b'x'; 1024 * 1024];
     assert_eq!(
-        upload(&sim, &bearer, &query, Some("text/csv"), &limit)
+        upload(sim, bearer, query, Some("text/csv"), &limit)
             .await
             .status,
         201
     );
     let over = vec![b'x'; 1024 * 1024 + 1];
-    let (code, error) = status(upload(&sim, &bearer, &query, Some("text/csv"), &over).await);
+    let (code, error) = status(upload(sim, bearer, query, Some("text/csv"), &over).await);
     assert_eq!(code, 400);
     assert!(
         error["detail"].as_str().unwrap().contains("1048577 bytes"),
         "{error}"
     );
-    assert_eq!(sim.attachments("incident", &record).len(), 1);
+    assert_eq!(sim.attachments("incident", record).len(), 1);
+}
 
-    let answer = upload(&sim, "Bearer nope", &query, Some("text/plain"), b"x").await;
+/// A wrong token: the REST 401; the multipart upload: not implemented.
+async fn unauthenticated_and_multipart(sim: &Simulator, t: &str, query: &str) {
+    let answer = upload(sim, "Bearer nope", query, Some("text/plain"), b"x").await;
     assert_eq!(answer.status, 401);
     assert_eq!(
         answer.header("www-authenticate"),
         Some(r#"BASIC realm="Service-now""#)
     );
-    let multipart = api(&sim, &t, "POST", "/api/now/attachment/upload", "").await;
+    let multipart = api(sim, t, "POST", "/api/now/attachment/upload", "").await;
     assert_eq!(multipart.status, 500);
     assert!(multipart.body.contains("does not implement"));
 }

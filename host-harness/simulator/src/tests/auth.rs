@@ -258,9 +258,17 @@ async fn api_keys_act_as_their_user_while_active_and_unexpired() {
 async fn the_password_grant_reuses_its_token_and_refreshes_without_rotating() {
     let sim = Simulator::start().await.unwrap();
     sim.freeze_clock();
+    let (access, refresh) = first_grant(&sim).await;
+    repeat_grant(&sim, &access, &refresh).await;
+    refresh_grant(&sim, &access, &refresh).await;
+    refused_refreshes(&sim, &refresh).await;
+}
+
+/// The password grant: an access and a refresh token, acting as the user; both tokens.
+async fn first_grant(sim: &Simulator) -> (String, String) {
     let answer = oauth(
-        &sim,
-        &password_form(&sim, DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD),
+        sim,
+        &password_form(sim, DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD),
     )
     .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
@@ -280,14 +288,17 @@ async fn the_password_grant_reuses_its_token_and_refreshes_without_rotating() {
         (&body["scope"], &body["token_type"], &body["expires_in"]),
         (&json!("useraccount"), &json!("Bearer"), &json!(1799))
     );
-    let created = api(&sim, &access, "POST", INCIDENTS, "{}").await;
+    let created = api(sim, &access, "POST", INCIDENTS, "{}").await;
     assert_eq!(created_by(&created), DEFAULT_USER_NAME);
+    (access, refresh)
+}
 
-    // A repeat grant while the token lives: the same tokens, the expiry pushed out.
+/// A repeat grant while the token lives: the same tokens, the expiry pushed out.
+async fn repeat_grant(sim: &Simulator, access: &str, refresh: &str) {
     sim.advance_clock(Duration::from_secs(1000));
     let again = oauth(
-        &sim,
-        &password_form(&sim, DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD),
+        sim,
+        &password_form(sim, DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD),
     )
     .await;
     let body = again.json();
@@ -296,53 +307,58 @@ async fn the_password_grant_reuses_its_token_and_refreshes_without_rotating() {
             body["access_token"].as_str(),
             body["refresh_token"].as_str()
         ),
-        (Some(access.as_str()), Some(refresh.as_str()))
+        (Some(access), Some(refresh))
     );
     assert_eq!(body["expires_in"], 1799);
     sim.advance_clock(Duration::from_secs(1000));
-    assert_eq!(api(&sim, &access, "GET", INCIDENTS, "").await.status, 200);
+    assert_eq!(api(sim, access, "GET", INCIDENTS, "").await.status, 200);
+}
 
-    // Refresh: a new access token, the same refresh token back.
-    let refreshed = oauth(&sim, &refresh_form(&sim, &refresh)).await;
+/// Refresh: a new access token, the same refresh token back.
+async fn refresh_grant(sim: &Simulator, access: &str, refresh: &str) {
+    let refreshed = oauth(sim, &refresh_form(sim, refresh)).await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
     let body = refreshed.json();
     let new_access = body["access_token"].as_str().unwrap().to_string();
     assert_ne!(new_access, access);
-    assert_eq!(body["refresh_token"].as_str(), Some(refresh.as_str()));
+    assert_eq!(body["refresh_token"].as_str(), Some(refresh));
     assert_eq!(body["scope"], "useraccount");
     assert_eq!(
-        api(&sim, &new_access, "GET", INCIDENTS, "").await.status,
+        api(sim, &new_access, "GET", INCIDENTS, "").await.status,
         200
     );
+}
 
+/// Refresh tokens refused: another client's, none, revoked, expired.
+async fn refused_refreshes(sim: &Simulator, refresh: &str) {
     // A refresh token of another client, or none at all, is refused.
     for form in [
-        refresh_form(&sim, "not-a-refresh-token"),
-        refresh_form(&sim, &refresh).replace(&sim.client_secret(), "wrong"),
+        refresh_form(sim, "not-a-refresh-token"),
+        refresh_form(sim, refresh).replace(&sim.client_secret(), "wrong"),
         format!(
             "grant_type=refresh_token&client_id={}&client_secret={}",
             sim.client_id(),
             sim.client_secret()
         ),
     ] {
-        let answer = oauth(&sim, &form).await;
+        let answer = oauth(sim, &form).await;
         assert_eq!((answer.status, answer.body.as_str()), (401, GENERIC_DENIAL));
     }
 
     // Revoked (or expired) refresh tokens: the generic 401; the password still works.
     sim.expire_refresh_tokens();
-    let answer = oauth(&sim, &refresh_form(&sim, &refresh)).await;
+    let answer = oauth(sim, &refresh_form(sim, refresh)).await;
     assert_eq!((answer.status, answer.body.as_str()), (401, GENERIC_DENIAL));
     sim.set_refresh_token_lifespan(60);
     let answer = oauth(
-        &sim,
-        &password_form(&sim, DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD),
+        sim,
+        &password_form(sim, DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD),
     )
     .await;
     let refresh = answer.json()["refresh_token"].as_str().unwrap().to_string();
-    assert_eq!(oauth(&sim, &refresh_form(&sim, &refresh)).await.status, 200);
+    assert_eq!(oauth(sim, &refresh_form(sim, &refresh)).await.status, 200);
     sim.advance_clock(Duration::from_secs(60));
-    let answer = oauth(&sim, &refresh_form(&sim, &refresh)).await;
+    let answer = oauth(sim, &refresh_form(sim, &refresh)).await;
     assert_eq!((answer.status, answer.body.as_str()), (401, GENERIC_DENIAL));
 }
 

@@ -1,7 +1,7 @@
 //! §16: what a client polling for changes sees: update stamps, a keyset cursor over
 //! (sys_updated_on, sys_id), the paging headers, and the journal table.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::*;
 
@@ -18,6 +18,13 @@ fn ids(rows: &[Value]) -> Vec<String> {
 /// Percent-encodes an encoded query for a URL.
 fn q(encoded: &str) -> String {
     url::form_urlencoded::byte_serialize(encoded.as_bytes()).collect()
+}
+
+/// GET the rows of `table` that match the encoded query `encoded` (percent-encoded here),
+/// with `extra` parameters after it.
+async fn list(sim: &Simulator, t: &str, table: &str, encoded: &str, extra: &str) -> Answer {
+    let target = format!("/api/now/table/{table}?sysparm_query={}{extra}", q(encoded));
+    api(sim, t, "GET", &target, "").await
 }
 
 async fn create(sim: &Simulator, t: &str, body: Value) -> Value {
@@ -93,15 +100,12 @@ async fn a_keyset_cursor_pages_through_ties() {
     assert_ne!(later["sys_updated_on"], json!(tie));
 
     let order = "^ORDERBYsys_updated_on^ORDERBYsys_id";
-    let first = api(
+    let first = list(
         &sim,
         &t,
-        "GET",
-        &format!(
-            "/api/now/table/incident?sysparm_query={}&sysparm_limit=2",
-            q(&format!("sys_updated_on>{start}{order}"))
-        ),
-        "",
+        "incident",
+        &format!("sys_updated_on>{start}{order}"),
+        "&sysparm_limit=2",
     )
     .await;
     assert_eq!(first.header("x-total-count"), Some("4"));
@@ -116,17 +120,7 @@ async fn a_keyset_cursor_pages_through_ties() {
         "sys_updated_on={tie}^sys_id>{}^NQsys_updated_on>{tie}{order}",
         seen[1]
     );
-    let next = api(
-        &sim,
-        &t,
-        "GET",
-        &format!(
-            "/api/now/table/incident?sysparm_query={}&sysparm_limit=2",
-            q(&cursor)
-        ),
-        "",
-    )
-    .await;
+    let next = list(&sim, &t, "incident", &cursor, "&sysparm_limit=2").await;
     let page = rows(&next);
     assert_eq!(page.len(), 2);
     assert_eq!(page[0]["sys_updated_on"], json!(tie));
@@ -137,24 +131,15 @@ async fn a_keyset_cursor_pages_through_ties() {
     sim.advance_clock(Duration::from_secs(1));
     let id = seen[0].clone();
     let human = sim
-        .update_record(
-            "incident",
-            &id,
-            json!({"urgency": "1"}).as_object().cloned().unwrap(),
-        )
+        .update_record("incident", &id, fields(json!({"urgency": "1"})))
         .unwrap();
     assert_eq!(human["sys_updated_by"], "admin");
     assert_eq!(human["sys_updated_on"], json!(sim.now()));
-    let by_others = api(
+    let by_others = list(
         &sim,
         &t,
-        "GET",
-        &format!(
-            "/api/now/table/incident?sysparm_query={}",
-            q(&format!(
-                "sys_updated_on>{tie}^sys_updated_by!=cxm_integration{order}"
-            ))
-        ),
+        "incident",
+        &format!("sys_updated_on>{tie}^sys_updated_by!=cxm_integration{order}"),
         "",
     )
     .await;
@@ -235,17 +220,7 @@ async fn journal_entries_are_read_through_the_table_api() {
 
     let query =
         format!("element_id={id}^elementINcomments,work_notes^name=incident^ORDERBYsys_created_on");
-    let answer = api(
-        &sim,
-        &t,
-        "GET",
-        &format!(
-            "/api/now/table/sys_journal_field?sysparm_query={}",
-            q(&query)
-        ),
-        "",
-    )
-    .await;
+    let answer = list(&sim, &t, "sys_journal_field", &query, "").await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     let entries = rows(&answer);
     assert_eq!(entries.len(), 2);
@@ -290,17 +265,7 @@ async fn journal_entries_are_read_through_the_table_api() {
         "sys_created_on>{}^elementINcomments",
         incident["sys_created_on"].as_str().unwrap()
     );
-    let answer = api(
-        &sim,
-        &t,
-        "GET",
-        &format!(
-            "/api/now/table/sys_journal_field?sysparm_query={}",
-            q(&since)
-        ),
-        "",
-    )
-    .await;
+    let answer = list(&sim, &t, "sys_journal_field", &since, "").await;
     assert_eq!(
         ids(&rows(&answer)),
         [entries[1]["sys_id"].as_str().unwrap()]
@@ -316,14 +281,7 @@ async fn queries_the_simulator_cannot_evaluate_fail_loudly() {
         "sys_updated_onBETWEEN2025-01-01@2025-01-02",
         "sys_updated_on>2025-01-01T00:00:00Z",
     ] {
-        let answer = api(
-            &sim,
-            &t,
-            "GET",
-            &format!("/api/now/table/incident?sysparm_query={}", q(query)),
-            "",
-        )
-        .await;
+        let answer = list(&sim, &t, "incident", query, "").await;
         assert_eq!(answer.status, 500, "{query}");
         let detail = answer.json()["error"]["detail"]
             .as_str()
@@ -335,17 +293,7 @@ async fn queries_the_simulator_cannot_evaluate_fail_loudly() {
         );
     }
     // What a real instance ignores, the simulator ignores too.
-    let answer = api(
-        &sim,
-        &t,
-        "GET",
-        &format!(
-            "/api/now/table/incident?sysparm_query={}",
-            q("u_nopeBETWEEN1@2^stateFOO1")
-        ),
-        "",
-    )
-    .await;
+    let answer = list(&sim, &t, "incident", "u_nopeBETWEEN1@2^stateFOO1", "").await;
     assert_eq!(answer.status, 200);
 }
 
@@ -363,12 +311,16 @@ async fn an_agent_works_the_ticket_and_the_poll_sees_it() {
     let id = incident["sys_id"].as_str().unwrap().to_string();
     let since = sim.now();
     sim.advance_clock(Duration::from_secs(5));
+    agent_works_it(&sim, &id);
+    the_poll_sees_it(&sim, &t, &id, &since).await;
+}
 
-    let fields = |v: Value| v.as_object().cloned().unwrap();
+/// The agent is refused by the data policy, reassigns, comments, then resolves.
+fn agent_works_it(sim: &Simulator, id: &str) {
     // The data policy holds for agents too: nothing is written.
     let refused = sim.agent_update(
         "incident",
-        &id,
+        id,
         fields(json!({"state": "6"})),
         AGENT_USER_NAME,
     );
@@ -385,7 +337,7 @@ async fn an_agent_works_the_ticket_and_the_poll_sees_it() {
     let reassigned = sim
         .agent_update(
             "incident",
-            &id,
+            id,
             fields(json!({"assignment_group": "Network", "urgency": "1"})),
             AGENT_USER_NAME,
         )
@@ -398,7 +350,7 @@ async fn an_agent_works_the_ticket_and_the_poll_sees_it() {
     assert_eq!(reassigned["sys_updated_on"], json!(sim.now()));
     sim.agent_comment(
         "incident",
-        &id,
+        id,
         JournalField::Comments,
         "Looking into it",
         AGENT_USER_NAME,
@@ -408,7 +360,7 @@ async fn an_agent_works_the_ticket_and_the_poll_sees_it() {
     let resolved = sim
         .agent_update(
             "incident",
-            &id,
+            id,
             fields(json!({
                 "state": "6",
                 "close_code": "Solution provided",
@@ -423,37 +375,21 @@ async fn an_agent_works_the_ticket_and_the_poll_sees_it() {
         (&json!("6"), &json!("false"))
     );
     assert_eq!(resolved["sys_mod_count"], "3");
+}
 
-    // The integration's poll: its tickets changed by anyone else, then their journal.
-    let changed = api(
-        &sim,
-        &t,
-        "GET",
-        &format!(
-            "/api/now/table/incident?sysparm_query={}",
-            q(&format!(
-                "correlation_display=cxm^sys_updated_on>{since}^sys_updated_by!=cxm_integration^ORDERBYsys_updated_on^ORDERBYsys_id"
-            ))
-        ),
-        "",
-    )
-    .await;
+/// The integration's poll: its tickets changed by anyone else, then their journal.
+async fn the_poll_sees_it(sim: &Simulator, t: &str, id: &str, since: &str) {
+    let changed_since = format!(
+        "correlation_display=cxm^sys_updated_on>{since}^sys_updated_by!=cxm_integration^ORDERBYsys_updated_on^ORDERBYsys_id"
+    );
+    let changed = list(sim, t, "incident", &changed_since, "").await;
     let changed = rows(&changed);
-    assert_eq!(ids(&changed), [id.as_str()]);
+    assert_eq!(ids(&changed), [id]);
     assert_eq!(changed[0]["state"], "6");
-    let journal = api(
-        &sim,
-        &t,
-        "GET",
-        &format!(
-            "/api/now/table/sys_journal_field?sysparm_query={}",
-            q(&format!(
-                "element_idIN{id}^elementINcomments,work_notes^sys_created_by!=cxm_integration^ORDERBYsys_created_on"
-            ))
-        ),
-        "",
-    )
-    .await;
+    let by_others = format!(
+        "element_idIN{id}^elementINcomments,work_notes^sys_created_by!=cxm_integration^ORDERBYsys_created_on"
+    );
+    let journal = list(sim, t, "sys_journal_field", &by_others, "").await;
     let entries: Vec<(Value, Value, Value)> = rows(&journal)
         .into_iter()
         .map(|e| {

@@ -15,7 +15,9 @@ use crate::request::RecordedRequest;
 use crate::schema::{self, ATTACHMENT_TABLE};
 use crate::server::State;
 use crate::store::{Row, string_row, text};
-use crate::table::{acl_refused, not_found, simulator_lacks, unknown_resource, unsupported_query};
+use crate::table_api::{
+    acl_refused, not_found, simulator_lacks, unknown_resource, unsupported_query,
+};
 
 const PREFIXES: &[&str] = &["/api/now/attachment", "/api/now/v1/attachment"];
 

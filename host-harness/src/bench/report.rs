@@ -1,0 +1,99 @@
+//! The figures the bench reports: each printed as it comes (name, value, unit), or all at the
+//! end as JSON; and the summaries of timings they are made of.
+
+use std::time::Duration;
+
+struct Figure {
+    name: String,
+    value: f64,
+    unit: &'static str,
+}
+
+#[derive(Default)]
+pub(super) struct Figures {
+    list: Vec<Figure>,
+    json: bool,
+}
+
+impl Figures {
+    pub(super) fn new(json: bool) -> Self {
+        Self {
+            json,
+            ..Self::default()
+        }
+    }
+
+    pub(super) fn add(&mut self, name: impl Into<String>, value: f64, unit: &'static str) {
+        let figure = Figure {
+            name: name.into(),
+            value,
+            unit,
+        };
+        if !self.json {
+            let value = if figure.value.fract() == 0.0 || figure.value.abs() >= 100.0 {
+                format!("{:.0}", figure.value)
+            } else {
+                format!("{:.2}", figure.value)
+            };
+            println!("{:<48} {:>14} {}", figure.name, value, figure.unit);
+        }
+        self.list.push(figure);
+    }
+
+    pub(super) fn note(&self, text: &str) {
+        if self.json {
+            eprintln!("{text}");
+        } else {
+            println!("# {text}");
+        }
+    }
+
+    /// With `--json`, every figure at once, with the machine they come from.
+    pub(super) fn finish(self, machine: &str) {
+        if !self.json {
+            return;
+        }
+        let list: Vec<_> = self
+            .list
+            .iter()
+            .map(|f| serde_json::json!({"name": f.name, "value": f.value, "unit": f.unit}))
+            .collect();
+        println!(
+            "{:#}",
+            serde_json::json!({"machine": machine, "figures": list})
+        );
+    }
+}
+
+pub(super) fn median(times: &mut [Duration]) -> Duration {
+    times.sort();
+    pick(times, 0.5)
+}
+
+/// A quantile of sorted times.
+pub(super) fn pick(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * q) as usize]
+}
+
+pub(super) fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+pub(super) fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+pub(super) fn mib(bytes: u64) -> f64 {
+    bytes as f64 / f64::from(1 << 20)
+}
+
+/// Growth from `before` to `after` shared among `tenants` (at least one), where both were
+/// read.
+pub(super) fn per_tenant(after: Option<u64>, before: Option<u64>, tenants: usize) -> Option<f64> {
+    after
+        .zip(before)
+        .map(|(a, b)| a.saturating_sub(b) as f64 / tenants.max(1) as f64)
+}

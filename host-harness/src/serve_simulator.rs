@@ -1,0 +1,56 @@
+//! `host-harness simulator`: the ServiceNow simulator in the foreground, for manual tries and
+//! for scripts that start it (the jco tests).
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use servicenow_simulator::{DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Simulator};
+
+use crate::args::SimulatorArgs;
+
+/// Runs until Ctrl-C, or with `--until-stdin-closes` until standard input closes as well.
+pub async fn run(args: SimulatorArgs) -> Result<ExitCode> {
+    let simulator = match &args.tls {
+        Some(name) => Simulator::start_tls(name).await?,
+        None => Simulator::start_on(([127, 0, 0, 1], args.port).into()).await?,
+    };
+    if args.json {
+        let started = serde_json::json!({
+            "ca_pem": simulator.ca_pem(),
+            "base_url": simulator.base_url(),
+            "client_id": simulator.client_id(),
+            "client_secret": simulator.client_secret(),
+            "username": DEFAULT_USER_NAME,
+            "password": DEFAULT_USER_PASSWORD,
+        });
+        println!("{started}");
+    } else {
+        println!("ServiceNow simulator listening on {}", simulator.base_url());
+        println!("  client_id     = {}", simulator.client_id());
+        println!("  client_secret = {}", simulator.client_secret());
+        println!("  username      = {DEFAULT_USER_NAME}    (password grant, Basic)");
+        println!("  password      = {DEFAULT_USER_PASSWORD}");
+        println!("Press Ctrl-C to stop.");
+    }
+    if args.until_stdin_closes {
+        tokio::select! {
+            stopped = tokio::signal::ctrl_c() => stopped?,
+            _ = stdin_closed() => {}
+        }
+    } else {
+        tokio::signal::ctrl_c().await?;
+    }
+    simulator.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves when standard input reaches its end (or fails). The read runs on a thread of its
+/// own, not the runtime's blocking pool, so that it never holds up the runtime's shutdown.
+fn stdin_closed() -> tokio::sync::oneshot::Receiver<()> {
+    let (closed, receiver) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        let _ = closed.send(());
+    });
+    receiver
+}
