@@ -1,6 +1,7 @@
 //! The contract's names for its enums, as they appear in the WIT: what logs, JSON output and
 //! a platform's own records should say. A test holds each list to `wit/ticketing.wit`.
 
+use crate::api::log::Level;
 use crate::api::{Capability, CheckStatus, ErrorKind, FieldKind, Priority};
 
 impl ErrorKind {
@@ -146,6 +147,16 @@ impl FieldKind {
     }
 }
 
+/// The WIT name of a log level.
+pub fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::Debug => "debug",
+        Level::Info => "info",
+        Level::Warn => "warn",
+        Level::Error => "error",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +195,8 @@ mod tests {
         assert_eq!(capabilities, wit_enum("capability"));
         let kinds: Vec<&str> = FieldKind::ALL.iter().map(|k| k.name()).collect();
         assert_eq!(kinds, wit_enum("field-kind"));
+        let levels = [Level::Debug, Level::Info, Level::Warn, Level::Error];
+        let levels: Vec<&str> = levels.into_iter().map(level_name).collect();
+        assert_eq!(levels, wit_enum("level"));
     }
 }

@@ -52,7 +52,7 @@ impl fmt::Debug for Secret {
 pub mod wit {
     use wasmtime::component::{HasData, Linker, LinkerInstance};
 
-    pub use super::Secret;
+    pub use crate::secret::Secret;
 
     pub trait HostWithStore<T>: HasData {}
     impl<H: ?Sized, T> HostWithStore<T> for H where H: HasData {}
@@ -87,9 +87,11 @@ pub mod wit {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn debug_is_redacted() {
-        let secret = super::Secret::new("client_secret", "hunter2");
+        let secret = Secret::new("client_secret", "hunter2");
         let shown = format!("{secret:?}");
         assert!(shown.contains("client_secret"));
         assert!(!shown.contains("hunter2"));

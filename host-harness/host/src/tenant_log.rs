@@ -325,16 +325,6 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// The WIT name of a level.
-pub fn level_name(level: Level) -> &'static str {
-    match level {
-        Level::Debug => "debug",
-        Level::Info => "info",
-        Level::Warn => "warn",
-        Level::Error => "error",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -532,6 +522,6 @@ mod tests {
         let mut writer = log.clone();
         writer.note(Level::Debug, "kept".into());
         assert_eq!(log.entries().len(), 1);
-        assert_eq!(level_name(log.entries()[0].level), "debug");
+        assert_eq!(log.entries()[0].level, Level::Debug);
     }
 }
