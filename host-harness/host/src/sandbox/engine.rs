@@ -21,7 +21,7 @@ use crate::capacity;
 /// host whose tenants would need more than Linux allows the process (`vm.max_map_count`)
 /// is refused here with [`capacity::MapCountTooLow`], before anything is reserved.
 pub(crate) fn new_engine(limits: &SandboxLimits) -> Result<Engine> {
-    capacity::check(limits.max_tenants)?;
+    capacity::check_this_process(limits.max_tenants)?;
     let slots = capacity::slots(limits.max_tenants);
     let memory = limits.memory_bytes.max(1 << 16);
     let mut pool = PoolingAllocationConfig::default();

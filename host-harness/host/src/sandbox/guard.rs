@@ -3,6 +3,7 @@
 //! tenant's own client that sends what it allows. It outlives an instance: a rebuilt or
 //! woken instance gets the same guard carried over.
 
+use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -82,7 +83,7 @@ impl OutboundGuard {
 
     /// The same guard for a hibernating tenant: as [`OutboundGuard::carry_over`], without
     /// the pooled client (its idle connections and TLS state go with the instance).
-    pub(crate) fn carry_over_idle(&self) -> Self {
+    pub(crate) fn carry_over_hibernating(&self) -> Self {
         Self {
             client: None,
             ..self.carry_over()
@@ -124,26 +125,20 @@ impl OutboundGuard {
         self.client = None;
     }
 
-    /// Why the request may not go out, if it may not: a label for the platform's metrics,
-    /// and the words for the tenant's log.
-    fn refusal(&self, method: &Method, target: Option<&str>) -> Option<(&'static str, String)> {
+    /// Why the request may not go out, if it may not.
+    fn refusal(&self, method: &Method, target: Option<&str>) -> Option<Refusal> {
         if self.suspended {
-            return Some((
-                "suspended",
-                "the tenant is suspended by the platform".into(),
-            ));
+            return Some(Refusal::Suspended);
         }
         let target = target.unwrap_or("an address without a host");
         if self.allowed_origin.as_deref() != Some(target) {
-            let why = format!(
-                "{target} is not this tenant's instance ({})",
-                self.allowed_origin.as_deref().unwrap_or("none configured")
-            );
-            return Some(("origin", why));
+            return Some(Refusal::Elsewhere {
+                target: target.to_string(),
+                allowed: self.allowed_origin.clone(),
+            });
         }
         if !matches!(*method, Method::GET | Method::POST | Method::PATCH) {
-            let why = format!("the method {method} is not one the component uses");
-            return Some(("method", why));
+            return Some(Refusal::Method(method.clone()));
         }
         None
     }
@@ -175,12 +170,12 @@ impl OutboundGuard {
     pub(super) fn admit(&mut self, method: &Method, uri: &Uri) -> Admission {
         // Normalised as the tenant's allowed origin was (instance-address), so they compare.
         let target = request_origin(&uri.to_string());
-        if let Some((reason, why)) = self.refusal(method, target.as_deref()) {
-            observe::refused(&self.tenant, reason);
+        if let Some(refusal) = self.refusal(method, target.as_deref()) {
+            observe::refused(&self.tenant, refusal.label());
             self.denied.fetch_add(1, Ordering::Relaxed);
             self.log.host_note(
                 Level::Warn,
-                &format!("the platform refused a request: {why}"),
+                &format!("the platform refused a request: {refusal}"),
             );
             return Admission::Refused;
         }
@@ -198,6 +193,48 @@ impl OutboundGuard {
                     ),
                 );
                 Admission::Full
+            }
+        }
+    }
+}
+
+/// Why the guard refuses a request.
+#[derive(Debug, PartialEq)]
+enum Refusal {
+    /// The platform suspended the tenant.
+    Suspended,
+    /// `target` is not the tenant's origin (`allowed`, if one is configured).
+    Elsewhere {
+        target: String,
+        allowed: Option<String>,
+    },
+    /// A method the component does not use.
+    Method(Method),
+}
+
+impl Refusal {
+    /// Its label in the platform's metrics.
+    fn label(&self) -> &'static str {
+        match self {
+            Refusal::Suspended => "suspended",
+            Refusal::Elsewhere { .. } => "origin",
+            Refusal::Method(_) => "method",
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    /// Its words in the tenant's log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Suspended => f.write_str("the tenant is suspended by the platform"),
+            Refusal::Elsewhere { target, allowed } => write!(
+                f,
+                "{target} is not this tenant's instance ({})",
+                allowed.as_deref().unwrap_or("none configured")
+            ),
+            Refusal::Method(method) => {
+                write!(f, "the method {method} is not one the component uses")
             }
         }
     }

@@ -13,8 +13,8 @@ use crate::address;
 use crate::api::{
     Error as ProviderError, ErrorKind, FieldKind, ProviderInfo, Setting, SettingValue,
 };
+use crate::printable::printable;
 use crate::sandbox::SandboxLimits;
-use crate::tenant_log::printable;
 
 /// The origin an address setting names, by the instance address rules the component
 /// shares; `None` when it names none (the component refuses such settings anyway).

@@ -37,9 +37,15 @@ pub struct Tenant {
     pub(super) instance: Instance,
     /// The settings in force, to rebuild the instance if a call ever traps or the tenant
     /// wakes from hibernation.
-    pub(super) settings: Option<(Vec<Setting>, Vec<Secret>)>,
+    pub(super) in_force: Option<InForce>,
     /// Each call's deadline, one timer moved forward per call.
     pub(super) deadline: Deadline,
+}
+
+/// The settings a tenant's component took last, and the secrets it keeps with them.
+pub(super) struct InForce {
+    pub(super) settings: Vec<Setting>,
+    pub(super) secrets: Vec<Secret>,
 }
 
 /// A tenant's instance, or what the sandbox keeps of it while it hibernates.
@@ -67,7 +73,7 @@ impl Host {
             clock,
             log,
             instance: Instance::Live { store, provider },
-            settings: None,
+            in_force: None,
             deadline: Deadline::default(),
         })
     }
@@ -120,7 +126,7 @@ impl Tenant {
             .host
             .instantiate(&self.clock, guard, self.log.clone())
             .await?;
-        if let Some((settings, secrets)) = &self.settings {
+        if let Some(InForce { settings, secrets }) = &self.in_force {
             let api = provider.cxm_ticketing_ticketing_provider();
             // These settings were accepted before; a refusal now would be a component bug.
             api.call_configure(&mut store, settings, secrets)
@@ -142,7 +148,7 @@ impl Tenant {
     pub fn hibernate(&mut self) {
         if let Instance::Live { store, .. } = &mut self.instance {
             store.data_mut().guard.cancel_requests();
-            let guard = store.data().guard.carry_over_idle();
+            let guard = store.data().guard.carry_over_hibernating();
             self.instance = Instance::Hibernating(guard);
             observe::tenant_presence(&self.id, Some(Presence::Live), Some(Presence::Hibernating));
         }

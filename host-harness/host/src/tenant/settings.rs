@@ -10,7 +10,7 @@ use super::address_setting::{
     address_in, address_key, address_refusal, instance_origin, no_origin_error,
 };
 use super::guest_call::guest_call;
-use super::lifecycle::Tenant;
+use super::lifecycle::{InForce, Tenant};
 use crate::api::log::Level;
 use crate::api::{
     Candidate, ConnectionReport, Error as ProviderError, ProviderInfo, Setting, SettingValue,
@@ -64,8 +64,11 @@ impl Tenant {
                 // nothing, and the platform says so rather than the component's OK.
                 return Ok(Err(self.no_origin(address.as_deref()).await?));
             }
-            let secrets = with_secrets_in_force(secrets, self.settings.as_ref());
-            self.settings = Some((settings.to_vec(), secrets));
+            let secrets = with_secrets_in_force(secrets, self.in_force.as_ref());
+            self.in_force = Some(InForce {
+                settings: settings.to_vec(),
+                secrets,
+            });
         }
         Ok(result)
     }
@@ -127,14 +130,11 @@ impl Tenant {
 }
 
 /// The secrets the component keeps after a configure given `secrets`: those, and the ones
-/// in force (`in_force`'s) that were not given again.
-fn with_secrets_in_force(
-    secrets: &[Secret],
-    in_force: Option<&(Vec<Setting>, Vec<Secret>)>,
-) -> Vec<Secret> {
+/// in force that were not given again.
+fn with_secrets_in_force(secrets: &[Secret], in_force: Option<&InForce>) -> Vec<Secret> {
     let mut secrets = secrets.to_vec();
-    if let Some((_, in_force)) = in_force {
-        for old in in_force {
+    if let Some(in_force) = in_force {
+        for old in &in_force.secrets {
             if !secrets.iter().any(|s| s.key() == old.key()) {
                 secrets.push(old.clone());
             }
