@@ -39,6 +39,20 @@
 //! ```
 //!
 //! `examples/many_tenants.rs` runs many tenants with an egress policy and their logs.
+//!
+//! # Layers
+//!
+//! Each module imports only from the layers below it. On top is the API a platform calls:
+//! `tenant` (a [`Tenant`]: its instance's lifecycle, the contract's calls, what the platform
+//! controls between calls) over `host` (the [`Host`]: the component compiled once under a
+//! [`SandboxLimits`] policy). In the middle, `sandbox` turns that policy into wasmtime (the
+//! engine and its pool, the linker, a tenant's store, clock and CPU budget) and guards every
+//! request a tenant sends (the wasi-http hook); under it, `egress` is the host's own send
+//! path (a tenant's client, its kept connection, the connector that checks every address,
+//! TLS, the capped bodies). At the bottom are the primitives, which import nothing above
+//! them: the contract (`bindings`, `api`, `names`, `secret`), `tenant_log`, `printable`,
+//! `observe`, `budget`, `unread`, `deadline`, `address`, `trust`, `issuer`, `proxy`,
+//! `turns`, `capacity` and `artifact_cache`.
 
 #![deny(missing_docs)]
 

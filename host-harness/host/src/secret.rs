@@ -1,5 +1,5 @@
 //! Secrets on the platform's side: the contract's `secrets` interface is bound to this type
-//! (see `bindings` in lib.rs), so the record that carries a credential into the component
+//! (see `bindings.rs`), so the record that carries a credential into the component
 //! has no `Debug` or `Display` that shows it.
 
 use std::fmt;

@@ -11,6 +11,11 @@
 //! a ticket then costs no hand-over between tasks (and threads) for the request, the answer
 //! and each piece of the body. A connection nobody waits on sits idle in the tenant's slot,
 //! which a small task per tenant empties once it has been idle for the idle timeout.
+//!
+//! `client` sends a request (the sandbox hands it over with its body taken by
+//! `request_body`) on the connection its `pool` keeps, or on a new one from the `connector`
+//! (its failures in `connect_failure`, its TLS in `tls`, its bytes a `stream`); `conn` drives
+//! that connection, and the answer's body is a `capped_body`.
 
 mod capped_body;
 mod client;

@@ -24,9 +24,9 @@ use crate::trust::ClientIdentity;
 /// through the tenant's own client and its kept connection.
 pub struct OutboundGuard {
     /// The origin the tenant's settings name (set by a successful configure).
-    pub(crate) allowed_origin: Option<String>,
+    allowed_origin: Option<String>,
     /// Cut off by the platform: nothing goes out, whatever the origin, until it resumes.
-    pub(crate) suspended: bool,
+    suspended: bool,
     pub(super) limits: SandboxLimits,
     denied: Arc<AtomicU64>,
     log: TenantLog,
@@ -88,6 +88,26 @@ impl OutboundGuard {
             client: None,
             ..self.carry_over()
         }
+    }
+
+    /// The origin the tenant may reach (whether or not it is suspended).
+    pub(crate) fn allowed_origin(&self) -> Option<&str> {
+        self.allowed_origin.as_deref()
+    }
+
+    /// Lets the tenant reach `origin` only (none: nothing).
+    pub(crate) fn set_allowed_origin(&mut self, origin: Option<String>) {
+        self.allowed_origin = origin;
+    }
+
+    /// Whether the platform has cut the tenant off.
+    pub(crate) fn is_suspended(&self) -> bool {
+        self.suspended
+    }
+
+    /// Reopens a suspended tenant to its origin.
+    pub(crate) fn resume(&mut self) {
+        self.suspended = false;
     }
 
     pub(crate) fn denied(&self) -> u64 {
@@ -312,7 +332,7 @@ mod tests {
         assert!(guard.refusal(&Method::GET, Some(origin)).is_some());
         let rebuilt = guard.carry_over();
         assert!(rebuilt.refusal(&Method::GET, Some(origin)).is_some());
-        guard.suspended = false;
+        guard.resume();
         assert_eq!(guard.refusal(&Method::GET, Some(origin)), None);
     }
 }

@@ -207,7 +207,7 @@ mod tests {
             ..SandboxLimits::default()
         };
         let mut guard = OutboundGuard::for_test(&limits);
-        guard.allowed_origin = Some(origin.clone());
+        guard.set_allowed_origin(Some(origin.clone()));
         let first = send(&mut guard, &origin).await.expect("one");
         let second = send(&mut guard, &origin).await.expect("two");
         assert_eq!(guard.in_flight().0, 2);
@@ -252,7 +252,7 @@ mod tests {
             ..SandboxLimits::default()
         };
         let mut guard = OutboundGuard::for_test(&limits);
-        guard.allowed_origin = Some(origin.clone());
+        guard.set_allowed_origin(Some(origin.clone()));
         let _unread = [
             send(&mut guard, &origin).await.unwrap(),
             send(&mut guard, &origin).await.unwrap(),
@@ -289,7 +289,7 @@ mod tests {
             ..SandboxLimits::default()
         };
         let mut guard = OutboundGuard::for_test(&limits);
-        guard.allowed_origin = Some(origin.clone());
+        guard.set_allowed_origin(Some(origin.clone()));
         let empty = http_body_util::Empty::new()
             .map_err(|never| match never {})
             .boxed_unsync();

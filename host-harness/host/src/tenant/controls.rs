@@ -21,10 +21,10 @@ impl Tenant {
     /// `None` while suspended.
     pub fn allowed_origin(&self) -> Option<&str> {
         let guard = self.guard();
-        if guard.suspended {
+        if guard.is_suspended() {
             return None;
         }
-        guard.allowed_origin.as_deref()
+        guard.allowed_origin()
     }
 
     /// Overrides the origin the tenant may reach until its next successful configure, which
@@ -32,7 +32,7 @@ impl Tenant {
     /// a configure does not undo that, only [`Tenant::resume`] does.
     pub fn set_allowed_origin(&mut self, origin: Option<String>) {
         match origin {
-            Some(origin) => self.guard_mut().allowed_origin = Some(origin),
+            Some(origin) => self.guard_mut().set_allowed_origin(Some(origin)),
             None => self.suspend(),
         }
     }
@@ -47,12 +47,12 @@ impl Tenant {
 
     /// Reopens a suspended tenant to its instance's origin.
     pub fn resume(&mut self) {
-        self.guard_mut().suspended = false;
+        self.guard_mut().resume();
     }
 
     /// Whether the platform has cut the tenant off ([`Tenant::suspend`]).
     pub fn is_suspended(&self) -> bool {
-        self.guard().suspended
+        self.guard().is_suspended()
     }
 
     /// How many outbound requests the sandbox refused so far (at the origin check, or when

@@ -58,7 +58,7 @@ impl Tenant {
             let guard = self.guard_mut();
             // Nothing asked for under the old settings leaves under the new ones.
             guard.cancel_requests();
-            guard.allowed_origin = origin.clone();
+            guard.set_allowed_origin(origin.clone());
             if origin.is_none() {
                 // A component that took settings naming no instance: the tenant can reach
                 // nothing, and the platform says so rather than the component's OK.
@@ -118,13 +118,14 @@ impl Tenant {
         // Awake first: a wake that fails must not leave the candidate's origin behind in
         // the hibernating tenant (`guest_call!` wakes it, and returns early if it cannot).
         self.wake().await?;
-        let in_force = self.guard().allowed_origin.clone();
-        self.guard_mut().allowed_origin = address.as_deref().and_then(instance_origin);
+        let in_force = self.guard().allowed_origin().map(str::to_string);
+        let candidates = address.as_deref().and_then(instance_origin);
+        self.guard_mut().set_allowed_origin(candidates);
         let report = guest_call!(self, call_test_connection(Some(candidate)));
         let guard = self.guard_mut();
         // Whatever the candidate's test left under way stops with it.
         guard.cancel_requests();
-        guard.allowed_origin = in_force;
+        guard.set_allowed_origin(in_force);
         Ok(Ok(report?))
     }
 }
