@@ -1,13 +1,11 @@
 //! The linker every tenant's instance is made with: WASI (the store's, with no way out),
 //! wasi-http through the guard, and the component's `log` interface into the tenant's log.
 
-use wasmtime::Engine;
-use wasmtime::StoreContextMut;
 use wasmtime::component::{HasSelf, Linker, Resource};
-use wasmtime_wasi_http::RequestOptions;
-use wasmtime_wasi_http::WasiHttpView;
+use wasmtime::{Engine, StoreContextMut};
 use wasmtime_wasi_http::p2::bindings::http::{outgoing_handler, types};
 use wasmtime_wasi_http::p2::types::HostOutgoingRequest;
+use wasmtime_wasi_http::{RequestOptions, WasiHttpView};
 
 use super::state::TenantState;
 use crate::bindings::cxm::ticketing::log as wit_log;
