@@ -216,6 +216,8 @@ fn classify_v6(ip: Ipv6Addr) -> Option<Rule> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn admitted_networks_open_private_addresses_only() {
         let admitted: Vec<Network> = ["10.20.0.0/16", "fd00:1::/64", "127.0.0.1"]
@@ -249,8 +251,6 @@ mod tests {
             assert!(bad.parse::<Network>().is_err(), "{bad}");
         }
     }
-
-    use super::*;
 
     #[test]
     fn addresses_and_their_rules() {

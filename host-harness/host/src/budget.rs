@@ -121,6 +121,22 @@ impl Slot {
     }
 }
 
+#[cfg(test)]
+impl Slot {
+    /// A request's share of a budget roomy enough for any test.
+    pub(crate) fn roomy() -> Slot {
+        Budget::new(8, 1 << 30).admit().unwrap()
+    }
+}
+
+#[cfg(test)]
+impl Cancellation {
+    /// A cancellation that never comes (its budget is gone).
+    pub(crate) fn never() -> Cancellation {
+        Budget::new(1, 1).cancellation()
+    }
+}
+
 impl Drop for Slot {
     fn drop(&mut self) {
         self.release_bytes();

@@ -80,7 +80,7 @@ impl std::error::Error for MapCountTooLow {}
 
 /// Whether a host of `max_tenants` fits in a process with `max_map_count` of which
 /// `in_use` are taken.
-pub(crate) fn budget(
+pub(crate) fn fits(
     max_tenants: u32,
     max_map_count: u64,
     in_use: u64,
@@ -124,9 +124,9 @@ fn tenants_that_fit(free: u64) -> u32 {
 
 /// Checks this process's mapping budget for a host of `max_tenants` (Linux; elsewhere the
 /// limit is not known and nothing is checked).
-pub(crate) fn check(max_tenants: u32) -> Result<(), MapCountTooLow> {
+pub(crate) fn check_this_process(max_tenants: u32) -> Result<(), MapCountTooLow> {
     match (max_map_count(), mappings_in_use()) {
-        (Some(max), Some(in_use)) => budget(max_tenants, max, in_use),
+        (Some(max), Some(in_use)) => fits(max_tenants, max, in_use),
         _ => Ok(()),
     }
 }
@@ -162,16 +162,16 @@ mod tests {
     fn a_host_that_fits_is_accepted() {
         // The default 1,000 tenants: 1,026 slots, 6,156 mappings.
         assert_eq!(mappings_needed(1000), 6156);
-        assert_eq!(budget(1000, DEFAULT_MAX_MAP_COUNT, 400), Ok(()));
+        assert_eq!(fits(1000, DEFAULT_MAX_MAP_COUNT, 400), Ok(()));
         // Exactly at the limit still fits.
         let exact = 400 + mappings_needed(1000) + MAPPINGS_HEADROOM;
-        assert_eq!(budget(1000, exact, 400), Ok(()));
-        assert!(budget(1000, exact - 1, 400).is_err());
+        assert_eq!(fits(1000, exact, 400), Ok(()));
+        assert!(fits(1000, exact - 1, 400).is_err());
     }
 
     #[test]
     fn fifty_thousand_tenants_need_the_setting_raised() {
-        let refused = budget(50_000, DEFAULT_MAX_MAP_COUNT, 400).unwrap_err();
+        let refused = fits(50_000, DEFAULT_MAX_MAP_COUNT, 400).unwrap_err();
         assert_eq!(refused.needed, 50_516 * 6);
         assert_eq!(
             refused.max_map_count_needed(),
@@ -190,19 +190,19 @@ mod tests {
         // What the message offers instead fits, and one more does not.
         let fit = refused.tenants_that_fit;
         assert!(message.contains(&format!("lower max_tenants to {fit} at most")));
-        assert_eq!(budget(fit, DEFAULT_MAX_MAP_COUNT, 400), Ok(()));
+        assert_eq!(fits(fit, DEFAULT_MAX_MAP_COUNT, 400), Ok(()));
         assert_eq!(max_tenants_for(DEFAULT_MAX_MAP_COUNT, 400), fit);
-        assert!(budget(fit + 1, DEFAULT_MAX_MAP_COUNT, 400).is_err());
+        assert!(fits(fit + 1, DEFAULT_MAX_MAP_COUNT, 400).is_err());
         assert!((10_500..10_800).contains(&fit), "{fit}");
         // With the setting the message names, the same host fits.
-        assert_eq!(budget(50_000, 327_680, 400), Ok(()));
+        assert_eq!(fits(50_000, 327_680, 400), Ok(()));
     }
 
     #[test]
     fn a_process_with_no_room_left_fits_no_tenant() {
-        let refused = budget(1, 1000, 900).unwrap_err();
+        let refused = fits(1, 1000, 900).unwrap_err();
         assert_eq!(refused.tenants_that_fit, 0);
-        let refused = budget(u32::MAX, DEFAULT_MAX_MAP_COUNT, 0).unwrap_err();
+        let refused = fits(u32::MAX, DEFAULT_MAX_MAP_COUNT, 0).unwrap_err();
         assert_eq!(refused.needed, u64::from(u32::MAX) * MAPPINGS_PER_TENANT);
     }
 

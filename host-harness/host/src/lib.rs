@@ -39,11 +39,29 @@
 //! ```
 //!
 //! `examples/many_tenants.rs` runs many tenants with an egress policy and their logs.
+//!
+//! # Layers
+//!
+//! Each module imports only from the layers below it. On top is the API a platform calls:
+//! `tenant` (a [`Tenant`]: its instance's lifecycle, the contract's calls, what the platform
+//! controls between calls) over `host` (the [`Host`]: the component compiled once under a
+//! [`SandboxLimits`] policy). In the middle, `sandbox` turns that policy into wasmtime (the
+//! engine and its pool, the linker, a tenant's store, clock and CPU budget) and guards every
+//! request a tenant sends (the wasi-http hook); under it, `egress` is the host's own send
+//! path (a tenant's client, its kept connection, the connector that checks every address,
+//! TLS, the capped bodies). At the bottom are the primitives, which import nothing above
+//! them: the contract (`bindings`, `api`, `names`, `secret`), `tenant_log`, `printable`,
+//! `observe`, `budget`, `unread`, `deadline`, `address`, `trust`, `issuer`, `proxy`,
+//! `turns`, `capacity` and `artifact_cache`.
 
 #![deny(missing_docs)]
 
 pub mod address;
+pub mod api;
 mod artifact_cache;
+// Generated from the contract; `wit/ticketing.wit` documents its types.
+#[allow(missing_docs)]
+mod bindings;
 mod budget;
 pub mod capacity;
 mod deadline;
@@ -52,10 +70,14 @@ mod host;
 mod issuer;
 mod names;
 mod observe;
+mod printable;
 mod proxy;
 pub mod sandbox;
 mod secret;
+mod tenant;
 mod tenant_log;
+#[cfg(test)]
+mod test_servers;
 mod trust;
 mod turns;
 mod unread;
@@ -63,65 +85,12 @@ mod unread;
 pub use address::Network;
 pub use artifact_cache::{CacheLoad, CacheOutcome};
 pub use capacity::MapCountTooLow;
-pub use host::{Host, Tenant};
+pub use host::Host;
+pub use names::level_name;
+pub use printable::printable;
 pub use proxy::Proxy;
 pub use sandbox::{SandboxLimits, TenantBound};
 pub use secret::Secret;
-pub use tenant_log::{LogEntry, LogEvent, TenantLog, level_name, printable};
+pub use tenant::Tenant;
+pub use tenant_log::{LogEntry, LogEvent, TenantLog};
 pub use trust::{ClientCertificate, Resolve, TenantTls};
-
-// Generated from the contract; `wit/ticketing.wit` documents its types.
-#[allow(missing_docs)]
-mod bindings {
-    wasmtime::component::bindgen!({
-        path: "../../wit",
-        world: "provider",
-        exports: { default: async },
-        // Credentials cross in a type of the host's own, whose `Debug` hides them.
-        with: { "cxm:ticketing/secrets": crate::secret::wit },
-        additional_derives: [PartialEq],
-    });
-}
-
-/// The contract's types, as the platform sees them.
-pub mod api {
-    pub use crate::bindings::cxm::ticketing::types::*;
-
-    impl Setting {
-        /// A text, address or choice value.
-        pub fn text(key: impl Into<String>, value: impl Into<String>) -> Self {
-            Self {
-                key: key.into(),
-                value: SettingValue::Text(value.into()),
-            }
-        }
-
-        /// A ticket-categories value: the routing table of the settings form.
-        pub fn ticket_categories(key: impl Into<String>, rows: Vec<TicketCategory>) -> Self {
-            Self {
-                key: key.into(),
-                value: SettingValue::TicketCategories(rows),
-            }
-        }
-    }
-
-    impl TicketCategory {
-        /// A route: events of `event_category` become tickets of `kind`, when enabled.
-        pub fn new(
-            event_category: impl Into<String>,
-            kind: impl Into<String>,
-            enabled: bool,
-        ) -> Self {
-            Self {
-                event_category: event_category.into(),
-                kind: kind.into(),
-                enabled,
-            }
-        }
-    }
-
-    /// The records of the component's `log` interface.
-    pub mod log {
-        pub use crate::bindings::cxm::ticketing::log::{Exchange, Level};
-    }
-}

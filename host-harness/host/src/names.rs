@@ -1,148 +1,98 @@
 //! The contract's names for its enums, as they appear in the WIT: what logs, JSON output and
 //! a platform's own records should say. A test holds each list to `wit/ticketing.wit`.
 
+use crate::api::log::Level;
 use crate::api::{Capability, CheckStatus, ErrorKind, FieldKind, Priority};
 
-impl ErrorKind {
-    /// Every ErrorKind, in the WIT's order.
-    pub const ALL: [ErrorKind; 20] = [
-        ErrorKind::InvalidSettings,
-        ErrorKind::NotConfigured,
-        ErrorKind::InvalidTicket,
-        ErrorKind::InvalidCursor,
-        ErrorKind::Unreachable,
-        ErrorKind::BlockedByHost,
-        ErrorKind::ServiceAsleep,
-        ErrorKind::NotTheService,
-        ErrorKind::CredentialsRefused,
-        ErrorKind::ServiceAccountMissing,
-        ErrorKind::NotAuthenticated,
-        ErrorKind::MissingAuthScope,
-        ErrorKind::Forbidden,
-        ErrorKind::RejectedByPolicy,
-        ErrorKind::UnknownTicketKind,
-        ErrorKind::NotFound,
-        ErrorKind::BadRequest,
-        ErrorKind::RateLimited,
-        ErrorKind::ServiceUnavailable,
-        ErrorKind::UnexpectedResponse,
-    ];
-
-    /// Its name in the WIT (`kebab-case`).
-    pub fn name(self) -> &'static str {
-        match self {
-            ErrorKind::InvalidSettings => "invalid-settings",
-            ErrorKind::NotConfigured => "not-configured",
-            ErrorKind::InvalidTicket => "invalid-ticket",
-            ErrorKind::InvalidCursor => "invalid-cursor",
-            ErrorKind::Unreachable => "unreachable",
-            ErrorKind::BlockedByHost => "blocked-by-host",
-            ErrorKind::ServiceAsleep => "service-asleep",
-            ErrorKind::NotTheService => "not-the-service",
-            ErrorKind::CredentialsRefused => "credentials-refused",
-            ErrorKind::ServiceAccountMissing => "service-account-missing",
-            ErrorKind::NotAuthenticated => "not-authenticated",
-            ErrorKind::MissingAuthScope => "missing-auth-scope",
-            ErrorKind::Forbidden => "forbidden",
-            ErrorKind::RejectedByPolicy => "rejected-by-policy",
-            ErrorKind::UnknownTicketKind => "unknown-ticket-kind",
-            ErrorKind::NotFound => "not-found",
-            ErrorKind::BadRequest => "bad-request",
-            ErrorKind::RateLimited => "rate-limited",
-            ErrorKind::ServiceUnavailable => "service-unavailable",
-            ErrorKind::UnexpectedResponse => "unexpected-response",
+/// `name()` for an enum of the contract, from its cases and their WIT names in the WIT's
+/// order; with `all`, also `ALL`, every case in that order.
+macro_rules! wit_names {
+    ($enum:ident { $($case:ident => $name:literal,)* }) => {
+        impl $enum {
+            /// Its name in the WIT (`kebab-case`).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($enum::$case => $name,)*
+                }
+            }
         }
-    }
+    };
+    (all $enum:ident { $($case:ident => $name:literal,)* }) => {
+        impl $enum {
+            #[doc = concat!("Every ", stringify!($enum), ", in the WIT's order.")]
+            pub const ALL: [$enum; [$($name),*].len()] = [$($enum::$case),*];
+        }
+        wit_names!($enum { $($case => $name,)* });
+    };
 }
 
-impl CheckStatus {
-    /// Its name in the WIT (`kebab-case`).
-    pub fn name(self) -> &'static str {
-        match self {
-            CheckStatus::Passed => "passed",
-            CheckStatus::Failed => "failed",
-            CheckStatus::Skipped => "skipped",
-        }
-    }
-}
+wit_names!(all ErrorKind {
+    InvalidSettings => "invalid-settings",
+    NotConfigured => "not-configured",
+    InvalidTicket => "invalid-ticket",
+    InvalidCursor => "invalid-cursor",
+    Unreachable => "unreachable",
+    BlockedByHost => "blocked-by-host",
+    ServiceAsleep => "service-asleep",
+    NotTheService => "not-the-service",
+    CredentialsRefused => "credentials-refused",
+    ServiceAccountMissing => "service-account-missing",
+    NotAuthenticated => "not-authenticated",
+    MissingAuthScope => "missing-auth-scope",
+    Forbidden => "forbidden",
+    RejectedByPolicy => "rejected-by-policy",
+    UnknownTicketKind => "unknown-ticket-kind",
+    NotFound => "not-found",
+    BadRequest => "bad-request",
+    RateLimited => "rate-limited",
+    ServiceUnavailable => "service-unavailable",
+    UnexpectedResponse => "unexpected-response",
+});
 
-impl Priority {
-    /// Every Priority, in the WIT's order.
-    pub const ALL: [Priority; 5] = [
-        Priority::Critical,
-        Priority::High,
-        Priority::Moderate,
-        Priority::Low,
-        Priority::Planning,
-    ];
+wit_names!(CheckStatus {
+    Passed => "passed",
+    Failed => "failed",
+    Skipped => "skipped",
+});
 
-    /// Its name in the WIT (`kebab-case`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Priority::Critical => "critical",
-            Priority::High => "high",
-            Priority::Moderate => "moderate",
-            Priority::Low => "low",
-            Priority::Planning => "planning",
-        }
-    }
-}
+wit_names!(all Priority {
+    Critical => "critical",
+    High => "high",
+    Moderate => "moderate",
+    Low => "low",
+    Planning => "planning",
+});
 
-impl Capability {
-    /// Every Capability, in the WIT's order.
-    pub const ALL: [Capability; 9] = [
-        Capability::TestConnection,
-        Capability::CreateTicket,
-        Capability::GetTicket,
-        Capability::UpdateTicket,
-        Capability::AddComment,
-        Capability::ResolveTicket,
-        Capability::ResolveByCorrelation,
-        Capability::ChangesSince,
-        Capability::AttachFile,
-    ];
+wit_names!(all Capability {
+    TestConnection => "test-connection",
+    CreateTicket => "create-ticket",
+    GetTicket => "get-ticket",
+    UpdateTicket => "update-ticket",
+    AddComment => "add-comment",
+    ResolveTicket => "resolve-ticket",
+    ResolveByCorrelation => "resolve-by-correlation",
+    ChangesSince => "changes-since",
+    AttachFile => "attach-file",
+});
 
-    /// Its name in the WIT (`kebab-case`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Capability::TestConnection => "test-connection",
-            Capability::CreateTicket => "create-ticket",
-            Capability::GetTicket => "get-ticket",
-            Capability::UpdateTicket => "update-ticket",
-            Capability::AddComment => "add-comment",
-            Capability::ResolveTicket => "resolve-ticket",
-            Capability::ResolveByCorrelation => "resolve-by-correlation",
-            Capability::ChangesSince => "changes-since",
-            Capability::AttachFile => "attach-file",
-        }
-    }
-}
+wit_names!(all FieldKind {
+    Text => "text",
+    Address => "address",
+    Secret => "secret",
+    Choice => "choice",
+    AuthMethod => "auth-method",
+    TextList => "text-list",
+    Flag => "flag",
+    TicketCategories => "ticket-categories",
+});
 
-impl FieldKind {
-    /// Every FieldKind, in the WIT's order.
-    pub const ALL: [FieldKind; 8] = [
-        FieldKind::Text,
-        FieldKind::Address,
-        FieldKind::Secret,
-        FieldKind::Choice,
-        FieldKind::AuthMethod,
-        FieldKind::TextList,
-        FieldKind::Flag,
-        FieldKind::TicketCategories,
-    ];
-
-    /// Its name in the WIT (`kebab-case`).
-    pub fn name(self) -> &'static str {
-        match self {
-            FieldKind::Text => "text",
-            FieldKind::Address => "address",
-            FieldKind::Secret => "secret",
-            FieldKind::Choice => "choice",
-            FieldKind::AuthMethod => "auth-method",
-            FieldKind::TextList => "text-list",
-            FieldKind::Flag => "flag",
-            FieldKind::TicketCategories => "ticket-categories",
-        }
+/// The WIT name of a log level.
+pub fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::Debug => "debug",
+        Level::Info => "info",
+        Level::Warn => "warn",
+        Level::Error => "error",
     }
 }
 
@@ -184,5 +134,8 @@ mod tests {
         assert_eq!(capabilities, wit_enum("capability"));
         let kinds: Vec<&str> = FieldKind::ALL.iter().map(|k| k.name()).collect();
         assert_eq!(kinds, wit_enum("field-kind"));
+        let levels = [Level::Debug, Level::Info, Level::Warn, Level::Error];
+        let levels: Vec<&str> = levels.into_iter().map(level_name).collect();
+        assert_eq!(levels, wit_enum("level"));
     }
 }

@@ -119,18 +119,25 @@ pub(crate) fn rebuilt(tenant: &str, why: &'static str) {
     metrics::counter!("ticketing_host_rebuilds_total", "why" => why).increment(1);
 }
 
-/// A tenant became live (`true`) or hibernating (`false`), or went away from either.
-pub(crate) fn tenant_state(tenant: &str, live: Option<bool>, was: Option<bool>) {
-    let gauge = |live: bool| match live {
-        true => metrics::gauge!("ticketing_host_tenants_live"),
-        false => metrics::gauge!("ticketing_host_tenants_hibernating"),
+/// Where a tenant is: with a live instance, or hibernating without one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Presence {
+    Live,
+    Hibernating,
+}
+
+/// A tenant moved `from` where it was (none: it is new) `to` where it is (none: it is gone).
+pub(crate) fn tenant_presence(tenant: &str, from: Option<Presence>, to: Option<Presence>) {
+    let gauge = |presence: Presence| match presence {
+        Presence::Live => metrics::gauge!("ticketing_host_tenants_live"),
+        Presence::Hibernating => metrics::gauge!("ticketing_host_tenants_hibernating"),
     };
-    if let Some(was) = was {
-        gauge(was).decrement(1.0);
+    if let Some(from) = from {
+        gauge(from).decrement(1.0);
     }
-    if let Some(live) = live {
-        gauge(live).increment(1.0);
-        tracing::debug!(tenant, live, "tenant");
+    if let Some(to) = to {
+        gauge(to).increment(1.0);
+        tracing::debug!(tenant, live = to == Presence::Live, "tenant");
     }
 }
 

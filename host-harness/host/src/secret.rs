@@ -1,5 +1,5 @@
 //! Secrets on the platform's side: the contract's `secrets` interface is bound to this type
-//! (see `bindings` in lib.rs), so the record that carries a credential into the component
+//! (see `bindings.rs`), so the record that carries a credential into the component
 //! has no `Debug` or `Display` that shows it.
 
 use std::fmt;
@@ -52,7 +52,7 @@ impl fmt::Debug for Secret {
 pub mod wit {
     use wasmtime::component::{HasData, Linker, LinkerInstance};
 
-    pub use super::Secret;
+    pub use crate::secret::Secret;
 
     pub trait HostWithStore<T>: HasData {}
     impl<H: ?Sized, T> HostWithStore<T> for H where H: HasData {}
@@ -87,9 +87,11 @@ pub mod wit {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn debug_is_redacted() {
-        let secret = super::Secret::new("client_secret", "hunter2");
+        let secret = Secret::new("client_secret", "hunter2");
         let shown = format!("{secret:?}");
         assert!(shown.contains("client_secret"));
         assert!(!shown.contains("hunter2"));

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use crate::bindings::cxm::ticketing::log::{self as wit, Exchange, Level};
+use crate::printable::printable_capped;
 
 /// One entry of a tenant's log.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,7 +66,10 @@ impl TenantLog {
 
     /// A note of the host's own.
     pub(crate) fn host_note(&self, level: Level, message: &str) {
-        self.push(level, LogEvent::Host(clean(message, Self::MAX_TEXT)));
+        self.push(
+            level,
+            LogEvent::Host(printable_capped(message, Self::MAX_TEXT)),
+        );
     }
 
     fn push(&self, level: Level, event: LogEvent) {
@@ -275,63 +279,23 @@ fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
 impl wit::Host for TenantLog {
     fn report_exchange(&mut self, level: Level, exchange: Exchange) {
         let exchange = Exchange {
-            method: clean(&exchange.method, Self::MAX_METHOD),
-            path: clean(&exchange.path, Self::MAX_PATH),
+            method: printable_capped(&exchange.method, Self::MAX_METHOD),
+            path: printable_capped(&exchange.path, Self::MAX_PATH),
             status: exchange.status,
             duration_ms: exchange.duration_ms,
             attempt: exchange.attempt,
-            message: exchange.message.map(|m| clean(&m, Self::MAX_TEXT)),
+            message: exchange
+                .message
+                .map(|m| printable_capped(&m, Self::MAX_TEXT)),
         };
         self.push(level, LogEvent::Exchange(exchange));
     }
 
     fn note(&mut self, level: Level, message: String) {
-        self.push(level, LogEvent::Note(clean(&message, Self::MAX_TEXT)));
-    }
-}
-
-/// At most `max` characters, with every control character (C0, DEL, C1: newlines and
-/// terminal escapes included) and every bidirectional-override character replaced by a
-/// space, so an entry prints as one line that shows what it says.
-pub(crate) fn clean(text: &str, max: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(max * 4));
-    for (count, c) in text.chars().enumerate() {
-        if count == max {
-            out.pop();
-            out.push('…');
-            break;
-        }
-        out.push(shown(c));
-    }
-    out
-}
-
-/// Text from a tenant as a terminal or a log viewer gets it: every control or direction
-/// override character a space (an escape sequence could rewrite the screen, an override
-/// reorder what is shown).
-pub fn printable(text: &str) -> String {
-    text.chars().map(shown).collect()
-}
-
-fn shown(c: char) -> char {
-    if c.is_control() || is_bidi_control(c) {
-        ' '
-    } else {
-        c
-    }
-}
-
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-/// The WIT name of a level.
-pub fn level_name(level: Level) -> &'static str {
-    match level {
-        Level::Debug => "debug",
-        Level::Info => "info",
-        Level::Warn => "warn",
-        Level::Error => "error",
+        self.push(
+            level,
+            LogEvent::Note(printable_capped(&message, Self::MAX_TEXT)),
+        );
     }
 }
 
@@ -339,6 +303,7 @@ pub fn level_name(level: Level) -> &'static str {
 mod tests {
     use super::*;
     use crate::bindings::cxm::ticketing::log::Host as _;
+    use crate::printable::is_bidi_control;
 
     fn exchange(path: &str, message: Option<&str>) -> Exchange {
         Exchange {
@@ -349,15 +314,6 @@ mod tests {
             attempt: 1,
             message: message.map(str::to_string),
         }
-    }
-
-    #[test]
-    fn printable_text_has_no_escape_nor_direction_override() {
-        assert_eq!(
-            printable("invoice\u{202E}fdp.exe\u{1b}[2J\nnext\u{2066}"),
-            "invoice fdp.exe [2J next "
-        );
-        assert_eq!(printable("Grüße, ok"), "Grüße, ok");
     }
 
     #[test]
@@ -532,6 +488,6 @@ mod tests {
         let mut writer = log.clone();
         writer.note(Level::Debug, "kept".into());
         assert_eq!(log.entries().len(), 1);
-        assert_eq!(level_name(log.entries()[0].level), "debug");
+        assert_eq!(log.entries()[0].level, Level::Debug);
     }
 }

@@ -55,7 +55,7 @@ pub(crate) fn roots(extra: &[Vec<u8>]) -> anyhow::Result<Arc<RootCertStore>> {
 }
 
 /// What one tenant's TLS trusts and presents beyond the host's policy: the platform's
-/// decision for that tenant, never a setting of the tenant's ([`crate::Tenant::set_tls`]).
+/// decision for that tenant, never a setting of the tenant's (`Tenant::set_tls`).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct TenantTls {
     /// Certificates (DER) this tenant trusts as roots beside the host's: its on-premise

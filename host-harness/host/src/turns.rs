@@ -73,8 +73,9 @@ impl Drop for Turn {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use std::time::Duration;
+
+    use super::*;
 
     #[tokio::test]
     async fn calls_for_one_key_take_turns_and_others_do_not_wait() {

@@ -117,10 +117,12 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use http_body_util::BodyExt;
+
     use super::*;
     use crate::budget::Budget;
-    use http_body_util::BodyExt;
-    use std::sync::atomic::{AtomicBool, Ordering};
 
     /// A body that never ends, and says when it is dropped.
     struct Endless(Arc<AtomicBool>);

@@ -1,0 +1,37 @@
+//! The contract's types, as the platform sees them.
+
+pub use crate::bindings::cxm::ticketing::types::*;
+
+impl Setting {
+    /// A text, address or choice value.
+    pub fn text(key: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            value: SettingValue::Text(value.into()),
+        }
+    }
+
+    /// A ticket-categories value: the routing table of the settings form.
+    pub fn ticket_categories(key: impl Into<String>, rows: Vec<TicketCategory>) -> Self {
+        Self {
+            key: key.into(),
+            value: SettingValue::TicketCategories(rows),
+        }
+    }
+}
+
+impl TicketCategory {
+    /// A route: events of `event_category` become tickets of `kind`, when enabled.
+    pub fn new(event_category: impl Into<String>, kind: impl Into<String>, enabled: bool) -> Self {
+        Self {
+            event_category: event_category.into(),
+            kind: kind.into(),
+            enabled,
+        }
+    }
+}
+
+/// The records of the component's `log` interface.
+pub mod log {
+    pub use crate::bindings::cxm::ticketing::log::{Exchange, Level};
+}
