@@ -253,34 +253,33 @@ struct WasmOpt {
 
 impl WasmOpt {
     /// The wasm-opt installed in `pin/node_modules`, if it is the version the lock file pins.
-    fn installed(pin: &Path) -> Result<WasmOpt, String> {
+    fn installed(pin: &Path) -> Result<WasmOpt, Unavailable> {
+        // The pin is part of the repository: without it the checkout itself is broken.
         let lock = pin.join("package-lock.json");
-        let lock = fs::read_to_string(&lock)
-            .map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
-        let pinned = pinned_version(&lock, "node_modules/binaryen")
-            .ok_or("the lock file pins no `node_modules/binaryen`")?;
+        let pinned = fs::read_to_string(&lock)
+            .ok()
+            .and_then(|lock| pinned_version(&lock, "node_modules/binaryen"))
+            .unwrap_or_else(|| panic!("{} pins no `node_modules/binaryen`", lock.display()));
         let package = pin.join("node_modules/binaryen/package.json");
         let Ok(installed) = fs::read_to_string(&package) else {
-            return Err(format!("binaryen {pinned} is not installed"));
+            return Err(Unavailable::NotInstalled { pinned });
         };
-        match package_version(&installed) {
-            Some(version) if version == pinned => {}
-            version => {
-                return Err(format!(
-                    "the installed binaryen is {}, the lock file pins {pinned}",
-                    version.as_deref().unwrap_or("of no version")
-                ));
-            }
+        let installed = package_version(&installed);
+        if installed.as_ref() != Some(&pinned) {
+            return Err(Unavailable::OtherVersion { installed, pinned });
         }
         let path = pin.join("node_modules/binaryen/bin/wasm-opt");
         let output = Command::new("node")
             .arg(&path)
             .arg("--version")
             .output()
-            .map_err(|e| format!("node did not start ({e})"))?;
+            .map_err(|e| Unavailable::NodeFailed(format!("node did not start ({e})")))?;
         let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
         if !output.status.success() || !version.starts_with("wasm-opt version") {
-            return Err(format!("{} --version answered {version:?}", path.display()));
+            return Err(Unavailable::NodeFailed(format!(
+                "{} --version answered {version:?}",
+                path.display()
+            )));
         }
         Ok(WasmOpt { path, version })
     }
@@ -311,6 +310,33 @@ impl WasmOpt {
         let optimized = fs::read(&output)
             .unwrap_or_else(|e| panic!("wasm-opt wrote no {}: {e}", output.display()));
         (optimized, format!("{} -Oz", self.version))
+    }
+}
+
+/// Why the pinned wasm-opt cannot run.
+enum Unavailable {
+    /// `npm ci` has not installed it.
+    NotInstalled { pinned: String },
+    /// Another binaryen is installed than the lock file pins (an `npm install` of another).
+    OtherVersion {
+        installed: Option<String>,
+        pinned: String,
+    },
+    /// Node.js is missing, or wasm-opt did not answer as it should.
+    NodeFailed(String),
+}
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unavailable::NotInstalled { pinned } => write!(f, "binaryen {pinned} is not installed"),
+            Unavailable::OtherVersion { installed, pinned } => write!(
+                f,
+                "the installed binaryen is {}, the lock file pins {pinned}",
+                installed.as_deref().unwrap_or("of no version")
+            ),
+            Unavailable::NodeFailed(why) => f.write_str(why),
+        }
     }
 }
 
