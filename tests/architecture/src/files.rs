@@ -85,3 +85,36 @@ fn walk(base: &Path, dir: &Path, extensions: &[&str], files: &mut Vec<SourceFile
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_and_package_directories_are_left_out() {
+        let root = std::env::temp_dir().join(format!("architecture-files-{}", std::process::id()));
+        for (path, text) in [
+            ("src/lib.rs", "a"),
+            ("src/notes.md", "b"),
+            ("src/data.json", "c"),
+            ("target/x.rs", "d"),
+            ("target-tools/y.rs", "e"),
+            ("web/node_modules/z.js", "f"),
+            (".git/w.rs", "g"),
+        ] {
+            let file = root.join(path);
+            fs::create_dir_all(file.parent().unwrap()).unwrap();
+            fs::write(file, text).unwrap();
+        }
+        let files = read_tree(&root, "", &["rs", "md", "js"]);
+        let _ = fs::remove_dir_all(&root);
+        assert_eq!(
+            files,
+            [
+                SourceFile::new("src/lib.rs", "a"),
+                SourceFile::new("src/notes.md", "b")
+            ]
+        );
+        assert_eq!(files[1].extension(), Some("md"));
+    }
+}
