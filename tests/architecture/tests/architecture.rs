@@ -4,6 +4,7 @@ use architecture_tests::citations::citations_report;
 use architecture_tests::file_length::{MAX_LINES, long_files_report};
 use architecture_tests::files::{read_tree, repository_root};
 use architecture_tests::layers::{LAYERS, layers_report};
+use architecture_tests::lexer::{Kind, lex};
 use architecture_tests::module_graph::ModuleGraph;
 
 /// The crates whose modules must not import in a circle: their `src/` directories.
@@ -57,8 +58,8 @@ fn no_outside_citations() {
     );
 }
 
-#[test]
-fn files_fit_in_one_head() {
+/// The Rust files of the workspace, their paths from the repository's root.
+fn rust_files() -> Vec<architecture_tests::files::SourceFile> {
     let root = repository_root();
     let mut files = Vec::new();
     for dir in ["src", "host-harness", "tests", "instance-address"] {
@@ -67,6 +68,37 @@ fn files_fit_in_one_head() {
             files.push(file);
         }
     }
+    files
+}
+
+/// The checks' own lexer reads every Rust file of the repository as rustc does, as far as
+/// they need: a string, a character or a comment it misread would leave brackets unmatched.
+#[test]
+fn the_checks_read_every_rust_file() {
+    let mut misread = String::new();
+    for file in rust_files() {
+        let tokens = lex(&file.text).tokens;
+        for (open, close) in [('{', '}'), ('(', ')'), ('[', ']')] {
+            let count = |c| tokens.iter().filter(|t| t.kind == Kind::Punct(c)).count();
+            if count(open) != count(close) {
+                misread += &format!(
+                    "{}: {open} {} and {close} {}\n",
+                    file.path,
+                    count(open),
+                    count(close)
+                );
+            }
+        }
+    }
+    assert!(
+        misread.is_empty(),
+        "the architecture checks' lexer misread:\n{misread}"
+    );
+}
+
+#[test]
+fn files_fit_in_one_head() {
+    let files = rust_files();
     let report = long_files_report(&files);
     assert!(
         report.is_empty(),
