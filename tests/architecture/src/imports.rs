@@ -126,7 +126,11 @@ impl Parser<'_> {
         }
         let start = self.at;
         self.skip_group('[', ']');
-        let inside: Vec<&Kind> = self.tokens[start + 1..self.at - 1]
+        // Unclosed at the end of the file: nothing inside to read.
+        let inside: Vec<&Kind> = self
+            .tokens
+            .get(start + 1..self.at.saturating_sub(1))
+            .unwrap_or_default()
             .iter()
             .map(|t| &t.kind)
             .collect();
@@ -420,6 +424,23 @@ fn after() -> crate::after::T {}
                     test: true
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn a_file_cut_short_is_read_as_far_as_it_goes() {
+        for source in [
+            "#[",
+            "use crate::{a",
+            "mod m { crate::x",
+            "pub(",
+            "#[cfg(test)] mod t {",
+        ] {
+            imports_of(source, &module("m"));
+        }
+        assert_eq!(
+            written(&imports_of("mod m { crate::x", &[]).imports),
+            [("crate::x".into(), "x".into(), 1)]
         );
     }
 
