@@ -6,15 +6,18 @@
 //! 1. the core module: the crate linked by `wasm-component-ld` with `--skip-wit-component`,
 //!    so it stops before wrapping (the module keeps the component type that wit-bindgen
 //!    embeds);
-//! 2. `wasm-opt -Oz` on it, from the binaryen pinned in `binaryen/package-lock.json` (binaryen
-//!    reads core modules only, not components), run on Node;
+//! 2. `wasm-opt -Oz` on it, from the binaryen pinned in `binaryen/package-lock.json` and
+//!    installed beside it by [`INSTALL_WASM_OPT`] (binaryen reads core modules only, not
+//!    components), run on Node;
 //! 3. the module wrapped as a component by `wit-component`'s `ComponentEncoder`, as
 //!    `wasm-component-ld` does, and the component's `component-name` section (debug names of
 //!    its instances and shims) left out.
 //!
-//! `SERVICENOW_WASM_OPT` chooses step 2: unset, it runs when Node and npm are there and the
-//! build warns when they are not; `required` (CI) fails instead; `off` skips it. Whether it
-//! ran is exported as `SERVICENOW_COMPONENT_WASM_OPT` (the binaryen version, or empty).
+//! The build needs no network and changes no toolchain: it uses the wasm-opt that is
+//! installed, and fails with the command to run when the `wasm32-wasip2` target is missing.
+//! `SERVICENOW_WASM_OPT` chooses step 2: unset, it runs when the pinned wasm-opt is installed
+//! and the build warns when it is not; `required` (CI) fails instead; `off` skips it. Whether
+//! it ran is exported as `SERVICENOW_COMPONENT_WASM_OPT` (the binaryen version, or empty).
 
 use std::env;
 use std::fs;
@@ -23,6 +26,10 @@ use std::process::Command;
 
 const TARGET: &str = "wasm32-wasip2";
 const CRATE: &str = "servicenow_ticketing";
+
+/// The command, run from the workspace root, that installs the pinned wasm-opt where this
+/// script looks for it (`binaryen/node_modules/`, git-ignored).
+const INSTALL_WASM_OPT: &str = "npm ci --prefix host-harness/component-artifact/binaryen";
 
 /// What `wasm32-wasip2` code uses with Rust's default target features (the module's
 /// `target_features` section, which the stripped build drops): binaryen is told exactly
@@ -54,46 +61,23 @@ fn main() {
         // The component's link flags (its stack size) live there.
         ".cargo/config.toml",
         "instance-address",
-        "host-harness/component-artifact/binaryen/package.json",
-        "host-harness/component-artifact/binaryen/package-lock.json",
+        // The pin and what `npm ci` installs beside it: installing wasm-opt (or removing it)
+        // builds the component again.
+        "host-harness/component-artifact/binaryen",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=SERVICENOW_WASM_OPT");
 
-    ensure_target_installed();
+    let mode = WasmOptMode::from_env();
+    require_target_installed();
 
     // Its own target dir: building into the outer one would wait forever on cargo's lock.
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     let target_dir = shared_target_dir(&out_dir).join("component");
     let core = build_core_module(&root, &target_dir);
 
-    let optimized = match env::var("SERVICENOW_WASM_OPT").as_deref() {
-        Ok("off") => {
-            println!("cargo:warning=SERVICENOW_WASM_OPT=off: the component is not optimised");
-            None
-        }
-        mode => {
-            let required = mode == Ok("required");
-            match Binaryen::install(&manifest_dir.join("binaryen"), &target_dir.join("binaryen"))
-                .and_then(|binaryen| binaryen.optimize(&core))
-            {
-                Ok(optimized) => Some(optimized),
-                Err(why) if required => {
-                    panic!("SERVICENOW_WASM_OPT=required, but wasm-opt could not run: {why}")
-                }
-                Err(why) => {
-                    println!(
-                        "cargo:warning=the component is NOT optimised by wasm-opt, so it is \
-                         some 15% larger than the one that ships: {why}. Install Node.js \
-                         and npm (the build installs the pinned binaryen itself), or set \
-                         SERVICENOW_WASM_OPT=required to make this an error"
-                    );
-                    None
-                }
-            }
-        }
-    };
+    let optimized = mode.optimize(&manifest_dir.join("binaryen"), &core);
     let (module, wasm_opt) = match &optimized {
         Some((module, version)) => (module.as_slice(), version.as_str()),
         None => (core.as_slice(), ""),
@@ -109,6 +93,7 @@ fn main() {
     write_atomically(&wasm, &component);
     println!("cargo:rustc-env=SERVICENOW_COMPONENT={}", wasm.display());
     println!("cargo:rustc-env=SERVICENOW_COMPONENT_WASM_OPT={wasm_opt}");
+    println!("cargo:rustc-env=SERVICENOW_INSTALL_WASM_OPT={INSTALL_WASM_OPT}");
 
     if env::var_os("CARGO_FEATURE_HOSTILE_GUEST").is_some() {
         println!(
@@ -117,6 +102,56 @@ fn main() {
         );
         let guest = build_hostile_guest(&root, &target_dir);
         println!("cargo:rustc-env=HOSTILE_GUEST={}", guest.display());
+    }
+}
+
+/// What `SERVICENOW_WASM_OPT` asks of step 2.
+#[derive(Clone, Copy, PartialEq)]
+enum WasmOptMode {
+    /// Unset: optimise when the pinned wasm-opt is installed, warn when it is not.
+    IfInstalled,
+    /// `required`: a build that cannot optimise fails.
+    Required,
+    /// `off`: never optimise (to measure the unoptimised size).
+    Off,
+}
+
+impl WasmOptMode {
+    fn from_env() -> WasmOptMode {
+        match env::var("SERVICENOW_WASM_OPT").as_deref() {
+            Err(env::VarError::NotPresent) | Ok("") => WasmOptMode::IfInstalled,
+            Ok("required") => WasmOptMode::Required,
+            Ok("off") => WasmOptMode::Off,
+            other => panic!(
+                "SERVICENOW_WASM_OPT is {other:?}: leave it unset, or set it to `required` or `off`"
+            ),
+        }
+    }
+
+    /// Step 2 as this mode says: the optimised module and the wasm-opt that made it, or
+    /// `None` to ship the module as it is.
+    fn optimize(self, pin: &Path, core: &[u8]) -> Option<(Vec<u8>, String)> {
+        if self == WasmOptMode::Off {
+            println!("cargo:warning=SERVICENOW_WASM_OPT=off: the component is not optimised");
+            return None;
+        }
+        match WasmOpt::installed(pin) {
+            Ok(wasm_opt) => Some(wasm_opt.optimize(core)),
+            Err(why) if self == WasmOptMode::Required => panic!(
+                "SERVICENOW_WASM_OPT=required, but wasm-opt cannot run: {why}. Install the \
+                 pinned wasm-opt from the repository's root with `{INSTALL_WASM_OPT}`"
+            ),
+            Err(why) => {
+                println!(
+                    "cargo:warning=the component is NOT optimised by wasm-opt, so it is some \
+                     15% larger than the one that ships and its size test fails: {why}. \
+                     Install the pinned wasm-opt from the repository's root with \
+                     `{INSTALL_WASM_OPT}` (Node.js and npm), or set \
+                     SERVICENOW_WASM_OPT=required to make this an error"
+                );
+                None
+            }
+        }
     }
 }
 
@@ -209,88 +244,113 @@ fn build_core_module(root: &Path, target_dir: &Path) -> Vec<u8> {
     bytes
 }
 
-/// The pinned binaryen, installed with `npm ci` from its lock file into the target dir.
-struct Binaryen {
-    wasm_opt: PathBuf,
+/// The pinned wasm-opt, as `npm ci` installed it beside its lock file.
+struct WasmOpt {
+    path: PathBuf,
+    /// What `wasm-opt --version` answers (`wasm-opt version 132 (version_132)`).
     version: String,
 }
 
-impl Binaryen {
-    fn install(pin: &Path, dir: &Path) -> Result<Binaryen, String> {
-        let lock = fs::read(pin.join("package-lock.json"))
-            .map_err(|e| format!("cannot read {}: {e}", pin.display()))?;
-        let wasm_opt = dir.join("node_modules/binaryen/bin/wasm-opt");
-        let installed = fs::read(dir.join("package-lock.json")).ok();
-        if installed.as_deref() != Some(lock.as_slice()) || !wasm_opt.exists() {
-            // A fresh directory beside the old one, swapped in when complete: another build
-            // running this at the same time finds either the whole install or none.
-            let staging = dir.with_extension(format!("staging-{}", std::process::id()));
-            let _ = fs::remove_dir_all(&staging);
-            fs::create_dir_all(&staging).map_err(|e| e.to_string())?;
-            for file in ["package.json", "package-lock.json"] {
-                fs::copy(pin.join(file), staging.join(file)).map_err(|e| e.to_string())?;
-            }
-            let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
-            let run = Command::new(npm)
-                .current_dir(&staging)
-                .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
-                .output()
-                .map_err(|e| format!("npm did not start ({e})"))?;
-            if !run.status.success() {
-                let _ = fs::remove_dir_all(&staging);
-                return Err(format!(
-                    "`npm ci` of the pinned binaryen failed ({}): {}",
-                    run.status,
-                    String::from_utf8_lossy(&run.stderr).trim()
-                ));
-            }
-            let _ = fs::remove_dir_all(dir);
-            if fs::rename(&staging, dir).is_err() {
-                // Another build swapped its install in first: use that one.
-                let _ = fs::remove_dir_all(&staging);
-            }
+impl WasmOpt {
+    /// The wasm-opt installed in `pin/node_modules`, if it is the version the lock file pins.
+    fn installed(pin: &Path) -> Result<WasmOpt, Unavailable> {
+        // The pin is part of the repository: without it the checkout itself is broken.
+        let lock = pin.join("package-lock.json");
+        let pinned = fs::read_to_string(&lock)
+            .ok()
+            .and_then(|lock| pinned_version(&lock, "node_modules/binaryen"))
+            .unwrap_or_else(|| panic!("{} pins no `node_modules/binaryen`", lock.display()));
+        let package = pin.join("node_modules/binaryen/package.json");
+        let Ok(installed) = fs::read_to_string(&package) else {
+            return Err(Unavailable::NotInstalled { pinned });
+        };
+        let installed = package_version(&installed);
+        if installed.as_ref() != Some(&pinned) {
+            return Err(Unavailable::OtherVersion { installed, pinned });
         }
+        let path = pin.join("node_modules/binaryen/bin/wasm-opt");
         let output = Command::new("node")
-            .arg(&wasm_opt)
+            .arg(&path)
             .arg("--version")
             .output()
-            .map_err(|e| format!("node did not start ({e})"))?;
+            .map_err(|e| Unavailable::NodeFailed(format!("node did not start ({e})")))?;
         let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
         if !output.status.success() || !version.starts_with("wasm-opt version") {
-            return Err(format!(
+            return Err(Unavailable::NodeFailed(format!(
                 "{} --version answered {version:?}",
-                wasm_opt.display()
-            ));
+                path.display()
+            )));
         }
-        Ok(Binaryen { wasm_opt, version })
+        Ok(WasmOpt { path, version })
     }
 
     /// Step 2: `wasm-opt -Oz`; the component type section wit-bindgen embedded is kept, as
-    /// binaryen keeps custom sections.
-    fn optimize(&self, module: &[u8]) -> Result<(Vec<u8>, String), String> {
+    /// binaryen keeps custom sections. A module binaryen refuses is a build error, whatever
+    /// the mode: it means the features above no longer match what rustc emits.
+    fn optimize(&self, module: &[u8]) -> (Vec<u8>, String) {
         let dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
         let (input, output) = (dir.join("core.wasm"), dir.join("core.opt.wasm"));
-        fs::write(&input, module).map_err(|e| e.to_string())?;
+        fs::write(&input, module)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", input.display()));
         let run = Command::new("node")
-            .arg(&self.wasm_opt)
+            .arg(&self.path)
             .arg("-Oz")
             .args(FEATURES)
             .arg(&input)
             .arg("-o")
             .arg(&output)
             .output()
-            .map_err(|e| format!("node did not start ({e})"))?;
+            .unwrap_or_else(|e| panic!("node did not start to run wasm-opt ({e})"));
         if !run.status.success() {
-            // A module binaryen refuses is a build error, whatever the mode: it means the
-            // features above no longer match what rustc emits.
             panic!(
                 "wasm-opt failed on the component's core module:\n{}",
                 String::from_utf8_lossy(&run.stderr)
             );
         }
-        let optimized = fs::read(&output).map_err(|e| e.to_string())?;
-        Ok((optimized, format!("{} -Oz", self.version)))
+        let optimized = fs::read(&output)
+            .unwrap_or_else(|e| panic!("wasm-opt wrote no {}: {e}", output.display()));
+        (optimized, format!("{} -Oz", self.version))
     }
+}
+
+/// Why the pinned wasm-opt cannot run.
+enum Unavailable {
+    /// `npm ci` has not installed it.
+    NotInstalled { pinned: String },
+    /// Another binaryen is installed than the lock file pins (an `npm install` of another).
+    OtherVersion {
+        installed: Option<String>,
+        pinned: String,
+    },
+    /// Node.js is missing, or wasm-opt did not answer as it should.
+    NodeFailed(String),
+}
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unavailable::NotInstalled { pinned } => write!(f, "binaryen {pinned} is not installed"),
+            Unavailable::OtherVersion { installed, pinned } => write!(
+                f,
+                "the installed binaryen is {}, the lock file pins {pinned}",
+                installed.as_deref().unwrap_or("of no version")
+            ),
+            Unavailable::NodeFailed(why) => f.write_str(why),
+        }
+    }
+}
+
+/// The `version` of the package at `key` (`node_modules/binaryen`) in an npm lock file's
+/// `packages` (lockfileVersion 2 or 3).
+fn pinned_version(lock: &str, key: &str) -> Option<String> {
+    let lock: serde_json::Value = serde_json::from_str(lock).ok()?;
+    Some(lock["packages"][key]["version"].as_str()?.to_string())
+}
+
+/// A package.json's `version`.
+fn package_version(package: &str) -> Option<String> {
+    let package: serde_json::Value = serde_json::from_str(package).ok()?;
+    Some(package["version"].as_str()?.to_string())
 }
 
 /// Step 3: the component, as `wasm-component-ld` makes it (no WASI preview 1 adapter: the
@@ -370,29 +430,26 @@ fn shared_target_dir(out_dir: &Path) -> PathBuf {
         .unwrap_or_else(|| out_dir.to_path_buf())
 }
 
-/// rustup installs a toolchain file's targets only together with the toolchain, so a machine
-/// that already had the toolchain lacks wasm32-wasip2: add it rather than fail obscurely.
-fn ensure_target_installed() {
+/// The `wasm32-wasip2` standard library, which `rust-toolchain.toml` brings with the toolchain
+/// it installs; a toolchain installed before (or without rustup) may lack it. The build only
+/// says so: it changes no toolchain.
+fn require_target_installed() {
     let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let sysroot = Command::new(&rustc)
+    let Some(sysroot) = Command::new(&rustc)
         .args(["--print", "sysroot"])
         .output()
         .ok()
         .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    if sysroot.is_some_and(|s| s.join("lib/rustlib").join(TARGET).is_dir()) {
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+    else {
+        // No answer to ask: the component's build below fails in its own words if need be.
         return;
-    }
-    let mut rustup = Command::new("rustup");
-    rustup.args(["target", "add", TARGET]);
-    if let Some(toolchain) = env::var_os("RUSTUP_TOOLCHAIN") {
-        rustup.arg("--toolchain").arg(toolchain);
-    }
-    match rustup.status() {
-        Ok(status) if status.success() => {}
-        _ => panic!(
-            "the {TARGET} target is not installed and `rustup target add {TARGET}` failed; \
-             install it and build again"
-        ),
+    };
+    if !sysroot.join("lib/rustlib").join(TARGET).is_dir() {
+        panic!(
+            "the {TARGET} target is not installed for this toolchain ({}): install it with \
+             `rustup target add {TARGET}` and build again",
+            sysroot.display()
+        );
     }
 }
