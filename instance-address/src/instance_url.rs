@@ -12,7 +12,7 @@ use crate::origin::{Host, Origin, Scheme};
 use crate::path::{Normalised, parse_tail};
 
 /// The base address of a ServiceNow instance: scheme, host, optional port and path prefix
-/// (a proxy may add one, facts §7), without a trailing slash.
+/// (a proxy may add one, docs/servicenow/availability.md#instance-addresses), without a trailing slash.
 ///
 /// Two addresses are equal when they name the same base address; the note on how one was
 /// normalised does not count.

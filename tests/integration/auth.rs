@@ -1,4 +1,4 @@
-//! Other ways in (issue 9 §1): instances before Washington DC, and the methods an admin may
+//! Other ways in (docs/servicenow/auth.md): instances before Washington DC, and the methods an admin may
 //! pick instead of client credentials: the password grant, Basic authentication, a REST API
 //! key. Each against the simulator, through the real component.
 

@@ -1,5 +1,5 @@
 //! changes-since: what support agents did to this integration's tickets in ServiceNow, as
-//! the platform polls for it (issue 9 §3), through the built component and the simulator's
+//! the platform polls for it (docs/servicenow/polling.md), through the built component and the simulator's
 //! journal, update stamps and keyset queries.
 
 use std::collections::HashSet;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The shipped component under a second host: transpiled by jco, run on Node against the
-// ServiceNow simulator, driven as a platform drives it (README: "A second host: jco").
+// ServiceNow simulator, driven as a platform drives it (docs/jco.md).
 //
 //   node tests/jco/run.mjs [path/to/servicenow_ticketing.wasm]
 //

@@ -1,13 +1,13 @@
 //! A support agent working a ticket in the UI: updates stamped with the agent's name and
 //! the simulated time, under the same data policy as any form submit, so that a client
-//! polling for changes (§16) sees what a real instance would show it.
+//! polling for changes (docs/servicenow/polling.md) sees what a real instance would show it.
 
 use serde_json::{Map, Value};
 
 use crate::server::State;
 use crate::store::{Write, WriteError};
 
-/// The journal fields of a task (§3.2).
+/// The journal fields of a task (docs/servicenow/records.md#incident).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JournalField {
     /// "Additional comments", visible to the customer.

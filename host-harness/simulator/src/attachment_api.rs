@@ -1,4 +1,4 @@
-//! The Attachment API (§15): `/api/now[/v1]/attachment`. Uploads of raw bytes
+//! The Attachment API (docs/servicenow/attachments.md): `/api/now[/v1]/attachment`. Uploads of raw bytes
 //! (`POST …/file`), their metadata in `sys_attachment` (also readable through the Table
 //! API), downloads, listing by encoded query, and deletion.
 
@@ -21,10 +21,10 @@ use crate::table_api::{
 
 const PREFIXES: &[&str] = &["/api/now/attachment", "/api/now/v1/attachment"];
 
-/// §15: the documented default of `sysparm_limit` for listing attachments.
+/// docs/servicenow/attachments.md: the documented default of `sysparm_limit` for listing attachments.
 const DEFAULT_LIMIT: usize = 1000;
 
-/// §15: what a PDI reported as `chunk_size_bytes`.
+/// docs/servicenow/attachments.md: what a PDI reported as `chunk_size_bytes`.
 const CHUNK_SIZE: &str = "700000";
 
 /// The content of stored attachments, by sys_id.
@@ -85,7 +85,7 @@ pub(crate) fn api_path(path: &str) -> Option<&str> {
 }
 
 /// Whether the request uploads a file, whose body the attachment size limit bounds
-/// instead of the REST payload limit ([I] §21.4: whether the 10 MB REST limit applies to
+/// instead of the REST payload limit ([I] docs/servicenow/README.md#evidence-labels: whether the 10 MB REST limit applies to
 /// uploads is not known; the simulator lets the attachment limit decide).
 pub(crate) fn is_upload(method: &str, path: &str) -> bool {
     method == "POST" && api_path(path).is_some_and(|rest| segments(rest) == ["file"])
@@ -106,7 +106,7 @@ pub(crate) fn handle(
     caller: &Caller,
 ) -> Reply {
     if state.faults.attachment_api_unscoped && caller.scope_checked() {
-        // §15: a securely scoped OAuth application whose scopes leave this API out.
+        // docs/servicenow/attachments.md: a securely scoped OAuth application whose scopes leave this API out.
         return Reply::error(
             403,
             "User Not Authorized",
@@ -155,7 +155,7 @@ fn upload(
             .unwrap_or("file_name");
         return missing_parameter(missing);
     };
-    // §15: "This header is mandatory to post file attachments."
+    // docs/servicenow/attachments.md: "This header is mandatory to post file attachments."
     let Some(content_type) = request
         .header("content-type")
         .filter(|v| !v.trim().is_empty())
@@ -166,7 +166,7 @@ fn upload(
             Some("Content-Type is mandatory to post file attachments"),
         );
     };
-    // §15: the caller must be able to read and write the record it attaches to.
+    // docs/servicenow/attachments.md: the caller must be able to read and write the record it attaches to.
     let reachable = state
         .store
         .table(table)
@@ -190,7 +190,7 @@ fn upload(
     let sys_id = text(&row, "sys_id").to_string();
     state.store.put_system_row(ATTACHMENT_TABLE, row.clone());
     state.files.insert(sys_id.clone(), body.to_vec());
-    // §15: the upload's own answer still shows the file being processed.
+    // docs/servicenow/attachments.md: the upload's own answer still shows the file being processed.
     let mut answered = row;
     answered.insert("state".into(), "pending".into());
     answered.insert("sys_mod_count".into(), "0".into());
@@ -199,7 +199,7 @@ fn upload(
         .header("location", location)
 }
 
-/// The `sys_attachment` row of a new upload, as it stands once processed (§15: a later
+/// The `sys_attachment` row of a new upload, as it stands once processed (docs/servicenow/attachments.md: a later
 /// read shows `state` "available").
 fn stored_row(state: &mut State, caller: &Caller, target: [&str; 4], body: &[u8]) -> Row {
     let [table, record, file_name, content_type] = target;
@@ -272,7 +272,7 @@ fn metadata(state: &State, base_url: &str, sys_id: &str) -> Reply {
     }
 }
 
-/// `GET …/{sys_id}/file`: the bytes, with the metadata and file name in headers (§15).
+/// `GET …/{sys_id}/file`: the bytes, with the metadata and file name in headers (docs/servicenow/attachments.md).
 fn download(state: &State, base_url: &str, sys_id: &str) -> Reply {
     let (Some(row), Some(content)) = (find(state, sys_id), state.files.get(sys_id)) else {
         return not_found();
@@ -300,14 +300,14 @@ fn download_link(base_url: &str, sys_id: &str) -> String {
     format!("{base_url}/api/now/attachment/{sys_id}/file")
 }
 
-/// §15: the Attachment API adds `download_link` to the row's columns.
+/// docs/servicenow/attachments.md: the Attachment API adds `download_link` to the row's columns.
 fn with_link(mut row: Row, base_url: &str) -> Value {
     let link = download_link(base_url, text(&row, "sys_id"));
     row.insert("download_link".into(), Value::String(link));
     Value::Object(row)
 }
 
-/// §15: `attachment;filename="…";filename*=UTF-8''…`. The quoted form keeps to printable
+/// docs/servicenow/attachments.md: `attachment;filename="…";filename*=UTF-8''…`. The quoted form keeps to printable
 /// ASCII ([I] how the instance writes other characters there is not captured).
 fn content_disposition(file_name: &str) -> String {
     let quoted: String = file_name
@@ -345,13 +345,13 @@ fn ascii_json(json: &str) -> String {
     out
 }
 
-/// §15: "one or more mandatory parameters were missing"; [I] the body is not captured.
+/// docs/servicenow/attachments.md: "one or more mandatory parameters were missing"; [I] the body is not captured.
 fn missing_parameter(name: &str) -> Reply {
     let detail = format!("Missing mandatory parameter: {name}");
     Reply::error(400, "Missing mandatory parameter", Some(&detail))
 }
 
-/// [I] §21.4: neither the status nor the body for an oversized attachment is captured.
+/// [I] docs/servicenow/README.md#evidence-labels: neither the status nor the body for an oversized attachment is captured.
 pub(crate) fn too_large(size: &str, max_mb: u64) -> Reply {
     let detail =
         format!("The attachment is {size} bytes; com.glide.attachment.max_size allows {max_mb} MB");

@@ -1,7 +1,7 @@
-//! Who a REST call is made as: a bearer token (§1.4), Basic auth as a user (§12) or a
-//! REST API key (§13). Every REST path authenticates first; the answer to a failure is the
+//! Who a REST call is made as: a bearer token (docs/servicenow/auth.md#oauth-client-credentials), Basic auth as a user (docs/servicenow/auth.md#basic-authentication) or a
+//! REST API key (docs/servicenow/auth.md#api-keys). Every REST path authenticates first; the answer to a failure is the
 //! same 401 whichever way was tried, so a client cannot tell a wrong password from an
-//! unknown user. A signed-in call's answer carries the session headers of §12.
+//! unknown user. A signed-in call's answer carries the session headers of docs/servicenow/auth.md#basic-authentication.
 
 use crate::faults::RestApi;
 use crate::instance::Release;
@@ -10,10 +10,10 @@ use crate::reply::Reply;
 use crate::request::RecordedRequest;
 use crate::server::State;
 
-/// §12: the role that exempts an account from the Basic auth restriction.
+/// docs/servicenow/auth.md#basic-authentication: the role that exempts an account from the Basic auth restriction.
 pub(crate) const BASIC_AUTH_ROLE: &str = "snc_basic_auth_api_access";
 
-/// §1.2, §15: the scope of the password grant, which passes every auth scope check.
+/// docs/servicenow/auth.md#oauth-client-credentials, docs/servicenow/attachments.md: the scope of the password grant, which passes every auth scope check.
 pub(crate) const USERACCOUNT_SCOPE: &str = "useraccount";
 
 /// The user a call acts as, and how it got in.
@@ -34,7 +34,7 @@ pub(crate) enum Via {
 }
 
 impl Caller {
-    /// §6, §15: REST API auth scopes apply to OAuth tokens only, and a `useraccount`
+    /// docs/servicenow/availability.md#hibernating-instances, docs/servicenow/attachments.md: REST API auth scopes apply to OAuth tokens only, and a `useraccount`
     /// token passes them all.
     pub(crate) fn scope_checked(&self) -> bool {
         match &self.via {
@@ -62,7 +62,7 @@ pub(crate) fn authenticate(
     }
     match api_key(request) {
         Some(key) if accepts_api_keys(state, api) => by_api_key(state, &key),
-        // §13: without the plugin or an access policy for this API the header means
+        // docs/servicenow/auth.md#api-keys: without the plugin or an access policy for this API the header means
         // nothing, and the call is simply unauthenticated.
         _ => Err(not_authenticated()),
     }
@@ -97,7 +97,7 @@ fn basic(state: &mut State, encoded: &str) -> Result<Caller, Reply> {
             .get(&user_name)
             .is_some_and(|u| u.web_service_access_only || u.has_role(BASIC_AUTH_ROLE));
         if !exempt {
-            // §2.5, §12: "denied basic-auth API call for interactive-login user".
+            // docs/servicenow/table-api.md#errors, docs/servicenow/auth.md#basic-authentication: "denied basic-auth API call for interactive-login user".
             return Err(unauthenticated("User is not authenticated"));
         }
     }
@@ -130,7 +130,7 @@ fn acting(state: &mut State, caller: Caller) -> Result<Caller, Reply> {
     }
 }
 
-/// §13: the header, or the query parameter of the same name.
+/// docs/servicenow/auth.md#api-keys: the header, or the query parameter of the same name.
 fn api_key(request: &RecordedRequest) -> Option<String> {
     request
         .header("x-sn-apikey")
@@ -144,19 +144,19 @@ fn accepts_api_keys(state: &State, api: Option<RestApi>) -> bool {
         && api.is_some_and(|api| !state.faults.api_key_policy_missing.contains(&api))
 }
 
-/// §2.5, §12: the captured answer to missing or wrong credentials of any kind.
+/// docs/servicenow/table-api.md#errors, docs/servicenow/auth.md#basic-authentication: the captured answer to missing or wrong credentials of any kind.
 pub(crate) fn not_authenticated() -> Reply {
     unauthenticated("User Not Authenticated")
 }
 
-/// §12: the 401 carries the Basic challenge whatever was tried: [I] for bearer tokens and
+/// docs/servicenow/auth.md#basic-authentication: the 401 carries the Basic challenge whatever was tried: [I] for bearer tokens and
 /// keys, whose 401s were captured without their headers.
 fn unauthenticated(message: &str) -> Reply {
     Reply::error(401, message, Some("Required to provide Auth information"))
         .header("www-authenticate", "BASIC realm=\"Service-now\"")
 }
 
-/// §12: what a signed-in call's answer carries, as captured from Basic-auth calls ([I]
+/// docs/servicenow/auth.md#basic-authentication: what a signed-in call's answer carries, as captured from Basic-auth calls ([I]
 /// that tokens and keys get the same).
 pub(crate) fn session_headers(reply: Reply, session: &str, transaction: &str) -> Reply {
     reply

@@ -1,6 +1,6 @@
 //! Simulated time: the real monotonic clock plus an offset that tests push forward, so
 //! tokens can expire without anyone waiting half an hour. A test can also freeze it, so
-//! that several writes land in the same second (§16: ties are common) or in known ones.
+//! that several writes land in the same second (docs/servicenow/polling.md: ties are common) or in known ones.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -45,13 +45,13 @@ impl Clock {
         self.offset = self.offset.saturating_add(by);
     }
 
-    /// §3.1: raw date-time values are "YYYY-MM-DD HH:MM:SS" in UTC.
+    /// docs/servicenow/records.md#identifiers: raw date-time values are "YYYY-MM-DD HH:MM:SS" in UTC.
     pub(crate) fn timestamp(&self) -> String {
         format_timestamp(self.now().as_secs())
     }
 
     /// The `Date` header of an answer: the instance's clock, the one that stamps its records
-    /// (RFC 9110 §6.6.1: an origin server with a clock sends it on every answer; [I] that
+    /// (RFC 9110 section 6.6.1: an origin server with a clock sends it on every answer; [I] that
     /// ServiceNow's is the same clock as `sys_updated_on`'s, as on any one machine).
     pub(crate) fn http_date(&self) -> String {
         format_http_date(self.now().as_secs())

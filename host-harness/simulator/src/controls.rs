@@ -36,12 +36,12 @@ impl Simulator {
     }
 
     /// Stops the simulated clock: from now on only [`Simulator::advance_clock`] moves it,
-    /// so writes land in known seconds (several in one, as after a bulk update: §16).
+    /// so writes land in known seconds (several in one, as after a bulk update: docs/servicenow/polling.md).
     pub fn freeze_clock(&self) {
         self.state().clock.freeze();
     }
 
-    /// The simulated time as the instance writes it: UTC "YYYY-MM-DD HH:MM:SS" (§16).
+    /// The simulated time as the instance writes it: UTC "YYYY-MM-DD HH:MM:SS" (docs/servicenow/polling.md).
     pub fn now(&self) -> String {
         self.state().clock.timestamp()
     }
@@ -54,7 +54,7 @@ impl Simulator {
     }
 
     /// The refresh token lifespan for password grants from now on (default 8,640,000 s,
-    /// 100 days: §11). Refreshing does not extend a refresh token; a repeat password grant
+    /// 100 days: docs/servicenow/auth.md#password-grant-and-refresh). Refreshing does not extend a refresh token; a repeat password grant
     /// does.
     pub fn set_refresh_token_lifespan(&self, secs: u64) {
         self.state().tokens.refresh_lifespan_secs = secs;
@@ -69,7 +69,7 @@ impl Simulator {
 
     /// The OAuth Application User client credentials tokens act as (default
     /// [`DEFAULT_USER_NAME`](crate::DEFAULT_USER_NAME)). A name no user has makes the grant fail as an unset one
-    /// does (400 `unauthorized_client`, §1.3).
+    /// does (400 `unauthorized_client`, docs/servicenow/auth.md#token-errors).
     pub fn set_application_user(&self, user_name: &str) {
         self.state().app.user = user_name.to_string();
     }
@@ -134,7 +134,7 @@ impl Simulator {
         state.api_keys.set_expiry(token, Some(now))
     }
 
-    /// §3.2: the priority the lookup gives impact 3 × urgency 3 (default 5 - Planning;
+    /// docs/servicenow/records.md#incident: the priority the lookup gives impact 3 × urgency 3 (default 5 - Planning;
     /// some instances use 4 - Low).
     pub fn set_priority_3x3(&self, priority: u8) {
         self.state().store.set_low_low_priority(priority);

@@ -29,13 +29,13 @@ impl Ids {
         z ^ (z >> 31)
     }
 
-    /// §3.1: a sys_id is 32 lowercase hex characters.
+    /// docs/servicenow/records.md#identifiers: a sys_id is 32 lowercase hex characters.
     pub(crate) fn sys_id(&mut self) -> String {
         format!("{:016x}{:016x}", self.next_u64(), self.next_u64())
     }
 
     /// An opaque token of `len` URL-safe characters, like the instance's default
-    /// (non-JWT) access tokens (§1.2).
+    /// (non-JWT) access tokens (docs/servicenow/auth.md#oauth-client-credentials).
     pub(crate) fn opaque(&mut self, len: usize) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         (0..len)

@@ -1,7 +1,7 @@
 //! A ServiceNow instance on loopback: a real HTTP/1.1 server answering the OAuth 2.0
 //! token endpoint (client credentials, password and refresh grants), the Table API and
 //! the Attachment API the way a real instance does, errors included
-//! (`/work/shared/docs/servicenow-api.md`, cited here as §n), with fault switches for the
+//! (docs/servicenow/, whose sections the comments cite), with fault switches for the
 //! misconfigurations of the setup guide. REST calls get in with a bearer token, Basic
 //! auth as a user or a REST API key, and act as that user.
 //!
@@ -12,17 +12,17 @@
 //!
 //! Authentication:
 //! - The password grant answers a wrong password, a locked-out user and an inactive user
-//!   with the generic 401 `access_denied`/`server_error` (§21.1); a wrong password there
+//!   with the generic 401 `access_denied`/`server_error` (docs/servicenow/README.md#evidence-labels); a wrong password there
 //!   counts toward the lockout like any password sign-in.
 //! - A repeat password grant after the access token expired returns the live refresh
 //!   token (expiry pushed out) with a new access token; a refresh leaves the access token
 //!   it replaces working until it expires.
 //! - A refresh grant for a user who can no longer sign in (inactive, locked, "Password
 //!   needs reset") gets the generic 401.
-//! - `grant_type=client_credentials` before Washington DC gets the generic 401 (§21.3);
+//! - `grant_type=client_credentials` before Washington DC gets the generic 401 (docs/servicenow/README.md#evidence-labels);
 //!   so does an unknown `grant_type`.
 //! - An OAuth Application User that names no user gets the 400 `unauthorized_client` of
-//!   an unset one ([R] §1.3); an inactive, locked or reset-flagged one the generic 401.
+//!   an unset one ([R] docs/servicenow/auth.md#token-errors); an inactive, locked or reset-flagged one the generic 401.
 //! - The lockout locks on the failure that reaches `glide.user.max_unlock_attempts`
 //!   (5); a locked account's failed sign-ins do not count further; auto unlock (15 min)
 //!   is on, as on zBooted instances since Kingston. "Password needs reset" refuses Basic
@@ -34,7 +34,7 @@
 //!   `X-Transaction-ID`, `Server-Timing`, a `glide_session_store` cookie) whichever way
 //!   the call got in.
 //! - A wrong, inactive or expired `x-sn-apikey`, a key on an API without an access policy
-//!   for it, and any key before Washington DC: the same 401 (§21.2). Key tokens are 32
+//!   for it, and any key before Washington DC: the same 401 (docs/servicenow/README.md#evidence-labels). Key tokens are 32
 //!   URL-safe characters. Scopes are not checked for keys.
 //! - With `Authorization` and `x-sn-apikey` both present, `Authorization` decides.
 //!
@@ -65,7 +65,7 @@
 //!   may not read or write: 404 with the Table API's "No Record found" body. A
 //!   `sys_attachment` insert ACL refusal: 403 "ACL Exception Insert Failed".
 //! - An upload over `com.glide.attachment.max_size` is 400 "Attachment size exceeds the
-//!   maximum" (§21.4), answered before authentication as the REST payload limit is; the
+//!   maximum" (docs/servicenow/README.md#evidence-labels), answered before authentication as the REST payload limit is; the
 //!   10 MB REST payload limit does not apply to uploads.
 //! - The upload's answer shows `state` "pending" and `sys_mod_count` "0"; later reads
 //!   show "available" and "1". `compressed` is "true" and `size_compressed` equals

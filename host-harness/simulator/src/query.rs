@@ -1,8 +1,8 @@
-//! The encoded-query subset of §2.2: `field=value`, `!=`, `LIKE`, `STARTSWITH`,
+//! The encoded-query subset of docs/servicenow/table-api.md#query-parameters: `field=value`, `!=`, `LIKE`, `STARTSWITH`,
 //! `ENDSWITH`, `IN`, `ISEMPTY`, …, joined by `^` (AND), `^OR` (OR, binding tighter than
 //! AND), `^NQ` (a new query ORed with the previous ones), plus `ORDERBY`/`ORDERBYDESC`.
 //!
-//! Parts the instance would not understand are dropped, as it drops them (§2.2). Parts it
+//! Parts the instance would not understand are dropped, as it drops them (docs/servicenow/table-api.md#query-parameters). Parts it
 //! would understand but this subset does not implement (`BETWEEN`, `RELATIVEGT`,
 //! `javascript:` values, a date compared with something that is not a date, …) are not
 //! dropped: [`Query::unsupported`] names them, so a test fails loudly instead of the query
@@ -115,7 +115,7 @@ const UNSUPPORTED_OPERATORS: &[&str] = &[
 const UNSUPPORTED_PARTS: &[&str] = &["RLQUERY", "GROUPBY"];
 
 impl Query {
-    /// Parses an encoded query. Parts that do not parse are dropped: §2.2, the instance
+    /// Parses an encoded query. Parts that do not parse are dropped: docs/servicenow/table-api.md#query-parameters, the instance
     /// ignores invalid parts and applies the valid remainder.
     pub(crate) fn parse(encoded: &str) -> Query {
         let mut query = Query {
@@ -165,7 +165,7 @@ impl Query {
         query
     }
 
-    /// §2.2: `?field=value&field2=value2` pairs, ANDed; `sysparm_*` keys are parameters,
+    /// docs/servicenow/table-api.md#query-parameters: `?field=value&field2=value2` pairs, ANDed; `sysparm_*` keys are parameters,
     /// not conditions.
     pub(crate) fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Query {
         let conjunction = pairs
@@ -185,7 +185,7 @@ impl Query {
         }
     }
 
-    /// §2.2: conditions and orderings on fields the table lacks are ignored, as the real
+    /// docs/servicenow/table-api.md#query-parameters: conditions and orderings on fields the table lacks are ignored, as the real
     /// instance does (unless `glide.invalid_query.returns_no_rows` is set).
     pub(crate) fn without_unknown_fields(mut self, known: impl Fn(&str) -> bool) -> Query {
         for conjunction in &mut self.alternatives {
@@ -271,7 +271,7 @@ impl Condition {
             return Parsed::Invalid;
         };
         let value = rest[operator.len()..].to_string();
-        // §17: run on the server; the simulator has no script engine.
+        // docs/servicenow/table-api.md#encoded-queries: run on the server; the simulator has no script engine.
         if value.trim_start().starts_with("javascript:") {
             return Parsed::Unsupported(field.into(), format!("the script value in {text:?}"));
         }
@@ -301,7 +301,7 @@ impl Condition {
         })
     }
 
-    /// §16: date-time literals are UTC "YYYY-MM-DD HH:MM:SS" (or a bare date). Anything
+    /// docs/servicenow/polling.md: date-time literals are UTC "YYYY-MM-DD HH:MM:SS" (or a bare date). Anything
     /// else compared with a date-time column is a client bug the simulator names, where
     /// comparing it as text would quietly match the wrong rows.
     fn non_date_literal(&self) -> Option<String> {
@@ -321,7 +321,7 @@ impl Condition {
             })
     }
 
-    /// §2.2: names and values are case-sensitive.
+    /// docs/servicenow/table-api.md#query-parameters: names and values are case-sensitive.
     fn matches(&self, row: &Map<String, Value>) -> bool {
         let actual = field_value(row, &self.field);
         match &self.op {

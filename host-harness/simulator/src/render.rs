@@ -1,4 +1,4 @@
-//! How rows leave the instance: field selection and the reference-field shapes of §2.2
+//! How rows leave the instance: field selection and the reference-field shapes of docs/servicenow/table-api.md#query-parameters
 //! (`sysparm_display_value`, `sysparm_exclude_reference_link`).
 
 use serde_json::{Map, Value, json};
@@ -40,7 +40,7 @@ pub(crate) fn render(row: &Row, store: &Store, options: &RenderOptions) -> Value
 }
 
 fn render_value(column: &str, raw: &str, store: &Store, options: &RenderOptions) -> Value {
-    // §2.2: an empty reference is "", never an object.
+    // docs/servicenow/table-api.md#query-parameters: an empty reference is "", never an object.
     let reference = schema::reference_target(column).filter(|_| !raw.is_empty());
     let Some(target) = reference else {
         let display = schema::choice_label(options.table, column, raw).unwrap_or(raw);
@@ -50,7 +50,7 @@ fn render_value(column: &str, raw: &str, store: &Store, options: &RenderOptions)
             DisplayMode::Both => json!({"display_value": display, "value": raw}),
         };
     };
-    // Only groups exist here; other references display their raw value (§2.2: values are
+    // Only groups exist here; other references display their raw value (docs/servicenow/table-api.md#query-parameters: values are
     // not always sys_ids, e.g. "glide.maint").
     let display = match target {
         schema::GROUP_TABLE => store.group_name(raw).unwrap_or(""),

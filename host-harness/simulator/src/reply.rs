@@ -1,5 +1,5 @@
 //! What the simulator answers: a status, a few headers and a body, plus the Table API's
-//! error envelope (§2.5), serialised with the key order a real instance uses.
+//! error envelope (docs/servicenow/table-api.md#errors), serialised with the key order a real instance uses.
 
 use axum::body::Body;
 use axum::response::Response;
@@ -7,7 +7,7 @@ use http::StatusCode;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use serde::Serialize;
 
-/// §2.1: the instance labels its JSON with a charset.
+/// docs/servicenow/table-api.md#endpoints: the instance labels its JSON with a charset.
 pub(crate) const JSON: &str = "application/json;charset=UTF-8";
 pub(crate) const HTML: &str = "text/html;charset=UTF-8";
 
@@ -19,7 +19,7 @@ pub(crate) struct Reply {
     body: Option<(String, Vec<u8>)>,
 }
 
-/// §2.5: `{"error":{"message":…,"detail":…},"status":"failure"}`; `detail` may be null.
+/// docs/servicenow/table-api.md#errors: `{"error":{"message":…,"detail":…},"status":"failure"}`; `detail` may be null.
 #[derive(Serialize)]
 struct Envelope<'a> {
     error: ErrorBody<'a>,
@@ -76,7 +76,7 @@ impl Reply {
         self
     }
 
-    /// §2.1: `X-no-response-body: true` keeps the status and headers but drops the body.
+    /// docs/servicenow/table-api.md#endpoints: `X-no-response-body: true` keeps the status and headers but drops the body.
     pub(crate) fn without_body(mut self) -> Reply {
         self.body = None;
         self

@@ -1,7 +1,7 @@
 //! The tables the simulated instance knows: their columns, numbering and the task
-//! business rules (state model, choices, data policy) from §3.
+//! business rules (state model, choices, data policy) from docs/servicenow/records.md#identifiers.
 
-/// Columns every `task` extension shares (§3.2).
+/// Columns every `task` extension shares (docs/servicenow/records.md#incident).
 const TASK_COLUMNS: &[&str] = &[
     "number",
     "sys_id",
@@ -47,12 +47,12 @@ pub(crate) const SYSTEM_COLUMNS: &[&str] = &[
     "sys_mod_count",
 ];
 
-/// §16: `sys_journal_field` rows never change, so they carry no update columns: the
+/// docs/servicenow/polling.md: `sys_journal_field` rows never change, so they carry no update columns: the
 /// captured row is `sys_id, sys_created_on, name, element_id, sys_tags, value,
 /// sys_created_by, element`.
 const JOURNAL_BASE_COLUMNS: &[&str] = &["sys_id", "sys_created_on", "sys_created_by", "sys_tags"];
 
-/// Date-time columns: their raw values are UTC "YYYY-MM-DD HH:MM:SS" (§3.1, §16).
+/// Date-time columns: their raw values are UTC "YYYY-MM-DD HH:MM:SS" (docs/servicenow/records.md#identifiers, docs/servicenow/polling.md).
 const DATE_TIME_COLUMNS: &[&str] = &[
     "sys_created_on",
     "sys_updated_on",
@@ -80,7 +80,7 @@ pub(crate) const READ_ONLY_COLUMNS: &[&str] = &[
     "sys_class_name",
 ];
 
-/// §3.2: journal fields append to `sys_journal_field` and always read back as "".
+/// docs/servicenow/records.md#incident: journal fields append to `sys_journal_field` and always read back as "".
 pub(crate) const JOURNAL_COLUMNS: &[&str] = &["comments", "work_notes"];
 
 pub(crate) const GROUP_TABLE: &str = "sys_user_group";
@@ -88,7 +88,7 @@ pub(crate) const JOURNAL_TABLE: &str = "sys_journal_field";
 pub(crate) const CHOICE_TABLE: &str = "sys_choice";
 pub(crate) const ATTACHMENT_TABLE: &str = "sys_attachment";
 
-/// §3.2: the reference columns and the table each points at. Links are rendered for
+/// docs/servicenow/records.md#incident: the reference columns and the table each points at. Links are rendered for
 /// these only.
 pub(crate) fn reference_target(column: &str) -> Option<&'static str> {
     match column {
@@ -134,7 +134,7 @@ pub(crate) struct TableSchema {
     pub name: &'static str,
     /// The columns it inherits: the task columns, the system columns, or its own set.
     pub base: &'static [&'static str],
-    /// Number prefix and the first number a fresh instance hands out (§3.1).
+    /// Number prefix and the first number a fresh instance hands out (docs/servicenow/records.md#identifiers).
     pub numbering: Option<(&'static str, u64)>,
     /// Columns beyond the base columns.
     pub columns: &'static [&'static str],
@@ -164,20 +164,20 @@ pub(crate) struct TaskRules {
     /// `None`: close_code is free text on this table.
     pub close_codes: Option<&'static [(&'static str, &'static str)]>,
     pub close_policy: Option<ClosePolicy>,
-    /// §3.3: change_request priorities only go to 4.
+    /// docs/servicenow/records.md#change-request: change_request priorities only go to 4.
     pub max_priority: u8,
     /// Legacy column kept equal to `state` (incident_state, problem_state).
     pub state_mirror: Option<&'static str>,
 }
 
-/// A data policy that makes the close fields mandatory in some states (§2.5, §3.2, §3.3).
+/// A data policy that makes the close fields mandatory in some states (docs/servicenow/table-api.md#errors, docs/servicenow/records.md#incident, docs/servicenow/records.md#change-request).
 pub(crate) struct ClosePolicy {
     pub states: &'static [&'static str],
     pub code_label: &'static str,
     pub notes_label: &'static str,
 }
 
-/// §3.2: incident close codes on current releases; the label is the value.
+/// docs/servicenow/records.md#incident: incident close codes on current releases; the label is the value.
 pub(crate) const INCIDENT_CLOSE_CODES: &[(&str, &str)] = &[
     ("Duplicate", "Duplicate"),
     ("Known error", "Known error"),
@@ -189,14 +189,14 @@ pub(crate) const INCIDENT_CLOSE_CODES: &[(&str, &str)] = &[
     ("User error", "User error"),
 ];
 
-/// §3.3: change close codes.
+/// docs/servicenow/records.md#change-request: change close codes.
 pub(crate) const CHANGE_CLOSE_CODES: &[(&str, &str)] = &[
     ("successful", "Successful"),
     ("successful_issues", "Successful with issues"),
     ("unsuccessful", "Unsuccessful"),
 ];
 
-/// §3.2: impact and urgency are 1 High, 2 Medium, 3 Low.
+/// docs/servicenow/records.md#incident: impact and urgency are 1 High, 2 Medium, 3 Low.
 pub(crate) const IMPACT_URGENCY: &[(&str, &str)] =
     &[("1", "1 - High"), ("2", "2 - Medium"), ("3", "3 - Low")];
 
@@ -341,7 +341,7 @@ pub(crate) static TABLES: &[TableSchema] = &[
         name: ATTACHMENT_TABLE,
         base: SYSTEM_COLUMNS,
         numbering: None,
-        // §15: the documented metadata, plus what a PDI returned in 2022.
+        // docs/servicenow/attachments.md: the documented metadata, plus what a PDI returned in 2022.
         columns: &[
             "table_name",
             "table_sys_id",
@@ -364,7 +364,7 @@ pub(crate) static TABLES: &[TableSchema] = &[
     },
 ];
 
-/// §3.2 priority lookup (`dl_u_priority`): impact × urgency → priority. The 3 × 3 cell is
+/// docs/servicenow/records.md#incident priority lookup (`dl_u_priority`): impact × urgency → priority. The 3 × 3 cell is
 /// instance configuration (5 - Planning by default, 4 - Low in some doc versions).
 pub(crate) fn priority(impact: u8, urgency: u8, low_low: u8) -> Option<u8> {
     const MATRIX: [[u8; 3]; 3] = [

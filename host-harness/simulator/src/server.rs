@@ -24,7 +24,7 @@ use crate::store::Store;
 use crate::users::{DEFAULT_USER_NAME, Users};
 use crate::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, table_api};
 
-/// §2.1: the instance rejects REST payloads over 10 MB.
+/// docs/servicenow/table-api.md#endpoints: the instance rejects REST payloads over 10 MB.
 const MAX_PAYLOAD: usize = 10_485_760;
 
 const TABLE_PREFIXES: &[&str] = &[
@@ -210,7 +210,7 @@ impl http_body::Body for Filler {
     }
 }
 
-/// §2.1: the instance's answer to an oversized payload; any other read failure gets the
+/// docs/servicenow/table-api.md#endpoints: the instance's answer to an oversized payload; any other read failure gets the
 /// same message with a plainer detail.
 fn unreadable_body(error: &axum::Error, parts: &http::request::Parts) -> Reply {
     let detail = if over_limit(error) {
@@ -303,7 +303,7 @@ fn signed_in(
     match auth::authenticate(state, request, api) {
         Ok(caller) => {
             let reply = answer(state, &caller);
-            // §12: a 32-hex-uppercase session id and a 12-hex transaction id.
+            // docs/servicenow/auth.md#basic-authentication: a 32-hex-uppercase session id and a 12-hex transaction id.
             let session = state.ids.sys_id().to_uppercase();
             let transaction = state.ids.sys_id()[..12].to_string();
             auth::session_headers(reply, &session, &transaction)

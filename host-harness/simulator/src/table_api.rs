@@ -1,4 +1,4 @@
-//! The Table API (§2): `/api/now[/v1|/v2]/table/{table}[/{sys_id}]`.
+//! The Table API (docs/servicenow/table-api.md#endpoints): `/api/now[/v1|/v2]/table/{table}[/{sys_id}]`.
 
 use serde_json::{Value, json};
 use url::form_urlencoded;
@@ -12,10 +12,10 @@ use crate::request::RecordedRequest;
 use crate::server::State;
 use crate::store::{Row, Table, Write, WriteError};
 
-/// §2.2: `sysparm_limit` defaults to 10000.
+/// docs/servicenow/table-api.md#query-parameters: `sysparm_limit` defaults to 10000.
 const DEFAULT_LIMIT: usize = 10_000;
 
-/// §5: the sys_id of the rate-limit rule named in `X-RateLimit-Rule`.
+/// docs/servicenow/availability.md#rate-limits: the sys_id of the rate-limit rule named in `X-RateLimit-Rule`.
 const RATE_LIMIT_RULE_ID: &str = "7a1c6c2f1b5e3010a5e2ddb6ec4bcb3f";
 
 /// Answers an authenticated Table API request; `rest` is the path after `…/table/`.
@@ -55,7 +55,7 @@ pub(crate) fn handle(
         (_, None) => method_not_supported("GET, HEAD, POST"),
         (_, Some(_)) => method_not_supported("GET, HEAD, PUT, PATCH, DELETE"),
     };
-    // §2.1: `X-no-response-body: true` suppresses the body of a successful write.
+    // docs/servicenow/table-api.md#endpoints: `X-no-response-body: true` suppresses the body of a successful write.
     let quiet = request
         .header("x-no-response-body")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
@@ -70,7 +70,7 @@ pub(crate) fn handle(
 pub(crate) fn admit(state: &State, caller: &Caller) -> Result<(), Reply> {
     let now = state.clock.now();
     if state.faults.auth_scope_missing && caller.scope_checked() {
-        // §2.5, §6: the token mints fine but lacks the REST API Auth Scope (OAuth tokens
+        // docs/servicenow/table-api.md#errors, docs/servicenow/availability.md#hibernating-instances: the token mints fine but lacks the REST API Auth Scope (OAuth tokens
         // only; `useraccount` passes).
         return Err(Reply::error(
             403,
@@ -84,7 +84,7 @@ pub(crate) fn admit(state: &State, caller: &Caller) -> Result<(), Reply> {
     Ok(())
 }
 
-/// §5: a rate-limit rule fired: 429 with the rule headers and Retry-After.
+/// docs/servicenow/availability.md#rate-limits: a rate-limit rule fired: 429 with the rule headers and Retry-After.
 fn rate_limited(now_secs: u64, retry_after: u64) -> Reply {
     let reset = now_secs + retry_after;
     let detail =
@@ -96,7 +96,7 @@ fn rate_limited(now_secs: u64, retry_after: u64) -> Reply {
         .header("x-ratelimit-rule", RATE_LIMIT_RULE_ID)
 }
 
-/// §2.1: `X-HTTP-Method-Override` lets a POST stand for another method.
+/// docs/servicenow/table-api.md#endpoints: `X-HTTP-Method-Override` lets a POST stand for another method.
 fn method(request: &RecordedRequest) -> &str {
     match request.header("x-http-method-override") {
         Some(m) if request.method == "POST" => match m.trim().to_ascii_uppercase().as_str() {
@@ -148,7 +148,7 @@ impl Call<'_> {
             Some(v) if v.eq_ignore_ascii_case("all") => DisplayMode::Both,
             _ => DisplayMode::Raw,
         };
-        // §2.2: invalid field names in sysparm_fields are ignored.
+        // docs/servicenow/table-api.md#query-parameters: invalid field names in sysparm_fields are ignored.
         let fields: Vec<String> = self
             .param("sysparm_fields")
             .unwrap_or("")
@@ -181,7 +181,7 @@ impl Call<'_> {
         if self.denied(&state.faults.acl_deny_read) {
             return read_denied();
         }
-        // §2.2: sysparm_query, or else name=value pairs; unknown fields are ignored.
+        // docs/servicenow/table-api.md#query-parameters: sysparm_query, or else name=value pairs; unknown fields are ignored.
         let query = match self.param("sysparm_query") {
             Some(encoded) => Query::parse(encoded),
             None => Query::from_pairs(self.params.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
@@ -202,7 +202,7 @@ impl Call<'_> {
             .take(limit)
             .map(|row| render(row, &state.store, &options))
             .collect();
-        // §2.1: v2 answers an empty result with 200 and [].
+        // docs/servicenow/table-api.md#endpoints: v2 answers an empty result with 200 and [].
         let mut reply = Reply::json(200, &json!({ "result": result }));
         if !self.flag("sysparm_no_count") {
             reply = reply.header("x-total-count", total.to_string());
@@ -217,7 +217,7 @@ impl Call<'_> {
         self.param(name)?.trim().parse().ok()
     }
 
-    /// §2.1, §16: the `Link` header as captured: first, prev (even on the first page, at
+    /// docs/servicenow/table-api.md#endpoints, docs/servicenow/polling.md: the `Link` header as captured: first, prev (even on the first page, at
     /// offset − limit, so -1 there with a limit of 1), next (not on the last page), last;
     /// joined by a bare comma, every request parameter echoed.
     fn link_header(&self, offset: usize, limit: usize, total: usize) -> String {
@@ -282,7 +282,7 @@ impl Call<'_> {
             }
             Ok(row) => {
                 let sys_id = row.get("sys_id").and_then(Value::as_str).unwrap_or("");
-                // §2.1: 201 with the new record's URL.
+                // docs/servicenow/table-api.md#endpoints: 201 with the new record's URL.
                 let location = format!("{}/api/now/table/{}/{sys_id}", self.base_url, self.table);
                 Reply::json(201, &json!({ "result": self.render_one(state, &row) }))
                     .header("location", location)
@@ -320,7 +320,7 @@ impl Call<'_> {
             return reply;
         }
         match state.store.delete(self.table, sys_id) {
-            // §2.1: 204 without a body.
+            // docs/servicenow/table-api.md#endpoints: 204 without a body.
             Ok(()) => Reply::empty(204),
             Err(error) => write_error(error, self.table, "Delete"),
         }
@@ -343,7 +343,7 @@ impl Call<'_> {
     }
 }
 
-/// One JSON object. §2.1: only one record per request; the rest of an array is ignored.
+/// One JSON object. docs/servicenow/table-api.md#endpoints: only one record per request; the rest of an array is ignored.
 fn parse_body(body: &str) -> Result<Row, Reply> {
     let unreadable =
         |detail: &str| Reply::error(400, "Exception while reading request", Some(detail));
@@ -358,7 +358,7 @@ fn parse_body(body: &str) -> Result<Row, Reply> {
             _ => Err(unreadable("Request body must be a JSON object")),
         },
         Ok(_) => Err(unreadable("Request body must be a JSON object")),
-        // §2.5: the message is known, the parse-error detail is [I].
+        // docs/servicenow/table-api.md#errors: the message is known, the parse-error detail is [I].
         Err(e) => Err(unreadable(&format!("Invalid JSON: {e}"))),
     }
 }
@@ -373,7 +373,7 @@ fn write_error(error: WriteError, table: &str, operation: &str) -> Reply {
     }
 }
 
-/// §2.5: an unknown table is a 400, not a 404.
+/// docs/servicenow/table-api.md#errors: an unknown table is a 400, not a 404.
 fn invalid_table(table: &str) -> Reply {
     Reply::error(
         400,
@@ -382,8 +382,8 @@ fn invalid_table(table: &str) -> Reply {
     )
 }
 
-/// §2.5: not found and hidden by ACL look the same (the Attachment API answers the same,
-/// §15 [I]).
+/// docs/servicenow/table-api.md#errors: not found and hidden by ACL look the same (the Attachment API answers the same,
+/// docs/servicenow/attachments.md [I]).
 pub(crate) fn not_found() -> Reply {
     Reply::error(
         404,
@@ -392,18 +392,18 @@ pub(crate) fn not_found() -> Reply {
     )
 }
 
-/// §2.5: the read ACL answer carries a null detail.
+/// docs/servicenow/table-api.md#errors: the read ACL answer carries a null detail.
 fn read_denied() -> Reply {
     Reply::error(403, "Insufficient rights to query records", None)
 }
 
-/// §2.5: "ACL Exception Insert Failed due to security constraints" and its siblings.
+/// docs/servicenow/table-api.md#errors: "ACL Exception Insert Failed due to security constraints" and its siblings.
 pub(crate) fn acl_refused(operation: &str) -> Reply {
     let detail = format!("ACL Exception {operation} Failed due to security constraints");
     Reply::error(403, "Operation Failed", Some(&detail))
 }
 
-/// §2.5: [R] the message a mock uses; the detail is not captured.
+/// docs/servicenow/table-api.md#errors: [R] the message a mock uses; the detail is not captured.
 fn method_not_supported(allow: &'static str) -> Reply {
     Reply::error(405, "Method not Supported", None).header("allow", allow)
 }
@@ -421,7 +421,7 @@ pub(crate) fn simulator_lacks(message: &str, what: &str) -> Reply {
     Reply::error(500, message, Some(&detail))
 }
 
-/// §2.5: a path under /api that names no API.
+/// docs/servicenow/table-api.md#errors: a path under /api that names no API.
 pub(crate) fn unknown_resource() -> Reply {
     Reply::error(400, "Requested URI does not represent any resource", None)
 }

@@ -1,5 +1,5 @@
 //! The instance's users (`sys_user`) as far as signing in goes: passwords, the flags that
-//! stop a sign-in, the lockout after failed attempts (§11, §12), and the sys_id a record's
+//! stop a sign-in, the lockout after failed attempts (docs/servicenow/auth.md#password-grant-and-refresh, docs/servicenow/auth.md#basic-authentication), and the sys_id a record's
 //! `opened_by` points at.
 
 use std::fmt;
@@ -39,7 +39,7 @@ pub struct User {
     pub failed_attempts: u32,
     /// "Web service access only": no UI login; exempt from the Basic auth restriction.
     pub web_service_access_only: bool,
-    /// "Password needs reset": blocks the password grant (§11) and, [I], Basic auth.
+    /// "Password needs reset": blocks the password grant (docs/servicenow/auth.md#password-grant-and-refresh) and, [I], Basic auth.
     pub password_needs_reset: bool,
     pub roles: Vec<String>,
 }
@@ -204,7 +204,7 @@ impl Users {
 
     /// Whether this user may be granted a token without a password (the client credentials
     /// grant's application user, a refresh): one who may act and is not flagged "Password
-    /// needs reset" (§1.1 [R]).
+    /// needs reset" (docs/servicenow/auth.md#oauth-client-credentials [R]).
     pub(crate) fn may_sign_in(
         &mut self,
         user_name: &str,

@@ -8,7 +8,7 @@ use crate::schema::{self, IMPACT_URGENCY, TaskRules};
 
 use super::{Row, Table, Write, text};
 
-/// A new row: every column "", then the instance's defaults (§3.2).
+/// A new row: every column "", then the instance's defaults (docs/servicenow/records.md#incident).
 pub(super) fn defaults(table: &Table, name: &str, sys_id: &str, write: &Write) -> Row {
     let mut row: Row = table
         .columns
@@ -40,7 +40,7 @@ pub(super) fn defaults(table: &Table, name: &str, sys_id: &str, write: &Write) -
     row
 }
 
-/// §3.1: every value is a string; numbers and booleans are stored in their text form.
+/// docs/servicenow/records.md#identifiers: every value is a string; numbers and booleans are stored in their text form.
 pub(super) fn to_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
@@ -49,7 +49,7 @@ pub(super) fn to_text(value: &Value) -> String {
     }
 }
 
-/// §3.2, §3.3: choice columns accept only their choices. A close code may be cleared.
+/// docs/servicenow/records.md#incident, docs/servicenow/records.md#change-request: choice columns accept only their choices. A close code may be cleared.
 pub(super) fn valid_choice(rules: &TaskRules, column: &str, value: &str) -> bool {
     match column {
         "state" => rules.states.iter().any(|(state, _)| *state == value),
@@ -63,7 +63,7 @@ pub(super) fn valid_choice(rules: &TaskRules, column: &str, value: &str) -> bool
 }
 
 /// What a state change implies: the active flag, resolved/closed stamps and the legacy
-/// state column (§3.2–§3.4).
+/// state column (docs/servicenow/records.md).
 pub(super) fn after_state_change(
     row: &mut Row,
     rules: &TaskRules,
@@ -86,7 +86,7 @@ pub(super) fn after_state_change(
     }
 }
 
-/// §3.2: priority always comes from the lookup, whatever was written; §3.3: change
+/// docs/servicenow/records.md#incident: priority always comes from the lookup, whatever was written; docs/servicenow/records.md#change-request: change
 /// priorities stop at 4.
 pub(super) fn set_priority(row: &mut Row, rules: &TaskRules, low_low: u8) {
     let level = |column| text(row, column).parse::<u8>().ok();
@@ -98,7 +98,7 @@ pub(super) fn set_priority(row: &mut Row, rules: &TaskRules, low_low: u8) {
     }
 }
 
-/// §2.5, §3.2: resolving or closing needs both close fields, else the data policy refuses
+/// docs/servicenow/table-api.md#errors, docs/servicenow/records.md#incident: resolving or closing needs both close fields, else the data policy refuses
 /// the whole write and names the missing ones.
 pub(super) fn close_policy(row: &Row, rules: &TaskRules) -> Result<(), String> {
     let Some(policy) = &rules.close_policy else {

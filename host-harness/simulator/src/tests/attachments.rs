@@ -1,4 +1,4 @@
-//! §15: the Attachment API: uploads of raw bytes, downloads, listing, the errors of its
+//! docs/servicenow/attachments.md: the Attachment API: uploads of raw bytes, downloads, listing, the errors of its
 //! status table, the size limit, and the auth scope of securely scoped OAuth apps.
 
 use serde_json::{Value, json};

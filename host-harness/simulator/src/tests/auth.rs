@@ -1,4 +1,4 @@
-//! The ways in besides client credentials (§11–§14): Basic auth as a user, REST API keys,
+//! The ways in besides client credentials (docs/servicenow/auth.md): Basic auth as a user, REST API keys,
 //! the password and refresh grants, and what the instance's release and properties change.
 
 use serde_json::{Value, json};
@@ -209,7 +209,7 @@ async fn api_keys_act_as_their_user_while_active_and_unexpired() {
     assert_eq!(answer.status, 201, "{}", answer.body);
     assert_eq!(created_by(&answer), DEFAULT_USER_NAME);
     assert_eq!(answer.header("x-is-logged-in"), Some("true"));
-    // §13: the query parameter works as well as the header.
+    // docs/servicenow/auth.md#api-keys: the query parameter works as well as the header.
     let by_param = send(
         &sim,
         "GET",
@@ -248,7 +248,7 @@ async fn api_keys_act_as_their_user_while_active_and_unexpired() {
     assert_eq!(with_key(&sim, &key, "GET", INCIDENTS, "").await.status, 401);
     sim.update_user(DEFAULT_USER_NAME, |u| u.active = true);
     assert_eq!(with_key(&sim, &key, "GET", INCIDENTS, "").await.status, 200);
-    // §13: no API keys before Washington DC.
+    // docs/servicenow/auth.md#api-keys: no API keys before Washington DC.
     sim.set_release(Release::BeforeWashingtonDC);
     let answer = with_key(&sim, &key, "GET", INCIDENTS, "").await;
     assert_not_authenticated(&answer, "User Not Authenticated");
