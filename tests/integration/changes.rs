@@ -80,6 +80,67 @@ fn settle(sim: &Simulator) {
     sim.advance_clock(Duration::from_secs(2));
 }
 
+/// A support agent comments on the ticket, adds a work note a second later, and resolves it;
+/// the time of the resolution.
+fn agent_comments_and_resolves(sim: &Simulator, sys_id: &str) -> String {
+    sim.advance_clock(Duration::from_secs(1));
+    sim.agent_comment(
+        "incident",
+        sys_id,
+        JournalField::Comments,
+        "Rebooted the VM; watching it",
+        AGENT_USER_NAME,
+    )
+    .unwrap();
+    sim.advance_clock(Duration::from_secs(1));
+    sim.agent_comment(
+        "incident",
+        sys_id,
+        JournalField::WorkNotes,
+        "Rightsizing to t3.small",
+        AGENT_USER_NAME,
+    )
+    .unwrap();
+    resolve(sim, sys_id);
+    sim.now()
+}
+
+/// The change carries the agent's comment and work note of [`agent_comments_and_resolves`],
+/// each as the instance's journal holds it, and not the integration's own work note.
+fn assert_the_agents_comments_came(sim: &Simulator, change: &TicketChange) {
+    let said: Vec<(&str, CommentKind, &str)> = change
+        .comments
+        .iter()
+        .map(|c| (c.text.as_str(), c.kind, c.author.as_str()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (
+                "Rebooted the VM; watching it",
+                CommentKind::Public,
+                AGENT_USER_NAME
+            ),
+            (
+                "Rightsizing to t3.small",
+                CommentKind::Internal,
+                AGENT_USER_NAME
+            ),
+        ],
+        "the integration's own work note is not among them"
+    );
+    let journal = sim.journal("incident", &change.ticket.id);
+    for comment in &change.comments {
+        assert_eq!(comment.id.len(), 32);
+        assert!(
+            journal
+                .iter()
+                .any(|e| e.value == comment.text && e.sys_created_on == comment.created_at),
+            "{comment:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_ticket_worked_in_servicenow_shows_up_resolved_with_the_agents_comment() {
     let (sim, mut tenant) = frozen().await;
@@ -102,26 +163,7 @@ async fn a_ticket_worked_in_servicenow_shows_up_resolved_with_the_agents_comment
         "incident",
         fields(json!({"short_description": "printer jam"})),
     );
-    sim.advance_clock(Duration::from_secs(1));
-    sim.agent_comment(
-        "incident",
-        &record.id,
-        JournalField::Comments,
-        "Rebooted the VM; watching it",
-        AGENT_USER_NAME,
-    )
-    .unwrap();
-    sim.advance_clock(Duration::from_secs(1));
-    sim.agent_comment(
-        "incident",
-        &record.id,
-        JournalField::WorkNotes,
-        "Rightsizing to t3.small",
-        AGENT_USER_NAME,
-    )
-    .unwrap();
-    resolve(&sim, &record.id);
-    let resolved_at = sim.now();
+    let resolved_at = agent_comments_and_resolves(&sim, &record.id);
 
     // In the very second of the agent's work, the instance may still be writing it.
     let early = changes(&mut tenant, Some(&start.cursor)).await;
@@ -140,37 +182,7 @@ async fn a_ticket_worked_in_servicenow_shows_up_resolved_with_the_agents_comment
     assert!(change.status.done);
     assert_eq!(change.updated_by, AGENT_USER_NAME);
     assert_eq!(change.updated_at, resolved_at);
-    let said: Vec<(&str, CommentKind, &str)> = change
-        .comments
-        .iter()
-        .map(|c| (c.text.as_str(), c.kind, c.author.as_str()))
-        .collect();
-    assert_eq!(
-        said,
-        [
-            (
-                "Rebooted the VM; watching it",
-                CommentKind::Public,
-                AGENT_USER_NAME
-            ),
-            (
-                "Rightsizing to t3.small",
-                CommentKind::Internal,
-                AGENT_USER_NAME
-            ),
-        ],
-        "the integration's own work note is not among them"
-    );
-    let journal = sim.journal("incident", &record.id);
-    for comment in &change.comments {
-        assert_eq!(comment.id.len(), 32);
-        assert!(
-            journal
-                .iter()
-                .any(|e| e.value == comment.text && e.sys_created_on == comment.created_at),
-            "{comment:?}"
-        );
-    }
+    assert_the_agents_comments_came(&sim, change);
 
     // Asked again from there: nothing new.
     let again = changes(&mut tenant, Some(&page.cursor)).await;

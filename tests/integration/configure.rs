@@ -4,47 +4,40 @@ use ticketing_host::api::{CheckStatus, ErrorKind};
 
 use support::{category, client_secret, create_error, host, open, secret, settings, setup};
 
+/// The good settings with one change.
+fn with(good: &support::Form, change: impl FnOnce(&mut support::Form)) -> support::Form {
+    let mut changed = good.clone();
+    change(&mut changed);
+    changed
+}
+
 #[tokio::test]
 async fn bad_settings_are_refused_with_a_clear_error() {
     let (sim, mut tenant) = setup().await;
     let good = settings(&sim);
     let cases = [
         (
-            {
-                let mut s = good.clone();
-                s.instance = "http://dev1.service-now.com".into();
-                s
-            },
+            with(&good, |s| s.instance = "http://dev1.service-now.com".into()),
             secret(&sim),
             "https",
             "instance",
         ),
         (
-            {
-                let mut s = good.clone();
-                s.instance = "".into();
-                s
-            },
+            with(&good, |s| s.instance = "".into()),
             secret(&sim),
             "instance is empty",
             "instance",
         ),
         (
-            {
-                let mut s = good.clone();
-                s.instance = "https://user:pw@x.example.com".into();
-                s
-            },
+            with(&good, |s| {
+                s.instance = "https://user:pw@x.example.com".into()
+            }),
             secret(&sim),
             "user name or password",
             "instance",
         ),
         (
-            {
-                let mut s = good.clone();
-                s.client_id = " ".into();
-                s
-            },
+            with(&good, |s| s.client_id = " ".into()),
             secret(&sim),
             "Client ID is empty",
             "client_id",
@@ -62,21 +55,17 @@ async fn bad_settings_are_refused_with_a_clear_error() {
             "client_secret",
         ),
         (
-            {
-                let mut s = good.clone();
-                s.ticket_categories.push(category("x", "bad table", true));
-                s
-            },
+            with(&good, |s| {
+                s.ticket_categories.push(category("x", "bad table", true))
+            }),
             secret(&sim),
             "or a ServiceNow table name",
             "ticket_categories",
         ),
         (
-            {
-                let mut s = good.clone();
-                s.ticket_categories.push(s.ticket_categories[0].clone());
-                s
-            },
+            with(&good, |s| {
+                s.ticket_categories.push(s.ticket_categories[0].clone())
+            }),
             secret(&sim),
             "listed twice",
             "ticket_categories",

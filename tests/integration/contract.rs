@@ -1,7 +1,8 @@
 //! What the built component asks of its sandbox.
 
 use ticketing_host::api::{
-    Candidate, CheckStatus, ErrorKind, FieldKind, Setting, SettingValue, Ticket, TicketCategory,
+    Candidate, CheckStatus, ErrorKind, FieldKind, ProviderInfo, Setting, SettingField,
+    SettingValue, Ticket, TicketCategory,
 };
 use ticketing_host::{Host, Secret};
 
@@ -49,6 +50,73 @@ async fn the_component_loads_from_bytes_too() {
     assert_eq!(tenant.allowed_origin(), Some(sim.base_url().as_str()));
 }
 
+/// The values a platform sends for what the admin typed by label: each typed field by key,
+/// secrets apart; one ticket category of the first kind; every other field that applies is
+/// optional.
+fn fill_in(
+    info: &ProviderInfo,
+    typed: &[(&str, String)],
+    kind: &str,
+    applies: &dyn Fn(&&SettingField) -> bool,
+) -> (Vec<Setting>, Vec<Secret>) {
+    let mut settings = Vec::new();
+    let mut secrets = Vec::new();
+    for field in &info.settings {
+        match (
+            field.kind,
+            typed.iter().find(|(label, _)| *label == field.label),
+        ) {
+            (FieldKind::Secret, Some((_, value))) => secrets.push(Secret::new(&field.key, value)),
+            (_, Some((_, value))) => settings.push(Setting::text(&field.key, value)),
+            (FieldKind::TicketCategories, None) => settings.push(Setting {
+                key: field.key.clone(),
+                value: SettingValue::TicketCategories(vec![TicketCategory::new(
+                    "cost-optimization",
+                    kind,
+                    true,
+                )]),
+            }),
+            (_, None) => assert!(
+                !field.required || !applies(&field),
+                "{} is required",
+                field.label
+            ),
+        }
+    }
+    (settings, secrets)
+}
+
+/// Configuring a fresh tenant without `field` is refused, naming its key.
+async fn assert_a_missing_field_is_named(
+    field: &SettingField,
+    settings: &[Setting],
+    secrets: &[Secret],
+) {
+    let settings: Vec<Setting> = settings
+        .iter()
+        .filter(|s| s.key != field.key)
+        .cloned()
+        .collect();
+    let secrets: Vec<Secret> = secrets
+        .iter()
+        .filter(|s| s.key() != field.key)
+        .cloned()
+        .collect();
+    let mut fresh = host().tenant("unaware-2").await.unwrap();
+    let error = fresh
+        .configure(&settings, &secrets)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidSettings);
+    assert_eq!(
+        error.field.as_deref(),
+        Some(field.key.as_str()),
+        "{}",
+        error.message
+    );
+}
+
 /// A platform that knows nothing of ServiceNow: it draws the form `describe` gives, the admin
 /// fills it in by the labels they see, and the platform sends the values by key.
 #[tokio::test]
@@ -73,33 +141,8 @@ async fn an_unaware_platform_drives_it_through_describe_and_generic_values() {
         .find(|f| f.kind == FieldKind::AuthMethod)
         .and_then(|f| f.default.clone())
         .expect("a default way to sign in");
-    let applies = |f: &&ticketing_host::api::SettingField| {
-        f.auth_methods.is_empty() || f.auth_methods.contains(&method)
-    };
-    let mut settings = Vec::new();
-    let mut secrets = Vec::new();
-    for field in &info.settings {
-        match (
-            field.kind,
-            typed.iter().find(|(label, _)| *label == field.label),
-        ) {
-            (FieldKind::Secret, Some((_, value))) => secrets.push(Secret::new(&field.key, value)),
-            (_, Some((_, value))) => settings.push(Setting::text(&field.key, value)),
-            (FieldKind::TicketCategories, None) => settings.push(Setting {
-                key: field.key.clone(),
-                value: SettingValue::TicketCategories(vec![TicketCategory::new(
-                    "cost-optimization",
-                    &kind,
-                    true,
-                )]),
-            }),
-            (_, None) => assert!(
-                !field.required || !applies(&field),
-                "{} is required",
-                field.label
-            ),
-        }
-    }
+    let applies = |f: &&SettingField| f.auth_methods.is_empty() || f.auth_methods.contains(&method);
+    let (settings, secrets) = fill_in(&info, &typed, &kind, &applies);
     assert_eq!((settings.len(), secrets.len()), (3, 1));
     tenant
         .configure(&settings, &secrets)
@@ -124,29 +167,7 @@ async fn an_unaware_platform_drives_it_through_describe_and_generic_values() {
 
     // Each required field left out is named by key, for the platform to mark.
     for field in info.settings.iter().filter(|f| f.required).filter(applies) {
-        let settings: Vec<Setting> = settings
-            .iter()
-            .filter(|s| s.key != field.key)
-            .cloned()
-            .collect();
-        let secrets: Vec<Secret> = secrets
-            .iter()
-            .filter(|s| s.key() != field.key)
-            .cloned()
-            .collect();
-        let mut fresh = host().tenant("unaware-2").await.unwrap();
-        let error = fresh
-            .configure(&settings, &secrets)
-            .await
-            .unwrap()
-            .unwrap_err();
-        assert_eq!(error.kind, ErrorKind::InvalidSettings);
-        assert_eq!(
-            error.field.as_deref(),
-            Some(field.key.as_str()),
-            "{}",
-            error.message
-        );
+        assert_a_missing_field_is_named(field, &settings, &secrets).await;
     }
 }
 
