@@ -2,26 +2,30 @@
 //! arbitrary input (no panic, a specific error or a well-formed value), and what is accepted
 //! keeps the invariants the rest of the component relies on.
 
-use crate::prelude::*;
+use crate::primitives::prelude::*;
 
 use proptest::prelude::*;
 use serde_json::Value;
 
-use crate::answer::{self, server_text};
-use crate::attachment_api::Upload;
-use crate::auth::Authorization;
-use crate::changes::{Cursor, Timestamp};
-use crate::clock::ManualClock;
-use crate::error::ErrorKind;
-use crate::http::testing::ScriptedTransport;
-use crate::http::{Method, Request, Response};
-use crate::ids::{AssignmentGroup, Name, SysId, TicketNumber, query_value_problem};
-use crate::log::NoLog;
-use crate::oauth::request_token;
-use crate::retry::{RetryPolicy, Retrying};
-use crate::settings::{RawSettings, Settings, TicketCategory, TicketKind, error_shows_secret};
-use crate::table_api::{Query, TableApi};
-use crate::ticket::{TicketRef, TicketRow};
+use crate::primitives::clock::ManualClock;
+use crate::primitives::error::ErrorKind;
+use crate::primitives::http::testing::ScriptedTransport;
+use crate::primitives::http::{Method, Request, Response};
+use crate::primitives::ids::{AssignmentGroup, Name, SysId, TicketNumber, query_value_problem};
+use crate::primitives::log::NoLog;
+use crate::primitives::text::server_text;
+use crate::primitives::time::Timestamp;
+use crate::servicenow::answer;
+use crate::servicenow::attachment::Upload;
+use crate::servicenow::auth::Authorization;
+use crate::servicenow::cursor::Cursor;
+use crate::servicenow::oauth::request_token;
+use crate::servicenow::query::Query;
+use crate::servicenow::retry::{RetryPolicy, Retrying};
+use crate::servicenow::table::TableApi;
+use crate::servicenow::ticket::{TicketRef, TicketRow};
+use crate::servicenow::ticket_kind::TicketKind;
+use crate::settings::validated::{RawSettings, Settings, TicketCategory, error_shows_secret};
 
 /// An answer as a hostile or broken instance might give it.
 fn any_response() -> impl Strategy<Value = Response> {
@@ -182,7 +186,7 @@ proptest! {
         let clock = ManualClock::default();
         let policy = RetryPolicy::default();
         let retrying = Retrying { transport: &transport, clock: &&clock, policy: &policy, log: &NoLog };
-        let instance = crate::settings::InstanceUrl::parse("dev1").unwrap();
+        let instance = instance_address::InstanceUrl::parse("dev1").unwrap();
         let api = TableApi { transport: &retrying, instance: &instance };
         let token = Authorization::bearer("t");
         match api.query::<TicketRow>(&token, &Name::known("incident"), &Query::default(), 5) {
@@ -209,7 +213,7 @@ proptest! {
         let transport = scripted(&[response]);
         let settings =
             Settings::validate(RawSettings::bare("dev1", "id", "Zk7-token-secret")).unwrap();
-        match request_token(&transport, &settings) {
+        match request_token(&transport, &settings.token_url, &settings.credentials) {
             Ok(grant) => {
                 prop_assert!(!grant.token.expose().is_empty());
                 prop_assert!(grant.expires_in <= core::time::Duration::from_secs(24 * 3600));
@@ -247,7 +251,7 @@ proptest! {
         secret in ".{0,40}",
         group in proptest::option::of(".{0,40}"),
         categories in proptest::collection::vec((".{0,12}", any::<bool>()), 0..4),
-        method in proptest::sample::select(crate::auth::AuthMethod::ALL.to_vec()),
+        method in proptest::sample::select(crate::servicenow::auth::AuthMethod::ALL.to_vec()),
     ) {
         let mut settings = RawSettings::bare(&instance, &client_id, &secret);
         // Every method's secret is the generated one, so each is held to not showing it.
@@ -262,7 +266,7 @@ proptest! {
             .collect();
         match Settings::validate(settings.clone()) {
             Ok(valid) => {
-                if let crate::auth::Credentials::ClientCredentials { client_id, .. } =
+                if let crate::servicenow::auth::Credentials::ClientCredentials { client_id, .. } =
                     &valid.credentials
                 {
                     prop_assert_eq!(client_id.trim(), client_id.as_str());
@@ -286,8 +290,8 @@ proptest! {
     fn ids_accepted_are_safe_in_paths_and_queries(text in ".{0,40}") {
         if let Ok(reference) = TicketRef::parse(TicketKind::Incident, &text) {
             let id = match &reference.id {
-                crate::ticket::TicketId::SysId(id) => id.as_str().to_string(),
-                crate::ticket::TicketId::Number(number) => number.as_str().to_string(),
+                crate::servicenow::ticket::TicketId::SysId(id) => id.as_str().to_string(),
+                crate::servicenow::ticket::TicketId::Number(number) => number.as_str().to_string(),
             };
             prop_assert!(id.bytes().all(|b| b.is_ascii_alphanumeric()), "{id:?}");
         }

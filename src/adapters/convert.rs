@@ -1,0 +1,381 @@
+//! Conversions between the WIT types and the domain's.
+
+use crate::primitives::prelude::*;
+
+use crate::adapters::bindings::cxm::ticketing::types as wit;
+use crate::features::attachments::Attachment;
+use crate::features::diagnosis::{CheckStatus, ConnectionReport};
+use crate::features::lifecycle::{CommentKind, Resolution, ResolveOutcome, UpdateResult};
+use crate::primitives::error::{Error, ErrorKind};
+use crate::primitives::ids::AssignmentGroup;
+use crate::servicenow::cursor::{ChangesPage, Comment, TicketChange};
+use crate::servicenow::ticket::{
+    CreateOutcome, Ticket, TicketChanges, TicketDetails, TicketRecord, TicketRef, WrittenTicket,
+};
+use crate::servicenow::ticket_kind::{Priority, TicketKind};
+use crate::settings::form::{self, CategoryValue, FieldKind, Value, Values};
+
+pub fn describe() -> wit::ProviderInfo {
+    let choices = |choices: &[form::Choice]| {
+        choices
+            .iter()
+            .map(|c| wit::Choice {
+                value: c.value.into(),
+                label: c.label.into(),
+                help: c.help.map(Into::into),
+            })
+            .collect()
+    };
+    wit::ProviderInfo {
+        name: "ServiceNow".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        capabilities: vec![
+            wit::Capability::TestConnection,
+            wit::Capability::CreateTicket,
+            wit::Capability::GetTicket,
+            wit::Capability::UpdateTicket,
+            wit::Capability::AddComment,
+            wit::Capability::ResolveTicket,
+            wit::Capability::ResolveByCorrelation,
+            wit::Capability::ChangesSince,
+            wit::Capability::AttachFile,
+        ],
+        ticket_kinds: choices(form::TICKET_KINDS),
+        other_ticket_kinds: true,
+        settings: form::FIELDS
+            .iter()
+            .map(|f| wit::SettingField {
+                key: f.key.into(),
+                label: f.label.into(),
+                help: f.help.into(),
+                kind: match f.kind {
+                    FieldKind::Text => wit::FieldKind::Text,
+                    FieldKind::Address => wit::FieldKind::Address,
+                    FieldKind::Secret => wit::FieldKind::Secret,
+                    FieldKind::Choice => wit::FieldKind::Choice,
+                    FieldKind::AuthMethod => wit::FieldKind::AuthMethod,
+                    FieldKind::TicketCategories => wit::FieldKind::TicketCategories,
+                    FieldKind::Flag => wit::FieldKind::Flag,
+                },
+                required: f.required,
+                default: f.default.map(Into::into),
+                choices: choices(f.choices),
+                auth_methods: f.auth_methods.iter().map(|m| (*m).into()).collect(),
+            })
+            .collect(),
+    }
+}
+
+pub fn values(settings: Vec<wit::Setting>, secrets: Vec<wit::Secret>) -> Values {
+    Values {
+        settings: settings
+            .into_iter()
+            .map(|s| (s.key, s.value.into()))
+            .collect(),
+        secrets: secrets.into_iter().map(|s| (s.key, s.value)).collect(),
+    }
+}
+
+impl From<wit::SettingValue> for Value {
+    fn from(value: wit::SettingValue) -> Self {
+        match value {
+            wit::SettingValue::Text(text) => Value::Text(text),
+            wit::SettingValue::TextList(list) => Value::TextList(list),
+            wit::SettingValue::Flag(flag) => Value::Flag(flag),
+            wit::SettingValue::TicketCategories(rows) => Value::TicketCategories(
+                rows.into_iter()
+                    .map(|c| CategoryValue {
+                        event_category: c.event_category,
+                        kind: c.kind,
+                        enabled: c.enabled,
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl From<wit::Priority> for Priority {
+    fn from(p: wit::Priority) -> Self {
+        match p {
+            wit::Priority::Critical => Priority::Critical,
+            wit::Priority::High => Priority::High,
+            wit::Priority::Moderate => Priority::Moderate,
+            wit::Priority::Low => Priority::Low,
+            wit::Priority::Planning => Priority::Planning,
+        }
+    }
+}
+
+/// ServiceNow's derived priority (`1` Critical to `5` Planning) on the platform's scale.
+fn priority(value: &str) -> Option<wit::Priority> {
+    Some(match value {
+        "1" => wit::Priority::Critical,
+        "2" => wit::Priority::High,
+        "3" => wit::Priority::Moderate,
+        "4" => wit::Priority::Low,
+        "5" => wit::Priority::Planning,
+        _ => return None,
+    })
+}
+
+impl From<wit::CommentKind> for CommentKind {
+    fn from(kind: wit::CommentKind) -> Self {
+        match kind {
+            wit::CommentKind::Internal => CommentKind::WorkNote,
+            wit::CommentKind::Public => CommentKind::CustomerVisible,
+        }
+    }
+}
+
+impl From<wit::Ticket> for Ticket {
+    fn from(t: wit::Ticket) -> Self {
+        Ticket {
+            event_category: t.event_category,
+            title: t.title,
+            description: t.description,
+            priority: t.priority.map(Into::into),
+            assignment_group: t
+                .assignment_group
+                .as_deref()
+                .and_then(AssignmentGroup::parse),
+            correlation_id: t.correlation_id,
+            extra_fields: t
+                .extra_fields
+                .into_iter()
+                .map(|f| (f.name, f.value))
+                .collect(),
+        }
+    }
+}
+
+impl From<TicketRecord> for wit::TicketRecord {
+    fn from(r: TicketRecord) -> Self {
+        wit::TicketRecord {
+            kind: r.kind.table().to_string(),
+            id: r.sys_id.as_str().to_string(),
+            display_id: r.number,
+            link: r.link,
+        }
+    }
+}
+
+impl From<WrittenTicket> for wit::WrittenTicket {
+    fn from(w: WrittenTicket) -> Self {
+        wit::WrittenTicket {
+            ticket: w.ticket.into(),
+            not_applied: w.not_applied,
+        }
+    }
+}
+
+impl From<CreateOutcome> for wit::CreateOutcome {
+    fn from(outcome: CreateOutcome) -> Self {
+        match outcome {
+            CreateOutcome::Created(written) => wit::CreateOutcome::Created(written.into()),
+            CreateOutcome::Existing(record) => wit::CreateOutcome::Existing(record.into()),
+            CreateOutcome::Reopened(record) => wit::CreateOutcome::Reopened(record.into()),
+            CreateOutcome::Skipped(why) => wit::CreateOutcome::Skipped(why),
+        }
+    }
+}
+
+pub fn ticket_ref(r: wit::TicketRef) -> Result<TicketRef, wit::Error> {
+    let kind: TicketKind = form::ticket_kind(&r.kind).ok_or_else(|| {
+        Error::invalid_ticket(format!(
+            "the ticket kind {:?} is not incident, change_request, problem or a ServiceNow \
+             table name",
+            r.kind
+        ))
+    })?;
+    Ok(TicketRef::parse(kind, &r.id)?)
+}
+
+impl From<TicketDetails> for wit::TicketDetails {
+    fn from(d: TicketDetails) -> Self {
+        let field = |name: &str, value: String| wit::Field {
+            name: name.into(),
+            value,
+        };
+        wit::TicketDetails {
+            ticket: d.ticket.into(),
+            status: wit::TicketStatus {
+                value: d.state,
+                label: d.state_label,
+                done: d.done,
+            },
+            priority: priority(&d.priority),
+            assignment_group: d.assignment_group,
+            title: d.short_description,
+            correlation_id: d.correlation_id,
+            fields: vec![
+                field("priority", d.priority),
+                field("impact", d.impact),
+                field("urgency", d.urgency),
+                field("active", d.active.to_string()),
+            ],
+        }
+    }
+}
+
+impl From<wit::TicketChanges> for TicketChanges {
+    fn from(c: wit::TicketChanges) -> Self {
+        TicketChanges {
+            priority: c.priority.map(Into::into),
+            assignment_group: c
+                .assignment_group
+                .as_deref()
+                .and_then(AssignmentGroup::parse),
+            short_description: c.title,
+            description: c.description,
+            extra_fields: c
+                .extra_fields
+                .into_iter()
+                .map(|f| (f.name, f.value))
+                .collect(),
+        }
+    }
+}
+
+impl From<UpdateResult> for wit::UpdateResult {
+    fn from(u: UpdateResult) -> Self {
+        wit::UpdateResult {
+            ticket: u.ticket.into(),
+            not_applied: u.not_applied,
+        }
+    }
+}
+
+impl From<wit::Resolution> for Resolution {
+    fn from(r: wit::Resolution) -> Self {
+        Resolution {
+            close_code: r.code,
+            close_notes: r.notes,
+        }
+    }
+}
+
+impl From<ResolveOutcome> for wit::ResolveOutcome {
+    fn from(outcome: ResolveOutcome) -> Self {
+        match outcome {
+            ResolveOutcome::Resolved(d) => wit::ResolveOutcome::Resolved(d.into()),
+            ResolveOutcome::AlreadyResolved(d) => wit::ResolveOutcome::AlreadyResolved(d.into()),
+            ResolveOutcome::NotFound(why) => wit::ResolveOutcome::NotFound(why),
+        }
+    }
+}
+
+impl From<Attachment> for wit::Attachment {
+    fn from(a: Attachment) -> Self {
+        wit::Attachment {
+            id: a.sys_id.as_str().to_string(),
+            file_name: a.file_name,
+            content_type: a.content_type,
+            size_bytes: a.size_bytes,
+            link: a.link,
+        }
+    }
+}
+
+impl From<ChangesPage> for wit::ChangesPage {
+    fn from(page: ChangesPage) -> Self {
+        wit::ChangesPage {
+            changes: page.changes.into_iter().map(Into::into).collect(),
+            cursor: page.cursor,
+            more: page.more,
+        }
+    }
+}
+
+impl From<TicketChange> for wit::TicketChange {
+    fn from(c: TicketChange) -> Self {
+        wit::TicketChange {
+            ticket: c.ticket.into(),
+            updated_at: c.updated_at.as_str().to_string(),
+            updated_by: c.updated_by,
+            status: wit::TicketStatus {
+                value: c.state,
+                label: c.state_label,
+                done: c.done,
+            },
+            priority: priority(&c.priority),
+            assignment_group: c.assignment_group,
+            comments: c.comments.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<Comment> for wit::Comment {
+    fn from(c: Comment) -> Self {
+        wit::Comment {
+            id: c.id.as_str().to_string(),
+            kind: if c.internal {
+                wit::CommentKind::Internal
+            } else {
+                wit::CommentKind::Public
+            },
+            author: c.author,
+            created_at: c.created_at.as_str().to_string(),
+            text: c.text,
+        }
+    }
+}
+
+impl From<ConnectionReport> for wit::ConnectionReport {
+    fn from(report: ConnectionReport) -> Self {
+        wit::ConnectionReport {
+            passed: report.passed,
+            checks: report
+                .checks
+                .into_iter()
+                .map(|c| wit::Check {
+                    id: c.id.key().into(),
+                    label: c.id.label().into(),
+                    status: match c.status {
+                        CheckStatus::Passed => wit::CheckStatus::Passed,
+                        CheckStatus::Failed => wit::CheckStatus::Failed,
+                        CheckStatus::Skipped => wit::CheckStatus::Skipped,
+                    },
+                    detail: c.detail,
+                    remedy: c.remedy.map(|r| r.text.to_string()),
+                    guide_step: c.remedy.and_then(|r| r.step).map(str::to_string),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<Error> for wit::Error {
+    fn from(e: Error) -> Self {
+        wit::Error {
+            kind: match e.kind {
+                ErrorKind::InvalidSettings => wit::ErrorKind::InvalidSettings,
+                ErrorKind::NotConfigured => wit::ErrorKind::NotConfigured,
+                ErrorKind::InvalidTicket => wit::ErrorKind::InvalidTicket,
+                ErrorKind::InvalidCursor => wit::ErrorKind::InvalidCursor,
+                ErrorKind::Unreachable => wit::ErrorKind::Unreachable,
+                ErrorKind::BlockedByHost => wit::ErrorKind::BlockedByHost,
+                ErrorKind::ServiceAsleep => wit::ErrorKind::ServiceAsleep,
+                ErrorKind::NotTheService => wit::ErrorKind::NotTheService,
+                ErrorKind::CredentialsRefused => wit::ErrorKind::CredentialsRefused,
+                ErrorKind::ServiceAccountMissing => wit::ErrorKind::ServiceAccountMissing,
+                ErrorKind::NotAuthenticated => wit::ErrorKind::NotAuthenticated,
+                ErrorKind::MissingAuthScope => wit::ErrorKind::MissingAuthScope,
+                ErrorKind::Forbidden => wit::ErrorKind::Forbidden,
+                ErrorKind::RejectedByPolicy => wit::ErrorKind::RejectedByPolicy,
+                ErrorKind::UnknownTicketKind => wit::ErrorKind::UnknownTicketKind,
+                ErrorKind::NotFound => wit::ErrorKind::NotFound,
+                ErrorKind::BadRequest => wit::ErrorKind::BadRequest,
+                ErrorKind::RateLimited => wit::ErrorKind::RateLimited,
+                ErrorKind::ServiceUnavailable => wit::ErrorKind::ServiceUnavailable,
+                ErrorKind::UnexpectedResponse => wit::ErrorKind::UnexpectedResponse,
+            },
+            message: e.message,
+            field: e.field.map(Into::into),
+            remedy: e.remedy.map(|r| r.text.to_string()),
+            guide_step: e.remedy.and_then(|r| r.step).map(str::to_string),
+            http_status: e.http_status,
+            retry_after_seconds: e.retry_after_seconds,
+        }
+    }
+}

@@ -1,0 +1,1130 @@
+//! changes-since: this integration's tickets updated after the platform's cursor, and the
+//! comments and work notes others added to them. The cursor, the keyset order, the merge
+//! and where a table's marks move are `crate::servicenow::cursor`; this file holds the calls.
+
+use crate::primitives::prelude::*;
+
+use crate::primitives::clock::Clock;
+use crate::primitives::error::{Error, Result};
+use crate::primitives::http::Transport;
+use crate::primitives::ids::{Name, SysId};
+use crate::primitives::json::{self, Fields, Value};
+use crate::primitives::time::{Timestamp, timestamp};
+use crate::servicenow::cursor::{
+    ChangesPage, Comment, Cursor, Keyed, Mark, Position, TableOutcome, TablePage, TicketChange,
+    check_order, first_unsettled, hold_back_unsettled, is_new_entry, merge,
+};
+use crate::servicenow::query::Query;
+use crate::servicenow::rows::{JOURNAL_COLUMNS, Row, flag, sys_id, text};
+use crate::servicenow::state_model;
+use crate::servicenow::table::Page;
+use crate::servicenow::ticket::{CORRELATION_DISPLAY, TicketRecord};
+use crate::servicenow::ticket_kind::TicketKind;
+
+use crate::features::session::Provider;
+
+/// Tickets handed out per call, whatever the number of tables.
+pub(super) const TICKETS_PER_PAGE: usize = 50;
+/// Journal entries read per request.
+const JOURNAL_PAGE: u32 = 200;
+/// Journal requests per call for a page of tickets; past it the page is cut (see
+/// [`Provider::journal_for`]).
+const JOURNAL_PAGES: usize = 10;
+/// Journal requests for one ticket whose entries alone overflow [`JOURNAL_PAGES`]: it must
+/// go out whole for the cursor to move, so it may read more, but not without end.
+const ONE_TICKET_JOURNAL_PAGES: usize = 50;
+
+static JOURNAL: Name = Name::known("sys_journal_field");
+
+/// A ticket as changes-since reads it.
+#[derive(Debug)]
+struct ChangeRow {
+    sys_id: SysId,
+    number: String,
+    state: String,
+    active: bool,
+    priority: String,
+    assignment_group: String,
+    sys_updated_on: Timestamp,
+    sys_updated_by: String,
+    sys_created_by: String,
+    correlation_display: String,
+}
+
+impl Row for ChangeRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "sys_id",
+        "number",
+        "state",
+        "active",
+        "priority",
+        "assignment_group",
+        "sys_updated_on",
+        "sys_updated_by",
+        "sys_created_by",
+        "correlation_display",
+    ];
+
+    fn from_json(value: &Value) -> Result<Self, json::Error> {
+        let mut fields = Fields::of(value, "struct ChangeRow")?;
+        let id = fields.get("sys_id", sys_id);
+        let updated = fields.get("sys_updated_on", timestamp);
+        // Absent on tables without the column, which then count as active.
+        let active = fields.get("active", flag).unwrap_or(true);
+        let mut column = |name| fields.get(name, text).unwrap_or_default();
+        let number = column("number");
+        let state = column("state");
+        let priority = column("priority");
+        let assignment_group = column("assignment_group");
+        let sys_updated_by = column("sys_updated_by");
+        let sys_created_by = column("sys_created_by");
+        let correlation_display = column("correlation_display");
+        fields.finish()?;
+        Ok(Self {
+            sys_id: id.ok_or_else(|| json::missing_field("sys_id"))?,
+            sys_updated_on: updated.ok_or_else(|| json::missing_field("sys_updated_on"))?,
+            number,
+            state,
+            active,
+            priority,
+            assignment_group,
+            sys_updated_by,
+            sys_created_by,
+            correlation_display,
+        })
+    }
+}
+
+impl Keyed for ChangeRow {
+    fn time(&self) -> &Timestamp {
+        &self.sys_updated_on
+    }
+    fn sys_id(&self) -> &SysId {
+        &self.sys_id
+    }
+}
+
+/// A `sys_journal_field` row as captured (facts §16): `name` is the table, `element_id`
+/// the record, `element` the journal column. The table has no `sys_updated_on`: rows never
+/// change, so they are read in (`sys_created_on`, `sys_id`) order.
+#[derive(Debug)]
+struct JournalRow {
+    sys_id: SysId,
+    sys_created_on: Timestamp,
+    sys_created_by: String,
+    name: String,
+    element_id: String,
+    element: String,
+    value: String,
+}
+
+impl Row for JournalRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "sys_id",
+        "sys_created_on",
+        "sys_created_by",
+        "name",
+        "element_id",
+        "element",
+        "value",
+    ];
+
+    fn from_json(value: &Value) -> Result<Self, json::Error> {
+        let mut fields = Fields::of(value, "struct JournalRow")?;
+        let id = fields.get("sys_id", sys_id);
+        let created = fields.get("sys_created_on", timestamp);
+        let mut column = |name| fields.get(name, text).unwrap_or_default();
+        let sys_created_by = column("sys_created_by");
+        let name = column("name");
+        let element_id = column("element_id");
+        let element = column("element");
+        let text_value = column("value");
+        fields.finish()?;
+        Ok(Self {
+            sys_id: id.ok_or_else(|| json::missing_field("sys_id"))?,
+            sys_created_on: created.ok_or_else(|| json::missing_field("sys_created_on"))?,
+            sys_created_by,
+            name,
+            element_id,
+            element,
+            value: text_value,
+        })
+    }
+}
+
+impl Keyed for JournalRow {
+    fn time(&self) -> &Timestamp {
+        &self.sys_created_on
+    }
+    fn sys_id(&self) -> &SysId {
+        &self.sys_id
+    }
+}
+
+/// Journal entries read for a page of tickets.
+struct Journal {
+    entries: Vec<JournalRow>,
+    /// Reading stopped with entries left: every entry written before this time was read,
+    /// later ones may not have been.
+    complete_before: Option<Timestamp>,
+}
+
+/// One routed table as a poll read it.
+struct TableRead {
+    table: Name,
+    from: Mark,
+    /// The settled records it answered (all of them go to the merge).
+    rows: usize,
+    /// It answered every record after the position: no more waited behind the page, and
+    /// it did not answer an empty page that claims more (rows the integration user may not
+    /// read, which hold no ticket of this integration's).
+    all_answered: bool,
+    /// The first second not yet settled when it answered; none without a `Date`.
+    unsettled: Option<Timestamp>,
+    /// This integration's tickets it answered in seconds not yet settled.
+    held: Vec<SysId>,
+}
+
+/// This integration's tickets, whatever else a query asks.
+fn ours() -> Query {
+    Query::default().eq("correlation_display", CORRELATION_DISPLAY)
+}
+
+/// ServiceNow drops a condition on a column the table lacks: only rows that say so are this
+/// integration's. The others still move the cursor past them.
+fn is_ours(row: &ChangeRow) -> bool {
+    row.correlation_display == CORRELATION_DISPLAY
+}
+
+impl<T: Transport, C: Clock> Provider<T, C> {
+    /// This integration's tickets in the tables the settings route to, updated after the
+    /// cursor, oldest first, at most [`TICKETS_PER_PAGE`]; with the comments and work
+    /// notes others added since. No cursor (or an empty one) starts from now.
+    pub fn changes_since(&mut self, cursor: Option<&str>) -> Result<ChangesPage> {
+        let settings = self.configured()?;
+        let tables: Vec<Name> = settings.routed_tables().into_iter().cloned().collect();
+        let integration_user = settings.credentials.user_name().map(str::to_string);
+        let Some(given) = Cursor::parse(cursor.unwrap_or_default())? else {
+            let mut now = Vec::with_capacity(tables.len());
+            for table in tables {
+                let mark = self.now_mark(&table)?;
+                now.push((table, mark));
+            }
+            return Ok(ChangesPage {
+                changes: Vec::new(),
+                cursor: Cursor::new(now).encode(),
+                more: false,
+            });
+        };
+        let mut reads = Vec::with_capacity(tables.len());
+        let mut pages = Vec::with_capacity(tables.len());
+        for table in tables {
+            // A table the settings route to since the cursor was issued starts from now.
+            let from = match given.mark(&table) {
+                Some(mark) => mark.clone(),
+                None => self.now_mark(&table)?,
+            };
+            let (read, page) = self.read_table(table, from)?;
+            reads.push(read);
+            pages.push(page);
+        }
+        let merged = merge(pages, TICKETS_PER_PAGE)?;
+        let mut taken = merged.taken;
+        let mut more = merged.more;
+        let journal = self.journal_of_page(&reads, &mut taken, &mut more)?;
+        let mut marks = Vec::with_capacity(reads.len());
+        for (index, read) in reads.iter().enumerate() {
+            marks.push((read.table.clone(), self.next_mark(index, read, &taken)?));
+        }
+        let changes = self.hand_out(&reads, taken, journal.entries, integration_user)?;
+        Ok(ChangesPage {
+            changes,
+            cursor: Cursor::new(marks).encode(),
+            more,
+        })
+    }
+
+    /// One table's records after `from`, the settled ones as a page for the merge.
+    fn read_table(&mut self, table: Name, from: Mark) -> Result<(TableRead, TablePage<ChangeRow>)> {
+        let query = from.position.query_after(ours, "sys_updated_on");
+        let mut page: Page<ChangeRow> =
+            self.select_page(&table, &query, TICKETS_PER_PAGE as u32)?;
+        let all_answered = !page.end.more || page.rows.is_empty();
+        let unsettled = page.end.date.as_ref().map(first_unsettled);
+        let mut held = Vec::new();
+        if let Some(unsettled) = &unsettled {
+            let unsettled_rows = hold_back_unsettled(&mut page.rows, unsettled);
+            // What is held back is newer than the rest of the table: nothing more waits.
+            page.end.more &= unsettled_rows.is_empty();
+            for row in unsettled_rows {
+                if is_ours(&row) {
+                    held.push(row.sys_id);
+                }
+            }
+        }
+        let read = TableRead {
+            table: table.clone(),
+            from: from.clone(),
+            rows: page.rows.len(),
+            all_answered,
+            unsettled,
+            held,
+        };
+        let page = TablePage {
+            table,
+            from: from.position,
+            rows: page.rows,
+            more: page.end.more,
+        };
+        Ok((read, page))
+    }
+
+    /// Where "now" is in `table`, for a fresh cursor: the first second not yet settled on
+    /// the instance's clock, so that nothing before it is listed and nothing written from it
+    /// on is missed. Without the instance's clock (no `Date`), just after its newest record
+    /// (any record, not only this integration's), or before everything in an empty table.
+    fn now_mark(&mut self, table: &Name) -> Result<Mark> {
+        let query = Query::default()
+            .order_by_desc("sys_updated_on")
+            .order_by_desc("sys_id");
+        // Read as the changes are, so that one reader serves both.
+        let page: Page<ChangeRow> = self.select_page(table, &query, 1)?;
+        let position = match &page.end.date {
+            Some(now) => Position::From(first_unsettled(now)),
+            None => page
+                .rows
+                .first()
+                .map_or(Position::Start, |row| row.position()),
+        };
+        Ok(Mark::at(position))
+    }
+
+    /// The comments and work notes of this integration's tickets in `taken`. Too many for
+    /// one call: the tickets whose entries were all read are handed out, the rest come with
+    /// the next page (`more`).
+    fn journal_of_page(
+        &mut self,
+        reads: &[TableRead],
+        taken: &mut Vec<(usize, ChangeRow)>,
+        more: &mut bool,
+    ) -> Result<Journal> {
+        let tickets: Vec<(&SysId, Option<&Timestamp>)> = taken
+            .iter()
+            .filter(|(_, row)| is_ours(row))
+            .map(|(index, row)| (&row.sys_id, reads[*index].from.floor.as_ref()))
+            .collect();
+        let journal = self.journal_for(&tickets, JOURNAL_PAGES)?;
+        let Some(before) = journal.complete_before.clone() else {
+            return Ok(journal);
+        };
+        let cut = taken
+            .iter()
+            .position(|(_, row)| is_ours(row) && row.sys_updated_on >= before)
+            .unwrap_or(taken.len());
+        if cut == taken.len() {
+            return Ok(journal);
+        }
+        if cut > 0 {
+            taken.truncate(cut);
+            *more = true;
+            return Ok(journal);
+        }
+        // The first ticket's own entries overflow: it goes out alone, whole.
+        *more |= taken.len() > 1;
+        taken.truncate(1);
+        let (index, row) = &taken[0];
+        let one = [(&row.sys_id, reads[*index].from.floor.as_ref())];
+        let journal = self.journal_for(&one, ONE_TICKET_JOURNAL_PAGES)?;
+        if journal.complete_before.is_some() {
+            return Err(Error::unexpected(format!(
+                "reading the comments of {}: more than {} entries since the cursor; the \
+                 changes cannot be handed out whole",
+                row.number,
+                ONE_TICKET_JOURNAL_PAGES * JOURNAL_PAGE as usize
+            )));
+        }
+        Ok(journal)
+    }
+
+    /// Where the table `reads[index]` stands once `taken` is handed out (see
+    /// [`TableOutcome::next`]).
+    fn next_mark(
+        &mut self,
+        index: usize,
+        read: &TableRead,
+        taken: &[(usize, ChangeRow)],
+    ) -> Result<Mark> {
+        let mut handed_out = 0;
+        let mut last = None;
+        for (table, row) in taken {
+            if *table == index {
+                handed_out += 1;
+                last = Some(row.position());
+            }
+        }
+        // Tickets behind a full page, held back or not, were not seen: their comments may be
+        // older than any seen.
+        let whole = read.all_answered && handed_out == read.rows;
+        let held_from = match whole && !read.held.is_empty() {
+            true => self.first_entry(&read.held, read.from.floor.as_ref())?,
+            false => None,
+        };
+        Ok(TableOutcome {
+            from: &read.from,
+            last,
+            whole,
+            unsettled: read.unsettled.as_ref(),
+            held_from: held_from.as_ref(),
+        }
+        .next())
+    }
+
+    /// The changes of this integration's tickets in `taken`, each with the entries of
+    /// `entries` that are new to it.
+    fn hand_out(
+        &self,
+        reads: &[TableRead],
+        taken: Vec<(usize, ChangeRow)>,
+        mut entries: Vec<JournalRow>,
+        integration_user: Option<String>,
+    ) -> Result<Vec<TicketChange>> {
+        let instance = &self.configured()?.instance;
+        let mut changes = Vec::with_capacity(taken.len());
+        for (index, row) in taken {
+            if !is_ours(&row) {
+                continue;
+            }
+            let TableRead { table, from, .. } = &reads[index];
+            let integration = integration_user.as_deref().unwrap_or(&row.sys_created_by);
+            // Each entry is one ticket's: it leaves the list with the ticket's change.
+            let mut comments = Vec::new();
+            let mut rest = Vec::with_capacity(entries.len());
+            for entry in entries {
+                let its = entry.element_id == row.sys_id.as_str() && entry.name == table.as_str();
+                if !its {
+                    rest.push(entry);
+                } else if JOURNAL_COLUMNS.contains(&entry.element.as_str())
+                    && entry.sys_created_by != integration
+                    && is_new_entry(
+                        &entry.sys_created_on,
+                        from.floor.as_ref(),
+                        &row.sys_updated_on,
+                    )
+                {
+                    comments.push(Comment {
+                        internal: entry.element == "work_notes",
+                        id: entry.sys_id,
+                        author: entry.sys_created_by,
+                        created_at: entry.sys_created_on,
+                        text: entry.value,
+                    });
+                }
+            }
+            entries = rest;
+            let kind = TicketKind::for_table(table);
+            changes.push(TicketChange {
+                ticket: TicketRecord::identify(&kind, instance, &row.sys_id, &row.number),
+                state_label: state_model::label(table, &row.state),
+                done: state_model::is_done(table, &row.state, row.active),
+                updated_at: row.sys_updated_on,
+                updated_by: row.sys_updated_by,
+                state: row.state,
+                priority: row.priority,
+                assignment_group: row.assignment_group,
+                comments,
+            });
+        }
+        Ok(changes)
+    }
+
+    /// When the first comment or work note, from `floor` on, was written to one of
+    /// `tickets` (held back by a poll): the table's floor may not pass it.
+    fn first_entry(
+        &mut self,
+        tickets: &[SysId],
+        floor: Option<&Timestamp>,
+    ) -> Result<Option<Timestamp>> {
+        let ids: Vec<&str> = tickets.iter().map(SysId::as_str).collect();
+        let mut query = Query::default()
+            .one_of("element_id", &ids)
+            .one_of("element", JOURNAL_COLUMNS);
+        if let Some(floor) = floor {
+            query = query.at_or_after("sys_created_on", floor.as_str());
+        }
+        let query = query.order_by("sys_created_on").order_by("sys_id");
+        let page: Page<JournalRow> = self.select_page(&JOURNAL, &query, 1)?;
+        Ok(page.rows.into_iter().next().map(|row| row.sys_created_on))
+    }
+
+    /// The comments and work notes of `tickets` (each with its table's journal floor),
+    /// oldest first, at most `max_pages` requests of them.
+    fn journal_for(
+        &mut self,
+        tickets: &[(&SysId, Option<&Timestamp>)],
+        max_pages: usize,
+    ) -> Result<Journal> {
+        let mut journal = Journal {
+            entries: Vec::new(),
+            complete_before: None,
+        };
+        if tickets.is_empty() {
+            return Ok(journal);
+        }
+        let ids: Vec<&str> = tickets.iter().map(|(id, _)| id.as_str()).collect();
+        // Entries before every ticket's floor were handed out already.
+        let mut since = tickets[0].1;
+        for (_, floor) in tickets {
+            since = since.min(*floor);
+        }
+        let conditions = || {
+            let query = Query::default()
+                .one_of("element_id", &ids)
+                .one_of("element", JOURNAL_COLUMNS);
+            match since {
+                Some(time) => query.at_or_after("sys_created_on", time.as_str()),
+                None => query,
+            }
+        };
+        let mut read = Position::Start;
+        for _ in 0..max_pages {
+            let query = read.query_after(conditions, "sys_created_on");
+            let page: Page<JournalRow> = self.select_page(&JOURNAL, &query, JOURNAL_PAGE)?;
+            read = check_order("reading the comments", &read, &page.rows)?;
+            let last_page = !page.end.more || page.rows.is_empty();
+            journal.entries.extend(page.rows);
+            if last_page {
+                return Ok(journal);
+            }
+        }
+        journal.complete_before = read.time().cloned();
+        Ok(journal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::primitives::clock::ManualClock;
+    use crate::primitives::error::ErrorKind;
+    use crate::primitives::http::Response;
+    use crate::primitives::http::testing::*;
+    use crate::servicenow::auth::AuthMethod;
+    use crate::servicenow::cursor::Cursor;
+    use crate::settings::validated::{RawSettings, TicketCategory};
+    use serde_json::{Value, json};
+
+    const AGENT: &str = "beth.anglin";
+    const INTEGRATION: &str = "cxm_integration";
+
+    fn raw() -> RawSettings {
+        RawSettings {
+            ticket_categories: vec![TicketCategory {
+                event_category: "cost".into(),
+                kind: TicketKind::Incident,
+                enabled: true,
+            }],
+            ..RawSettings::bare("dev1", "id", "secret")
+        }
+    }
+
+    fn provider<'a>(
+        transport: &'a ScriptedTransport,
+        clock: &'a ManualClock,
+        raw: RawSettings,
+    ) -> Provider<&'a ScriptedTransport, &'a ManualClock> {
+        let mut provider = Provider::new(transport, clock);
+        provider.configure(raw).unwrap();
+        provider
+    }
+
+    fn id(c: char) -> String {
+        c.to_string().repeat(32)
+    }
+
+    fn ticket(c: char, number: &str, updated: &str, ours: bool) -> Value {
+        json!({
+            "sys_id": id(c), "number": number, "state": "6", "active": "true",
+            "priority": "2", "assignment_group": id('9'),
+            "sys_updated_on": updated, "sys_updated_by": AGENT,
+            "sys_created_by": INTEGRATION,
+            "correlation_display": if ours { CORRELATION_DISPLAY } else { "" },
+        })
+    }
+
+    fn entry(c: char, ticket: char, element: &str, by: &str, at: &str, text: &str) -> Value {
+        json!({
+            "sys_id": id(c), "sys_created_on": at, "sys_created_by": by, "name": "incident",
+            "element_id": id(ticket), "element": element, "value": text, "sys_tags": "",
+        })
+    }
+
+    /// A Table API page; `next` adds the `Link` header's `rel="next"` as captured.
+    fn page(rows: &[Value], next: bool) -> Response {
+        let mut response = json(200, &json!({ "result": rows }).to_string());
+        let mut link =
+            String::from("<https://dev1.service-now.com/x?sysparm_offset=0>;rel=\"first\"");
+        if next {
+            link.push_str(",<https://dev1.service-now.com/x?sysparm_offset=1>;rel=\"next\"");
+        }
+        response.headers.push(("link".into(), link));
+        response
+    }
+
+    /// The decoded `sysparm_query` of a request.
+    fn query_of(request: &crate::primitives::http::Request) -> String {
+        let query = request.url.split_once('?').map_or("", |(_, q)| q);
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(name, _)| name == "sysparm_query")
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default()
+    }
+
+    /// A cursor at the incident `c` updated at `time`, with the journal floor there too.
+    fn cursor_at(time: &str, c: char) -> String {
+        cursor_with(time, c, time)
+    }
+
+    fn cursor_with(time: &str, c: char, floor: &str) -> String {
+        let mark = Mark {
+            position: Position::At(
+                Timestamp::parse(time).unwrap(),
+                SysId::parse(&id(c)).unwrap(),
+            ),
+            floor: Timestamp::parse(floor),
+        };
+        Cursor::new(vec![(Name::known("incident"), mark)]).encode()
+    }
+
+    /// A Table API page with the instance's clock as its `Date`.
+    fn dated(rows: &[Value], more: bool, date: &str) -> Response {
+        let mut response = page(rows, more);
+        response.headers.push(("date".into(), date.into()));
+        response
+    }
+
+    /// A fresh cursor marks the present on the instance's clock: the first second not yet
+    /// settled, whatever the newest record is (weeks old, or none).
+    #[test]
+    fn no_cursor_starts_from_the_present_on_the_instances_clock() {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        let mut raw = raw();
+        raw.unlisted_category_kind = Some(TicketKind::Table(Name::known("u_cost_finding")));
+        let mut p = provider(&transport, &clock, raw);
+        let old = [json!({"sys_id": id('c'), "sys_updated_on": "2025-11-02 03:04:05"})];
+        let now = "Fri, 02 Jan 2026 03:04:12 GMT";
+        transport
+            .push_json(200, TOKEN_OK)
+            .push(Ok(dated(&old, true, now)))
+            .push(Ok(dated(&[], false, now)));
+        for cursor in [None, Some("")] {
+            let page = p.changes_since(cursor).unwrap();
+            assert!(page.changes.is_empty() && !page.more);
+            assert_eq!(
+                page.cursor,
+                "v2~incident=20260102030411/20260102030411\
+                 ~u_cost_finding=20260102030411/20260102030411"
+            );
+            if cursor.is_none() {
+                transport
+                    .push(Ok(dated(&old, false, now)))
+                    .push(Ok(dated(&[], false, now)));
+            }
+        }
+        let sent = transport.sent();
+        assert_eq!(
+            query_of(&sent[1]),
+            "ORDERBYDESCsys_updated_on^ORDERBYDESCsys_id"
+        );
+        assert!(sent[1].url.contains("sysparm_limit=1"), "{}", sent[1].url);
+        assert!(sent[2].url.contains("/api/now/table/u_cost_finding?"));
+
+        // Without the instance's clock (a proxy dropped `Date`): just after the newest
+        // record, and before everything in an empty table.
+        transport
+            .push(Ok(page(&old, false)))
+            .push(Ok(page(&[], false)));
+        let page = p.changes_since(None).unwrap();
+        assert_eq!(
+            page.cursor,
+            format!(
+                "v2~incident=20251102030405.{}/20251102030405~u_cost_finding=start/start",
+                id('c')
+            )
+        );
+    }
+
+    #[test]
+    fn changes_carry_the_state_and_only_new_comments_by_others() {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        let mut p = provider(&transport, &clock, raw());
+        let tickets = [
+            ticket('b', "INC0010002", "2026-01-02 03:04:05", true),
+            ticket('c', "INC0010003", "2026-01-02 03:04:06", false),
+            ticket('d', "INC0010004", "2026-01-02 03:04:07", true),
+        ];
+        let entries = [
+            // Before the cursor: handed out with an earlier change.
+            entry('1', 'b', "comments", AGENT, "2026-01-02 03:04:03", "old"),
+            entry(
+                '2',
+                'b',
+                "comments",
+                AGENT,
+                "2026-01-02 03:04:05",
+                "Rebooted",
+            ),
+            entry(
+                '3',
+                'b',
+                "work_notes",
+                INTEGRATION,
+                "2026-01-02 03:04:05",
+                "ours",
+            ),
+            entry(
+                '4',
+                'd',
+                "work_notes",
+                AGENT,
+                "2026-01-02 03:04:06",
+                "Looking",
+            ),
+            // After the update read: the next change of 'd' carries it.
+            entry('5', 'd', "comments", AGENT, "2026-01-02 03:04:08", "later"),
+        ];
+        transport
+            .push_json(200, TOKEN_OK)
+            .push(Ok(page(&tickets, false)))
+            .push(Ok(page(&entries, false)));
+        let cursor = cursor_at("2026-01-02 03:04:04", 'a');
+        let page = p.changes_since(Some(&cursor)).unwrap();
+
+        let sent = transport.sent();
+        let ours = format!("correlation_display={CORRELATION_DISPLAY}");
+        assert_eq!(
+            query_of(&sent[1]),
+            format!(
+                "{ours}^sys_updated_on=2026-01-02 03:04:04^sys_id>{a}\
+                 ^NQ{ours}^sys_updated_on>2026-01-02 03:04:04\
+                 ^ORDERBYsys_updated_on^ORDERBYsys_id",
+                a = id('a')
+            )
+        );
+        assert!(sent[1].url.contains("sysparm_limit=50"));
+        assert!(sent[2].url.contains("/api/now/table/sys_journal_field?"));
+        assert_eq!(
+            query_of(&sent[2]),
+            format!(
+                "element_idIN{b},{d}^elementINwork_notes,comments\
+                 ^sys_created_on>=2026-01-02 03:04:04^ORDERBYsys_created_on^ORDERBYsys_id",
+                b = id('b'),
+                d = id('d')
+            )
+        );
+
+        let numbers: Vec<&str> = page
+            .changes
+            .iter()
+            .map(|c| c.ticket.number.as_str())
+            .collect();
+        assert_eq!(
+            numbers,
+            ["INC0010002", "INC0010004"],
+            "not 'c', which is not ours"
+        );
+        let first = &page.changes[0];
+        assert_eq!(
+            (first.state.as_str(), first.state_label.as_str(), first.done),
+            ("6", "Resolved", true)
+        );
+        assert_eq!(
+            (first.updated_by.as_str(), first.priority.as_str()),
+            (AGENT, "2")
+        );
+        assert_eq!(first.assignment_group, id('9'));
+        assert!(first.ticket.link.contains(&id('b')));
+        let texts = |change: &TicketChange| -> Vec<(String, bool, String)> {
+            change
+                .comments
+                .iter()
+                .map(|c| (c.text.clone(), c.internal, c.author.clone()))
+                .collect()
+        };
+        assert_eq!(texts(first), [("Rebooted".into(), false, AGENT.into())]);
+        assert_eq!(
+            texts(&page.changes[1]),
+            [("Looking".into(), true, AGENT.into())]
+        );
+        assert_eq!(page.changes[1].comments[0].id.as_str(), id('4'));
+        // The cursor moves past every row read, 'c' too.
+        assert_eq!(page.cursor, cursor_at("2026-01-02 03:04:07", 'd'));
+        assert!(!page.more);
+    }
+
+    /// A record stamped in a second the instance's clock has not yet left behind waits: a
+    /// write in flight in that second, with a smaller sys_id, would otherwise sort behind
+    /// the cursor and never come.
+    #[test]
+    fn records_of_a_second_not_yet_settled_wait_for_a_later_poll() {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        let mut p = provider(&transport, &clock, raw());
+        let dated = |rows: &[Value], date: &str| dated(rows, true, date);
+        let numbers = |page: &ChangesPage| -> Vec<String> {
+            page.changes
+                .iter()
+                .map(|c| c.ticket.number.clone())
+                .collect()
+        };
+        transport
+            .push_json(200, TOKEN_OK)
+            .push(Ok(dated(
+                &[
+                    ticket('b', "INC0010002", "2026-01-02 03:04:04", true),
+                    ticket('c', "INC0010003", "2026-01-02 03:04:05", true),
+                ],
+                "Fri, 02 Jan 2026 03:04:06 GMT",
+            )))
+            .push(Ok(page(&[], false)));
+        let first = p
+            .changes_since(Some(&cursor_at("2026-01-02 03:04:00", 'a')))
+            .unwrap();
+        assert_eq!(numbers(&first), ["INC0010002"]);
+        assert!(
+            !first.more,
+            "what waits is newer than the instance's clock allows"
+        );
+        // The page was full: tickets behind it were not seen, and their comments may be
+        // older than any seen, so the floor stays.
+        assert_eq!(
+            first.cursor,
+            cursor_with("2026-01-02 03:04:04", 'b', "2026-01-02 03:04:00")
+        );
+        assert_eq!(
+            transport.sent().len(),
+            3,
+            "no journal read for what was held back"
+        );
+
+        // Meanwhile 'a', with a smaller sys_id than 'c', committed in 03:04:05 too.
+        transport
+            .push(Ok(dated(
+                &[
+                    ticket('a', "INC0010001", "2026-01-02 03:04:05", true),
+                    ticket('c', "INC0010003", "2026-01-02 03:04:05", true),
+                ],
+                "Fri, 02 Jan 2026 03:04:07 GMT",
+            )))
+            .push(Ok(page(&[], false)));
+        let second = p.changes_since(Some(&first.cursor)).unwrap();
+        assert_eq!(numbers(&second), ["INC0010001", "INC0010003"]);
+        assert!(second.more, "the table says more");
+
+        // A Date that is not one is no clock: nothing is held back.
+        transport
+            .push(Ok(dated(
+                &[ticket('d', "INC0010004", "2026-01-02 03:04:08", true)],
+                "yesterday",
+            )))
+            .push(Ok(page(&[], false)));
+        let third = p.changes_since(Some(&second.cursor)).unwrap();
+        assert_eq!(numbers(&third), ["INC0010004"]);
+    }
+
+    /// An agent comments on A, then changes B, then A again: a poll in the second after
+    /// hands out B and holds A back. A's comment is older than B, so the floor stays at it,
+    /// and A comes with its comment.
+    #[test]
+    fn a_ticket_held_back_keeps_its_comments_from_before_the_position() {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        let mut p = provider(&transport, &clock, raw());
+        let comment = entry(
+            '1',
+            'a',
+            "comments",
+            AGENT,
+            "2026-01-02 03:04:10",
+            "Rebooted",
+        );
+        transport
+            .push_json(200, TOKEN_OK)
+            .push(Ok(dated(
+                &[
+                    ticket('b', "INC0010002", "2026-01-02 03:04:11", true),
+                    ticket('a', "INC0010001", "2026-01-02 03:04:12", true),
+                ],
+                false,
+                "Fri, 02 Jan 2026 03:04:13 GMT",
+            )))
+            .push(Ok(page(&[], false)))
+            .push(Ok(page(std::slice::from_ref(&comment), false)));
+        let first = p
+            .changes_since(Some(&cursor_at("2026-01-02 03:04:00", 'f')))
+            .unwrap();
+        let numbers: Vec<&str> = first
+            .changes
+            .iter()
+            .map(|c| c.ticket.number.as_str())
+            .collect();
+        assert_eq!(numbers, ["INC0010002"]);
+        assert_eq!(
+            first.cursor,
+            cursor_with("2026-01-02 03:04:11", 'b', "2026-01-02 03:04:10")
+        );
+
+        transport
+            .push(Ok(dated(
+                &[ticket('a', "INC0010001", "2026-01-02 03:04:12", true)],
+                false,
+                "Fri, 02 Jan 2026 03:04:15 GMT",
+            )))
+            .push(Ok(page(&[comment], false)));
+        let second = p.changes_since(Some(&first.cursor)).unwrap();
+        assert_eq!(second.changes.len(), 1);
+        let texts: Vec<&str> = second.changes[0]
+            .comments
+            .iter()
+            .map(|c| c.text.as_str())
+            .collect();
+        assert_eq!(texts, ["Rebooted"]);
+        assert!(query_of(&transport.sent()[5]).contains("sys_created_on>=2026-01-02 03:04:10"));
+        assert_eq!(
+            second.cursor,
+            cursor_with("2026-01-02 03:04:12", 'a', "2026-01-02 03:04:14")
+        );
+    }
+
+    #[test]
+    fn the_configured_user_is_the_integration_for_basic_and_the_password_grant() {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        let mut raw = raw();
+        raw.auth_method = AuthMethod::Basic;
+        raw.username = "svc_cxm".into();
+        raw.password = "pa55-word".into();
+        let mut p = provider(&transport, &clock, raw);
+        let mut row = ticket('b', "INC0010002", "2026-01-02 03:04:05", true);
+        // Opened by someone else, worked on by the integration's user.
+        row["sys_created_by"] = json!(AGENT);
+        transport.push(Ok(page(&[row], false))).push(Ok(page(
+            &[
+                entry(
+                    '1',
+                    'b',
+                    "comments",
+                    "svc_cxm",
+                    "2026-01-02 03:04:05",
+                    "ours",
+                ),
+                entry('2', 'b', "comments", AGENT, "2026-01-02 03:04:05", "theirs"),
+            ],
+            false,
+        )));
+        let page = p
+            .changes_since(Some(&cursor_at("2026-01-02 03:04:04", 'a')))
+            .unwrap();
+        let texts: Vec<&str> = page.changes[0]
+            .comments
+            .iter()
+            .map(|c| c.text.as_str())
+            .collect();
+        assert_eq!(texts, ["theirs"]);
+    }
+
+    #[test]
+    fn a_full_page_says_more_and_the_next_starts_after_its_last() {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        let mut p = provider(&transport, &clock, raw());
+        // 50 tickets in the same second, more behind them.
+        let tickets: Vec<Value> = (0..TICKETS_PER_PAGE)
+            .map(|i| {
+                let mut row = ticket('0', &format!("INC{i:07}"), "2026-01-02 03:04:05", true);
+                row["sys_id"] = json!(format!("{i:032x}"));
+                row
+            })
+            .collect();
+        transport
+            .push_json(200, TOKEN_OK)
+            .push(Ok(page(&tickets, true)))
+            .push(Ok(page(&[], false)));
+        let first = p
+            .changes_since(Some(&cursor_at("2026-01-02 03:04:04", 'a')))
+            .unwrap();
+        assert_eq!(first.changes.len(), TICKETS_PER_PAGE);
+        assert!(first.more);
+        let last = format!("{:032x}", TICKETS_PER_PAGE - 1);
+        // More waits: the floor stays where it was, for the tickets the page cut off.
+        assert_eq!(
+            first.cursor,
+            format!("v2~incident=20260102030405.{last}/20260102030404")
+        );
+        transport.push(Ok(page(&[], false)));
+        let second = p.changes_since(Some(&first.cursor)).unwrap();
+        assert!(second.changes.is_empty() && !second.more);
+        assert_eq!(
+            second.cursor,
+            format!("v2~incident=20260102030405.{last}/20260102030405")
+        );
+        let query = query_of(&transport.sent()[3]);
+        assert!(
+            query.contains(&format!(
+                "sys_updated_on=2026-01-02 03:04:05^sys_id>{last}^NQ"
+            )),
+            "{query}"
+        );
+    }
+
+    /// Too many journal entries for one call: the tickets whose entries were all read go
+    /// out, the others wait for the next page; a ticket whose entries alone overflow is
+    /// read on its own.
+    #[test]
+    fn a_journal_too_long_for_one_call_cuts_the_page() {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        let mut p = provider(&transport, &clock, raw());
+        let tickets = [
+            ticket('b', "INC0010002", "2026-01-02 03:04:05", true),
+            ticket('d', "INC0010004", "2026-01-02 03:05:00", true),
+        ];
+        transport
+            .push_json(200, TOKEN_OK)
+            .push(Ok(page(&tickets, false)));
+        // Every journal page is one entry and says more: the cap stops at 03:04:10.
+        for i in 0..JOURNAL_PAGES {
+            let at = format!("2026-01-02 03:04:{:02}", i + 1);
+            let c = char::from_digit(i as u32, 16).unwrap();
+            transport.push(Ok(page(
+                &[entry(c, 'b', "comments", AGENT, &at, "x")],
+                true,
+            )));
+        }
+        let cursor = cursor_at("2026-01-02 03:04:00", 'a');
+        let page = p.changes_since(Some(&cursor)).unwrap();
+        assert_eq!(page.changes.len(), 1);
+        assert_eq!(page.changes[0].ticket.number, "INC0010002");
+        assert_eq!(
+            page.changes[0].comments.len(),
+            5,
+            "up to its update at 03:04:05"
+        );
+        assert!(page.more);
+        assert_eq!(
+            page.cursor,
+            cursor_with("2026-01-02 03:04:05", 'b', "2026-01-02 03:04:00")
+        );
+
+        // Now the first ticket itself has more entries than the cap: read on its own.
+        let transport = ScriptedTransport::default();
+        let mut p = provider(&transport, &clock, raw());
+        transport
+            .push_json(200, TOKEN_OK)
+            .push(Ok(self::page(&tickets[1..], false)));
+        for round in 0..2 {
+            for i in 0..JOURNAL_PAGES {
+                let at = format!("2026-01-02 03:04:{:02}", round * 20 + i + 1);
+                let c = char::from_digit(i as u32, 16).unwrap();
+                let last = round == 1 && i == JOURNAL_PAGES - 1;
+                transport.push(Ok(self::page(
+                    &[entry(c, 'd', "comments", AGENT, &at, "x")],
+                    !last,
+                )));
+            }
+        }
+        let page = p.changes_since(Some(&cursor)).unwrap();
+        assert_eq!(page.changes.len(), 1);
+        assert_eq!(page.changes[0].comments.len(), JOURNAL_PAGES);
+        assert!(!page.more, "the one ticket went out whole: nothing waits");
+        assert_eq!(transport.remaining(), 0);
+        let alone = query_of(&transport.sent()[2 + JOURNAL_PAGES]);
+        assert!(
+            alone.starts_with(&format!("element_idIN{}^", id('d'))),
+            "{alone}"
+        );
+    }
+
+    #[test]
+    fn an_answer_out_of_the_order_asked_for_is_an_error_not_a_skip() {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        let mut p = provider(&transport, &clock, raw());
+        // The instance ignored the keyset: a record from before the cursor came back.
+        transport.push_json(200, TOKEN_OK).push(Ok(page(
+            &[ticket('b', "INC0010002", "2026-01-01 00:00:00", true)],
+            false,
+        )));
+        let error = p
+            .changes_since(Some(&cursor_at("2026-01-02 03:04:04", 'a')))
+            .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::UnexpectedResponse);
+        assert!(
+            error.message.contains("out of the order asked for"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn a_garbage_cursor_is_refused_before_anything_is_sent() {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        let mut p = provider(&transport, &clock, raw());
+        for garbage in [
+            "v1~incident=yesterday",
+            "eyJ0IjoxfQ==",
+            "v1~sys_user=start~sys_user=start",
+        ] {
+            let error = p.changes_since(Some(garbage)).unwrap_err();
+            assert_eq!(error.kind, ErrorKind::InvalidCursor, "{garbage}");
+        }
+        assert!(transport.sent().is_empty());
+        let mut unconfigured = Provider::new(&transport, &clock);
+        assert_eq!(
+            unconfigured.changes_since(None).unwrap_err().kind,
+            ErrorKind::NotConfigured
+        );
+    }
+
+    /// A table the cursor names but the settings no longer route to is not read; one they
+    /// route to since starts from now.
+    #[test]
+    fn the_cursor_reaches_only_the_tables_the_settings_route_to() {
+        let transport = ScriptedTransport::default();
+        let clock = ManualClock::default();
+        let mut p = provider(&transport, &clock, raw());
+        let cursor = format!(
+            "v1~sys_user=20260102030405.{}~change_request=start",
+            id('a')
+        );
+        transport
+            .push_json(200, TOKEN_OK)
+            .push(Ok(page(
+                &[json!({"sys_id": id('e'), "sys_updated_on": "2026-01-03 00:00:00"})],
+                false,
+            )))
+            .push(Ok(page(&[], false)));
+        let page = p.changes_since(Some(&cursor)).unwrap();
+        let paths: Vec<String> = transport
+            .sent()
+            .iter()
+            .map(|r| r.path().to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "/oauth_token.do",
+                "/api/now/table/incident",
+                "/api/now/table/incident"
+            ]
+        );
+        // A table routed since the cursor was issued starts from now: here, without the
+        // instance's clock, just after its newest record.
+        assert_eq!(
+            page.cursor,
+            format!("v2~incident=20260103000000.{}/20260103000000", id('e'))
+        );
+    }
+}
