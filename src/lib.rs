@@ -1,15 +1,15 @@
 //! A ServiceNow ticketing provider, shipped as a WebAssembly component.
 //!
 //! Five layers, each using only the ones below it:
-//! - [`adapters`] (wasm only): the WIT bindings and exports, conversions between the WIT
+//! - `adapters` (wasm only): the WIT bindings and exports, conversions between the WIT
 //!   types and the domain's, and the host's side of the seams (`wasi:http`, the clocks, the
 //!   log import);
-//! - [`features`]: what the platform asks (create, lifecycle, changes since, attachments,
+//! - `features`: what the platform asks (create, lifecycle, changes since, attachments,
 //!   Test Connection), as functions over a session with the instance;
-//! - [`settings`]: the platform's form and the validated settings;
-//! - [`servicenow`]: ServiceNow's REST APIs (Table, Attachment, OAuth) and what their answers
+//! - `settings`: the platform's form and the validated settings;
+//! - `servicenow`: ServiceNow's REST APIs (Table, Attachment, OAuth) and what their answers
 //!   mean;
-//! - [`primitives`]: JSON, ids, times, errors, the `Transport` seam and the `no_std` prelude.
+//! - `primitives`: JSON, ids, times, errors, the `Transport` seam and the `no_std` prelude.
 //!
 //! Everything below the adapters is plain Rust over the
 //! [`Transport`](primitives::http::Transport) seam and unit-tests natively. Nothing here is a

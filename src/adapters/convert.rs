@@ -107,16 +107,21 @@ impl From<wit::Priority> for Priority {
     }
 }
 
-/// ServiceNow's derived priority (`1` Critical to `5` Planning) on the platform's scale.
+impl From<Priority> for wit::Priority {
+    fn from(p: Priority) -> Self {
+        match p {
+            Priority::Critical => wit::Priority::Critical,
+            Priority::High => wit::Priority::High,
+            Priority::Moderate => wit::Priority::Moderate,
+            Priority::Low => wit::Priority::Low,
+            Priority::Planning => wit::Priority::Planning,
+        }
+    }
+}
+
+/// ServiceNow's derived priority on the platform's scale.
 fn priority(value: &str) -> Option<wit::Priority> {
-    Some(match value {
-        "1" => wit::Priority::Critical,
-        "2" => wit::Priority::High,
-        "3" => wit::Priority::Moderate,
-        "4" => wit::Priority::Low,
-        "5" => wit::Priority::Planning,
-        _ => return None,
-    })
+    Priority::from_servicenow(value).map(Into::into)
 }
 
 impl From<wit::CommentKind> for CommentKind {
@@ -193,10 +198,14 @@ pub fn ticket_ref(r: wit::TicketRef) -> Result<TicketRef, wit::Error> {
 
 impl From<TicketDetails> for wit::TicketDetails {
     fn from(d: TicketDetails) -> Self {
-        let field = |name: &str, value: String| wit::Field {
-            name: name.into(),
-            value,
-        };
+        let fields = d
+            .shown_fields()
+            .into_iter()
+            .map(|(name, value)| wit::Field {
+                name: name.into(),
+                value,
+            })
+            .collect();
         wit::TicketDetails {
             ticket: d.ticket.into(),
             status: wit::TicketStatus {
@@ -208,12 +217,7 @@ impl From<TicketDetails> for wit::TicketDetails {
             assignment_group: d.assignment_group,
             title: d.short_description,
             correlation_id: d.correlation_id,
-            fields: vec![
-                field("priority", d.priority),
-                field("impact", d.impact),
-                field("urgency", d.urgency),
-                field("active", d.active.to_string()),
-            ],
+            fields,
         }
     }
 }

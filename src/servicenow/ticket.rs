@@ -205,6 +205,17 @@ impl TicketDetails {
             correlation_id: row.correlation_id.clone(),
         }
     }
+
+    /// The columns shown beside the status, by name: ServiceNow's priority, the impact and
+    /// urgency it is derived from, and whether the record is active.
+    pub fn shown_fields(&self) -> [(&'static str, String); 4] {
+        [
+            ("priority", self.priority.clone()),
+            ("impact", self.impact.clone()),
+            ("urgency", self.urgency.clone()),
+            ("active", self.active.to_string()),
+        ]
+    }
 }
 
 /// Changes to an existing ticket.

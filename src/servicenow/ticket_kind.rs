@@ -13,6 +13,18 @@ pub enum Priority {
 }
 
 impl Priority {
+    /// ServiceNow's derived priority (`1` Critical to `5` Planning) on this scale.
+    pub fn from_servicenow(value: &str) -> Option<Self> {
+        Some(match value {
+            "1" => Priority::Critical,
+            "2" => Priority::High,
+            "3" => Priority::Moderate,
+            "4" => Priority::Low,
+            "5" => Priority::Planning,
+            _ => return None,
+        })
+    }
+
     /// The (impact, urgency) pair that the default Priority Lookup matrix turns into this
     /// priority. ServiceNow derives `priority` itself and ignores a written one.
     pub fn impact_urgency(self) -> (&'static str, &'static str) {
