@@ -11,7 +11,7 @@ use crate::adapters::clock::SystemClock;
 use crate::adapters::convert::{describe, ticket_ref, values};
 use crate::adapters::host_log::HostLog;
 use crate::adapters::transport::WasiHttpTransport;
-use crate::features::session::Provider;
+use crate::features::provider::Provider;
 use crate::settings::form;
 
 /// The tenant's provider. One instance serves one tenant and the host keeps it alive, so this

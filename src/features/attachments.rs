@@ -12,7 +12,8 @@ use crate::servicenow::attachment::{AttachmentRow, Upload};
 use crate::servicenow::ticket::TicketRef;
 use crate::settings::key;
 
-use crate::features::session::Provider;
+use crate::features::session::Session;
+use crate::features::tickets;
 
 /// A file attached to a ticket.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,74 +26,78 @@ pub struct Attachment {
     pub link: String,
 }
 
-impl<T: Transport, C: Clock> Provider<T, C> {
-    /// Attaches `content` to the ticket as `file_name`. The file is checked before anything
-    /// goes out (size, name, type); the ticket is found first, so a wrong reference is the
-    /// same `not-found` or `invalid-ticket` as for any other call.
-    pub fn attach_file(
-        &mut self,
-        reference: &TicketRef,
-        file_name: &str,
-        content_type: &str,
-        content: &[u8],
-    ) -> Result<Attachment> {
-        if !self.configured()?.attachments {
-            // The admin's choice: no evidence goes to ServiceNow, and the Attachment API's
-            // scope was not checked by Test Connection.
-            return Err(Error::new(
-                ErrorKind::InvalidSettings,
-                "attachments are off in this tenant's settings: no file is attached to a ticket",
-            )
-            .with_field(key::ATTACHMENTS)
-            .with_remedy(guide::TURN_ON_ATTACHMENTS));
-        }
-        let upload = Upload::new(file_name, content_type, content)?;
-        let table = reference.kind.table();
-        let record = self.find(reference)?.sys_id;
-        let row = self
-            .authorized(|api, auth| api.attach(auth, table, &record, &upload))
-            .map_err(|error| {
-                if error.outcome_unknown {
-                    error.with_note(
-                        "the file may have been attached all the same: look at the ticket's \
-                         attachments before sending it again",
-                    )
-                } else {
-                    error
-                }
-            })?;
-        self.attachment(row, content.len())
+/// Attaches `content` to the ticket as `file_name`. The file is checked before anything
+/// goes out (size, name, type); the ticket is found first, so a wrong reference is the
+/// same `not-found` or `invalid-ticket` as for any other call.
+pub fn attach_file<T: Transport, C: Clock>(
+    session: &mut Session<T, C>,
+    reference: &TicketRef,
+    file_name: &str,
+    content_type: &str,
+    content: &[u8],
+) -> Result<Attachment> {
+    if !session.configured()?.attachments {
+        // The admin's choice: no evidence goes to ServiceNow, and the Attachment API's
+        // scope was not checked by Test Connection.
+        return Err(Error::new(
+            ErrorKind::InvalidSettings,
+            "attachments are off in this tenant's settings: no file is attached to a ticket",
+        )
+        .with_field(key::ATTACHMENTS)
+        .with_remedy(guide::TURN_ON_ATTACHMENTS));
     }
-
-    /// The attachment as ServiceNow stored it: the size it answers must be the size sent.
-    fn attachment(&self, row: AttachmentRow, sent: usize) -> Result<Attachment> {
-        let size_bytes: u64 = row.size_bytes.trim().parse().map_err(|_| {
-            Error::unexpected(format!(
-                "attachment {}: ServiceNow answered a size that is not a number ({:?})",
-                row.sys_id, row.size_bytes
-            ))
+    let upload = Upload::new(file_name, content_type, content)?;
+    let table = reference.kind.table();
+    let record = tickets::find(session, reference)?.sys_id;
+    let row = session
+        .authorized(|api, auth| api.attach(auth, table, &record, &upload))
+        .map_err(|error| {
+            if error.outcome_unknown {
+                error.with_note(
+                    "the file may have been attached all the same: look at the ticket's \
+                     attachments before sending it again",
+                )
+            } else {
+                error
+            }
         })?;
-        if size_bytes != sent as u64 {
-            return Err(Error::unexpected(format!(
-                "attachment {}: ServiceNow stored {size_bytes} bytes of the {sent} sent",
-                row.sys_id
-            )));
-        }
-        let instance = &self.configured()?.instance;
-        Ok(Attachment {
-            link: instance.join(&format!("/sys_attachment.do?sys_id={}", row.sys_id)),
-            sys_id: row.sys_id,
-            file_name: row.file_name,
-            content_type: row.content_type,
-            size_bytes,
-        })
+    attachment(session, row, content.len())
+}
+
+/// The attachment as ServiceNow stored it: the size it answers must be the size sent.
+fn attachment<T: Transport, C: Clock>(
+    session: &Session<T, C>,
+    row: AttachmentRow,
+    sent: usize,
+) -> Result<Attachment> {
+    let size_bytes: u64 = row.size_bytes.trim().parse().map_err(|_| {
+        Error::unexpected(format!(
+            "attachment {}: ServiceNow answered a size that is not a number ({:?})",
+            row.sys_id, row.size_bytes
+        ))
+    })?;
+    if size_bytes != sent as u64 {
+        return Err(Error::unexpected(format!(
+            "attachment {}: ServiceNow stored {size_bytes} bytes of the {sent} sent",
+            row.sys_id
+        )));
     }
+    let instance = &session.configured()?.instance;
+    Ok(Attachment {
+        link: instance.join(&format!("/sys_attachment.do?sys_id={}", row.sys_id)),
+        sys_id: row.sys_id,
+        file_name: row.file_name,
+        content_type: row.content_type,
+        size_bytes,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::connection;
     use crate::features::diagnosis::{CheckId, CheckStatus};
+    use crate::features::session::Session;
     use crate::primitives::clock::ManualClock;
     use crate::primitives::error::ErrorKind;
     use crate::primitives::guide;
@@ -124,8 +129,8 @@ mod tests {
         transport: &'a ScriptedTransport,
         clock: &'a ManualClock,
         raw: RawSettings,
-    ) -> Provider<&'a ScriptedTransport, &'a ManualClock> {
-        let mut provider = Provider::new(transport, clock);
+    ) -> Session<&'a ScriptedTransport, &'a ManualClock> {
+        let mut provider = Session::new(transport, clock);
         provider.configure(raw).unwrap();
         provider
     }
@@ -154,7 +159,7 @@ mod tests {
             .push_json(200, TOKEN_OK)
             .push_json(200, FOUND)
             .push_json(201, &stored(CSV.len()));
-        let attachment = p.attach_file(&inc(), "costs.csv", "text/csv", CSV).unwrap();
+        let attachment = attach_file(&mut p, &inc(), "costs.csv", "text/csv", CSV).unwrap();
         assert_eq!(attachment.sys_id.as_str(), "a".repeat(32));
         assert_eq!(attachment.size_bytes, CSV.len() as u64);
         assert_eq!(
@@ -178,9 +183,7 @@ mod tests {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
         let mut p = provider(&transport, &clock, raw(false));
-        let error = p
-            .attach_file(&inc(), "costs.csv", "text/csv", b"a,b\n")
-            .unwrap_err();
+        let error = attach_file(&mut p, &inc(), "costs.csv", "text/csv", b"a,b\n").unwrap_err();
         assert_eq!(error.kind, ErrorKind::InvalidSettings);
         assert_eq!(error.field, Some("attachments"));
         assert_eq!(error.remedy, Some(guide::TURN_ON_ATTACHMENTS));
@@ -204,9 +207,7 @@ mod tests {
             ("costs.csv", "text/csv\r\nX: 1", CSV),
             ("costs.csv", "text/csv", &[][..]),
         ] {
-            let error = p
-                .attach_file(&inc(), name, content_type, content)
-                .unwrap_err();
+            let error = attach_file(&mut p, &inc(), name, content_type, content).unwrap_err();
             assert_eq!(
                 error.kind,
                 ErrorKind::InvalidTicket,
@@ -214,7 +215,7 @@ mod tests {
             );
         }
         let other = TicketRef::parse(TicketKind::Table(Name::known("sys_user")), RECORD).unwrap();
-        let error = p.attach_file(&other, "a.csv", "text/csv", CSV).unwrap_err();
+        let error = attach_file(&mut p, &other, "a.csv", "text/csv", CSV).unwrap_err();
         assert_eq!(error.kind, ErrorKind::InvalidTicket);
         assert!(transport.sent().is_empty());
     }
@@ -228,9 +229,7 @@ mod tests {
             .push_json(200, TOKEN_OK)
             .push_json(200, FOUND)
             .push_json(201, &stored(3));
-        let error = p
-            .attach_file(&inc(), "costs.csv", "text/csv", CSV)
-            .unwrap_err();
+        let error = attach_file(&mut p, &inc(), "costs.csv", "text/csv", CSV).unwrap_err();
         assert_eq!(error.kind, ErrorKind::UnexpectedResponse);
         assert!(
             error.message.contains("stored 3 bytes of the 18 sent"),
@@ -248,9 +247,7 @@ mod tests {
             .push_json(200, TOKEN_OK)
             .push_json(200, FOUND)
             .push_json(502, r#"{"error":{"message":"Bad Gateway"}}"#);
-        let error = p
-            .attach_file(&inc(), "costs.csv", "text/csv", CSV)
-            .unwrap_err();
+        let error = attach_file(&mut p, &inc(), "costs.csv", "text/csv", CSV).unwrap_err();
         assert_eq!(error.kind, ErrorKind::ServiceUnavailable);
         assert!(
             error.message.contains("may have been attached"),
@@ -276,9 +273,7 @@ mod tests {
             .push_json(200, TOKEN_OK)
             .push_json(200, FOUND)
             .push_json(403, UNSCOPED);
-        let error = p
-            .attach_file(&inc(), "costs.csv", "text/csv", CSV)
-            .unwrap_err();
+        let error = attach_file(&mut p, &inc(), "costs.csv", "text/csv", CSV).unwrap_err();
         assert_eq!(error.kind, ErrorKind::MissingAuthScope);
         assert_eq!(error.remedy, Some(guide::ATTACHMENT_SCOPE));
         assert_eq!(error.http_status, Some(403));
@@ -297,9 +292,7 @@ mod tests {
         transport
             .push_json(200, FOUND)
             .push_json(401, NOT_AUTHENTICATED);
-        let error = p
-            .attach_file(&inc(), "costs.csv", "text/csv", CSV)
-            .unwrap_err();
+        let error = attach_file(&mut p, &inc(), "costs.csv", "text/csv", CSV).unwrap_err();
         assert_eq!(error.kind, ErrorKind::CredentialsRefused);
         assert_eq!(error.remedy, Some(guide::API_KEY_ATTACHMENT_POLICY));
         assert_eq!(transport.remaining(), 0);
@@ -321,7 +314,7 @@ mod tests {
             .push_json(200, TOKEN_OK)
             .push_json(200, r#"{"result":[]}"#)
             .push_json(200, r#"{"result":[]}"#);
-        let report = p.test_connection();
+        let report = connection::test_connection(&mut p);
         assert!(report.passed, "{report:?}");
         assert_eq!(report.checks[5].id, CheckId::AttachmentApi);
         assert_eq!(report.checks[5].status, CheckStatus::Passed);
@@ -338,7 +331,7 @@ mod tests {
             .push_json(200, TOKEN_OK)
             .push_json(200, r#"{"result":[]}"#)
             .push_json(403, UNSCOPED);
-        let report = p.test_connection();
+        let report = connection::test_connection(&mut p);
         assert!(!report.passed);
         use CheckId::*;
         use CheckStatus::*;
@@ -370,7 +363,7 @@ mod tests {
         transport
             .push_json(200, r#"{"result":[]}"#)
             .push_json(401, NOT_AUTHENTICATED);
-        let report = p.test_connection();
+        let report = connection::test_connection(&mut p);
         assert_eq!(report.checks[5].status, Failed);
         assert_eq!(
             report.checks[5].remedy,
@@ -383,7 +376,7 @@ mod tests {
         transport
             .push_json(200, TOKEN_OK)
             .push_json(200, r#"{"result":[]}"#);
-        let report = p.test_connection();
+        let report = connection::test_connection(&mut p);
         assert_eq!(report.checks[5].status, Skipped);
         assert_eq!(transport.sent().len(), 2);
     }

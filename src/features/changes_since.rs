@@ -21,7 +21,7 @@ use crate::servicenow::table::Page;
 use crate::servicenow::ticket::{CORRELATION_DISPLAY, TicketRecord};
 use crate::servicenow::ticket_kind::TicketKind;
 
-use crate::features::session::Provider;
+use crate::features::session::Session;
 
 /// Tickets handed out per call, whatever the number of tables.
 pub(super) const TICKETS_PER_PAGE: usize = 50;
@@ -196,314 +196,319 @@ fn is_ours(row: &ChangeRow) -> bool {
     row.correlation_display == CORRELATION_DISPLAY
 }
 
-impl<T: Transport, C: Clock> Provider<T, C> {
-    /// This integration's tickets in the tables the settings route to, updated after the
-    /// cursor, oldest first, at most [`TICKETS_PER_PAGE`]; with the comments and work
-    /// notes others added since. No cursor (or an empty one) starts from now.
-    pub fn changes_since(&mut self, cursor: Option<&str>) -> Result<ChangesPage> {
-        let settings = self.configured()?;
-        let tables: Vec<Name> = settings.routed_tables().into_iter().cloned().collect();
-        let integration_user = settings.credentials.user_name().map(str::to_string);
-        let Some(given) = Cursor::parse(cursor.unwrap_or_default())? else {
-            let mut now = Vec::with_capacity(tables.len());
-            for table in tables {
-                let mark = self.now_mark(&table)?;
-                now.push((table, mark));
-            }
-            return Ok(ChangesPage {
-                changes: Vec::new(),
-                cursor: Cursor::new(now).encode(),
-                more: false,
-            });
-        };
-        let mut reads = Vec::with_capacity(tables.len());
-        let mut pages = Vec::with_capacity(tables.len());
+/// This integration's tickets in the tables the settings route to, updated after the
+/// cursor, oldest first, at most [`TICKETS_PER_PAGE`]; with the comments and work
+/// notes others added since. No cursor (or an empty one) starts from now.
+pub fn changes_since<T: Transport, C: Clock>(
+    session: &mut Session<T, C>,
+    cursor: Option<&str>,
+) -> Result<ChangesPage> {
+    let settings = session.configured()?;
+    let tables: Vec<Name> = settings.routed_tables().into_iter().cloned().collect();
+    let integration_user = settings.credentials.user_name().map(str::to_string);
+    let Some(given) = Cursor::parse(cursor.unwrap_or_default())? else {
+        let mut now = Vec::with_capacity(tables.len());
         for table in tables {
-            // A table the settings route to since the cursor was issued starts from now.
-            let from = match given.mark(&table) {
-                Some(mark) => mark.clone(),
-                None => self.now_mark(&table)?,
-            };
-            let (read, page) = self.read_table(table, from)?;
-            reads.push(read);
-            pages.push(page);
+            let mark = now_mark(session, &table)?;
+            now.push((table, mark));
         }
-        let merged = merge(pages, TICKETS_PER_PAGE)?;
-        let mut taken = merged.taken;
-        let mut more = merged.more;
-        let journal = self.journal_of_page(&reads, &mut taken, &mut more)?;
-        let mut marks = Vec::with_capacity(reads.len());
-        for (index, read) in reads.iter().enumerate() {
-            marks.push((read.table.clone(), self.next_mark(index, read, &taken)?));
-        }
-        let changes = self.hand_out(&reads, taken, journal.entries, integration_user)?;
-        Ok(ChangesPage {
-            changes,
-            cursor: Cursor::new(marks).encode(),
-            more,
-        })
+        return Ok(ChangesPage {
+            changes: Vec::new(),
+            cursor: Cursor::new(now).encode(),
+            more: false,
+        });
+    };
+    let mut reads = Vec::with_capacity(tables.len());
+    let mut pages = Vec::with_capacity(tables.len());
+    for table in tables {
+        // A table the settings route to since the cursor was issued starts from now.
+        let from = match given.mark(&table) {
+            Some(mark) => mark.clone(),
+            None => now_mark(session, &table)?,
+        };
+        let (read, page) = read_table(session, table, from)?;
+        reads.push(read);
+        pages.push(page);
     }
+    let merged = merge(pages, TICKETS_PER_PAGE)?;
+    let mut taken = merged.taken;
+    let mut more = merged.more;
+    let journal = journal_of_page(session, &reads, &mut taken, &mut more)?;
+    let mut marks = Vec::with_capacity(reads.len());
+    for (index, read) in reads.iter().enumerate() {
+        marks.push((read.table.clone(), next_mark(session, index, read, &taken)?));
+    }
+    let changes = hand_out(session, &reads, taken, journal.entries, integration_user)?;
+    Ok(ChangesPage {
+        changes,
+        cursor: Cursor::new(marks).encode(),
+        more,
+    })
+}
 
-    /// One table's records after `from`, the settled ones as a page for the merge.
-    fn read_table(&mut self, table: Name, from: Mark) -> Result<(TableRead, TablePage<ChangeRow>)> {
-        let query = from.position.query_after(ours, "sys_updated_on");
-        let mut page: Page<ChangeRow> =
-            self.select_page(&table, &query, TICKETS_PER_PAGE as u32)?;
-        let all_answered = !page.end.more || page.rows.is_empty();
-        let unsettled = page.end.date.as_ref().map(first_unsettled);
-        let mut held = Vec::new();
-        if let Some(unsettled) = &unsettled {
-            let unsettled_rows = hold_back_unsettled(&mut page.rows, unsettled);
-            // What is held back is newer than the rest of the table: nothing more waits.
-            page.end.more &= unsettled_rows.is_empty();
-            for row in unsettled_rows {
-                if is_ours(&row) {
-                    held.push(row.sys_id);
-                }
+/// One table's records after `from`, the settled ones as a page for the merge.
+fn read_table<T: Transport, C: Clock>(
+    session: &mut Session<T, C>,
+    table: Name,
+    from: Mark,
+) -> Result<(TableRead, TablePage<ChangeRow>)> {
+    let query = from.position.query_after(ours, "sys_updated_on");
+    let mut page: Page<ChangeRow> = session.select_page(&table, &query, TICKETS_PER_PAGE as u32)?;
+    let all_answered = !page.end.more || page.rows.is_empty();
+    let unsettled = page.end.date.as_ref().map(first_unsettled);
+    let mut held = Vec::new();
+    if let Some(unsettled) = &unsettled {
+        let unsettled_rows = hold_back_unsettled(&mut page.rows, unsettled);
+        // What is held back is newer than the rest of the table: nothing more waits.
+        page.end.more &= unsettled_rows.is_empty();
+        for row in unsettled_rows {
+            if is_ours(&row) {
+                held.push(row.sys_id);
             }
         }
-        let read = TableRead {
-            table: table.clone(),
-            from: from.clone(),
-            rows: page.rows.len(),
-            all_answered,
-            unsettled,
-            held,
-        };
-        let page = TablePage {
-            table,
-            from: from.position,
-            rows: page.rows,
-            more: page.end.more,
-        };
-        Ok((read, page))
     }
+    let read = TableRead {
+        table: table.clone(),
+        from: from.clone(),
+        rows: page.rows.len(),
+        all_answered,
+        unsettled,
+        held,
+    };
+    let page = TablePage {
+        table,
+        from: from.position,
+        rows: page.rows,
+        more: page.end.more,
+    };
+    Ok((read, page))
+}
 
-    /// Where "now" is in `table`, for a fresh cursor: the first second not yet settled on
-    /// the instance's clock, so that nothing before it is listed and nothing written from it
-    /// on is missed. Without the instance's clock (no `Date`), just after its newest record
-    /// (any record, not only this integration's), or before everything in an empty table.
-    fn now_mark(&mut self, table: &Name) -> Result<Mark> {
+/// Where "now" is in `table`, for a fresh cursor: the first second not yet settled on
+/// the instance's clock, so that nothing before it is listed and nothing written from it
+/// on is missed. Without the instance's clock (no `Date`), just after its newest record
+/// (any record, not only this integration's), or before everything in an empty table.
+fn now_mark<T: Transport, C: Clock>(session: &mut Session<T, C>, table: &Name) -> Result<Mark> {
+    let query = Query::default()
+        .order_by_desc("sys_updated_on")
+        .order_by_desc("sys_id");
+    // Read as the changes are, so that one reader serves both.
+    let page: Page<ChangeRow> = session.select_page(table, &query, 1)?;
+    let position = match &page.end.date {
+        Some(now) => Position::From(first_unsettled(now)),
+        None => page
+            .rows
+            .first()
+            .map_or(Position::Start, |row| row.position()),
+    };
+    Ok(Mark::at(position))
+}
+
+/// The comments and work notes of this integration's tickets in `taken`. Too many for
+/// one call: the tickets whose entries were all read are handed out, the rest come with
+/// the next page (`more`).
+fn journal_of_page<T: Transport, C: Clock>(
+    session: &mut Session<T, C>,
+    reads: &[TableRead],
+    taken: &mut Vec<(usize, ChangeRow)>,
+    more: &mut bool,
+) -> Result<Journal> {
+    let tickets: Vec<(&SysId, Option<&Timestamp>)> = taken
+        .iter()
+        .filter(|(_, row)| is_ours(row))
+        .map(|(index, row)| (&row.sys_id, reads[*index].from.floor.as_ref()))
+        .collect();
+    let journal = journal_for(session, &tickets, JOURNAL_PAGES)?;
+    let Some(before) = journal.complete_before.clone() else {
+        return Ok(journal);
+    };
+    let cut = taken
+        .iter()
+        .position(|(_, row)| is_ours(row) && row.sys_updated_on >= before)
+        .unwrap_or(taken.len());
+    if cut == taken.len() {
+        return Ok(journal);
+    }
+    if cut > 0 {
+        taken.truncate(cut);
+        *more = true;
+        return Ok(journal);
+    }
+    // The first ticket's own entries overflow: it goes out alone, whole.
+    *more |= taken.len() > 1;
+    taken.truncate(1);
+    let (index, row) = &taken[0];
+    let one = [(&row.sys_id, reads[*index].from.floor.as_ref())];
+    let journal = journal_for(session, &one, ONE_TICKET_JOURNAL_PAGES)?;
+    if journal.complete_before.is_some() {
+        return Err(Error::unexpected(format!(
+            "reading the comments of {}: more than {} entries since the cursor; the \
+             changes cannot be handed out whole",
+            row.number,
+            ONE_TICKET_JOURNAL_PAGES * JOURNAL_PAGE as usize
+        )));
+    }
+    Ok(journal)
+}
+
+/// Where the table `reads[index]` stands once `taken` is handed out (see
+/// [`TableOutcome::next`]).
+fn next_mark<T: Transport, C: Clock>(
+    session: &mut Session<T, C>,
+    index: usize,
+    read: &TableRead,
+    taken: &[(usize, ChangeRow)],
+) -> Result<Mark> {
+    let mut handed_out = 0;
+    let mut last = None;
+    for (table, row) in taken {
+        if *table == index {
+            handed_out += 1;
+            last = Some(row.position());
+        }
+    }
+    // Tickets behind a full page, held back or not, were not seen: their comments may be
+    // older than any seen.
+    let whole = read.all_answered && handed_out == read.rows;
+    let held_from = match whole && !read.held.is_empty() {
+        true => first_entry(session, &read.held, read.from.floor.as_ref())?,
+        false => None,
+    };
+    Ok(TableOutcome {
+        from: &read.from,
+        last,
+        whole,
+        unsettled: read.unsettled.as_ref(),
+        held_from: held_from.as_ref(),
+    }
+    .next())
+}
+
+/// The changes of this integration's tickets in `taken`, each with the entries of
+/// `entries` that are new to it.
+fn hand_out<T: Transport, C: Clock>(
+    session: &Session<T, C>,
+    reads: &[TableRead],
+    taken: Vec<(usize, ChangeRow)>,
+    mut entries: Vec<JournalRow>,
+    integration_user: Option<String>,
+) -> Result<Vec<TicketChange>> {
+    let instance = &session.configured()?.instance;
+    let mut changes = Vec::with_capacity(taken.len());
+    for (index, row) in taken {
+        if !is_ours(&row) {
+            continue;
+        }
+        let TableRead { table, from, .. } = &reads[index];
+        let integration = integration_user.as_deref().unwrap_or(&row.sys_created_by);
+        // Each entry is one ticket's: it leaves the list with the ticket's change.
+        let mut comments = Vec::new();
+        let mut rest = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let its = entry.element_id == row.sys_id.as_str() && entry.name == table.as_str();
+            if !its {
+                rest.push(entry);
+            } else if JOURNAL_COLUMNS.contains(&entry.element.as_str())
+                && entry.sys_created_by != integration
+                && is_new_entry(
+                    &entry.sys_created_on,
+                    from.floor.as_ref(),
+                    &row.sys_updated_on,
+                )
+            {
+                comments.push(Comment {
+                    internal: entry.element == "work_notes",
+                    id: entry.sys_id,
+                    author: entry.sys_created_by,
+                    created_at: entry.sys_created_on,
+                    text: entry.value,
+                });
+            }
+        }
+        entries = rest;
+        let kind = TicketKind::for_table(table);
+        changes.push(TicketChange {
+            ticket: TicketRecord::identify(&kind, instance, &row.sys_id, &row.number),
+            state_label: state_model::label(table, &row.state),
+            done: state_model::is_done(table, &row.state, row.active),
+            updated_at: row.sys_updated_on,
+            updated_by: row.sys_updated_by,
+            state: row.state,
+            priority: row.priority,
+            assignment_group: row.assignment_group,
+            comments,
+        });
+    }
+    Ok(changes)
+}
+
+/// When the first comment or work note, from `floor` on, was written to one of
+/// `tickets` (held back by a poll): the table's floor may not pass it.
+fn first_entry<T: Transport, C: Clock>(
+    session: &mut Session<T, C>,
+    tickets: &[SysId],
+    floor: Option<&Timestamp>,
+) -> Result<Option<Timestamp>> {
+    let ids: Vec<&str> = tickets.iter().map(SysId::as_str).collect();
+    let mut query = Query::default()
+        .one_of("element_id", &ids)
+        .one_of("element", JOURNAL_COLUMNS);
+    if let Some(floor) = floor {
+        query = query.at_or_after("sys_created_on", floor.as_str());
+    }
+    let query = query.order_by("sys_created_on").order_by("sys_id");
+    let page: Page<JournalRow> = session.select_page(&JOURNAL, &query, 1)?;
+    Ok(page.rows.into_iter().next().map(|row| row.sys_created_on))
+}
+
+/// The comments and work notes of `tickets` (each with its table's journal floor),
+/// oldest first, at most `max_pages` requests of them.
+fn journal_for<T: Transport, C: Clock>(
+    session: &mut Session<T, C>,
+    tickets: &[(&SysId, Option<&Timestamp>)],
+    max_pages: usize,
+) -> Result<Journal> {
+    let mut journal = Journal {
+        entries: Vec::new(),
+        complete_before: None,
+    };
+    if tickets.is_empty() {
+        return Ok(journal);
+    }
+    let ids: Vec<&str> = tickets.iter().map(|(id, _)| id.as_str()).collect();
+    // Entries before every ticket's floor were handed out already.
+    let mut since = tickets[0].1;
+    for (_, floor) in tickets {
+        since = since.min(*floor);
+    }
+    let conditions = || {
         let query = Query::default()
-            .order_by_desc("sys_updated_on")
-            .order_by_desc("sys_id");
-        // Read as the changes are, so that one reader serves both.
-        let page: Page<ChangeRow> = self.select_page(table, &query, 1)?;
-        let position = match &page.end.date {
-            Some(now) => Position::From(first_unsettled(now)),
-            None => page
-                .rows
-                .first()
-                .map_or(Position::Start, |row| row.position()),
-        };
-        Ok(Mark::at(position))
-    }
-
-    /// The comments and work notes of this integration's tickets in `taken`. Too many for
-    /// one call: the tickets whose entries were all read are handed out, the rest come with
-    /// the next page (`more`).
-    fn journal_of_page(
-        &mut self,
-        reads: &[TableRead],
-        taken: &mut Vec<(usize, ChangeRow)>,
-        more: &mut bool,
-    ) -> Result<Journal> {
-        let tickets: Vec<(&SysId, Option<&Timestamp>)> = taken
-            .iter()
-            .filter(|(_, row)| is_ours(row))
-            .map(|(index, row)| (&row.sys_id, reads[*index].from.floor.as_ref()))
-            .collect();
-        let journal = self.journal_for(&tickets, JOURNAL_PAGES)?;
-        let Some(before) = journal.complete_before.clone() else {
-            return Ok(journal);
-        };
-        let cut = taken
-            .iter()
-            .position(|(_, row)| is_ours(row) && row.sys_updated_on >= before)
-            .unwrap_or(taken.len());
-        if cut == taken.len() {
-            return Ok(journal);
-        }
-        if cut > 0 {
-            taken.truncate(cut);
-            *more = true;
-            return Ok(journal);
-        }
-        // The first ticket's own entries overflow: it goes out alone, whole.
-        *more |= taken.len() > 1;
-        taken.truncate(1);
-        let (index, row) = &taken[0];
-        let one = [(&row.sys_id, reads[*index].from.floor.as_ref())];
-        let journal = self.journal_for(&one, ONE_TICKET_JOURNAL_PAGES)?;
-        if journal.complete_before.is_some() {
-            return Err(Error::unexpected(format!(
-                "reading the comments of {}: more than {} entries since the cursor; the \
-                 changes cannot be handed out whole",
-                row.number,
-                ONE_TICKET_JOURNAL_PAGES * JOURNAL_PAGE as usize
-            )));
-        }
-        Ok(journal)
-    }
-
-    /// Where the table `reads[index]` stands once `taken` is handed out (see
-    /// [`TableOutcome::next`]).
-    fn next_mark(
-        &mut self,
-        index: usize,
-        read: &TableRead,
-        taken: &[(usize, ChangeRow)],
-    ) -> Result<Mark> {
-        let mut handed_out = 0;
-        let mut last = None;
-        for (table, row) in taken {
-            if *table == index {
-                handed_out += 1;
-                last = Some(row.position());
-            }
-        }
-        // Tickets behind a full page, held back or not, were not seen: their comments may be
-        // older than any seen.
-        let whole = read.all_answered && handed_out == read.rows;
-        let held_from = match whole && !read.held.is_empty() {
-            true => self.first_entry(&read.held, read.from.floor.as_ref())?,
-            false => None,
-        };
-        Ok(TableOutcome {
-            from: &read.from,
-            last,
-            whole,
-            unsettled: read.unsettled.as_ref(),
-            held_from: held_from.as_ref(),
-        }
-        .next())
-    }
-
-    /// The changes of this integration's tickets in `taken`, each with the entries of
-    /// `entries` that are new to it.
-    fn hand_out(
-        &self,
-        reads: &[TableRead],
-        taken: Vec<(usize, ChangeRow)>,
-        mut entries: Vec<JournalRow>,
-        integration_user: Option<String>,
-    ) -> Result<Vec<TicketChange>> {
-        let instance = &self.configured()?.instance;
-        let mut changes = Vec::with_capacity(taken.len());
-        for (index, row) in taken {
-            if !is_ours(&row) {
-                continue;
-            }
-            let TableRead { table, from, .. } = &reads[index];
-            let integration = integration_user.as_deref().unwrap_or(&row.sys_created_by);
-            // Each entry is one ticket's: it leaves the list with the ticket's change.
-            let mut comments = Vec::new();
-            let mut rest = Vec::with_capacity(entries.len());
-            for entry in entries {
-                let its = entry.element_id == row.sys_id.as_str() && entry.name == table.as_str();
-                if !its {
-                    rest.push(entry);
-                } else if JOURNAL_COLUMNS.contains(&entry.element.as_str())
-                    && entry.sys_created_by != integration
-                    && is_new_entry(
-                        &entry.sys_created_on,
-                        from.floor.as_ref(),
-                        &row.sys_updated_on,
-                    )
-                {
-                    comments.push(Comment {
-                        internal: entry.element == "work_notes",
-                        id: entry.sys_id,
-                        author: entry.sys_created_by,
-                        created_at: entry.sys_created_on,
-                        text: entry.value,
-                    });
-                }
-            }
-            entries = rest;
-            let kind = TicketKind::for_table(table);
-            changes.push(TicketChange {
-                ticket: TicketRecord::identify(&kind, instance, &row.sys_id, &row.number),
-                state_label: state_model::label(table, &row.state),
-                done: state_model::is_done(table, &row.state, row.active),
-                updated_at: row.sys_updated_on,
-                updated_by: row.sys_updated_by,
-                state: row.state,
-                priority: row.priority,
-                assignment_group: row.assignment_group,
-                comments,
-            });
-        }
-        Ok(changes)
-    }
-
-    /// When the first comment or work note, from `floor` on, was written to one of
-    /// `tickets` (held back by a poll): the table's floor may not pass it.
-    fn first_entry(
-        &mut self,
-        tickets: &[SysId],
-        floor: Option<&Timestamp>,
-    ) -> Result<Option<Timestamp>> {
-        let ids: Vec<&str> = tickets.iter().map(SysId::as_str).collect();
-        let mut query = Query::default()
             .one_of("element_id", &ids)
             .one_of("element", JOURNAL_COLUMNS);
-        if let Some(floor) = floor {
-            query = query.at_or_after("sys_created_on", floor.as_str());
+        match since {
+            Some(time) => query.at_or_after("sys_created_on", time.as_str()),
+            None => query,
         }
-        let query = query.order_by("sys_created_on").order_by("sys_id");
-        let page: Page<JournalRow> = self.select_page(&JOURNAL, &query, 1)?;
-        Ok(page.rows.into_iter().next().map(|row| row.sys_created_on))
-    }
-
-    /// The comments and work notes of `tickets` (each with its table's journal floor),
-    /// oldest first, at most `max_pages` requests of them.
-    fn journal_for(
-        &mut self,
-        tickets: &[(&SysId, Option<&Timestamp>)],
-        max_pages: usize,
-    ) -> Result<Journal> {
-        let mut journal = Journal {
-            entries: Vec::new(),
-            complete_before: None,
-        };
-        if tickets.is_empty() {
+    };
+    let mut read = Position::Start;
+    for _ in 0..max_pages {
+        let query = read.query_after(conditions, "sys_created_on");
+        let page: Page<JournalRow> = session.select_page(&JOURNAL, &query, JOURNAL_PAGE)?;
+        read = check_order("reading the comments", &read, &page.rows)?;
+        let last_page = !page.end.more || page.rows.is_empty();
+        journal.entries.extend(page.rows);
+        if last_page {
             return Ok(journal);
         }
-        let ids: Vec<&str> = tickets.iter().map(|(id, _)| id.as_str()).collect();
-        // Entries before every ticket's floor were handed out already.
-        let mut since = tickets[0].1;
-        for (_, floor) in tickets {
-            since = since.min(*floor);
-        }
-        let conditions = || {
-            let query = Query::default()
-                .one_of("element_id", &ids)
-                .one_of("element", JOURNAL_COLUMNS);
-            match since {
-                Some(time) => query.at_or_after("sys_created_on", time.as_str()),
-                None => query,
-            }
-        };
-        let mut read = Position::Start;
-        for _ in 0..max_pages {
-            let query = read.query_after(conditions, "sys_created_on");
-            let page: Page<JournalRow> = self.select_page(&JOURNAL, &query, JOURNAL_PAGE)?;
-            read = check_order("reading the comments", &read, &page.rows)?;
-            let last_page = !page.end.more || page.rows.is_empty();
-            journal.entries.extend(page.rows);
-            if last_page {
-                return Ok(journal);
-            }
-        }
-        journal.complete_before = read.time().cloned();
-        Ok(journal)
     }
+    journal.complete_before = read.time().cloned();
+    Ok(journal)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::session::Session;
     use crate::primitives::clock::ManualClock;
     use crate::primitives::error::ErrorKind;
     use crate::primitives::http::Response;
@@ -531,8 +536,8 @@ mod tests {
         transport: &'a ScriptedTransport,
         clock: &'a ManualClock,
         raw: RawSettings,
-    ) -> Provider<&'a ScriptedTransport, &'a ManualClock> {
-        let mut provider = Provider::new(transport, clock);
+    ) -> Session<&'a ScriptedTransport, &'a ManualClock> {
+        let mut provider = Session::new(transport, clock);
         provider.configure(raw).unwrap();
         provider
     }
@@ -618,7 +623,7 @@ mod tests {
             .push(Ok(dated(&old, true, now)))
             .push(Ok(dated(&[], false, now)));
         for cursor in [None, Some("")] {
-            let page = p.changes_since(cursor).unwrap();
+            let page = changes_since(&mut p, cursor).unwrap();
             assert!(page.changes.is_empty() && !page.more);
             assert_eq!(
                 page.cursor,
@@ -644,7 +649,7 @@ mod tests {
         transport
             .push(Ok(page(&old, false)))
             .push(Ok(page(&[], false)));
-        let page = p.changes_since(None).unwrap();
+        let page = changes_since(&mut p, None).unwrap();
         assert_eq!(
             page.cursor,
             format!(
@@ -699,7 +704,7 @@ mod tests {
             .push(Ok(page(&tickets, false)))
             .push(Ok(page(&entries, false)));
         let cursor = cursor_at("2026-01-02 03:04:04", 'a');
-        let page = p.changes_since(Some(&cursor)).unwrap();
+        let page = changes_since(&mut p, Some(&cursor)).unwrap();
 
         let sent = transport.sent();
         let ours = format!("correlation_display={CORRELATION_DISPLAY}");
@@ -788,9 +793,7 @@ mod tests {
                 "Fri, 02 Jan 2026 03:04:06 GMT",
             )))
             .push(Ok(page(&[], false)));
-        let first = p
-            .changes_since(Some(&cursor_at("2026-01-02 03:04:00", 'a')))
-            .unwrap();
+        let first = changes_since(&mut p, Some(&cursor_at("2026-01-02 03:04:00", 'a'))).unwrap();
         assert_eq!(numbers(&first), ["INC0010002"]);
         assert!(
             !first.more,
@@ -818,7 +821,7 @@ mod tests {
                 "Fri, 02 Jan 2026 03:04:07 GMT",
             )))
             .push(Ok(page(&[], false)));
-        let second = p.changes_since(Some(&first.cursor)).unwrap();
+        let second = changes_since(&mut p, Some(&first.cursor)).unwrap();
         assert_eq!(numbers(&second), ["INC0010001", "INC0010003"]);
         assert!(second.more, "the table says more");
 
@@ -829,7 +832,7 @@ mod tests {
                 "yesterday",
             )))
             .push(Ok(page(&[], false)));
-        let third = p.changes_since(Some(&second.cursor)).unwrap();
+        let third = changes_since(&mut p, Some(&second.cursor)).unwrap();
         assert_eq!(numbers(&third), ["INC0010004"]);
     }
 
@@ -861,9 +864,7 @@ mod tests {
             )))
             .push(Ok(page(&[], false)))
             .push(Ok(page(std::slice::from_ref(&comment), false)));
-        let first = p
-            .changes_since(Some(&cursor_at("2026-01-02 03:04:00", 'f')))
-            .unwrap();
+        let first = changes_since(&mut p, Some(&cursor_at("2026-01-02 03:04:00", 'f'))).unwrap();
         let numbers: Vec<&str> = first
             .changes
             .iter()
@@ -882,7 +883,7 @@ mod tests {
                 "Fri, 02 Jan 2026 03:04:15 GMT",
             )))
             .push(Ok(page(&[comment], false)));
-        let second = p.changes_since(Some(&first.cursor)).unwrap();
+        let second = changes_since(&mut p, Some(&first.cursor)).unwrap();
         assert_eq!(second.changes.len(), 1);
         let texts: Vec<&str> = second.changes[0]
             .comments
@@ -923,9 +924,7 @@ mod tests {
             ],
             false,
         )));
-        let page = p
-            .changes_since(Some(&cursor_at("2026-01-02 03:04:04", 'a')))
-            .unwrap();
+        let page = changes_since(&mut p, Some(&cursor_at("2026-01-02 03:04:04", 'a'))).unwrap();
         let texts: Vec<&str> = page.changes[0]
             .comments
             .iter()
@@ -951,9 +950,7 @@ mod tests {
             .push_json(200, TOKEN_OK)
             .push(Ok(page(&tickets, true)))
             .push(Ok(page(&[], false)));
-        let first = p
-            .changes_since(Some(&cursor_at("2026-01-02 03:04:04", 'a')))
-            .unwrap();
+        let first = changes_since(&mut p, Some(&cursor_at("2026-01-02 03:04:04", 'a'))).unwrap();
         assert_eq!(first.changes.len(), TICKETS_PER_PAGE);
         assert!(first.more);
         let last = format!("{:032x}", TICKETS_PER_PAGE - 1);
@@ -963,7 +960,7 @@ mod tests {
             format!("v2~incident=20260102030405.{last}/20260102030404")
         );
         transport.push(Ok(page(&[], false)));
-        let second = p.changes_since(Some(&first.cursor)).unwrap();
+        let second = changes_since(&mut p, Some(&first.cursor)).unwrap();
         assert!(second.changes.is_empty() && !second.more);
         assert_eq!(
             second.cursor,
@@ -1003,7 +1000,7 @@ mod tests {
             )));
         }
         let cursor = cursor_at("2026-01-02 03:04:00", 'a');
-        let page = p.changes_since(Some(&cursor)).unwrap();
+        let page = changes_since(&mut p, Some(&cursor)).unwrap();
         assert_eq!(page.changes.len(), 1);
         assert_eq!(page.changes[0].ticket.number, "INC0010002");
         assert_eq!(
@@ -1034,7 +1031,7 @@ mod tests {
                 )));
             }
         }
-        let page = p.changes_since(Some(&cursor)).unwrap();
+        let page = changes_since(&mut p, Some(&cursor)).unwrap();
         assert_eq!(page.changes.len(), 1);
         assert_eq!(page.changes[0].comments.len(), JOURNAL_PAGES);
         assert!(!page.more, "the one ticket went out whole: nothing waits");
@@ -1056,9 +1053,8 @@ mod tests {
             &[ticket('b', "INC0010002", "2026-01-01 00:00:00", true)],
             false,
         )));
-        let error = p
-            .changes_since(Some(&cursor_at("2026-01-02 03:04:04", 'a')))
-            .unwrap_err();
+        let error =
+            changes_since(&mut p, Some(&cursor_at("2026-01-02 03:04:04", 'a'))).unwrap_err();
         assert_eq!(error.kind, ErrorKind::UnexpectedResponse);
         assert!(
             error.message.contains("out of the order asked for"),
@@ -1077,13 +1073,13 @@ mod tests {
             "eyJ0IjoxfQ==",
             "v1~sys_user=start~sys_user=start",
         ] {
-            let error = p.changes_since(Some(garbage)).unwrap_err();
+            let error = changes_since(&mut p, Some(garbage)).unwrap_err();
             assert_eq!(error.kind, ErrorKind::InvalidCursor, "{garbage}");
         }
         assert!(transport.sent().is_empty());
-        let mut unconfigured = Provider::new(&transport, &clock);
+        let mut unconfigured = Session::new(&transport, &clock);
         assert_eq!(
-            unconfigured.changes_since(None).unwrap_err().kind,
+            changes_since(&mut unconfigured, None).unwrap_err().kind,
             ErrorKind::NotConfigured
         );
     }
@@ -1106,7 +1102,7 @@ mod tests {
                 false,
             )))
             .push(Ok(page(&[], false)));
-        let page = p.changes_since(Some(&cursor)).unwrap();
+        let page = changes_since(&mut p, Some(&cursor)).unwrap();
         let paths: Vec<String> = transport
             .sent()
             .iter()

@@ -3,7 +3,6 @@
 
 use crate::primitives::prelude::*;
 
-use core::mem;
 
 use crate::features::diagnosis::{CheckId, Checklist, ConnectionReport, Outcome};
 use crate::primitives::clock::Clock;
@@ -19,7 +18,8 @@ use crate::servicenow::table::TableApi;
 use crate::servicenow::ticket_kind::TicketKind;
 use crate::settings::validated::{RawSettings, Settings};
 
-use crate::features::session::Provider;
+use crate::features::groups;
+use crate::features::session::Session;
 
 /// The cheapest proof that a table can be read: one row's sys_id.
 struct IdRow {
@@ -40,171 +40,175 @@ impl Row for IdRow {
     }
 }
 
-impl<T: Transport, C: Clock> Provider<T, C> {
-    /// Test Connection on values not saved yet (the guide's order: Test Connection, then
-    /// Save). The checks run with the candidate's settings and a token and caches of their
-    /// own; afterwards the settings in force, their token and caches are as they were.
-    pub fn test_candidate(&mut self, candidate: Result<RawSettings>) -> ConnectionReport {
-        let in_force = (
-            self.settings.take(),
-            mem::take(&mut self.tokens),
-            mem::take(&mut self.groups),
-            mem::take(&mut self.close_codes),
-        );
-        let report = match candidate.and_then(Settings::validate) {
-            Ok(settings) => {
-                self.settings = Some(settings);
-                self.test_connection()
-            }
-            Err(error) => {
-                let mut list = Checklist::default();
-                list.gate::<()>(CheckId::Settings, Err(error));
-                list.finish()
-            }
-        };
-        (self.settings, self.tokens, self.groups, self.close_codes) = in_force;
-        report
-    }
-
-    pub fn test_connection(&mut self) -> ConnectionReport {
-        let mut checklist = Checklist::default();
-        self.run_checks(&mut checklist);
-        checklist.finish()
-    }
-
-    /// Runs the checks in order; returns early (`None`) where a failure stops the run.
-    fn run_checks(&mut self, list: &mut Checklist) -> Option<()> {
-        let settings = list.gate(CheckId::Settings, self.check_settings())?;
-        // What was cached proves nothing about the setup as it is now.
-        self.tokens.clear();
-        self.groups.clear();
-        let tables = tables_to_check(&settings);
-        let (auth, first) = match settings.credentials.fixed_authorization() {
-            // One token request answers two questions: does the instance answer as
-            // ServiceNow, and does it grant a token.
-            None => {
-                let grant =
-                    request_token(&self.retrying(), &settings.token_url, &settings.credentials);
-                list.gate(CheckId::Instance, check_instance(&grant))?;
-                let token = list.gate(CheckId::Token, self.check_token(&settings, grant))?;
-                (token, None)
-            }
-            // No token: the first table read answers whether the instance is ServiceNow, and
-            // is the Table API check's read too.
-            Some(fixed) => {
-                let first = self.read_one(&settings, fixed, &tables[0]);
-                list.gate(CheckId::Instance, check_instance_by_read(&first))?;
-                list.record(
-                    CheckId::Token,
-                    Outcome::Skipped(format!(
-                        "{} needs no OAuth token: the credentials go with each request",
-                        settings.credentials.who()
-                    )),
-                );
-                (fixed.clone(), Some(first))
-            }
-        };
-        let read = |table: &Name| self.read_one(&settings, &auth, table);
-        let first = first.unwrap_or_else(|| read(&tables[0]));
-        list.gate(CheckId::TableApi, check_table_api(&first))?;
-        let refused: Vec<(&Name, Error)> = core::iter::once((&tables[0], first))
-            .chain(tables[1..].iter().map(|table| (table, read(table))))
-            .filter_map(|(table, read)| read.err().map(|error| (table, error)))
-            .collect();
-        list.record(CheckId::TableAccess, check_table_access(&tables, refused));
-        list.record(
-            CheckId::AttachmentApi,
-            self.check_attachment_api(&settings, &auth),
-        );
-        list.record(
-            CheckId::AssignmentGroup,
-            self.check_assignment_group(&settings),
-        );
-        Some(())
-    }
-
-    /// The cheapest read of a table: one row's sys_id.
-    fn read_one(&self, settings: &Settings, auth: &Authorization, table: &Name) -> Result<()> {
-        let transport = self.retrying();
-        let api = TableApi {
-            transport: &transport,
-            instance: &settings.instance,
-        };
-        api.query::<IdRow>(auth, table, &Query::default(), 1)
-            .map(|_| ())
-    }
-
-    /// Settings: configured, and what is in force.
-    fn check_settings(&self) -> Result<(Settings, String)> {
-        let settings = self.configured()?.clone();
-        let tables: Vec<String> = tables_to_check(&settings)
-            .iter()
-            .map(Name::to_string)
-            .collect();
-        let mut detail = format!(
-            "instance {}, {}, tickets go to {}",
-            settings.instance.as_str(),
-            settings.credentials.who(),
-            join(&tables, ", ")
-        );
-        // An address pasted from the browser was taken as its instance: say so.
-        if let Some(note) = settings.instance.note() {
-            detail.push_str(&format!(" ({note})"));
+/// Test Connection on values not saved yet (the guide's order: Test Connection, then
+/// Save). The checks run with the candidate's settings and a token and caches of their
+/// own; afterwards the settings in force, their token and caches are as they were.
+pub fn test_candidate<T: Transport, C: Clock>(
+    session: &mut Session<T, C>,
+    candidate: Result<RawSettings>,
+) -> ConnectionReport {
+    match candidate.and_then(Settings::validate) {
+        Ok(settings) => session.with_candidate(Some(settings), test_connection),
+        Err(error) => {
+            let mut list = Checklist::default();
+            list.gate::<()>(CheckId::Settings, Err(error));
+            list.finish()
         }
-        Ok((settings, detail))
     }
+}
 
-    /// Token: ServiceNow granted one; it is kept for the checks that follow and the next call.
-    fn check_token(
-        &mut self,
-        settings: &Settings,
-        grant: Result<Grant>,
-    ) -> Result<(Authorization, String)> {
-        let grant = grant?;
-        let detail = format!(
-            "ServiceNow granted an access token valid for {} s{} ({})",
-            grant.expires_in.as_secs(),
-            if grant.refresh.is_some() {
-                ", and a refresh token"
-            } else {
-                ""
-            },
-            settings.credentials.who()
-        );
-        let token = self
-            .tokens
-            .store(grant, self.clock.now())
-            .to_authorization();
-        Ok((token, detail))
-    }
+pub fn test_connection<T: Transport, C: Clock>(session: &mut Session<T, C>) -> ConnectionReport {
+    let mut checklist = Checklist::default();
+    run_checks(session, &mut checklist);
+    checklist.finish()
+}
 
-    /// Attachment API: when attachments are on, its cheapest read lets the credentials in
-    /// (the auth scope of guide step 3 for an OAuth application that is securely scoped; an
-    /// API key's access policy).
-    fn check_attachment_api(&self, settings: &Settings, auth: &Authorization) -> Outcome {
-        if !settings.attachments {
-            return Outcome::Skipped("attachments are off in the settings".into());
+/// Runs the checks in order; returns early (`None`) where a failure stops the run.
+fn run_checks<T: Transport, C: Clock>(
+    session: &mut Session<T, C>,
+    list: &mut Checklist,
+) -> Option<()> {
+    let settings = list.gate(CheckId::Settings, check_settings(session))?;
+    // What was cached proves nothing about the setup as it is now.
+    session.forget_tokens();
+    session.facts().groups.clear();
+    let tables = tables_to_check(&settings);
+    let (auth, first) = match settings.credentials.fixed_authorization() {
+        // One token request answers two questions: does the instance answer as
+        // ServiceNow, and does it grant a token.
+        None => {
+            let grant = request_token(
+                &session.retrying(),
+                &settings.token_url,
+                &settings.credentials,
+            );
+            list.gate(CheckId::Instance, check_instance(&grant))?;
+            let token = list.gate(CheckId::Token, check_token(session, &settings, grant))?;
+            (token, None)
         }
-        let transport = self.retrying();
-        let api = TableApi {
-            transport: &transport,
-            instance: &settings.instance,
-        };
-        match api.list_one_attachment(auth) {
-            Ok(()) => Outcome::Passed("the Attachment API accepted the credentials".into()),
+        // No token: the first table read answers whether the instance is ServiceNow, and
+        // is the Table API check's read too.
+        Some(fixed) => {
+            let first = read_one(session, &settings, fixed, &tables[0]);
+            list.gate(CheckId::Instance, check_instance_by_read(&first))?;
+            list.record(
+                CheckId::Token,
+                Outcome::Skipped(format!(
+                    "{} needs no OAuth token: the credentials go with each request",
+                    settings.credentials.who()
+                )),
+            );
+            (fixed.clone(), Some(first))
+        }
+    };
+    let read = |table: &Name| read_one(session, &settings, &auth, table);
+    let first = first.unwrap_or_else(|| read(&tables[0]));
+    list.gate(CheckId::TableApi, check_table_api(&first))?;
+    let refused: Vec<(&Name, Error)> = core::iter::once((&tables[0], first))
+        .chain(tables[1..].iter().map(|table| (table, read(table))))
+        .filter_map(|(table, read)| read.err().map(|error| (table, error)))
+        .collect();
+    list.record(CheckId::TableAccess, check_table_access(&tables, refused));
+    list.record(
+        CheckId::AttachmentApi,
+        check_attachment_api(session, &settings, &auth),
+    );
+    list.record(
+        CheckId::AssignmentGroup,
+        check_assignment_group(session, &settings),
+    );
+    Some(())
+}
+
+/// The cheapest read of a table: one row's sys_id.
+fn read_one<T: Transport, C: Clock>(
+    session: &Session<T, C>,
+    settings: &Settings,
+    auth: &Authorization,
+    table: &Name,
+) -> Result<()> {
+    let transport = session.retrying();
+    let api = TableApi {
+        transport: &transport,
+        instance: &settings.instance,
+    };
+    api.query::<IdRow>(auth, table, &Query::default(), 1)
+        .map(|_| ())
+}
+
+/// Settings: configured, and what is in force.
+fn check_settings<T: Transport, C: Clock>(session: &Session<T, C>) -> Result<(Settings, String)> {
+    let settings = session.configured()?.clone();
+    let tables: Vec<String> = tables_to_check(&settings)
+        .iter()
+        .map(Name::to_string)
+        .collect();
+    let mut detail = format!(
+        "instance {}, {}, tickets go to {}",
+        settings.instance.as_str(),
+        settings.credentials.who(),
+        join(&tables, ", ")
+    );
+    // An address pasted from the browser was taken as its instance: say so.
+    if let Some(note) = settings.instance.note() {
+        detail.push_str(&format!(" ({note})"));
+    }
+    Ok((settings, detail))
+}
+
+/// Token: ServiceNow granted one; it is kept for the checks that follow and the next call.
+fn check_token<T: Transport, C: Clock>(
+    session: &mut Session<T, C>,
+    settings: &Settings,
+    grant: Result<Grant>,
+) -> Result<(Authorization, String)> {
+    let grant = grant?;
+    let detail = format!(
+        "ServiceNow granted an access token valid for {} s{} ({})",
+        grant.expires_in.as_secs(),
+        if grant.refresh.is_some() {
+            ", and a refresh token"
+        } else {
+            ""
+        },
+        settings.credentials.who()
+    );
+    Ok((session.store_token(grant), detail))
+}
+
+/// Attachment API: when attachments are on, its cheapest read lets the credentials in
+/// (the auth scope of guide step 3 for an OAuth application that is securely scoped; an
+/// API key's access policy).
+fn check_attachment_api<T: Transport, C: Clock>(
+    session: &Session<T, C>,
+    settings: &Settings,
+    auth: &Authorization,
+) -> Outcome {
+    if !settings.attachments {
+        return Outcome::Skipped("attachments are off in the settings".into());
+    }
+    let transport = session.retrying();
+    let api = TableApi {
+        transport: &transport,
+        instance: &settings.instance,
+    };
+    match api.list_one_attachment(auth) {
+        Ok(()) => Outcome::Passed("the Attachment API accepted the credentials".into()),
+        Err(error) => Outcome::Failed(error),
+    }
+}
+
+/// Assignment group: the default one exists, exactly once.
+fn check_assignment_group<T: Transport, C: Clock>(
+    session: &mut Session<T, C>,
+    settings: &Settings,
+) -> Outcome {
+    match &settings.default_assignment_group {
+        None => Outcome::Skipped("no default assignment group is set".into()),
+        Some(group) => match groups::verify_group(session, group) {
+            Ok(found) => Outcome::Passed(found),
             Err(error) => Outcome::Failed(error),
-        }
-    }
-
-    /// Assignment group: the default one exists, exactly once.
-    fn check_assignment_group(&mut self, settings: &Settings) -> Outcome {
-        match &settings.default_assignment_group {
-            None => Outcome::Skipped("no default assignment group is set".into()),
-            Some(group) => match self.verify_group(group) {
-                Ok(found) => Outcome::Passed(found),
-                Err(error) => Outcome::Failed(error),
-            },
-        }
+        },
     }
 }
 

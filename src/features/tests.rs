@@ -3,7 +3,7 @@ use crate::primitives::prelude::*;
 use crate::features::attachments::Attachment;
 use crate::features::diagnosis::{CheckId, CheckStatus};
 use crate::features::lifecycle::{CommentKind, Resolution, ResolveOutcome, UpdateResult};
-use crate::features::session::Provider;
+use crate::features::provider::Provider;
 use crate::primitives::clock::ManualClock;
 use crate::primitives::error::{Error, ErrorKind};
 use crate::primitives::http::testing::*;
