@@ -13,10 +13,11 @@ use crate::servicenow::ticket::{
     CreateOutcome, Ticket, TicketChanges, TicketDetails, TicketRecord, TicketRef, WrittenTicket,
 };
 use crate::servicenow::ticket_kind::{Priority, TicketKind};
-use crate::settings::form::{self, CategoryValue, FieldKind, Value, Values};
+use crate::settings::fields::{self, FieldKind};
+use crate::settings::form::{self, CategoryValue, Value, Values};
 
 pub fn describe() -> wit::ProviderInfo {
-    let choices = |choices: &[form::Choice]| {
+    let choices = |choices: &[fields::Choice]| {
         choices
             .iter()
             .map(|c| wit::Choice {
@@ -40,9 +41,9 @@ pub fn describe() -> wit::ProviderInfo {
             wit::Capability::ChangesSince,
             wit::Capability::AttachFile,
         ],
-        ticket_kinds: choices(form::TICKET_KINDS),
+        ticket_kinds: choices(fields::TICKET_KINDS),
         other_ticket_kinds: true,
-        settings: form::FIELDS
+        settings: fields::FIELDS
             .iter()
             .map(|f| wit::SettingField {
                 key: f.key.into(),

@@ -3,7 +3,6 @@
 
 use crate::primitives::prelude::*;
 
-
 use crate::features::diagnosis::{CheckId, Checklist, ConnectionReport, Outcome};
 use crate::primitives::clock::Clock;
 use crate::primitives::error::{Error, ErrorKind, Result};

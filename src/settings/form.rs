@@ -1,4 +1,4 @@
-//! The settings form this provider describes (`describe`), and the admin's values, given by
+//! The admin's values of the settings form ([`fields`](crate::settings::fields)), given by
 //! key as a platform that knows nothing of ServiceNow holds them, mapped onto [`RawSettings`].
 //! Every refusal names the field's key, so the platform can mark it in its dialog.
 
@@ -10,261 +10,9 @@ use crate::primitives::error::{Error, Result};
 use crate::primitives::ids::AssignmentGroup;
 use crate::servicenow::auth::{AuthMethod, Credentials};
 use crate::servicenow::ticket_kind::{Priority, TicketKind};
+use crate::settings::fields::{FIELDS, Field, FieldKind, field};
 use crate::settings::key::{self, invalid};
 use crate::settings::validated::{self, ClosedMatch, RawSettings, Settings, TicketCategory};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FieldKind {
-    Text,
-    Address,
-    Secret,
-    Choice,
-    AuthMethod,
-    TicketCategories,
-    Flag,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Choice {
-    pub value: &'static str,
-    pub label: &'static str,
-    pub help: Option<&'static str>,
-}
-
-const fn choice(value: &'static str, label: &'static str) -> Choice {
-    Choice {
-        value,
-        label,
-        help: None,
-    }
-}
-
-/// One field of the form.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Field {
-    pub key: &'static str,
-    pub label: &'static str,
-    pub help: &'static str,
-    pub kind: FieldKind,
-    pub required: bool,
-    pub default: Option<&'static str>,
-    pub choices: &'static [Choice],
-    /// The auth methods it belongs to; empty: all of them.
-    pub auth_methods: &'static [&'static str],
-}
-
-const FIELD: Field = Field {
-    key: "",
-    label: "",
-    help: "",
-    kind: FieldKind::Text,
-    required: false,
-    default: None,
-    choices: &[],
-    auth_methods: &[],
-};
-
-/// The kinds of ticket named in the form; any other ServiceNow table may be named too.
-pub const TICKET_KINDS: &[Choice] = &[
-    Choice {
-        value: "incident",
-        label: "Incident",
-        help: Some("An unplanned interruption or reduction in quality of a service."),
-    },
-    Choice {
-        value: "change_request",
-        label: "Change Request",
-        help: Some("A planned change, for example a cost-optimisation action."),
-    },
-    Choice {
-        value: "problem",
-        label: "Problem",
-        help: Some("The cause of one or more incidents."),
-    },
-];
-
-const PRIORITIES: &[Choice] = &[
-    choice("critical", "1 - Critical"),
-    choice("high", "2 - High"),
-    choice("moderate", "3 - Moderate"),
-    choice("low", "4 - Low"),
-    choice("planning", "5 - Planning"),
-];
-
-const AUTH_METHODS: &[Choice] = &[
-    Choice {
-        value: "client_credentials",
-        label: "OAuth 2.0 Client Credentials",
-        help: Some(
-            "The setup guide's method: an OAuth application with Default Grant Type Client \
-             Credentials. Washington DC (2024) or later.",
-        ),
-    },
-    Choice {
-        value: "password",
-        label: "OAuth 2.0 Password Grant",
-        help: Some(
-            "For instances before Washington DC: an OAuth application plus the integration \
-             user's name and password.",
-        ),
-    },
-    Choice {
-        value: "basic",
-        label: "Basic Authentication",
-        help: Some("The integration user's name and password on every request."),
-    },
-    Choice {
-        value: "api_key",
-        label: "REST API Key",
-        help: Some(
-            "A REST API Key (x-sn-apikey) with a REST API Access Policy for the Table API. \
-             Washington DC or later.",
-        ),
-    },
-];
-
-const OAUTH: &[&str] = &["client_credentials", "password"];
-const USER: &[&str] = &["password", "basic"];
-
-const CLOSED_MATCHES: &[Choice] = &[
-    Choice {
-        value: "open_new",
-        label: "Open a new ticket",
-        help: Some("The new ticket names the closed one."),
-    },
-    Choice {
-        value: "reopen",
-        label: "Reopen the closed ticket",
-        help: Some("Reopens it and adds a work note."),
-    },
-];
-
-/// The form, in the order of the setup guide's dialog ("Enter ServiceNow Configuration",
-/// then the additional settings).
-pub const FIELDS: &[Field] = &[
-    Field {
-        key: key::INSTANCE,
-        label: "Subdomain",
-        help: "Your ServiceNow instance subdomain (e.g., dev12345 for dev12345.service-now.com). \
-               For ServiceNow.com instances: Enter only the subdomain (e.g., dev12345). For \
-               on-premise instances: Enter your full instance URL.",
-        kind: FieldKind::Address,
-        required: true,
-        ..FIELD
-    },
-    Field {
-        key: key::AUTH_METHOD,
-        label: "Authentication",
-        help: "How the integration signs in. Client Credentials grant type is only available in \
-               ServiceNow Washington DC release (2024) or later; earlier instances use the \
-               password grant or Basic authentication.",
-        kind: FieldKind::AuthMethod,
-        default: Some("client_credentials"),
-        choices: AUTH_METHODS,
-        ..FIELD
-    },
-    Field {
-        key: key::CLIENT_ID,
-        label: "Client ID",
-        help: "The Client ID from the OAuth application you created.",
-        required: true,
-        auth_methods: OAUTH,
-        ..FIELD
-    },
-    Field {
-        key: key::CLIENT_SECRET,
-        label: "Client Secret",
-        help: "The Client Secret from the OAuth application.",
-        kind: FieldKind::Secret,
-        required: true,
-        auth_methods: OAUTH,
-        ..FIELD
-    },
-    Field {
-        key: key::USERNAME,
-        label: "User Name",
-        help: "The integration user's User ID (e.g., cxm_integration), with the rest_service \
-               and itil roles.",
-        required: true,
-        auth_methods: USER,
-        ..FIELD
-    },
-    Field {
-        key: key::PASSWORD,
-        label: "Password",
-        help: "The integration user's password.",
-        kind: FieldKind::Secret,
-        required: true,
-        auth_methods: USER,
-        ..FIELD
-    },
-    Field {
-        key: key::API_KEY,
-        label: "API Key",
-        help: "The Token of the REST API Key record (System Web Services > API Access \
-               Policies > REST API Key).",
-        kind: FieldKind::Secret,
-        required: true,
-        auth_methods: &["api_key"],
-        ..FIELD
-    },
-    Field {
-        key: key::DEFAULT_ASSIGNMENT_GROUP,
-        label: "Default Assignment Group",
-        help: "The ServiceNow group that will receive automated tickets (its name or sys_id).",
-        ..FIELD
-    },
-    Field {
-        key: key::DEFAULT_PRIORITY,
-        label: "Default Priority",
-        help: "The default priority level for created tickets.",
-        kind: FieldKind::Choice,
-        choices: PRIORITIES,
-        ..FIELD
-    },
-    Field {
-        key: key::TICKET_CATEGORIES,
-        label: "Ticket Categories",
-        help: "Configure which types of events should create ServiceNow tickets, and of which \
-               kind (incident, change_request, problem, or any table name).",
-        kind: FieldKind::TicketCategories,
-        ..FIELD
-    },
-    Field {
-        key: key::UNLISTED_CATEGORY_KIND,
-        label: "Other Event Categories",
-        help: "The kind of ticket for events whose category is not listed above; empty skips \
-               them.",
-        kind: FieldKind::Choice,
-        choices: TICKET_KINDS,
-        ..FIELD
-    },
-    Field {
-        key: key::ON_CLOSED_MATCH,
-        label: "When the Matching Ticket Is Closed",
-        help: "What happens to an event whose only earlier ticket is closed.",
-        kind: FieldKind::Choice,
-        default: Some("open_new"),
-        choices: CLOSED_MATCHES,
-        ..FIELD
-    },
-    Field {
-        key: key::ATTACHMENTS,
-        label: "Attachments",
-        help: "Attach the platform's evidence (cost reports, graphs) to tickets through the \
-               Attachment API; when off, no file is attached. When on, Test Connection also \
-               checks that API's auth scope: \
-               \"If you need access to additional APIs (e.g., Import API, Attachment API), \
-               create additional scopes as needed.\"",
-        kind: FieldKind::Flag,
-        default: Some("false"),
-        ..FIELD
-    },
-];
-
-fn field(key: &str) -> Option<&'static Field> {
-    FIELDS.iter().find(|f| f.key == key)
-}
 
 /// A value as the platform gives it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -463,104 +211,53 @@ fn choice_of(field: &'static Field, value: Value) -> Result<Option<&'static str>
 /// The settings the values describe. A secret not given is `in_force`'s, if there is one
 /// (the admin changed another field and left the secret as it was).
 pub fn raw_settings(values: Values, in_force: Option<&Settings>) -> Result<RawSettings> {
-    let mut given: SortedMap<&'static str, Value> = SortedMap::default();
-    for (key, value) in values.settings {
-        let field = known(&key, false)?;
-        if !given.insert(field.key, value) {
-            return Err(invalid(
-                field.key,
-                format!("{:?} is given twice", field.key),
-            ));
-        }
-    }
-    let mut secrets: SortedMap<&'static str, String> = SortedMap::default();
-    for (key, value) in values.secrets {
-        let field = known(&key, true)?;
-        if !secrets.insert(field.key, value) {
-            return Err(invalid(
-                field.key,
-                format!("{:?} is given twice", field.key),
-            ));
-        }
-    }
-    let mut take = |key: &'static str| {
-        given
-            .remove(key)
-            .map(|v| (field(key).expect("in the form"), v))
-    };
-
-    let required = |key: &'static str, value: Option<String>| {
-        value.ok_or_else(|| {
-            let field = field(key).expect("in the form");
-            invalid(key, format!("the {} is required", field.label))
-                .with_remedy(crate::primitives::guide::ENTER_SETTINGS)
-        })
+    let mut given = Given {
+        settings: by_key(values.settings, false)?,
+        secrets: by_key(values.secrets, true)?,
+        in_force,
     };
     let instance = required(
         key::INSTANCE,
-        take(key::INSTANCE).map(|(f, v)| text(f, v)).transpose()?,
+        given
+            .take(key::INSTANCE)
+            .map(|(f, v)| text(f, v))
+            .transpose()?,
     )?;
-    let auth_method = match take(key::AUTH_METHOD) {
+    let auth_method = match given.take(key::AUTH_METHOD) {
         Some((f, v)) => choice_of(f, v)?
             .and_then(AuthMethod::parse)
             .unwrap_or_default(),
         None => AuthMethod::default(),
     };
-    let applies = |key: &str| {
-        field(key).is_some_and(|f| {
-            f.auth_methods.is_empty() || f.auth_methods.contains(&auth_method.key())
-        })
-    };
-    // The method's own fields are required; another method's are not read.
-    let mut credential = |key: &'static str| -> Result<String> {
-        let value = take(key).map(|(f, v)| text(f, v)).transpose()?;
-        if applies(key) {
-            required(key, value)
-        } else {
-            Ok(String::new())
-        }
-    };
-    let client_id = credential(key::CLIENT_ID)?;
-    let username = credential(key::USERNAME)?;
-    let mut secret = |key: &'static str| -> Result<String> {
-        let value = secrets.remove(key).or_else(|| {
-            in_force
-                .and_then(|s| secret_in_force(&s.credentials, key))
-                .map(str::to_string)
-        });
-        if applies(key) {
-            required(key, value)
-        } else {
-            Ok(String::new())
-        }
-    };
-    let client_secret = secret(key::CLIENT_SECRET)?;
-    let password = secret(key::PASSWORD)?;
-    let api_key = secret(key::API_KEY)?;
-    let default_assignment_group = match take(key::DEFAULT_ASSIGNMENT_GROUP) {
+    let client_id = given.credential(key::CLIENT_ID, auth_method)?;
+    let username = given.credential(key::USERNAME, auth_method)?;
+    let client_secret = given.secret(key::CLIENT_SECRET, auth_method)?;
+    let password = given.secret(key::PASSWORD, auth_method)?;
+    let api_key = given.secret(key::API_KEY, auth_method)?;
+    let default_assignment_group = match given.take(key::DEFAULT_ASSIGNMENT_GROUP) {
         Some((f, v)) => group(f, v)?,
         None => None,
     };
-    let default_priority = match take(key::DEFAULT_PRIORITY) {
+    let default_priority = match given.take(key::DEFAULT_PRIORITY) {
         Some((f, v)) => choice_of(f, v)?.map(priority),
         None => None,
     };
-    let ticket_categories = match take(key::TICKET_CATEGORIES) {
+    let ticket_categories = match given.take(key::TICKET_CATEGORIES) {
         Some((f, v)) => categories(f, v)?,
         None => Vec::new(),
     };
-    let unlisted_category_kind = match take(key::UNLISTED_CATEGORY_KIND) {
+    let unlisted_category_kind = match given.take(key::UNLISTED_CATEGORY_KIND) {
         Some((f, v)) => unlisted_kind(f, v)?,
         None => None,
     };
-    let on_closed_match = match take(key::ON_CLOSED_MATCH) {
+    let on_closed_match = match given.take(key::ON_CLOSED_MATCH) {
         Some((f, v)) => match choice_of(f, v)? {
             Some("reopen") => ClosedMatch::Reopen,
             _ => ClosedMatch::OpenNew,
         },
         None => ClosedMatch::OpenNew,
     };
-    let attachments = match take(key::ATTACHMENTS) {
+    let attachments = match given.take(key::ATTACHMENTS) {
         Some((f, v)) => flag(f, v)?,
         None => false,
     };
@@ -578,6 +275,76 @@ pub fn raw_settings(values: Values, in_force: Option<&Settings>) -> Result<RawSe
         unlisted_category_kind,
         on_closed_match,
         attachments,
+    })
+}
+
+/// The values the platform sent, by the form's keys, each taken once as it is read.
+struct Given<'s> {
+    settings: SortedMap<&'static str, Value>,
+    secrets: SortedMap<&'static str, String>,
+    /// The settings in force: a secret not sent again keeps its value.
+    in_force: Option<&'s Settings>,
+}
+
+impl Given<'_> {
+    fn take(&mut self, key: &'static str) -> Option<(&'static Field, Value)> {
+        self.settings
+            .remove(key)
+            .map(|v| (field(key).expect("in the form"), v))
+    }
+
+    /// A credential field: required by the method it belongs to; another method's is not
+    /// read.
+    fn credential(&mut self, key: &'static str, method: AuthMethod) -> Result<String> {
+        let value = self.take(key).map(|(f, v)| text(f, v)).transpose()?;
+        if applies(key, method) {
+            required(key, value)
+        } else {
+            Ok(String::new())
+        }
+    }
+
+    /// A secret field: as sent, else the one in force; required by its method.
+    fn secret(&mut self, key: &'static str, method: AuthMethod) -> Result<String> {
+        let value = self.secrets.remove(key).or_else(|| {
+            self.in_force
+                .and_then(|s| secret_in_force(&s.credentials, key))
+                .map(str::to_string)
+        });
+        if applies(key, method) {
+            required(key, value)
+        } else {
+            Ok(String::new())
+        }
+    }
+}
+
+/// The values by the form's keys: unknown keys, a secret given as a setting (or the other way
+/// round), and a key given twice are refused.
+fn by_key<V>(pairs: Vec<(String, V)>, secret: bool) -> Result<SortedMap<&'static str, V>> {
+    let mut by_key = SortedMap::default();
+    for (key, value) in pairs {
+        let field = known(&key, secret)?;
+        if !by_key.insert(field.key, value) {
+            return Err(invalid(
+                field.key,
+                format!("{:?} is given twice", field.key),
+            ));
+        }
+    }
+    Ok(by_key)
+}
+
+/// Whether a field is read for the authentication method: its own fields and the common ones.
+fn applies(key: &str, method: AuthMethod) -> bool {
+    field(key).is_some_and(|f| f.auth_methods.is_empty() || f.auth_methods.contains(&method.key()))
+}
+
+fn required(key: &'static str, value: Option<String>) -> Result<String> {
+    value.ok_or_else(|| {
+        let field = field(key).expect("in the form");
+        invalid(key, format!("the {} is required", field.label))
+            .with_remedy(crate::primitives::guide::ENTER_SETTINGS)
     })
 }
 
@@ -760,35 +527,6 @@ mod tests {
         ok(key::UNLISTED_CATEGORY_KIND, "sc_task").unwrap();
         assert!(ok(key::ON_CLOSED_MATCH, "maybe").is_err());
         assert!(ok("nope", "x").is_err());
-    }
-
-    #[test]
-    fn the_form_is_consistent() {
-        let mut keys: Vec<&str> = FIELDS.iter().map(|f| f.key).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        assert_eq!(keys.len(), FIELDS.len(), "keys are unique");
-        for f in FIELDS {
-            let chooses = matches!(f.kind, FieldKind::Choice | FieldKind::AuthMethod);
-            assert_eq!(chooses, !f.choices.is_empty(), "{}", f.key);
-            match (f.kind, f.default) {
-                (FieldKind::Flag, default) => {
-                    assert!(matches!(default, Some("true" | "false")), "{}", f.key)
-                }
-                (_, Some(default)) => {
-                    assert!(f.choices.iter().any(|c| c.value == default), "{}", f.key)
-                }
-                (_, None) => {}
-            }
-        }
-        assert_eq!(
-            FIELDS
-                .iter()
-                .filter(|f| f.kind == FieldKind::Address)
-                .count(),
-            1,
-            "the host confines egress to the one address field"
-        );
     }
 
     #[test]
