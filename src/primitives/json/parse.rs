@@ -8,6 +8,7 @@ use crate::primitives::json::value::{Error, Number, Object, Value};
 /// recurses, and the component's stack is small (`.cargo/config.toml`).
 const DEPTH_LIMIT: u8 = 128;
 
+/// Parses a whole body.
 pub fn parse(input: &[u8]) -> Result<Value, Error> {
     let mut parser = Parser {
         input,

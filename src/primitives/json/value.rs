@@ -76,8 +76,6 @@ impl fmt::Display for Error {
     }
 }
 
-/// Parses a whole body.
-
 impl Number {
     /// An integer without fraction or exponent: serde's "integer", else "floating point".
     pub(super) fn is_integer(&self) -> bool {
