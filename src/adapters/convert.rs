@@ -8,10 +8,10 @@ use crate::features::diagnosis::{CheckStatus, ConnectionReport};
 use crate::features::lifecycle::{CommentKind, Resolution, ResolveOutcome, UpdateResult};
 use crate::primitives::error::{Error, ErrorKind};
 use crate::primitives::ids::AssignmentGroup;
-use crate::servicenow::cursor::{ChangesPage, Comment, TicketChange};
 use crate::servicenow::ticket::{
     CreateOutcome, Ticket, TicketChanges, TicketDetails, TicketRecord, TicketRef, WrittenTicket,
 };
+use crate::servicenow::ticket_change::{ChangesPage, Comment, TicketChange};
 use crate::servicenow::ticket_kind::{Priority, TicketKind};
 use crate::settings::fields::{self, FieldKind};
 use crate::settings::form::{self, CategoryValue, Value, Values};

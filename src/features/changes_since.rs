@@ -10,15 +10,16 @@ use crate::primitives::http::Transport;
 use crate::primitives::ids::{Name, SysId};
 use crate::primitives::json::{self, Fields, Value};
 use crate::primitives::time::{Timestamp, timestamp};
-use crate::servicenow::cursor::{
-    ChangesPage, Comment, Cursor, Keyed, Mark, Position, TableOutcome, TablePage, TicketChange,
-    check_order, first_unsettled, hold_back_unsettled, is_new_entry, merge,
+use crate::servicenow::cursor::{Cursor, Mark, Position, TableOutcome};
+use crate::servicenow::keyset::{
+    Keyed, TablePage, check_order, first_unsettled, hold_back_unsettled, is_new_entry, merge,
 };
 use crate::servicenow::query::Query;
 use crate::servicenow::rows::{JOURNAL_COLUMNS, Row, flag, sys_id, text};
 use crate::servicenow::state_model;
 use crate::servicenow::table::Page;
 use crate::servicenow::ticket::{CORRELATION_DISPLAY, TicketRecord};
+use crate::servicenow::ticket_change::{ChangesPage, Comment, TicketChange};
 use crate::servicenow::ticket_kind::TicketKind;
 
 use crate::features::session::Session;

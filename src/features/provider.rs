@@ -14,8 +14,8 @@ use crate::primitives::clock::Clock;
 use crate::primitives::error::Result;
 use crate::primitives::http::Transport;
 use crate::primitives::log::Log;
-use crate::servicenow::cursor::ChangesPage;
 use crate::servicenow::ticket::{CreateOutcome, Ticket, TicketChanges, TicketDetails, TicketRef};
+use crate::servicenow::ticket_change::ChangesPage;
 use crate::settings::validated::{RawSettings, Settings};
 
 pub struct Provider<T, C> {
