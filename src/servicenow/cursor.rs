@@ -468,6 +468,8 @@ mod tests {
         );
     }
 
+    /// The cases of the module doc: the floor follows the poll only where it saw the whole
+    /// table, stops at a held-back ticket's first entry, and never goes back.
     #[test]
     fn the_floor_stays_behind_what_a_poll_did_not_hand_out() {
         let t = |s: &str| ts(&format!("2026-01-01 00:00:{s}"));

@@ -179,9 +179,6 @@ mod tests {
             .collect()
     }
 
-    /// The cases of the module doc: the floor follows the poll only where it saw the whole
-    /// table, stops at a held-back ticket's first entry, and never goes back.
-
     /// A record is handed out once the instance's clock is a whole second past the end of
     /// the second it was stamped in; the rest, newer, wait.
     #[test]
