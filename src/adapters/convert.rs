@@ -6,7 +6,7 @@ use crate::adapters::bindings::cxm::ticketing::types as wit;
 use crate::features::attachments::Attachment;
 use crate::features::diagnosis::{CheckStatus, ConnectionReport};
 use crate::features::lifecycle::{CommentKind, Resolution, ResolveOutcome, UpdateResult};
-use crate::primitives::error::{Error, ErrorKind};
+use crate::primitives::error::{Error, ErrorKind, with_error_kinds};
 use crate::primitives::ids::AssignmentGroup;
 use crate::servicenow::ticket::{
     CreateOutcome, Ticket, TicketChanges, TicketDetails, TicketRecord, TicketRef, WrittenTicket,
@@ -350,31 +350,25 @@ impl From<ConnectionReport> for wit::ConnectionReport {
     }
 }
 
+/// The contract's error kinds, from the one list of them.
+macro_rules! wit_error_kind {
+    ($($kind:ident = $wit:literal,)*) => {
+        impl From<ErrorKind> for wit::ErrorKind {
+            fn from(kind: ErrorKind) -> Self {
+                match kind {
+                    $(ErrorKind::$kind => wit::ErrorKind::$kind,)*
+                }
+            }
+        }
+    };
+}
+
+with_error_kinds!(wit_error_kind);
+
 impl From<Error> for wit::Error {
     fn from(e: Error) -> Self {
         wit::Error {
-            kind: match e.kind {
-                ErrorKind::InvalidSettings => wit::ErrorKind::InvalidSettings,
-                ErrorKind::NotConfigured => wit::ErrorKind::NotConfigured,
-                ErrorKind::InvalidTicket => wit::ErrorKind::InvalidTicket,
-                ErrorKind::InvalidCursor => wit::ErrorKind::InvalidCursor,
-                ErrorKind::Unreachable => wit::ErrorKind::Unreachable,
-                ErrorKind::BlockedByHost => wit::ErrorKind::BlockedByHost,
-                ErrorKind::ServiceAsleep => wit::ErrorKind::ServiceAsleep,
-                ErrorKind::NotTheService => wit::ErrorKind::NotTheService,
-                ErrorKind::CredentialsRefused => wit::ErrorKind::CredentialsRefused,
-                ErrorKind::ServiceAccountMissing => wit::ErrorKind::ServiceAccountMissing,
-                ErrorKind::NotAuthenticated => wit::ErrorKind::NotAuthenticated,
-                ErrorKind::MissingAuthScope => wit::ErrorKind::MissingAuthScope,
-                ErrorKind::Forbidden => wit::ErrorKind::Forbidden,
-                ErrorKind::RejectedByPolicy => wit::ErrorKind::RejectedByPolicy,
-                ErrorKind::UnknownTicketKind => wit::ErrorKind::UnknownTicketKind,
-                ErrorKind::NotFound => wit::ErrorKind::NotFound,
-                ErrorKind::BadRequest => wit::ErrorKind::BadRequest,
-                ErrorKind::RateLimited => wit::ErrorKind::RateLimited,
-                ErrorKind::ServiceUnavailable => wit::ErrorKind::ServiceUnavailable,
-                ErrorKind::UnexpectedResponse => wit::ErrorKind::UnexpectedResponse,
-            },
+            kind: e.kind.into(),
             message: e.message,
             field: e.field.map(Into::into),
             remedy: e.remedy.map(|r| r.text.to_string()),

@@ -8,14 +8,13 @@ use crate::primitives::clock::Clock;
 use crate::primitives::error::{Error, Result};
 use crate::primitives::http::Transport;
 use crate::primitives::ids::{Name, SysId};
-use crate::primitives::json::{self, Fields, Value};
 use crate::primitives::time::{Timestamp, timestamp};
 use crate::servicenow::cursor::{Cursor, Mark, Position, TableOutcome};
 use crate::servicenow::keyset::{
     Keyed, TablePage, check_order, first_unsettled, hold_back_unsettled, is_new_entry, merge,
 };
 use crate::servicenow::query::Query;
-use crate::servicenow::rows::{JOURNAL_COLUMNS, Row, flag, sys_id, text};
+use crate::servicenow::rows::{JOURNAL_COLUMNS, flag, row, sys_id, text};
 use crate::servicenow::state_model;
 use crate::servicenow::table::Page;
 use crate::servicenow::ticket::{CORRELATION_DISPLAY, TicketRecord};
@@ -37,62 +36,21 @@ const ONE_TICKET_JOURNAL_PAGES: usize = 50;
 
 static JOURNAL: Name = Name::known("sys_journal_field");
 
-/// A ticket as changes-since reads it.
-#[derive(Debug)]
-struct ChangeRow {
-    sys_id: SysId,
-    number: String,
-    state: String,
-    active: bool,
-    priority: String,
-    assignment_group: String,
-    sys_updated_on: Timestamp,
-    sys_updated_by: String,
-    sys_created_by: String,
-    correlation_display: String,
-}
-
-impl Row for ChangeRow {
-    const COLUMNS: &'static [&'static str] = &[
-        "sys_id",
-        "number",
-        "state",
-        "active",
-        "priority",
-        "assignment_group",
-        "sys_updated_on",
-        "sys_updated_by",
-        "sys_created_by",
-        "correlation_display",
-    ];
-
-    fn from_json(value: &Value) -> Result<Self, json::Error> {
-        let mut fields = Fields::of(value, "struct ChangeRow")?;
-        let id = fields.get("sys_id", sys_id);
-        let updated = fields.get("sys_updated_on", timestamp);
-        // Absent on tables without the column, which then count as active.
-        let active = fields.get("active", flag).unwrap_or(true);
-        let mut column = |name| fields.get(name, text).unwrap_or_default();
-        let number = column("number");
-        let state = column("state");
-        let priority = column("priority");
-        let assignment_group = column("assignment_group");
-        let sys_updated_by = column("sys_updated_by");
-        let sys_created_by = column("sys_created_by");
-        let correlation_display = column("correlation_display");
-        fields.finish()?;
-        Ok(Self {
-            sys_id: id.ok_or_else(|| json::missing_field("sys_id"))?,
-            sys_updated_on: updated.ok_or_else(|| json::missing_field("sys_updated_on"))?,
-            number,
-            state,
-            active,
-            priority,
-            assignment_group,
-            sys_updated_by,
-            sys_created_by,
-            correlation_display,
-        })
+row! {
+    /// A ticket as changes-since reads it.
+    #[derive(Debug)]
+    struct ChangeRow {
+        sys_id: SysId = sys_id => required,
+        number: String = text => or_default,
+        state: String = text => or_default,
+        /// Absent on tables without the column, which then count as active.
+        active: bool = flag => or(true),
+        priority: String = text => or_default,
+        assignment_group: String = text => or_default,
+        sys_updated_on: Timestamp = timestamp => required,
+        sys_updated_by: String = text => or_default,
+        sys_created_by: String = text => or_default,
+        correlation_display: String = text => or_default,
     }
 }
 
@@ -105,51 +63,19 @@ impl Keyed for ChangeRow {
     }
 }
 
-/// A `sys_journal_field` row as captured (facts §16): `name` is the table, `element_id`
-/// the record, `element` the journal column. The table has no `sys_updated_on`: rows never
-/// change, so they are read in (`sys_created_on`, `sys_id`) order.
-#[derive(Debug)]
-struct JournalRow {
-    sys_id: SysId,
-    sys_created_on: Timestamp,
-    sys_created_by: String,
-    name: String,
-    element_id: String,
-    element: String,
-    value: String,
-}
-
-impl Row for JournalRow {
-    const COLUMNS: &'static [&'static str] = &[
-        "sys_id",
-        "sys_created_on",
-        "sys_created_by",
-        "name",
-        "element_id",
-        "element",
-        "value",
-    ];
-
-    fn from_json(value: &Value) -> Result<Self, json::Error> {
-        let mut fields = Fields::of(value, "struct JournalRow")?;
-        let id = fields.get("sys_id", sys_id);
-        let created = fields.get("sys_created_on", timestamp);
-        let mut column = |name| fields.get(name, text).unwrap_or_default();
-        let sys_created_by = column("sys_created_by");
-        let name = column("name");
-        let element_id = column("element_id");
-        let element = column("element");
-        let text_value = column("value");
-        fields.finish()?;
-        Ok(Self {
-            sys_id: id.ok_or_else(|| json::missing_field("sys_id"))?,
-            sys_created_on: created.ok_or_else(|| json::missing_field("sys_created_on"))?,
-            sys_created_by,
-            name,
-            element_id,
-            element,
-            value: text_value,
-        })
+row! {
+    /// A `sys_journal_field` row as captured (facts §16): `name` is the table, `element_id`
+    /// the record, `element` the journal column. The table has no `sys_updated_on`: rows never
+    /// change, so they are read in (`sys_created_on`, `sys_id`) order.
+    #[derive(Debug)]
+    struct JournalRow {
+        sys_id: SysId = sys_id => required,
+        sys_created_on: Timestamp = timestamp => required,
+        sys_created_by: String = text => or_default,
+        name: String = text => or_default,
+        element_id: String = text => or_default,
+        element: String = text => or_default,
+        value: String = text => or_default,
     }
 }
 

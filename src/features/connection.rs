@@ -8,11 +8,10 @@ use crate::primitives::clock::Clock;
 use crate::primitives::error::{Error, ErrorKind, Result};
 use crate::primitives::http::Transport;
 use crate::primitives::ids::{Name, SysId};
-use crate::primitives::json::{self, Fields, Value};
 use crate::servicenow::auth::Authorization;
 use crate::servicenow::oauth::{Grant, request_token};
 use crate::servicenow::query::Query;
-use crate::servicenow::rows::{Row, sys_id};
+use crate::servicenow::rows::{row, sys_id};
 use crate::servicenow::table::TableApi;
 use crate::servicenow::ticket_kind::TicketKind;
 use crate::settings::validated::{RawSettings, Settings};
@@ -20,22 +19,12 @@ use crate::settings::validated::{RawSettings, Settings};
 use crate::features::groups;
 use crate::features::session::Session;
 
-/// The cheapest proof that a table can be read: one row's sys_id.
-struct IdRow {
-    // Read to prove the row is a record; never used.
-    _sys_id: SysId,
-}
-
-impl Row for IdRow {
-    const COLUMNS: &'static [&'static str] = &["sys_id"];
-
-    fn from_json(value: &Value) -> Result<Self, json::Error> {
-        let mut fields = Fields::of(value, "struct IdRow")?;
-        let id = fields.get("sys_id", sys_id);
-        fields.finish()?;
-        Ok(Self {
-            _sys_id: id.ok_or_else(|| json::missing_field("sys_id"))?,
-        })
+row! {
+    /// The cheapest proof that a table can be read: one row's sys_id.
+    struct IdRow {
+        /// Read to prove the row is a record; never used.
+        #[allow(dead_code)]
+        sys_id: SysId = sys_id => required,
     }
 }
 

@@ -8,9 +8,8 @@ use crate::primitives::error::{Error, ErrorKind, Result};
 use crate::primitives::guide;
 use crate::primitives::http::Transport;
 use crate::primitives::ids::{AssignmentGroup, Name, SysId};
-use crate::primitives::json::{self, Fields, Value};
 use crate::servicenow::query::Query;
-use crate::servicenow::rows::{Columns, Row, Stored, sys_id, text};
+use crate::servicenow::rows::{Columns, Stored, row, sys_id, text};
 use crate::servicenow::ticket::TicketRow;
 
 use crate::features::session::Session;
@@ -20,23 +19,10 @@ static SYS_USER_GROUP: Name = Name::known("sys_user_group");
 /// Names are not unique: ask for a few, to notice ambiguity and list the candidates (facts §4).
 const NAME_MATCHES: u32 = 5;
 
-struct GroupRow {
-    sys_id: SysId,
-    name: String,
-}
-
-impl Row for GroupRow {
-    const COLUMNS: &'static [&'static str] = &["sys_id", "name"];
-
-    fn from_json(value: &Value) -> Result<Self, json::Error> {
-        let mut fields = Fields::of(value, "struct GroupRow")?;
-        let id = fields.get("sys_id", sys_id);
-        let name = fields.get("name", text).unwrap_or_default();
-        fields.finish()?;
-        Ok(Self {
-            sys_id: id.ok_or_else(|| json::missing_field("sys_id"))?,
-            name,
-        })
+row! {
+    struct GroupRow {
+        sys_id: SysId = sys_id => required,
+        name: String = text => or_default,
     }
 }
 

@@ -7,9 +7,8 @@ use crate::primitives::clock::Clock;
 use crate::primitives::error::{Error, ErrorKind, Result};
 use crate::primitives::http::Transport;
 use crate::primitives::ids::Name;
-use crate::primitives::json::{self, Fields, Value};
 use crate::servicenow::query::Query;
-use crate::servicenow::rows::{Columns, Row, text};
+use crate::servicenow::rows::{Columns, row, text};
 use crate::servicenow::state_model;
 use crate::servicenow::ticket::{
     TicketChanges, TicketDetails, TicketRef, TicketRow, check_correlation_id, not_applied,
@@ -51,28 +50,13 @@ pub enum ResolveOutcome {
     NotFound(String),
 }
 
-/// One `sys_choice` row of a table's `close_code` column.
-struct ChoiceRow {
-    name: String,
-    element: String,
-    value: String,
-    label: String,
-}
-
-impl Row for ChoiceRow {
-    const COLUMNS: &'static [&'static str] = &["value", "label", "name", "element"];
-
-    fn from_json(value: &Value) -> Result<Self, json::Error> {
-        let mut fields = Fields::of(value, "struct ChoiceRow")?;
-        let mut column = |name| fields.get(name, text).unwrap_or_default();
-        let row = Self {
-            name: column("name"),
-            element: column("element"),
-            value: column("value"),
-            label: column("label"),
-        };
-        fields.finish()?;
-        Ok(row)
+row! {
+    /// One `sys_choice` row of a table's `close_code` column.
+    struct ChoiceRow {
+        value: String = text => or_default,
+        label: String = text => or_default,
+        name: String = text => or_default,
+        element: String = text => or_default,
     }
 }
 

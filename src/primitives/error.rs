@@ -7,84 +7,62 @@ use core::fmt;
 
 use crate::primitives::guide::{self, Remedy};
 
-/// Mirrors the WIT `error-kind` (see `wit/ticketing.wit` for what each means); a test holds
-/// the two lists equal, name for name and in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
-    InvalidSettings,
-    NotConfigured,
-    InvalidTicket,
-    InvalidCursor,
-    Unreachable,
-    BlockedByHost,
-    ServiceAsleep,
-    NotTheService,
-    CredentialsRefused,
-    ServiceAccountMissing,
-    NotAuthenticated,
-    MissingAuthScope,
-    Forbidden,
-    RejectedByPolicy,
-    UnknownTicketKind,
-    NotFound,
-    BadRequest,
-    RateLimited,
-    ServiceUnavailable,
-    UnexpectedResponse,
-}
-
-/// The list and the names exist for the test that holds them to the WIT.
-#[cfg(test)]
-impl ErrorKind {
-    pub const ALL: [ErrorKind; 20] = [
-        ErrorKind::InvalidSettings,
-        ErrorKind::NotConfigured,
-        ErrorKind::InvalidTicket,
-        ErrorKind::InvalidCursor,
-        ErrorKind::Unreachable,
-        ErrorKind::BlockedByHost,
-        ErrorKind::ServiceAsleep,
-        ErrorKind::NotTheService,
-        ErrorKind::CredentialsRefused,
-        ErrorKind::ServiceAccountMissing,
-        ErrorKind::NotAuthenticated,
-        ErrorKind::MissingAuthScope,
-        ErrorKind::Forbidden,
-        ErrorKind::RejectedByPolicy,
-        ErrorKind::UnknownTicketKind,
-        ErrorKind::NotFound,
-        ErrorKind::BadRequest,
-        ErrorKind::RateLimited,
-        ErrorKind::ServiceUnavailable,
-        ErrorKind::UnexpectedResponse,
-    ];
-
-    /// The name in the WIT contract.
-    pub fn wit_name(self) -> &'static str {
-        match self {
-            ErrorKind::InvalidSettings => "invalid-settings",
-            ErrorKind::NotConfigured => "not-configured",
-            ErrorKind::InvalidTicket => "invalid-ticket",
-            ErrorKind::InvalidCursor => "invalid-cursor",
-            ErrorKind::Unreachable => "unreachable",
-            ErrorKind::BlockedByHost => "blocked-by-host",
-            ErrorKind::ServiceAsleep => "service-asleep",
-            ErrorKind::NotTheService => "not-the-service",
-            ErrorKind::CredentialsRefused => "credentials-refused",
-            ErrorKind::ServiceAccountMissing => "service-account-missing",
-            ErrorKind::NotAuthenticated => "not-authenticated",
-            ErrorKind::MissingAuthScope => "missing-auth-scope",
-            ErrorKind::Forbidden => "forbidden",
-            ErrorKind::RejectedByPolicy => "rejected-by-policy",
-            ErrorKind::UnknownTicketKind => "unknown-ticket-kind",
-            ErrorKind::NotFound => "not-found",
-            ErrorKind::BadRequest => "bad-request",
-            ErrorKind::RateLimited => "rate-limited",
-            ErrorKind::ServiceUnavailable => "service-unavailable",
-            ErrorKind::UnexpectedResponse => "unexpected-response",
+/// The contract's error kinds, said once: each variant and its name in the WIT `error-kind`
+/// (see `wit/ticketing.wit` for what each means). Hands the list to the macro `$then`, which
+/// declares [`ErrorKind`] here and converts it to the WIT type in the adapters.
+macro_rules! with_error_kinds {
+    ($then:path) => {
+        $then! {
+            InvalidSettings = "invalid-settings",
+            NotConfigured = "not-configured",
+            InvalidTicket = "invalid-ticket",
+            InvalidCursor = "invalid-cursor",
+            Unreachable = "unreachable",
+            BlockedByHost = "blocked-by-host",
+            ServiceAsleep = "service-asleep",
+            NotTheService = "not-the-service",
+            CredentialsRefused = "credentials-refused",
+            ServiceAccountMissing = "service-account-missing",
+            NotAuthenticated = "not-authenticated",
+            MissingAuthScope = "missing-auth-scope",
+            Forbidden = "forbidden",
+            RejectedByPolicy = "rejected-by-policy",
+            UnknownTicketKind = "unknown-ticket-kind",
+            NotFound = "not-found",
+            BadRequest = "bad-request",
+            RateLimited = "rate-limited",
+            ServiceUnavailable = "service-unavailable",
+            UnexpectedResponse = "unexpected-response",
         }
-    }
+    };
 }
+pub(crate) use with_error_kinds;
+
+macro_rules! declare_error_kind {
+    ($($kind:ident = $wit:literal,)*) => {
+        /// Mirrors the WIT `error-kind`; a test holds the two lists equal, name for name and
+        /// in order.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum ErrorKind {
+            $($kind,)*
+        }
+
+        /// The list and the names exist for the test that holds them to the WIT.
+        #[cfg(test)]
+        impl ErrorKind {
+            pub const ALL: &[ErrorKind] = &[$(ErrorKind::$kind,)*];
+
+            /// The name in the WIT contract.
+            pub fn wit_name(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$kind => $wit,)*
+                }
+            }
+        }
+    };
+}
+
+with_error_kinds!(declare_error_kind);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {

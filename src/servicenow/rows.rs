@@ -17,6 +17,75 @@ pub trait Row: Sized {
     fn from_json(value: &Value) -> Result<Self, json::Error>;
 }
 
+/// A row type said once: its struct, its columns (`sysparm_fields`, in the order given) and
+/// its reader. Each field names the reader of its column and what an absent or unreadable
+/// value becomes: `required` (an error), `or_default`, or `or(value)`.
+///
+/// ```ignore
+/// row! {
+///     struct GroupRow {
+///         sys_id: SysId = sys_id => required,
+///         name: String = text => or_default,
+///     }
+/// }
+/// ```
+macro_rules! row {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $($(#[$field_meta:meta])* $field_vis:vis $field:ident: $ty:ty
+                = $reader:expr => $how:ident $(($default:expr))?,)*
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $($(#[$field_meta])* $field_vis $field: $ty,)*
+        }
+
+        impl $crate::servicenow::rows::Row for $name {
+            const COLUMNS: &'static [&'static str] = &[$(stringify!($field),)*];
+
+            fn from_json(
+                value: &$crate::primitives::json::Value,
+            ) -> Result<Self, $crate::primitives::json::Error> {
+                let mut fields =
+                    $crate::primitives::json::Fields::of(value, concat!("struct ", stringify!($name)))?;
+                $(let $field = $crate::servicenow::rows::row!(@read fields, $field, $reader, $how);)*
+                fields.finish()?;
+                Ok(Self {
+                    $($field: $crate::servicenow::rows::row!(@take $field, $how $(($default))?),)*
+                })
+            }
+        }
+    };
+    (@read $fields:ident, $field:ident, $reader:expr, or_default) => {
+        $crate::servicenow::rows::or_default(&mut $fields, stringify!($field), $reader)
+    };
+    (@read $fields:ident, $field:ident, $reader:expr, $how:ident) => {
+        $fields.get(stringify!($field), $reader)
+    };
+    (@take $field:ident, required) => {
+        $field.ok_or_else(|| $crate::primitives::json::missing_field(stringify!($field)))?
+    };
+    (@take $field:ident, or_default) => {
+        $field
+    };
+    (@take $field:ident, or($default:expr)) => {
+        $field.unwrap_or($default)
+    };
+}
+pub(crate) use row;
+
+/// A column read with `read`, or `T`'s default when it is absent or unreadable: one copy for
+/// every row type that reads its columns so, not one per column.
+pub fn or_default<'a, T: Default>(
+    fields: &mut json::Fields<'a>,
+    key: &'a str,
+    read: fn(&Value) -> Result<T, json::Error>,
+) -> T {
+    fields.get(key, read).unwrap_or_default()
+}
+
 /// A row as ServiceNow stored it after a write: the typed view, and every column as
 /// answered, which only the not-applied report (sent against stored) reads.
 #[derive(Debug)]

@@ -338,7 +338,7 @@ mod tests {
     use super::*;
     use crate::primitives::http::Response;
     use crate::primitives::http::testing::*;
-    use crate::servicenow::rows::sys_id;
+    use crate::servicenow::rows::{row, sys_id};
     use serde_json::json;
 
     fn instance() -> InstanceUrl {
@@ -351,24 +351,11 @@ mod tests {
 
     static INCIDENT: Name = Name::known("incident");
 
-    #[derive(Debug)]
-    struct NumberRow {
-        sys_id: SysId,
-        number: String,
-    }
-
-    impl Row for NumberRow {
-        const COLUMNS: &'static [&'static str] = &["sys_id", "number"];
-
-        fn from_json(value: &Value) -> Result<Self, json::Error> {
-            let mut fields = Fields::of(value, "struct NumberRow")?;
-            let id = fields.get("sys_id", sys_id);
-            let number = fields.get("number", json::string);
-            fields.finish()?;
-            Ok(Self {
-                sys_id: id.ok_or_else(|| json::missing_field("sys_id"))?,
-                number: number.ok_or_else(|| json::missing_field("number"))?,
-            })
+    row! {
+        #[derive(Debug)]
+        struct NumberRow {
+            sys_id: SysId = sys_id => required,
+            number: String = json::string => required,
         }
     }
 
@@ -726,20 +713,13 @@ mod tests {
 mod answers {
     use super::*;
     use crate::primitives::http::testing::*;
-    use crate::servicenow::rows::sys_id;
+    use crate::servicenow::rows::{row, sys_id};
 
-    #[derive(Debug)]
-    struct IdRow;
-
-    impl Row for IdRow {
-        const COLUMNS: &'static [&'static str] = &["sys_id"];
-
-        fn from_json(value: &Value) -> Result<Self, json::Error> {
-            let mut fields = Fields::of(value, "struct IdRow")?;
-            let id = fields.get("sys_id", sys_id);
-            fields.finish()?;
-            id.map(|_| IdRow)
-                .ok_or_else(|| json::missing_field("sys_id"))
+    row! {
+        #[derive(Debug)]
+        struct IdRow {
+            #[allow(dead_code)]
+            sys_id: SysId = sys_id => required,
         }
     }
 

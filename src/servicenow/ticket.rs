@@ -7,9 +7,9 @@ use crate::primitives::error::{Error, Result};
 use crate::primitives::ids::{
     AssignmentGroup, Name, SysId, TicketNumber, is_name, query_value_problem,
 };
-use crate::primitives::json::{self, Fields, Object, Value};
+use crate::primitives::json::{Object, Value};
 use crate::primitives::sorted_map::SortedMap;
-use crate::servicenow::rows::{Columns, JOURNAL_COLUMNS, Row, flag, sys_id, text};
+use crate::servicenow::rows::{Columns, JOURNAL_COLUMNS, flag, row, sys_id, text};
 use crate::servicenow::state_model;
 use crate::servicenow::ticket_kind::{Priority, TicketKind};
 use instance_address::InstanceUrl;
@@ -97,66 +97,22 @@ impl TicketRef {
     }
 }
 
-/// A ticket's columns as the provider reads them. Only `sys_id` is required; a column that is
-/// absent reads as empty (`active` as true: tables without it count as active).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TicketRow {
-    pub sys_id: SysId,
-    pub number: String,
-    pub state: String,
-    pub active: bool,
-    pub priority: String,
-    pub impact: String,
-    pub urgency: String,
-    pub assignment_group: String,
-    pub short_description: String,
-    pub correlation_id: String,
-    pub correlation_display: String,
-}
-
-impl Row for TicketRow {
-    const COLUMNS: &'static [&'static str] = &[
-        "sys_id",
-        "number",
-        "state",
-        "active",
-        "priority",
-        "impact",
-        "urgency",
-        "assignment_group",
-        "short_description",
-        "correlation_id",
-        "correlation_display",
-    ];
-
-    fn from_json(value: &Value) -> Result<Self, json::Error> {
-        let mut fields = Fields::of(value, "struct TicketRow")?;
-        let sys_id = fields.get("sys_id", sys_id);
-        let mut column = |name| fields.get(name, text).unwrap_or_default();
-        let number = column("number");
-        let state = column("state");
-        let priority = column("priority");
-        let impact = column("impact");
-        let urgency = column("urgency");
-        let assignment_group = column("assignment_group");
-        let short_description = column("short_description");
-        let correlation_id = column("correlation_id");
-        let correlation_display = column("correlation_display");
-        let active = fields.get("active", flag).unwrap_or(true);
-        fields.finish()?;
-        Ok(Self {
-            sys_id: sys_id.ok_or_else(|| json::missing_field("sys_id"))?,
-            number,
-            state,
-            active,
-            priority,
-            impact,
-            urgency,
-            assignment_group,
-            short_description,
-            correlation_id,
-            correlation_display,
-        })
+row! {
+    /// A ticket's columns as the provider reads them. Only `sys_id` is required; a column that is
+    /// absent reads as empty (`active` as true: tables without it count as active).
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct TicketRow {
+        pub sys_id: SysId = sys_id => required,
+        pub number: String = text => or_default,
+        pub state: String = text => or_default,
+        pub active: bool = flag => or(true),
+        pub priority: String = text => or_default,
+        pub impact: String = text => or_default,
+        pub urgency: String = text => or_default,
+        pub assignment_group: String = text => or_default,
+        pub short_description: String = text => or_default,
+        pub correlation_id: String = text => or_default,
+        pub correlation_display: String = text => or_default,
     }
 }
 
@@ -449,6 +405,8 @@ pub fn link(instance: &InstanceUrl, table: &Name, sys_id: &SysId) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::primitives::json;
+    use crate::servicenow::rows::Row;
     use serde_json::json;
 
     /// A value written with `json!`, as the component reads it.
