@@ -36,6 +36,8 @@ mod settings;
 
 #[cfg(test)]
 mod properties;
+#[cfg(test)]
+mod test_support;
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;

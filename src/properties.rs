@@ -9,7 +9,6 @@ use serde_json::Value;
 
 use crate::primitives::clock::ManualClock;
 use crate::primitives::error::ErrorKind;
-use crate::primitives::http::testing::ScriptedTransport;
 use crate::primitives::http::{Method, Request, Response};
 use crate::primitives::ids::{AssignmentGroup, Name, SysId, TicketNumber, query_value_problem};
 use crate::primitives::log::NoLog;
@@ -26,6 +25,7 @@ use crate::servicenow::table::TableApi;
 use crate::servicenow::ticket::{TicketRef, TicketRow};
 use crate::servicenow::ticket_kind::TicketKind;
 use crate::settings::validated::{RawSettings, Settings, TicketCategory, error_shows_secret};
+use crate::test_support::transport::ScriptedTransport;
 
 /// An answer as a hostile or broken instance might give it.
 fn any_response() -> impl Strategy<Value = Response> {

@@ -102,12 +102,13 @@ mod tests {
     use crate::primitives::error::ErrorKind;
     use crate::primitives::guide;
     use crate::primitives::http::Method;
-    use crate::primitives::http::testing::*;
     use crate::primitives::ids::Name;
     use crate::servicenow::attachment::MAX_ATTACHMENT_BYTES;
     use crate::servicenow::auth::AuthMethod;
     use crate::servicenow::ticket_kind::TicketKind;
     use crate::settings::validated::{RawSettings, TicketCategory};
+    use crate::test_support::session::{cost_incidents, session};
+    use crate::test_support::transport::*;
     use serde_json::json;
 
     const RECORD: &str = "0123456789abcdef0123456789abcdef";
@@ -115,24 +116,9 @@ mod tests {
 
     fn raw(attachments: bool) -> RawSettings {
         RawSettings {
-            ticket_categories: vec![TicketCategory {
-                event_category: "cost".into(),
-                kind: TicketKind::Incident,
-                enabled: true,
-            }],
             attachments,
-            ..RawSettings::bare("dev1", "id", "secret")
+            ..cost_incidents()
         }
-    }
-
-    fn provider<'a>(
-        transport: &'a ScriptedTransport,
-        clock: &'a ManualClock,
-        raw: RawSettings,
-    ) -> Session<&'a ScriptedTransport, &'a ManualClock> {
-        let mut provider = Session::new(transport, clock);
-        provider.configure(raw).unwrap();
-        provider
     }
 
     fn inc() -> TicketRef {
@@ -154,7 +140,7 @@ mod tests {
     fn a_file_is_posted_to_the_ticket_found_by_its_number() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw(true));
+        let mut p = session(&transport, &clock, raw(true));
         transport
             .push_json(200, TOKEN_OK)
             .push_json(200, FOUND)
@@ -182,7 +168,7 @@ mod tests {
     fn attachments_off_in_the_settings_refuse_the_file_before_anything_is_sent() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw(false));
+        let mut p = session(&transport, &clock, raw(false));
         let error = attach_file(&mut p, &inc(), "costs.csv", "text/csv", b"a,b\n").unwrap_err();
         assert_eq!(error.kind, ErrorKind::InvalidSettings);
         assert_eq!(error.field, Some("attachments"));
@@ -199,7 +185,7 @@ mod tests {
     fn bad_files_are_refused_before_anything_is_sent() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw(true));
+        let mut p = session(&transport, &clock, raw(true));
         let big = vec![b'x'; MAX_ATTACHMENT_BYTES + 1];
         for (name, content_type, content) in [
             ("costs.csv", "text/csv", &big[..]),
@@ -224,7 +210,7 @@ mod tests {
     fn what_servicenow_stored_must_be_what_was_sent() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw(true));
+        let mut p = session(&transport, &clock, raw(true));
         transport
             .push_json(200, TOKEN_OK)
             .push_json(200, FOUND)
@@ -242,7 +228,7 @@ mod tests {
     fn a_lost_answer_is_not_sent_again_and_says_the_file_may_be_there() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw(true));
+        let mut p = session(&transport, &clock, raw(true));
         transport
             .push_json(200, TOKEN_OK)
             .push_json(200, FOUND)
@@ -268,7 +254,7 @@ mod tests {
     fn an_attachment_api_outside_the_scopes_is_the_missing_scope_with_the_guides_remedy() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw(true));
+        let mut p = session(&transport, &clock, raw(true));
         transport
             .push_json(200, TOKEN_OK)
             .push_json(200, FOUND)
@@ -288,7 +274,7 @@ mod tests {
         let mut key = raw(true);
         key.auth_method = AuthMethod::ApiKey;
         key.api_key = "key-0123456789abcdef".into();
-        let mut p = provider(&transport, &clock, key);
+        let mut p = session(&transport, &clock, key);
         transport
             .push_json(200, FOUND)
             .push_json(401, NOT_AUTHENTICATED);
@@ -309,7 +295,7 @@ mod tests {
         let clock = ManualClock::default();
         // On, and let in.
         let transport = ScriptedTransport::default();
-        let mut p = provider(&transport, &clock, raw(true));
+        let mut p = session(&transport, &clock, raw(true));
         transport
             .push_json(200, TOKEN_OK)
             .push_json(200, r#"{"result":[]}"#)
@@ -326,7 +312,7 @@ mod tests {
 
         // On, outside the scopes: that check fails with the guide's remedy, the others run.
         let transport = ScriptedTransport::default();
-        let mut p = provider(&transport, &clock, raw(true));
+        let mut p = session(&transport, &clock, raw(true));
         transport
             .push_json(200, TOKEN_OK)
             .push_json(200, r#"{"result":[]}"#)
@@ -359,7 +345,7 @@ mod tests {
         let mut key = raw(true);
         key.auth_method = AuthMethod::ApiKey;
         key.api_key = "key-0123456789abcdef".into();
-        let mut p = provider(&transport, &clock, key);
+        let mut p = session(&transport, &clock, key);
         transport
             .push_json(200, r#"{"result":[]}"#)
             .push_json(401, NOT_AUTHENTICATED);
@@ -372,7 +358,7 @@ mod tests {
 
         // Off: not asked.
         let transport = ScriptedTransport::default();
-        let mut p = provider(&transport, &clock, raw(false));
+        let mut p = session(&transport, &clock, raw(false));
         transport
             .push_json(200, TOKEN_OK)
             .push_json(200, r#"{"result":[]}"#);

@@ -439,35 +439,15 @@ mod tests {
     use crate::primitives::clock::ManualClock;
     use crate::primitives::error::ErrorKind;
     use crate::primitives::http::Response;
-    use crate::primitives::http::testing::*;
     use crate::servicenow::auth::AuthMethod;
     use crate::servicenow::cursor::Cursor;
     use crate::settings::validated::{RawSettings, TicketCategory};
+    use crate::test_support::session::{cost_incidents, session};
+    use crate::test_support::transport::*;
     use serde_json::{Value, json};
 
     const AGENT: &str = "beth.anglin";
     const INTEGRATION: &str = "cxm_integration";
-
-    fn raw() -> RawSettings {
-        RawSettings {
-            ticket_categories: vec![TicketCategory {
-                event_category: "cost".into(),
-                kind: TicketKind::Incident,
-                enabled: true,
-            }],
-            ..RawSettings::bare("dev1", "id", "secret")
-        }
-    }
-
-    fn provider<'a>(
-        transport: &'a ScriptedTransport,
-        clock: &'a ManualClock,
-        raw: RawSettings,
-    ) -> Session<&'a ScriptedTransport, &'a ManualClock> {
-        let mut provider = Session::new(transport, clock);
-        provider.configure(raw).unwrap();
-        provider
-    }
 
     fn id(c: char) -> String {
         c.to_string().repeat(32)
@@ -540,9 +520,9 @@ mod tests {
     fn no_cursor_starts_from_the_present_on_the_instances_clock() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut raw = raw();
+        let mut raw = cost_incidents();
         raw.unlisted_category_kind = Some(TicketKind::Table(Name::known("u_cost_finding")));
-        let mut p = provider(&transport, &clock, raw);
+        let mut p = session(&transport, &clock, raw);
         let old = [json!({"sys_id": id('c'), "sys_updated_on": "2025-11-02 03:04:05"})];
         let now = "Fri, 02 Jan 2026 03:04:12 GMT";
         transport
@@ -590,7 +570,7 @@ mod tests {
     fn changes_carry_the_state_and_only_new_comments_by_others() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw());
+        let mut p = session(&transport, &clock, cost_incidents());
         let tickets = [
             ticket('b', "INC0010002", "2026-01-02 03:04:05", true),
             ticket('c', "INC0010003", "2026-01-02 03:04:06", false),
@@ -702,7 +682,7 @@ mod tests {
     fn records_of_a_second_not_yet_settled_wait_for_a_later_poll() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw());
+        let mut p = session(&transport, &clock, cost_incidents());
         let dated = |rows: &[Value], date: &str| dated(rows, true, date);
         let numbers = |page: &ChangesPage| -> Vec<String> {
             page.changes
@@ -770,7 +750,7 @@ mod tests {
     fn a_ticket_held_back_keeps_its_comments_from_before_the_position() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw());
+        let mut p = session(&transport, &clock, cost_incidents());
         let comment = entry(
             '1',
             'a',
@@ -829,11 +809,11 @@ mod tests {
     fn the_configured_user_is_the_integration_for_basic_and_the_password_grant() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut raw = raw();
+        let mut raw = cost_incidents();
         raw.auth_method = AuthMethod::Basic;
         raw.username = "svc_cxm".into();
         raw.password = "pa55-word".into();
-        let mut p = provider(&transport, &clock, raw);
+        let mut p = session(&transport, &clock, raw);
         let mut row = ticket('b', "INC0010002", "2026-01-02 03:04:05", true);
         // Opened by someone else, worked on by the integration's user.
         row["sys_created_by"] = json!(AGENT);
@@ -864,7 +844,7 @@ mod tests {
     fn a_full_page_says_more_and_the_next_starts_after_its_last() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw());
+        let mut p = session(&transport, &clock, cost_incidents());
         // 50 tickets in the same second, more behind them.
         let tickets: Vec<Value> = (0..TICKETS_PER_PAGE)
             .map(|i| {
@@ -909,7 +889,7 @@ mod tests {
     fn a_journal_too_long_for_one_call_cuts_the_page() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw());
+        let mut p = session(&transport, &clock, cost_incidents());
         let tickets = [
             ticket('b', "INC0010002", "2026-01-02 03:04:05", true),
             ticket('d', "INC0010004", "2026-01-02 03:05:00", true),
@@ -943,7 +923,7 @@ mod tests {
 
         // Now the first ticket itself has more entries than the cap: read on its own.
         let transport = ScriptedTransport::default();
-        let mut p = provider(&transport, &clock, raw());
+        let mut p = session(&transport, &clock, cost_incidents());
         transport
             .push_json(200, TOKEN_OK)
             .push(Ok(self::page(&tickets[1..], false)));
@@ -974,7 +954,7 @@ mod tests {
     fn an_answer_out_of_the_order_asked_for_is_an_error_not_a_skip() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw());
+        let mut p = session(&transport, &clock, cost_incidents());
         // The instance ignored the keyset: a record from before the cursor came back.
         transport.push_json(200, TOKEN_OK).push(Ok(page(
             &[ticket('b', "INC0010002", "2026-01-01 00:00:00", true)],
@@ -994,7 +974,7 @@ mod tests {
     fn a_garbage_cursor_is_refused_before_anything_is_sent() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw());
+        let mut p = session(&transport, &clock, cost_incidents());
         for garbage in [
             "v1~incident=yesterday",
             "eyJ0IjoxfQ==",
@@ -1017,7 +997,7 @@ mod tests {
     fn the_cursor_reaches_only_the_tables_the_settings_route_to() {
         let transport = ScriptedTransport::default();
         let clock = ManualClock::default();
-        let mut p = provider(&transport, &clock, raw());
+        let mut p = session(&transport, &clock, cost_incidents());
         let cursor = format!(
             "v1~sys_user=20260102030405.{}~change_request=start",
             id('a')

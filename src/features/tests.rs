@@ -6,7 +6,6 @@ use crate::features::lifecycle::{CommentKind, Resolution, ResolveOutcome, Update
 use crate::features::provider::Provider;
 use crate::primitives::clock::ManualClock;
 use crate::primitives::error::{Error, ErrorKind};
-use crate::primitives::http::testing::*;
 use crate::primitives::http::{Method, TransportError};
 use crate::primitives::ids::{AssignmentGroup, Name, SysId, TicketNumber};
 use crate::servicenow::auth::AuthMethod;
@@ -15,6 +14,7 @@ use crate::servicenow::ticket::{CreateOutcome, Ticket, TicketChanges, TicketId, 
 use crate::servicenow::ticket_kind::{Priority, TicketKind};
 use crate::settings::validated::{ClosedMatch, TicketCategory};
 use crate::settings::validated::{RawSettings, Settings};
+use crate::test_support::transport::*;
 use core::time::Duration;
 use serde_json::Value;
 

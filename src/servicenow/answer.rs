@@ -172,7 +172,7 @@ pub fn failure(response: &Response, auth: &Authorization, what: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::http::testing::{HIBERNATING, html, json};
+    use crate::test_support::transport::{HIBERNATING, html, json};
 
     #[test]
     fn servicenow_messages_from_either_envelope() {

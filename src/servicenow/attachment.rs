@@ -254,7 +254,7 @@ fn attachment_remedy(error: Error, auth: &Authorization) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::http::testing::*;
+    use crate::test_support::transport::*;
     use instance_address::InstanceUrl;
 
     fn upload(name: &str, content_type: &str) -> Result<()> {

@@ -330,8 +330,8 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::primitives::http::testing::*;
     use crate::primitives::secret::Secret;
+    use crate::test_support::transport::*;
 
     const TOKEN_URL: &str = "https://dev1.service-now.com/oauth_token.do";
 

@@ -192,8 +192,8 @@ mod tests {
     use super::*;
     use crate::primitives::clock::ManualClock;
     use crate::primitives::http::Method;
-    use crate::primitives::http::testing::*;
     use crate::primitives::log::MemoryLog;
+    use crate::test_support::transport::*;
 
     fn get() -> Request {
         Request::new(

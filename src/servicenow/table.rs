@@ -337,8 +337,8 @@ impl Envelope {
 mod tests {
     use super::*;
     use crate::primitives::http::Response;
-    use crate::primitives::http::testing::*;
     use crate::servicenow::rows::{row, sys_id};
+    use crate::test_support::transport::*;
     use serde_json::json;
 
     fn instance() -> InstanceUrl {
@@ -712,8 +712,8 @@ mod tests {
 #[cfg(test)]
 mod answers {
     use super::*;
-    use crate::primitives::http::testing::*;
     use crate::servicenow::rows::{row, sys_id};
+    use crate::test_support::transport::*;
 
     row! {
         #[derive(Debug)]

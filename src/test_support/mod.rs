@@ -1,0 +1,6 @@
+//! What the unit tests share: the scripted transport, and sessions and providers configured
+//! over it.
+
+pub mod provider;
+pub mod session;
+pub mod transport;
