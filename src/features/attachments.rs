@@ -50,7 +50,7 @@ pub fn attach_file<T: Transport, C: Clock>(
     let table = reference.kind.table();
     let record = tickets::find(session, reference)?.sys_id;
     let row = session
-        .authorized(|api, auth| api.attach(auth, table, &record, &upload))
+        .authorized(|api, auth| api.attachments.attach(auth, table, &record, &upload))
         .map_err(|error| {
             if error.outcome_unknown {
                 error.with_note(

@@ -8,6 +8,7 @@ use crate::primitives::clock::Clock;
 use crate::primitives::error::{Error, ErrorKind, Result};
 use crate::primitives::http::Transport;
 use crate::primitives::ids::{Name, SysId};
+use crate::servicenow::attachment::AttachmentApi;
 use crate::servicenow::auth::Authorization;
 use crate::servicenow::oauth::{Grant, request_token};
 use crate::servicenow::query::Query;
@@ -176,7 +177,7 @@ fn check_attachment_api<T: Transport, C: Clock>(
         return Outcome::Skipped("attachments are off in the settings".into());
     }
     let transport = session.retrying();
-    let api = TableApi {
+    let api = AttachmentApi {
         transport: &transport,
         instance: &settings.instance,
     };

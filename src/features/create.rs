@@ -194,7 +194,7 @@ fn insert<T: Transport, C: Clock>(
     table: &Name,
     columns: &Columns,
 ) -> Result<Stored<TicketRow>> {
-    let stored = session.authorized(|api, token| api.insert(token, table, columns))?;
+    let stored = session.authorized(|api, token| api.table.insert(token, table, columns))?;
     groups::forget_group_if_refused(session, columns, &stored);
     Ok(stored)
 }
@@ -224,7 +224,7 @@ fn recover_lost_create<T: Transport, C: Clock>(
                 row.sys_id
             ),
         );
-        return session.authorized(|api, token| api.read_back(token, table, &row.sys_id));
+        return session.authorized(|api, token| api.table.read_back(token, table, &row.sys_id));
     }
     session.log().note(
         Level::Info,

@@ -13,6 +13,7 @@ use crate::primitives::ids::{Name, SysId};
 use crate::primitives::json::{self, Value};
 use crate::primitives::log::Level;
 use crate::primitives::log::{Log, NoLog};
+use crate::servicenow::attachment::AttachmentApi;
 use crate::servicenow::auth::Authorization;
 use crate::servicenow::oauth::{Grant, TokenCache, refresh_token, request_token};
 use crate::servicenow::query::Query;
@@ -31,9 +32,15 @@ pub struct Session<T, C> {
     facts: InstanceFacts,
 }
 
-/// A Table API call made by [`Session::authorized`], which keeps its answer itself.
-type TableCall<'c, T, C> =
-    dyn FnMut(&TableApi<'_, Retrying<'_, T, C>>, &Authorization) -> Result<()> + 'c;
+/// The instance's APIs, as a call made by [`Session::authorized`] reaches them.
+pub struct Apis<'a, T> {
+    pub table: TableApi<'a, T>,
+    pub attachments: AttachmentApi<'a, T>,
+}
+
+/// A call made by [`Session::authorized`], which keeps its answer itself.
+type ApiCall<'c, T, C> =
+    dyn FnMut(&Apis<'_, Retrying<'_, T, C>>, &Authorization) -> Result<()> + 'c;
 
 impl<T: Transport, C: Clock> Session<T, C> {
     pub fn new(transport: T, clock: C) -> Self {
@@ -140,7 +147,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
     /// their 401 is the credentials' refusal.
     pub fn authorized<R>(
         &mut self,
-        call: impl Fn(&TableApi<'_, Retrying<'_, T, C>>, &Authorization) -> Result<R>,
+        call: impl Fn(&Apis<'_, Retrying<'_, T, C>>, &Authorization) -> Result<R>,
     ) -> Result<R> {
         // The loop is compiled once, not once per caller: each caller's closure only keeps
         // its answer.
@@ -153,7 +160,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
         answer.ok_or_else(|| Error::unexpected("no answer".to_string()))
     }
 
-    pub fn authorized_once(&mut self, call: &mut TableCall<'_, T, C>) -> Result<()> {
+    pub fn authorized_once(&mut self, call: &mut ApiCall<'_, T, C>) -> Result<()> {
         let mut refused_before = false;
         loop {
             let auth = self.authorization()?;
@@ -211,13 +218,20 @@ impl<T: Transport, C: Clock> Session<T, C> {
         Ok(self.tokens.store(grant, now).to_authorization())
     }
 
-    pub fn call_with(&self, auth: &Authorization, call: &mut TableCall<'_, T, C>) -> Result<()> {
+    pub fn call_with(&self, auth: &Authorization, call: &mut ApiCall<'_, T, C>) -> Result<()> {
         let transport = self.retrying();
-        let api = TableApi {
-            transport: &transport,
-            instance: &self.configured()?.instance,
+        let instance = &self.configured()?.instance;
+        let apis = Apis {
+            table: TableApi {
+                transport: &transport,
+                instance,
+            },
+            attachments: AttachmentApi {
+                transport: &transport,
+                instance,
+            },
         };
-        call(&api, auth)
+        call(&apis, auth)
     }
 
     /// At most `limit` rows of `table` matching an encoded query.
@@ -252,7 +266,9 @@ impl<T: Transport, C: Clock> Session<T, C> {
     ) -> Result<PageEnd> {
         let mut end = PageEnd::default();
         self.authorized_once(&mut |api, auth| {
-            end = api.each_row(auth, table, query, columns, limit, &mut *row)?;
+            end = api
+                .table
+                .each_row(auth, table, query, columns, limit, &mut *row)?;
             Ok(())
         })?;
         Ok(end)
@@ -271,6 +287,6 @@ impl<T: Transport, C: Clock> Session<T, C> {
         sys_id: &SysId,
         columns: &[&str],
     ) -> Result<(Value, String)> {
-        self.authorized(|api, token| api.get_result(token, table, sys_id, columns))
+        self.authorized(|api, token| api.table.get_result(token, table, sys_id, columns))
     }
 }

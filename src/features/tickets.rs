@@ -82,7 +82,8 @@ pub fn patch<T: Transport, C: Clock>(
     sys_id: &SysId,
     columns: &Columns,
 ) -> Result<Stored<TicketRow>> {
-    let stored = session.authorized(|api, token| api.update(token, table, sys_id, columns))?;
+    let stored =
+        session.authorized(|api, token| api.table.update(token, table, sys_id, columns))?;
     groups::forget_group_if_refused(session, columns, &stored);
     Ok(stored)
 }

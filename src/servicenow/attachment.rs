@@ -14,8 +14,9 @@ use crate::primitives::http::{Method, Transport};
 use crate::primitives::ids::{Name, SysId};
 use crate::primitives::json::{self, Fields, Value};
 use crate::servicenow::auth::Authorization;
+use crate::servicenow::request::Rest;
 use crate::servicenow::rows::{sys_id, text};
-use crate::servicenow::table::TableApi;
+use instance_address::InstanceUrl;
 
 /// The largest file the provider attaches: 4 MiB. The platform's evidence (a cost report as
 /// CSV, a graph as PNG) fits many times over; ServiceNow's own limit
@@ -175,7 +176,21 @@ impl AttachmentRow {
     }
 }
 
-impl<T: Transport> TableApi<'_, T> {
+/// One instance's Attachment API (`/api/now/attachment`, facts §15), as the integration user.
+pub struct AttachmentApi<'a, T> {
+    pub transport: &'a T,
+    pub instance: &'a InstanceUrl,
+}
+
+impl<T: Transport> AttachmentApi<'_, T> {
+    /// The instance's REST API, which the Attachment API is a part of.
+    fn rest(&self) -> Rest<'_, T> {
+        Rest {
+            transport: self.transport,
+            instance: self.instance,
+        }
+    }
+
     /// `POST /api/now/attachment/file?table_name=…&table_sys_id=…&file_name=…` with the
     /// raw bytes and their content type. Never repeated blindly: a second try would attach
     /// the file twice.
@@ -186,7 +201,7 @@ impl<T: Transport> TableApi<'_, T> {
         record: &SysId,
         upload: &Upload<'_>,
     ) -> Result<AttachmentRow> {
-        let url = self.api_url(
+        let url = self.rest().url(
             "/api/now/attachment/file",
             &[
                 ("table_name", table.as_str()),
@@ -199,11 +214,13 @@ impl<T: Transport> TableApi<'_, T> {
             shown(upload.file_name)
         );
         let request = self
+            .rest()
             .request(Method::Post, url, auth)
             .header("content-type", upload.content_type)
             .body(upload.content.to_vec())
             .idempotent(false);
         let answered = self
+            .rest()
             .send(auth, &request, &what)
             .map_err(|error| attachment_remedy(error, auth))?;
         let row = AttachmentRow::from_json(&answered.result).map_err(|e| {
@@ -223,10 +240,13 @@ impl<T: Transport> TableApi<'_, T> {
     /// `GET /api/now/attachment?sysparm_limit=1`: the cheapest proof that the Attachment
     /// API lets these credentials in (Test Connection, when attachments are on).
     pub fn list_one_attachment(&self, auth: &Authorization) -> Result<()> {
-        let url = self.api_url("/api/now/attachment", &[("sysparm_limit", "1")]);
+        let url = self
+            .rest()
+            .url("/api/now/attachment", &[("sysparm_limit", "1")]);
         let what = "reading attachments";
         let answered = self
-            .send(auth, &self.request(Method::Get, url, auth), what)
+            .rest()
+            .send(auth, &self.rest().request(Method::Get, url, auth), what)
             .map_err(|error| attachment_remedy(error, auth))?;
         if !matches!(answered.result, Value::Array(_)) {
             return Err(Error::unexpected(format!(
@@ -364,7 +384,7 @@ mod tests {
             }})
             .to_string(),
         );
-        let api = TableApi {
+        let api = AttachmentApi {
             transport: &transport,
             instance: &instance,
         };
@@ -404,7 +424,7 @@ mod tests {
             "User Not Authorized",
             "Access to unscoped api is not allowed",
         )));
-        let api = TableApi {
+        let api = AttachmentApi {
             transport: &transport,
             instance: &instance,
         };

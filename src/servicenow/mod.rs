@@ -10,6 +10,7 @@ pub mod error_body;
 pub mod keyset;
 pub mod oauth;
 pub mod query;
+pub mod request;
 pub mod retry;
 pub mod rows;
 pub mod state_model;

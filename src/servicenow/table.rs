@@ -1,18 +1,17 @@
-//! ServiceNow's Table API (`/api/now/table/{table}`, facts §2): requests, the `{"result":…}`
-//! envelope and the `{"error":{message,detail},"status":"failure"}` envelope. Every answer is
-//! parsed here, once, into the typed row its caller asked for.
+//! ServiceNow's Table API (`/api/now/table/{table}`, facts §2): reads and writes of records,
+//! through the instance's REST API ([`Rest`]). Every answer is parsed here, once, into the
+//! typed row its caller asked for.
 
 use crate::primitives::prelude::*;
 
-use crate::primitives::error::{Error, ErrorKind, Result};
-use crate::primitives::http::{Method, Request, Transport, TransportError, USER_AGENT};
+use crate::primitives::error::{Error, Result};
+use crate::primitives::http::{Method, Transport};
 use crate::primitives::ids::{Name, SysId};
-use crate::primitives::json::{self, Fields, Value};
+use crate::primitives::json::{self, Value};
 use crate::primitives::time::Timestamp;
-use crate::servicenow::answer::{self, failure};
 use crate::servicenow::auth::Authorization;
-use crate::servicenow::error_body::ErrorBody;
 use crate::servicenow::query::Query;
+use crate::servicenow::request::{Answered, Rest};
 use crate::servicenow::rows::{Columns, Row, Stored, parse_stored};
 use instance_address::InstanceUrl;
 
@@ -68,8 +67,9 @@ impl<T: Transport> TableApi<'_, T> {
         ];
         let url = self.url(table, Some(sys_id), &params);
         let what = format!("reading {table} record {sys_id}");
-        let result = self
-            .send(auth, &self.request(Method::Get, url, auth), &what)?
+        let rest = self.rest();
+        let result = rest
+            .send(auth, &rest.request(Method::Get, url, auth), &what)?
             .result;
         Ok((result, what))
     }
@@ -114,11 +114,12 @@ impl<T: Transport> TableApi<'_, T> {
         let url = self.url(table, sys_id, &[("sysparm_exclude_reference_link", "true")]);
         let body = json::write_object(columns.iter());
         let request = self
+            .rest()
             .request(method, url, auth)
             .header("content-type", "application/json")
             .body(body)
             .idempotent(method != Method::Post && !columns.appends_journal());
-        Ok(self.send(auth, &request, what)?.result)
+        Ok(self.rest().send(auth, &request, what)?.result)
     }
 
     /// `GET /api/now/table/{table}/{sys_id}` with every column: a record as stored, for when
@@ -136,7 +137,8 @@ impl<T: Transport> TableApi<'_, T> {
         );
         let what = format!("reading {table} record {sys_id}");
         parse_stored(
-            self.send(auth, &self.request(Method::Get, url, auth), &what)?
+            self.rest()
+                .send(auth, &self.rest().request(Method::Get, url, auth), &what)?
                 .result,
             &what,
         )
@@ -206,7 +208,9 @@ impl<T: Transport> TableApi<'_, T> {
         params.push(("sysparm_limit", &limit));
         let url = self.url(table, None, &params);
         let what = format!("reading {table}");
-        let answered = self.send(auth, &self.request(Method::Get, url, auth), &what)?;
+        let answered =
+            self.rest()
+                .send(auth, &self.rest().request(Method::Get, url, auth), &what)?;
         Ok((answered, what))
     }
 
@@ -217,126 +221,24 @@ impl<T: Transport> TableApi<'_, T> {
             path.push('/');
             path.push_str(sys_id.as_str());
         }
-        self.api_url(&path, params)
+        self.rest().url(&path, params)
     }
 
-    /// `path` on the instance, with `params` encoded as its query.
-    pub(crate) fn api_url(&self, path: &str, params: &[(&str, &str)]) -> String {
-        // One string, the query encoded straight into it.
-        let mut url = self.instance.join(path);
-        url.push('?');
-        let start = url.len();
-        form_urlencoded::Serializer::for_suffix(url, start)
-            .extend_pairs(params)
-            .finish()
-    }
-
-    pub(crate) fn request(&self, method: Method, url: String, auth: &Authorization) -> Request {
-        Request::new(method, url)
-            .header("accept", "application/json")
-            .header("user-agent", USER_AGENT)
-            .header(auth.name(), auth.value())
-    }
-
-    /// Sends and unwraps the `result` of a successful answer, or turns the answer into an error.
-    /// `auth` is what `request` carries: it words a 401.
-    pub(crate) fn send(
-        &self,
-        auth: &Authorization,
-        request: &Request,
-        what: &str,
-    ) -> Result<Answered> {
-        self.answer(auth, request, what).map_err(|mut error| {
-            error.message = request.redact(&error.message);
-            // A write whose answer was lost or that failed midway may have been carried out.
-            if !request.idempotent && error.kind == ErrorKind::ServiceUnavailable {
-                error.outcome_unknown = true;
-            }
-            error
-        })
-    }
-
-    fn answer(&self, auth: &Authorization, request: &Request, what: &str) -> Result<Answered> {
-        let response = match self.transport.send(request) {
-            Ok(response) => response,
-            // Nothing was sent: the write certainly did not happen.
-            Err(
-                error @ (TransportError::Unreachable(_)
-                | TransportError::Denied
-                | TransportError::RequestTooLarge),
-            ) => {
-                return Err(answer::transport_error(error, what));
-            }
-            Err(error) => {
-                let mut error = answer::transport_error(error, what);
-                error.outcome_unknown = !request.idempotent;
-                return Err(error);
-            }
-        };
-        answer::require_json(&response, what)?;
-        if !response.is_success() {
-            return Err(failure(&response, auth, what));
+    /// The instance's REST API, which the Table API is a part of.
+    fn rest(&self) -> Rest<'_, T> {
+        Rest {
+            transport: self.transport,
+            instance: self.instance,
         }
-        let envelope = Envelope::parse(&response.body).map_err(|e| {
-            Error::unexpected(format!("{what}: the answer is not a Table API result: {e}"))
-                .with_status(response.status)
-        })?;
-        // A transaction-quota timeout answers 200 with a partial result *and* an error (§5).
-        if let Some(error) = envelope.error {
-            return Err(Error::unexpected(format!(
-                "{what}: ServiceNow cut the answer short: {}",
-                error.describe()
-            ))
-            .with_status(response.status));
-        }
-        let result = envelope.result.ok_or_else(|| {
-            Error::unexpected(format!("{what}: the answer has no result"))
-                .with_status(response.status)
-        })?;
-        Ok(Answered {
-            result,
-            link: response.header("link").map(ToString::to_string),
-            date: response.header("date").map(ToString::to_string),
-        })
-    }
-}
-
-/// A successful answer: its `result`, and the paging and `Date` headers that came with it.
-pub(crate) struct Answered {
-    pub result: Value,
-    pub link: Option<String>,
-    /// The `Date` header, read only where a page asks for it.
-    pub date: Option<String>,
-}
-
-/// `{"result": …}`, and the `error` of an answer cut short.
-struct Envelope {
-    result: Option<Value>,
-    error: Option<ErrorBody>,
-}
-
-impl Envelope {
-    fn parse(body: &[u8]) -> Result<Self, json::Error> {
-        let value = json::parse(body)?;
-        // `result` can be anything, so only `error` can be wrong.
-        let mut fields = Fields::of(&value, "struct Envelope")?;
-        let error = fields.get("error", ErrorBody::optional).flatten();
-        fields.finish()?;
-        let result = match value {
-            Value::Object(object) => object.take("result"),
-            _ => None,
-        };
-        Ok(Self {
-            result: result.filter(|r| *r != Value::Null),
-            error,
-        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::primitives::error::ErrorKind;
     use crate::primitives::http::Response;
+    use crate::primitives::json::Fields;
     use crate::servicenow::rows::{row, sys_id};
     use crate::test_support::transport::*;
     use serde_json::json;
@@ -712,6 +614,8 @@ mod tests {
 #[cfg(test)]
 mod answers {
     use super::*;
+    use crate::primitives::error::ErrorKind;
+    use crate::primitives::json::Fields;
     use crate::servicenow::rows::{row, sys_id};
     use crate::test_support::transport::*;
 
