@@ -274,8 +274,8 @@ fn attachment_remedy(error: Error, auth: &Authorization) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::instance::dev1;
     use crate::test_support::transport::*;
-    use instance_address::InstanceUrl;
 
     fn upload(name: &str, content_type: &str) -> Result<()> {
         Upload::new(name, content_type, b"a,b\n1,2\n").map(drop)
@@ -371,7 +371,6 @@ mod tests {
 
     #[test]
     fn an_upload_posts_the_raw_bytes_with_their_type() {
-        let instance = InstanceUrl::parse("dev1").unwrap();
         let transport = ScriptedTransport::default();
         let record = SysId::parse(&"b".repeat(32)).unwrap();
         transport.push_json(
@@ -386,7 +385,7 @@ mod tests {
         );
         let api = AttachmentApi {
             transport: &transport,
-            instance: &instance,
+            instance: dev1(),
         };
         let upload = Upload::new("cost report.csv", "text/csv", b"a,b\n1,2\n").unwrap();
         let row = api
@@ -417,7 +416,6 @@ mod tests {
     /// "Access to unscoped api is not allowed" (facts §15), with the guide's remedy.
     #[test]
     fn the_unscoped_403_is_the_missing_scope_with_the_guides_remedy() {
-        let instance = InstanceUrl::parse("dev1").unwrap();
         let transport = ScriptedTransport::default();
         transport.push(Ok(api_error(
             403,
@@ -426,7 +424,7 @@ mod tests {
         )));
         let api = AttachmentApi {
             transport: &transport,
-            instance: &instance,
+            instance: dev1(),
         };
         let error = api
             .list_one_attachment(&Authorization::bearer("tok-9"))

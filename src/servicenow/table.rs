@@ -240,11 +240,16 @@ mod tests {
     use crate::primitives::http::Response;
     use crate::primitives::json::Fields;
     use crate::servicenow::rows::{row, sys_id};
+    use crate::test_support::instance::dev1;
     use crate::test_support::transport::*;
     use serde_json::json;
 
-    fn instance() -> InstanceUrl {
-        InstanceUrl::parse("dev1").unwrap()
+    /// `dev1`'s Table API over the scripted transport.
+    fn api(transport: &ScriptedTransport) -> TableApi<'_, ScriptedTransport> {
+        TableApi {
+            transport,
+            instance: dev1(),
+        }
     }
 
     fn token() -> Authorization {
@@ -276,11 +281,7 @@ mod tests {
     fn insert_posts_json_with_bearer() {
         let transport = ScriptedTransport::default();
         transport.push_json(201, CREATED);
-        let instance = instance();
-        let api = TableApi {
-            transport: &transport,
-            instance: &instance,
-        };
+        let api = api(&transport);
         let mut columns = Columns::default();
         columns.set("short_description", "disk full");
         let stored: Stored<NumberRow> = api.insert(&token(), &INCIDENT, &columns).unwrap();
@@ -315,11 +316,7 @@ mod tests {
                 "b".repeat(32)
             ),
         );
-        let instance = instance();
-        let api = TableApi {
-            transport: &transport,
-            instance: &instance,
-        };
+        let api = api(&transport);
         let query = Query::default()
             .eq("name", "Cloud Ops & EU")
             .order_by_desc("sys_created_on");
@@ -408,16 +405,12 @@ mod tests {
                 "is not a ServiceNow column name",
             ),
         ];
-        let instance = instance();
         for (query, says) in cases {
             let error = query.checked().unwrap_err();
             assert_eq!(error.kind, ErrorKind::InvalidTicket);
             assert!(error.message.contains(says), "{} / {says}", error.message);
             let transport = ScriptedTransport::default();
-            let api = TableApi {
-                transport: &transport,
-                instance: &instance,
-            };
+            let api = api(&transport);
             let refused = api.query::<NumberRow>(&token(), &INCIDENT, &query, 1);
             assert_eq!(refused.unwrap_err().message, error.message);
             assert!(transport.sent().is_empty(), "{says}");
@@ -428,7 +421,6 @@ mod tests {
     /// full page may have more behind it.
     #[test]
     fn a_page_says_whether_more_records_wait() {
-        let instance = instance();
         let two = format!(
             r#"{{"result":[{{"sys_id":"{}","number":"1"}},{{"sys_id":"{}","number":"2"}}]}}"#,
             "a".repeat(32),
@@ -455,10 +447,7 @@ mod tests {
                 response.headers.push(("link".into(), header.clone()));
             }
             transport.push(Ok(response));
-            let api = TableApi {
-                transport: &transport,
-                instance: &instance,
-            };
+            let api = api(&transport);
             let mut rows = 0;
             let end = api
                 .each_row(
@@ -534,15 +523,11 @@ mod tests {
                 ErrorKind::ServiceUnavailable,
             ),
         ];
-        let instance = instance();
         for (response, kind) in cases {
             let transport = ScriptedTransport::default();
             let status = response.status;
             transport.push(Ok(response));
-            let api = TableApi {
-                transport: &transport,
-                instance: &instance,
-            };
+            let api = api(&transport);
             let err = api
                 .insert::<NumberRow>(&token(), &INCIDENT, &Columns::default())
                 .unwrap_err();
@@ -562,11 +547,7 @@ mod tests {
         );
         response.headers.push(("retry-after".into(), "42".into()));
         transport.push(Ok(response));
-        let instance = instance();
-        let api = TableApi {
-            transport: &transport,
-            instance: &instance,
-        };
+        let api = api(&transport);
         let err = api
             .query::<NumberRow>(&token(), &INCIDENT, &Query::default(), 1)
             .unwrap_err();
@@ -582,11 +563,7 @@ mod tests {
             200,
             r#"{"result":[{"sys_id":"1"}],"error":{"detail":"","message":"Transaction cancelled: maximum execution time exceeded"},"status":"failure"}"#,
         );
-        let instance = instance();
-        let api = TableApi {
-            transport: &transport,
-            instance: &instance,
-        };
+        let api = api(&transport);
         let err = api
             .query::<NumberRow>(&token(), &INCIDENT, &Query::default(), 1)
             .unwrap_err();
@@ -598,11 +575,7 @@ mod tests {
     fn hibernating_201_is_not_success() {
         let transport = ScriptedTransport::default();
         transport.push(Ok(html(201, HIBERNATING)));
-        let instance = instance();
-        let api = TableApi {
-            transport: &transport,
-            instance: &instance,
-        };
+        let api = api(&transport);
         let err = api
             .insert::<NumberRow>(&token(), &INCIDENT, &Columns::default())
             .unwrap_err();
@@ -617,6 +590,7 @@ mod answers {
     use crate::primitives::error::ErrorKind;
     use crate::primitives::json::Fields;
     use crate::servicenow::rows::{row, sys_id};
+    use crate::test_support::instance::dev1;
     use crate::test_support::transport::*;
 
     row! {
@@ -631,7 +605,6 @@ mod answers {
     /// found wrong, never a success.
     #[test]
     fn malformed_results_keep_serdes_message() {
-        let instance = InstanceUrl::parse("dev1").unwrap();
         let cases = [
             (
                 r#"{"result":{"sys_id":"x"}}"#,
@@ -651,7 +624,7 @@ mod answers {
             transport.push_json(200, body);
             let api = TableApi {
                 transport: &transport,
-                instance: &instance,
+                instance: dev1(),
             };
             let err = api
                 .query::<IdRow>(

@@ -407,6 +407,7 @@ mod tests {
     use super::*;
     use crate::primitives::json;
     use crate::servicenow::rows::Row;
+    use crate::test_support::instance::dev1;
     use serde_json::json;
 
     /// A value written with `json!`, as the component reads it.
@@ -597,7 +598,7 @@ mod tests {
 
     #[test]
     fn record_identity_and_link() {
-        let instance = InstanceUrl::parse("dev1").unwrap();
+        let instance = dev1();
         let row =
             read_row(json!({"sys_id": "0123456789abcdef0123456789abcdef", "number": "INC0010001"}))
                 .unwrap();
