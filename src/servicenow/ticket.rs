@@ -603,7 +603,7 @@ mod tests {
             read_row(json!({"sys_id": "0123456789abcdef0123456789abcdef", "number": "INC0010001"}))
                 .unwrap();
         assert!(row.active, "a row without the column counts as active");
-        let record = TicketRecord::from_row(&TicketKind::Incident, &instance, &row);
+        let record = TicketRecord::from_row(&TicketKind::Incident, instance, &row);
         assert_eq!(record.number, "INC0010001");
         assert_eq!(
             record.link,
@@ -612,7 +612,7 @@ mod tests {
         let custom = TicketKind::Table(Name::known("u_cost_finding"));
         let unnumbered = read_row(json!({"sys_id": "0123456789abcdef0123456789abcdef"})).unwrap();
         assert_eq!(
-            TicketRecord::from_row(&custom, &instance, &unnumbered).number,
+            TicketRecord::from_row(&custom, instance, &unnumbered).number,
             "0123456789abcdef0123456789abcdef"
         );
     }
