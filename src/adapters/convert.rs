@@ -12,7 +12,7 @@ use crate::servicenow::ticket::{
     CreateOutcome, Ticket, TicketChanges, TicketDetails, TicketRecord, TicketRef, WrittenTicket,
 };
 use crate::servicenow::ticket_change::{ChangesPage, Comment, TicketChange};
-use crate::servicenow::ticket_kind::{Priority, TicketKind};
+use crate::servicenow::ticket_kind::{Priority, TicketKind, with_priorities};
 use crate::settings::fields::{self, FieldKind};
 use crate::settings::form::{self, CategoryValue, Value, Values};
 
@@ -96,29 +96,28 @@ impl From<wit::SettingValue> for Value {
     }
 }
 
-impl From<wit::Priority> for Priority {
-    fn from(p: wit::Priority) -> Self {
-        match p {
-            wit::Priority::Critical => Priority::Critical,
-            wit::Priority::High => Priority::High,
-            wit::Priority::Moderate => Priority::Moderate,
-            wit::Priority::Low => Priority::Low,
-            wit::Priority::Planning => Priority::Planning,
+/// The priority scale both ways, from its one list.
+macro_rules! wit_priority {
+    ($($priority:ident = $number:literal, $impact_urgency:expr, $form:literal, $label:literal;)*) => {
+        impl From<wit::Priority> for Priority {
+            fn from(p: wit::Priority) -> Self {
+                match p {
+                    $(wit::Priority::$priority => Priority::$priority,)*
+                }
+            }
         }
-    }
+
+        impl From<Priority> for wit::Priority {
+            fn from(p: Priority) -> Self {
+                match p {
+                    $(Priority::$priority => wit::Priority::$priority,)*
+                }
+            }
+        }
+    };
 }
 
-impl From<Priority> for wit::Priority {
-    fn from(p: Priority) -> Self {
-        match p {
-            Priority::Critical => wit::Priority::Critical,
-            Priority::High => wit::Priority::High,
-            Priority::Moderate => wit::Priority::Moderate,
-            Priority::Low => wit::Priority::Low,
-            Priority::Planning => wit::Priority::Planning,
-        }
-    }
-}
+with_priorities!(wit_priority);
 
 /// ServiceNow's derived priority on the platform's scale.
 fn priority(value: &str) -> Option<wit::Priority> {

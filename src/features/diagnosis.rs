@@ -6,67 +6,52 @@ use crate::primitives::prelude::*;
 use crate::primitives::error::Error;
 use crate::primitives::guide::Remedy;
 
-/// The checks, in the order they run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CheckId {
-    Settings,
-    Instance,
-    Token,
-    TableApi,
-    TableAccess,
-    AttachmentApi,
-    AssignmentGroup,
+/// Declares [`CheckId`] from its one list: each check, in the order they run, with its id in
+/// the contract (`check.id`, stable across versions), the name a person reads, and what it
+/// checks for the admin (`check.label`).
+macro_rules! checks {
+    ($($id:ident = $key:literal, $name:literal, $label:literal;)*) => {
+        /// The checks, in the order they run.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum CheckId {
+            $($id,)*
+        }
+
+        impl CheckId {
+            pub const ALL: [CheckId; [$(CheckId::$id,)*].len()] = [$(CheckId::$id,)*];
+
+            /// The id in the contract (`check.id`): stable across versions.
+            pub fn key(self) -> &'static str {
+                match self {
+                    $(CheckId::$id => $key,)*
+                }
+            }
+
+            /// What it checks, for the admin (`check.label`).
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(CheckId::$id => $label,)*
+                }
+            }
+
+            /// The name a person reads.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(CheckId::$id => $name,)*
+                }
+            }
+        }
+    };
 }
 
-impl CheckId {
-    pub const ALL: [CheckId; 7] = [
-        CheckId::Settings,
-        CheckId::Instance,
-        CheckId::Token,
-        CheckId::TableApi,
-        CheckId::TableAccess,
-        CheckId::AttachmentApi,
-        CheckId::AssignmentGroup,
-    ];
-
-    /// The id in the contract (`check.id`): stable across versions.
-    pub fn key(self) -> &'static str {
-        match self {
-            CheckId::Settings => "settings",
-            CheckId::Instance => "instance",
-            CheckId::Token => "token",
-            CheckId::TableApi => "table-api",
-            CheckId::TableAccess => "table-access",
-            CheckId::AttachmentApi => "attachment-api",
-            CheckId::AssignmentGroup => "assignment-group",
-        }
-    }
-
-    /// What it checks, for the admin (`check.label`).
-    pub fn label(self) -> &'static str {
-        match self {
-            CheckId::Settings => "The settings are complete",
-            CheckId::Instance => "The instance answers as ServiceNow",
-            CheckId::Token => "ServiceNow grants an OAuth token",
-            CheckId::TableApi => "The Table API accepts the token",
-            CheckId::TableAccess => "The integration user can read the ticket tables",
-            CheckId::AttachmentApi => "The Attachment API accepts the credentials",
-            CheckId::AssignmentGroup => "The default assignment group exists",
-        }
-    }
-
-    /// The name a person reads.
-    pub fn name(self) -> &'static str {
-        match self {
-            CheckId::Settings => "settings",
-            CheckId::Instance => "instance",
-            CheckId::Token => "token",
-            CheckId::TableApi => "table api",
-            CheckId::TableAccess => "table access",
-            CheckId::AttachmentApi => "attachment api",
-            CheckId::AssignmentGroup => "assignment group",
-        }
-    }
+checks! {
+    Settings = "settings", "settings", "The settings are complete";
+    Instance = "instance", "instance", "The instance answers as ServiceNow";
+    Token = "token", "token", "ServiceNow grants an OAuth token";
+    TableApi = "table-api", "table api", "The Table API accepts the token";
+    TableAccess = "table-access", "table access", "The integration user can read the ticket tables";
+    AttachmentApi = "attachment-api", "attachment api", "The Attachment API accepts the credentials";
+    AssignmentGroup = "assignment-group", "assignment group", "The default assignment group exists";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

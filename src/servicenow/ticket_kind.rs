@@ -2,41 +2,53 @@
 
 use crate::primitives::ids::Name;
 
-/// ServiceNow's priority scale (facts §3.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Priority {
-    Critical,
-    High,
-    Moderate,
-    Low,
-    Planning,
-}
-
-impl Priority {
-    /// ServiceNow's derived priority (`1` Critical to `5` Planning) on this scale.
-    pub fn from_servicenow(value: &str) -> Option<Self> {
-        Some(match value {
-            "1" => Priority::Critical,
-            "2" => Priority::High,
-            "3" => Priority::Moderate,
-            "4" => Priority::Low,
-            "5" => Priority::Planning,
-            _ => return None,
-        })
-    }
-
-    /// The (impact, urgency) pair that the default Priority Lookup matrix turns into this
-    /// priority. ServiceNow derives `priority` itself and ignores a written one.
-    pub fn impact_urgency(self) -> (&'static str, &'static str) {
-        match self {
-            Priority::Critical => ("1", "1"),
-            Priority::High => ("1", "2"),
-            Priority::Moderate => ("2", "2"),
-            Priority::Low => ("2", "3"),
-            Priority::Planning => ("3", "3"),
+/// ServiceNow's priority scale (facts §3.2), said once: each priority, its number in
+/// ServiceNow (`1` Critical to `5` Planning), the (impact, urgency) pair the default Priority
+/// Lookup matrix turns into it, its value and label in the settings form. Hands the list to
+/// the macro `$then`: it declares [`Priority`] here, the form's choices and reading in the
+/// settings, and the WIT conversions in the adapters.
+macro_rules! with_priorities {
+    ($then:path) => {
+        $then! {
+            Critical = "1", ("1", "1"), "critical", "1 - Critical";
+            High = "2", ("1", "2"), "high", "2 - High";
+            Moderate = "3", ("2", "2"), "moderate", "3 - Moderate";
+            Low = "4", ("2", "3"), "low", "4 - Low";
+            Planning = "5", ("3", "3"), "planning", "5 - Planning";
         }
-    }
+    };
 }
+pub(crate) use with_priorities;
+
+macro_rules! declare_priority {
+    ($($priority:ident = $number:literal, $impact_urgency:expr, $form:literal, $label:literal;)*) => {
+        /// ServiceNow's priority scale (facts §3.2).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Priority {
+            $($priority,)*
+        }
+
+        impl Priority {
+            /// ServiceNow's derived priority (`1` Critical to `5` Planning) on this scale.
+            pub fn from_servicenow(value: &str) -> Option<Self> {
+                Some(match value {
+                    $($number => Priority::$priority,)*
+                    _ => return None,
+                })
+            }
+
+            /// The (impact, urgency) pair that the default Priority Lookup matrix turns into
+            /// this priority. ServiceNow derives `priority` itself and ignores a written one.
+            pub fn impact_urgency(self) -> (&'static str, &'static str) {
+                match self {
+                    $(Priority::$priority => $impact_urgency,)*
+                }
+            }
+        }
+    };
+}
+
+with_priorities!(declare_priority);
 
 /// What a ticket becomes in ServiceNow.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! The settings form this provider describes (`describe`): its fields, their kinds, choices
 //! and defaults, in the order the platform shows them.
 
+use crate::servicenow::ticket_kind::with_priorities;
 use crate::settings::key;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,13 +74,13 @@ pub const TICKET_KINDS: &[Choice] = &[
     },
 ];
 
-const PRIORITIES: &[Choice] = &[
-    choice("critical", "1 - Critical"),
-    choice("high", "2 - High"),
-    choice("moderate", "3 - Moderate"),
-    choice("low", "4 - Low"),
-    choice("planning", "5 - Planning"),
-];
+macro_rules! priority_choices {
+    ($($priority:ident = $number:literal, $impact_urgency:expr, $form:literal, $label:literal;)*) => {
+        const PRIORITIES: &[Choice] = &[$(choice($form, $label),)*];
+    };
+}
+
+with_priorities!(priority_choices);
 
 const AUTH_METHODS: &[Choice] = &[
     Choice {

@@ -9,7 +9,7 @@ use crate::primitives::sorted_map::SortedMap;
 use crate::primitives::error::{Error, Result};
 use crate::primitives::ids::AssignmentGroup;
 use crate::servicenow::auth::{AuthMethod, Credentials};
-use crate::servicenow::ticket_kind::{Priority, TicketKind};
+use crate::servicenow::ticket_kind::{Priority, TicketKind, with_priorities};
 use crate::settings::fields::{FIELDS, Field, FieldKind, field};
 use crate::settings::key::{self, invalid};
 use crate::settings::validated::{self, ClosedMatch, RawSettings, Settings, TicketCategory};
@@ -128,15 +128,19 @@ fn chosen(field: &'static Field, value: &str) -> Result<&'static str> {
         })
 }
 
-fn priority(value: &str) -> Priority {
-    match value {
-        "critical" => Priority::Critical,
-        "high" => Priority::High,
-        "low" => Priority::Low,
-        "planning" => Priority::Planning,
-        _ => Priority::Moderate,
-    }
+macro_rules! priority_of_choice {
+    ($($priority:ident = $number:literal, $impact_urgency:expr, $form:literal, $label:literal;)*) => {
+        /// The priority chosen in the form (one of its choices: anything else is the middle).
+        fn priority(value: &str) -> Priority {
+            match value {
+                $($form => Priority::$priority,)*
+                _ => Priority::Moderate,
+            }
+        }
+    };
 }
+
+with_priorities!(priority_of_choice);
 
 /// A ticket kind by name: one of the named kinds or any ServiceNow table name.
 pub fn ticket_kind(name: &str) -> Option<TicketKind> {
