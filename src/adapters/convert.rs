@@ -9,10 +9,11 @@ use crate::features::lifecycle::{CommentKind, Resolution, ResolveOutcome, Update
 use crate::primitives::error::{Error, ErrorKind, with_error_kinds};
 use crate::primitives::ids::AssignmentGroup;
 use crate::servicenow::ticket::{
-    CreateOutcome, Ticket, TicketChanges, TicketDetails, TicketRecord, TicketRef, WrittenTicket,
+    CreateOutcome, TicketDetails, TicketRecord, TicketRef, WrittenTicket,
 };
 use crate::servicenow::ticket_change::{ChangesPage, Comment, TicketChange};
 use crate::servicenow::ticket_kind::{Priority, TicketKind, with_priorities};
+use crate::servicenow::ticket_write::{Ticket, TicketChanges};
 use crate::settings::fields::{self, FieldKind};
 use crate::settings::form::{self, CategoryValue, Value, Values};
 

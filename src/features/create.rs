@@ -9,10 +9,9 @@ use crate::primitives::ids::Name;
 use crate::primitives::log::Level;
 use crate::servicenow::rows::{Columns, Stored};
 use crate::servicenow::state_model;
-use crate::servicenow::ticket::{
-    CreateOutcome, Ticket, TicketRecord, TicketRow, WrittenTicket, not_applied,
-};
+use crate::servicenow::ticket::{CreateOutcome, TicketRecord, TicketRow, WrittenTicket};
 use crate::servicenow::ticket_kind::TicketKind;
+use crate::servicenow::ticket_write::{Ticket, not_applied};
 use crate::settings::validated::{ClosedMatch, Route};
 
 use crate::features::groups;

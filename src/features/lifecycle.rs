@@ -10,10 +10,9 @@ use crate::primitives::ids::Name;
 use crate::servicenow::query::Query;
 use crate::servicenow::rows::{Columns, row, text};
 use crate::servicenow::state_model;
-use crate::servicenow::ticket::{
-    TicketChanges, TicketDetails, TicketRef, TicketRow, check_correlation_id, not_applied,
-};
+use crate::servicenow::ticket::{TicketDetails, TicketRef, TicketRow};
 use crate::servicenow::ticket_kind::TicketKind;
+use crate::servicenow::ticket_write::{TicketChanges, check_correlation_id, not_applied};
 use crate::settings::validated::Route;
 
 use crate::features::groups;

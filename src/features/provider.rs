@@ -14,8 +14,9 @@ use crate::primitives::clock::Clock;
 use crate::primitives::error::Result;
 use crate::primitives::http::Transport;
 use crate::primitives::log::Log;
-use crate::servicenow::ticket::{CreateOutcome, Ticket, TicketChanges, TicketDetails, TicketRef};
+use crate::servicenow::ticket::{CreateOutcome, TicketDetails, TicketRef};
 use crate::servicenow::ticket_change::ChangesPage;
+use crate::servicenow::ticket_write::{Ticket, TicketChanges};
 use crate::settings::validated::{RawSettings, Settings};
 
 pub struct Provider<T, C> {

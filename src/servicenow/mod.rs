@@ -18,3 +18,4 @@ pub mod table;
 pub mod ticket;
 pub mod ticket_change;
 pub mod ticket_kind;
+pub mod ticket_write;

@@ -2,6 +2,7 @@
 //! over it.
 
 pub mod instance;
+pub mod json;
 pub mod provider;
 pub mod session;
 pub mod transport;

@@ -9,8 +9,9 @@ use crate::primitives::clock::ManualClock;
 use crate::primitives::error::ErrorKind;
 use crate::primitives::ids::{AssignmentGroup, Name, SysId, TicketNumber};
 use crate::servicenow::rows::sys_id;
-use crate::servicenow::ticket::{TicketChanges, TicketId, TicketRef};
+use crate::servicenow::ticket::{TicketId, TicketRef};
 use crate::servicenow::ticket_kind::{Priority, TicketKind};
+use crate::servicenow::ticket_write::TicketChanges;
 use crate::test_support::transport::*;
 
 #[test]
