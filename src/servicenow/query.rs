@@ -136,3 +136,42 @@ impl Query {
         self.refused.get_or_insert(why);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keyset query of facts §16, built from parts: each `^NQ` side carries all of its
+    /// conditions, and the ordering ends the query.
+    #[test]
+    fn keyset_queries_are_built_term_by_term() {
+        let ours = || Query::default().eq("correlation_display", "Cloud ex Machina");
+        let query = ours()
+            .eq("sys_updated_on", "2026-01-02 03:04:05")
+            .after("sys_id", &"a".repeat(32))
+            .order_by("sys_updated_on")
+            .or_else(ours().after("sys_updated_on", "2026-01-02 03:04:05"))
+            .order_by("sys_id");
+        assert_eq!(
+            query.checked().unwrap(),
+            format!(
+                "correlation_display=Cloud ex Machina^sys_updated_on=2026-01-02 03:04:05\
+                 ^sys_id>{}^NQcorrelation_display=Cloud ex Machina\
+                 ^sys_updated_on>2026-01-02 03:04:05^ORDERBYsys_updated_on^ORDERBYsys_id",
+                "a".repeat(32)
+            )
+        );
+        assert_eq!(
+            Query::default()
+                .one_of("element", &["comments", "work_notes"])
+                .at_or_after("sys_created_on", "2026-01-02 03:04:05")
+                .checked()
+                .unwrap(),
+            "elementINcomments,work_notes^sys_created_on>=2026-01-02 03:04:05"
+        );
+        assert_eq!(
+            Query::default().order_by("sys_id").checked().unwrap(),
+            "ORDERBYsys_id"
+        );
+    }
+}
