@@ -139,11 +139,11 @@ fn no_cursor_starts_from_the_present_on_the_instances_clock() {
     );
 }
 
-#[test]
-fn changes_carry_the_state_and_only_new_comments_by_others() {
-    let transport = ScriptedTransport::default();
+/// A poll from a cursor in the middle of three tickets (one not this integration's), with
+/// comments and work notes before, at and after them.
+fn poll_with_comments(transport: &ScriptedTransport) -> ChangesPage {
     let clock = ManualClock::default();
-    let mut p = session(&transport, &clock, cost_incidents());
+    let mut p = session(transport, &clock, cost_incidents());
     let tickets = [
         ticket('b', "INC0010002", "2026-01-02 03:04:05", true),
         ticket('c', "INC0010003", "2026-01-02 03:04:06", false),
@@ -184,8 +184,13 @@ fn changes_carry_the_state_and_only_new_comments_by_others() {
         .push(Ok(page(&tickets, false)))
         .push(Ok(page(&entries, false)));
     let cursor = cursor_at("2026-01-02 03:04:04", 'a');
-    let page = changes_since(&mut p, Some(&cursor)).unwrap();
+    changes_since(&mut p, Some(&cursor)).unwrap()
+}
 
+#[test]
+fn a_poll_asks_for_its_keyset_page_and_the_journal_of_its_tickets() {
+    let transport = ScriptedTransport::default();
+    poll_with_comments(&transport);
     let sent = transport.sent();
     let ours = format!("correlation_display={CORRELATION_DISPLAY}");
     assert_eq!(
@@ -208,7 +213,12 @@ fn changes_carry_the_state_and_only_new_comments_by_others() {
             d = id('d')
         )
     );
+}
 
+#[test]
+fn changes_carry_the_state_and_only_new_comments_by_others() {
+    let transport = ScriptedTransport::default();
+    let page = poll_with_comments(&transport);
     let numbers: Vec<&str> = page
         .changes
         .iter()
