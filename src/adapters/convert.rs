@@ -4,7 +4,7 @@ use crate::primitives::prelude::*;
 
 use crate::adapters::bindings::cxm::ticketing::types as wit;
 use crate::features::attachments::Attachment;
-use crate::features::diagnosis::{CheckStatus, ConnectionReport};
+use crate::features::diagnosis::{CheckStatus, ConnectionReport, with_check_statuses};
 use crate::features::lifecycle::{CommentKind, Resolution, ResolveOutcome, UpdateResult};
 use crate::primitives::error::{Error, ErrorKind, with_error_kinds};
 use crate::primitives::ids::AssignmentGroup;
@@ -14,7 +14,7 @@ use crate::servicenow::ticket::{
 use crate::servicenow::ticket_change::{ChangesPage, Comment, TicketChange};
 use crate::servicenow::ticket_kind::{Priority, TicketKind, with_priorities};
 use crate::servicenow::ticket_write::{Ticket, TicketChanges};
-use crate::settings::fields::{self, FieldKind};
+use crate::settings::fields::{self, FieldKind, with_field_kinds};
 use crate::settings::form::{self, CategoryValue, Value, Values};
 
 pub fn describe() -> wit::ProviderInfo {
@@ -50,15 +50,7 @@ pub fn describe() -> wit::ProviderInfo {
                 key: f.key.into(),
                 label: f.label.into(),
                 help: f.help.into(),
-                kind: match f.kind {
-                    FieldKind::Text => wit::FieldKind::Text,
-                    FieldKind::Address => wit::FieldKind::Address,
-                    FieldKind::Secret => wit::FieldKind::Secret,
-                    FieldKind::Choice => wit::FieldKind::Choice,
-                    FieldKind::AuthMethod => wit::FieldKind::AuthMethod,
-                    FieldKind::TicketCategories => wit::FieldKind::TicketCategories,
-                    FieldKind::Flag => wit::FieldKind::Flag,
-                },
+                kind: f.kind.into(),
                 required: f.required,
                 default: f.default.map(Into::into),
                 choices: choices(f.choices),
@@ -326,6 +318,34 @@ impl From<Comment> for wit::Comment {
     }
 }
 
+macro_rules! wit_field_kind {
+    ($($kind:ident),*) => {
+        impl From<FieldKind> for wit::FieldKind {
+            fn from(kind: FieldKind) -> Self {
+                match kind {
+                    $(FieldKind::$kind => wit::FieldKind::$kind,)*
+                }
+            }
+        }
+    };
+}
+
+with_field_kinds!(wit_field_kind);
+
+macro_rules! wit_check_status {
+    ($($status:ident),*) => {
+        impl From<CheckStatus> for wit::CheckStatus {
+            fn from(status: CheckStatus) -> Self {
+                match status {
+                    $(CheckStatus::$status => wit::CheckStatus::$status,)*
+                }
+            }
+        }
+    };
+}
+
+with_check_statuses!(wit_check_status);
+
 impl From<ConnectionReport> for wit::ConnectionReport {
     fn from(report: ConnectionReport) -> Self {
         wit::ConnectionReport {
@@ -336,11 +356,7 @@ impl From<ConnectionReport> for wit::ConnectionReport {
                 .map(|c| wit::Check {
                     id: c.id.key().into(),
                     label: c.id.label().into(),
-                    status: match c.status {
-                        CheckStatus::Passed => wit::CheckStatus::Passed,
-                        CheckStatus::Failed => wit::CheckStatus::Failed,
-                        CheckStatus::Skipped => wit::CheckStatus::Skipped,
-                    },
+                    status: c.status.into(),
                     detail: c.detail,
                     remedy: c.remedy.map(|r| r.text.to_string()),
                     guide_step: c.remedy.and_then(|r| r.step).map(str::to_string),

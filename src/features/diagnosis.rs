@@ -54,12 +54,26 @@ checks! {
     AssignmentGroup = "assignment-group", "assignment group", "The default assignment group exists";
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CheckStatus {
-    Passed,
-    Failed,
-    Skipped,
+/// A check's statuses, said once (the WIT `check-status` has the same cases): hands the list
+/// to the macro `$then`, which declares [`CheckStatus`] here and converts it to the WIT type
+/// in the adapters.
+macro_rules! with_check_statuses {
+    ($then:path) => {
+        $then! { Passed, Failed, Skipped }
+    };
 }
+pub(crate) use with_check_statuses;
+
+macro_rules! declare_check_status {
+    ($($status:ident),*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum CheckStatus {
+            $($status,)*
+        }
+    };
+}
+
+with_check_statuses!(declare_check_status);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Check {

@@ -4,16 +4,26 @@
 use crate::servicenow::ticket_kind::with_priorities;
 use crate::settings::key;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FieldKind {
-    Text,
-    Address,
-    Secret,
-    Choice,
-    AuthMethod,
-    TicketCategories,
-    Flag,
+/// The kinds of the form's fields, said once (the WIT `field-kind` has the same cases):
+/// hands the list to the macro `$then`, which declares [`FieldKind`] here and converts it to
+/// the WIT type in the adapters.
+macro_rules! with_field_kinds {
+    ($then:path) => {
+        $then! { Text, Address, Secret, Choice, AuthMethod, TicketCategories, Flag }
+    };
 }
+pub(crate) use with_field_kinds;
+
+macro_rules! declare_field_kind {
+    ($($kind:ident),*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum FieldKind {
+            $($kind,)*
+        }
+    };
+}
+
+with_field_kinds!(declare_field_kind);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Choice {
