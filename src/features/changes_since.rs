@@ -28,7 +28,7 @@ pub(super) const TICKETS_PER_PAGE: usize = 50;
 /// Journal entries read per request.
 pub(super) const JOURNAL_PAGE: u32 = 200;
 /// Journal requests per call for a page of tickets; past it the page is cut (see
-/// [`Provider::journal_for`]).
+/// [`journal_for`]).
 pub(super) const JOURNAL_PAGES: usize = 10;
 /// Journal requests for one ticket whose entries alone overflow [`JOURNAL_PAGES`]: it must
 /// go out whole for the cursor to move, so it may read more, but not without end.

@@ -31,7 +31,7 @@ enum Earlier {
 /// integration's active ticket for it gets a work note instead of a duplicate; the calls
 /// of one instance run one at a time, so two creates for one id cannot both miss it, and
 /// creates on other instances at the same moment are settled after the insert (see
-/// [`Provider::settle_race`]).
+/// [`settle_race`]).
 pub fn create_ticket<T: Transport, C: Clock>(
     session: &mut Session<T, C>,
     ticket: Ticket,

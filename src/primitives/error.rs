@@ -68,7 +68,7 @@ with_error_kinds!(declare_error_kind);
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
-    /// The setting at fault, by its key in the settings form (`form::FIELDS`).
+    /// The setting at fault, by its key in the settings form (`settings::fields::FIELDS`).
     pub field: Option<&'static str>,
     pub remedy: Option<Remedy>,
     pub http_status: Option<u16>,

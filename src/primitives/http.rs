@@ -1,5 +1,6 @@
-//! The seam between the ServiceNow logic and the network. Production sends through
-//! `wasi:http` (`wasi_http_transport`); unit tests script answers with [`testing::ScriptedTransport`].
+//! The seam between the ServiceNow logic and the network. The component sends through
+//! `wasi:http` (the adapters' transport); unit tests script answers (the test support's
+//! scripted transport).
 
 use crate::primitives::prelude::*;
 
