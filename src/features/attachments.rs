@@ -1,5 +1,5 @@
 //! attach-file: the platform's evidence (a cost report, a graph) attached to a ticket
-//! through the Attachment API (issue 9 §4; the API itself is `crate::servicenow::attachment`).
+//! through the Attachment API (the API itself is `crate::servicenow::attachment`).
 
 use crate::primitives::prelude::*;
 

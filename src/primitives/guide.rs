@@ -180,7 +180,7 @@ pub const API_KEY_ATTACHMENT_POLICY: Remedy = Remedy {
     step: None,
 };
 
-/// A changes cursor that is not one this provider issued (issue 9 §3). Not a setup step:
+/// A changes cursor that is not one this provider issued. Not a setup step:
 /// the platform's stored cursor was damaged or belongs to something else.
 pub const NEW_CURSOR: Remedy = Remedy {
     text: "Ask for changes without a cursor to start again from now; changes made before \
