@@ -35,8 +35,6 @@ mod servicenow;
 mod settings;
 
 #[cfg(test)]
-mod properties;
-#[cfg(test)]
 mod test_support;
 
 #[cfg(feature = "fuzzing")]

@@ -250,6 +250,7 @@ fn after_scheme(url: &str) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn parts(url: &str) -> (String, String, String) {
         let request = Request::new(Method::Get, url.to_string());
@@ -273,5 +274,14 @@ mod tests {
             owned("http", "127.0.0.1:8080", "/oauth_token.do")
         );
         assert_eq!(parts("https://h:1"), owned("https", "h:1", "/"));
+    }
+
+    proptest! {
+        #[test]
+        fn request_paths_never_carry_the_query(path in "[a-z/_]{0,20}", query in ".{0,20}") {
+            let request = Request::new(Method::Get, format!("https://dev1.service-now.com/{path}?{query}"));
+            prop_assert!(!request.path().contains('?'));
+            prop_assert!(request.path().starts_with('/'));
+        }
     }
 }

@@ -162,6 +162,7 @@ pub fn timestamp(value: &Value) -> Result<Timestamp, json::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn ts(text: &str) -> Timestamp {
         Timestamp::parse(text).unwrap()
@@ -249,5 +250,17 @@ mod tests {
             ts("1970-01-01 00:00:00").seconds_earlier(1),
             ts("1970-01-01 00:00:00")
         );
+    }
+
+    proptest! {
+        #[test]
+        fn an_accepted_time_is_a_real_one(text in prop_oneof!["[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", ".{0,20}"]) {
+            if let Some(time) = Timestamp::parse(&text) {
+                prop_assert_eq!(time.as_str(), text.as_str());
+                let month: u32 = text[5..7].parse().unwrap();
+                let day: u32 = text[8..10].parse().unwrap();
+                prop_assert!((1..=12).contains(&month) && (1..=31).contains(&day));
+            }
+        }
     }
 }

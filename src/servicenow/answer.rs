@@ -172,7 +172,9 @@ pub fn failure(response: &Response, auth: &Authorization, what: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::primitives::text::server_text;
     use crate::test_support::transport::{HIBERNATING, html, json};
+    use proptest::prelude::*;
 
     #[test]
     fn servicenow_messages_from_either_envelope() {
@@ -229,5 +231,18 @@ mod tests {
             body: b" {\"result\":[]}".to_vec(),
         };
         assert!(require_json(&response, "x").is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn servicenow_messages_are_printable_and_bounded(text in ".*", body in any::<Vec<u8>>()) {
+            let cleaned = server_text(&text);
+            prop_assert!(!cleaned.chars().any(char::is_control));
+            prop_assert!(cleaned.chars().count() <= 301);
+            let response = Response { status: 400, headers: vec![], body };
+            if let Some(said) = servicenow_message(&response) {
+                prop_assert!(!said.chars().any(char::is_control));
+            }
+        }
     }
 }

@@ -276,6 +276,7 @@ mod tests {
     use super::*;
     use crate::test_support::instance::dev1;
     use crate::test_support::transport::*;
+    use proptest::prelude::*;
 
     fn upload(name: &str, content_type: &str) -> Result<()> {
         Upload::new(name, content_type, b"a,b\n1,2\n").map(drop)
@@ -441,5 +442,28 @@ mod tests {
                 .url
                 .ends_with("/api/now/attachment?sysparm_limit=1")
         );
+    }
+
+    proptest! {
+        /// Whatever the platform calls a file and its type, it is refused with a printable
+        /// reason, or it is a name (no path, nothing that reorders or hides) and a media type
+        /// that cannot end its header.
+        #[test]
+        fn an_accepted_file_is_a_name_with_a_media_type(name in ".{0,40}", content_type in prop_oneof!["[a-z]{1,8}/[a-z0-9.+-]{1,12}(; ?[a-z]{1,8}=[a-z0-9-]{1,8})?", ".{0,40}"]) {
+            match Upload::new(&name, &content_type, b"x") {
+                Ok(_) => {
+                    prop_assert!(!name.contains(['/', '\\']) && name != "." && name != "..");
+                    prop_assert!(!name.chars().any(char::is_control));
+                    let overrides = '\u{202A}'..='\u{202E}';
+                    prop_assert!(!name.chars().any(|c| overrides.contains(&c)), "{:?}", name);
+                    prop_assert!(content_type.contains('/'));
+                    prop_assert!(!content_type.chars().any(char::is_control));
+                }
+                Err(error) => {
+                    prop_assert_eq!(error.kind, ErrorKind::InvalidTicket);
+                    prop_assert!(!error.message.chars().any(char::is_control), "{}", error.message);
+                }
+            }
+        }
     }
 }

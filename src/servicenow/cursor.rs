@@ -308,6 +308,8 @@ impl TableOutcome<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::primitives::error::ErrorKind;
+    use proptest::prelude::*;
 
     fn ts(text: &str) -> Timestamp {
         Timestamp::parse(text).unwrap()
@@ -541,5 +543,50 @@ mod tests {
         let text = cursor.encode();
         assert_eq!(text.len(), CURSOR_MAX);
         assert_eq!(Cursor::parse(&text).unwrap(), Some(cursor));
+    }
+    /// Cursors as the provider writes them, and near misses of them.
+    fn cursor_like() -> impl Strategy<Value = String> {
+        let position = prop_oneof![
+            Just("start".to_string()),
+            "[0-9]{14}\\.[0-9a-f]{32}",
+            "(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9])([01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]\\.[0-9a-f]{32}",
+            ".{0,50}",
+        ];
+        let floor = prop_oneof![
+            Just(String::new()),
+            Just("/start".to_string()),
+            "/[0-9]{14}",
+            "/(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9])([01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]",
+            ".{0,20}",
+        ];
+        let part = ("[a-z][a-z0-9_]{0,12}|.{0,6}", position, floor)
+            .prop_map(|(t, p, f)| format!("~{t}={p}{f}"));
+        (
+            prop_oneof![Just("v1"), Just("v2"), Just(""), Just("v1 ")],
+            proptest::collection::vec(part, 0..5),
+        )
+            .prop_map(|(version, parts)| format!("{version}{}", parts.concat()))
+    }
+
+    proptest! {
+        /// The cursor comes back from the platform: whatever it holds, it is refused with a
+        /// printable reason or it is exactly a cursor the provider writes.
+        #[test]
+        fn a_cursor_is_refused_or_is_one_the_provider_writes(text in prop_oneof![cursor_like(), ".{0,120}"]) {
+            match Cursor::parse(&text) {
+                // A cursor of the version before floors is written anew in the current one.
+                Ok(Some(cursor)) if text.starts_with("v1") => {
+                    prop_assert!(cursor.encode().starts_with("v2"));
+                    prop_assert_eq!(Cursor::parse(&cursor.encode()).unwrap(), Some(cursor));
+                }
+                Ok(Some(cursor)) => prop_assert_eq!(cursor.encode(), text),
+                Ok(None) => prop_assert!(text.is_empty()),
+                Err(error) => {
+                    prop_assert_eq!(error.kind, ErrorKind::InvalidCursor);
+                    prop_assert!(!error.message.chars().any(char::is_control), "{}", error.message);
+                    prop_assert!(error.message.chars().count() < 300, "{}", error.message);
+                }
+            }
+        }
     }
 }

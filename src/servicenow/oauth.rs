@@ -331,7 +331,9 @@ impl TokenCache {
 mod tests {
     use super::*;
     use crate::primitives::secret::Secret;
+    use crate::test_support::answers::{any_response, scripted};
     use crate::test_support::transport::*;
+    use proptest::prelude::*;
 
     const TOKEN_URL: &str = "https://dev1.service-now.com/oauth_token.do";
 
@@ -488,5 +490,34 @@ mod tests {
         cache.store(grant, Duration::ZERO);
         assert!(cache.valid_at(Duration::from_secs(9)).is_some());
         assert!(cache.valid_at(Duration::from_secs(10)).is_none());
+    }
+
+    proptest! {
+        #[test]
+        fn token_answers_never_panic_and_grant_only_a_token(response in any_response()) {
+            let transport = scripted(&[response]);
+            let credentials = Credentials::ClientCredentials {
+                client_id: "id".into(),
+                client_secret: Secret::new("Zk7-token-secret"),
+            };
+            match request_token(&transport, TOKEN_URL, &credentials) {
+                Ok(grant) => {
+                    prop_assert!(!grant.token.expose().is_empty());
+                    prop_assert!(grant.expires_in <= core::time::Duration::from_secs(24 * 3600));
+                }
+                Err(error) => {
+                    prop_assert!(!error.message.contains("Zk7-token-secret"));
+                    prop_assert!(matches!(
+                        error.kind,
+                        ErrorKind::CredentialsRefused
+                            | ErrorKind::ServiceAccountMissing
+                            | ErrorKind::UnexpectedResponse
+                            | ErrorKind::ServiceAsleep
+                            | ErrorKind::NotTheService
+                            | ErrorKind::ServiceUnavailable
+                    ), "{:?}", error.kind);
+                }
+            }
+        }
     }
 }

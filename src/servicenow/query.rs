@@ -140,6 +140,8 @@ impl Query {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::primitives::ids::query_value_problem;
+    use proptest::prelude::*;
 
     /// The keyset query of facts §16, built from parts: each `^NQ` side carries all of its
     /// conditions, and the ordering ends the query.
@@ -173,5 +175,19 @@ mod tests {
             Query::default().order_by("sys_id").checked().unwrap(),
             "ORDERBYsys_id"
         );
+    }
+
+    proptest! {
+        #[test]
+        fn an_accepted_query_value_adds_exactly_one_condition(value in ".{0,40}") {
+            let query = Query::default().eq("correlation_id", &value).eq("correlation_display", "x");
+            match query.checked() {
+                Ok(encoded) => {
+                    prop_assert!(query_value_problem(&value).is_none());
+                    prop_assert_eq!(encoded.matches('^').count(), 1);
+                }
+                Err(_) => prop_assert!(query_value_problem(&value).is_some()),
+            }
+        }
     }
 }

@@ -192,8 +192,17 @@ mod tests {
     use super::*;
     use crate::primitives::clock::ManualClock;
     use crate::primitives::http::Method;
+    use crate::primitives::ids::{Name, SysId};
     use crate::primitives::log::MemoryLog;
+    use crate::primitives::log::NoLog;
+    use crate::servicenow::auth::Authorization;
+    use crate::servicenow::query::Query;
+    use crate::servicenow::table::TableApi;
+    use crate::servicenow::ticket::TicketRow;
+    use crate::test_support::answers::{any_response, scripted};
+    use crate::test_support::instance::dev1;
     use crate::test_support::transport::*;
+    use proptest::prelude::*;
 
     fn get() -> Request {
         Request::new(
@@ -399,5 +408,35 @@ mod tests {
             assert!(jitter.up_to(Duration::from_millis(250)) <= Duration::from_millis(250));
         }
         assert_eq!(jitter.up_to(Duration::ZERO), Duration::ZERO);
+    }
+
+    proptest! {
+        #[test]
+        fn table_api_answers_never_panic_and_fail_specifically(responses in proptest::collection::vec(any_response(), 4)) {
+            let transport = scripted(&responses);
+            let clock = ManualClock::default();
+            let policy = RetryPolicy::default();
+            let retrying = Retrying { transport: &transport, clock: &&clock, policy: &policy, log: &NoLog };
+            let instance = instance_address::InstanceUrl::parse("dev1").unwrap();
+            let api = TableApi { transport: &retrying, instance: &instance };
+            let token = Authorization::bearer("t");
+            match api.query::<TicketRow>(&token, &Name::known("incident"), &Query::default(), 5) {
+                Ok(rows) => {
+                    // Whatever was accepted holds valid ids.
+                    for row in rows {
+                        prop_assert!(SysId::parse(row.sys_id.as_str()).is_some());
+                    }
+                }
+                Err(error) => {
+                    prop_assert!(!error.message.chars().any(char::is_control), "{}", error.message);
+                    prop_assert!(!error.message.contains("Bearer"));
+                    if let Some(status) = error.http_status {
+                        prop_assert!((100..600).contains(&status));
+                    }
+                }
+            }
+            // Bounded: never more tries than the policy allows.
+            prop_assert!(transport.sent().len() <= policy.attempts as usize);
+        }
     }
 }

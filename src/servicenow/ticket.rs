@@ -182,10 +182,12 @@ pub fn link(instance: &InstanceUrl, table: &Name, sys_id: &SysId) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::primitives::ids::query_value_problem;
     use crate::primitives::json;
     use crate::servicenow::rows::Row;
     use crate::test_support::instance::dev1;
     use crate::test_support::json::parsed;
+    use proptest::prelude::*;
     use serde_json::json;
 
     fn read_row(value: serde_json::Value) -> Result<TicketRow, json::Error> {
@@ -239,6 +241,25 @@ mod tests {
         ] {
             let err = TicketRow::from_json(&parsed(bad)).unwrap_err();
             assert!(err.to_string().contains(says), "{err} / {says}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn ids_accepted_are_safe_in_paths_and_queries(text in ".{0,40}") {
+            if let Ok(reference) = TicketRef::parse(TicketKind::Incident, &text) {
+                let id = match &reference.id {
+                    crate::servicenow::ticket::TicketId::SysId(id) => id.as_str().to_string(),
+                    crate::servicenow::ticket::TicketId::Number(number) => number.as_str().to_string(),
+                };
+                prop_assert!(id.bytes().all(|b| b.is_ascii_alphanumeric()), "{id:?}");
+            }
+            if let Some(number) = TicketNumber::parse(&text) {
+                prop_assert!(query_value_problem(number.as_str()).is_none());
+            }
+            if let Some(name) = Name::parse(&text) {
+                prop_assert!(name.as_str().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+            }
         }
     }
 }

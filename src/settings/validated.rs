@@ -336,6 +336,8 @@ pub fn validate_categories(categories: Vec<TicketCategory>) -> Result<Vec<Ticket
 mod tests {
     use super::*;
     use crate::primitives::error::ErrorKind;
+    use crate::primitives::ids::AssignmentGroup;
+    use proptest::prelude::*;
 
     fn raw(instance: &str) -> RawSettings {
         RawSettings {
@@ -433,5 +435,64 @@ mod tests {
                 .message
                 .contains("listed twice")
         );
+    }
+
+    proptest! {
+        #[test]
+        fn settings_validation_never_panics_and_keeps_its_promises(
+            instance in ".{0,80}",
+            client_id in ".{0,40}",
+            secret in ".{0,40}",
+            group in proptest::option::of(".{0,40}"),
+            categories in proptest::collection::vec((".{0,12}", any::<bool>()), 0..4),
+            method in proptest::sample::select(crate::servicenow::auth::AuthMethod::ALL.to_vec()),
+        ) {
+            let mut settings = RawSettings::bare(&instance, &client_id, &secret);
+            // Every method's secret is the generated one, so each is held to not showing it.
+            settings.auth_method = method;
+            settings.username = client_id.clone();
+            settings.password = secret.clone();
+            settings.api_key = secret.clone();
+            settings.default_assignment_group = group.as_deref().and_then(AssignmentGroup::parse);
+            settings.ticket_categories = categories
+                .into_iter()
+                .map(|(event_category, enabled)| TicketCategory { event_category, kind: TicketKind::Incident, enabled })
+                .collect();
+            match Settings::validate(settings.clone()) {
+                Ok(valid) => {
+                    if let crate::servicenow::auth::Credentials::ClientCredentials { client_id, .. } =
+                        &valid.credentials
+                    {
+                        prop_assert_eq!(client_id.trim(), client_id.as_str());
+                        prop_assert!(!client_id.is_empty());
+                    }
+                    if let Some(group) = &valid.default_assignment_group {
+                        prop_assert!(group.problem().is_none());
+                    }
+                    for category in &valid.ticket_categories {
+                        prop_assert!(!category.event_category.is_empty());
+                    }
+                }
+                Err(error) => {
+                    prop_assert_eq!(error.kind, ErrorKind::InvalidSettings);
+                    prop_assert!(!error_shows_secret(&settings, &error), "{}", error.message);
+                }
+            }
+        }
+    }
+
+    /// Found by fuzzing (`platform_input`): a "secret" that is a word of the error message itself
+    /// is not a leak; one that is shown because it is the secret is.
+    #[test]
+    fn a_secret_that_is_an_ordinary_word_is_not_a_leak() {
+        let raw = RawSettings::bare("sz4\u{fffd}n44?/?%://", "", "nstance ");
+        let error = Settings::validate(raw.clone()).unwrap_err();
+        assert!(error.message.contains("nstance "));
+        assert!(!error_shows_secret(&raw, &error));
+        // Nor one that is a word of the message about its own shape.
+        let raw = RawSettings::bare("dev1", "id", " Client ");
+        let error = Settings::validate(raw.clone()).unwrap_err();
+        assert!(error.message.contains(" Client "));
+        assert!(!error_shows_secret(&raw, &error));
     }
 }
