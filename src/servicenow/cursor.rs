@@ -1,8 +1,9 @@
 //! What changed on this integration's tickets since the platform last asked: the cursor the
-//! platform keeps between polls, the keyset order it stands for (`sys_updated_on` has whole
-//! seconds and ties are common, so the order is (`sys_updated_on`, `sys_id`): README,
-//! "Polling for changes"), the merge of each table's page into one page, oldest first, and
-//! which journal entries a change carries.
+//! platform keeps between polls, and the place in the keyset order it stands for
+//! (`sys_updated_on` has whole seconds and ties are common, so the order is
+//! (`sys_updated_on`, `sys_id`): README, "Polling for changes"). The order itself, the merge
+//! of each table's page into one page, oldest first, and which journal entries a change
+//! carries are `keyset`'s.
 //!
 //! The cursor is opaque to the platform but comes back from it: it is parsed as hostile
 //! input, and nothing in it reaches a request unchecked (its tables are only those the
