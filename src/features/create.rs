@@ -14,8 +14,7 @@ use crate::servicenow::ticket_kind::TicketKind;
 use crate::servicenow::ticket_write::{Ticket, not_applied};
 use crate::settings::validated::{ClosedMatch, Route};
 
-use crate::features::groups;
-use crate::features::groups::GroupSource;
+use crate::features::groups::{self, GroupSource};
 use crate::features::session::Session;
 use crate::features::tickets::{self, oldest_open};
 

@@ -15,8 +15,7 @@ use crate::servicenow::ticket_kind::TicketKind;
 use crate::servicenow::ticket_write::{TicketChanges, check_correlation_id, not_applied};
 use crate::settings::validated::Route;
 
-use crate::features::groups;
-use crate::features::groups::GroupSource;
+use crate::features::groups::{self, GroupSource};
 use crate::features::session::Session;
 use crate::features::tickets::{self, oldest_open};
 
