@@ -12,7 +12,7 @@
 //! - `primitives`: JSON, ids, times, errors, the `Transport` seam and the `no_std` prelude.
 //!
 //! Everything below the adapters is plain Rust over the
-//! [`Transport`](primitives::http::Transport) seam and unit-tests natively. Nothing here is a
+//! `Transport` seam (`primitives::http`) and unit-tests natively. Nothing here is a
 //! Rust API: the component's interface is its WIT.
 
 // Natively this crate is built for its unit tests only; the glue that calls the provider is

@@ -132,7 +132,7 @@ pub(super) fn forget_group_if_refused<T: Transport, C: Clock>(
 }
 
 /// Test Connection's question: does the default group exist, exactly once? Unlike
-/// [`Self::resolve_group`], a sys_id is read too, and a missing name gets similar ones.
+/// [`resolve_group`], a sys_id is read too, and a missing name gets similar ones.
 pub(super) fn verify_group<T: Transport, C: Clock>(
     session: &mut Session<T, C>,
     group: &AssignmentGroup,

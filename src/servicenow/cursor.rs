@@ -21,7 +21,7 @@
 //! What the keyset alone cannot see: a write committed after a poll read its table, stamped
 //! with the second of the last record that poll handed out and with a smaller sys_id, would
 //! sort behind the cursor. So a poll hands out only the records of seconds that are over on
-//! the instance's own clock (the answer's `Date` header) by [`SETTLE_SECONDS`], and the
+//! the instance's own clock (the answer's `Date` header) by `SETTLE_SECONDS` (`keyset`), and the
 //! cursor stops before the rest: they come with a later poll, once their second can get no
 //! more writes. Without a `Date` (a proxy that drops it), nothing is held back. The same
 //! clock places a fresh cursor: at the first second not yet settled, so that nothing from

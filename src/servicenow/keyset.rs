@@ -110,7 +110,7 @@ pub fn hold_back_unsettled<R: Keyed>(rows: &mut Vec<R>, unsettled: &Timestamp) -
 }
 
 /// Whether a journal entry written at `written` is new to a change of its ticket read at
-/// `updated`, in a table whose journal floor is `floor` (see [`Mark`]). Entries after the
+/// `updated`, in a table whose journal floor is `floor` (see [`Mark`](crate::servicenow::cursor::Mark)). Entries after the
 /// ticket's update as read belong to a later change of it.
 pub fn is_new_entry(written: &Timestamp, floor: Option<&Timestamp>, updated: &Timestamp) -> bool {
     floor.is_none_or(|floor| written >= floor) && written <= updated

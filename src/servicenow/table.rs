@@ -51,7 +51,7 @@ impl<T: Transport> TableApi<'_, T> {
 
     /// `GET /api/now/table/{table}/{sys_id}`: one record's `result`, with the given columns,
     /// and what the call was, for messages; the provider reads it as its row type
-    /// ([`parse_row`]). The request is built and sent outside the generic code, so that each
+    /// ([`parse_row`](crate::servicenow::rows::parse_row)). The request is built and sent outside the generic code, so that each
     /// row type adds only its parsing to the component.
     pub(crate) fn get_result(
         &self,
