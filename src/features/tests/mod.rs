@@ -1,6 +1,7 @@
 //! The provider's tests, call by call, by what they exercise.
 
 mod auth;
+mod changes_fixture;
 mod changes_since;
 mod connection;
 mod create;
