@@ -2,24 +2,26 @@
 //! arbitrary bytes to a parser of what ServiceNow or the platform sends, and panics only
 //! where an invariant the rest of the component relies on is broken.
 
-use crate::prelude::*;
+use crate::primitives::prelude::*;
 
 use alloc::collections::VecDeque;
 use core::cell::{Cell, RefCell};
 use core::time::Duration;
 
-use crate::auth::Authorization;
-use crate::clock::Clock;
-use crate::http::{Request, Response, Transport, TransportError};
-use crate::ids::{Name, SysId, query_value_problem};
-use crate::log::NoLog;
-use crate::oauth::request_token;
-use crate::retry::{RetryPolicy, Retrying};
-use crate::settings::{
-    InstanceUrl, RawSettings, Settings, TicketCategory, TicketKind, error_shows_secret,
-};
-use crate::table_api::{Columns, Query, TableApi};
-use crate::ticket::{TicketRef, TicketRow};
+use crate::primitives::clock::Clock;
+use crate::primitives::http::{Request, Response, Transport, TransportError};
+use crate::primitives::ids::{Name, SysId, query_value_problem};
+use crate::primitives::log::NoLog;
+use crate::servicenow::auth::Authorization;
+use crate::servicenow::oauth::request_token;
+use crate::servicenow::query::Query;
+use crate::servicenow::retry::{RetryPolicy, Retrying};
+use crate::servicenow::rows::Columns;
+use crate::servicenow::table::TableApi;
+use crate::servicenow::ticket::{TicketRef, TicketRow};
+use crate::servicenow::ticket_kind::TicketKind;
+use crate::settings::validated::{RawSettings, Settings, TicketCategory, error_shows_secret};
+use instance_address::InstanceUrl;
 
 /// Answers cut from the fuzzer's bytes: status (2 bytes), a content type (1 byte), a body
 /// length (2 bytes), the body; repeated.
@@ -75,7 +77,7 @@ impl Clock for Instant {
     }
 }
 
-fn check_error(error: &crate::error::Error) {
+fn check_error(error: &crate::primitives::error::Error) {
     assert!(
         !error.message.chars().any(char::is_control),
         "a control character in {:?}",
@@ -119,7 +121,7 @@ pub fn token_answer(data: &[u8]) {
     let transport = Replay(RefCell::new(answers(data)));
     let settings =
         Settings::validate(RawSettings::bare("dev1", "id", "fuzz-secret")).expect("valid settings");
-    match request_token(&transport, &settings) {
+    match request_token(&transport, &settings.token_url, &settings.credentials) {
         Ok(grant) => assert!(grant.expires_in <= Duration::from_secs(24 * 3600)),
         Err(error) => {
             check_error(&error);
@@ -137,12 +139,12 @@ pub fn platform_input(data: &[u8]) {
     let (instance, client_id, secret, category, reference) =
         (next(), next(), next(), next(), next());
     let (cursor, file_name, content_type) = (next(), next(), next());
-    match crate::changes::Cursor::parse(&cursor) {
+    match crate::servicenow::cursor::Cursor::parse(&cursor) {
         Ok(Some(parsed)) => assert_eq!(parsed.encode(), cursor),
         Ok(None) => assert!(cursor.is_empty()),
         Err(error) => check_error(&error),
     }
-    match crate::attachment_api::Upload::new(&file_name, &content_type, b"x") {
+    match crate::servicenow::attachment::Upload::new(&file_name, &content_type, b"x") {
         Ok(_) => {
             assert!(!file_name.contains(['/', '\\']) && !file_name.chars().any(char::is_control))
         }
@@ -158,7 +160,7 @@ pub fn platform_input(data: &[u8]) {
         Ok(valid) => {
             assert!(matches!(
                 &valid.credentials,
-                crate::auth::Credentials::ClientCredentials { client_id, .. }
+                crate::servicenow::auth::Credentials::ClientCredentials { client_id, .. }
                     if !client_id.trim().is_empty()
             ));
             let origin = valid.instance.origin();

@@ -1,8 +1,18 @@
 //! A ServiceNow ticketing provider, shipped as a WebAssembly component.
 //!
-//! The ServiceNow logic (settings, OAuth, Table API, ticket mapping) is plain Rust over the
-//! [`http::Transport`] seam and unit-tests natively; `bindings` (the WIT glue) and
-//! `wasi_http_transport` (the `wasi:http` side) exist only in the wasm build. Nothing here is a
+//! Five layers, each using only the ones below it:
+//! - `adapters` (wasm only): the WIT bindings and exports, conversions between the WIT
+//!   types and the domain's, and the host's side of the seams (`wasi:http`, the clocks, the
+//!   log import);
+//! - `features`: what the platform asks (create, lifecycle, changes since, attachments,
+//!   Test Connection), as functions over a session with the instance;
+//! - `settings`: the platform's form and the validated settings;
+//! - `servicenow`: ServiceNow's REST APIs (Table, Attachment, OAuth) and what their answers
+//!   mean;
+//! - `primitives`: JSON, ids, times, errors, the `Transport` seam and the `no_std` prelude.
+//!
+//! Everything below the adapters is plain Rust over the
+//! `Transport` seam (`primitives::http`) and unit-tests natively. Nothing here is a
 //! Rust API: the component's interface is its WIT.
 
 // Natively this crate is built for its unit tests only; the glue that calls the provider is
@@ -17,114 +27,15 @@ extern crate alloc;
 #[cfg(any(test, feature = "fuzzing", not(target_arch = "wasm32")))]
 extern crate std;
 
-/// What std's prelude would have given every module.
-mod prelude {
-    pub use alloc::boxed::Box;
-    pub use alloc::string::{String, ToString};
-    pub use alloc::vec::Vec;
-    pub use alloc::{format, vec};
-
-    /// Where `needle` first occurs in `haystack`: `str::find` with a `&str` pattern, as a
-    /// plain loop (core's two-way searcher is 2.4 KB of code).
-    pub fn find(haystack: &str, needle: &str) -> Option<usize> {
-        let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
-        (0..=haystack.len().checked_sub(needle.len())?)
-            .find(|&at| &haystack[at..at + needle.len()] == needle)
-    }
-
-    /// `str::contains` with a `&str` pattern, through [`find`].
-    pub fn contains(haystack: &str, needle: &str) -> bool {
-        find(haystack, needle).is_some()
-    }
-
-    /// `str::replace` with a `&str` pattern, through [`find`] (an empty `from` replaces nothing).
-    pub fn replace(text: &str, from: &str, to: &str) -> String {
-        if from.is_empty() {
-            return text.to_string();
-        }
-        let mut replaced = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(at) = find(rest, from) {
-            replaced.push_str(&rest[..at]);
-            replaced.push_str(to);
-            rest = &rest[at + from.len()..];
-        }
-        replaced.push_str(rest);
-        replaced
-    }
-
-    /// `[S]::join`: a loop, where alloc's optimised copy is over a kilobyte per item type.
-    pub fn join<S: AsRef<str>>(items: &[S], separator: &str) -> String {
-        let mut joined = String::new();
-        for (i, item) in items.iter().enumerate() {
-            if i > 0 {
-                joined.push_str(separator);
-            }
-            joined.push_str(item.as_ref());
-        }
-        joined
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn the_plain_searches_answer_as_str_does() {
-            let texts = [
-                "",
-                "a",
-                "json",
-                "x://y://z",
-                "ünï://cödé",
-                "aaaa",
-                "abab",
-                "ServiceNow",
-            ];
-            for text in texts {
-                for needle in ["", "a", "aa", "://", "ab", "cödé", "json", "Now", "zz"] {
-                    assert_eq!(find(text, needle), text.find(needle), "{text:?} {needle:?}");
-                    assert_eq!(contains(text, needle), text.contains(needle));
-                    if !needle.is_empty() {
-                        assert_eq!(replace(text, needle, "<r>"), text.replace(needle, "<r>"));
-                    }
-                }
-            }
-        }
-    }
-}
-
-mod answer;
-mod attachment_api;
-mod auth;
-mod cache;
-mod changes;
-mod clock;
-mod diagnosis;
-mod error;
-mod form;
-mod guide;
-mod http;
-mod ids;
-mod json;
-mod log;
-mod oauth;
-mod provider;
-mod retry;
+#[cfg(target_arch = "wasm32")]
+mod adapters;
+mod features;
+mod primitives;
+mod servicenow;
 mod settings;
-mod state_model;
-mod table_api;
-mod ticket;
 
 #[cfg(test)]
-mod properties;
+mod test_support;
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-
-#[cfg(target_arch = "wasm32")]
-mod bindings;
-#[cfg(all(target_arch = "wasm32", not(any(test, feature = "fuzzing"))))]
-mod runtime;
-#[cfg(target_arch = "wasm32")]
-mod wasi_http_transport;

@@ -1,0 +1,22 @@
+//! What the instance told a session and may change behind its back (see
+//! [`Expiring`]): kept for a while to spare requests, dropped by every configure.
+
+use crate::primitives::prelude::*;
+
+use crate::primitives::cache::Expiring;
+use crate::primitives::ids::{Name, SysId};
+
+#[derive(Default)]
+pub struct InstanceFacts {
+    /// Group names already resolved, so each costs one lookup while the entry lasts.
+    pub groups: Expiring<String, SysId>,
+    /// Each table's close codes as the instance lists them, read once while the entry lasts.
+    pub close_codes: Expiring<Name, Vec<CloseCode>>,
+}
+
+/// A close code: the value ServiceNow stores, and the label its form shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CloseCode {
+    pub value: String,
+    pub label: String,
+}

@@ -1,0 +1,587 @@
+//! The admin's values of the settings form ([`fields`](crate::settings::fields)), given by
+//! key as a platform that knows nothing of ServiceNow holds them, mapped onto [`RawSettings`].
+//! Every refusal names the field's key, so the platform can mark it in its dialog.
+
+use crate::primitives::prelude::*;
+
+use crate::primitives::sorted_map::SortedMap;
+
+use crate::primitives::error::{Error, Result};
+use crate::primitives::ids::AssignmentGroup;
+use crate::servicenow::auth::{AuthMethod, Credentials};
+use crate::servicenow::ticket_kind::{Priority, TicketKind, with_priorities};
+use crate::settings::fields::{FIELDS, Field, FieldKind, field};
+use crate::settings::key::{self, invalid};
+use crate::settings::validated::{self, ClosedMatch, RawSettings, Settings, TicketCategory};
+
+/// A value as the platform gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Text(String),
+    TextList(Vec<String>),
+    Flag(bool),
+    TicketCategories(Vec<CategoryValue>),
+}
+
+/// A row of the ticket categories, its kind still a name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CategoryValue {
+    pub event_category: String,
+    pub kind: String,
+    pub enabled: bool,
+}
+
+/// The admin's values by key, and the secrets apart.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Values {
+    pub settings: Vec<(String, Value)>,
+    pub secrets: Vec<(String, String)>,
+}
+
+impl core::fmt::Debug for Values {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let secrets: Vec<&str> = self.secrets.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("Values")
+            .field("settings", &self.settings)
+            .field("secrets (keys only)", &secrets)
+            .finish()
+    }
+}
+
+/// The form's field for a key the platform sent; unknown keys are refused by name (a typo in
+/// a settings file must not silently drop a setting).
+fn known(key: &str, secret: bool) -> Result<&'static Field> {
+    match field(key) {
+        Some(f) if (f.kind == FieldKind::Secret) == secret => Ok(f),
+        Some(f) if secret => Err(invalid(
+            f.key,
+            format!(
+                "{:?} is a setting, not a secret: send it with the settings",
+                f.key
+            ),
+        )),
+        Some(f) => Err(invalid(
+            f.key,
+            format!(
+                "{:?} is a secret: send it with the secrets, apart from the settings",
+                f.key
+            ),
+        )),
+        None => Err(Error::invalid_settings(format!(
+            "{} is not a setting of the ServiceNow provider (its settings: {})",
+            quoted(key),
+            join(&FIELDS.iter().map(|f| f.key).collect::<Vec<_>>(), ", ")
+        ))),
+    }
+}
+
+/// A key or value from the platform in a message: quoted, cut, printable.
+fn quoted(text: &str) -> String {
+    crate::primitives::text::quoted(text, 64)
+}
+
+fn text(field: &'static Field, value: Value) -> Result<String> {
+    match value {
+        Value::Text(text) => Ok(text),
+        _ => Err(invalid(
+            field.key,
+            format!("the {} takes text", field.label),
+        )),
+    }
+}
+
+fn flag(field: &'static Field, value: Value) -> Result<bool> {
+    match value {
+        Value::Flag(flag) => Ok(flag),
+        _ => Err(invalid(
+            field.key,
+            format!("the {} setting takes yes or no (a flag)", field.label),
+        )),
+    }
+}
+
+/// Text, with nothing but spaces meaning "not given".
+fn optional_text(field: &'static Field, value: Value) -> Result<Option<String>> {
+    let text = text(field, value)?;
+    Ok((!text.trim().is_empty()).then_some(text))
+}
+
+fn chosen(field: &'static Field, value: &str) -> Result<&'static str> {
+    field
+        .choices
+        .iter()
+        .find(|c| c.value == value)
+        .map(|c| c.value)
+        .ok_or_else(|| {
+            invalid(
+                field.key,
+                format!(
+                    "the {} {} is not one of: {}",
+                    field.label,
+                    quoted(value),
+                    join(
+                        &field.choices.iter().map(|c| c.value).collect::<Vec<_>>(),
+                        ", "
+                    )
+                ),
+            )
+        })
+}
+
+macro_rules! priority_of_choice {
+    ($($priority:ident = $number:literal, $impact_urgency:expr, $form:literal, $label:literal;)*) => {
+        /// The priority chosen in the form (one of its choices: anything else is the middle).
+        fn priority(value: &str) -> Priority {
+            match value {
+                $($form => Priority::$priority,)*
+                _ => Priority::Moderate,
+            }
+        }
+    };
+}
+
+with_priorities!(priority_of_choice);
+
+/// A ticket kind by name: one of the named kinds or any ServiceNow table name.
+pub fn ticket_kind(name: &str) -> Option<TicketKind> {
+    crate::primitives::ids::Name::parse(name).map(|table| TicketKind::for_table(&table))
+}
+
+fn not_a_table(key: &'static str, name: &str, whose: &str) -> Error {
+    invalid(
+        key,
+        format!(
+            "the ticket kind {} for {whose} is not incident, change_request, problem or a \
+             ServiceNow table name (lower-case letters, digits and underscores)",
+            quoted(name)
+        ),
+    )
+}
+
+fn categories(field: &'static Field, value: Value) -> Result<Vec<TicketCategory>> {
+    let Value::TicketCategories(rows) = value else {
+        return Err(invalid(
+            field.key,
+            format!("the {} take a list of rows", field.label),
+        ));
+    };
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            let kind = ticket_kind(&row.kind).ok_or_else(|| {
+                not_a_table(
+                    field.key,
+                    &row.kind,
+                    &format!("the event category {}", quoted(&row.event_category)),
+                )
+            })?;
+            Ok(TicketCategory {
+                event_category: row.event_category,
+                kind,
+                enabled: row.enabled,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    validated::validate_categories(rows)
+}
+
+/// The default assignment group, if one is given.
+fn group(field: &'static Field, value: Value) -> Result<Option<AssignmentGroup>> {
+    optional_text(field, value)?
+        .map(|name| {
+            AssignmentGroup::parse(&name)
+                .ok_or_else(|| invalid(field.key, format!("the {} is empty", field.label)))
+        })
+        .transpose()
+}
+
+/// The kind of ticket for unlisted event categories, if one is given.
+fn unlisted_kind(field: &'static Field, value: Value) -> Result<Option<TicketKind>> {
+    optional_text(field, value)?
+        .map(|name| {
+            ticket_kind(&name)
+                .ok_or_else(|| not_a_table(field.key, &name, "event categories not listed"))
+        })
+        .transpose()
+}
+
+/// One of the field's choices, if one is given.
+fn choice_of(field: &'static Field, value: Value) -> Result<Option<&'static str>> {
+    optional_text(field, value)?
+        .map(|value| chosen(field, &value))
+        .transpose()
+}
+
+/// The settings the values describe. A secret not given is `in_force`'s, if there is one
+/// (the admin changed another field and left the secret as it was).
+pub fn raw_settings(values: Values, in_force: Option<&Settings>) -> Result<RawSettings> {
+    let mut given = Given {
+        settings: by_key(values.settings, false)?,
+        secrets: by_key(values.secrets, true)?,
+        in_force,
+    };
+    let instance = required(
+        key::INSTANCE,
+        given
+            .take(key::INSTANCE)
+            .map(|(f, v)| text(f, v))
+            .transpose()?,
+    )?;
+    let auth_method = match given.take(key::AUTH_METHOD) {
+        Some((f, v)) => choice_of(f, v)?
+            .and_then(AuthMethod::parse)
+            .unwrap_or_default(),
+        None => AuthMethod::default(),
+    };
+    let client_id = given.credential(key::CLIENT_ID, auth_method)?;
+    let username = given.credential(key::USERNAME, auth_method)?;
+    let client_secret = given.secret(key::CLIENT_SECRET, auth_method)?;
+    let password = given.secret(key::PASSWORD, auth_method)?;
+    let api_key = given.secret(key::API_KEY, auth_method)?;
+    let default_assignment_group = match given.take(key::DEFAULT_ASSIGNMENT_GROUP) {
+        Some((f, v)) => group(f, v)?,
+        None => None,
+    };
+    let default_priority = match given.take(key::DEFAULT_PRIORITY) {
+        Some((f, v)) => choice_of(f, v)?.map(priority),
+        None => None,
+    };
+    let ticket_categories = match given.take(key::TICKET_CATEGORIES) {
+        Some((f, v)) => categories(f, v)?,
+        None => Vec::new(),
+    };
+    let unlisted_category_kind = match given.take(key::UNLISTED_CATEGORY_KIND) {
+        Some((f, v)) => unlisted_kind(f, v)?,
+        None => None,
+    };
+    let on_closed_match = match given.take(key::ON_CLOSED_MATCH) {
+        Some((f, v)) => match choice_of(f, v)? {
+            Some("reopen") => ClosedMatch::Reopen,
+            _ => ClosedMatch::OpenNew,
+        },
+        None => ClosedMatch::OpenNew,
+    };
+    let attachments = match given.take(key::ATTACHMENTS) {
+        Some((f, v)) => flag(f, v)?,
+        None => false,
+    };
+    Ok(RawSettings {
+        instance,
+        auth_method,
+        client_id,
+        client_secret,
+        username,
+        password,
+        api_key,
+        default_assignment_group,
+        default_priority,
+        ticket_categories,
+        unlisted_category_kind,
+        on_closed_match,
+        attachments,
+    })
+}
+
+/// The values the platform sent, by the form's keys, each taken once as it is read.
+struct Given<'s> {
+    settings: SortedMap<&'static str, Value>,
+    secrets: SortedMap<&'static str, String>,
+    /// The settings in force: a secret not sent again keeps its value.
+    in_force: Option<&'s Settings>,
+}
+
+impl Given<'_> {
+    fn take(&mut self, key: &'static str) -> Option<(&'static Field, Value)> {
+        self.settings
+            .remove(key)
+            .map(|v| (field(key).expect("in the form"), v))
+    }
+
+    /// A credential field: required by the method it belongs to; another method's is not
+    /// read.
+    fn credential(&mut self, key: &'static str, method: AuthMethod) -> Result<String> {
+        let value = self.take(key).map(|(f, v)| text(f, v)).transpose()?;
+        if applies(key, method) {
+            required(key, value)
+        } else {
+            Ok(String::new())
+        }
+    }
+
+    /// A secret field: as sent, else the one in force; required by its method.
+    fn secret(&mut self, key: &'static str, method: AuthMethod) -> Result<String> {
+        let value = self.secrets.remove(key).or_else(|| {
+            self.in_force
+                .and_then(|s| secret_in_force(&s.credentials, key))
+                .map(str::to_string)
+        });
+        if applies(key, method) {
+            required(key, value)
+        } else {
+            Ok(String::new())
+        }
+    }
+}
+
+/// The values by the form's keys: unknown keys, a secret given as a setting (or the other way
+/// round), and a key given twice are refused.
+fn by_key<V>(pairs: Vec<(String, V)>, secret: bool) -> Result<SortedMap<&'static str, V>> {
+    let mut by_key = SortedMap::default();
+    for (key, value) in pairs {
+        let field = known(&key, secret)?;
+        if !by_key.insert(field.key, value) {
+            return Err(invalid(
+                field.key,
+                format!("{:?} is given twice", field.key),
+            ));
+        }
+    }
+    Ok(by_key)
+}
+
+/// Whether a field is read for the authentication method: its own fields and the common ones.
+fn applies(key: &str, method: AuthMethod) -> bool {
+    field(key).is_some_and(|f| f.auth_methods.is_empty() || f.auth_methods.contains(&method.key()))
+}
+
+fn required(key: &'static str, value: Option<String>) -> Result<String> {
+    value.ok_or_else(|| {
+        let field = field(key).expect("in the form");
+        invalid(key, format!("the {} is required", field.label))
+            .with_remedy(crate::primitives::guide::ENTER_SETTINGS)
+    })
+}
+
+/// One value checked as the admin types it: the checks `configure` makes of that field
+/// alone, without network.
+pub fn validate_field(key: &str, value: Value) -> Result<()> {
+    let field = field(key).ok_or_else(|| {
+        Error::invalid_settings(format!(
+            "{} is not a setting of the ServiceNow provider",
+            quoted(key)
+        ))
+    })?;
+    match field.key {
+        key::INSTANCE => validated::parse_instance(&text(field, value)?).map(drop),
+        key::CLIENT_ID | key::CLIENT_SECRET | key::USERNAME | key::PASSWORD | key::API_KEY => {
+            validated::credential(field.key, field.label, &text(field, value)?).map(drop)
+        }
+        key::DEFAULT_ASSIGNMENT_GROUP => match group(field, value)? {
+            Some(group) => validated::check_default_group(&group),
+            None => Ok(()),
+        },
+        key::TICKET_CATEGORIES => categories(field, value).map(drop),
+        key::ATTACHMENTS => flag(field, value).map(drop),
+        key::UNLISTED_CATEGORY_KIND => unlisted_kind(field, value).map(drop),
+        _ => choice_of(field, value).map(drop),
+    }
+}
+
+/// The value in force of a secret field of the form, if this method has it.
+fn secret_in_force<'a>(credentials: &'a Credentials, key: &str) -> Option<&'a str> {
+    match (credentials, key) {
+        (
+            Credentials::ClientCredentials { client_secret, .. }
+            | Credentials::Password { client_secret, .. },
+            key::CLIENT_SECRET,
+        ) => Some(client_secret.expose()),
+        (
+            Credentials::Password { password, .. } | Credentials::Basic { password, .. },
+            key::PASSWORD,
+        ) => Some(password.expose()),
+        (Credentials::ApiKey { key }, key::API_KEY) => Some(key.value()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::primitives::error::ErrorKind;
+
+    fn text(key: &str, value: &str) -> (String, Value) {
+        (key.into(), Value::Text(value.into()))
+    }
+
+    fn values() -> Values {
+        Values {
+            settings: vec![
+                text(key::INSTANCE, "dev12345"),
+                text(key::CLIENT_ID, "id"),
+                (
+                    key::TICKET_CATEGORIES.into(),
+                    Value::TicketCategories(vec![
+                        CategoryValue {
+                            event_category: "cost".into(),
+                            kind: "incident".into(),
+                            enabled: true,
+                        },
+                        CategoryValue {
+                            event_category: "finding".into(),
+                            kind: "u_cost_finding".into(),
+                            enabled: false,
+                        },
+                    ]),
+                ),
+                text(key::DEFAULT_PRIORITY, "high"),
+                text(key::ON_CLOSED_MATCH, "reopen"),
+            ],
+            secrets: vec![(key::CLIENT_SECRET.into(), "s3cret-value".into())],
+        }
+    }
+
+    #[test]
+    fn values_map_onto_the_settings() {
+        let raw = raw_settings(values(), None).unwrap();
+        assert_eq!(raw.instance, "dev12345");
+        assert_eq!(raw.client_secret, "s3cret-value");
+        assert_eq!(raw.default_priority, Some(Priority::High));
+        assert_eq!(raw.on_closed_match, ClosedMatch::Reopen);
+        assert_eq!(raw.ticket_categories[0].kind, TicketKind::Incident);
+        assert_eq!(
+            raw.ticket_categories[1].kind,
+            TicketKind::Table(crate::primitives::ids::Name::known("u_cost_finding"))
+        );
+        Settings::validate(raw).unwrap();
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        type Change = fn(&mut Values);
+        let cases: [(Change, &str, &str); 6] = [
+            (
+                |v| v.settings.retain(|(k, _)| k != "instance"),
+                "instance",
+                "Subdomain is required",
+            ),
+            (
+                |v| v.secrets.clear(),
+                "client_secret",
+                "Client Secret is required",
+            ),
+            (
+                |v| v.settings.push(text(key::DEFAULT_PRIORITY, "urgent")),
+                "default_priority",
+                "given twice",
+            ),
+            (
+                |v| v.settings[3] = text(key::DEFAULT_PRIORITY, "urgent"),
+                "default_priority",
+                "\"urgent\" is not one of: critical, high, moderate, low, planning",
+            ),
+            (
+                |v| v.settings.push((key::CLIENT_ID.into(), Value::Flag(true))),
+                "client_id",
+                "",
+            ),
+            (
+                |v| v.secrets.push((key::INSTANCE.into(), "x".into())),
+                "instance",
+                "is a setting, not a secret",
+            ),
+        ];
+        for (change, field, words) in cases {
+            let mut v = values();
+            change(&mut v);
+            let err = raw_settings(v, None).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::InvalidSettings);
+            assert_eq!(err.field, Some(field), "{}", err.message);
+            assert!(err.message.contains(words), "{}", err.message);
+        }
+        let mut v = values();
+        v.settings.push(text("client_secret_typo", "x"));
+        let err = raw_settings(v, None).unwrap_err();
+        assert_eq!(err.field, None);
+        assert!(
+            err.message
+                .contains("\"client_secret_typo\" is not a setting")
+        );
+    }
+
+    #[test]
+    fn a_missing_secret_is_the_one_in_force() {
+        let in_force = Settings::validate(raw_settings(values(), None).unwrap()).unwrap();
+        let mut v = values();
+        v.secrets.clear();
+        let raw = raw_settings(v, Some(&in_force)).unwrap();
+        assert_eq!(raw.client_secret, "s3cret-value");
+    }
+
+    #[test]
+    fn validate_field_checks_one_value() {
+        let ok = |k: &str, v: &str| validate_field(k, Value::Text(v.into()));
+        ok(key::INSTANCE, "dev12345").unwrap();
+        assert_eq!(
+            ok(key::INSTANCE, "http://dev1.service-now.com")
+                .unwrap_err()
+                .field,
+            Some("instance")
+        );
+        assert!(
+            ok(key::CLIENT_ID, " id")
+                .unwrap_err()
+                .message
+                .contains("whitespace")
+        );
+        let err = ok(key::CLIENT_SECRET, "s3cret ").unwrap_err();
+        assert!(!err.message.contains("s3cret"));
+        ok(key::DEFAULT_ASSIGNMENT_GROUP, "").unwrap();
+        assert!(ok(key::DEFAULT_ASSIGNMENT_GROUP, "a^b").is_err());
+        assert!(ok(key::UNLISTED_CATEGORY_KIND, "Not A Table").is_err());
+        ok(key::UNLISTED_CATEGORY_KIND, "sc_task").unwrap();
+        assert!(ok(key::ON_CLOSED_MATCH, "maybe").is_err());
+        assert!(ok("nope", "x").is_err());
+    }
+
+    #[test]
+    fn a_method_reads_and_requires_only_its_own_fields() {
+        let basic = || Values {
+            settings: vec![
+                text(key::INSTANCE, "dev12345"),
+                text(key::AUTH_METHOD, "basic"),
+                text(key::USERNAME, "cxm_integration"),
+            ],
+            secrets: vec![(key::PASSWORD.into(), "pa55-word".into())],
+        };
+        let raw = raw_settings(basic(), None).unwrap();
+        assert_eq!(raw.auth_method, AuthMethod::Basic);
+        assert_eq!(
+            (raw.username.as_str(), raw.password.as_str()),
+            ("cxm_integration", "pa55-word")
+        );
+        assert!(raw.client_id.is_empty());
+        Settings::validate(raw).unwrap();
+
+        let mut v = basic();
+        v.secrets.clear();
+        let err = raw_settings(v, None).unwrap_err();
+        assert_eq!(err.field, Some(key::PASSWORD));
+        assert!(
+            err.message.contains("Password is required"),
+            "{}",
+            err.message
+        );
+
+        let mut v = basic();
+        v.settings[1] = text(key::AUTH_METHOD, "kerberos");
+        assert_eq!(
+            raw_settings(v, None).unwrap_err().field,
+            Some(key::AUTH_METHOD)
+        );
+
+        // The admin switches to an API key: the key is what is required now.
+        let v = Values {
+            settings: vec![
+                text(key::INSTANCE, "dev12345"),
+                text(key::AUTH_METHOD, "api_key"),
+            ],
+            secrets: vec![],
+        };
+        assert_eq!(raw_settings(v, None).unwrap_err().field, Some(key::API_KEY));
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        assert!(!format!("{:?}", values()).contains("s3cret"));
+    }
+}
