@@ -11,8 +11,8 @@ use crate::input::{check_characters, split_authority, split_scheme};
 use crate::origin::{Host, Origin, Scheme};
 use crate::path::{Normalised, parse_tail};
 
-/// The base address of a ServiceNow instance: scheme, host, optional port and path prefix
-/// (a proxy may add one, docs/servicenow/availability.md#instance-addresses), without a trailing slash.
+/// The base address of a ServiceNow instance: scheme, host, optional port and path prefix (a proxy
+/// may add one, docs/servicenow/availability.md#instance-addresses), without a trailing slash.
 ///
 /// Two addresses are equal when they name the same base address; the note on how one was
 /// normalised does not count.

@@ -64,9 +64,9 @@ impl Keyed for ChangeRow {
 }
 
 row! {
-    /// A `sys_journal_field` row as captured (facts §16): `name` is the table, `element_id`
-    /// the record, `element` the journal column. The table has no `sys_updated_on`: rows never
-    /// change, so they are read in (`sys_created_on`, `sys_id`) order.
+    /// A `sys_journal_field` row as captured (docs/servicenow/polling.md): `name` is the table,
+    /// `element_id` the record, `element` the journal column. The table has no `sys_updated_on`:
+    /// rows never change, so they are read in (`sys_created_on`, `sys_id`) order.
     #[derive(Debug)]
     struct JournalRow {
         sys_id: SysId = sys_id => required,

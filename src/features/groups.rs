@@ -16,7 +16,8 @@ use crate::features::session::Session;
 
 static SYS_USER_GROUP: Name = Name::known("sys_user_group");
 
-/// Names are not unique: ask for a few, to notice ambiguity and list the candidates (facts §4).
+/// Names are not unique: ask for a few, to notice ambiguity and list the candidates
+/// (docs/servicenow/table-api.md#assignment-groups).
 const NAME_MATCHES: u32 = 5;
 
 row! {

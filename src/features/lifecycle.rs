@@ -181,7 +181,7 @@ fn resolve_row<T: Transport, C: Clock>(
     }
     let close_code = close_code(session, table, resolution.close_code.trim())?;
     // State, close code and notes in one call: a state change alone is refused by the
-    // data policy (facts §3.2).
+    // data policy (docs/servicenow/records.md#incident).
     let mut columns = Columns::default();
     columns
         .set("state", resolve_to)

@@ -1,5 +1,5 @@
 //! Remedies in the words of the setup guide an admin followed
-//! (`shared/seeds/000_397e29d27959faa0.txt`), each with the step it points back to.
+//! (docs/setup-guide.md), each with the step it points back to.
 
 /// What to change, and where in the guide that was set up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,7 +117,8 @@ pub const DATA_POLICY: Remedy = Remedy {
     step: None,
 };
 
-/// The password grant's 401 is as generic as the client credentials' (facts §11).
+/// The password grant's 401 is as generic as the client credentials'
+/// (docs/servicenow/auth.md#password-grant-and-refresh).
 pub const PASSWORD_DENIED: Remedy = Remedy {
     text: "ServiceNow refused the password grant without saying why. Check, in this order: \
            (1) the integration user's name and password (failed sign-ins count towards a \
@@ -130,7 +131,7 @@ pub const PASSWORD_DENIED: Remedy = Remedy {
     step: Some(STEP_USER),
 };
 
-/// Basic authentication refused (facts §12).
+/// Basic authentication refused (docs/servicenow/auth.md#basic-authentication).
 pub const BASIC_DENIED: Remedy = Remedy {
     text: "ServiceNow refused the user's name and password. Check: (1) the user name and \
            password (failed sign-ins lock the user out after glide.user.max_unlock_attempts, \
@@ -143,7 +144,7 @@ pub const BASIC_DENIED: Remedy = Remedy {
     step: Some(STEP_USER),
 };
 
-/// A REST API key refused (facts §13).
+/// A REST API key refused (docs/servicenow/auth.md#api-keys).
 pub const API_KEY_DENIED: Remedy = Remedy {
     text: "ServiceNow refused the REST API key. Check: (1) the key is copied correctly; (2) its \
            REST API Key record is Active and not past its Expiry (expired keys are deleted \
@@ -154,9 +155,9 @@ pub const API_KEY_DENIED: Remedy = Remedy {
     step: None,
 };
 
-/// The Attachment API outside the OAuth application's auth scopes (facts §15: a securely
-/// scoped application answers 403 "Access to unscoped api is not allowed"), in the guide's
-/// words for step 3.
+/// The Attachment API outside the OAuth application's auth scopes (docs/servicenow/attachments.md:
+/// a securely scoped application answers 403 "Access to unscoped api is not allowed"), in the
+/// guide's words for step 3.
 pub const ATTACHMENT_SCOPE: Remedy = Remedy {
     text: "If you need access to additional APIs (e.g., Import API, Attachment API), create \
            additional scopes as needed: a REST API Auth Scope for the Attachment API (REST API \
@@ -172,7 +173,8 @@ pub const TURN_ON_ATTACHMENTS: Remedy = Remedy {
     step: Some(STEP_SETTINGS),
 };
 
-/// An API key the Table API accepts but the Attachment API does not (facts §13).
+/// An API key the Table API accepts but the Attachment API does not
+/// (docs/servicenow/auth.md#api-keys).
 pub const API_KEY_ATTACHMENT_POLICY: Remedy = Remedy {
     text: "Create a REST API Access Policy for the Attachment API that uses the same Inbound \
            Authentication Profile (API Key, x-sn-apikey as Auth Header) as the Table API's \

@@ -169,8 +169,9 @@ impl Response {
         (200..300).contains(&self.status)
     }
 
-    /// True when the answer claims to be JSON, or looks like it; ServiceNow's API always is,
-    /// while hibernation, SSO and proxy pages are HTML (facts §6).
+    /// True when the answer claims to be JSON, or looks like it; ServiceNow's API always is, while
+    /// hibernation, SSO and proxy pages are HTML
+    /// (docs/servicenow/availability.md#hibernating-instances).
     pub fn looks_like_json(&self) -> bool {
         let declared = self
             .header("content-type")

@@ -106,11 +106,11 @@ const fn is_name_const(bytes: &[u8]) -> bool {
     true
 }
 
-/// Why a value may not stand in an encoded query (`sysparm_query`), if it may not. A `^`
-/// would end the term and start another (`^OR`, `^NQ` widen a query to other records); the
-/// instance runs a value that starts with `javascript:` as a server-side script (facts §8).
-/// ServiceNow documents `^^` for a literal `^`, but not that the REST parser honours it, so
-/// such values are refused rather than escaped.
+/// Why a value may not stand in an encoded query (`sysparm_query`), if it may not. A `^` would end
+/// the term and start another (`^OR`, `^NQ` widen a query to other records); the instance runs a
+/// value that starts with `javascript:` as a server-side script
+/// (docs/servicenow/README.md#what-integrators-run-into). ServiceNow documents `^^` for a literal
+/// `^`, but not that the REST parser honours it, so such values are refused rather than escaped.
 pub fn query_value_problem(value: &str) -> Option<&'static str> {
     if value.contains('^') {
         Some(

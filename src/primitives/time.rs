@@ -7,8 +7,8 @@ use core::fmt;
 
 use crate::primitives::json::{self, Value};
 
-/// A time as ServiceNow stores it: UTC `YYYY-MM-DD HH:MM:SS` (facts §16), checked to be a
-/// real one. In that shape text order is time order.
+/// A time as ServiceNow stores it: UTC `YYYY-MM-DD HH:MM:SS` (docs/servicenow/polling.md), checked
+/// to be a real one. In that shape text order is time order.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Timestamp(String);
 

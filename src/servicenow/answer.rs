@@ -1,5 +1,6 @@
-//! What an HTTP answer from "the instance" really is: the ServiceNow API, or a page that only
-//! looks like success (a hibernating developer instance answers 200 with HTML, facts §6).
+//! What an HTTP answer from "the instance" really is: the ServiceNow API, or a page that only looks
+//! like success (a hibernating developer instance answers 200 with HTML,
+//! docs/servicenow/availability.md#hibernating-instances).
 
 use crate::primitives::prelude::*;
 
@@ -107,7 +108,8 @@ pub fn transport_error(error: TransportError, what: &str) -> Error {
     }
 }
 
-/// A non-2xx JSON answer, mapped to what an admin or the platform can act on (facts §2.5).
+/// A non-2xx JSON answer, mapped to what an admin or the platform can act on
+/// (docs/servicenow/table-api.md#errors).
 pub fn failure(response: &Response, auth: &Authorization, what: &str) -> Error {
     let status = response.status;
     let body = ErrorBody::of_failure(&response.body);
@@ -128,7 +130,7 @@ pub fn failure(response: &Response, auth: &Authorization, what: &str) -> Error {
             .with_remedy(guide::AUTH_SCOPE)
         }
         // A securely scoped OAuth application reaching an API outside its scopes (facts
-        // §15); the caller knows which API it was and names its remedy.
+        // docs/servicenow/attachments.md); the caller knows which API it was and names its remedy.
         403 if body
             .as_ref()
             .is_some_and(|b| b.mentions("access to unscoped api is not allowed")) =>

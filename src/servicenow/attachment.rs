@@ -1,6 +1,6 @@
-//! ServiceNow's Attachment API (`/api/now/attachment`, facts §15): a file's bytes posted to
-//! a record, and the cheapest read that proves the API lets the integration in. It speaks
-//! the Table API's envelopes and errors, so its calls are methods of the same client.
+//! ServiceNow's Attachment API (`/api/now/attachment`, docs/servicenow/attachments.md): a file's
+//! bytes posted to a record, and the cheapest read that proves the API lets the integration in. It
+//! speaks the Table API's envelopes and errors, so its calls are methods of the same client.
 //!
 //! What the platform sends is checked here before anything goes out: the size against
 //! [`MAX_ATTACHMENT_BYTES`], the file name (a name, not a path) and the content type (a
@@ -101,7 +101,7 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Why a content type is not a media type (RFC 9110 §8.3.1: `type/subtype`, then
+/// Why a content type is not a media type (RFC 9110 section 8.3.1: `type/subtype`, then
 /// `; name=value` parameters, a value a token or a quoted string), if it is not.
 fn content_type_problem(content_type: &str) -> Option<&'static str> {
     const SHAPE: &str = "is not a media type such as text/csv or image/png";
@@ -146,7 +146,7 @@ fn shown(text: &str) -> String {
     crate::primitives::text::quoted(text, 80)
 }
 
-/// An attachment as ServiceNow answers it (facts §15: every value a string).
+/// An attachment as ServiceNow answers it (docs/servicenow/attachments.md: every value a string).
 #[derive(Debug)]
 pub struct AttachmentRow {
     pub sys_id: SysId,
@@ -176,7 +176,8 @@ impl AttachmentRow {
     }
 }
 
-/// One instance's Attachment API (`/api/now/attachment`, facts §15), as the integration user.
+/// One instance's Attachment API (`/api/now/attachment`, docs/servicenow/attachments.md), as the
+/// integration user.
 pub struct AttachmentApi<'a, T> {
     pub transport: &'a T,
     pub instance: &'a InstanceUrl,
@@ -257,10 +258,10 @@ impl<T: Transport> AttachmentApi<'_, T> {
     }
 }
 
-/// The Attachment API's own remedies: a missing auth scope is the guide's remedy for
-/// additional APIs, not the Table API's; an API key refused here, which the Table API took,
-/// lacks a REST API Access Policy for this API (facts §13: the API then answers as if no
-/// key was sent).
+/// The Attachment API's own remedies: a missing auth scope is the guide's remedy for additional
+/// APIs, not the Table API's; an API key refused here, which the Table API took, lacks a REST API
+/// Access Policy for this API (docs/servicenow/auth.md#api-keys: the API then answers as if no key
+/// was sent).
 fn attachment_remedy(error: Error, auth: &Authorization) -> Error {
     match error.kind {
         ErrorKind::MissingAuthScope => error.with_remedy(guide::ATTACHMENT_SCOPE),
@@ -413,8 +414,8 @@ mod tests {
         assert!(!sent.idempotent);
     }
 
-    /// A securely scoped OAuth application without the Attachment API in a scope: 403
-    /// "Access to unscoped api is not allowed" (facts §15), with the guide's remedy.
+    /// A securely scoped OAuth application without the Attachment API in a scope: 403 "Access to
+    /// unscoped api is not allowed" (docs/servicenow/attachments.md), with the guide's remedy.
     #[test]
     fn the_unscoped_403_is_the_missing_scope_with_the_guides_remedy() {
         let transport = ScriptedTransport::default();

@@ -2,7 +2,7 @@
 //! credentials, which only Washington DC (2024) and later grant; "if you're running an earlier
 //! version, you'll need to upgrade ServiceNow or use an alternative authentication method":
 //! the OAuth password grant, Basic authentication as the integration user, or (Washington DC
-//! and later) a REST API key (facts §11–§14). Whatever the method, a Table API request is
+//! and later) a REST API key (docs/servicenow/auth.md). Whatever the method, a Table API request is
 //! authorized by one header.
 
 use crate::primitives::prelude::*;
@@ -226,7 +226,7 @@ impl fmt::Debug for Authorization {
     }
 }
 
-/// Standard base64 with padding (RFC 4648 §4), as Basic authentication wants it.
+/// Standard base64 with padding (RFC 4648 section 4), as Basic authentication wants it.
 fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);

@@ -72,7 +72,7 @@ impl Ord for Position {
 }
 
 impl Position {
-    /// The records after this position, in keyset order (facts §16):
+    /// The records after this position, in keyset order (docs/servicenow/polling.md):
     /// `T=t^sys_id>LAST^NQT>t^ORDERBYT^ORDERBYsys_id`, with `conditions` on each side of the
     /// `^NQ`, since a new query starts again from nothing.
     pub fn query_after(&self, conditions: impl Fn() -> Query, time_column: &str) -> Query {

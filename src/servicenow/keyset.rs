@@ -65,8 +65,9 @@ pub fn merge<R: Keyed>(pages: Vec<TablePage<R>>, limit: usize) -> Result<Merged<
     for (index, page) in pages.into_iter().enumerate() {
         let what = format!("reading the changes of {}", page.table);
         check_order(&what, &page.from, &page.rows)?;
-        // An empty page that claims more (rows the integration user may not read, counted
-        // before ACLs: facts §2.2) cannot move the cursor; asking again at once would spin.
+        // An empty page that claims more (rows the integration user may not read, counted before
+        // ACLs: docs/servicenow/table-api.md#query-parameters) cannot move the cursor; asking again
+        // at once would spin.
         more |= page.more && !page.rows.is_empty();
         all.extend(page.rows.into_iter().map(|row| (index, row)));
     }
@@ -109,9 +110,9 @@ pub fn hold_back_unsettled<R: Keyed>(rows: &mut Vec<R>, unsettled: &Timestamp) -
     rows.split_off(settled)
 }
 
-/// Whether a journal entry written at `written` is new to a change of its ticket read at
-/// `updated`, in a table whose journal floor is `floor` (see [`Mark`](crate::servicenow::cursor::Mark)). Entries after the
-/// ticket's update as read belong to a later change of it.
+/// Whether a journal entry written at `written` is new to a change of its ticket read at `updated`,
+/// in a table whose journal floor is `floor` (see [`Mark`](crate::servicenow::cursor::Mark)).
+/// Entries after the ticket's update as read belong to a later change of it.
 pub fn is_new_entry(written: &Timestamp, floor: Option<&Timestamp>, updated: &Timestamp) -> bool {
     floor.is_none_or(|floor| written >= floor) && written <= updated
 }

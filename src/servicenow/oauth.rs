@@ -1,6 +1,7 @@
-//! OAuth 2.0 against `/oauth_token.do`: the client credentials grant (facts §1), the
-//! password grant and its refresh (facts §11), and the per-instance token cache: N tickets
-//! cost one token request, not N.
+//! OAuth 2.0 against `/oauth_token.do`: the client credentials grant
+//! (docs/servicenow/auth.md#oauth-client-credentials), the password grant and its refresh
+//! (docs/servicenow/auth.md#password-grant-and-refresh), and the per-instance token cache: N
+//! tickets cost one token request, not N.
 
 use crate::primitives::prelude::*;
 
@@ -16,10 +17,11 @@ use crate::servicenow::answer;
 use crate::servicenow::auth::{Authorization, Credentials};
 
 /// Refresh this long before ServiceNow's expiry, as PySNC and the ansible collection do
-/// (facts §1.4), so a token never dies in flight.
+/// (docs/servicenow/auth.md#oauth-client-credentials), so a token never dies in flight.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 
-/// ServiceNow's default Access Token Lifespan (facts §1.2), assumed when none is given.
+/// ServiceNow's default Access Token Lifespan (docs/servicenow/auth.md#oauth-client-credentials),
+/// assumed when none is given.
 const DEFAULT_LIFESPAN: Duration = Duration::from_secs(1800);
 
 /// A longer lifespan than a day is not believed: the token is renewed daily at least, and
@@ -64,7 +66,8 @@ impl fmt::Debug for AccessToken {
 pub struct Grant {
     pub token: AccessToken,
     pub expires_in: Duration,
-    /// The password grant's; a refresh answers the same one again (facts §11).
+    /// The password grant's; a refresh answers the same one again
+    /// (docs/servicenow/auth.md#password-grant-and-refresh).
     pub refresh: Option<RefreshToken>,
 }
 
@@ -249,7 +252,8 @@ fn grant_from(
     let body = TokenErrorBody::parse(&response.body);
     let code = body.as_ref().and_then(|b| b.error.as_deref()).unwrap_or("");
     let error = if code == "unauthorized_client" {
-        // The one distinct answer (facts §1.3): no OAuth Application User on the app.
+        // The one distinct answer (docs/servicenow/auth.md#token-errors): no OAuth Application User
+        // on the app.
         Error::new(
             ErrorKind::ServiceAccountMissing,
             "the token endpoint answered unauthorized_client: the OAuth application has no \

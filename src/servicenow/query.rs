@@ -7,12 +7,12 @@ use core::fmt::Write as _;
 use crate::primitives::error::{Error, Result};
 use crate::primitives::ids::{TicketNumber, is_name, query_value_problem};
 
-/// An encoded query (`sysparm_query`), built term by term so that every id is a validated
-/// one and every value is checked where it goes in. Values are refused, not escaped: a `^`
-/// would end the term and start another (`^OR`, `^NQ` widen a query to other records), a
-/// value starting with `javascript:` runs on the instance (facts §17), and ServiceNow
-/// documents `^^` for a literal `^` but not that its REST parser honours it. A query holding
-/// such a value is never sent ([`Query::checked`]).
+/// An encoded query (`sysparm_query`), built term by term so that every id is a validated one and
+/// every value is checked where it goes in. Values are refused, not escaped: a `^` would end the
+/// term and start another (`^OR`, `^NQ` widen a query to other records), a value starting with
+/// `javascript:` runs on the instance (docs/servicenow/table-api.md#encoded-queries), and
+/// ServiceNow documents `^^` for a literal `^` but not that its REST parser honours it. A query
+/// holding such a value is never sent ([`Query::checked`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Query {
     conditions: String,
@@ -143,8 +143,8 @@ mod tests {
     use crate::primitives::ids::query_value_problem;
     use proptest::prelude::*;
 
-    /// The keyset query of facts §16, built from parts: each `^NQ` side carries all of its
-    /// conditions, and the ordering ends the query.
+    /// The keyset query of docs/servicenow/polling.md, built from parts: each `^NQ` side carries
+    /// all of its conditions, and the ordering ends the query.
     #[test]
     fn keyset_queries_are_built_term_by_term() {
         let ours = || Query::default().eq("correlation_display", "Cloud ex Machina");

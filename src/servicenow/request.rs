@@ -1,6 +1,7 @@
 //! A request to the instance's REST API and what its answer means: the headers every request
-//! carries, the `{"result":…}` envelope of a success, and the error a failure is (facts §2).
-//! The Table API and the Attachment API both speak through it.
+//! carries, the `{"result":…}` envelope of a success, and the error a failure is
+//! (docs/servicenow/table-api.md#endpoints). The Table API and the Attachment API both speak
+//! through it.
 
 use crate::primitives::prelude::*;
 
@@ -75,7 +76,8 @@ impl<T: Transport> Rest<'_, T> {
             Error::unexpected(format!("{what}: the answer is not a Table API result: {e}"))
                 .with_status(response.status)
         })?;
-        // A transaction-quota timeout answers 200 with a partial result *and* an error (§5).
+        // A transaction-quota timeout answers 200 with a partial result *and* an error
+        // (docs/servicenow/availability.md#rate-limits).
         if let Some(error) = envelope.error {
             return Err(Error::unexpected(format!(
                 "{what}: ServiceNow cut the answer short: {}",

@@ -1,8 +1,8 @@
-//! ServiceNow's ordinary failures, survived (facts §5): a rate limit waits for `Retry-After`
-//! (or `X-RateLimit-Reset`); a 5xx or a dropped connection backs off exponentially, with
-//! jitter so that many tenants do not retry in step. Both within a bounded number of tries
-//! and a bounded total wait, so the call ends well inside the host's deadline; past either,
-//! the last answer stands and becomes the platform's error (`rate-limited` with
+//! ServiceNow's ordinary failures, survived (docs/servicenow/availability.md#rate-limits): a rate
+//! limit waits for `Retry-After` (or `X-RateLimit-Reset`); a 5xx or a dropped connection backs off
+//! exponentially, with jitter so that many tenants do not retry in step. Both within a bounded
+//! number of tries and a bounded total wait, so the call ends well inside the host's deadline; past
+//! either, the last answer stands and becomes the platform's error (`rate-limited` with
 //! `retry-after-seconds`, `service-unavailable`, ...).
 //!
 //! A request that may have run on the instance is repeated only if running it twice does no

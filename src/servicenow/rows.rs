@@ -94,7 +94,8 @@ pub struct Stored<R> {
     pub columns: Object,
 }
 
-/// Journal columns append an entry on every write and always read back empty (facts §3.2).
+/// Journal columns append an entry on every write and always read back empty
+/// (docs/servicenow/records.md#incident).
 pub const JOURNAL_COLUMNS: &[&str] = &["work_notes", "comments"];
 
 /// Columns to write; every value a string, as ServiceNow stores it.

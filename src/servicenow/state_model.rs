@@ -1,5 +1,5 @@
-//! ServiceNow's state models (facts §3.2–3.4): which states count as done, where resolve and
-//! reopen lead, and the close codes a release ships with.
+//! ServiceNow's state models (docs/servicenow/records.md): which states count as done, where
+//! resolve and reopen lead, and the close codes a release ships with.
 
 use crate::primitives::prelude::*;
 
@@ -80,8 +80,9 @@ const CHANGE_REQUEST: StateModel = StateModel {
     }),
 };
 
-// "Starting with release Rome, ServiceNow Table API no longer supports problem state
-// transitions" (facts §3.4): problems are read and commented on, not resolved, from here.
+// "Starting with release Rome, ServiceNow Table API no longer supports problem state transitions"
+// (docs/servicenow/records.md#problem-and-catalog-task): problems are read and commented on, not
+// resolved, from here.
 const PROBLEM: StateModel = StateModel {
     states: &[
         ("101", "New"),

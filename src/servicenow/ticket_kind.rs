@@ -2,10 +2,10 @@
 
 use crate::primitives::ids::Name;
 
-/// ServiceNow's priority scale (facts §3.2), said once: each priority, its number in
-/// ServiceNow (`1` Critical to `5` Planning), the (impact, urgency) pair the default Priority
-/// Lookup matrix turns into it, its value and label in the settings form. Hands the list to
-/// the macro `$then`: it declares [`Priority`] here, the form's choices and reading in the
+/// ServiceNow's priority scale (docs/servicenow/records.md#incident), said once: each priority, its
+/// number in ServiceNow (`1` Critical to `5` Planning), the (impact, urgency) pair the default
+/// Priority Lookup matrix turns into it, its value and label in the settings form. Hands the list
+/// to the macro `$then`: it declares [`Priority`] here, the form's choices and reading in the
 /// settings, and the WIT conversions in the adapters.
 macro_rules! with_priorities {
     ($then:path) => {
@@ -22,7 +22,7 @@ pub(crate) use with_priorities;
 
 macro_rules! declare_priority {
     ($($priority:ident = $number:literal, $impact_urgency:expr, $form:literal, $label:literal;)*) => {
-        /// ServiceNow's priority scale (facts §3.2).
+        /// ServiceNow's priority scale (docs/servicenow/records.md#incident).
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum Priority {
             $($priority,)*

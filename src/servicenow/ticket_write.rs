@@ -92,9 +92,9 @@ impl TicketChanges {
     }
 }
 
-/// The columns that ServiceNow did not store as sent. It ignores unknown columns, invalid
-/// choice values and unknown references without an error (facts §2.4), so comparing is the
-/// only way to notice.
+/// The columns that ServiceNow did not store as sent. It ignores unknown columns, invalid choice
+/// values and unknown references without an error (docs/servicenow/table-api.md#unknown-fields), so
+/// comparing is the only way to notice.
 pub fn not_applied(sent: &Columns, stored: &Object) -> Vec<String> {
     // A loop, not filter/map/collect: less code.
     let mut not_applied = Vec::new();
@@ -286,7 +286,7 @@ mod tests {
 
     #[test]
     fn every_priority_maps_through_the_default_matrix() {
-        // The default dl_u_priority matrix (facts §3.2).
+        // The default dl_u_priority matrix (docs/servicenow/records.md#incident).
         let matrix = |i: &str, u: &str| match (i, u) {
             ("1", "1") => 1,
             ("1", "2") | ("2", "1") => 2,

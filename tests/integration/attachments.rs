@@ -1,5 +1,6 @@
 //! attach-file: the platform's evidence attached to a ticket through the Attachment API
-//! (docs/servicenow/attachments.md), through the built component, the host's request cap and the simulator.
+//! (docs/servicenow/attachments.md), through the built component, the host's request cap and the
+//! simulator.
 
 use servicenow_simulator::Simulator;
 use sha2::{Digest, Sha256};

@@ -1,6 +1,6 @@
-//! Other ways in (docs/servicenow/auth.md): instances before Washington DC, and the methods an admin may
-//! pick instead of client credentials: the password grant, Basic authentication, a REST API
-//! key. Each against the simulator, through the real component.
+//! Other ways in (docs/servicenow/auth.md): instances before Washington DC, and the methods an
+//! admin may pick instead of client credentials: the password grant, Basic authentication, a REST
+//! API key. Each against the simulator, through the real component.
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
-//! changes-since: what support agents did to this integration's tickets in ServiceNow, as
-//! the platform polls for it (docs/servicenow/polling.md), through the built component and the simulator's
-//! journal, update stamps and keyset queries.
+//! changes-since: what support agents did to this integration's tickets in ServiceNow, as the
+//! platform polls for it (docs/servicenow/polling.md), through the built component and the
+//! simulator's journal, update stamps and keyset queries.
 
 use std::collections::HashSet;
 use std::time::Duration;

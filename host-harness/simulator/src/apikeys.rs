@@ -1,5 +1,5 @@
-//! REST API keys (docs/servicenow/auth.md#api-keys, Washington DC and later): a generated token that acts as its
-//! user, sent in the `x-sn-apikey` header (or query parameter).
+//! REST API keys (docs/servicenow/auth.md#api-keys, Washington DC and later): a generated token
+//! that acts as its user, sent in the `x-sn-apikey` header (or query parameter).
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
-//! The Attachment API (docs/servicenow/attachments.md): `/api/now[/v1]/attachment`. Uploads of raw bytes
-//! (`POST …/file`), their metadata in `sys_attachment` (also readable through the Table
-//! API), downloads, listing by encoded query, and deletion.
+//! The Attachment API (docs/servicenow/attachments.md): `/api/now[/v1]/attachment`. Uploads of raw
+//! bytes (`POST …/file`), their metadata in `sys_attachment` (also readable through the Table API),
+//! downloads, listing by encoded query, and deletion.
 
 use std::collections::HashMap;
 
@@ -21,7 +21,8 @@ use crate::table_api::{
 
 const PREFIXES: &[&str] = &["/api/now/attachment", "/api/now/v1/attachment"];
 
-/// docs/servicenow/attachments.md: the documented default of `sysparm_limit` for listing attachments.
+/// docs/servicenow/attachments.md: the documented default of `sysparm_limit` for listing
+/// attachments.
 const DEFAULT_LIMIT: usize = 1000;
 
 /// docs/servicenow/attachments.md: what a PDI reported as `chunk_size_bytes`.
@@ -84,9 +85,9 @@ pub(crate) fn api_path(path: &str) -> Option<&str> {
         .find(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-/// Whether the request uploads a file, whose body the attachment size limit bounds
-/// instead of the REST payload limit ([I] docs/servicenow/README.md#evidence-labels: whether the 10 MB REST limit applies to
-/// uploads is not known; the simulator lets the attachment limit decide).
+/// Whether the request uploads a file, whose body the attachment size limit bounds instead of the
+/// REST payload limit ([I] docs/servicenow/README.md#evidence-labels: whether the 10 MB REST limit
+/// applies to uploads is not known; the simulator lets the attachment limit decide).
 pub(crate) fn is_upload(method: &str, path: &str) -> bool {
     method == "POST" && api_path(path).is_some_and(|rest| segments(rest) == ["file"])
 }
@@ -106,7 +107,8 @@ pub(crate) fn handle(
     caller: &Caller,
 ) -> Reply {
     if state.faults.attachment_api_unscoped && caller.scope_checked() {
-        // docs/servicenow/attachments.md: a securely scoped OAuth application whose scopes leave this API out.
+        // docs/servicenow/attachments.md: a securely scoped OAuth application whose scopes leave
+        // this API out.
         return Reply::error(
             403,
             "User Not Authorized",
@@ -166,7 +168,8 @@ fn upload(
             Some("Content-Type is mandatory to post file attachments"),
         );
     };
-    // docs/servicenow/attachments.md: the caller must be able to read and write the record it attaches to.
+    // docs/servicenow/attachments.md: the caller must be able to read and write the record it
+    // attaches to.
     let reachable = state
         .store
         .table(table)
@@ -199,8 +202,8 @@ fn upload(
         .header("location", location)
 }
 
-/// The `sys_attachment` row of a new upload, as it stands once processed (docs/servicenow/attachments.md: a later
-/// read shows `state` "available").
+/// The `sys_attachment` row of a new upload, as it stands once processed
+/// (docs/servicenow/attachments.md: a later read shows `state` "available").
 fn stored_row(state: &mut State, caller: &Caller, target: [&str; 4], body: &[u8]) -> Row {
     let [table, record, file_name, content_type] = target;
     let now = state.clock.timestamp();
@@ -272,7 +275,8 @@ fn metadata(state: &State, base_url: &str, sys_id: &str) -> Reply {
     }
 }
 
-/// `GET …/{sys_id}/file`: the bytes, with the metadata and file name in headers (docs/servicenow/attachments.md).
+/// `GET …/{sys_id}/file`: the bytes, with the metadata and file name in headers
+/// (docs/servicenow/attachments.md).
 fn download(state: &State, base_url: &str, sys_id: &str) -> Reply {
     let (Some(row), Some(content)) = (find(state, sys_id), state.files.get(sys_id)) else {
         return not_found();
@@ -307,8 +311,8 @@ fn with_link(mut row: Row, base_url: &str) -> Value {
     Value::Object(row)
 }
 
-/// docs/servicenow/attachments.md: `attachment;filename="…";filename*=UTF-8''…`. The quoted form keeps to printable
-/// ASCII ([I] how the instance writes other characters there is not captured).
+/// docs/servicenow/attachments.md: `attachment;filename="…";filename*=UTF-8''…`. The quoted form
+/// keeps to printable ASCII ([I] how the instance writes other characters there is not captured).
 fn content_disposition(file_name: &str) -> String {
     let quoted: String = file_name
         .chars()
@@ -345,13 +349,15 @@ fn ascii_json(json: &str) -> String {
     out
 }
 
-/// docs/servicenow/attachments.md: "one or more mandatory parameters were missing"; [I] the body is not captured.
+/// docs/servicenow/attachments.md: "one or more mandatory parameters were missing"; [I] the body is
+/// not captured.
 fn missing_parameter(name: &str) -> Reply {
     let detail = format!("Missing mandatory parameter: {name}");
     Reply::error(400, "Missing mandatory parameter", Some(&detail))
 }
 
-/// [I] docs/servicenow/README.md#evidence-labels: neither the status nor the body for an oversized attachment is captured.
+/// [I] docs/servicenow/README.md#evidence-labels: neither the status nor the body for an oversized
+/// attachment is captured.
 pub(crate) fn too_large(size: &str, max_mb: u64) -> Reply {
     let detail =
         format!("The attachment is {size} bytes; com.glide.attachment.max_size allows {max_mb} MB");

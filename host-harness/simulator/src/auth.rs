@@ -1,7 +1,9 @@
-//! Who a REST call is made as: a bearer token (docs/servicenow/auth.md#oauth-client-credentials), Basic auth as a user (docs/servicenow/auth.md#basic-authentication) or a
-//! REST API key (docs/servicenow/auth.md#api-keys). Every REST path authenticates first; the answer to a failure is the
-//! same 401 whichever way was tried, so a client cannot tell a wrong password from an
-//! unknown user. A signed-in call's answer carries the session headers of docs/servicenow/auth.md#basic-authentication.
+//! Who a REST call is made as: a bearer token (docs/servicenow/auth.md#oauth-client-credentials),
+//! Basic auth as a user (docs/servicenow/auth.md#basic-authentication) or a REST API key
+//! (docs/servicenow/auth.md#api-keys). Every REST path authenticates first; the answer to a failure
+//! is the same 401 whichever way was tried, so a client cannot tell a wrong password from an
+//! unknown user. A signed-in call's answer carries the session headers of
+//! docs/servicenow/auth.md#basic-authentication.
 
 use crate::faults::RestApi;
 use crate::instance::Release;
@@ -10,10 +12,12 @@ use crate::reply::Reply;
 use crate::request::RecordedRequest;
 use crate::server::State;
 
-/// docs/servicenow/auth.md#basic-authentication: the role that exempts an account from the Basic auth restriction.
+/// docs/servicenow/auth.md#basic-authentication: the role that exempts an account from the Basic
+/// auth restriction.
 pub(crate) const BASIC_AUTH_ROLE: &str = "snc_basic_auth_api_access";
 
-/// docs/servicenow/auth.md#oauth-client-credentials, docs/servicenow/attachments.md: the scope of the password grant, which passes every auth scope check.
+/// docs/servicenow/auth.md#oauth-client-credentials, docs/servicenow/attachments.md: the scope of
+/// the password grant, which passes every auth scope check.
 pub(crate) const USERACCOUNT_SCOPE: &str = "useraccount";
 
 /// The user a call acts as, and how it got in.
@@ -34,8 +38,8 @@ pub(crate) enum Via {
 }
 
 impl Caller {
-    /// docs/servicenow/availability.md#hibernating-instances, docs/servicenow/attachments.md: REST API auth scopes apply to OAuth tokens only, and a `useraccount`
-    /// token passes them all.
+    /// docs/servicenow/availability.md#hibernating-instances, docs/servicenow/attachments.md: REST
+    /// API auth scopes apply to OAuth tokens only, and a `useraccount` token passes them all.
     pub(crate) fn scope_checked(&self) -> bool {
         match &self.via {
             Via::OAuth { scope } => !scope.split(' ').any(|s| s == USERACCOUNT_SCOPE),
@@ -62,8 +66,8 @@ pub(crate) fn authenticate(
     }
     match api_key(request) {
         Some(key) if accepts_api_keys(state, api) => by_api_key(state, &key),
-        // docs/servicenow/auth.md#api-keys: without the plugin or an access policy for this API the header means
-        // nothing, and the call is simply unauthenticated.
+        // docs/servicenow/auth.md#api-keys: without the plugin or an access policy for this API the
+        // header means nothing, and the call is simply unauthenticated.
         _ => Err(not_authenticated()),
     }
 }
@@ -97,7 +101,8 @@ fn basic(state: &mut State, encoded: &str) -> Result<Caller, Reply> {
             .get(&user_name)
             .is_some_and(|u| u.web_service_access_only || u.has_role(BASIC_AUTH_ROLE));
         if !exempt {
-            // docs/servicenow/table-api.md#errors, docs/servicenow/auth.md#basic-authentication: "denied basic-auth API call for interactive-login user".
+            // docs/servicenow/table-api.md#errors, docs/servicenow/auth.md#basic-authentication:
+            // "denied basic-auth API call for interactive-login user".
             return Err(unauthenticated("User is not authenticated"));
         }
     }
@@ -144,20 +149,21 @@ fn accepts_api_keys(state: &State, api: Option<RestApi>) -> bool {
         && api.is_some_and(|api| !state.faults.api_key_policy_missing.contains(&api))
 }
 
-/// docs/servicenow/table-api.md#errors, docs/servicenow/auth.md#basic-authentication: the captured answer to missing or wrong credentials of any kind.
+/// docs/servicenow/table-api.md#errors, docs/servicenow/auth.md#basic-authentication: the captured
+/// answer to missing or wrong credentials of any kind.
 pub(crate) fn not_authenticated() -> Reply {
     unauthenticated("User Not Authenticated")
 }
 
-/// docs/servicenow/auth.md#basic-authentication: the 401 carries the Basic challenge whatever was tried: [I] for bearer tokens and
-/// keys, whose 401s were captured without their headers.
+/// docs/servicenow/auth.md#basic-authentication: the 401 carries the Basic challenge whatever was
+/// tried: [I] for bearer tokens and keys, whose 401s were captured without their headers.
 fn unauthenticated(message: &str) -> Reply {
     Reply::error(401, message, Some("Required to provide Auth information"))
         .header("www-authenticate", "BASIC realm=\"Service-now\"")
 }
 
-/// docs/servicenow/auth.md#basic-authentication: what a signed-in call's answer carries, as captured from Basic-auth calls ([I]
-/// that tokens and keys get the same).
+/// docs/servicenow/auth.md#basic-authentication: what a signed-in call's answer carries, as
+/// captured from Basic-auth calls ([I] that tokens and keys get the same).
 pub(crate) fn session_headers(reply: Reply, session: &str, transaction: &str) -> Reply {
     reply
         .header("x-is-logged-in", "true")

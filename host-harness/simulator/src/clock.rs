@@ -1,6 +1,6 @@
-//! Simulated time: the real monotonic clock plus an offset that tests push forward, so
-//! tokens can expire without anyone waiting half an hour. A test can also freeze it, so
-//! that several writes land in the same second (docs/servicenow/polling.md: ties are common) or in known ones.
+//! Simulated time: the real monotonic clock plus an offset that tests push forward, so tokens can
+//! expire without anyone waiting half an hour. A test can also freeze it, so that several writes
+//! land in the same second (docs/servicenow/polling.md: ties are common) or in known ones.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -45,7 +45,8 @@ impl Clock {
         self.offset = self.offset.saturating_add(by);
     }
 
-    /// docs/servicenow/records.md#identifiers: raw date-time values are "YYYY-MM-DD HH:MM:SS" in UTC.
+    /// docs/servicenow/records.md#identifiers: raw date-time values are "YYYY-MM-DD HH:MM:SS" in
+    /// UTC.
     pub(crate) fn timestamp(&self) -> String {
         format_timestamp(self.now().as_secs())
     }

@@ -35,13 +35,14 @@ impl Simulator {
         self.state().clock.advance(by);
     }
 
-    /// Stops the simulated clock: from now on only [`Simulator::advance_clock`] moves it,
-    /// so writes land in known seconds (several in one, as after a bulk update: docs/servicenow/polling.md).
+    /// Stops the simulated clock: from now on only [`Simulator::advance_clock`] moves it, so writes
+    /// land in known seconds (several in one, as after a bulk update: docs/servicenow/polling.md).
     pub fn freeze_clock(&self) {
         self.state().clock.freeze();
     }
 
-    /// The simulated time as the instance writes it: UTC "YYYY-MM-DD HH:MM:SS" (docs/servicenow/polling.md).
+    /// The simulated time as the instance writes it: UTC "YYYY-MM-DD HH:MM:SS"
+    /// (docs/servicenow/polling.md).
     pub fn now(&self) -> String {
         self.state().clock.timestamp()
     }
@@ -53,9 +54,9 @@ impl Simulator {
         self.state().tokens.expire_all();
     }
 
-    /// The refresh token lifespan for password grants from now on (default 8,640,000 s,
-    /// 100 days: docs/servicenow/auth.md#password-grant-and-refresh). Refreshing does not extend a refresh token; a repeat password grant
-    /// does.
+    /// The refresh token lifespan for password grants from now on (default 8,640,000 s, 100 days:
+    /// docs/servicenow/auth.md#password-grant-and-refresh). Refreshing does not extend a refresh
+    /// token; a repeat password grant does.
     pub fn set_refresh_token_lifespan(&self, secs: u64) {
         self.state().tokens.refresh_lifespan_secs = secs;
     }
@@ -68,8 +69,8 @@ impl Simulator {
     }
 
     /// The OAuth Application User client credentials tokens act as (default
-    /// [`DEFAULT_USER_NAME`](crate::DEFAULT_USER_NAME)). A name no user has makes the grant fail as an unset one
-    /// does (400 `unauthorized_client`, docs/servicenow/auth.md#token-errors).
+    /// [`DEFAULT_USER_NAME`](crate::DEFAULT_USER_NAME)). A name no user has makes the grant fail as
+    /// an unset one does (400 `unauthorized_client`, docs/servicenow/auth.md#token-errors).
     pub fn set_application_user(&self, user_name: &str) {
         self.state().app.user = user_name.to_string();
     }
@@ -84,9 +85,10 @@ impl Simulator {
         change(&mut self.state().properties);
     }
 
-    /// A user as the instance holds it now: `locked_out` and `failed_attempts` show what
-    /// failed sign-ins did. Seeded: `admin`, [`DEFAULT_USER_NAME`](crate::DEFAULT_USER_NAME) (Web service access
-    /// only, roles `itil` and `rest_service`, password [`DEFAULT_USER_PASSWORD`](crate::DEFAULT_USER_PASSWORD)) and
+    /// A user as the instance holds it now: `locked_out` and `failed_attempts` show what failed
+    /// sign-ins did. Seeded: `admin`, [`DEFAULT_USER_NAME`](crate::DEFAULT_USER_NAME) (Web service
+    /// access only, roles `itil` and `rest_service`, password
+    /// [`DEFAULT_USER_PASSWORD`](crate::DEFAULT_USER_PASSWORD)) and
     /// [`AGENT_USER_NAME`](crate::AGENT_USER_NAME) (`itil`).
     pub fn user(&self, user_name: &str) -> Option<User> {
         self.state().users.get(user_name).cloned()
@@ -134,8 +136,8 @@ impl Simulator {
         state.api_keys.set_expiry(token, Some(now))
     }
 
-    /// docs/servicenow/records.md#incident: the priority the lookup gives impact 3 × urgency 3 (default 5 - Planning;
-    /// some instances use 4 - Low).
+    /// docs/servicenow/records.md#incident: the priority the lookup gives impact 3 × urgency 3
+    /// (default 5 - Planning; some instances use 4 - Low).
     pub fn set_priority_3x3(&self, priority: u8) {
         self.state().store.set_low_low_priority(priority);
     }

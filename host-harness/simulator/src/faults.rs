@@ -1,24 +1,30 @@
 //! The misconfigurations and outages an admin can hit while following the setup guide,
 //! as switches, and the canned pages that stand in front of the instance for some of them.
+//! "Guide step N" is a step of docs/setup-guide.md.
 
 use crate::reply::Reply;
 
 /// Fault switches. The default is a healthy, correctly configured instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Faults {
-    /// Guide step 1 skipped: `glide.oauth.inbound.client.credential.grant_type.enabled` is
-    /// false or absent, so the token endpoint gives the generic 401 (docs/servicenow/auth.md#token-errors).
+    /// Guide step 1 skipped: `glide.oauth.inbound.client.credential.grant_type.enabled` is false or
+    /// absent, so the token endpoint gives the generic 401 (docs/servicenow/auth.md#token-errors).
     pub grant_disabled: bool,
-    /// Guide step 4: the OAuth application's Active box is unchecked: generic 401 (docs/servicenow/auth.md#token-errors).
+    /// Guide step 4: the OAuth application's Active box is unchecked: generic 401
+    /// (docs/servicenow/auth.md#token-errors).
     pub application_inactive: bool,
-    /// Guide step 4: OAuth Application User not set: 400 `unauthorized_client` (docs/servicenow/auth.md#token-errors).
+    /// Guide step 4: OAuth Application User not set: 400 `unauthorized_client`
+    /// (docs/servicenow/auth.md#token-errors).
     pub oauth_user_missing: bool,
-    /// A sleeping developer instance: every path answers 200 with the HTML wake-up page (docs/servicenow/availability.md#hibernating-instances).
+    /// A sleeping developer instance: every path answers 200 with the HTML wake-up page
+    /// (docs/servicenow/availability.md#hibernating-instances).
     pub hibernating: bool,
     /// A proxy or SSO in front of the instance: every path answers 200 with a login page.
     pub login_page: bool,
-    /// Guide step 3/4: the auth scope is not linked to the OAuth application: tokens mint,
-    /// every Table API call is 403 "Missing required api access scope" (docs/servicenow/table-api.md#errors, docs/servicenow/availability.md#hibernating-instances).
+    /// Guide step 3/4: the auth scope is not linked to the OAuth application: tokens mint, every
+    /// Table API call is 403 "Missing required api access scope"
+    /// (docs/servicenow/table-api.md#errors,
+    /// docs/servicenow/availability.md#hibernating-instances).
     pub auth_scope_missing: bool,
     /// Tables whose POST is refused by ACL (403, docs/servicenow/table-api.md#errors).
     pub acl_deny_insert: Vec<String>,
@@ -29,7 +35,8 @@ pub struct Faults {
     /// The instance refuses every bearer token (e.g. revoked): Table API 401, while the
     /// token endpoint still mints.
     pub reject_tokens: bool,
-    /// `Some(retry_after_secs)`: a rate-limit rule fires on every Table API call (docs/servicenow/availability.md#rate-limits).
+    /// `Some(retry_after_secs)`: a rate-limit rule fires on every Table API call
+    /// (docs/servicenow/availability.md#rate-limits).
     pub rate_limit: Option<u64>,
     /// A load balancer with no instance behind it: every path answers 503.
     pub unavailable: bool,
@@ -54,15 +61,15 @@ pub struct Faults {
     /// Something in front of the instance (SSO, a proxy) answers every path with
     /// `302 Found` and this `Location`.
     pub redirect_to: Option<String>,
-    /// docs/servicenow/auth.md#api-keys setup step 3 skipped for these APIs: no REST API Access Policy attaches the API
-    /// key profile to them, so an `x-sn-apikey` is not looked at there and the call is
-    /// unauthenticated (401). [I]: no capture of this case.
+    /// docs/servicenow/auth.md#api-keys setup step 3 skipped for these APIs: no REST API Access
+    /// Policy attaches the API key profile to them, so an `x-sn-apikey` is not looked at there and
+    /// the call is unauthenticated (401). [I]: no capture of this case.
     pub api_key_policy_missing: Vec<RestApi>,
-    /// docs/servicenow/attachments.md: the OAuth application is securely scoped ("Allow access only to APIs in
-    /// selected scope") and no auth scope of it names the Attachment API: every Attachment
-    /// API call with one of its tokens is 403 "Access to unscoped api is not allowed".
-    /// Tokens with the `useraccount` scope (the password grant's), Basic auth and API keys
-    /// are not affected.
+    /// docs/servicenow/attachments.md: the OAuth application is securely scoped ("Allow access only
+    /// to APIs in selected scope") and no auth scope of it names the Attachment API: every
+    /// Attachment API call with one of its tokens is 403 "Access to unscoped api is not allowed".
+    /// Tokens with the `useraccount` scope (the password grant's), Basic auth and API keys are not
+    /// affected.
     pub attachment_api_unscoped: bool,
 }
 
@@ -120,7 +127,8 @@ impl Faults {
     }
 }
 
-/// docs/servicenow/availability.md#rate-limits: the documented example rule allows 10 requests per hour.
+/// docs/servicenow/availability.md#rate-limits: the documented example rule allows 10 requests per
+/// hour.
 pub(crate) const RATE_LIMIT_PER_HOUR: u64 = 10;
 
 /// Faults that replace every answer, whatever the path: the request never reaches the
@@ -134,11 +142,13 @@ pub(crate) fn front_door(faults: &mut Faults) -> Option<Reply> {
         return Some(Reply::html(302, REDIRECT_PAGE).header("location", location.clone()));
     }
     if faults.unavailable {
-        // docs/servicenow/availability.md#rate-limits: no ServiceNow-specific body is known for 503; this is a load balancer's page.
+        // docs/servicenow/availability.md#rate-limits: no ServiceNow-specific body is known for
+        // 503; this is a load balancer's page.
         return Some(Reply::html(503, UNAVAILABLE_PAGE));
     }
     if faults.hibernating {
-        // docs/servicenow/availability.md#hibernating-instances: a hibernating PDI answers 200 with HTML on every path, oauth_token.do included.
+        // docs/servicenow/availability.md#hibernating-instances: a hibernating PDI answers 200 with
+        // HTML on every path, oauth_token.do included.
         return Some(Reply::html(200, HIBERNATION_PAGE));
     }
     if faults.login_page {
@@ -147,8 +157,8 @@ pub(crate) fn front_door(faults: &mut Faults) -> Option<Reply> {
     None
 }
 
-/// The markers clients detect (docs/servicenow/availability.md#hibernating-instances): the title, the heading, the wake-up sentence and the
-/// CSS class seen in captures of the real page.
+/// The markers clients detect (docs/servicenow/availability.md#hibernating-instances): the title,
+/// the heading, the wake-up sentence and the CSS class seen in captures of the real page.
 const HIBERNATION_PAGE: &str = r#"<!DOCTYPE html>
 <html>
 <head>

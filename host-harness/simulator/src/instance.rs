@@ -6,9 +6,11 @@ use std::time::Duration;
 /// The instance's release, as far as this integration can tell the difference.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Release {
-    /// Vancouver and earlier. The client credentials grant for inbound OAuth and REST API
-    /// keys arrived in Washington DC (docs/servicenow/auth.md#api-keys, docs/servicenow/auth.md#client-credentials-before-washington-dc): here the token endpoint answers
-    /// `grant_type=client_credentials` with its generic 401 (docs/servicenow/auth.md#client-credentials-before-washington-dc, [I]: no capture), and an
+    /// Vancouver and earlier. The client credentials grant for inbound OAuth and REST API keys
+    /// arrived in Washington DC (docs/servicenow/auth.md#api-keys,
+    /// docs/servicenow/auth.md#client-credentials-before-washington-dc): here the token endpoint
+    /// answers `grant_type=client_credentials` with its generic 401
+    /// (docs/servicenow/auth.md#client-credentials-before-washington-dc, [I]: no capture), and an
     /// `x-sn-apikey` header is not looked at, so the request is simply unauthenticated.
     BeforeWashingtonDC,
     /// Washington DC (2024) and later: every way in the simulator knows.
@@ -21,10 +23,10 @@ pub enum Release {
 /// [`crate::Faults::grant_disabled`], as it always was.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Properties {
-    /// `glide.user.max_unlock_attempts` (fallback 5): failed password sign-ins before the
-    /// lockout script action locks the account (docs/servicenow/auth.md#basic-authentication). The account locks on the failure
-    /// that reaches this count ([I]: "after a specified number of failed login attempts"
-    /// does not say whether the count is reached or passed). 0 turns the lockout off.
+    /// `glide.user.max_unlock_attempts` (fallback 5): failed password sign-ins before the lockout
+    /// script action locks the account (docs/servicenow/auth.md#basic-authentication). The account
+    /// locks on the failure that reaches this count ([I]: "after a specified number of failed login
+    /// attempts" does not say whether the count is reached or passed). 0 turns the lockout off.
     pub max_unlock_attempts: u32,
     /// `glide.user.unlock_timeout_in_mins` (default 15) of "SNC User Lockout Check with
     /// Auto Unlock", the script action active on zBooted instances since Kingston: a lock
@@ -33,9 +35,9 @@ pub struct Properties {
     /// hand ([`crate::Simulator::update_user`]) never lifts itself.
     pub unlock_timeout: Option<Duration>,
     /// `glide.authenticate.basic_auth.restriction.enforce` (default false here): Basic
-    /// authentication is refused to accounts that are neither "Web service access only"
-    /// nor hold the role `snc_basic_auth_api_access` (docs/servicenow/auth.md#basic-authentication; the exemptions are from the
-    /// Australia docs page "Basic authentication restriction").
+    /// authentication is refused to accounts that are neither "Web service access only" nor hold
+    /// the role `snc_basic_auth_api_access` (docs/servicenow/auth.md#basic-authentication; the
+    /// exemptions are from the Australia docs page "Basic authentication restriction").
     pub basic_auth_restriction: bool,
     /// `com.glide.attachment.max_size` in MB (default 1024, docs/servicenow/attachments.md).
     pub attachment_max_size_mb: u64,

@@ -11,18 +11,19 @@
 //! # Inferred behaviours
 //!
 //! Authentication:
-//! - The password grant answers a wrong password, a locked-out user and an inactive user
-//!   with the generic 401 `access_denied`/`server_error` (docs/servicenow/README.md#evidence-labels); a wrong password there
-//!   counts toward the lockout like any password sign-in.
+//! - The password grant answers a wrong password, a locked-out user and an inactive user with the
+//!   generic 401 `access_denied`/`server_error` (docs/servicenow/README.md#evidence-labels); a
+//!   wrong password there counts toward the lockout like any password sign-in.
 //! - A repeat password grant after the access token expired returns the live refresh
 //!   token (expiry pushed out) with a new access token; a refresh leaves the access token
 //!   it replaces working until it expires.
 //! - A refresh grant for a user who can no longer sign in (inactive, locked, "Password
 //!   needs reset") gets the generic 401.
-//! - `grant_type=client_credentials` before Washington DC gets the generic 401 (docs/servicenow/README.md#evidence-labels);
-//!   so does an unknown `grant_type`.
-//! - An OAuth Application User that names no user gets the 400 `unauthorized_client` of
-//!   an unset one ([R] docs/servicenow/auth.md#token-errors); an inactive, locked or reset-flagged one the generic 401.
+//! - `grant_type=client_credentials` before Washington DC gets the generic 401
+//!   (docs/servicenow/README.md#evidence-labels); so does an unknown `grant_type`.
+//! - An OAuth Application User that names no user gets the 400 `unauthorized_client` of an unset
+//!   one ([R] docs/servicenow/auth.md#token-errors); an inactive, locked or reset-flagged one the
+//!   generic 401.
 //! - The lockout locks on the failure that reaches `glide.user.max_unlock_attempts`
 //!   (5); a locked account's failed sign-ins do not count further; auto unlock (15 min)
 //!   is on, as on zBooted instances since Kingston. "Password needs reset" refuses Basic
@@ -33,9 +34,9 @@
 //! - Signed-in answers carry the captured session headers (`X-Is-Logged-In: true`,
 //!   `X-Transaction-ID`, `Server-Timing`, a `glide_session_store` cookie) whichever way
 //!   the call got in.
-//! - A wrong, inactive or expired `x-sn-apikey`, a key on an API without an access policy
-//!   for it, and any key before Washington DC: the same 401 (docs/servicenow/README.md#evidence-labels). Key tokens are 32
-//!   URL-safe characters. Scopes are not checked for keys.
+//! - A wrong, inactive or expired `x-sn-apikey`, a key on an API without an access policy for it,
+//!   and any key before Washington DC: the same 401 (docs/servicenow/README.md#evidence-labels).
+//!   Key tokens are 32 URL-safe characters. Scopes are not checked for keys.
 //! - With `Authorization` and `x-sn-apikey` both present, `Authorization` decides.
 //!
 //! Display values:
@@ -64,9 +65,9 @@
 //! - A record that does not exist, a table that does not exist, or a record the caller
 //!   may not read or write: 404 with the Table API's "No Record found" body. A
 //!   `sys_attachment` insert ACL refusal: 403 "ACL Exception Insert Failed".
-//! - An upload over `com.glide.attachment.max_size` is 400 "Attachment size exceeds the
-//!   maximum" (docs/servicenow/README.md#evidence-labels), answered before authentication as the REST payload limit is; the
-//!   10 MB REST payload limit does not apply to uploads.
+//! - An upload over `com.glide.attachment.max_size` is 400 "Attachment size exceeds the maximum"
+//!   (docs/servicenow/README.md#evidence-labels), answered before authentication as the REST
+//!   payload limit is; the 10 MB REST payload limit does not apply to uploads.
 //! - The upload's answer shows `state` "pending" and `sys_mod_count` "0"; later reads
 //!   show "available" and "1". `compressed` is "true" and `size_compressed` equals
 //!   `size_bytes` (nothing is compressed). The Content-Type is stored as sent.

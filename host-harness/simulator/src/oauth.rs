@@ -1,5 +1,7 @@
-//! `POST /oauth_token.do`: the client credentials grant (docs/servicenow/auth.md#oauth-client-credentials), the password grant and
-//! the refresh grant (docs/servicenow/auth.md#password-grant-and-refresh); and the tokens they issue, which REST calls present (docs/servicenow/auth.md#oauth-client-credentials).
+//! `POST /oauth_token.do`: the client credentials grant
+//! (docs/servicenow/auth.md#oauth-client-credentials), the password grant and the refresh grant
+//! (docs/servicenow/auth.md#password-grant-and-refresh); and the tokens they issue, which REST
+//! calls present (docs/servicenow/auth.md#oauth-client-credentials).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -15,10 +17,12 @@ use crate::server::State;
 
 /// docs/servicenow/auth.md#oauth-client-credentials: the default Access Token Lifespan.
 pub(crate) const DEFAULT_LIFESPAN_SECS: u64 = 1800;
-/// docs/servicenow/auth.md#password-grant-and-refresh: the default Refresh Token Lifespan (100 days).
+/// docs/servicenow/auth.md#password-grant-and-refresh: the default Refresh Token Lifespan (100
+/// days).
 pub(crate) const DEFAULT_REFRESH_LIFESPAN_SECS: u64 = 8_640_000;
 
-/// docs/servicenow/auth.md#password-grant-and-refresh: tokens are 86-character base64url strings (KB0778194).
+/// docs/servicenow/auth.md#password-grant-and-refresh: tokens are 86-character base64url strings
+/// (KB0778194).
 const TOKEN_LENGTH: usize = 86;
 
 /// The OAuth Application Registry entry of the guide (step 4).
@@ -27,7 +31,8 @@ pub(crate) struct OAuthApp {
     pub client_secret: String,
     /// The `oauth_entity` sys_id, named by the "integration user" error.
     pub entity_id: String,
-    /// The OAuth Application User: who client credentials tokens act as (docs/servicenow/auth.md#oauth-client-credentials).
+    /// The OAuth Application User: who client credentials tokens act as
+    /// (docs/servicenow/auth.md#oauth-client-credentials).
     pub user: String,
 }
 
@@ -39,8 +44,8 @@ pub(crate) struct Access {
     expires: Duration,
 }
 
-/// An issued refresh token (docs/servicenow/auth.md#password-grant-and-refresh): whose, for which client, until when, and the access
-/// token last issued with it.
+/// An issued refresh token (docs/servicenow/auth.md#password-grant-and-refresh): whose, for which
+/// client, until when, and the access token last issued with it.
 struct Refresh {
     client_id: String,
     user: String,
@@ -68,10 +73,11 @@ impl Tokens {
         }
     }
 
-    /// docs/servicenow/auth.md#password-grant-and-refresh: the access and refresh token of a password grant. A repeat grant while the
-    /// client's token for this user lives returns that same token, and the refresh token
-    /// with it, both expiries pushed out (KB0791140). [I] Once the access token has
-    /// expired, a live refresh token is still the one returned, with a new access token.
+    /// docs/servicenow/auth.md#password-grant-and-refresh: the access and refresh token of a
+    /// password grant. A repeat grant while the client's token for this user lives returns that
+    /// same token, and the refresh token with it, both expiries pushed out (KB0791140). [I] Once
+    /// the access token has expired, a live refresh token is still the one returned, with a new
+    /// access token.
     fn password_grant(&mut self, client_id: &str, user: &str, now: Duration) -> (String, String) {
         self.refreshes.retain(|_, r| r.expires > now);
         let refresh_expires = now + Duration::from_secs(self.refresh_lifespan_secs);
@@ -115,9 +121,9 @@ impl Tokens {
             .map(|r| r.user.clone())
     }
 
-    /// docs/servicenow/auth.md#password-grant-and-refresh: a new access token; the refresh token is not rotated and its expiry does not
-    /// move ([R] snpro.dev). [I] The access token it replaces keeps working until it
-    /// expires.
+    /// docs/servicenow/auth.md#password-grant-and-refresh: a new access token; the refresh token is
+    /// not rotated and its expiry does not move ([R] snpro.dev). [I] The access token it replaces
+    /// keeps working until it expires.
     fn refresh(&mut self, refresh: &str, user: &str, now: Duration) -> String {
         let access = self.issue(now, user, USERACCOUNT_SCOPE);
         if let Some(record) = self.refreshes.get_mut(refresh) {
@@ -158,7 +164,8 @@ impl Tokens {
     }
 }
 
-/// docs/servicenow/auth.md#oauth-client-credentials: no refresh_token for client credentials; the key order of a real answer.
+/// docs/servicenow/auth.md#oauth-client-credentials: no refresh_token for client credentials; the
+/// key order of a real answer.
 #[derive(Serialize)]
 struct Granted<'a> {
     access_token: &'a str,
@@ -167,7 +174,8 @@ struct Granted<'a> {
     expires_in: u64,
 }
 
-/// docs/servicenow/auth.md#password-grant-and-refresh: the password and refresh grants' answer, in KB0778194's key order.
+/// docs/servicenow/auth.md#password-grant-and-refresh: the password and refresh grants' answer, in
+/// KB0778194's key order.
 #[derive(Serialize)]
 struct GrantedWithRefresh<'a> {
     access_token: &'a str,
@@ -177,7 +185,8 @@ struct GrantedWithRefresh<'a> {
     expires_in: u64,
 }
 
-/// docs/servicenow/auth.md#token-errors: the one answer for almost every failure, with the RFC fields used back to front.
+/// docs/servicenow/auth.md#token-errors: the one answer for almost every failure, with the RFC
+/// fields used back to front.
 #[derive(Serialize)]
 struct Denied {
     error_description: &'static str,
@@ -197,7 +206,8 @@ pub(crate) fn token_endpoint(state: &mut State, request: &RecordedRequest) -> Re
         return denied().header("allow", "POST");
     }
     let form = Form(request.form_pairs());
-    // The form wins; otherwise HTTP Basic (docs/servicenow/auth.md#oauth-client-credentials, "Send Client Credentials As").
+    // The form wins; otherwise HTTP Basic (docs/servicenow/auth.md#oauth-client-credentials, "Send
+    // Client Credentials As").
     let credentials = match (form.field("client_id"), form.field("client_secret")) {
         (Some(id), Some(secret)) => Some((id.to_string(), secret.to_string())),
         _ => request.header("authorization").and_then(basic_header),
@@ -212,7 +222,8 @@ pub(crate) fn token_endpoint(state: &mut State, request: &RecordedRequest) -> Re
         Some("client_credentials") => client_credentials(state, &form),
         Some("password") => password(state, &form),
         Some("refresh_token") => refresh(state, &form),
-        // docs/servicenow/auth.md#token-errors: [I] no `unsupported_grant_type` has ever been seen; the generic 401.
+        // docs/servicenow/auth.md#token-errors: [I] no `unsupported_grant_type` has ever been seen;
+        // the generic 401.
         _ => denied(),
     }
 }
@@ -229,15 +240,17 @@ impl Form {
     }
 }
 
-/// docs/servicenow/auth.md#oauth-client-credentials: the grant of the guide, acting as the OAuth Application User.
+/// docs/servicenow/auth.md#oauth-client-credentials: the grant of the guide, acting as the OAuth
+/// Application User.
 fn client_credentials(state: &mut State, form: &Form) -> Reply {
-    // docs/servicenow/auth.md#client-credentials-before-washington-dc: no such grant before Washington DC ([I] the same generic 401), and none while
-    // its system property is off.
+    // docs/servicenow/auth.md#client-credentials-before-washington-dc: no such grant before
+    // Washington DC ([I] the same generic 401), and none while its system property is off.
     if state.release == Release::BeforeWashingtonDC || state.faults.grant_disabled {
         return denied();
     }
     let app_user = state.app.user.clone();
-    // docs/servicenow/auth.md#token-errors: no OAuth Application User, or [R] one that names no user.
+    // docs/servicenow/auth.md#token-errors: no OAuth Application User, or [R] one that names no
+    // user.
     if state.faults.oauth_user_missing || state.users.get(&app_user).is_none() {
         let body = UserMissing {
             error: "unauthorized_client",
@@ -248,7 +261,8 @@ fn client_credentials(state: &mut State, form: &Form) -> Reply {
         };
         return Reply::json(400, &body);
     }
-    // docs/servicenow/auth.md#oauth-client-credentials [R]: the user must be active, not locked, not flagged "Password needs reset".
+    // docs/servicenow/auth.md#oauth-client-credentials [R]: the user must be active, not locked,
+    // not flagged "Password needs reset".
     if !may_sign_in(state, &app_user) {
         return denied();
     }
@@ -257,18 +271,21 @@ fn client_credentials(state: &mut State, form: &Form) -> Reply {
     let token = state.tokens.issue(now, &app_user, scope);
     let granted = Granted {
         access_token: &token,
-        // docs/servicenow/auth.md#oauth-client-credentials: the requested scope is echoed, "" when none was asked for.
+        // docs/servicenow/auth.md#oauth-client-credentials: the requested scope is echoed, "" when
+        // none was asked for.
         scope,
         token_type: "Bearer",
-        // docs/servicenow/auth.md#oauth-client-credentials: a fresh token reports one second less than its lifespan.
+        // docs/servicenow/auth.md#oauth-client-credentials: a fresh token reports one second less
+        // than its lifespan.
         expires_in: state.tokens.lifespan_secs.saturating_sub(1),
     };
     Reply::json(200, &granted)
 }
 
-/// docs/servicenow/auth.md#password-grant-and-refresh: the resource owner password grant. A wrong password counts toward the lockout
-/// like any other password sign-in ([I]); every refusal is the generic 401 ([I] for a
-/// wrong password, a locked or an inactive user; [R] for "Password needs reset").
+/// docs/servicenow/auth.md#password-grant-and-refresh: the resource owner password grant. A wrong
+/// password counts toward the lockout like any other password sign-in ([I]); every refusal is the
+/// generic 401 ([I] for a wrong password, a locked or an inactive user; [R] for "Password needs
+/// reset").
 fn password(state: &mut State, form: &Form) -> Reply {
     let (Some(user), Some(password)) = (form.field("username"), form.field("password")) else {
         return denied();
@@ -287,7 +304,8 @@ fn password(state: &mut State, form: &Form) -> Reply {
     granted_with_refresh(&access, &refresh, lifespan)
 }
 
-/// docs/servicenow/auth.md#password-grant-and-refresh: a new access token for a live refresh token, which comes back unchanged.
+/// docs/servicenow/auth.md#password-grant-and-refresh: a new access token for a live refresh token,
+/// which comes back unchanged.
 fn refresh(state: &mut State, form: &Form) -> Reply {
     let Some(refresh) = form.field("refresh_token") else {
         return denied();
@@ -295,7 +313,8 @@ fn refresh(state: &mut State, form: &Form) -> Reply {
     let now = state.clock.now();
     let client_id = state.app.client_id.clone();
     let Some(user) = state.tokens.refresh_owner(&client_id, refresh, now) else {
-        // docs/servicenow/auth.md#password-grant-and-refresh: expired, revoked or unknown: the generic 401.
+        // docs/servicenow/auth.md#password-grant-and-refresh: expired, revoked or unknown: the
+        // generic 401.
         return denied();
     };
     // [I] a user who can no longer sign in gets no new token either.
@@ -316,7 +335,8 @@ fn granted_with_refresh(access: &str, refresh: &str, lifespan_secs: u64) -> Repl
     let granted = GrantedWithRefresh {
         access_token: access,
         refresh_token: refresh,
-        // docs/servicenow/auth.md#password-grant-and-refresh: the password grant's scope "is always useraccount".
+        // docs/servicenow/auth.md#password-grant-and-refresh: the password grant's scope "is always
+        // useraccount".
         scope: USERACCOUNT_SCOPE,
         token_type: "Bearer",
         expires_in: lifespan_secs.saturating_sub(1),

@@ -1,12 +1,13 @@
-//! The encoded-query subset of docs/servicenow/table-api.md#query-parameters: `field=value`, `!=`, `LIKE`, `STARTSWITH`,
-//! `ENDSWITH`, `IN`, `ISEMPTY`, …, joined by `^` (AND), `^OR` (OR, binding tighter than
-//! AND), `^NQ` (a new query ORed with the previous ones), plus `ORDERBY`/`ORDERBYDESC`.
+//! The encoded-query subset of docs/servicenow/table-api.md#query-parameters: `field=value`, `!=`,
+//! `LIKE`, `STARTSWITH`, `ENDSWITH`, `IN`, `ISEMPTY`, …, joined by `^` (AND), `^OR` (OR, binding
+//! tighter than AND), `^NQ` (a new query ORed with the previous ones), plus
+//! `ORDERBY`/`ORDERBYDESC`.
 //!
-//! Parts the instance would not understand are dropped, as it drops them (docs/servicenow/table-api.md#query-parameters). Parts it
-//! would understand but this subset does not implement (`BETWEEN`, `RELATIVEGT`,
-//! `javascript:` values, a date compared with something that is not a date, …) are not
-//! dropped: [`Query::unsupported`] names them, so a test fails loudly instead of the query
-//! silently matching more than a real instance would.
+//! Parts the instance would not understand are dropped, as it drops them
+//! (docs/servicenow/table-api.md#query-parameters). Parts it would understand but this subset does
+//! not implement (`BETWEEN`, `RELATIVEGT`, `javascript:` values, a date compared with something
+//! that is not a date, …) are not dropped: [`Query::unsupported`] names them, so a test fails
+//! loudly instead of the query silently matching more than a real instance would.
 
 use std::cmp::Ordering;
 
@@ -115,8 +116,9 @@ const UNSUPPORTED_OPERATORS: &[&str] = &[
 const UNSUPPORTED_PARTS: &[&str] = &["RLQUERY", "GROUPBY"];
 
 impl Query {
-    /// Parses an encoded query. Parts that do not parse are dropped: docs/servicenow/table-api.md#query-parameters, the instance
-    /// ignores invalid parts and applies the valid remainder.
+    /// Parses an encoded query. Parts that do not parse are dropped:
+    /// docs/servicenow/table-api.md#query-parameters, the instance ignores invalid parts and
+    /// applies the valid remainder.
     pub(crate) fn parse(encoded: &str) -> Query {
         let mut query = Query {
             alternatives: vec![Vec::new()],
@@ -165,8 +167,8 @@ impl Query {
         query
     }
 
-    /// docs/servicenow/table-api.md#query-parameters: `?field=value&field2=value2` pairs, ANDed; `sysparm_*` keys are parameters,
-    /// not conditions.
+    /// docs/servicenow/table-api.md#query-parameters: `?field=value&field2=value2` pairs, ANDed;
+    /// `sysparm_*` keys are parameters, not conditions.
     pub(crate) fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Query {
         let conjunction = pairs
             .into_iter()
@@ -185,8 +187,9 @@ impl Query {
         }
     }
 
-    /// docs/servicenow/table-api.md#query-parameters: conditions and orderings on fields the table lacks are ignored, as the real
-    /// instance does (unless `glide.invalid_query.returns_no_rows` is set).
+    /// docs/servicenow/table-api.md#query-parameters: conditions and orderings on fields the table
+    /// lacks are ignored, as the real instance does (unless `glide.invalid_query.returns_no_rows`
+    /// is set).
     pub(crate) fn without_unknown_fields(mut self, known: impl Fn(&str) -> bool) -> Query {
         for conjunction in &mut self.alternatives {
             for group in conjunction.iter_mut() {
@@ -271,7 +274,8 @@ impl Condition {
             return Parsed::Invalid;
         };
         let value = rest[operator.len()..].to_string();
-        // docs/servicenow/table-api.md#encoded-queries: run on the server; the simulator has no script engine.
+        // docs/servicenow/table-api.md#encoded-queries: run on the server; the simulator has no
+        // script engine.
         if value.trim_start().starts_with("javascript:") {
             return Parsed::Unsupported(field.into(), format!("the script value in {text:?}"));
         }
@@ -301,9 +305,9 @@ impl Condition {
         })
     }
 
-    /// docs/servicenow/polling.md: date-time literals are UTC "YYYY-MM-DD HH:MM:SS" (or a bare date). Anything
-    /// else compared with a date-time column is a client bug the simulator names, where
-    /// comparing it as text would quietly match the wrong rows.
+    /// docs/servicenow/polling.md: date-time literals are UTC "YYYY-MM-DD HH:MM:SS" (or a bare
+    /// date). Anything else compared with a date-time column is a client bug the simulator names,
+    /// where comparing it as text would quietly match the wrong rows.
     fn non_date_literal(&self) -> Option<String> {
         let values: Vec<&String> = match &self.op {
             Op::Eq(v) | Op::Ne(v) | Op::Lt(v) | Op::Le(v) | Op::Gt(v) | Op::Ge(v) => vec![v],

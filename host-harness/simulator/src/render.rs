@@ -1,5 +1,6 @@
-//! How rows leave the instance: field selection and the reference-field shapes of docs/servicenow/table-api.md#query-parameters
-//! (`sysparm_display_value`, `sysparm_exclude_reference_link`).
+//! How rows leave the instance: field selection and the reference-field shapes of
+//! docs/servicenow/table-api.md#query-parameters (`sysparm_display_value`,
+//! `sysparm_exclude_reference_link`).
 
 use serde_json::{Map, Value, json};
 
@@ -50,8 +51,9 @@ fn render_value(column: &str, raw: &str, store: &Store, options: &RenderOptions)
             DisplayMode::Both => json!({"display_value": display, "value": raw}),
         };
     };
-    // Only groups exist here; other references display their raw value (docs/servicenow/table-api.md#query-parameters: values are
-    // not always sys_ids, e.g. "glide.maint").
+    // Only groups exist here; other references display their raw value
+    // (docs/servicenow/table-api.md#query-parameters: values are not always sys_ids, e.g.
+    // "glide.maint").
     let display = match target {
         schema::GROUP_TABLE => store.group_name(raw).unwrap_or(""),
         _ => raw,

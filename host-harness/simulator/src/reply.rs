@@ -1,5 +1,6 @@
-//! What the simulator answers: a status, a few headers and a body, plus the Table API's
-//! error envelope (docs/servicenow/table-api.md#errors), serialised with the key order a real instance uses.
+//! What the simulator answers: a status, a few headers and a body, plus the Table API's error
+//! envelope (docs/servicenow/table-api.md#errors), serialised with the key order a real instance
+//! uses.
 
 use axum::body::Body;
 use axum::response::Response;
@@ -19,7 +20,8 @@ pub(crate) struct Reply {
     body: Option<(String, Vec<u8>)>,
 }
 
-/// docs/servicenow/table-api.md#errors: `{"error":{"message":…,"detail":…},"status":"failure"}`; `detail` may be null.
+/// docs/servicenow/table-api.md#errors: `{"error":{"message":…,"detail":…},"status":"failure"}`;
+/// `detail` may be null.
 #[derive(Serialize)]
 struct Envelope<'a> {
     error: ErrorBody<'a>,
@@ -76,7 +78,8 @@ impl Reply {
         self
     }
 
-    /// docs/servicenow/table-api.md#endpoints: `X-no-response-body: true` keeps the status and headers but drops the body.
+    /// docs/servicenow/table-api.md#endpoints: `X-no-response-body: true` keeps the status and
+    /// headers but drops the body.
     pub(crate) fn without_body(mut self) -> Reply {
         self.body = None;
         self

@@ -47,12 +47,13 @@ pub(crate) const SYSTEM_COLUMNS: &[&str] = &[
     "sys_mod_count",
 ];
 
-/// docs/servicenow/polling.md: `sys_journal_field` rows never change, so they carry no update columns: the
-/// captured row is `sys_id, sys_created_on, name, element_id, sys_tags, value,
+/// docs/servicenow/polling.md: `sys_journal_field` rows never change, so they carry no update
+/// columns: the captured row is `sys_id, sys_created_on, name, element_id, sys_tags, value,
 /// sys_created_by, element`.
 const JOURNAL_BASE_COLUMNS: &[&str] = &["sys_id", "sys_created_on", "sys_created_by", "sys_tags"];
 
-/// Date-time columns: their raw values are UTC "YYYY-MM-DD HH:MM:SS" (docs/servicenow/records.md#identifiers, docs/servicenow/polling.md).
+/// Date-time columns: their raw values are UTC "YYYY-MM-DD HH:MM:SS"
+/// (docs/servicenow/records.md#identifiers, docs/servicenow/polling.md).
 const DATE_TIME_COLUMNS: &[&str] = &[
     "sys_created_on",
     "sys_updated_on",
@@ -80,7 +81,8 @@ pub(crate) const READ_ONLY_COLUMNS: &[&str] = &[
     "sys_class_name",
 ];
 
-/// docs/servicenow/records.md#incident: journal fields append to `sys_journal_field` and always read back as "".
+/// docs/servicenow/records.md#incident: journal fields append to `sys_journal_field` and always
+/// read back as "".
 pub(crate) const JOURNAL_COLUMNS: &[&str] = &["comments", "work_notes"];
 
 pub(crate) const GROUP_TABLE: &str = "sys_user_group";
@@ -88,8 +90,8 @@ pub(crate) const JOURNAL_TABLE: &str = "sys_journal_field";
 pub(crate) const CHOICE_TABLE: &str = "sys_choice";
 pub(crate) const ATTACHMENT_TABLE: &str = "sys_attachment";
 
-/// docs/servicenow/records.md#incident: the reference columns and the table each points at. Links are rendered for
-/// these only.
+/// docs/servicenow/records.md#incident: the reference columns and the table each points at. Links
+/// are rendered for these only.
 pub(crate) fn reference_target(column: &str) -> Option<&'static str> {
     match column {
         "assignment_group" => Some(GROUP_TABLE),
@@ -134,7 +136,8 @@ pub(crate) struct TableSchema {
     pub name: &'static str,
     /// The columns it inherits: the task columns, the system columns, or its own set.
     pub base: &'static [&'static str],
-    /// Number prefix and the first number a fresh instance hands out (docs/servicenow/records.md#identifiers).
+    /// Number prefix and the first number a fresh instance hands out
+    /// (docs/servicenow/records.md#identifiers).
     pub numbering: Option<(&'static str, u64)>,
     /// Columns beyond the base columns.
     pub columns: &'static [&'static str],
@@ -170,14 +173,17 @@ pub(crate) struct TaskRules {
     pub state_mirror: Option<&'static str>,
 }
 
-/// A data policy that makes the close fields mandatory in some states (docs/servicenow/table-api.md#errors, docs/servicenow/records.md#incident, docs/servicenow/records.md#change-request).
+/// A data policy that makes the close fields mandatory in some states
+/// (docs/servicenow/table-api.md#errors, docs/servicenow/records.md#incident,
+/// docs/servicenow/records.md#change-request).
 pub(crate) struct ClosePolicy {
     pub states: &'static [&'static str],
     pub code_label: &'static str,
     pub notes_label: &'static str,
 }
 
-/// docs/servicenow/records.md#incident: incident close codes on current releases; the label is the value.
+/// docs/servicenow/records.md#incident: incident close codes on current releases; the label is the
+/// value.
 pub(crate) const INCIDENT_CLOSE_CODES: &[(&str, &str)] = &[
     ("Duplicate", "Duplicate"),
     ("Known error", "Known error"),
@@ -341,7 +347,8 @@ pub(crate) static TABLES: &[TableSchema] = &[
         name: ATTACHMENT_TABLE,
         base: SYSTEM_COLUMNS,
         numbering: None,
-        // docs/servicenow/attachments.md: the documented metadata, plus what a PDI returned in 2022.
+        // docs/servicenow/attachments.md: the documented metadata, plus what a PDI returned in
+        // 2022.
         columns: &[
             "table_name",
             "table_sys_id",
@@ -364,8 +371,9 @@ pub(crate) static TABLES: &[TableSchema] = &[
     },
 ];
 
-/// docs/servicenow/records.md#incident priority lookup (`dl_u_priority`): impact × urgency → priority. The 3 × 3 cell is
-/// instance configuration (5 - Planning by default, 4 - Low in some doc versions).
+/// docs/servicenow/records.md#incident priority lookup (`dl_u_priority`): impact × urgency →
+/// priority. The 3 × 3 cell is instance configuration (5 - Planning by default, 4 - Low in some doc
+/// versions).
 pub(crate) fn priority(impact: u8, urgency: u8, low_low: u8) -> Option<u8> {
     const MATRIX: [[u8; 3]; 3] = [
         // urgency: 1  2  3

@@ -210,8 +210,8 @@ impl http_body::Body for Filler {
     }
 }
 
-/// docs/servicenow/table-api.md#endpoints: the instance's answer to an oversized payload; any other read failure gets the
-/// same message with a plainer detail.
+/// docs/servicenow/table-api.md#endpoints: the instance's answer to an oversized payload; any other
+/// read failure gets the same message with a plainer detail.
 fn unreadable_body(error: &axum::Error, parts: &http::request::Parts) -> Reply {
     let detail = if over_limit(error) {
         let length = content_length(parts).unwrap_or("unknown");
@@ -303,7 +303,8 @@ fn signed_in(
     match auth::authenticate(state, request, api) {
         Ok(caller) => {
             let reply = answer(state, &caller);
-            // docs/servicenow/auth.md#basic-authentication: a 32-hex-uppercase session id and a 12-hex transaction id.
+            // docs/servicenow/auth.md#basic-authentication: a 32-hex-uppercase session id and a
+            // 12-hex transaction id.
             let session = state.ids.sys_id().to_uppercase();
             let transaction = state.ids.sys_id()[..12].to_string();
             auth::session_headers(reply, &session, &transaction)

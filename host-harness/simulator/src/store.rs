@@ -21,7 +21,8 @@ pub(crate) type Row = Map<String, Value>;
 /// sys_id of the seeded "Cloud Operations" group.
 pub const CLOUD_OPERATIONS_GROUP_ID: &str = "6b1f2e3d4c5b6a798897a6b5c4d3e2f1";
 
-/// docs/servicenow/table-api.md#assignment-groups: seeded groups. "Database" exists twice: group names are not unique.
+/// docs/servicenow/table-api.md#assignment-groups: seeded groups. "Database" exists twice: group
+/// names are not unique.
 const SEED_GROUPS: &[(&str, &str)] = &[
     (CLOUD_OPERATIONS_GROUP_ID, "Cloud Operations"),
     ("287ebd7da9fe198100f92cc8d1d2154e", "Network"),
@@ -38,7 +39,8 @@ pub(crate) struct Write<'a> {
     pub user: &'a str,
     /// Its sys_id, the `opened_by` of task records it opens; `None` leaves that empty.
     pub user_id: Option<&'a str>,
-    /// docs/servicenow/table-api.md#reference-fields: `sysparm_input_display_value=true` resolves a group name to its sys_id.
+    /// docs/servicenow/table-api.md#reference-fields: `sysparm_input_display_value=true` resolves a
+    /// group name to its sys_id.
     pub input_display_value: bool,
     /// Data policies apply to web-service writes, not to server-side scripts.
     pub data_policy: bool,
@@ -94,7 +96,8 @@ impl Table {
 pub(crate) struct Store {
     tables: BTreeMap<String, Table>,
     ids: Ids,
-    /// docs/servicenow/records.md#incident: the configurable impact 3 × urgency 3 cell of the priority lookup.
+    /// docs/servicenow/records.md#incident: the configurable impact 3 × urgency 3 cell of the
+    /// priority lookup.
     low_low_priority: u8,
 }
 
@@ -272,9 +275,11 @@ impl Store {
         target.rows.len() != before
     }
 
-    /// Validates a write against the table. Unknown columns and the columns the instance
-    /// maintains are ignored (docs/servicenow/table-api.md#unknown-fields), invalid choices are dropped (docs/servicenow/records.md#incident: "an invalid value is
-    /// silently dropped"), and a group reference that resolves to nothing becomes "" (docs/servicenow/table-api.md#reference-fields).
+    /// Validates a write against the table. Unknown columns and the columns the instance maintains
+    /// are ignored (docs/servicenow/table-api.md#unknown-fields), invalid choices are dropped
+    /// (docs/servicenow/records.md#incident: "an invalid value is silently dropped"), and a group
+    /// reference that resolves to nothing becomes ""
+    /// (docs/servicenow/table-api.md#reference-fields).
     fn changes(&self, table: &Table, input: &Row, write: &Write) -> Changes {
         let rules = table.rules();
         let mut changes = Changes {
@@ -362,8 +367,9 @@ impl Store {
         groups.rows.push(row);
     }
 
-    /// `sys_choice` rows for the close codes, so clients can check a close code against
-    /// the instance's current choices (docs/servicenow/records.md#incident: legacy codes are gone on current releases).
+    /// `sys_choice` rows for the close codes, so clients can check a close code against the
+    /// instance's current choices (docs/servicenow/records.md#incident: legacy codes are gone on
+    /// current releases).
     fn seed_choices(&mut self, now: &str) {
         let choices = [
             ("incident", INCIDENT_CLOSE_CODES),

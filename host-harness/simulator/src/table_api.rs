@@ -1,4 +1,5 @@
-//! The Table API (docs/servicenow/table-api.md#endpoints): `/api/now[/v1|/v2]/table/{table}[/{sys_id}]`.
+//! The Table API (docs/servicenow/table-api.md#endpoints):
+//! `/api/now[/v1|/v2]/table/{table}[/{sys_id}]`.
 
 use serde_json::{Value, json};
 use url::form_urlencoded;
@@ -15,7 +16,8 @@ use crate::store::{Row, Table, Write, WriteError};
 /// docs/servicenow/table-api.md#query-parameters: `sysparm_limit` defaults to 10000.
 const DEFAULT_LIMIT: usize = 10_000;
 
-/// docs/servicenow/availability.md#rate-limits: the sys_id of the rate-limit rule named in `X-RateLimit-Rule`.
+/// docs/servicenow/availability.md#rate-limits: the sys_id of the rate-limit rule named in
+/// `X-RateLimit-Rule`.
 const RATE_LIMIT_RULE_ID: &str = "7a1c6c2f1b5e3010a5e2ddb6ec4bcb3f";
 
 /// Answers an authenticated Table API request; `rest` is the path after `…/table/`.
@@ -55,7 +57,8 @@ pub(crate) fn handle(
         (_, None) => method_not_supported("GET, HEAD, POST"),
         (_, Some(_)) => method_not_supported("GET, HEAD, PUT, PATCH, DELETE"),
     };
-    // docs/servicenow/table-api.md#endpoints: `X-no-response-body: true` suppresses the body of a successful write.
+    // docs/servicenow/table-api.md#endpoints: `X-no-response-body: true` suppresses the body of a
+    // successful write.
     let quiet = request
         .header("x-no-response-body")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
@@ -70,8 +73,9 @@ pub(crate) fn handle(
 pub(crate) fn admit(state: &State, caller: &Caller) -> Result<(), Reply> {
     let now = state.clock.now();
     if state.faults.auth_scope_missing && caller.scope_checked() {
-        // docs/servicenow/table-api.md#errors, docs/servicenow/availability.md#hibernating-instances: the token mints fine but lacks the REST API Auth Scope (OAuth tokens
-        // only; `useraccount` passes).
+        // docs/servicenow/table-api.md#errors,
+        // docs/servicenow/availability.md#hibernating-instances: the token mints fine but lacks the
+        // REST API Auth Scope (OAuth tokens only; `useraccount` passes).
         return Err(Reply::error(
             403,
             "User Not Authorized",
@@ -84,7 +88,8 @@ pub(crate) fn admit(state: &State, caller: &Caller) -> Result<(), Reply> {
     Ok(())
 }
 
-/// docs/servicenow/availability.md#rate-limits: a rate-limit rule fired: 429 with the rule headers and Retry-After.
+/// docs/servicenow/availability.md#rate-limits: a rate-limit rule fired: 429 with the rule headers
+/// and Retry-After.
 fn rate_limited(now_secs: u64, retry_after: u64) -> Reply {
     let reset = now_secs + retry_after;
     let detail =
@@ -96,7 +101,8 @@ fn rate_limited(now_secs: u64, retry_after: u64) -> Reply {
         .header("x-ratelimit-rule", RATE_LIMIT_RULE_ID)
 }
 
-/// docs/servicenow/table-api.md#endpoints: `X-HTTP-Method-Override` lets a POST stand for another method.
+/// docs/servicenow/table-api.md#endpoints: `X-HTTP-Method-Override` lets a POST stand for another
+/// method.
 fn method(request: &RecordedRequest) -> &str {
     match request.header("x-http-method-override") {
         Some(m) if request.method == "POST" => match m.trim().to_ascii_uppercase().as_str() {
@@ -148,7 +154,8 @@ impl Call<'_> {
             Some(v) if v.eq_ignore_ascii_case("all") => DisplayMode::Both,
             _ => DisplayMode::Raw,
         };
-        // docs/servicenow/table-api.md#query-parameters: invalid field names in sysparm_fields are ignored.
+        // docs/servicenow/table-api.md#query-parameters: invalid field names in sysparm_fields are
+        // ignored.
         let fields: Vec<String> = self
             .param("sysparm_fields")
             .unwrap_or("")
@@ -181,7 +188,8 @@ impl Call<'_> {
         if self.denied(&state.faults.acl_deny_read) {
             return read_denied();
         }
-        // docs/servicenow/table-api.md#query-parameters: sysparm_query, or else name=value pairs; unknown fields are ignored.
+        // docs/servicenow/table-api.md#query-parameters: sysparm_query, or else name=value pairs;
+        // unknown fields are ignored.
         let query = match self.param("sysparm_query") {
             Some(encoded) => Query::parse(encoded),
             None => Query::from_pairs(self.params.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
@@ -217,9 +225,10 @@ impl Call<'_> {
         self.param(name)?.trim().parse().ok()
     }
 
-    /// docs/servicenow/table-api.md#endpoints, docs/servicenow/polling.md: the `Link` header as captured: first, prev (even on the first page, at
-    /// offset − limit, so -1 there with a limit of 1), next (not on the last page), last;
-    /// joined by a bare comma, every request parameter echoed.
+    /// docs/servicenow/table-api.md#endpoints, docs/servicenow/polling.md: the `Link` header as
+    /// captured: first, prev (even on the first page, at offset − limit, so -1 there with a limit
+    /// of 1), next (not on the last page), last; joined by a bare comma, every request parameter
+    /// echoed.
     fn link_header(&self, offset: usize, limit: usize, total: usize) -> String {
         let page = |offset: i128, rel: &str| {
             let mut query = form_urlencoded::Serializer::new(String::new());
@@ -343,7 +352,8 @@ impl Call<'_> {
     }
 }
 
-/// One JSON object. docs/servicenow/table-api.md#endpoints: only one record per request; the rest of an array is ignored.
+/// One JSON object. docs/servicenow/table-api.md#endpoints: only one record per request; the rest
+/// of an array is ignored.
 fn parse_body(body: &str) -> Result<Row, Reply> {
     let unreadable =
         |detail: &str| Reply::error(400, "Exception while reading request", Some(detail));
@@ -382,8 +392,8 @@ fn invalid_table(table: &str) -> Reply {
     )
 }
 
-/// docs/servicenow/table-api.md#errors: not found and hidden by ACL look the same (the Attachment API answers the same,
-/// docs/servicenow/attachments.md [I]).
+/// docs/servicenow/table-api.md#errors: not found and hidden by ACL look the same (the Attachment
+/// API answers the same, docs/servicenow/attachments.md [I]).
 pub(crate) fn not_found() -> Reply {
     Reply::error(
         404,
@@ -397,7 +407,8 @@ fn read_denied() -> Reply {
     Reply::error(403, "Insufficient rights to query records", None)
 }
 
-/// docs/servicenow/table-api.md#errors: "ACL Exception Insert Failed due to security constraints" and its siblings.
+/// docs/servicenow/table-api.md#errors: "ACL Exception Insert Failed due to security constraints"
+/// and its siblings.
 pub(crate) fn acl_refused(operation: &str) -> Reply {
     let detail = format!("ACL Exception {operation} Failed due to security constraints");
     Reply::error(403, "Operation Failed", Some(&detail))

@@ -1,6 +1,6 @@
-//! The instance's users (`sys_user`) as far as signing in goes: passwords, the flags that
-//! stop a sign-in, the lockout after failed attempts (docs/servicenow/auth.md#password-grant-and-refresh, docs/servicenow/auth.md#basic-authentication), and the sys_id a record's
-//! `opened_by` points at.
+//! The instance's users (`sys_user`) as far as signing in goes: passwords, the flags that stop a
+//! sign-in, the lockout after failed attempts (docs/servicenow/auth.md#password-grant-and-refresh,
+//! docs/servicenow/auth.md#basic-authentication), and the sys_id a record's `opened_by` points at.
 
 use std::fmt;
 use std::time::Duration;
@@ -39,7 +39,8 @@ pub struct User {
     pub failed_attempts: u32,
     /// "Web service access only": no UI login; exempt from the Basic auth restriction.
     pub web_service_access_only: bool,
-    /// "Password needs reset": blocks the password grant (docs/servicenow/auth.md#password-grant-and-refresh) and, [I], Basic auth.
+    /// "Password needs reset": blocks the password grant
+    /// (docs/servicenow/auth.md#password-grant-and-refresh) and, [I], Basic auth.
     pub password_needs_reset: bool,
     pub roles: Vec<String>,
 }

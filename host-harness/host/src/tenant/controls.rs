@@ -89,8 +89,8 @@ impl Tenant {
         self.guard().in_flight()
     }
 
-    /// The tenant's log, oldest entry first: what the component reported (cleaned and
-    /// bounded, see [`crate::tenant_log::TenantLog`]) and the requests the host refused. It survives a rebuilt
+    /// The tenant's log, oldest entry first: what the component reported (cleaned and bounded, see
+    /// [`crate::tenant_log::TenantLog`]) and the requests the host refused. It survives a rebuilt
     /// instance.
     pub fn log(&self) -> Vec<LogEntry> {
         self.log.entries()

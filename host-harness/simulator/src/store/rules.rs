@@ -40,7 +40,8 @@ pub(super) fn defaults(table: &Table, name: &str, sys_id: &str, write: &Write) -
     row
 }
 
-/// docs/servicenow/records.md#identifiers: every value is a string; numbers and booleans are stored in their text form.
+/// docs/servicenow/records.md#identifiers: every value is a string; numbers and booleans are stored
+/// in their text form.
 pub(super) fn to_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
@@ -49,7 +50,8 @@ pub(super) fn to_text(value: &Value) -> String {
     }
 }
 
-/// docs/servicenow/records.md#incident, docs/servicenow/records.md#change-request: choice columns accept only their choices. A close code may be cleared.
+/// docs/servicenow/records.md#incident, docs/servicenow/records.md#change-request: choice columns
+/// accept only their choices. A close code may be cleared.
 pub(super) fn valid_choice(rules: &TaskRules, column: &str, value: &str) -> bool {
     match column {
         "state" => rules.states.iter().any(|(state, _)| *state == value),
@@ -86,8 +88,8 @@ pub(super) fn after_state_change(
     }
 }
 
-/// docs/servicenow/records.md#incident: priority always comes from the lookup, whatever was written; docs/servicenow/records.md#change-request: change
-/// priorities stop at 4.
+/// docs/servicenow/records.md#incident: priority always comes from the lookup, whatever was
+/// written; docs/servicenow/records.md#change-request: change priorities stop at 4.
 pub(super) fn set_priority(row: &mut Row, rules: &TaskRules, low_low: u8) {
     let level = |column| text(row, column).parse::<u8>().ok();
     if let (Some(impact), Some(urgency)) = (level("impact"), level("urgency"))
@@ -98,8 +100,9 @@ pub(super) fn set_priority(row: &mut Row, rules: &TaskRules, low_low: u8) {
     }
 }
 
-/// docs/servicenow/table-api.md#errors, docs/servicenow/records.md#incident: resolving or closing needs both close fields, else the data policy refuses
-/// the whole write and names the missing ones.
+/// docs/servicenow/table-api.md#errors, docs/servicenow/records.md#incident: resolving or closing
+/// needs both close fields, else the data policy refuses the whole write and names the missing
+/// ones.
 pub(super) fn close_policy(row: &Row, rules: &TaskRules) -> Result<(), String> {
     let Some(policy) = &rules.close_policy else {
         return Ok(());

@@ -1,5 +1,6 @@
-//! docs/servicenow/attachments.md: the Attachment API: uploads of raw bytes, downloads, listing, the errors of its
-//! status table, the size limit, and the auth scope of securely scoped OAuth apps.
+//! docs/servicenow/attachments.md: the Attachment API: uploads of raw bytes, downloads, listing,
+//! the errors of its status table, the size limit, and the auth scope of securely scoped OAuth
+//! apps.
 
 use serde_json::{Value, json};
 

@@ -1,5 +1,5 @@
-//! The ways in besides client credentials (docs/servicenow/auth.md): Basic auth as a user, REST API keys,
-//! the password and refresh grants, and what the instance's release and properties change.
+//! The ways in besides client credentials (docs/servicenow/auth.md): Basic auth as a user, REST API
+//! keys, the password and refresh grants, and what the instance's release and properties change.
 
 use serde_json::{Value, json};
 

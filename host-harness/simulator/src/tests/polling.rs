@@ -1,5 +1,5 @@
-//! docs/servicenow/polling.md: what a client polling for changes sees: update stamps, a keyset cursor over
-//! (sys_updated_on, sys_id), the paging headers, and the journal table.
+//! docs/servicenow/polling.md: what a client polling for changes sees: update stamps, a keyset
+//! cursor over (sys_updated_on, sys_id), the paging headers, and the journal table.
 
 use serde_json::{Map, Value, json};
 
