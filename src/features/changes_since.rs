@@ -14,7 +14,7 @@ use crate::servicenow::keyset::{
     Keyed, TablePage, check_order, first_unsettled, hold_back_unsettled, is_new_entry, merge,
 };
 use crate::servicenow::query::Query;
-use crate::servicenow::rows::{JOURNAL_COLUMNS, flag, row, sys_id, text};
+use crate::servicenow::rows::{Choice, JOURNAL_COLUMNS, choice, flag, row, sys_id, text, time};
 use crate::servicenow::state_model;
 use crate::servicenow::table::Page;
 use crate::servicenow::ticket::{CORRELATION_DISPLAY, TicketRecord};
@@ -37,17 +37,17 @@ const ONE_TICKET_JOURNAL_PAGES: usize = 50;
 static JOURNAL: Name = Name::known("sys_journal_field");
 
 row! {
-    /// A ticket as changes-since reads it.
+    /// A ticket as changes-since reads it, with display values for the state's label.
     #[derive(Debug)]
-    struct ChangeRow {
+    struct ChangeRow with display_values {
         sys_id: SysId = sys_id => required,
         number: String = text => or_default,
-        state: String = text => or_default,
+        state: Choice = choice => or_default,
         /// Absent on tables without the column, which then count as active.
         active: bool = flag => or(true),
         priority: String = text => or_default,
         assignment_group: String = text => or_default,
-        sys_updated_on: Timestamp = timestamp => required,
+        sys_updated_on: Timestamp = time => required,
         sys_updated_by: String = text => or_default,
         sys_created_by: String = text => or_default,
         correlation_display: String = text => or_default,
@@ -357,10 +357,10 @@ fn hand_out<T: Transport, C: Clock>(
         changes.push(TicketChange {
             ticket: TicketRecord::identify(&kind, instance, &row.sys_id, &row.number),
             state_label: state_model::label(table, &row.state),
-            done: state_model::is_done(table, &row.state, row.active),
+            done: state_model::is_done(table, &row.state.value, row.active),
             updated_at: row.sys_updated_on,
             updated_by: row.sys_updated_by,
-            state: row.state,
+            state: row.state.value,
             priority: row.priority,
             assignment_group: row.assignment_group,
             comments,

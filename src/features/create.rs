@@ -266,12 +266,12 @@ fn earlier<T: Transport, C: Clock>(
     let stored = tickets::patch(session, table, &record.sys_id, &columns)?;
     match state {
         None => Ok(Earlier::Handled(CreateOutcome::Existing(record))),
-        Some(state) if stored.row.state == state => {
+        Some(state) if stored.row.state.value == state => {
             Ok(Earlier::Handled(CreateOutcome::Reopened(record)))
         }
         Some(_) => Err(Error::unexpected(format!(
             "ServiceNow did not reopen {}: its state stayed {:?}",
-            record.number, stored.row.state
+            record.number, stored.row.state.value
         ))),
     }
 }

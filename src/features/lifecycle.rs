@@ -188,11 +188,11 @@ fn resolve_row<T: Transport, C: Clock>(
         .set("close_code", close_code)
         .set("close_notes", resolution.close_notes.as_str());
     let stored = tickets::patch(session, table, &row.sys_id, &columns)?;
-    if stored.row.state != resolve_to {
+    if stored.row.state.value != resolve_to {
         return Err(Error::unexpected(format!(
             "ServiceNow kept {} in state {:?}; not applied: {}",
             stored.row.number,
-            stored.row.state,
+            stored.row.state.value,
             join(&not_applied(&columns, &stored.columns), ", ")
         )));
     }

@@ -247,7 +247,8 @@ impl<T: Transport, C: Clock> Session<T, C> {
         limit: u32,
     ) -> Result<Page<R>> {
         let mut rows = Vec::new();
-        let end = self.select_each(table, query, R::COLUMNS, limit, &mut |value| {
+        let columns = (R::COLUMNS, R::DISPLAY_VALUES);
+        let end = self.select_each(table, query, columns, limit, &mut |value| {
             rows.push(R::from_json(value)?);
             Ok(())
         })?;
@@ -255,12 +256,13 @@ impl<T: Transport, C: Clock> Session<T, C> {
     }
 
     /// [`Session::select_page`] with each record handed to `row`, compiled once for every
-    /// row type; answers whether more records match, and the instance's clock.
+    /// row type (`columns`: which, and whether with display values); answers whether more
+    /// records match, and the instance's clock.
     pub fn select_each(
         &mut self,
         table: &Name,
         query: &Query,
-        columns: &[&str],
+        columns: (&[&str], bool),
         limit: u32,
         row: &mut dyn FnMut(&Value) -> Result<(), json::Error>,
     ) -> Result<PageEnd> {
@@ -276,7 +278,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
 
     /// One record of `table`, with `R`'s columns.
     pub fn get<R: Row>(&mut self, table: &Name, sys_id: &SysId) -> Result<R> {
-        let (result, what) = self.get_result(table, sys_id, R::COLUMNS)?;
+        let (result, what) = self.get_result(table, sys_id, (R::COLUMNS, R::DISPLAY_VALUES))?;
         parse_row(result, &what)
     }
 
@@ -285,8 +287,11 @@ impl<T: Transport, C: Clock> Session<T, C> {
         &mut self,
         table: &Name,
         sys_id: &SysId,
-        columns: &[&str],
+        (columns, display_values): (&[&str], bool),
     ) -> Result<(Value, String)> {
-        self.authorized(|api, token| api.table.get_result(token, table, sys_id, columns))
+        self.authorized(|api, token| {
+            api.table
+                .get_result(token, table, sys_id, columns, display_values)
+        })
     }
 }

@@ -8,10 +8,15 @@ use crate::primitives::error::{Error, Result};
 use crate::primitives::ids::SysId;
 use crate::primitives::json::{self, Object, Value};
 use crate::primitives::sorted_map::SortedMap;
+use crate::primitives::time::{Timestamp, timestamp};
 
 /// A typed view of a table's rows: the columns it is read from (`sysparm_fields`), and how.
 pub trait Row: Sized {
     const COLUMNS: &'static [&'static str];
+    /// Read with `sysparm_display_value=all`: every column comes as `{"display_value",
+    /// "value"}`, so that a choice column brings the label the instance shows
+    /// (docs/servicenow/table-api.md#display-values).
+    const DISPLAY_VALUES: bool;
 
     /// Reads a row from a record, with serde's words for what is wrong (see [`json`]).
     fn from_json(value: &Value) -> Result<Self, json::Error>;
@@ -19,7 +24,8 @@ pub trait Row: Sized {
 
 /// A row type said once: its struct, its columns (`sysparm_fields`, in the order given) and
 /// its reader. Each field names the reader of its column and what an absent or unreadable
-/// value becomes: `required` (an error), `or_default`, or `or(value)`.
+/// value becomes: `required` (an error), `or_default`, or `or(value)`. `with display_values`
+/// after the name reads it with the display values ([`Row::DISPLAY_VALUES`]).
 ///
 /// ```ignore
 /// row! {
@@ -32,7 +38,7 @@ pub trait Row: Sized {
 macro_rules! row {
     (
         $(#[$meta:meta])*
-        $vis:vis struct $name:ident {
+        $vis:vis struct $name:ident $(with $display:ident)? {
             $($(#[$field_meta:meta])* $field_vis:vis $field:ident: $ty:ty
                 = $reader:expr => $how:ident $(($default:expr))?,)*
         }
@@ -44,6 +50,7 @@ macro_rules! row {
 
         impl $crate::servicenow::rows::Row for $name {
             const COLUMNS: &'static [&'static str] = &[$(stringify!($field),)*];
+            const DISPLAY_VALUES: bool = $crate::servicenow::rows::row!(@display $($display)?);
 
             fn from_json(
                 value: &$crate::primitives::json::Value,
@@ -57,6 +64,12 @@ macro_rules! row {
                 })
             }
         }
+    };
+    (@display) => {
+        false
+    };
+    (@display display_values) => {
+        true
     };
     (@read $fields:ident, $field:ident, $reader:expr, or_default) => {
         $crate::servicenow::rows::or_default(&mut $fields, stringify!($field), $reader)
@@ -122,13 +135,49 @@ impl Columns {
     }
 }
 
+/// A column's value as stored, whichever way it came: as it is, or, read with display values
+/// (`sysparm_display_value=all`), the `value` of its `{"display_value", "value"}`. Data is
+/// always read from there: a date's display value is in the user's format and time zone, a
+/// reference's is the record's name (docs/servicenow/table-api.md#display-values).
+pub fn raw(value: &Value) -> &Value {
+    match value {
+        Value::Object(pair) => pair.get("value").unwrap_or(value),
+        _ => value,
+    }
+}
+
 /// A column's text; ServiceNow sends every value as a string, and `null` for some empties.
 pub fn text(value: &Value) -> Result<String, json::Error> {
-    json::optional_string(value).map(Option::unwrap_or_default)
+    json::optional_string(raw(value)).map(Option::unwrap_or_default)
+}
+
+/// A choice column (a ticket's state): the value stored, and the label the instance shows
+/// for it, in its users' language, when it was read with display values (else empty).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+pub fn choice(value: &Value) -> Result<Choice, json::Error> {
+    let label = match value {
+        Value::Object(pair) => pair.get("display_value").map_or(Ok(String::new()), text)?,
+        _ => String::new(),
+    };
+    Ok(Choice {
+        value: text(value)?,
+        label,
+    })
+}
+
+/// A date-time column: its raw UTC value, never the display value.
+pub fn time(value: &Value) -> Result<Timestamp, json::Error> {
+    timestamp(raw(value))
 }
 
 /// ServiceNow's booleans are the strings "true" and "false".
 pub fn flag(value: &Value) -> Result<bool, json::Error> {
+    let value = raw(value);
     match value {
         Value::Bool(value) => Ok(*value),
         Value::String(text) => match text.as_str() {
@@ -145,6 +194,7 @@ pub fn flag(value: &Value) -> Result<bool, json::Error> {
 
 /// A column holding a sys_id.
 pub fn sys_id(value: &Value) -> Result<SysId, json::Error> {
+    let value = raw(value);
     let text = json::string(value)?;
     SysId::parse(&text)
         .ok_or_else(|| json::invalid_value(value, "a sys_id (32 lower-case hex digits)"))
@@ -154,7 +204,14 @@ pub fn parse_stored<R: Row>(stored: Value, what: &str) -> Result<Stored<R>> {
     let row = R::from_json(&stored)
         .map_err(|e| Error::unexpected(format!("{what}: the stored record is not valid: {e}")))?;
     match stored {
-        Value::Object(columns) => Ok(Stored { row, columns }),
+        // The columns as stored, for the not-applied report to compare with what was sent.
+        Value::Object(mut columns) => {
+            for value in columns.values_mut() {
+                let stored = raw(value).clone();
+                *value = stored;
+            }
+            Ok(Stored { row, columns })
+        }
         _ => Err(Error::unexpected(format!(
             "{what}: the result is not a record"
         ))),
@@ -190,6 +247,46 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "invalid type: integer `7`, expected a string"
+        );
+    }
+
+    #[test]
+    fn display_value_pairs_read_as_their_stored_value() {
+        let read = |text: &str| json::parse(text.as_bytes()).unwrap();
+        // A date's display value is in the user's format and time zone: never read.
+        let date =
+            read(r#"{"display_value": "06/01/2022 04:12:43", "value": "2022-01-06 12:12:43"}"#);
+        assert_eq!(time(&date).unwrap().as_str(), "2022-01-06 12:12:43");
+        assert!(time(&read(r#""2022-01-06 12:12:43""#)).is_ok());
+        assert!(time(&read(r#"{"display_value": "06/01/2022 04:12:43"}"#)).is_err());
+        let empty_reference = read(r#"{"display_value": "", "value": ""}"#);
+        assert_eq!(text(&empty_reference).unwrap(), "");
+        assert!(!flag(&read(r#"{"display_value": "falsch", "value": "false"}"#)).unwrap());
+        let state = choice(&read(r#"{"display_value": "Gelöst", "value": "6"}"#)).unwrap();
+        assert_eq!(
+            (state.value.as_str(), state.label.as_str()),
+            ("6", "Gelöst")
+        );
+        let bare = choice(&read(r#""6""#)).unwrap();
+        assert_eq!((bare.value.as_str(), bare.label.as_str()), ("6", ""));
+        // A written record's columns are kept as stored, for the not-applied report.
+        struct Numbered;
+        impl super::Row for Numbered {
+            const COLUMNS: &'static [&'static str] = &["number"];
+            const DISPLAY_VALUES: bool = true;
+            fn from_json(_: &Value) -> Result<Self, Error> {
+                Ok(Numbered)
+            }
+        }
+        let stored: Stored<Numbered> = parse_stored(
+            read(r#"{"number": {"display_value": "INC1", "value": "INC1"}, "work_notes": {"display_value": "2025-01-01 00:00:00 - admin (Work notes)\nhi", "value": ""}, "active": "true"}"#),
+            "writing",
+        )
+        .unwrap();
+        let column = |name| stored.columns.get(name).and_then(Value::as_str);
+        assert_eq!(
+            (column("number"), column("work_notes"), column("active")),
+            (Some("INC1"), Some(""), Some("true"))
         );
     }
 

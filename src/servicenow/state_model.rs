@@ -4,6 +4,7 @@
 use crate::primitives::prelude::*;
 
 use crate::primitives::ids::Name;
+use crate::servicenow::rows::Choice;
 
 pub struct StateModel {
     /// (value, label) of every state.
@@ -125,9 +126,14 @@ pub fn for_table(table: &Name) -> Option<&'static StateModel> {
     }
 }
 
-pub fn label(table: &Name, state: &str) -> String {
+/// A state's label: the one the instance shows (its display value: a state an admin added,
+/// or the label in its users' language), else its table's built-in one, else empty.
+pub fn label(table: &Name, state: &Choice) -> String {
+    if !state.label.is_empty() {
+        return state.label.clone();
+    }
     for_table(table)
-        .and_then(|m| m.states.iter().find(|(v, _)| *v == state))
+        .and_then(|m| m.states.iter().find(|(v, _)| *v == state.value))
         .map(|(_, label)| label.to_string())
         .unwrap_or_default()
 }
@@ -149,9 +155,23 @@ mod tests {
     fn labels_and_done_states() {
         let incident = Name::known("incident");
         let custom = Name::known("u_custom");
-        assert_eq!(label(&incident, "6"), "Resolved");
-        assert_eq!(label(&Name::known("change_request"), "-5"), "New");
-        assert_eq!(label(&custom, "1"), "");
+        let state = |value: &str, label: &str| Choice {
+            value: value.into(),
+            label: label.into(),
+        };
+        assert_eq!(label(&incident, &state("6", "")), "Resolved");
+        assert_eq!(
+            label(&Name::known("change_request"), &state("-5", "")),
+            "New"
+        );
+        assert_eq!(label(&custom, &state("1", "")), "");
+        // The instance's label wins: a state an admin added, a translated one.
+        assert_eq!(
+            label(&incident, &state("100", "Awaiting Vendor")),
+            "Awaiting Vendor"
+        );
+        assert_eq!(label(&incident, &state("6", "Gelöst")), "Gelöst");
+        assert_eq!(label(&incident, &state("100", "")), "");
         assert!(is_done(&incident, "6", true));
         assert!(!is_done(&incident, "2", true));
         assert!(is_done(&incident, "2", false));

@@ -46,7 +46,9 @@ impl<T: Transport> TableApi<'_, T> {
         columns: &Columns,
     ) -> Result<Stored<R>> {
         let what = format!("creating a record in {table}");
-        self.write(Method::Post, auth, table, None, columns, &what)
+        // Without display values: create hands back no status, and asks nothing extra.
+        let answer = self.write_result(Method::Post, auth, table, None, columns, false, &what)?;
+        parse_stored(answer, &what)
     }
 
     /// `GET /api/now/table/{table}/{sys_id}`: one record's `result`, with the given columns, and
@@ -59,12 +61,11 @@ impl<T: Transport> TableApi<'_, T> {
         table: &Name,
         sys_id: &SysId,
         columns: &[&str],
+        display_values: bool,
     ) -> Result<(Value, String)> {
         let fields = join(columns, ",");
-        let params = [
-            ("sysparm_exclude_reference_link", "true"),
-            ("sysparm_fields", fields.as_str()),
-        ];
+        let mut params = read_params(display_values);
+        params.push(("sysparm_fields", fields.as_str()));
         let url = self.url(table, Some(sys_id), &params);
         let what = format!("reading {table} record {sys_id}");
         let rest = self.rest();
@@ -84,24 +85,19 @@ impl<T: Transport> TableApi<'_, T> {
         columns: &Columns,
     ) -> Result<Stored<R>> {
         let what = format!("updating {table} record {sys_id}");
-        self.write(Method::Patch, auth, table, Some(sys_id), columns, &what)
+        let answer = self.write_result(
+            Method::Patch,
+            auth,
+            table,
+            Some(sys_id),
+            columns,
+            R::DISPLAY_VALUES,
+            &what,
+        )?;
+        parse_stored(answer, &what)
     }
 
-    fn write<R: Row>(
-        &self,
-        method: Method,
-        auth: &Authorization,
-        table: &Name,
-        sys_id: Option<&SysId>,
-        columns: &Columns,
-        what: &str,
-    ) -> Result<Stored<R>> {
-        parse_stored(
-            self.write_result(method, auth, table, sys_id, columns, what)?,
-            what,
-        )
-    }
-
+    #[allow(clippy::too_many_arguments)]
     fn write_result(
         &self,
         method: Method,
@@ -109,9 +105,10 @@ impl<T: Transport> TableApi<'_, T> {
         table: &Name,
         sys_id: Option<&SysId>,
         columns: &Columns,
+        display_values: bool,
         what: &str,
     ) -> Result<Value> {
-        let url = self.url(table, sys_id, &[("sysparm_exclude_reference_link", "true")]);
+        let url = self.url(table, sys_id, &read_params(display_values));
         let body = json::write_object(columns.iter());
         let request = self
             .rest()
@@ -154,7 +151,8 @@ impl<T: Transport> TableApi<'_, T> {
         limit: u32,
     ) -> Result<Vec<R>> {
         let mut rows = Vec::new();
-        self.each_row(auth, table, query, R::COLUMNS, limit, &mut |value| {
+        let columns = (R::COLUMNS, R::DISPLAY_VALUES);
+        self.each_row(auth, table, query, columns, limit, &mut |value| {
             rows.push(R::from_json(value)?);
             Ok(())
         })?;
@@ -162,6 +160,7 @@ impl<T: Transport> TableApi<'_, T> {
     }
 
     /// A query's records, each handed to `row` (not generic: each row type adds only its reading);
+    /// `columns` are the columns read and whether with display values;
     /// answers whether more records match than the page holds (the `Link` header's `rel="next"`,
     /// docs/servicenow/polling.md, or, when something in between dropped the header, a full page)
     /// and the instance's clock.
@@ -170,7 +169,7 @@ impl<T: Transport> TableApi<'_, T> {
         auth: &Authorization,
         table: &Name,
         query: &Query,
-        columns: &[&str],
+        columns: (&[&str], bool),
         limit: u32,
         row: &mut dyn FnMut(&Value) -> Result<(), json::Error>,
     ) -> Result<PageEnd> {
@@ -194,13 +193,13 @@ impl<T: Transport> TableApi<'_, T> {
         auth: &Authorization,
         table: &Name,
         query: &Query,
-        columns: &[&str],
+        (columns, display_values): (&[&str], bool),
         limit: u32,
     ) -> Result<(Answered, String)> {
         let encoded = query.checked()?;
         let fields = join(columns, ",");
         let limit = limit.to_string();
-        let mut params = vec![("sysparm_exclude_reference_link", "true")];
+        let mut params = read_params(display_values);
         if !encoded.is_empty() {
             params.push(("sysparm_query", encoded.as_str()));
         }
@@ -231,6 +230,16 @@ impl<T: Transport> TableApi<'_, T> {
             instance: self.instance,
         }
     }
+}
+
+/// What every request asks of the records it answers with: references as bare sys_ids, and,
+/// for rows read with display values, each column as `{"display_value", "value"}`.
+fn read_params<'a>(display_values: bool) -> Vec<(&'a str, &'a str)> {
+    let mut params = vec![("sysparm_exclude_reference_link", "true")];
+    if display_values {
+        params.push(("sysparm_display_value", "all"));
+    }
+    params
 }
 
 #[cfg(test)]

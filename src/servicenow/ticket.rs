@@ -6,7 +6,7 @@ use crate::primitives::prelude::*;
 
 use crate::primitives::error::{Error, Result};
 use crate::primitives::ids::{Name, SysId, TicketNumber};
-use crate::servicenow::rows::{flag, row, sys_id, text};
+use crate::servicenow::rows::{Choice, choice, flag, row, sys_id, text};
 use crate::servicenow::state_model;
 use crate::servicenow::ticket_kind::TicketKind;
 use instance_address::InstanceUrl;
@@ -69,13 +69,14 @@ impl TicketRef {
 }
 
 row! {
-    /// A ticket's columns as the provider reads them. Only `sys_id` is required; a column that is
-    /// absent reads as empty (`active` as true: tables without it count as active).
+    /// A ticket's columns as the provider reads them, with display values for the state's
+    /// label. Only `sys_id` is required; a column that is absent reads as empty (`active` as
+    /// true: tables without it count as active).
     #[derive(Clone, Debug, PartialEq, Eq)]
-    pub struct TicketRow {
+    pub struct TicketRow with display_values {
         pub sys_id: SysId = sys_id => required,
         pub number: String = text => or_default,
-        pub state: String = text => or_default,
+        pub state: Choice = choice => or_default,
         pub active: bool = flag => or(true),
         pub priority: String = text => or_default,
         pub impact: String = text => or_default,
@@ -90,7 +91,7 @@ row! {
 impl TicketRow {
     /// Whether the ticket needs nothing more (its table's done states, or inactive).
     pub fn is_done(&self, table: &Name) -> bool {
-        state_model::is_done(table, &self.state, self.active)
+        state_model::is_done(table, &self.state.value, self.active)
     }
 
     /// Whether this integration opened it for the event with this correlation id.
@@ -121,8 +122,8 @@ impl TicketDetails {
         Self {
             ticket: TicketRecord::from_row(kind, instance, row),
             state_label: state_model::label(kind.table(), &row.state),
-            state: row.state.clone(),
-            done: state_model::is_done(kind.table(), &row.state, row.active),
+            state: row.state.value.clone(),
+            done: row.is_done(kind.table()),
             active: row.active,
             priority: row.priority.clone(),
             impact: row.impact.clone(),
@@ -241,6 +242,78 @@ mod tests {
         ] {
             let err = TicketRow::from_json(&parsed(bad)).unwrap_err();
             assert!(err.to_string().contains(says), "{err} / {says}");
+        }
+    }
+
+    #[test]
+    fn rows_read_with_display_values_read_every_column_from_its_value() {
+        // sysparm_display_value=all with sysparm_exclude_reference_link=true: every column a
+        // pair, a reference's display value its record's name.
+        let row = read_row(json!({
+            "sys_id": {"display_value": "0123456789abcdef0123456789abcdef",
+                       "value": "0123456789abcdef0123456789abcdef"},
+            "number": {"display_value": "INC0010001", "value": "INC0010001"},
+            "state": {"display_value": "Awaiting Vendor", "value": "100"},
+            "active": {"display_value": "wahr", "value": "true"},
+            "priority": {"display_value": "3 - Moderate", "value": "3"},
+            "assignment_group": {"display_value": "Cloud Operations",
+                                 "value": "6b1f2e3d4c5b6a798897a6b5c4d3e2f1"},
+            "correlation_display": {"display_value": "Cloud ex Machina",
+                                    "value": "Cloud ex Machina"},
+        }))
+        .unwrap();
+        assert_eq!(row.sys_id.as_str(), "0123456789abcdef0123456789abcdef");
+        assert_eq!(
+            (row.number.as_str(), row.priority.as_str()),
+            ("INC0010001", "3")
+        );
+        assert_eq!(
+            (
+                row.state.value.as_str(),
+                row.state.label.as_str(),
+                row.active
+            ),
+            ("100", "Awaiting Vendor", true)
+        );
+        assert_eq!(row.assignment_group, "6b1f2e3d4c5b6a798897a6b5c4d3e2f1");
+        let details = TicketDetails::from_row(&TicketKind::Incident, dev1(), &row);
+        assert_eq!(
+            (details.state_label.as_str(), details.done),
+            ("Awaiting Vendor", false)
+        );
+        // The same ticket inactive: done, whatever the state.
+        let mut inactive = row.clone();
+        inactive.active = false;
+        assert!(TicketDetails::from_row(&TicketKind::Incident, dev1(), &inactive).done);
+        // Without display values (or an empty one) the built-in label stands in.
+        let plain =
+            read_row(json!({"sys_id": "0123456789abcdef0123456789abcdef", "state": "6"})).unwrap();
+        assert_eq!(plain.state.label, "");
+        let details = TicketDetails::from_row(&TicketKind::Incident, dev1(), &plain);
+        assert_eq!(
+            (details.state_label.as_str(), details.done),
+            ("Resolved", true)
+        );
+        let german = read_row(json!({
+            "sys_id": "0123456789abcdef0123456789abcdef",
+            "state": {"display_value": "Gelöst", "value": "6"},
+        }))
+        .unwrap();
+        let details = TicketDetails::from_row(&TicketKind::Incident, dev1(), &german);
+        assert_eq!(
+            (details.state.as_str(), details.state_label.as_str()),
+            ("6", "Gelöst")
+        );
+        assert!(details.done);
+        // A value that is not what it should be is refused as before, pair or not.
+        for bad in [
+            json!({"sys_id": {"display_value": "x", "value": "../sys_user"}}),
+            json!({"sys_id": "0123456789abcdef0123456789abcdef",
+                   "active": {"display_value": "true", "value": "maybe"}}),
+            json!({"sys_id": "0123456789abcdef0123456789abcdef",
+                   "state": {"display_value": 6, "value": "6"}}),
+        ] {
+            assert!(read_row(bad.clone()).is_err(), "{bad}");
         }
     }
 

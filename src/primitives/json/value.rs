@@ -33,6 +33,11 @@ impl Object {
         self.position(key).map(|at| &self.0[at].1)
     }
 
+    /// Every member's value, to change in place.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
+        self.0.iter_mut().map(|(_, value)| value)
+    }
+
     /// The key's (last) value, taken out of the object, which goes.
     pub fn take(self, key: &str) -> Option<Value> {
         self.0

@@ -184,7 +184,7 @@ fn a_page_says_whether_more_records_wait() {
                 &token(),
                 &INCIDENT,
                 &Query::default(),
-                NumberRow::COLUMNS,
+                (NumberRow::COLUMNS, false),
                 limit,
                 &mut |_| {
                     rows += 1;
