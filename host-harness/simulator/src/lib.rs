@@ -43,7 +43,13 @@
 //! - With `sysparm_display_value=true` or `all`, states show their state model's labels and
 //!   priority its `N - Name` label (ServiceNow's incident state model and priority lookup
 //!   documentation); impact and urgency show `N - High/Medium/Low` the same way [I]; other
-//!   columns show their value as it is.
+//!   columns show their value as it is. A state an admin added
+//!   ([`Simulator::add_state_choice`]) shows its label; with [`Simulator::set_language`], the
+//!   states translated into that language ([`Simulator::translate_state_choice`]) show their
+//!   translation and the others their English label; the language is the instance's, for
+//!   every user. An added state keeps the record active unless it was added as a closing state.
+//! - Date-time columns display in the format `dd/MM/yyyy HH:mm:ss` of the documented example,
+//!   with the user's time zone kept at UTC; journal columns display as stored ("").
 //! - The Attachment API's list counts its matches in `X-Total-Count`, as the Table API does.
 //!
 //! Queries and polling:
@@ -83,6 +89,7 @@ mod agent;
 mod apikeys;
 mod attachment_api;
 mod auth;
+mod choices;
 mod clock;
 mod controls;
 mod faults;

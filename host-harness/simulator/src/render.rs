@@ -44,7 +44,13 @@ fn render_value(column: &str, raw: &str, store: &Store, options: &RenderOptions)
     // docs/servicenow/table-api.md#query-parameters: an empty reference is "", never an object.
     let reference = schema::reference_target(column).filter(|_| !raw.is_empty());
     let Some(target) = reference else {
-        let display = schema::choice_label(options.table, column, raw).unwrap_or(raw);
+        let display = match schema::is_date_time(column) {
+            true => user_date_time(raw),
+            false => store
+                .choice_label(options.table, column, raw)
+                .unwrap_or(raw)
+                .to_string(),
+        };
         return match options.display {
             DisplayMode::Raw => json!(raw),
             DisplayMode::Display => json!(display),
@@ -68,6 +74,20 @@ fn render_value(column: &str, raw: &str, store: &Store, options: &RenderOptions)
         (DisplayMode::Both, false) => {
             json!({"display_value": display, "link": link, "value": raw})
         }
+    }
+}
+
+/// A date-time's display value: in the user's format, `dd/MM/yyyy HH:mm:ss`, as in the
+/// documented example `"06/01/2022 04:12:43"` for `"2022-01-06 12:12:43"`
+/// (docs/servicenow/table-api.md#display-values). [I] The user's time zone is kept at UTC here:
+/// only the format differs from the value.
+fn user_date_time(raw: &str) -> String {
+    let parts = (raw.get(0..4), raw.get(5..7), raw.get(8..10), raw.get(10..));
+    match parts {
+        (Some(year), Some(month), Some(day), Some(time)) if raw.len() == 19 => {
+            format!("{day}/{month}/{year}{time}")
+        }
+        _ => raw.to_string(),
     }
 }
 
@@ -126,6 +146,28 @@ mod tests {
         );
         let raw = render(&choices, &store, &options(DisplayMode::Raw, true));
         assert_eq!(raw["priority"], "3");
+    }
+
+    #[test]
+    fn dates_display_in_the_users_format() {
+        let store = Store::new(Ids::seeded(), "2025-01-01 00:00:00");
+        let row: Row =
+            json!({"sys_updated_on": "2022-01-06 12:12:43", "resolved_at": "", "state": "6"})
+                .as_object()
+                .cloned()
+                .unwrap();
+        let both = render(&row, &store, &options(DisplayMode::Both, true));
+        assert_eq!(
+            both["sys_updated_on"],
+            json!({"display_value": "06/01/2022 12:12:43", "value": "2022-01-06 12:12:43"})
+        );
+        assert_eq!(
+            both["resolved_at"],
+            json!({"display_value": "", "value": ""})
+        );
+        assert_eq!(both["state"]["display_value"], "Resolved");
+        let raw = render(&row, &store, &options(DisplayMode::Raw, true));
+        assert_eq!(raw["sys_updated_on"], "2022-01-06 12:12:43");
     }
 
     #[test]

@@ -123,6 +123,16 @@ pub(crate) fn choice_label(table: &str, column: &str, value: &str) -> Option<&'s
         .map(|(_, label)| *label)
 }
 
+/// Whether `column` is `table`'s state, or the legacy column kept equal to it.
+pub(crate) fn is_state_column(table: &str, column: &str) -> bool {
+    let mirror = TABLES
+        .iter()
+        .find(|schema| schema.name == table)
+        .and_then(|schema| schema.task.as_ref())
+        .and_then(|rules| rules.state_mirror);
+    column == "state" || mirror == Some(column)
+}
+
 /// Priority values and their labels, as ServiceNow's default priority lookup names them.
 const PRIORITIES: &[(&str, &str)] = &[
     ("1", "1 - Critical"),

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::choices::Choices;
 use crate::ids::Ids;
 use crate::schema::{
     self, CHANGE_CLOSE_CODES, CHOICE_TABLE, GROUP_TABLE, INCIDENT_CLOSE_CODES, JOURNAL_COLUMNS,
@@ -99,6 +100,8 @@ pub(crate) struct Store {
     /// docs/servicenow/records.md#incident: the configurable impact 3 × urgency 3 cell of the
     /// priority lookup.
     low_low_priority: u8,
+    /// The state choices an admin added, and the language labels show in.
+    pub(crate) choices: Choices,
 }
 
 /// A write, validated against the table: the values to set and the journal entries to add.
@@ -117,6 +120,7 @@ impl Store {
             tables,
             ids,
             low_low_priority: 5,
+            choices: Choices::default(),
         };
         for (sys_id, name) in SEED_GROUPS {
             store.push_group(sys_id, name, now, "system");
@@ -131,6 +135,20 @@ impl Store {
 
     pub(crate) fn set_low_low_priority(&mut self, priority: u8) {
         self.low_low_priority = priority;
+    }
+
+    pub(crate) fn new_sys_id(&mut self) -> String {
+        self.ids.sys_id()
+    }
+
+    /// The label a choice column's value shows with display values: the instance's own
+    /// state choices first ([`Choices`]), then the schema's.
+    pub(crate) fn choice_label(&self, table: &str, column: &str, value: &str) -> Option<&str> {
+        let own = match schema::is_state_column(table, column) {
+            true => self.choices.state_label(table, value),
+            false => None,
+        };
+        own.or_else(|| schema::choice_label(table, column, value))
     }
 
     pub(crate) fn group_name(&self, sys_id: &str) -> Option<&str> {
@@ -188,6 +206,7 @@ impl Store {
         apply(&mut row, &changes);
         if let Some(rules) = rules {
             after_state_change(&mut row, rules, None, write.now);
+            self.close_in_added_state(table, &mut row);
             set_priority(&mut row, rules, self.low_low_priority);
             if write.data_policy {
                 close_policy(&row, rules).map_err(WriteError::DataPolicy)?;
@@ -226,6 +245,7 @@ impl Store {
             let old_state = text(old, "state");
             if text(&row, "state") != old_state {
                 after_state_change(&mut row, rules, Some(old_state), write.now);
+                self.close_in_added_state(table, &mut row);
             }
             set_priority(&mut row, rules, self.low_low_priority);
             if write.data_policy {
@@ -304,12 +324,26 @@ impl Store {
             };
             if let Some(rules) = rules
                 && !valid_choice(rules, column, &value)
+                && !(column == "state" && self.is_added_state(table, &value))
             {
                 continue;
             }
             changes.fields.push((column.clone(), value));
         }
         changes
+    }
+
+    fn is_added_state(&self, table: &Table, value: &str) -> bool {
+        table
+            .schema
+            .is_some_and(|schema| self.choices.is_added_state(schema.name, value))
+    }
+
+    /// An added closing state makes the record inactive, as the built-in ones do.
+    fn close_in_added_state(&self, table: &str, row: &mut Row) {
+        if self.choices.closes(table, text(row, "state")) {
+            row.insert("active".into(), "false".into());
+        }
     }
 
     fn resolve_group(&self, value: &str, by_name: bool) -> String {

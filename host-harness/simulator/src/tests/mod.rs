@@ -2,6 +2,7 @@
 
 mod attachments;
 mod auth;
+mod choices;
 mod client;
 mod polling;
 mod server;
