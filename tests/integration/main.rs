@@ -15,6 +15,7 @@ mod egress;
 mod errors;
 mod hibernate;
 mod hostile;
+mod labels;
 mod lifecycle;
 mod logs;
 mod races;
