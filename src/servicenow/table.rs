@@ -47,7 +47,8 @@ impl<T: Transport> TableApi<'_, T> {
     ) -> Result<Stored<R>> {
         let what = format!("creating a record in {table}");
         // Without display values: create hands back no status, and asks nothing extra.
-        let answer = self.write_result(Method::Post, auth, table, None, columns, false, &what)?;
+        let url = self.url(table, None, &read_params(false));
+        let answer = self.write_result(Method::Post, auth, url, columns, &what)?;
         parse_stored(answer, &what)
     }
 
@@ -85,30 +86,20 @@ impl<T: Transport> TableApi<'_, T> {
         columns: &Columns,
     ) -> Result<Stored<R>> {
         let what = format!("updating {table} record {sys_id}");
-        let answer = self.write_result(
-            Method::Patch,
-            auth,
-            table,
-            Some(sys_id),
-            columns,
-            R::DISPLAY_VALUES,
-            &what,
-        )?;
+        let url = self.url(table, Some(sys_id), &read_params(R::DISPLAY_VALUES));
+        let answer = self.write_result(Method::Patch, auth, url, columns, &what)?;
         parse_stored(answer, &what)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// A write of `columns` to `url`; the answer's `result`.
     fn write_result(
         &self,
         method: Method,
         auth: &Authorization,
-        table: &Name,
-        sys_id: Option<&SysId>,
+        url: String,
         columns: &Columns,
-        display_values: bool,
         what: &str,
     ) -> Result<Value> {
-        let url = self.url(table, sys_id, &read_params(display_values));
         let body = json::write_object(columns.iter());
         let request = self
             .rest()
