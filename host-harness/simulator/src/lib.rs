@@ -83,6 +83,7 @@ mod agent;
 mod apikeys;
 mod attachment_api;
 mod auth;
+mod change_api;
 mod clock;
 mod controls;
 mod faults;
@@ -112,6 +113,7 @@ use tokio::task::JoinHandle;
 
 pub use agent::JournalField;
 pub use attachment_api::Attachment;
+pub use change_api::ChangeAnswerShape;
 pub use faults::{Canned, Faults, Oversized, RestApi};
 pub use instance::{Properties, Release};
 pub use request::{JournalEntry, RecordedRequest};

@@ -2,6 +2,7 @@
 
 mod attachments;
 mod auth;
+mod change_api;
 mod client;
 mod polling;
 mod server;
