@@ -15,7 +15,7 @@ use crate::reply::Reply;
 use crate::request::RecordedRequest;
 use crate::schema::READ_ONLY_COLUMNS;
 use crate::server::State;
-use crate::store::{Row, Write};
+use crate::store::{Row, Write, WriteError};
 use crate::table_api::{self, simulator_lacks, unknown_resource};
 
 pub use answer::ChangeAnswerShape;
@@ -261,7 +261,7 @@ impl Call<'_> {
             .request
             .query_pairs()
             .into_iter()
-            .filter(|(k, _)| !k.starts_with("sysparm_"))
+            .filter(|(k, _)| !k.starts_with("sysparm_") && k != "x-sn-apikey")
             .map(|(k, v)| (k, Value::String(v)))
             .collect();
         let body = self.request.body.trim();
@@ -324,6 +324,11 @@ impl Call<'_> {
             Ok(row) => {
                 let body = answer::created(&row, &state.store, state.change.shape, kind, ignored);
                 Reply::json(200, &body)
+            }
+            // docs/servicenow/change-management.md#errors: a server-side failure (a data policy
+            // refusing the write) is a 500 [I].
+            Err(WriteError::DataPolicy(detail)) => {
+                Reply::error(500, "Internal Server Error", Some(&detail))
             }
             Err(error) => {
                 let detail = format!("{error:?}");

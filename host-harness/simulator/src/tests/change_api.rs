@@ -270,6 +270,16 @@ async fn normal_and_emergency_changes_start_new() {
     let stored = sim.records("change_request");
     assert_eq!(stored.len(), 2);
     assert_eq!(stored[1]["state"], "-5");
+    // A data policy refusing the insert: a server-side failure, nothing stored.
+    let closing = r#"{"state":"3","short_description":"closed at once"}"#;
+    let refused = api(&sim, &t, "POST", "/api/sn_chg_rest/change/normal", closing).await;
+    assert_eq!(refused.status, 500, "{}", refused.body);
+    assert!(
+        refused.body.contains("Close code, Close notes"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(sim.records("change_request").len(), 2);
 }
 
 #[tokio::test]
