@@ -80,6 +80,8 @@ pub enum RestApi {
     Table,
     /// `/api/now/attachment` (docs/servicenow/attachments.md).
     Attachment,
+    /// `/api/sn_chg_rest` (docs/servicenow/change-management.md).
+    ChangeManagement,
 }
 
 /// An answer of `bytes` bytes of JSON-looking filler; with `announced` its Content-Length

@@ -1,7 +1,7 @@
 //! A ServiceNow instance on loopback: a real HTTP/1.1 server answering the OAuth 2.0
-//! token endpoint (client credentials, password and refresh grants), the Table API and
-//! the Attachment API the way a real instance does, errors included
-//! (docs/servicenow/, whose sections the comments cite), with fault switches for the
+//! token endpoint (client credentials, password and refresh grants), the Table API, the
+//! Attachment API and part of the Change Management API the way a real instance does, errors
+//! included (docs/servicenow/, whose sections the comments cite), with fault switches for the
 //! misconfigurations of the setup guide. REST calls get in with a bearer token, Basic
 //! auth as a user or a REST API key, and act as that user.
 //!
@@ -84,11 +84,31 @@
 //!   `x-attachment-metadata` JSON escapes non-ASCII.
 //! - The multipart upload (`POST …/attachment/upload`) and attachment attributes answer
 //!   500 "does not implement": real endpoints the simulator lacks.
+//!
+//! Change Management API (docs/servicenow/change-management.md#in-the-simulator):
+//! - Without the API installed, `/api/sn_chg_rest/…` answers (after authentication) 400
+//!   "Requested URI does not represent any resource", as a missing scripted API was seen to.
+//! - A caller without `change_manager`, `itil` or `admin` (or `sn_change_read` for a GET) gets
+//!   403 "User Not Authorized" / "Failed API level ACL Validation".
+//! - An unknown or inactive template id is 404 "No Record found" with a detail naming it; a bad
+//!   JSON body is the Table API's 400; a data policy refusing the insert is a 500.
+//! - Template values live in the template's `sys_template` as `field=value^…^EQ`; a caller's
+//!   field is taken when `change_request` has the column (the documentation's "fields that do not
+//!   exist in the template" read as the change's table), body over query parameter.
+//! - The recorded answer shape types `state`, `impact`, `urgency`, `priority`, `risk`,
+//!   `sys_mod_count` as numbers (`-5.0`) and `active` as a boolean, and gives date-time fields a
+//!   `display_value_internal` equal to the value (a UTC user with the system date format). A
+//!   single template (`GET …/template/{id}`) is an object in that shape, an array of one in the
+//!   documented one. Template lists are strings in both.
+//! - Templates are listed by name unless `order` or an ORDERBY says otherwise; `textSearch` is a
+//!   case-insensitive substring match on any field. Normal and emergency changes get `approval`
+//!   "not requested". Other endpoints of the API answer 500 "does not implement".
 
 mod agent;
 mod apikeys;
 mod attachment_api;
 mod auth;
+mod change_api;
 mod choices;
 mod clock;
 mod controls;
@@ -119,6 +139,7 @@ use tokio::task::JoinHandle;
 
 pub use agent::JournalField;
 pub use attachment_api::Attachment;
+pub use change_api::ChangeAnswerShape;
 pub use faults::{Canned, Faults, Oversized, RestApi};
 pub use instance::{Properties, Release};
 pub use request::{JournalEntry, RecordedRequest};

@@ -250,7 +250,21 @@ pub(crate) static TABLES: &[TableSchema] = &[
         name: "change_request",
         base: TASK_COLUMNS,
         numbering: Some(("CHG", 30_001)),
-        columns: &["type", "risk", "start_date", "end_date", "chg_model"],
+        // docs/servicenow/change-management.md#standard-changes: the plans a standard change
+        // template fills in, its approval and the template version it came from.
+        columns: &[
+            "type",
+            "risk",
+            "start_date",
+            "end_date",
+            "chg_model",
+            "approval",
+            "implementation_plan",
+            "backout_plan",
+            "test_plan",
+            "justification",
+            "std_change_producer_version",
+        ],
         task: Some(TaskRules {
             default_state: "-5",
             states: &[

@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 use crate::apikeys::ApiKeys;
 use crate::attachment_api::{self, Files};
 use crate::auth::{self, Caller};
+use crate::change_api::{self, ChangeSettings};
 use crate::clock::Clock;
 use crate::faults::{self, Faults, Oversized, RestApi};
 use crate::ids::Ids;
@@ -52,6 +53,8 @@ pub(crate) struct State {
     pub files: Files,
     /// Session cookies and transaction ids.
     pub ids: Ids,
+    /// The Change Management API's setup.
+    pub change: ChangeSettings,
 }
 
 pub(crate) struct Shared {
@@ -69,7 +72,8 @@ impl Shared {
             entity_id: ids.sys_id(),
             user: DEFAULT_USER_NAME.to_string(),
         };
-        let store = Store::new(Ids::seeded(), &clock.timestamp());
+        let mut store = Store::new(Ids::seeded(), &clock.timestamp());
+        change_api::install(&mut store);
         Shared {
             base_url,
             state: Mutex::new(State {
@@ -87,6 +91,7 @@ impl Shared {
                 store,
                 files: Files::new(),
                 ids: Ids::seeded(),
+                change: ChangeSettings::default(),
             }),
         }
     }
@@ -274,6 +279,12 @@ fn route(
             Some(RestApi::Attachment),
             |state, caller| attachment_api::handle(state, base_url, request, body, rest, caller),
         );
+    }
+    if let Some(rest) = change_api::api_path(path) {
+        let api = Some(RestApi::ChangeManagement);
+        return signed_in(state, request, api, |state, caller| {
+            change_api::handle(state, request, rest, caller)
+        });
     }
     if path == "/api" || path.starts_with("/api/") {
         // Authentication comes first on every REST path, known or not.

@@ -2,6 +2,7 @@
 
 mod attachments;
 mod auth;
+mod change_api;
 mod choices;
 mod client;
 mod polling;
