@@ -80,6 +80,8 @@ pub enum RestApi {
     Table,
     /// `/api/now/attachment` (docs/servicenow/attachments.md).
     Attachment,
+    /// `/api/now/import` (docs/servicenow/import-sets.md).
+    ImportSet,
 }
 
 /// An answer of `bytes` bytes of JSON-looking filler; with `announced` its Content-Length

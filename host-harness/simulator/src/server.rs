@@ -16,6 +16,8 @@ use crate::auth::{self, Caller};
 use crate::clock::Clock;
 use crate::faults::{self, Faults, Oversized, RestApi};
 use crate::ids::Ids;
+use crate::import_set_api;
+use crate::import_sets::ImportSets;
 use crate::instance::{Properties, Release};
 use crate::oauth::{self, OAuthApp, Tokens};
 use crate::reply::Reply;
@@ -52,6 +54,8 @@ pub(crate) struct State {
     pub files: Files,
     /// Session cookies and transaction ids.
     pub ids: Ids,
+    /// Staging tables, transform maps and loaded rows (docs/servicenow/import-sets.md).
+    pub imports: ImportSets,
 }
 
 pub(crate) struct Shared {
@@ -87,6 +91,7 @@ impl Shared {
                 store,
                 files: Files::new(),
                 ids: Ids::seeded(),
+                imports: ImportSets::default(),
             }),
         }
     }
@@ -274,6 +279,11 @@ fn route(
             Some(RestApi::Attachment),
             |state, caller| attachment_api::handle(state, base_url, request, body, rest, caller),
         );
+    }
+    if let Some(rest) = import_set_api::api_path(path) {
+        return signed_in(state, request, Some(RestApi::ImportSet), |state, caller| {
+            import_set_api::handle(state, base_url, request, rest, caller)
+        });
     }
     if path == "/api" || path.starts_with("/api/") {
         // Authentication comes first on every REST path, known or not.
