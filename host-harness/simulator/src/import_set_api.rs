@@ -67,9 +67,9 @@ fn method_not_supported(allow: &'static str) -> Reply {
     Reply::error(405, "Method not Supported", None).header("allow", allow)
 }
 
-/// The staging table, or the answer for a table that is none. [I] (docs/servicenow/import-sets.md
-/// #errors: not captured): a table that does not exist gets the Table API's 400 `Invalid table`; a
-/// table that exists but is no import set table a 400 `Invalid staging table`.
+/// The staging table, or the answer for a table that is none. [I] (not captured,
+/// docs/servicenow/import-sets.md#errors): a table that does not exist gets the Table API's 400
+/// `Invalid table`; a table that exists but is no import set table a 400 `Invalid staging table`.
 fn staging<'s>(state: &'s State, table: &str) -> Result<&'s Staging, Reply> {
     if let Some(staging) = state.imports.stagings.get(table) {
         return Ok(staging);

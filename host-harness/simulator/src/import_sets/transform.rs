@@ -251,15 +251,13 @@ fn write_target(
         && !changes_anything(state, table, sys_id, input)
     {
         // docs/servicenow/import-sets.md#answer: the documented unchanged update.
-        let (Some(target), Some(record)) = (
-            state.store.table(table),
-            state.store.table(table).and_then(|t| t.find(sys_id)),
-        ) else {
-            return RowResult::error(map, "Target record not found");
-        };
-        return RowResult {
-            status_message: Some("No field values changed".into()),
-            ..RowResult::target(map, "ignored", target, record, runner.base_url)
+        let target = state.store.table(table);
+        return match target.zip(target.and_then(|t| t.find(sys_id))) {
+            Some((target, record)) => RowResult {
+                status_message: Some("No field values changed".into()),
+                ..RowResult::target(map, "ignored", target, record, runner.base_url)
+            },
+            None => RowResult::error(map, "Target record not found"),
         };
     }
     let now = state.clock.timestamp();
