@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::auth::Caller;
-use crate::faults::Faults;
+use crate::faults::{BAD_GATEWAY_PAGE, Faults};
 use crate::import_sets::transform::{self, Runner, Staged};
 use crate::import_sets::{
     CLEANUP_AFTER_SECS, ImportSetMode, Loaded, RowResult, Staging, staging_input, system_write,
@@ -107,6 +107,13 @@ fn insert(
         Ok(staging) => staging,
         Err(reply) => return reply,
     };
+    if request
+        .header("content-type")
+        .is_some_and(|t| t.to_ascii_lowercase().contains("xml"))
+    {
+        // docs/servicenow/import-sets.md#endpoints: real, but not simulated.
+        return simulator_lacks("Simulator: not implemented", "XML bodies");
+    }
     let body = match parse_body(&request.body) {
         Ok(body) => body,
         Err(reply) => return reply,
@@ -159,6 +166,11 @@ fn insert(
         pending,
     };
     state.imports.rows.insert(sys_id, loaded);
+    if state.faults.lost_insert_answers > 0 {
+        // The row was loaded and transformed; its answer is lost on the way back.
+        state.faults.lost_insert_answers -= 1;
+        return Reply::html(502, BAD_GATEWAY_PAGE);
+    }
     reply
 }
 

@@ -92,7 +92,7 @@
 //!   not clear target fields; reference fields resolve by display value; the transform writes as
 //!   the caller (the asynchronous job as `admin`).
 //! - Nested JSON values are stored as Java's map text (`{a=b}`); unknown keys are dropped;
-//!   `insertMultiple` answers 500 "does not implement".
+//!   `insertMultiple` and XML bodies answer 500 "does not implement".
 
 mod agent;
 mod apikeys;

@@ -495,6 +495,17 @@ async fn unknown_tables_bad_bodies_and_other_methods_are_refused() {
     assert_eq!((get.status, get.header("allow")), (405, Some("POST")));
     let delete = api(&sim, &t, "DELETE", &format!("{IMPORT}/abc"), "").await;
     assert_eq!((delete.status, delete.header("allow")), (405, Some("GET")));
+    let xml = [
+        ("authorization", &*format!("Bearer {t}")),
+        ("content-type", "application/xml"),
+    ];
+    let answer = send(&sim, "POST", IMPORT, &xml, "<u_x>1</u_x>").await;
+    assert_eq!(answer.status, 500);
+    assert!(
+        answer.body.contains("does not implement XML bodies"),
+        "{}",
+        answer.body
+    );
     let multiple = api(&sim, &t, "POST", &format!("{IMPORT}/insertMultiple"), "{}").await;
     assert_eq!(multiple.status, 500);
     assert!(
@@ -503,6 +514,21 @@ async fn unknown_tables_bad_bodies_and_other_methods_are_refused() {
         multiple.body
     );
     assert!(staging_rows(&sim).is_empty() && sim.records("incident").is_empty());
+}
+
+#[tokio::test]
+async fn a_lost_answer_retried_coalesces_instead_of_duplicating() {
+    let (sim, t) = loader(ticket_map("CXM tickets")).await;
+    sim.update_faults(|f| f.lost_insert_answers = 1);
+    let body = json!({"u_correlation_id": "opp-14", "u_short_description": "Idle VM"});
+    let lost = load(&sim, &t, body.clone()).await;
+    assert_eq!(lost.status, 502);
+    assert_eq!(sim.records("incident").len(), 1, "the transform ran");
+    let retried = only_result(&load(&sim, &t, body).await);
+    assert_eq!(retried["status"], "ignored");
+    assert_eq!(retried["sys_id"], sim.records("incident")[0]["sys_id"]);
+    assert_eq!(sim.records("incident").len(), 1);
+    assert_eq!(staging_rows(&sim).len(), 2);
 }
 
 #[tokio::test]
