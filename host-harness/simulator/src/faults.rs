@@ -82,6 +82,8 @@ pub enum RestApi {
     Attachment,
     /// `/api/sn_chg_rest` (docs/servicenow/change-management.md).
     ChangeManagement,
+    /// `/api/now/import` (docs/servicenow/import-sets.md).
+    ImportSet,
 }
 
 /// An answer of `bytes` bytes of JSON-looking filler; with `announced` its Content-Length

@@ -103,6 +103,21 @@
 //! - Templates are listed by name unless `order` or an ORDERBY says otherwise; `textSearch` is a
 //!   case-insensitive substring match on any field. Normal and emergency changes get `approval`
 //!   "not requested". Other endpoints of the API answer 500 "does not implement".
+//!
+//! Import sets (docs/servicenow/import-sets.md#in-the-simulator, which lists them all):
+//! - A single-row POST that stored its row answers 201 whatever the rows' statuses
+//!   ([`Simulator::set_import_post_status`] makes it 200); an unknown staging table is the
+//!   Table API's 400 `Invalid table`, an existing table that is no staging table 400
+//!   `Invalid staging table`; no transform map gives an empty `result`.
+//! - Loading (and reading a result) needs one of [`IMPORT_SET_ROLES`] or `admin`, else the Table
+//!   API's 403 "ACL Exception Insert Failed"; an ACL refusal, a data policy or a missing table
+//!   inside the transform is an `error` row whose `status_message` repeats its `error_message`.
+//! - A row that wrote no target (`skipped`, `ignored` by a script) names the staging table and
+//!   row; the asynchronous answer says `inserted` for the staging row. Empty source values do
+//!   not clear target fields; reference fields resolve by display value; the transform writes as
+//!   the caller (the asynchronous job as `admin`).
+//! - Nested JSON values are stored as Java's map text (`{a=b}`); unknown keys are dropped;
+//!   `insertMultiple` and XML bodies answer 500 "does not implement".
 
 mod agent;
 mod apikeys;
@@ -114,6 +129,8 @@ mod clock;
 mod controls;
 mod faults;
 mod ids;
+mod import_set_api;
+mod import_sets;
 mod instance;
 mod oauth;
 mod query;
@@ -141,6 +158,7 @@ pub use agent::JournalField;
 pub use attachment_api::Attachment;
 pub use change_api::ChangeAnswerShape;
 pub use faults::{Canned, Faults, Oversized, RestApi};
+pub use import_sets::{FieldMap, IMPORT_SET_ROLES, ImportSetMode, TransformMap, TransformScript};
 pub use instance::{Properties, Release};
 pub use request::{JournalEntry, RecordedRequest};
 pub use store::CLOUD_OPERATIONS_GROUP_ID;

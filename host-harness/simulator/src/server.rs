@@ -17,6 +17,8 @@ use crate::change_api::{self, ChangeSettings};
 use crate::clock::Clock;
 use crate::faults::{self, Faults, Oversized, RestApi};
 use crate::ids::Ids;
+use crate::import_set_api;
+use crate::import_sets::ImportSets;
 use crate::instance::{Properties, Release};
 use crate::oauth::{self, OAuthApp, Tokens};
 use crate::reply::Reply;
@@ -55,6 +57,8 @@ pub(crate) struct State {
     pub ids: Ids,
     /// The Change Management API's setup.
     pub change: ChangeSettings,
+    /// Staging tables, transform maps and loaded rows (docs/servicenow/import-sets.md).
+    pub imports: ImportSets,
 }
 
 pub(crate) struct Shared {
@@ -92,6 +96,7 @@ impl Shared {
                 files: Files::new(),
                 ids: Ids::seeded(),
                 change: ChangeSettings::default(),
+                imports: ImportSets::default(),
             }),
         }
     }
@@ -284,6 +289,11 @@ fn route(
         let api = Some(RestApi::ChangeManagement);
         return signed_in(state, request, api, |state, caller| {
             change_api::handle(state, request, rest, caller)
+        });
+    }
+    if let Some(rest) = import_set_api::api_path(path) {
+        return signed_in(state, request, Some(RestApi::ImportSet), |state, caller| {
+            import_set_api::handle(state, base_url, request, rest, caller)
         });
     }
     if path == "/api" || path.starts_with("/api/") {

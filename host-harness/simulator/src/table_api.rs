@@ -354,7 +354,7 @@ impl Call<'_> {
 
 /// One JSON object. docs/servicenow/table-api.md#endpoints: only one record per request; the rest
 /// of an array is ignored.
-fn parse_body(body: &str) -> Result<Row, Reply> {
+pub(crate) fn parse_body(body: &str) -> Result<Row, Reply> {
     let unreadable =
         |detail: &str| Reply::error(400, "Exception while reading request", Some(detail));
     if body.trim().is_empty() {
@@ -384,7 +384,7 @@ fn write_error(error: WriteError, table: &str, operation: &str) -> Reply {
 }
 
 /// docs/servicenow/table-api.md#errors: an unknown table is a 400, not a 404.
-fn invalid_table(table: &str) -> Reply {
+pub(crate) fn invalid_table(table: &str) -> Reply {
     Reply::error(
         400,
         &format!("Invalid table {table}"),
