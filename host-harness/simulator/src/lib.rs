@@ -84,6 +84,7 @@ mod apikeys;
 mod attachment_api;
 mod auth;
 mod clock;
+mod cmdb;
 mod controls;
 mod faults;
 mod ids;
@@ -112,7 +113,9 @@ use tokio::task::JoinHandle;
 
 pub use agent::JournalField;
 pub use attachment_api::Attachment;
-pub use faults::{Canned, Faults, Oversized, RestApi};
+pub use cmdb::seed::{Cloud, CloudCi};
+pub use cmdb::{CONTAINS_REL_TYPE_ID, HOSTED_ON_REL_TYPE_ID, INSTALL_STATUS_RETIRED};
+pub use faults::{Canned, CmdbRead, Faults, Oversized, RestApi};
 pub use instance::{Properties, Release};
 pub use request::{JournalEntry, RecordedRequest};
 pub use store::CLOUD_OPERATIONS_GROUP_ID;
