@@ -3,6 +3,7 @@
 mod attachments;
 mod auth;
 mod client;
+mod cmdb;
 mod polling;
 mod server;
 mod table_api;
