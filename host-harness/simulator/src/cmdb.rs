@@ -22,8 +22,10 @@
 //!   is found by `name`, the first one created winning when names repeat.
 //! - Setting `cmdb_ci` on a ticket adds no `task_ci` row; the same CI may be linked to a task
 //!   twice.
-//! - Reading a parent table shows the parent's columns only; the order of rows of different
-//!   classes is the order of the class list below.
+//! - Reading a parent table shows the parent's columns only; rows of different classes come oldest
+//!   first, those of the same second in class-name order.
+//! - `CmdbRead::RowsHidden` still counts the hidden matches in `X-Total-Count`; neither CMDB fault
+//!   hides `task_ci` or the CI name a ticket's `cmdb_ci` displays.
 
 use serde_json::Value;
 

@@ -71,8 +71,8 @@ pub struct Faults {
     /// Tokens with the `useraccount` scope (the password grant's), Basic auth and API keys are not
     /// affected.
     pub attachment_api_unscoped: bool,
-    /// The integration's user may not read the CMDB (no CMDB read role; docs/servicenow/cmdb.md
-    /// #access): how the instance shows it.
+    /// The integration's user may not read the CMDB (no CMDB read role: docs/servicenow/cmdb.md#access),
+    /// and how the instance shows it.
     pub cmdb_read: CmdbRead,
 }
 

@@ -78,6 +78,13 @@
 //!   `x-attachment-metadata` JSON escapes non-ASCII.
 //! - The multipart upload (`POST …/attachment/upload`) and attachment attributes answer
 //!   500 "does not implement": real endpoints the simulator lacks.
+//!
+//! CMDB (docs/servicenow/cmdb.md, the full list in `cmdb.rs`):
+//! - Classes without a documented parent extend `cmdb_ci`; a parent table shows its children's
+//!   rows with its own columns; account and region are CIs linked by `cmdb_rel_ci`, the dependent
+//!   CI as `parent`.
+//! - A reference to a record that does not exist is stored as "" (as for groups).
+//! - Which of 403 and hidden rows a missing CMDB role gives is a fault switch (`CmdbRead`).
 
 mod agent;
 mod apikeys;

@@ -360,11 +360,11 @@ impl Call<'_> {
         if let Err(reply) = self.lookup(state) {
             return reply;
         }
-        let class = state
+        let class = state.store.class_of(self.table, sys_id).map(str::to_string);
+        match state
             .store
-            .class_of(self.table, sys_id)
-            .unwrap_or(self.table);
-        match state.store.delete(&class.to_string(), sys_id) {
+            .delete(class.as_deref().unwrap_or(self.table), sys_id)
+        {
             // docs/servicenow/table-api.md#endpoints: 204 without a body.
             Ok(()) => Reply::empty(204),
             Err(error) => write_error(error, self.table, "Delete"),

@@ -400,3 +400,33 @@ async fn seeding_refuses_a_class_that_is_no_ci() {
     assert_eq!(sim.records("cmdb_ci_aws_datacenter").len(), 1);
     assert_eq!(sim.records("cmdb_rel_ci").len(), 3);
 }
+
+#[tokio::test]
+async fn a_ci_is_updated_and_deleted_through_its_parent_class() {
+    let sim = Simulator::start().await.unwrap();
+    let t = token(&sim).await;
+    let (ec2, _, _) = seed(&sim);
+    let through_parent = format!("/api/now/table/cmdb_ci/{ec2}");
+    let body = r#"{"short_description":"front end","vm_inst_id":"i-0changed"}"#;
+    let answer = api(&sim, &t, "PATCH", &through_parent, body).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.json()["result"]["short_description"], "front end");
+    let stored = sim.records("cmdb_ci_vm_instance");
+    let stored = stored.iter().find(|r| r["sys_id"] == ec2.as_str()).unwrap();
+    assert_eq!(
+        stored["vm_inst_id"], "i-0abc123",
+        "not a cmdb_ci column: ignored"
+    );
+    assert_eq!(stored["sys_mod_count"], "1");
+    let answer = api(&sim, &t, "DELETE", &through_parent, "").await;
+    assert_eq!(answer.status, 204);
+    let answer = api(
+        &sim,
+        &t,
+        "GET",
+        &format!("/api/now/table/cmdb_ci_vm_instance/{ec2}"),
+        "",
+    )
+    .await;
+    assert_eq!(answer.status, 404);
+}
