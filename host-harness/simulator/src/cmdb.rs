@@ -369,6 +369,24 @@ mod tests {
     }
 
     #[test]
+    fn instanceof_matches_a_class_and_its_children() {
+        let data: Vec<Row> = ["cmdb_ci_vm_instance", "cmdb_ci_aws_datacenter", "incident"]
+            .iter()
+            .map(|class| serde_json::json!({"sys_class_name": class}))
+            .map(|row| row.as_object().cloned().unwrap())
+            .collect();
+        let count = |encoded: &str| {
+            let q = crate::query::Query::parse(encoded);
+            data.iter().filter(|r| q.matches(r)).count()
+        };
+        assert_eq!(count("sys_class_nameINSTANCEOFcmdb_ci_vm_object"), 1);
+        assert_eq!(count("sys_class_nameINSTANCEOFcmdb_ci"), 2);
+        assert_eq!(count("sys_class_nameINSTANCEOFtask"), 1);
+        assert_eq!(count("sys_class_nameINSTANCEOFcmdb_ci_aws_datacenter"), 1);
+        assert_eq!(count("sys_class_nameIN incident"), 1, "IN is still IN");
+    }
+
+    #[test]
     fn references_depend_on_the_table() {
         assert_eq!(reference_target("incident", "cmdb_ci"), Some(CI_TABLE));
         assert_eq!(reference_target(TASK_CI_TABLE, "task"), Some(TASK_TABLE));

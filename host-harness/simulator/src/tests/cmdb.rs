@@ -131,6 +131,14 @@ async fn cmdb_ci_lists_every_class_with_its_own_columns() {
     )
     .await;
     assert_eq!(missing.status, 404, "a database is not a VM");
+    let vms = path(
+        "cmdb_ci",
+        &[(
+            "sysparm_query",
+            "sys_class_nameINSTANCEOFcmdb_ci_vm_object^ORDERBYname",
+        )],
+    );
+    assert_eq!(names(&get(&sim, &t, &vms).await), ["api-vm", "web-01"]);
     // vm_inst_id is not a cmdb_ci column: the instance ignores that part and matches every CI.
     let all = get(
         &sim,
