@@ -85,6 +85,8 @@
 //!   CI as `parent`.
 //! - A reference to a record that does not exist is stored as "" (as for groups).
 //! - Which of 403 and hidden rows a missing CMDB role gives is a fault switch (`CmdbRead`).
+//! - Encoded queries follow a dot-walk one reference deep; a deeper one answers 500 (as the
+//!   unsupported syntax above does).
 
 mod agent;
 mod apikeys;

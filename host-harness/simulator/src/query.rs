@@ -13,6 +13,8 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Value};
 
+mod walk;
+
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Query {
     /// `^NQ`-separated queries; a row matches if any of them does.

@@ -207,13 +207,21 @@ impl Call<'_> {
         let query = match self.param("sysparm_query") {
             Some(encoded) => Query::parse(encoded),
             None => Query::from_pairs(self.params.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        };
+        let store = &state.store;
+        if let Some(what) = query.unfollowed_walk(store, self.table) {
+            return unsupported_query(&what);
         }
-        .without_unknown_fields(|f| table.has_column(f));
+        let query =
+            query.without_unknown_fields(|f| table.has_column(f) || store.walks(self.table, f));
         if let Some(what) = query.unsupported(crate::schema::is_date_time) {
             return unsupported_query(&what);
         }
         // docs/servicenow/cmdb.md#classes: a parent table lists its children's rows too.
-        let mut hits: Vec<&Row> = (state.store.rows_in(self.table).into_iter())
+        let rows = query.walked_rows(store, self.table);
+        let mut hits: Vec<&Row> = rows
+            .iter()
+            .map(|r| &**r)
             .filter(|r| query.matches(r))
             .collect();
         query.sort(&mut hits);

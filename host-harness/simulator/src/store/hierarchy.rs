@@ -111,3 +111,27 @@ impl Store {
         }
     }
 }
+
+impl Store {
+    /// `field` is `reference.column`, one level into a table the simulator holds.
+    pub(crate) fn walks(&self, table: &str, field: &str) -> bool {
+        let Some((head, column)) = field.split_once('.') else {
+            return false;
+        };
+        crate::schema::reference_of(table, head)
+            .and_then(|target| self.tables.get(target))
+            .is_some_and(|target| target.has_column(column))
+    }
+
+    /// The value of the dot-walked `field` for `row` of `table`: "" when the reference is empty
+    /// or names no record.
+    pub(crate) fn walk(&self, row: &Row, table: &str, field: &str) -> String {
+        let Some((head, column)) = field.split_once('.') else {
+            return String::new();
+        };
+        crate::schema::reference_of(table, head)
+            .and_then(|target| self.find_in(target, text(row, head)))
+            .map(|(_, record)| text(record, column).to_string())
+            .unwrap_or_default()
+    }
+}

@@ -438,3 +438,71 @@ async fn a_ci_is_updated_and_deleted_through_its_parent_class() {
     .await;
     assert_eq!(answer.status, 404);
 }
+
+#[tokio::test]
+async fn queries_walk_one_reference_deep() {
+    let sim = Simulator::start().await.unwrap();
+    let t = token(&sim).await;
+    let (_, _, db) = seed(&sim);
+    let account = sim.records("cmdb_ci_cloud_service_account")[0]["sys_id"].clone();
+    let account = account.as_str().unwrap();
+    let on_account = |more: &str| {
+        let query = format!("child={account}{more}");
+        path(
+            "cmdb_rel_ci",
+            &[
+                ("sysparm_query", &query),
+                ("sysparm_exclude_reference_link", "true"),
+            ],
+        )
+    };
+    assert_eq!(
+        get(&sim, &t, &on_account(""))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let datacenters = get(
+        &sim,
+        &t,
+        &on_account("^parent.sys_class_name=cmdb_ci_aws_datacenter"),
+    )
+    .await;
+    assert_eq!(datacenters.as_array().unwrap().len(), 1);
+    assert!(
+        datacenters[0].get("parent.sys_class_name").is_none(),
+        "walked values are not columns"
+    );
+    // "us-east-1" after "orders".
+    let sorted = get(&sim, &t, &on_account("^ORDERBYDESCparent.name")).await;
+    assert_eq!(sorted[1]["parent"], db.as_str());
+    let sorted = get(&sim, &t, &on_account("^ORDERBYparent.name")).await;
+    assert_eq!(sorted[0]["parent"], db.as_str());
+
+    let incident = sim.insert_record("incident", fields(json!({"short_description": "x"})));
+    sim.link_affected_ci(incident["sys_id"].as_str().unwrap(), &db);
+    let by_number = path("task_ci", &[("sysparm_query", "task.number=INC0010001")]);
+    assert_eq!(get(&sim, &t, &by_number).await.as_array().unwrap().len(), 1);
+    let other = path("task_ci", &[("sysparm_query", "task.number=INC0099999")]);
+    assert_eq!(get(&sim, &t, &other).await, json!([]));
+    // Walks the simulator cannot follow are named, not ignored; an unknown head is ignored.
+    for query in ["parent.parent_account.name=x", "type.bogus=x"] {
+        let answer = api(
+            &sim,
+            &t,
+            "GET",
+            &path("cmdb_rel_ci", &[("sysparm_query", query)]),
+            "",
+        )
+        .await;
+        assert_eq!(answer.status, 500, "{query}");
+        assert!(answer.body.contains("dot-walked"), "{}", answer.body);
+    }
+    let unknown = path(
+        "cmdb_rel_ci",
+        &[("sysparm_query", &format!("u_x.name=y^child={account}"))],
+    );
+    assert_eq!(get(&sim, &t, &unknown).await.as_array().unwrap().len(), 2);
+}
