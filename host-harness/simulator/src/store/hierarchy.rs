@@ -13,13 +13,16 @@ impl Store {
     /// The rows of `table` and of every table extending it, as stored (with the child's
     /// columns), oldest first; rows created in the same second are in class-name order [I].
     pub(crate) fn rows_in(&self, table: &str) -> Vec<&Row> {
-        let mut rows: Vec<&Row> = self
+        let tables: Vec<&super::Table> = self
             .tables
             .iter()
             .filter(|(name, _)| cmdb::extends(name, table))
-            .flat_map(|(_, t)| t.rows.iter())
+            .map(|(_, t)| t)
             .collect();
-        rows.sort_by(|a, b| text(a, "sys_created_on").cmp(text(b, "sys_created_on")));
+        let mut rows: Vec<&Row> = tables.iter().flat_map(|t| t.rows.iter()).collect();
+        if tables.len() > 1 {
+            rows.sort_by(|a, b| text(a, "sys_created_on").cmp(text(b, "sys_created_on")));
+        }
         rows
     }
 
