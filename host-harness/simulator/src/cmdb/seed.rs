@@ -10,8 +10,8 @@ use crate::store::{Write, text};
 use crate::users::ADMIN_USER;
 
 use super::{
-    CONTAINS_REL_TYPE_ID, HOSTED_ON_REL_TYPE_ID, INSTALL_STATUS_RETIRED, REL_TABLE, TASK_CI_TABLE,
-    is_ci_class,
+    CONTAINS_REL_TYPE_ID, HOSTED_ON_REL_TYPE_ID, INSTALL_STATUS_RETIRED, KEY_VALUE_TABLE,
+    REL_TABLE, TASK_CI_TABLE, is_ci_class,
 };
 
 const ACCOUNT_CLASS: &str = "cmdb_ci_cloud_service_account";
@@ -45,6 +45,7 @@ pub struct CloudCi {
     account: Option<String>,
     region: Option<String>,
     resource_group: Option<String>,
+    tags: Vec<(String, String)>,
 }
 
 impl CloudCi {
@@ -60,6 +61,7 @@ impl CloudCi {
             account: None,
             region: None,
             resource_group: None,
+            tags: Vec::new(),
         }
     }
 
@@ -116,6 +118,12 @@ impl CloudCi {
         }
     }
 
+    /// A tag: a `cmdb_key_value` row pointing at the CI (its `configuration_item`, [I]).
+    pub fn tag(mut self, key: &str, value: &str) -> CloudCi {
+        self.tags.push((key.to_string(), value.to_string()));
+        self
+    }
+
     /// Any other column of the class.
     pub fn with(mut self, column: &str, value: &str) -> CloudCi {
         self.fields.insert(column.into(), value.into());
@@ -154,6 +162,13 @@ impl Simulator {
                 f.insert("object_id".into(), group.into());
             });
             relate(&mut state, &group, CONTAINS_REL_TYPE_ID, &sys_id);
+        }
+        for (key, value) in &ci.tags {
+            let mut fields = Map::new();
+            fields.insert("configuration_item".into(), sys_id.as_str().into());
+            fields.insert("key".into(), key.as_str().into());
+            fields.insert("value".into(), value.as_str().into());
+            insert(&mut state, KEY_VALUE_TABLE, &fields);
         }
         Ok(sys_id)
     }

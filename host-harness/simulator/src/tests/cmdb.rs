@@ -36,7 +36,8 @@ fn names(result: &Value) -> Vec<&str> {
 fn seed(sim: &Simulator) -> (String, String, String) {
     let ec2 = CloudCi::aws_vm("web-01", "i-0abc123")
         .account("123456789012")
-        .region("us-east-1");
+        .region("us-east-1")
+        .tag("team", "payments");
     let ec2 = sim.insert_cloud_ci(ec2).unwrap();
     let azure = CloudCi::azure_vm(
         "api-vm",
@@ -487,6 +488,17 @@ async fn queries_walk_one_reference_deep() {
     assert_eq!(get(&sim, &t, &by_number).await.as_array().unwrap().len(), 1);
     let other = path("task_ci", &[("sysparm_query", "task.number=INC0099999")]);
     assert_eq!(get(&sim, &t, &other).await, json!([]));
+    // A tag found by its key and value, shown with its CI's name.
+    let tags = path(
+        "cmdb_key_value",
+        &[
+            ("sysparm_query", "key=team^value=payments"),
+            ("sysparm_display_value", "true"),
+        ],
+    );
+    let tags = get(&sim, &t, &tags).await;
+    assert_eq!(tags.as_array().unwrap().len(), 1);
+    assert_eq!(tags[0]["configuration_item"]["display_value"], "web-01");
     // Walks the simulator cannot follow are named, not ignored; an unknown head is ignored.
     for query in ["parent.parent_account.name=x", "type.bogus=x"] {
         let answer = api(
