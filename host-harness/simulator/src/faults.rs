@@ -71,6 +71,25 @@ pub struct Faults {
     /// Tokens with the `useraccount` scope (the password grant's), Basic auth and API keys are not
     /// affected.
     pub attachment_api_unscoped: bool,
+    /// The integration's user may not read the CMDB (no CMDB read role: docs/servicenow/cmdb.md#access),
+    /// and how the instance shows it.
+    pub cmdb_read: CmdbRead,
+}
+
+/// How a missing CMDB read role shows on the Table API (docs/servicenow/cmdb.md#access). Which
+/// one a real instance gives depends on its ACLs; both are documented answers, their link to a
+/// missing CMDB role is [I].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CmdbRead {
+    /// The user has a CMDB read role (`itil` does it).
+    #[default]
+    Granted,
+    /// A table ACL refuses the query: 403 "Insufficient rights to query records" on every CMDB
+    /// table (the CI classes, `cmdb_rel_ci`, `cmdb_rel_type`, `cmdb_key_value`).
+    Refused,
+    /// Row ACLs hide every CI: lists answer 200 with no rows (`X-Total-Count` still counts the
+    /// matches, the limit being applied before ACLs [I]), a record read answers 404.
+    RowsHidden,
 }
 
 /// The REST APIs the simulator serves, for faults that concern one of them.

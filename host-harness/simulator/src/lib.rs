@@ -118,6 +118,15 @@
 //!   the caller (the asynchronous job as `admin`).
 //! - Nested JSON values are stored as Java's map text (`{a=b}`); unknown keys are dropped;
 //!   `insertMultiple` and XML bodies answer 500 "does not implement".
+//!
+//! CMDB (docs/servicenow/cmdb.md, the full list in `cmdb.rs`):
+//! - Classes without a documented parent extend `cmdb_ci`; a parent table shows its children's
+//!   rows with its own columns; account and region are CIs linked by `cmdb_rel_ci`, the dependent
+//!   CI as `parent`.
+//! - A reference to a record that does not exist is stored as "" (as for groups).
+//! - Which of 403 and hidden rows a missing CMDB role gives is a fault switch (`CmdbRead`).
+//! - Encoded queries follow a dot-walk one reference deep; a deeper one answers 500 (as the
+//!   unsupported syntax above does).
 
 mod agent;
 mod apikeys;
@@ -126,6 +135,7 @@ mod auth;
 mod change_api;
 mod choices;
 mod clock;
+mod cmdb;
 mod controls;
 mod faults;
 mod ids;
@@ -157,7 +167,9 @@ use tokio::task::JoinHandle;
 pub use agent::JournalField;
 pub use attachment_api::Attachment;
 pub use change_api::ChangeAnswerShape;
-pub use faults::{Canned, Faults, Oversized, RestApi};
+pub use cmdb::seed::{Cloud, CloudCi};
+pub use cmdb::{CONTAINS_REL_TYPE_ID, HOSTED_ON_REL_TYPE_ID, INSTALL_STATUS_RETIRED};
+pub use faults::{Canned, CmdbRead, Faults, Oversized, RestApi};
 pub use import_sets::{FieldMap, IMPORT_SET_ROLES, ImportSetMode, TransformMap, TransformScript};
 pub use instance::{Properties, Release};
 pub use request::{JournalEntry, RecordedRequest};

@@ -13,6 +13,8 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Value};
 
+mod walk;
+
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Query {
     /// `^NQ`-separated queries; a row matches if any of them does.
@@ -54,6 +56,8 @@ enum Op {
     IsEmpty,
     IsNotEmpty,
     Anything,
+    /// docs/servicenow/cmdb.md#classes: a class name that is the class or extends it.
+    InstanceOf(String),
 }
 
 /// What one part of an encoded query turned out to be.
@@ -81,14 +85,14 @@ const OPERATORS: &[&str] = &[
     "ISNOTEMPTY",
     "ISEMPTY",
     "EMPTYSTRING",
+    "INSTANCEOF",
     "IN",
     "ANYTHING",
 ];
 
 /// Operators of the real encoded-query grammar the simulator does not evaluate. Checked
-/// before [`OPERATORS`], so `INSTANCEOF` is not read as `IN` + "STANCEOF".
+/// before [`OPERATORS`].
 const UNSUPPORTED_OPERATORS: &[&str] = &[
-    "INSTANCEOF",
     "BETWEEN",
     "DATEPART",
     "NOTON",
@@ -297,6 +301,7 @@ impl Condition {
             "ISNOTEMPTY" => Op::IsNotEmpty,
             // Matches what ISEMPTY matches: every stored value is a string.
             "EMPTYSTRING" => Op::IsEmpty,
+            "INSTANCEOF" => Op::InstanceOf(value),
             _ => Op::Anything,
         };
         Parsed::Condition(Condition {
@@ -344,6 +349,7 @@ impl Condition {
             Op::IsEmpty => actual.is_empty(),
             Op::IsNotEmpty => !actual.is_empty(),
             Op::Anything => true,
+            Op::InstanceOf(class) => crate::cmdb::extends(actual, class),
         }
     }
 }
@@ -547,7 +553,6 @@ mod tests {
             "sys_updated_onRELATIVEGT@hour@ago@1",
             "sys_updated_on>javascript:gs.minutesAgoStart(5)",
             "state=1^NQsys_updated_onONToday@javascript:gs.beginningOfToday()",
-            "sys_class_nameINSTANCEOFtask",
             "state=1^RLQUERYsys_journal_field.element_id,>=1^ENDRLQUERY",
             "sys_updated_on>2025-01-01T10:00:00Z",
             "sys_updated_onIN2025-01-01 10:00:00,yesterday",

@@ -42,12 +42,13 @@ pub(crate) fn render(row: &Row, store: &Store, options: &RenderOptions) -> Value
 
 fn render_value(column: &str, raw: &str, store: &Store, options: &RenderOptions) -> Value {
     // docs/servicenow/table-api.md#query-parameters: an empty reference is "", never an object.
-    let reference = schema::reference_target(column).filter(|_| !raw.is_empty());
+    let reference = schema::reference_of(options.table, column).filter(|_| !raw.is_empty());
     let Some(target) = reference else {
         let display = match schema::is_date_time(column) {
             true => user_date_time(raw),
             false => store
                 .choice_label(options.table, column, raw)
+                .or_else(|| crate::cmdb::choice_label(options.table, column, raw))
                 .unwrap_or(raw)
                 .to_string(),
         };
@@ -57,13 +58,10 @@ fn render_value(column: &str, raw: &str, store: &Store, options: &RenderOptions)
             DisplayMode::Both => json!({"display_value": display, "value": raw}),
         };
     };
-    // Only groups exist here; other references display their raw value
-    // (docs/servicenow/table-api.md#query-parameters: values are not always sys_ids, e.g.
-    // "glide.maint").
-    let display = match target {
-        schema::GROUP_TABLE => store.group_name(raw).unwrap_or(""),
-        _ => raw,
-    };
+    // Groups show their name, CIs theirs, tasks their number (docs/servicenow/cmdb.md); other
+    // references display their raw value (docs/servicenow/table-api.md#query-parameters: values
+    // are not always sys_ids, e.g. "glide.maint").
+    let display = store.display_value(target, raw).unwrap_or(raw);
     let link = format!("{}/api/now/table/{target}/{raw}", options.base_url);
     match (options.display, options.exclude_reference_link) {
         (DisplayMode::Raw, true) => json!(raw),

@@ -2,7 +2,7 @@
 //! business rules (state model, choices, data policy) from docs/servicenow/records.md#identifiers.
 
 /// Columns every `task` extension shares (docs/servicenow/records.md#incident).
-const TASK_COLUMNS: &[&str] = &[
+pub(crate) const TASK_COLUMNS: &[&str] = &[
     "number",
     "sys_id",
     "short_description",
@@ -98,6 +98,12 @@ pub(crate) fn reference_target(column: &str) -> Option<&'static str> {
         "assigned_to" | "caller_id" | "opened_by" => Some("sys_user"),
         _ => None,
     }
+}
+
+/// The table a reference column of `table` points at: the columns above, and those of
+/// docs/servicenow/cmdb.md (`cmdb_ci` on tasks, `task_ci`, `cmdb_rel_ci`, ...).
+pub(crate) fn reference_of(table: &str, column: &str) -> Option<&'static str> {
+    crate::cmdb::reference_target(table, column).or_else(|| reference_target(column))
 }
 
 /// The label a choice column's value shows with `sysparm_display_value=true` or `all`: a

@@ -13,7 +13,10 @@ use crate::schema::{
     JOURNAL_TABLE, READ_ONLY_COLUMNS, SYSTEM_COLUMNS, TABLES, TableSchema, TaskRules,
 };
 
+mod hierarchy;
 mod rules;
+
+pub(crate) use hierarchy::project;
 
 use rules::{after_state_change, close_policy, defaults, set_priority, to_text, valid_choice};
 
@@ -114,6 +117,7 @@ impl Store {
     pub(crate) fn new(ids: Ids, now: &str) -> Store {
         let tables = TABLES
             .iter()
+            .chain(crate::cmdb::TABLES)
             .map(|schema| (schema.name.to_string(), Table::from_schema(schema)))
             .collect();
         let mut store = Store {
@@ -126,6 +130,7 @@ impl Store {
             store.push_group(sys_id, name, now, "system");
         }
         store.seed_choices(now);
+        store.seed_rel_types(now);
         store
     }
 
@@ -203,6 +208,7 @@ impl Store {
         let rules = target.rules();
         let sys_id = self.ids.sys_id();
         let mut row = defaults(target, table, &sys_id, write);
+        crate::cmdb::defaults(&mut row, table);
         apply(&mut row, &changes);
         if let Some(rules) = rules {
             after_state_change(&mut row, rules, None, write.now);
@@ -302,6 +308,7 @@ impl Store {
     /// (docs/servicenow/table-api.md#reference-fields).
     fn changes(&self, table: &Table, input: &Row, write: &Write) -> Changes {
         let rules = table.rules();
+        let name = table.schema.map_or("", |s| s.name);
         let mut changes = Changes {
             fields: Vec::new(),
             journal: Vec::new(),
@@ -317,10 +324,9 @@ impl Store {
                 }
                 continue;
             }
-            let value = if schema::reference_target(column) == Some(GROUP_TABLE) {
-                self.resolve_group(&value, write.input_display_value)
-            } else {
-                value
+            let value = match schema::reference_of(name, column) {
+                Some(target) => self.resolve_reference(target, &value, write.input_display_value),
+                None => value,
             };
             if let Some(rules) = rules
                 && !valid_choice(rules, column, &value)

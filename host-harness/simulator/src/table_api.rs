@@ -5,13 +5,13 @@ use serde_json::{Value, json};
 use url::form_urlencoded;
 
 use crate::auth::Caller;
-use crate::faults::{Faults, RATE_LIMIT_PER_HOUR};
+use crate::faults::{CmdbRead, Faults, RATE_LIMIT_PER_HOUR};
 use crate::query::Query;
 use crate::render::{DisplayMode, RenderOptions, render};
 use crate::reply::Reply;
 use crate::request::RecordedRequest;
 use crate::server::State;
-use crate::store::{Row, Table, Write, WriteError};
+use crate::store::{Row, Table, Write, WriteError, project};
 
 /// docs/servicenow/table-api.md#query-parameters: `sysparm_limit` defaults to 10000.
 const DEFAULT_LIMIT: usize = 10_000;
@@ -148,6 +148,15 @@ impl Call<'_> {
         Faults::denies(tables, self.table)
     }
 
+    /// docs/servicenow/cmdb.md#access: what the CMDB read fault does to this table.
+    fn cmdb_read(&self, state: &State) -> CmdbRead {
+        if crate::cmdb::is_cmdb_table(self.table) {
+            state.faults.cmdb_read
+        } else {
+            CmdbRead::Granted
+        }
+    }
+
     fn render_options(&self, table: &Table) -> RenderOptions<'_> {
         let display = match self.param("sysparm_display_value") {
             Some(v) if v.eq_ignore_ascii_case("true") => DisplayMode::Display,
@@ -173,9 +182,14 @@ impl Call<'_> {
         }
     }
 
+    /// A row as this table shows it: a child class's row with this table's columns only.
     fn render_one(&self, state: &State, row: &Row) -> Value {
         match state.store.table(self.table) {
-            Some(table) => render(row, &state.store, &self.render_options(table)),
+            Some(table) => render(
+                &project(row, &state.store, self.table),
+                &state.store,
+                &self.render_options(table),
+            ),
             None => Value::Object(row.clone()),
         }
     }
@@ -185,7 +199,7 @@ impl Call<'_> {
             Ok(table) => table,
             Err(reply) => return reply,
         };
-        if self.denied(&state.faults.acl_deny_read) {
+        if self.denied(&state.faults.acl_deny_read) || self.cmdb_read(state) == CmdbRead::Refused {
             return read_denied();
         }
         // docs/servicenow/table-api.md#query-parameters: sysparm_query, or else name=value pairs;
@@ -193,14 +207,28 @@ impl Call<'_> {
         let query = match self.param("sysparm_query") {
             Some(encoded) => Query::parse(encoded),
             None => Query::from_pairs(self.params.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        };
+        let store = &state.store;
+        if let Some(what) = query.unfollowed_walk(store, self.table) {
+            return unsupported_query(&what);
         }
-        .without_unknown_fields(|f| table.has_column(f));
+        let query =
+            query.without_unknown_fields(|f| table.has_column(f) || store.walks(self.table, f));
         if let Some(what) = query.unsupported(crate::schema::is_date_time) {
             return unsupported_query(&what);
         }
-        let mut hits: Vec<&Row> = table.rows().iter().filter(|r| query.matches(r)).collect();
+        // docs/servicenow/cmdb.md#classes: a parent table lists its children's rows too.
+        let rows = query.walked_rows(store, self.table);
+        let mut hits: Vec<&Row> = rows
+            .iter()
+            .map(|r| &**r)
+            .filter(|r| query.matches(r))
+            .collect();
         query.sort(&mut hits);
         let total = hits.len();
+        if self.cmdb_read(state) == CmdbRead::RowsHidden {
+            hits.clear();
+        }
         let offset = self.number("sysparm_offset").unwrap_or(0);
         let limit = self.number("sysparm_limit").unwrap_or(DEFAULT_LIMIT);
         let options = self.render_options(table);
@@ -208,7 +236,13 @@ impl Call<'_> {
             .iter()
             .skip(offset)
             .take(limit)
-            .map(|row| render(row, &state.store, &options))
+            .map(|row| {
+                render(
+                    &project(row, &state.store, self.table),
+                    &state.store,
+                    &options,
+                )
+            })
             .collect();
         // docs/servicenow/table-api.md#endpoints: v2 answers an empty result with 200 and [].
         let mut reply = Reply::json(200, &json!({ "result": result }));
@@ -257,16 +291,18 @@ impl Call<'_> {
     }
 
     fn read(&self, state: &State, sys_id: &str) -> Reply {
-        let table = match self.lookup(state) {
-            Ok(table) => table,
-            Err(reply) => return reply,
-        };
-        if self.denied(&state.faults.acl_deny_read) {
+        if let Err(reply) = self.lookup(state) {
+            return reply;
+        }
+        let access = self.cmdb_read(state);
+        if self.denied(&state.faults.acl_deny_read) || access == CmdbRead::Refused {
             return read_denied();
         }
-        match table.find(sys_id) {
-            Some(row) => Reply::json(200, &json!({ "result": self.render_one(state, row) })),
-            None => not_found(),
+        match state.store.find_in(self.table, sys_id) {
+            Some((_, row)) if access != CmdbRead::RowsHidden => {
+                Reply::json(200, &json!({ "result": self.render_one(state, row) }))
+            }
+            _ => not_found(),
         }
     }
 
@@ -309,16 +345,20 @@ impl Call<'_> {
             Ok(input) => input,
             Err(reply) => return reply,
         };
-        if table.find(sys_id).is_none() {
+        // docs/servicenow/cmdb.md#classes: a record is updated through a parent table too, with
+        // the parent's columns only.
+        let Some(class) = state.store.class_of(self.table, sys_id).map(str::to_string) else {
             return not_found();
-        }
+        };
+        let mut input = input;
+        input.retain(|column, _| table.has_column(column));
         if self.denied(&state.faults.acl_deny_update) {
             return acl_refused("Update");
         }
         let now = state.clock.timestamp();
         let user_id = self.user_id(state);
         let write = self.write(&now, user_id.as_deref());
-        match state.store.update(self.table, sys_id, &input, &write) {
+        match state.store.update(&class, sys_id, &input, &write) {
             Ok(row) => Reply::json(200, &json!({ "result": self.render_one(state, &row) })),
             Err(error) => write_error(error, self.table, "Update"),
         }
@@ -328,7 +368,11 @@ impl Call<'_> {
         if let Err(reply) = self.lookup(state) {
             return reply;
         }
-        match state.store.delete(self.table, sys_id) {
+        let class = state.store.class_of(self.table, sys_id).map(str::to_string);
+        match state
+            .store
+            .delete(class.as_deref().unwrap_or(self.table), sys_id)
+        {
             // docs/servicenow/table-api.md#endpoints: 204 without a body.
             Ok(()) => Reply::empty(204),
             Err(error) => write_error(error, self.table, "Delete"),

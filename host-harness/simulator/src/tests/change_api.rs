@@ -115,12 +115,16 @@ async fn templates_are_listed_filtered_and_paged() {
 async fn a_standard_change_takes_the_template_values_and_the_callers() {
     let sim = Simulator::start().await.unwrap();
     let switch = seed(&sim);
+    // The change's configuration item: a reference, so it must name a CI that exists.
+    let ci = sim
+        .insert_cloud_ci(crate::CloudCi::aws_vm("sw-42", "i-0abc42"))
+        .unwrap();
     let t = token(&sim).await;
     sim.clear_requests();
     let body = json!({
         "short_description": "Add switch sw-42 to cabinet B7",
         "description": "not taken",
-        "cmdb_ci": "a9c0c8d2c6112276018f7705562f9cb0",
+        "cmdb_ci": ci,
         "start_date": "2025-01-01 10:00:00",
         "no_such_field": "x",
         "number": "CHG9999999"
@@ -131,7 +135,7 @@ async fn a_standard_change_takes_the_template_values_and_the_callers() {
     let result = answer.json()["result"].clone();
     assert!(result.is_object(), "the recorded shape: {}", answer.body);
     recorded_answer(&result);
-    read_back(&sim, &t, &result).await;
+    read_back(&sim, &t, &result, &ci).await;
     // What was sent is recorded.
     let sent = &sim.requests()[0];
     assert_eq!(
@@ -189,7 +193,7 @@ fn recorded_answer(result: &Value) {
 }
 
 /// A later Table API read shows what the template gave.
-async fn read_back(sim: &Simulator, t: &str, result: &Value) {
+async fn read_back(sim: &Simulator, t: &str, result: &Value, ci: &str) {
     let sys_id = result["sys_id"]["value"].as_str().unwrap();
     let read = api(
         sim,
@@ -205,7 +209,7 @@ async fn read_back(sim: &Simulator, t: &str, result: &Value) {
         "-- Rack the switch\r\n-- Connect it"
     );
     assert_eq!(change["backout_plan"], "-- Remove the switch");
-    assert_eq!(change["cmdb_ci"], "a9c0c8d2c6112276018f7705562f9cb0");
+    assert_eq!(change["cmdb_ci"], ci);
     assert_eq!(change["type"], "standard");
     assert_eq!(
         change["opened_by"],

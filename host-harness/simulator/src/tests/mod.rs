@@ -5,6 +5,7 @@ mod auth;
 mod change_api;
 mod choices;
 mod client;
+mod cmdb;
 mod import_sets;
 mod polling;
 mod server;
