@@ -162,11 +162,8 @@ pub fn timestamp(value: &Value) -> Result<Timestamp, json::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::values::ts;
     use proptest::prelude::*;
-
-    fn ts(text: &str) -> Timestamp {
-        Timestamp::parse(text).unwrap()
-    }
 
     #[test]
     fn timestamps_are_real_utc_times() {

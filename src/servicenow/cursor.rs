@@ -310,15 +310,8 @@ impl TableOutcome<'_> {
 mod tests {
     use super::*;
     use crate::primitives::error::ErrorKind;
+    use crate::test_support::values::{id, ts};
     use proptest::prelude::*;
-
-    fn ts(text: &str) -> Timestamp {
-        Timestamp::parse(text).unwrap()
-    }
-
-    fn id(c: char) -> SysId {
-        SysId::parse(&c.to_string().repeat(32)).unwrap()
-    }
 
     #[test]
     fn a_second_comes_before_its_records_and_round_trips() {

@@ -129,14 +129,7 @@ fn describe(position: &Position) -> String {
 mod tests {
     use super::*;
     use crate::primitives::error::ErrorKind;
-
-    fn ts(text: &str) -> Timestamp {
-        Timestamp::parse(text).unwrap()
-    }
-
-    fn id(c: char) -> SysId {
-        SysId::parse(&c.to_string().repeat(32)).unwrap()
-    }
+    use crate::test_support::values::{id, ts};
 
     #[derive(Clone, Debug, PartialEq)]
     struct Row(Timestamp, SysId);

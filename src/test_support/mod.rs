@@ -7,3 +7,4 @@ pub mod json;
 pub mod provider;
 pub mod session;
 pub mod transport;
+pub mod values;
