@@ -61,24 +61,6 @@ const CI_COLUMNS: &[&str] = &[
     "comments",
 ];
 
-/// Columns of the VM object classes (`cmdb_ci_vm_object` and its children).
-const VM_OBJECT_COLUMNS: &[&str] = &[
-    "sys_id",
-    "sys_created_on",
-    "sys_updated_on",
-    "sys_created_by",
-    "sys_updated_by",
-    "sys_mod_count",
-    "sys_class_name",
-    "name",
-    "object_id",
-    "install_status",
-    "operational_status",
-    "short_description",
-    "comments",
-    "state",
-];
-
 const fn class(
     name: &'static str,
     base: &'static [&'static str],
@@ -98,11 +80,12 @@ const fn class(
 pub(crate) static TABLES: &[TableSchema] = &[
     class(TASK_TABLE, TASK_COLUMNS, &[]),
     class(CI_TABLE, CI_COLUMNS, &[]),
-    class("cmdb_ci_vm_object", VM_OBJECT_COLUMNS, &[]),
+    class("cmdb_ci_vm_object", CI_COLUMNS, &["state"]),
     class(
         "cmdb_ci_vm_instance",
-        VM_OBJECT_COLUMNS,
+        CI_COLUMNS,
         &[
+            "state",
             "vm_inst_id",
             "cpus",
             "memory",
@@ -117,8 +100,9 @@ pub(crate) static TABLES: &[TableSchema] = &[
     ),
     class(
         "cmdb_ci_cloud_load_balancer",
-        VM_OBJECT_COLUMNS,
+        CI_COLUMNS,
         &[
+            "state",
             "dns_name",
             "fqdn",
             "canonical_hosted_zone_id",
