@@ -16,7 +16,7 @@ use crate::settings::validated::{ClosedMatch, Route};
 
 use crate::features::groups::{self, GroupSource};
 use crate::features::session::Session;
-use crate::features::tickets::{self, oldest_open};
+use crate::features::tickets::{self, Labels, oldest_open};
 
 /// What this integration's earlier tickets for the event decide.
 enum Earlier {
@@ -106,7 +106,7 @@ fn settle_race<T: Transport, C: Clock>(
     created: WrittenTicket,
 ) -> Result<CreateOutcome> {
     let table = kind.table();
-    let matches = match tickets::find_by_correlation(session, table, correlation_id) {
+    let matches = match tickets::find_by_correlation(session, table, correlation_id, Labels::Skip) {
         Ok(matches) => matches,
         Err(error) => {
             session.log().note(
@@ -207,7 +207,8 @@ fn recover_lost_create<T: Transport, C: Clock>(
     lost: Error,
 ) -> Result<Stored<TicketRow>> {
     let table = kind.table();
-    let Ok(found) = tickets::find_by_correlation(session, table, correlation_id) else {
+    let Ok(found) = tickets::find_by_correlation(session, table, correlation_id, Labels::Skip)
+    else {
         // Still no way to know: the first failure is the one to report.
         return Err(lost.with_note(
             "the ticket may have been created; creating it again with the same \
@@ -243,7 +244,7 @@ fn earlier<T: Transport, C: Clock>(
     let settings = session.configured()?;
     let instance = settings.instance.clone();
     let reopen = settings.on_closed_match == ClosedMatch::Reopen;
-    let matches = tickets::find_by_correlation(session, table, correlation_id)?;
+    let matches = tickets::find_by_correlation(session, table, correlation_id, Labels::Skip)?;
     let (row, state) = match oldest_open(&matches, table) {
         Some(open) => (open, None),
         None => match (

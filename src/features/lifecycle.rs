@@ -17,7 +17,7 @@ use crate::settings::validated::Route;
 
 use crate::features::groups::{self, GroupSource};
 use crate::features::session::Session;
-use crate::features::tickets::{self, oldest_open};
+use crate::features::tickets::{self, Labels, oldest_open};
 
 static SYS_CHOICE: Name = Name::known("sys_choice");
 
@@ -143,7 +143,7 @@ pub fn resolve_by_correlation<T: Transport, C: Clock>(
         Route::Skip(why) => return Ok(ResolveOutcome::NotFound(why)),
     };
     let table = kind.table();
-    let matches = tickets::find_by_correlation(session, table, correlation_id)?;
+    let matches = tickets::find_by_correlation(session, table, correlation_id, Labels::Read)?;
     let open = oldest_open(&matches, table);
     match (open, matches.first()) {
         (Some(row), _) => resolve_row(session, &kind, row, resolution),

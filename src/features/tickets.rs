@@ -10,7 +10,7 @@ use crate::primitives::error::{Error, ErrorKind, Result};
 use crate::primitives::http::Transport;
 use crate::primitives::ids::{Name, SysId};
 use crate::servicenow::query::Query;
-use crate::servicenow::rows::{Columns, Stored};
+use crate::servicenow::rows::{Columns, Plain, Stored};
 use crate::servicenow::ticket::{CORRELATION_DISPLAY, TicketId, TicketRef, TicketRow};
 use crate::servicenow::ticket_kind::TicketKind;
 
@@ -56,19 +56,35 @@ pub fn may_touch<T: Transport, C: Clock>(session: &Session<T, C>, table: &Name) 
     )))
 }
 
+/// Whether a read brings each ticket's state label (`sysparm_display_value=all`): only the
+/// reads whose answer shows a status need it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Labels {
+    Read,
+    Skip,
+}
+
 /// This integration's tickets in `table` with the correlation id, newest first (by
 /// creation, then number).
 pub fn find_by_correlation<T: Transport, C: Clock>(
     session: &mut Session<T, C>,
     table: &Name,
     correlation_id: &str,
+    labels: Labels,
 ) -> Result<Vec<TicketRow>> {
     let query = Query::default()
         .eq("correlation_id", correlation_id)
         .eq("correlation_display", CORRELATION_DISPLAY)
         .order_by_desc("sys_created_on")
         .order_by_desc("number");
-    let rows: Vec<TicketRow> = session.select(table, &query, 10)?;
+    let rows: Vec<TicketRow> = match labels {
+        Labels::Read => session.select(table, &query, 10)?,
+        Labels::Skip => session
+            .select::<Plain<TicketRow>>(table, &query, 10)?
+            .into_iter()
+            .map(|row| row.0)
+            .collect(),
+    };
     Ok(rows
         .into_iter()
         .filter(|row| row.is_ours_for(correlation_id))

@@ -22,6 +22,20 @@ pub trait Row: Sized {
     fn from_json(value: &Value) -> Result<Self, json::Error>;
 }
 
+/// A row read without display values, whatever its type asks for: for the reads that answer
+/// no status, which need no label and should not make the instance work one out
+/// (docs/servicenow/table-api.md#display-values).
+pub struct Plain<R>(pub R);
+
+impl<R: Row> Row for Plain<R> {
+    const COLUMNS: &'static [&'static str] = R::COLUMNS;
+    const DISPLAY_VALUES: bool = false;
+
+    fn from_json(value: &Value) -> Result<Self, json::Error> {
+        R::from_json(value).map(Plain)
+    }
+}
+
 /// A row type said once: its struct, its columns (`sysparm_fields`, in the order given) and
 /// its reader. Each field names the reader of its column and what an absent or unreadable
 /// value becomes: `required` (an error), `or_default`, or `or(value)`. `with display_values`

@@ -117,6 +117,12 @@ fn an_open_match_gets_a_work_note_not_a_duplicate() {
             .url
             .contains("correlation_id%3Dc-1%5Ecorrelation_display%3DCloud+ex+Machina")
     );
+    // The look-up answers no status: it does not ask the instance for labels.
+    assert!(
+        !sent[1].url.contains("sysparm_display_value"),
+        "{}",
+        sent[1].url
+    );
     assert_eq!(sent[2].method, Method::Patch);
     let note: Value = serde_json::from_slice(&sent[2].body).unwrap();
     assert!(
