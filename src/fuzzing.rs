@@ -155,6 +155,7 @@ pub fn platform_input(data: &[u8]) {
         event_category: category,
         kind: TicketKind::Incident,
         enabled: true,
+        template: None,
     }];
     match Settings::validate(settings.clone()) {
         Ok(valid) => {

@@ -222,6 +222,8 @@ pub fn ticket(category: &str, title: &str) -> Ticket {
         assignment_group: None,
         correlation_id: None,
         extra_fields: vec![],
+        resource: None,
+        affected_resources: vec![],
     }
 }
 

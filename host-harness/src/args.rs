@@ -187,6 +187,8 @@ impl CreateTicketArgs {
             assignment_group: self.assignment_group,
             correlation_id: self.correlation_id,
             extra_fields: self.fields,
+            resource: None,
+            affected_resources: vec![],
         }
     }
 }

@@ -147,6 +147,8 @@ fn events() -> [Ticket; 3] {
             assignment_group: None,
             correlation_id: Some("opportunity-7f3a".into()),
             extra_fields: vec![],
+            resource: None,
+            affected_resources: vec![],
         },
         Ticket {
             event_category: "maintenance".into(),
@@ -156,6 +158,8 @@ fn events() -> [Ticket; 3] {
             assignment_group: None,
             correlation_id: Some("workflow-19".into()),
             extra_fields: vec![],
+            resource: None,
+            affected_resources: vec![],
         },
         Ticket {
             event_category: "marketing-digest".into(),
@@ -165,6 +169,8 @@ fn events() -> [Ticket; 3] {
             assignment_group: None,
             correlation_id: None,
             extra_fields: vec![],
+            resource: None,
+            affected_resources: vec![],
         },
     ]
 }
@@ -419,6 +425,8 @@ async fn older_instance(host: &Host) -> Result<()> {
         assignment_group: None,
         correlation_id: None,
         extra_fields: vec![],
+        resource: None,
+        affected_resources: vec![],
     };
     match tenant.create_ticket(&event).await? {
         Ok(outcome) => println!("  {}", render::outcome(&outcome).replace('\n', "\n  ")),

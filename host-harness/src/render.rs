@@ -1,14 +1,20 @@
 //! How the CLI shows results: a checklist and sentences for people, JSON for machines.
 
 use std::fmt::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
-use ticketing_host::{LogEntry, LogEvent, level_name};
+
+mod tenant_log;
+pub use tenant_log::log;
+/// Text from the component (and through it, from the instance) as the terminal gets it:
+/// no control character (an escape sequence could rewrite the screen), no direction
+/// override, no line of its own.
+pub use ticketing_host::printable;
 
 use ticketing_host::api::{
-    Attachment, ChangesPage, CheckStatus, CommentKind, ConnectionReport, CreateOutcome, Error,
-    ProviderInfo, ResolveOutcome, TicketChange, TicketDetails, TicketRecord, UpdateResult,
+    Attachment, ChangesPage, CheckStatus, CommentKind, ConfigurationItem, ConnectionReport,
+    CreateOutcome, Error, NotApplied, ProviderInfo, ResolveOutcome, TicketChange, TicketDetails,
+    TicketRecord, UpdateResult,
 };
 
 /// A check's name for people: "table access" for `table-access`.
@@ -68,24 +74,49 @@ pub fn kind(kind: &str) -> String {
     }
 }
 
-fn not_applied(columns: &[String]) -> String {
-    if columns.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "\n  ServiceNow did not store these fields as sent: {}",
-            printable(&columns.join(", "))
-        )
+fn not_applied(fields: &[NotApplied]) -> String {
+    let mut out = String::new();
+    for field in fields {
+        let _ = write!(
+            out,
+            "\n  Not applied: {}: {}",
+            printable(&field.field),
+            printable(&field.reason)
+        );
     }
+    out
+}
+
+fn not_applied_json(fields: &[NotApplied]) -> Value {
+    fields
+        .iter()
+        .map(|f| json!({"field": f.field, "reason": f.reason}))
+        .collect()
+}
+
+/// The configuration item line: linked, or nothing.
+fn configuration_item(item: Option<&ConfigurationItem>) -> String {
+    item.map_or_else(String::new, |ci| {
+        format!(
+            "\n  Configuration item: {} ({})",
+            printable(&ci.name),
+            printable(&ci.id)
+        )
+    })
+}
+
+fn configuration_item_json(item: Option<&ConfigurationItem>) -> Value {
+    item.map_or(Value::Null, |ci| json!({"id": ci.id, "name": ci.name}))
 }
 
 pub fn outcome(outcome: &CreateOutcome) -> String {
     match outcome {
         CreateOutcome::Created(written) => format!(
-            "Created {} {}\n  {}{}",
+            "Created {} {}\n  {}{}{}",
             kind(&written.ticket.kind),
             printable(&written.ticket.display_id),
             printable(&written.ticket.link),
+            configuration_item(written.configuration_item.as_ref()),
             not_applied(&written.not_applied)
         ),
         CreateOutcome::Existing(record) => format!(
@@ -114,7 +145,7 @@ fn field<'a>(d: &'a TicketDetails, name: &str) -> &'a str {
 
 pub fn details(d: &TicketDetails) -> String {
     format!(
-        "{} {}: {}\n  state {} ({}{}), priority {}, impact {}, urgency {}, assignment group {}\n  {}",
+        "{} {}: {}\n  state {} ({}{}), priority {}, impact {}, urgency {}, assignment group {}\n  {}{}",
         kind(&d.ticket.kind),
         printable(&d.ticket.display_id),
         printable(&d.title),
@@ -125,7 +156,8 @@ pub fn details(d: &TicketDetails) -> String {
         printable(or_none(field(d, "impact"))),
         printable(or_none(field(d, "urgency"))),
         printable(or_none(&d.assignment_group)),
-        printable(&d.ticket.link)
+        printable(&d.ticket.link),
+        configuration_item(d.configuration_item.as_ref())
     )
 }
 
@@ -141,6 +173,7 @@ pub fn details_json(d: &TicketDetails) -> Value {
         "assignment_group": d.assignment_group,
         "title": d.title,
         "correlation_id": d.correlation_id,
+        "configuration_item": configuration_item_json(d.configuration_item.as_ref()),
         "fields": d.fields.iter().map(|f| (f.name.clone(), Value::from(f.value.clone())))
             .collect::<serde_json::Map<_, _>>(),
     })
@@ -155,7 +188,7 @@ pub fn update(result: &UpdateResult) -> String {
 }
 
 pub fn update_json(result: &UpdateResult) -> Value {
-    json!({"ticket": details_json(&result.ticket), "not_applied": result.not_applied})
+    json!({"ticket": details_json(&result.ticket), "not_applied": not_applied_json(&result.not_applied)})
 }
 
 pub fn resolve(outcome: &ResolveOutcome) -> String {
@@ -211,6 +244,7 @@ pub fn change(c: &TicketChange) -> String {
         printable(&c.updated_by),
         printable(&c.ticket.link)
     );
+    out.push_str(&configuration_item(c.configuration_item.as_ref()));
     for comment in &c.comments {
         let what = match comment.kind {
             CommentKind::Internal => "work note",
@@ -237,6 +271,7 @@ pub fn changes_json(page: &ChangesPage) -> Value {
             "status": {"value": c.status.value, "label": c.status.label, "done": c.status.done},
             "priority": c.priority.map(|p| p.name()),
             "assignment_group": c.assignment_group,
+            "configuration_item": configuration_item_json(c.configuration_item.as_ref()),
             "comments": c.comments.iter().map(|comment| json!({
                 "id": comment.id,
                 "kind": match comment.kind {
@@ -265,7 +300,11 @@ fn record_json(record: &TicketRecord) -> Value {
 pub fn outcome_json(outcome: &CreateOutcome) -> Value {
     match outcome {
         CreateOutcome::Created(w) => {
-            json!({"created": record_json(&w.ticket), "not_applied": w.not_applied})
+            json!({
+                "created": record_json(&w.ticket),
+                "configuration_item": configuration_item_json(w.configuration_item.as_ref()),
+                "not_applied": not_applied_json(&w.not_applied),
+            })
         }
         CreateOutcome::Existing(record) => json!({"existing": record_json(record)}),
         CreateOutcome::Reopened(record) => json!({"reopened": record_json(record)}),
@@ -461,115 +500,5 @@ mod tests {
         assert_eq!(json["passed"], false);
         assert_eq!(json["checks"][1]["status"], "failed");
         assert_eq!(json["checks"][2]["id"], "table-api");
-    }
-}
-
-/// The tenant's log for `-v`: one line per entry, UTC time first. The host cleaned what the
-/// component wrote; control characters are dropped here once more all the same.
-pub fn log(entries: &[LogEntry]) -> String {
-    let mut out = String::new();
-    if entries.is_empty() {
-        out.push_str("log: (empty)\n");
-    }
-    for entry in entries {
-        let what = match &entry.event {
-            LogEvent::Exchange(ex) => {
-                let status = ex
-                    .status
-                    .map_or_else(|| "no answer".to_string(), |s| s.to_string());
-                let mut line = format!(
-                    "{} {} → {status} ({} ms, attempt {})",
-                    ex.method, ex.path, ex.duration_ms, ex.attempt
-                );
-                if let Some(message) = &ex.message {
-                    let _ = write!(line, ": {message}");
-                }
-                line
-            }
-            LogEvent::Note(note) => note.clone(),
-            LogEvent::Host(note) => format!("[host] {note}"),
-        };
-        let _ = writeln!(
-            out,
-            "log: {} {:5} {}",
-            utc(entry.time),
-            level_name(entry.level),
-            printable(&what)
-        );
-    }
-    out
-}
-
-/// Text from the component (and through it, from the instance) as the terminal gets it:
-/// no control character (an escape sequence could rewrite the screen), no direction
-/// override, no line of its own.
-pub use ticketing_host::printable;
-
-/// `2026-11-26T09:30:01.250Z`.
-fn utc(time: SystemTime) -> String {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs();
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    // Howard Hinnant's days-to-civil.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60,
-        since.subsec_millis()
-    )
-}
-
-#[cfg(test)]
-mod log_tests {
-    use super::*;
-    use std::time::Duration;
-    use ticketing_host::api::log::{Exchange, Level};
-
-    #[test]
-    fn times_are_utc() {
-        assert_eq!(utc(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-        let t = UNIX_EPOCH + Duration::from_millis(1_795_000_000_250);
-        assert_eq!(utc(t), "2026-11-18T11:06:40.250Z");
-        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
-        assert_eq!(utc(leap), "2000-02-29T00:00:00.000Z");
-    }
-
-    #[test]
-    fn entries_print_one_line_each() {
-        let entries = [
-            LogEntry {
-                time: UNIX_EPOCH,
-                level: Level::Warn,
-                event: LogEvent::Exchange(Exchange {
-                    method: "POST".into(),
-                    path: "/oauth_token.do".into(),
-                    status: Some(401),
-                    duration_ms: 12,
-                    attempt: 1,
-                    message: Some("access_denied\x1b[2J".into()),
-                }),
-            },
-            LogEntry {
-                time: UNIX_EPOCH,
-                level: Level::Error,
-                event: LogEvent::Host("refused".into()),
-            },
-        ];
-        let text = log(&entries);
-        assert_eq!(
-            text,
-            "log: 1970-01-01T00:00:00.000Z warn  POST /oauth_token.do → 401 (12 ms, attempt 1): access_denied [2J\n\
-             log: 1970-01-01T00:00:00.000Z error [host] refused\n"
-        );
     }
 }

@@ -8,6 +8,8 @@ use crate::features::diagnosis::{CheckStatus, ConnectionReport, with_check_statu
 use crate::features::lifecycle::{CommentKind, Resolution, ResolveOutcome, UpdateResult};
 use crate::primitives::error::{Error, ErrorKind, with_error_kinds};
 use crate::primitives::ids::AssignmentGroup;
+use crate::servicenow::cloud_resource::{CloudResource, ConfigurationItem, ResourceInput};
+use crate::servicenow::not_applied::NotApplied;
 use crate::servicenow::ticket::{
     CreateOutcome, TicketDetails, TicketRecord, TicketRef, WrittenTicket,
 };
@@ -82,6 +84,7 @@ impl From<wit::SettingValue> for Value {
                         event_category: c.event_category,
                         kind: c.kind,
                         enabled: c.enabled,
+                        template: c.template,
                     })
                     .collect(),
             ),
@@ -126,25 +129,57 @@ impl From<wit::CommentKind> for CommentKind {
     }
 }
 
-impl From<wit::Ticket> for Ticket {
-    fn from(t: wit::Ticket) -> Self {
-        Ticket {
-            event_category: t.event_category,
-            title: t.title,
-            description: t.description,
-            priority: t.priority.map(Into::into),
-            assignment_group: t
-                .assignment_group
-                .as_deref()
-                .and_then(AssignmentGroup::parse),
-            correlation_id: t.correlation_id,
-            extra_fields: t
-                .extra_fields
-                .into_iter()
-                .map(|f| (f.name, f.value))
-                .collect(),
-        }
+/// The platform's ticket, its resources checked where they enter.
+pub fn ticket(t: wit::Ticket) -> Result<Ticket, wit::Error> {
+    let resource = t.resource.map(cloud_resource).transpose()?;
+    let mut affected_resources = Vec::new();
+    for r in t.affected_resources {
+        affected_resources.push(cloud_resource(r)?);
     }
+    Ok(Ticket {
+        event_category: t.event_category,
+        title: t.title,
+        description: t.description,
+        priority: t.priority.map(Into::into),
+        assignment_group: t
+            .assignment_group
+            .as_deref()
+            .and_then(AssignmentGroup::parse),
+        correlation_id: t.correlation_id,
+        extra_fields: t
+            .extra_fields
+            .into_iter()
+            .map(|f| (f.name, f.value))
+            .collect(),
+        resource,
+        affected_resources,
+    })
+}
+
+fn cloud_resource(r: wit::CloudResource) -> Result<CloudResource, Error> {
+    CloudResource::parse(ResourceInput {
+        provider: r.provider,
+        account: r.account,
+        region: r.region,
+        resource_id: r.resource_id,
+        display_name: r.display_name,
+    })
+}
+
+fn configuration_item(item: Option<ConfigurationItem>) -> Option<wit::ConfigurationItem> {
+    item.map(|c| wit::ConfigurationItem {
+        id: c.sys_id.as_str().to_string(),
+        name: c.name,
+    })
+}
+
+fn not_applied(list: Vec<NotApplied>) -> Vec<wit::NotApplied> {
+    list.into_iter()
+        .map(|n| wit::NotApplied {
+            field: n.field,
+            reason: n.reason,
+        })
+        .collect()
 }
 
 impl From<TicketRecord> for wit::TicketRecord {
@@ -162,7 +197,8 @@ impl From<WrittenTicket> for wit::WrittenTicket {
     fn from(w: WrittenTicket) -> Self {
         wit::WrittenTicket {
             ticket: w.ticket.into(),
-            not_applied: w.not_applied,
+            configuration_item: configuration_item(w.configuration_item),
+            not_applied: not_applied(w.not_applied),
         }
     }
 }
@@ -210,6 +246,7 @@ impl From<TicketDetails> for wit::TicketDetails {
             assignment_group: d.assignment_group,
             title: d.short_description,
             correlation_id: d.correlation_id,
+            configuration_item: configuration_item(d.configuration_item),
             fields,
         }
     }
@@ -238,7 +275,7 @@ impl From<UpdateResult> for wit::UpdateResult {
     fn from(u: UpdateResult) -> Self {
         wit::UpdateResult {
             ticket: u.ticket.into(),
-            not_applied: u.not_applied,
+            not_applied: not_applied(u.not_applied),
         }
     }
 }
@@ -297,6 +334,7 @@ impl From<TicketChange> for wit::TicketChange {
             },
             priority: priority(&c.priority),
             assignment_group: c.assignment_group,
+            configuration_item: configuration_item(c.configuration_item),
             comments: c.comments.into_iter().map(Into::into).collect(),
         }
     }

@@ -8,7 +8,7 @@ use core::cell::{RefCell, RefMut};
 use crate::adapters::bindings::cxm::ticketing::types as wit;
 use crate::adapters::bindings::exports::cxm::ticketing::ticketing_provider::Guest;
 use crate::adapters::clock::SystemClock;
-use crate::adapters::convert::{describe, ticket_ref, values};
+use crate::adapters::convert::{describe, ticket, ticket_ref, values};
 use crate::adapters::host_log::HostLog;
 use crate::adapters::transport::WasiHttpTransport;
 use crate::features::provider::Provider;
@@ -73,9 +73,9 @@ impl Guest for Component {
         })
     }
 
-    fn create_ticket(ticket: wit::Ticket) -> Result<wit::CreateOutcome, wit::Error> {
+    fn create_ticket(new: wit::Ticket) -> Result<wit::CreateOutcome, wit::Error> {
         with_provider(|p| {
-            p.create_ticket(ticket.into())
+            p.create_ticket(ticket(new)?)
                 .map(Into::into)
                 .map_err(Into::into)
         })

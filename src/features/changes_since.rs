@@ -9,6 +9,7 @@ use crate::primitives::error::{Error, Result};
 use crate::primitives::http::Transport;
 use crate::primitives::ids::{Name, SysId};
 use crate::primitives::time::{Timestamp, timestamp};
+use crate::servicenow::cloud_resource::ConfigurationItem;
 use crate::servicenow::cursor::{Cursor, Mark, Position, TableOutcome};
 use crate::servicenow::keyset::{
     Keyed, TablePage, check_order, first_unsettled, hold_back_unsettled, is_new_entry, merge,
@@ -51,6 +52,8 @@ row! {
         sys_updated_by: String = text => or_default,
         sys_created_by: String = text => or_default,
         correlation_display: String = text => or_default,
+        /// A reference: the CI's sys_id, and its name as the display value.
+        cmdb_ci: Choice = choice => or_default,
     }
 }
 
@@ -363,6 +366,7 @@ fn hand_out<T: Transport, C: Clock>(
             state: row.state.value,
             priority: row.priority,
             assignment_group: row.assignment_group,
+            configuration_item: ConfigurationItem::from_reference(&row.cmdb_ci),
             comments,
         });
     }

@@ -7,11 +7,12 @@ use crate::primitives::error::{Error, Result};
 use crate::primitives::http::Transport;
 use crate::primitives::ids::Name;
 use crate::primitives::log::Level;
+use crate::servicenow::not_applied::not_applied;
 use crate::servicenow::rows::{Columns, Stored};
 use crate::servicenow::state_model;
 use crate::servicenow::ticket::{CreateOutcome, TicketRecord, TicketRow, WrittenTicket};
 use crate::servicenow::ticket_kind::TicketKind;
-use crate::servicenow::ticket_write::{Ticket, not_applied};
+use crate::servicenow::ticket_write::Ticket;
 use crate::settings::validated::{ClosedMatch, Route};
 
 use crate::features::groups::{self, GroupSource};
@@ -85,6 +86,7 @@ pub fn create_ticket<T: Transport, C: Clock>(
     };
     let created = WrittenTicket {
         ticket: TicketRecord::from_row(&kind, &instance, &stored.row),
+        configuration_item: None,
         not_applied: not_applied(&columns, &stored.columns),
     };
     match ticket.correlation_id.as_deref().map(str::trim) {

@@ -7,12 +7,13 @@ use crate::primitives::clock::Clock;
 use crate::primitives::error::{Error, ErrorKind, Result};
 use crate::primitives::http::Transport;
 use crate::primitives::ids::Name;
+use crate::servicenow::not_applied::{NotApplied, not_applied};
 use crate::servicenow::query::Query;
 use crate::servicenow::rows::{Columns, row, text};
 use crate::servicenow::state_model;
 use crate::servicenow::ticket::{TicketDetails, TicketRef, TicketRow};
 use crate::servicenow::ticket_kind::TicketKind;
-use crate::servicenow::ticket_write::{TicketChanges, check_correlation_id, not_applied};
+use crate::servicenow::ticket_write::{TicketChanges, check_correlation_id};
 use crate::settings::validated::Route;
 
 use crate::features::groups::{self, GroupSource};
@@ -24,7 +25,7 @@ static SYS_CHOICE: Name = Name::known("sys_choice");
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpdateResult {
     pub ticket: TicketDetails,
-    pub not_applied: Vec<String>,
+    pub not_applied: Vec<NotApplied>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -193,7 +194,13 @@ fn resolve_row<T: Transport, C: Clock>(
             "ServiceNow kept {} in state {:?}; not applied: {}",
             stored.row.number,
             stored.row.state.value,
-            join(&not_applied(&columns, &stored.columns), ", ")
+            join(
+                &not_applied(&columns, &stored.columns)
+                    .iter()
+                    .map(|n| n.field.as_str())
+                    .collect::<Vec<_>>(),
+                ", "
+            )
         )));
     }
     Ok(ResolveOutcome::Resolved(details(

@@ -129,15 +129,21 @@ pub fn query_value_problem(value: &str) -> Option<&'static str> {
     }
 }
 
-/// An assignment group as the admin or the platform gives it: a `sys_user_group` sys_id, or
-/// a name to look up.
+/// A record as an admin or the platform names it: its sys_id, or a name to look up.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AssignmentGroup {
+pub enum SysIdOrName {
     SysId(SysId),
     Name(String),
 }
 
-impl AssignmentGroup {
+/// An assignment group: a `sys_user_group` sys_id or name.
+pub type AssignmentGroup = SysIdOrName;
+
+/// A standard change template: a `std_change_record_producer` sys_id or name
+/// (docs/servicenow/change-management.md#standard-change-templates).
+pub type ChangeTemplate = SysIdOrName;
+
+impl SysIdOrName {
     /// None for a blank value, which means "no group".
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim();
@@ -151,8 +157,8 @@ impl AssignmentGroup {
     }
 }
 
-impl AssignmentGroup {
-    /// Why this group cannot be looked up by name, if it cannot.
+impl SysIdOrName {
+    /// Why this record cannot be looked up by name, if it cannot.
     pub fn problem(&self) -> Option<&'static str> {
         match self {
             Self::SysId(_) => None,
@@ -161,7 +167,7 @@ impl AssignmentGroup {
     }
 }
 
-impl fmt::Display for AssignmentGroup {
+impl fmt::Display for SysIdOrName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::SysId(sys_id) => write!(f, "{sys_id}"),

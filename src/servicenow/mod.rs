@@ -5,9 +5,11 @@
 pub mod answer;
 pub mod attachment;
 pub mod auth;
+pub mod cloud_resource;
 pub mod cursor;
 pub mod error_body;
 pub mod keyset;
+pub mod not_applied;
 pub mod oauth;
 pub mod query;
 pub mod request;

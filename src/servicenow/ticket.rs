@@ -6,6 +6,8 @@ use crate::primitives::prelude::*;
 
 use crate::primitives::error::{Error, Result};
 use crate::primitives::ids::{Name, SysId, TicketNumber};
+use crate::servicenow::cloud_resource::ConfigurationItem;
+use crate::servicenow::not_applied::NotApplied;
 use crate::servicenow::rows::{Choice, choice, flag, row, sys_id, text};
 use crate::servicenow::state_model;
 use crate::servicenow::ticket_kind::TicketKind;
@@ -23,11 +25,12 @@ pub struct TicketRecord {
     pub link: String,
 }
 
-/// A ticket the provider wrote, and the columns ServiceNow did not store as sent.
+/// A ticket the provider wrote, the CI it linked, and what ServiceNow did not store as sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WrittenTicket {
     pub ticket: TicketRecord,
-    pub not_applied: Vec<String>,
+    pub configuration_item: Option<ConfigurationItem>,
+    pub not_applied: Vec<NotApplied>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,6 +88,8 @@ row! {
         pub short_description: String = text => or_default,
         pub correlation_id: String = text => or_default,
         pub correlation_display: String = text => or_default,
+        /// A reference: the CI's sys_id, and its name as the display value.
+        pub cmdb_ci: Choice = choice => or_default,
     }
 }
 
@@ -115,6 +120,7 @@ pub struct TicketDetails {
     pub assignment_group: String,
     pub short_description: String,
     pub correlation_id: String,
+    pub configuration_item: Option<ConfigurationItem>,
 }
 
 impl TicketDetails {
@@ -131,6 +137,7 @@ impl TicketDetails {
             assignment_group: row.assignment_group.clone(),
             short_description: row.short_description.clone(),
             correlation_id: row.correlation_id.clone(),
+            configuration_item: ConfigurationItem::from_reference(&row.cmdb_ci),
         }
     }
 

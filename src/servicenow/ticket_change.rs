@@ -4,6 +4,7 @@ use crate::primitives::prelude::*;
 
 use crate::primitives::ids::SysId;
 use crate::primitives::time::Timestamp;
+use crate::servicenow::cloud_resource::ConfigurationItem;
 use crate::servicenow::ticket::TicketRecord;
 
 /// A comment or work note someone other than the integration added.
@@ -30,6 +31,7 @@ pub struct TicketChange {
     /// ServiceNow's priority value (`1` to `5`), as stored.
     pub priority: String,
     pub assignment_group: String,
+    pub configuration_item: Option<ConfigurationItem>,
     pub comments: Vec<Comment>,
 }
 

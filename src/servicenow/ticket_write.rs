@@ -5,9 +5,9 @@ use crate::primitives::prelude::*;
 
 use crate::primitives::error::{Error, Result};
 use crate::primitives::ids::{AssignmentGroup, SysId, is_name, query_value_problem};
-use crate::primitives::json::{Object, Value};
 use crate::primitives::sorted_map::SortedMap;
-use crate::servicenow::rows::{Columns, JOURNAL_COLUMNS};
+use crate::servicenow::cloud_resource::CloudResource;
+use crate::servicenow::rows::Columns;
 use crate::servicenow::ticket::CORRELATION_DISPLAY;
 use crate::servicenow::ticket_kind::Priority;
 
@@ -36,6 +36,9 @@ pub struct Ticket {
     pub assignment_group: Option<AssignmentGroup>,
     pub correlation_id: Option<String>,
     pub extra_fields: Vec<(String, String)>,
+    /// The resource the event is about, checked where it entered.
+    pub resource: Option<CloudResource>,
+    pub affected_resources: Vec<CloudResource>,
 }
 
 /// Changes to an existing ticket.
@@ -90,23 +93,6 @@ impl TicketChanges {
         }
         columns
     }
-}
-
-/// The columns that ServiceNow did not store as sent. It ignores unknown columns, invalid choice
-/// values and unknown references without an error (docs/servicenow/table-api.md#unknown-fields), so
-/// comparing is the only way to notice.
-pub fn not_applied(sent: &Columns, stored: &Object) -> Vec<String> {
-    // A loop, not filter/map/collect: less code.
-    let mut not_applied = Vec::new();
-    for (name, value) in sent.iter() {
-        // Journal columns always read back empty: never compared.
-        if !JOURNAL_COLUMNS.contains(&name)
-            && stored.get(name).and_then(Value::as_str) != Some(value)
-        {
-            not_applied.push(name.to_string());
-        }
-    }
-    not_applied
 }
 
 impl Ticket {
@@ -247,6 +233,8 @@ mod tests {
             assignment_group: None,
             correlation_id: Some("opp-42".into()),
             extra_fields: vec![("category".into(), "software".into())],
+            resource: None,
+            affected_resources: vec![],
         }
     }
 
@@ -383,21 +371,6 @@ mod tests {
             t.validate().unwrap_err().message,
             "the extra field \"u_a\" is given twice"
         );
-    }
-
-    #[test]
-    fn dropped_columns_are_named() {
-        let mut sent = Columns::default();
-        sent.set("impact", "1")
-            .set("category", "bogus")
-            .set("u_unknown", "x")
-            .set("work_notes", "hi");
-        let stored = json!({"impact": "1", "category": "inquiry", "work_notes": ""});
-        let Value::Object(stored) = parsed(stored) else {
-            panic!("an object")
-        };
-        let dropped = not_applied(&sent, &stored);
-        assert_eq!(dropped, ["category", "u_unknown"]);
     }
 
     #[test]

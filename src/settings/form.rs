@@ -7,7 +7,7 @@ use crate::primitives::prelude::*;
 use crate::primitives::sorted_map::SortedMap;
 
 use crate::primitives::error::{Error, Result};
-use crate::primitives::ids::AssignmentGroup;
+use crate::primitives::ids::{AssignmentGroup, ChangeTemplate};
 use crate::servicenow::auth::{AuthMethod, Credentials};
 use crate::servicenow::ticket_kind::{Priority, TicketKind, with_priorities};
 use crate::settings::fields::{FIELDS, Field, FieldKind, field};
@@ -29,6 +29,8 @@ pub struct CategoryValue {
     pub event_category: String,
     pub kind: String,
     pub enabled: bool,
+    /// A standard change template, by name or sys_id; blank is none.
+    pub template: Option<String>,
 }
 
 /// The admin's values by key, and the secrets apart.
@@ -179,6 +181,7 @@ fn categories(field: &'static Field, value: Value) -> Result<Vec<TicketCategory>
                 event_category: row.event_category,
                 kind,
                 enabled: row.enabled,
+                template: row.template.as_deref().and_then(ChangeTemplate::parse),
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -415,11 +418,13 @@ mod tests {
                             event_category: "cost".into(),
                             kind: "incident".into(),
                             enabled: true,
+                            template: None,
                         },
                         CategoryValue {
                             event_category: "finding".into(),
                             kind: "u_cost_finding".into(),
                             enabled: false,
+                            template: None,
                         },
                     ]),
                 ),

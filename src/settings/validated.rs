@@ -6,7 +6,7 @@ use core::fmt;
 
 use crate::primitives::error::{Error, Result};
 use crate::primitives::guide;
-use crate::primitives::ids::{AssignmentGroup, Name};
+use crate::primitives::ids::{AssignmentGroup, ChangeTemplate, Name};
 use crate::primitives::secret::Secret;
 use crate::primitives::sorted_map::SortedMap;
 use crate::servicenow::auth::{AuthMethod, Credentials};
@@ -29,6 +29,8 @@ pub struct TicketCategory {
     pub event_category: String,
     pub kind: TicketKind,
     pub enabled: bool,
+    /// The standard change template its change requests are opened from.
+    pub template: Option<ChangeTemplate>,
 }
 
 /// The settings as typed by the admin, before validation.
@@ -324,6 +326,20 @@ pub fn validate_categories(categories: Vec<TicketCategory>) -> Result<Vec<Ticket
                 "the event category {name:?} is listed twice in the ticket categories"
             )));
         }
+        if let Some(template) = &category.template {
+            if category.kind != TicketKind::ChangeRequest {
+                return Err(invalid(format!(
+                    "the event category {name:?} names a standard change template, but its \
+                     tickets are {}: only change requests are opened from templates",
+                    category.kind.table()
+                )));
+            }
+            if let Some(problem) = template.problem() {
+                return Err(invalid(format!(
+                    "the standard change template of the event category {name:?} {problem}"
+                )));
+            }
+        }
         valid.push(TicketCategory {
             event_category: name.to_string(),
             ..category
@@ -345,6 +361,7 @@ mod tests {
                 event_category: "cost".into(),
                 kind: TicketKind::Incident,
                 enabled: true,
+                template: None,
             }],
             ..RawSettings::bare(instance, "id", "s3cret-value")
         }
@@ -401,6 +418,7 @@ mod tests {
             event_category: "change".into(),
             kind: TicketKind::ChangeRequest,
             enabled: false,
+            template: None,
         });
         let settings = Settings::validate(r.clone()).unwrap();
         assert_eq!(settings.route("cost"), Route::Ticket(&TicketKind::Incident));
@@ -456,7 +474,7 @@ mod tests {
             settings.default_assignment_group = group.as_deref().and_then(AssignmentGroup::parse);
             settings.ticket_categories = categories
                 .into_iter()
-                .map(|(event_category, enabled)| TicketCategory { event_category, kind: TicketKind::Incident, enabled })
+                .map(|(event_category, enabled)| TicketCategory { event_category, kind: TicketKind::Incident, enabled, template: None })
                 .collect();
             match Settings::validate(settings.clone()) {
                 Ok(valid) => {

@@ -15,6 +15,7 @@ pub fn cost_incidents() -> RawSettings {
             event_category: "cost".into(),
             kind: TicketKind::Incident,
             enabled: true,
+            template: None,
         }],
         ..RawSettings::bare("dev1", "id", "secret")
     }

@@ -160,6 +160,8 @@ async fn an_unaware_platform_drives_it_through_describe_and_generic_values() {
             assignment_group: None,
             correlation_id: None,
             extra_fields: vec![],
+            resource: None,
+            affected_resources: vec![],
         },
     )
     .await;

@@ -77,7 +77,15 @@ async fn update_writes_impact_urgency_and_reports_fields_that_did_not_stick() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(result.not_applied, ["u_not_a_column"]);
+    let [not_applied] = result.not_applied.as_slice() else {
+        panic!("one field not applied: {:?}", result.not_applied)
+    };
+    assert_eq!(not_applied.field, "u_not_a_column");
+    assert!(
+        not_applied.reason.contains("no such column"),
+        "{}",
+        not_applied.reason
+    );
     assert_eq!(result.ticket.priority, Some(Priority::High));
     let patch = table_calls(&sim, "PATCH").pop().unwrap();
     assert_eq!(patch.path, format!("/api/now/table/incident/{}", record.id));

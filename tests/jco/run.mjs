@@ -210,8 +210,8 @@ function configure(ctx) {
         value: {
           tag: 'ticket-categories',
           val: [
-            { eventCategory: 'cost-optimization', kind: 'incident', enabled: true },
-            { eventCategory: 'paused', kind: 'incident', enabled: false },
+            { eventCategory: 'cost-optimization', kind: 'incident', enabled: true, template: undefined },
+            { eventCategory: 'paused', kind: 'incident', enabled: false, template: undefined },
           ],
         },
       });
@@ -342,6 +342,8 @@ function ticket(correlationId) {
     assignmentGroup: undefined,
     correlationId,
     extraFields: [],
+    resource: undefined,
+    affectedResources: [],
   };
 }
 

@@ -16,9 +16,10 @@ pub const WASM_OPT: &str = env!("SERVICENOW_COMPONENT_WASM_OPT");
 /// How the pinned wasm-opt is installed, from the repository's root (the build script's).
 pub const INSTALL_WASM_OPT: &str = env!("SERVICENOW_INSTALL_WASM_OPT");
 
-/// The size the shipped component must stay within: 256 KiB, for a component that ships to
-/// every tenant (size/README.md).
-pub const SIZE_BUDGET: u64 = 262_144;
+/// The size the shipped component must stay within: 320 KiB (size/README.md). Code size is
+/// compiled once per component version and its pages are shared by every tenant; what is per
+/// tenant is the data segment and the heap, which the bench measures.
+pub const SIZE_BUDGET: u64 = 327_680;
 
 /// [`COMPONENT_PATH`] as a path.
 pub fn component_path() -> &'static Path {

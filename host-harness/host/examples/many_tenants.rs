@@ -70,6 +70,8 @@ async fn main() -> anyhow::Result<()> {
             assignment_group: None,
             correlation_id: Some(format!("opportunity-{i}")),
             extra_fields: Vec::new(),
+            resource: None,
+            affected_resources: vec![],
         };
         match tenant.create_ticket(&event).await? {
             Ok(CreateOutcome::Created(written)) => {

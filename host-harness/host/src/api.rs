@@ -27,7 +27,14 @@ impl TicketCategory {
             event_category: event_category.into(),
             kind: kind.into(),
             enabled,
+            template: None,
         }
+    }
+
+    /// The same route, its tickets opened from a template (by name or id).
+    pub fn from_template(mut self, template: impl Into<String>) -> Self {
+        self.template = Some(template.into());
+        self
     }
 }
 

@@ -30,6 +30,8 @@
 //!     assignment_group: None,
 //!     correlation_id: Some("opportunity-42".into()),
 //!     extra_fields: Vec::new(),
+//!     resource: None,
+//!     affected_resources: Vec::new(),
 //! };
 //! if let Ok(CreateOutcome::Created(written)) = tenant.create_ticket(&event).await? {
 //!     println!("opened {}", written.ticket.display_id);

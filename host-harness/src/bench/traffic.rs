@@ -15,6 +15,8 @@ pub(super) async fn create(tenant: &mut Tenant, i: usize) -> Result<()> {
         assignment_group: None,
         correlation_id: None,
         extra_fields: vec![],
+        resource: None,
+        affected_resources: vec![],
     };
     match tenant.create_ticket(&ticket).await? {
         Ok(CreateOutcome::Created(_)) => Ok(()),

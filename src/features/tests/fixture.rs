@@ -27,11 +27,13 @@ pub(super) fn raw() -> RawSettings {
                 event_category: "cost".into(),
                 kind: TicketKind::Incident,
                 enabled: true,
+                template: None,
             },
             TicketCategory {
                 event_category: "paused".into(),
                 kind: TicketKind::Incident,
                 enabled: false,
+                template: None,
             },
         ],
         unlisted_category_kind: None,
@@ -49,6 +51,8 @@ pub(super) fn ticket() -> Ticket {
         assignment_group: None,
         correlation_id: None,
         extra_fields: vec![],
+        resource: None,
+        affected_resources: vec![],
     }
 }
 

@@ -89,7 +89,12 @@ fn update_reports_columns_that_did_not_stick() {
         ..Default::default()
     };
     let result = p.update_ticket(&reference, &changes).unwrap();
-    assert_eq!(result.not_applied, ["category"]);
+    let fields: Vec<&str> = result
+        .not_applied
+        .iter()
+        .map(|n| n.field.as_str())
+        .collect();
+    assert_eq!(fields, ["category"]);
     assert!(
         transport.sent()[1]
             .url

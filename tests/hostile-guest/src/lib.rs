@@ -29,7 +29,7 @@ wit_bindgen::generate!({
         package cxm:hostile-guest;
 
         world guest {
-            include cxm:ticketing/provider@0.2.0;
+            include cxm:ticketing/provider@0.3.0;
             import wasi:http/outgoing-handler@0.2.2;
         }
     ",
