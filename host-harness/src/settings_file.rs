@@ -149,8 +149,16 @@ fn category(key: &str, row: Value) -> Result<TicketCategory> {
         Some(Value::Bool(enabled)) => enabled,
         Some(_) => bail!("enabled, in a row of {key}, must be true or false"),
     };
+    let template = match row.remove("template") {
+        None => None,
+        Some(Value::String(template)) => Some(template),
+        Some(_) => bail!("template, in a row of {key}, must be a string (a name or sys_id)"),
+    };
     if let Some(extra) = row.keys().next() {
-        bail!("a row of {key} has an unknown field {extra:?} (event_category, kind, enabled)");
+        bail!(
+            "a row of {key} has an unknown field {extra:?} (event_category, kind, enabled, \
+             template)"
+        );
     }
     // The CLI's own spelling of the kinds, as before the contract named them by table.
     let kind = if kind == "change-request" {
@@ -158,7 +166,11 @@ fn category(key: &str, row: Value) -> Result<TicketCategory> {
     } else {
         kind
     };
-    Ok(TicketCategory::new(event_category, kind, enabled))
+    let category = TicketCategory::new(event_category, kind, enabled);
+    Ok(match template {
+        Some(template) => category.from_template(template),
+        None => category,
+    })
 }
 
 /// `message` with every secret the file or the environment holds blotted out.

@@ -9,7 +9,7 @@ use crate::settings::key;
 /// the WIT type in the adapters.
 macro_rules! with_field_kinds {
     ($then:path) => {
-        $then! { Text, Address, Secret, Choice, AuthMethod, TicketCategories, Flag }
+        $then! { Text, Address, Secret, Choice, AuthMethod, TextList, TicketCategories, Flag }
     };
 }
 pub(crate) use with_field_kinds;
@@ -140,6 +140,22 @@ const CLOSED_MATCHES: &[Choice] = &[
     },
 ];
 
+const WRITE_PATHS: &[Choice] = &[
+    Choice {
+        value: "table_api",
+        label: "Table API",
+        help: Some("Creates and updates write the ticket tables directly."),
+    },
+    Choice {
+        value: "import_set",
+        label: "Import Set",
+        help: Some(
+            "Creates and updates post a row to a staging table, and your transform map \
+             writes the ticket, coalescing on the correlation id.",
+        ),
+    },
+];
+
 /// The form, in the order of the setup guide's dialog ("Enter ServiceNow Configuration",
 /// then the additional settings).
 pub const FIELDS: &[Field] = &[
@@ -259,6 +275,49 @@ pub const FIELDS: &[Field] = &[
                create additional scopes as needed.\"",
         kind: FieldKind::Flag,
         default: Some("false"),
+        ..FIELD
+    },
+    Field {
+        key: key::LINK_CONFIGURATION_ITEMS,
+        label: "Link Configuration Items",
+        help: "Link each ticket to the CMDB configuration item of the cloud resource its event \
+               is about (found by the resource's id, or by name within its account and \
+               region). A resource not found is named in the ticket's outcome; the ticket is \
+               created all the same. When on, Test Connection also checks that the \
+               integration user can read the CMDB (a CMDB read role, or itil).",
+        kind: FieldKind::Flag,
+        default: Some("false"),
+        ..FIELD
+    },
+    Field {
+        key: key::CHANGE_MANAGEMENT_API,
+        label: "Change Management API",
+        help: "Open change requests through the Change Management API (sn_chg_rest), so that \
+               ServiceNow applies its change models. Categories with a standard change \
+               template always go through it. Needs the Change Management REST API plugin \
+               and the sn_change_read and sn_change_write roles.",
+        kind: FieldKind::Flag,
+        default: Some("false"),
+        ..FIELD
+    },
+    Field {
+        key: key::WRITE_PATH,
+        label: "Write Tickets Through",
+        help: "How creates and updates reach ServiceNow. Reads, comments, resolving and \
+               polling for changes always use the Table API.",
+        kind: FieldKind::Choice,
+        default: Some("table_api"),
+        choices: WRITE_PATHS,
+        ..FIELD
+    },
+    Field {
+        key: key::IMPORT_SET_TABLES,
+        label: "Import Set Staging Tables",
+        help: "For writes through an import set: one line per kind of ticket, \
+               kind=staging table (incident=u_cxm_incident_import). Each staging table's \
+               columns are the ticket's columns with u_ in front, and its transform map \
+               coalesces on u_correlation_id.",
+        kind: FieldKind::TextList,
         ..FIELD
     },
 ];

@@ -13,6 +13,7 @@ use crate::servicenow::ticket_kind::{Priority, TicketKind, with_priorities};
 use crate::settings::fields::{FIELDS, Field, FieldKind, field};
 use crate::settings::key::{self, invalid};
 use crate::settings::validated::{self, ClosedMatch, RawSettings, Settings, TicketCategory};
+use crate::settings::writes::{self, WritePath, Writes};
 
 /// A value as the platform gives it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,6 +99,16 @@ fn flag(field: &'static Field, value: Value) -> Result<bool> {
         _ => Err(invalid(
             field.key,
             format!("the {} setting takes yes or no (a flag)", field.label),
+        )),
+    }
+}
+
+fn text_list(field: &'static Field, value: Value) -> Result<Vec<String>> {
+    match value {
+        Value::TextList(lines) => Ok(lines),
+        _ => Err(invalid(
+            field.key,
+            format!("the {} take a list of lines", field.label),
         )),
     }
 }
@@ -268,6 +279,7 @@ pub fn raw_settings(values: Values, in_force: Option<&Settings>) -> Result<RawSe
         Some((f, v)) => flag(f, v)?,
         None => false,
     };
+    let writes = writes(&mut given)?;
     Ok(RawSettings {
         instance,
         auth_method,
@@ -282,6 +294,34 @@ pub fn raw_settings(values: Values, in_force: Option<&Settings>) -> Result<RawSe
         unlisted_category_kind,
         on_closed_match,
         attachments,
+        writes,
+    })
+}
+
+/// The write settings: CI links, the Change Management API, and the write path.
+fn writes(given: &mut Given<'_>) -> Result<Writes> {
+    let mut flag_of = |key| match given.take(key) {
+        Some((f, v)) => flag(f, v),
+        None => Ok(false),
+    };
+    let link_configuration_items = flag_of(key::LINK_CONFIGURATION_ITEMS)?;
+    let change_management_api = flag_of(key::CHANGE_MANAGEMENT_API)?;
+    let through_import_sets = match given.take(key::WRITE_PATH) {
+        Some((f, v)) => choice_of(f, v)? == Some("import_set"),
+        None => false,
+    };
+    let staging = match given.take(key::IMPORT_SET_TABLES) {
+        Some((f, v)) => writes::staging_tables(&text_list(f, v)?)?,
+        None => Vec::new(),
+    };
+    Ok(Writes {
+        link_configuration_items,
+        change_management_api,
+        write_path: if through_import_sets {
+            WritePath::ImportSet(staging)
+        } else {
+            WritePath::TableApi
+        },
     })
 }
 
@@ -374,7 +414,10 @@ pub fn validate_field(key: &str, value: Value) -> Result<()> {
             None => Ok(()),
         },
         key::TICKET_CATEGORIES => categories(field, value).map(drop),
-        key::ATTACHMENTS => flag(field, value).map(drop),
+        key::ATTACHMENTS | key::LINK_CONFIGURATION_ITEMS | key::CHANGE_MANAGEMENT_API => {
+            flag(field, value).map(drop)
+        }
+        key::IMPORT_SET_TABLES => writes::staging_tables(&text_list(field, value)?).map(drop),
         key::UNLISTED_CATEGORY_KIND => unlisted_kind(field, value).map(drop),
         _ => choice_of(field, value).map(drop),
     }
@@ -398,195 +441,4 @@ fn secret_in_force<'a>(credentials: &'a Credentials, key: &str) -> Option<&'a st
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::primitives::error::ErrorKind;
-
-    fn text(key: &str, value: &str) -> (String, Value) {
-        (key.into(), Value::Text(value.into()))
-    }
-
-    fn values() -> Values {
-        Values {
-            settings: vec![
-                text(key::INSTANCE, "dev12345"),
-                text(key::CLIENT_ID, "id"),
-                (
-                    key::TICKET_CATEGORIES.into(),
-                    Value::TicketCategories(vec![
-                        CategoryValue {
-                            event_category: "cost".into(),
-                            kind: "incident".into(),
-                            enabled: true,
-                            template: None,
-                        },
-                        CategoryValue {
-                            event_category: "finding".into(),
-                            kind: "u_cost_finding".into(),
-                            enabled: false,
-                            template: None,
-                        },
-                    ]),
-                ),
-                text(key::DEFAULT_PRIORITY, "high"),
-                text(key::ON_CLOSED_MATCH, "reopen"),
-            ],
-            secrets: vec![(key::CLIENT_SECRET.into(), "s3cret-value".into())],
-        }
-    }
-
-    #[test]
-    fn values_map_onto_the_settings() {
-        let raw = raw_settings(values(), None).unwrap();
-        assert_eq!(raw.instance, "dev12345");
-        assert_eq!(raw.client_secret, "s3cret-value");
-        assert_eq!(raw.default_priority, Some(Priority::High));
-        assert_eq!(raw.on_closed_match, ClosedMatch::Reopen);
-        assert_eq!(raw.ticket_categories[0].kind, TicketKind::Incident);
-        assert_eq!(
-            raw.ticket_categories[1].kind,
-            TicketKind::Table(crate::primitives::ids::Name::known("u_cost_finding"))
-        );
-        Settings::validate(raw).unwrap();
-    }
-
-    #[test]
-    fn errors_name_the_field() {
-        type Change = fn(&mut Values);
-        let cases: [(Change, &str, &str); 6] = [
-            (
-                |v| v.settings.retain(|(k, _)| k != "instance"),
-                "instance",
-                "Subdomain is required",
-            ),
-            (
-                |v| v.secrets.clear(),
-                "client_secret",
-                "Client Secret is required",
-            ),
-            (
-                |v| v.settings.push(text(key::DEFAULT_PRIORITY, "urgent")),
-                "default_priority",
-                "given twice",
-            ),
-            (
-                |v| v.settings[3] = text(key::DEFAULT_PRIORITY, "urgent"),
-                "default_priority",
-                "\"urgent\" is not one of: critical, high, moderate, low, planning",
-            ),
-            (
-                |v| v.settings.push((key::CLIENT_ID.into(), Value::Flag(true))),
-                "client_id",
-                "",
-            ),
-            (
-                |v| v.secrets.push((key::INSTANCE.into(), "x".into())),
-                "instance",
-                "is a setting, not a secret",
-            ),
-        ];
-        for (change, field, words) in cases {
-            let mut v = values();
-            change(&mut v);
-            let err = raw_settings(v, None).unwrap_err();
-            assert_eq!(err.kind, ErrorKind::InvalidSettings);
-            assert_eq!(err.field, Some(field), "{}", err.message);
-            assert!(err.message.contains(words), "{}", err.message);
-        }
-        let mut v = values();
-        v.settings.push(text("client_secret_typo", "x"));
-        let err = raw_settings(v, None).unwrap_err();
-        assert_eq!(err.field, None);
-        assert!(
-            err.message
-                .contains("\"client_secret_typo\" is not a setting")
-        );
-    }
-
-    #[test]
-    fn a_missing_secret_is_the_one_in_force() {
-        let in_force = Settings::validate(raw_settings(values(), None).unwrap()).unwrap();
-        let mut v = values();
-        v.secrets.clear();
-        let raw = raw_settings(v, Some(&in_force)).unwrap();
-        assert_eq!(raw.client_secret, "s3cret-value");
-    }
-
-    #[test]
-    fn validate_field_checks_one_value() {
-        let ok = |k: &str, v: &str| validate_field(k, Value::Text(v.into()));
-        ok(key::INSTANCE, "dev12345").unwrap();
-        assert_eq!(
-            ok(key::INSTANCE, "http://dev1.service-now.com")
-                .unwrap_err()
-                .field,
-            Some("instance")
-        );
-        assert!(
-            ok(key::CLIENT_ID, " id")
-                .unwrap_err()
-                .message
-                .contains("whitespace")
-        );
-        let err = ok(key::CLIENT_SECRET, "s3cret ").unwrap_err();
-        assert!(!err.message.contains("s3cret"));
-        ok(key::DEFAULT_ASSIGNMENT_GROUP, "").unwrap();
-        assert!(ok(key::DEFAULT_ASSIGNMENT_GROUP, "a^b").is_err());
-        assert!(ok(key::UNLISTED_CATEGORY_KIND, "Not A Table").is_err());
-        ok(key::UNLISTED_CATEGORY_KIND, "sc_task").unwrap();
-        assert!(ok(key::ON_CLOSED_MATCH, "maybe").is_err());
-        assert!(ok("nope", "x").is_err());
-    }
-
-    #[test]
-    fn a_method_reads_and_requires_only_its_own_fields() {
-        let basic = || Values {
-            settings: vec![
-                text(key::INSTANCE, "dev12345"),
-                text(key::AUTH_METHOD, "basic"),
-                text(key::USERNAME, "cxm_integration"),
-            ],
-            secrets: vec![(key::PASSWORD.into(), "pa55-word".into())],
-        };
-        let raw = raw_settings(basic(), None).unwrap();
-        assert_eq!(raw.auth_method, AuthMethod::Basic);
-        assert_eq!(
-            (raw.username.as_str(), raw.password.as_str()),
-            ("cxm_integration", "pa55-word")
-        );
-        assert!(raw.client_id.is_empty());
-        Settings::validate(raw).unwrap();
-
-        let mut v = basic();
-        v.secrets.clear();
-        let err = raw_settings(v, None).unwrap_err();
-        assert_eq!(err.field, Some(key::PASSWORD));
-        assert!(
-            err.message.contains("Password is required"),
-            "{}",
-            err.message
-        );
-
-        let mut v = basic();
-        v.settings[1] = text(key::AUTH_METHOD, "kerberos");
-        assert_eq!(
-            raw_settings(v, None).unwrap_err().field,
-            Some(key::AUTH_METHOD)
-        );
-
-        // The admin switches to an API key: the key is what is required now.
-        let v = Values {
-            settings: vec![
-                text(key::INSTANCE, "dev12345"),
-                text(key::AUTH_METHOD, "api_key"),
-            ],
-            secrets: vec![],
-        };
-        assert_eq!(raw_settings(v, None).unwrap_err().field, Some(key::API_KEY));
-    }
-
-    #[test]
-    fn secrets_stay_out_of_debug() {
-        assert!(!format!("{:?}", values()).contains("s3cret"));
-    }
-}
+mod tests;

@@ -17,6 +17,10 @@ pub const TICKET_CATEGORIES: &str = "ticket_categories";
 pub const UNLISTED_CATEGORY_KIND: &str = "unlisted_category_kind";
 pub const ON_CLOSED_MATCH: &str = "on_closed_match";
 pub const ATTACHMENTS: &str = "attachments";
+pub const LINK_CONFIGURATION_ITEMS: &str = "link_configuration_items";
+pub const CHANGE_MANAGEMENT_API: &str = "change_management_api";
+pub const WRITE_PATH: &str = "write_path";
+pub const IMPORT_SET_TABLES: &str = "import_set_tables";
 
 /// A settings error naming the field it is about.
 pub fn invalid(key: &'static str, message: String) -> Error {

@@ -5,3 +5,4 @@ pub mod fields;
 pub mod form;
 pub mod key;
 pub mod validated;
+pub mod writes;

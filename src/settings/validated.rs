@@ -12,6 +12,7 @@ use crate::primitives::sorted_map::SortedMap;
 use crate::servicenow::auth::{AuthMethod, Credentials};
 use crate::servicenow::ticket_kind::{Priority, TicketKind};
 use crate::settings::key;
+use crate::settings::writes::Writes;
 use instance_address::InstanceUrl;
 
 /// What create-ticket does when the only ticket with the event's correlation id is closed.
@@ -52,6 +53,7 @@ pub struct RawSettings {
     /// Whether the integration attaches files; Test Connection then checks the Attachment
     /// API too.
     pub attachments: bool,
+    pub writes: Writes,
 }
 
 impl RawSettings {
@@ -72,6 +74,7 @@ impl RawSettings {
             unlisted_category_kind: None,
             on_closed_match: ClosedMatch::OpenNew,
             attachments: false,
+            writes: Writes::default(),
         }
     }
 }
@@ -149,6 +152,7 @@ pub struct Settings {
     /// Whether the integration attaches files; Test Connection then checks the Attachment
     /// API too.
     pub attachments: bool,
+    pub writes: Writes,
 }
 
 /// Where an event category leads.
@@ -166,6 +170,12 @@ impl Settings {
             check_default_group(group)?;
         }
         let ticket_categories = validate_categories(raw.ticket_categories)?;
+        let routed = ticket_categories
+            .iter()
+            .filter(|c| c.enabled)
+            .map(|c| &c.kind);
+        raw.writes
+            .check_kinds(routed.chain(raw.unlisted_category_kind.as_ref()))?;
         Ok(Self {
             token_url: instance.join("/oauth_token.do"),
             instance,
@@ -176,6 +186,7 @@ impl Settings {
             unlisted_category_kind: raw.unlisted_category_kind,
             on_closed_match: raw.on_closed_match,
             attachments: raw.attachments,
+            writes: raw.writes,
         })
     }
 
