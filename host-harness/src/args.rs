@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use ticketing_host::api::{Field, Resolution, Ticket, TicketChanges, TicketRef};
+use ticketing_host::api::{CloudResource, Field, Resolution, Ticket, TicketChanges, TicketRef};
 
 use crate::{bench, poll_changes, settings_file};
 
@@ -148,6 +148,8 @@ pub struct CreateTicketArgs {
     /// Any other column, as name=value; repeatable.
     #[arg(long = "field", value_parser = parse_field)]
     pub fields: Vec<Field>,
+    #[command(flatten)]
+    pub resource: ResourceArgs,
     /// Print the outcome as JSON.
     #[arg(long)]
     pub json: bool,
@@ -187,9 +189,65 @@ impl CreateTicketArgs {
             assignment_group: self.assignment_group,
             correlation_id: self.correlation_id,
             extra_fields: self.fields,
-            resource: None,
-            affected_resources: vec![],
+            resource: self.resource.resource(),
+            affected_resources: self.resource.affected,
         }
+    }
+}
+
+/// The cloud resource an event is about; with `link_configuration_items` on, the ticket is
+/// linked to its CI.
+#[derive(clap::Args)]
+pub struct ResourceArgs {
+    /// The cloud's id for the resource: an EC2 instance id, an ARN, an Azure resource id.
+    #[arg(long)]
+    pub resource_id: Option<String>,
+    /// Its cloud: aws, azure or gcp.
+    #[arg(long, default_value = "aws", requires = "resource_id")]
+    pub provider: String,
+    /// The account, subscription or project it belongs to.
+    #[arg(long, default_value = "", requires = "resource_id")]
+    pub account: String,
+    /// Its region (eu-west-1).
+    #[arg(long, default_value = "", requires = "resource_id")]
+    pub region: String,
+    /// Its name as people know it; found by name within its account and region when its id
+    /// is not in the CMDB.
+    #[arg(long, default_value = "", requires = "resource_id")]
+    pub resource_name: String,
+    /// A further affected resource, as provider:account:region:id; repeatable.
+    #[arg(long = "affected", value_parser = parse_resource)]
+    pub affected: Vec<CloudResource>,
+}
+
+impl ResourceArgs {
+    fn resource(&self) -> Option<CloudResource> {
+        self.resource_id.as_ref().map(|id| CloudResource {
+            provider: self.provider.clone(),
+            account: self.account.clone(),
+            region: self.region.clone(),
+            resource_id: id.clone(),
+            display_name: self.resource_name.clone(),
+        })
+    }
+}
+
+/// `provider:account:region:id`; the id may itself hold colons (an ARN).
+fn parse_resource(text: &str) -> Result<CloudResource, String> {
+    let mut parts = text.splitn(4, ':');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(provider), Some(account), Some(region), Some(id)) if !id.is_empty() => {
+            Ok(CloudResource {
+                provider: provider.into(),
+                account: account.into(),
+                region: region.into(),
+                resource_id: id.into(),
+                display_name: String::new(),
+            })
+        }
+        _ => Err(format!(
+            "{text:?} is not provider:account:region:id (aws:123456789012:eu-west-1:i-0abc)"
+        )),
     }
 }
 
@@ -370,5 +428,74 @@ impl Command {
             | Command::Bench(_)
             | Command::Simulator(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_affected_resource_is_provider_account_region_id() {
+        let arn =
+            parse_resource("aws:123456789012:eu-west-1:arn:aws:rds:eu-west-1:1:db:x").unwrap();
+        assert_eq!(
+            (
+                arn.provider.as_str(),
+                arn.account.as_str(),
+                arn.region.as_str()
+            ),
+            ("aws", "123456789012", "eu-west-1")
+        );
+        assert_eq!(arn.resource_id, "arn:aws:rds:eu-west-1:1:db:x");
+        assert!(parse_resource("aws:1:eu-west-1").is_err());
+        assert!(parse_resource("aws:1:eu-west-1:").is_err());
+    }
+
+    #[test]
+    fn the_resource_flags_make_the_tickets_resource() {
+        let cli = Cli::try_parse_from([
+            "host-harness",
+            "create-ticket",
+            "--config",
+            "s.toml",
+            "--category",
+            "cost",
+            "--title",
+            "Idle VM",
+            "--resource-id",
+            "i-0abc",
+            "--account",
+            "123456789012",
+            "--region",
+            "eu-west-1",
+            "--affected",
+            "aws:123456789012:eu-west-1:vol-1",
+        ])
+        .unwrap();
+        let Command::CreateTicket(args) = cli.command else {
+            panic!("create-ticket")
+        };
+        let ticket = args.ticket();
+        let resource = ticket.resource.unwrap();
+        assert_eq!(resource.provider, "aws");
+        assert_eq!(resource.resource_id, "i-0abc");
+        assert_eq!(ticket.affected_resources[0].resource_id, "vol-1");
+        // The resource's details need its id.
+        assert!(
+            Cli::try_parse_from([
+                "host-harness",
+                "create-ticket",
+                "--config",
+                "s.toml",
+                "--category",
+                "c",
+                "--title",
+                "t",
+                "--region",
+                "eu-west-1",
+            ])
+            .is_err()
+        );
     }
 }
