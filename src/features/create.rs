@@ -77,7 +77,7 @@ pub fn create_ticket<T: Transport, C: Clock>(
         Some(staging) => {
             let follows = follows.as_deref();
             match import_writes::create(session, &kind, &staging, &columns, follows)? {
-                ImportCreate::Created(stored) => stored,
+                ImportCreate::Created(stored) => *stored,
                 ImportCreate::Existing(record) => return Ok(CreateOutcome::Existing(record)),
             }
         }

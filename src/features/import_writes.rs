@@ -29,7 +29,7 @@ use crate::features::session::Session;
 /// What a create through the import set came to.
 pub enum ImportCreate {
     /// The transform inserted the ticket; as stored.
-    Created(Stored<TicketRow>),
+    Created(Box<Stored<TicketRow>>),
     /// The transform coalesced onto an open ticket the look-up before did not see (another
     /// worker's, at the same moment): that ticket is the event's.
     Existing(TicketRecord),
@@ -114,7 +114,7 @@ pub fn create<T: Transport, C: Clock>(
     };
     let stored = read_target::<TicketRow, _, _>(session, table, sys_id, columns)?;
     groups::forget_group_if_refused(session, columns, &stored);
-    Ok(ImportCreate::Created(stored))
+    Ok(ImportCreate::Created(Box::new(stored)))
 }
 
 /// The create's row coalesced onto an existing record: an open one is the event's ticket; a
