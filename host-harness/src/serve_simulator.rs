@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use servicenow_simulator::{DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Simulator};
+use servicenow_simulator::{DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Simulator, TransformMap};
 
 use crate::args::SimulatorArgs;
 
@@ -14,6 +14,7 @@ pub async fn run(args: SimulatorArgs) -> Result<ExitCode> {
         Some(name) => Simulator::start_tls(name).await?,
         None => Simulator::start_on(([127, 0, 0, 1], args.port).into()).await?,
     };
+    seed_import_set(&simulator);
     if args.json {
         let started = serde_json::json!({
             "ca_pem": simulator.ca_pem(),
@@ -42,6 +43,23 @@ pub async fn run(args: SimulatorArgs) -> Result<ExitCode> {
     }
     simulator.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A staging table for incidents whose transform map writes every column the component sends,
+/// coalescing on the correlation id, loadable by every user: what a script needs to write
+/// tickets through an import set (docs/servicenow/import-sets.md#in-the-simulator).
+fn seed_import_set(simulator: &Simulator) {
+    let staging = "u_cxm_incident_import";
+    let map = TransformMap::new("CXM incidents", "incident")
+        .coalesce("u_correlation_id", "correlation_id")
+        .field("u_correlation_display", "correlation_display")
+        .field("u_short_description", "short_description")
+        .field("u_description", "description")
+        .field("u_impact", "impact")
+        .field("u_urgency", "urgency")
+        .field("u_assignment_group", "assignment_group");
+    simulator.add_import_set(staging, map);
+    simulator.set_import_set_roles(staging, &[]);
 }
 
 /// Resolves when standard input reaches its end (or fails). The read runs on a thread of its

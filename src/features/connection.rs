@@ -18,6 +18,7 @@ use crate::servicenow::ticket_kind::TicketKind;
 use crate::settings::validated::{RawSettings, Settings};
 
 use crate::features::groups;
+use crate::features::import_writes;
 use crate::features::session::Session;
 
 row! {
@@ -105,6 +106,12 @@ fn run_checks<T: Transport, C: Clock>(
     list.record(
         CheckId::AssignmentGroup,
         check_assignment_group(session, &settings),
+    );
+    list.record(
+        CheckId::ImportSet,
+        import_writes::check_staging_tables(&settings, |table| {
+            read_one(session, &settings, &auth, table)
+        }),
     );
     Some(())
 }

@@ -16,6 +16,7 @@ use crate::servicenow::ticket_write::Ticket;
 use crate::settings::validated::{ClosedMatch, Route};
 
 use crate::features::groups::{self, GroupSource};
+use crate::features::import_writes::{self, ImportCreate};
 use crate::features::session::Session;
 use crate::features::tickets::{self, Labels, oldest_open};
 
@@ -42,6 +43,7 @@ pub fn create_ticket<T: Transport, C: Clock>(
         Route::Ticket(kind) => kind.clone(),
         Route::Skip(why) => return Ok(CreateOutcome::Skipped(why)),
     };
+    import_writes::check_create(settings, &kind, &ticket)?;
     let instance = settings.instance.clone();
     let priority = ticket.priority.or(settings.default_priority);
     let default_group = settings.default_assignment_group.clone();
@@ -63,7 +65,7 @@ pub fn create_ticket<T: Transport, C: Clock>(
         (None, None) => None,
     };
     let mut columns = ticket.to_columns(priority, group.as_ref());
-    if let Some(number) = follows {
+    if let Some(number) = &follows {
         let description = format!(
             "Follows {number}, closed, which was opened for the same event.\n\n{}",
             columns.get("description").unwrap_or_default()
@@ -71,18 +73,27 @@ pub fn create_ticket<T: Transport, C: Clock>(
         columns.set("description", description);
     }
     let table = kind.table();
-    let stored = match insert(session, table, &columns) {
-        Ok(stored) => stored,
-        Err(lost) if lost.outcome_unknown => {
-            let Some(correlation_id) = ticket.correlation_id.as_deref().map(str::trim) else {
-                return Err(lost.with_note(
-                    "the ticket may have been created all the same: look for it in \
-                     ServiceNow before creating it again",
-                ));
-            };
-            recover_lost_create(session, &kind, correlation_id, &columns, lost)?
+    let stored = match import_writes::staging_table(session, &kind) {
+        Some(staging) => {
+            let follows = follows.as_deref();
+            match import_writes::create(session, &kind, &staging, &columns, follows)? {
+                ImportCreate::Created(stored) => *stored,
+                ImportCreate::Existing(record) => return Ok(CreateOutcome::Existing(record)),
+            }
         }
-        Err(error) => return Err(error),
+        None => match insert(session, table, &columns) {
+            Ok(stored) => stored,
+            Err(lost) if lost.outcome_unknown => {
+                let Some(correlation_id) = ticket.correlation_id.as_deref().map(str::trim) else {
+                    return Err(lost.with_note(
+                        "the ticket may have been created all the same: look for it in \
+                         ServiceNow before creating it again",
+                    ));
+                };
+                recover_lost_create(session, &kind, correlation_id, &columns, lost)?
+            }
+            Err(error) => return Err(error),
+        },
     };
     let created = WrittenTicket {
         ticket: TicketRecord::from_row(&kind, &instance, &stored.row),
@@ -245,7 +256,8 @@ fn earlier<T: Transport, C: Clock>(
     let table = kind.table();
     let settings = session.configured()?;
     let instance = settings.instance.clone();
-    let reopen = settings.on_closed_match == ClosedMatch::Reopen;
+    let reopen = settings.on_closed_match == ClosedMatch::Reopen
+        || import_writes::reopens_closed(settings, kind);
     let matches = tickets::find_by_correlation(session, table, correlation_id, Labels::Skip)?;
     let (row, state) = match oldest_open(&matches, table) {
         Some(open) => (open, None),

@@ -52,6 +52,7 @@ checks! {
     TableAccess = "table-access", "table access", "The integration user can read the ticket tables";
     AttachmentApi = "attachment-api", "attachment api", "The Attachment API accepts the credentials";
     AssignmentGroup = "assignment-group", "assignment group", "The default assignment group exists";
+    ImportSet = "import-set", "import set", "The staging tables accept the integration's rows";
 }
 
 /// A check's statuses, said once (the WIT `check-status` has the same cases): hands the list
@@ -186,7 +187,8 @@ mod tests {
                 "table-api",
                 "table-access",
                 "attachment-api",
-                "assignment-group"
+                "assignment-group",
+                "import-set"
             ]
         );
         for id in CheckId::ALL {
@@ -221,6 +223,7 @@ mod tests {
                 (TableAccess, Skipped),
                 (AttachmentApi, Skipped),
                 (AssignmentGroup, Skipped),
+                (ImportSet, Skipped),
             ]
         );
         assert_eq!(report.checks[1].remedy, Some(fix));

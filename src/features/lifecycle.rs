@@ -17,6 +17,7 @@ use crate::servicenow::ticket_write::{TicketChanges, check_correlation_id};
 use crate::settings::validated::Route;
 
 use crate::features::groups::{self, GroupSource};
+use crate::features::import_writes;
 use crate::features::session::Session;
 use crate::features::tickets::{self, Labels, oldest_open};
 
@@ -79,8 +80,11 @@ pub fn update_ticket<T: Transport, C: Clock>(
         None => None,
     };
     let columns = changes.to_columns(group.as_ref());
-    let sys_id = tickets::find(session, reference)?.sys_id;
-    let stored = tickets::patch(session, reference.kind.table(), &sys_id, &columns)?;
+    let row = tickets::find(session, reference)?;
+    let stored = match import_writes::staging_table(session, &reference.kind) {
+        Some(staging) => import_writes::update(session, &reference.kind, &staging, &row, &columns)?,
+        None => tickets::patch(session, reference.kind.table(), &row.sys_id, &columns)?,
+    };
     Ok(UpdateResult {
         ticket: details(session, &reference.kind, &stored.row)?,
         not_applied: not_applied(&columns, &stored.columns),

@@ -11,6 +11,7 @@ pub mod create;
 pub mod diagnosis;
 pub mod facts;
 pub mod groups;
+pub mod import_writes;
 pub mod lifecycle;
 pub mod provider;
 pub mod session;

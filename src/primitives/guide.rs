@@ -182,6 +182,48 @@ pub const API_KEY_ATTACHMENT_POLICY: Remedy = Remedy {
     step: None,
 };
 
+/// A staging table the Import Set API does not know (docs/servicenow/import-sets.md#errors).
+pub const STAGING_TABLE: Remedy = Remedy {
+    text: "Review Import Set Staging Tables: each line is kind=staging table, and the staging \
+           table must exist on the instance as an import set table (System Import Sets > \
+           Administration > Staging Tables), spelled as its table name (u_cxm_incident_import).",
+    step: Some(STEP_SETTINGS),
+};
+
+/// The staging table refuses the integration user's rows (docs/servicenow/import-sets.md#security).
+pub const IMPORT_SET_ROLES: Remedy = Remedy {
+    text: "Give the integration user the import_set_loader role (or the role the staging \
+           table's create ACL names) so that it may create rows in the staging table, and \
+           check that the staging table's ACLs let it create and read them.",
+    step: Some(STEP_USER),
+};
+
+/// An OAuth application scoped away from the Import Set API.
+pub const IMPORT_SET_SCOPE: Remedy = Remedy {
+    text: "If you need access to additional APIs (e.g., Import API, Attachment API), create \
+           additional scopes as needed: a REST API Auth Scope for the Import Set API (REST API \
+           PATH now/import), added to the OAuth application's Auth Scopes related list.",
+    step: Some(STEP_SCOPE),
+};
+
+/// A row stored but not transformed (docs/servicenow/import-sets.md#synchronous-and-asynchronous).
+pub const TRANSFORM_MAP: Remedy = Remedy {
+    text: "Give the staging table an active transform map onto the ticket table that maps each \
+           u_ column onto its field and coalesces u_correlation_id onto correlation_id, and \
+           keep its import sets synchronous (the default for web service import sets): the \
+           rows of an asynchronous import set wait for a scheduled transform.",
+    step: None,
+};
+
+/// The transform refused or skipped the row (docs/servicenow/import-sets.md#answer).
+pub const TRANSFORM_REFUSED: Remedy = Remedy {
+    text: "The staging table's transform map or its scripts refused the row with the message \
+           shown (System Import Sets > Import Set Rows shows it too): fix the transform, or \
+           give the fields it asks for. It must coalesce u_correlation_id onto correlation_id \
+           and may not ignore inserts.",
+    step: None,
+};
+
 /// A changes cursor that is not one this provider issued. Not a setup step:
 /// the platform's stored cursor was damaged or belongs to something else.
 pub const NEW_CURSOR: Remedy = Remedy {

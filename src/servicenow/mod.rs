@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cloud_resource;
 pub mod cursor;
 pub mod error_body;
+pub mod import_set;
 pub mod keyset;
 pub mod not_applied;
 pub mod oauth;

@@ -41,17 +41,45 @@ impl<T: Transport> Rest<'_, T> {
     /// Sends and unwraps the `result` of a successful answer, or turns the answer into an error.
     /// `auth` is what `request` carries: it words a 401.
     pub fn send(&self, auth: &Authorization, request: &Request, what: &str) -> Result<Answered> {
-        self.answer(auth, request, what).map_err(|mut error| {
-            error.message = request.redact(&error.message);
-            // A write whose answer was lost or that failed midway may have been carried out.
-            if !request.idempotent && error.kind == ErrorKind::ServiceUnavailable {
-                error.outcome_unknown = true;
-            }
-            error
-        })
+        self.exchange(auth, request, what, true)
     }
 
-    fn answer(&self, auth: &Authorization, request: &Request, what: &str) -> Result<Answered> {
+    /// [`Rest::send`] for an answer that may lack its `result` (an import set row that nothing
+    /// transformed, docs/servicenow/import-sets.md#answer): the `result` is then `null`.
+    pub fn send_lenient(
+        &self,
+        auth: &Authorization,
+        request: &Request,
+        what: &str,
+    ) -> Result<Value> {
+        Ok(self.exchange(auth, request, what, false)?.result)
+    }
+
+    fn exchange(
+        &self,
+        auth: &Authorization,
+        request: &Request,
+        what: &str,
+        need_result: bool,
+    ) -> Result<Answered> {
+        self.answer(auth, request, what, need_result)
+            .map_err(|mut error| {
+                error.message = request.redact(&error.message);
+                // A write whose answer was lost or that failed midway may have been carried out.
+                if !request.idempotent && error.kind == ErrorKind::ServiceUnavailable {
+                    error.outcome_unknown = true;
+                }
+                error
+            })
+    }
+
+    fn answer(
+        &self,
+        auth: &Authorization,
+        request: &Request,
+        what: &str,
+        need_result: bool,
+    ) -> Result<Answered> {
         let response = match self.transport.send(request) {
             Ok(response) => response,
             // Nothing was sent: the write certainly did not happen.
@@ -85,10 +113,16 @@ impl<T: Transport> Rest<'_, T> {
             ))
             .with_status(response.status));
         }
-        let result = envelope.result.ok_or_else(|| {
-            Error::unexpected(format!("{what}: the answer has no result"))
-                .with_status(response.status)
-        })?;
+        let result = match envelope.result {
+            Some(result) => result,
+            None if !need_result => Value::Null,
+            None => {
+                return Err(
+                    Error::unexpected(format!("{what}: the answer has no result"))
+                        .with_status(response.status),
+                );
+            }
+        };
         Ok(Answered {
             result,
             link: response.header("link").map(ToString::to_string),

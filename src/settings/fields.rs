@@ -151,7 +151,8 @@ const WRITE_PATHS: &[Choice] = &[
         label: "Import Set",
         help: Some(
             "Creates and updates post a row to a staging table, and your transform map \
-             writes the ticket, coalescing on the correlation id.",
+             writes the ticket, coalescing on the correlation id: tickets without one are \
+             refused.",
         ),
     },
 ];

@@ -15,6 +15,7 @@ mod egress;
 mod errors;
 mod hibernate;
 mod hostile;
+mod import_sets;
 mod labels;
 mod lifecycle;
 mod logs;

@@ -460,6 +460,34 @@ function attachFile(ctx) {
   return `${attachment.fileName} (${attachment.sizeBytes} bytes) on ${ctx.created.displayId}; a path refused`;
 }
 
+/** Writes through an import set: the simulator the script starts has the staging table
+ * u_cxm_incident_import with a transform map (host-harness simulator seeds it). */
+function importSet(ctx) {
+  const settings = [
+    ...ctx.settings,
+    { key: 'write_path', value: text('import_set') },
+    { key: 'import_set_tables', value: { tag: 'text-list', val: ['incident=u_cxm_incident_import'] } },
+  ];
+  const secrets = [{ key: 'client_secret', value: ctx.sim.client_secret }];
+  ok('configure (import set)', () => ctx.tenant.configure(settings, secrets));
+  try {
+    const before = ctx.tenant.requests.length;
+    const record = createOk(ctx, 'opp-import');
+    const sent = ctx.tenant.requests.slice(before);
+    const posts = sent.filter((r) => r.method === 'POST');
+    check(
+      posts.length === 1 && posts[0].path === '/api/now/import/u_cxm_incident_import',
+      () => `create-ticket through the import set posted: ${show(posts)}`,
+    );
+    const report = ok('test-connection (import set)', () => ctx.tenant.testConnection(undefined));
+    const statuses = checkStatuses(report);
+    check(statuses['import-set'] === 'passed', () => `import-set check: ${show(report)}`);
+    return `${record.displayId} written through u_cxm_incident_import; the import-set check passed`;
+  } finally {
+    ok('configure (back to the Table API)', () => ctx.tenant.configure(ctx.settings, secrets));
+  }
+}
+
 const WRONG_SECRET = 'rotated-but-wrong-5e1f';
 
 // The order matters: each step may use what the ones before it set on the context.
@@ -475,6 +503,7 @@ const steps = [
   ['get-ticket', getTicket],
   ['changes-since', changesSince],
   ['attach-file', attachFile],
+  ['import set', importSet],
   ['log and secrets', nothingLeaked],
 ];
 

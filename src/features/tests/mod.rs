@@ -7,4 +7,5 @@ mod connection;
 mod create;
 mod fixture;
 mod groups;
+mod import_writes;
 mod lifecycle;
