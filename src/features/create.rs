@@ -7,7 +7,7 @@ use crate::primitives::error::{Error, Result};
 use crate::primitives::http::Transport;
 use crate::primitives::ids::Name;
 use crate::primitives::log::Level;
-use crate::servicenow::not_applied::not_applied;
+use crate::servicenow::not_applied::{NotApplied, not_applied};
 use crate::servicenow::rows::{Columns, Stored};
 use crate::servicenow::state_model;
 use crate::servicenow::ticket::{CreateOutcome, TicketRecord, TicketRow, WrittenTicket};
@@ -17,6 +17,7 @@ use crate::settings::validated::{ClosedMatch, Route};
 
 use crate::features::groups::{self, GroupSource};
 use crate::features::session::Session;
+use crate::features::standard_changes::{self, ChangeWrite};
 use crate::features::tickets::{self, Labels, oldest_open};
 
 /// What this integration's earlier tickets for the event decide.
@@ -38,8 +39,11 @@ pub fn create_ticket<T: Transport, C: Clock>(
 ) -> Result<CreateOutcome> {
     let settings = session.configured()?;
     ticket.validate()?;
-    let kind = match settings.route(&ticket.event_category) {
-        Route::Ticket(kind) => kind.clone(),
+    let (kind, via) = match settings.route(&ticket.event_category) {
+        Route::Ticket(kind, template) => (
+            kind.clone(),
+            standard_changes::change_write(settings, &ticket.event_category, kind, template),
+        ),
         Route::Skip(why) => return Ok(CreateOutcome::Skipped(why)),
     };
     let instance = settings.instance.clone();
@@ -71,8 +75,8 @@ pub fn create_ticket<T: Transport, C: Clock>(
         columns.set("description", description);
     }
     let table = kind.table();
-    let stored = match insert(session, table, &columns) {
-        Ok(stored) => stored,
+    let (stored, not_applied) = match insert(session, via.as_ref(), table, &columns) {
+        Ok(inserted) => inserted,
         Err(lost) if lost.outcome_unknown => {
             let Some(correlation_id) = ticket.correlation_id.as_deref().map(str::trim) else {
                 return Err(lost.with_note(
@@ -80,14 +84,20 @@ pub fn create_ticket<T: Transport, C: Clock>(
                      ServiceNow before creating it again",
                 ));
             };
-            recover_lost_create(session, &kind, correlation_id, &columns, lost)?
+            recover_lost_create(
+                session,
+                (&kind, via.as_ref()),
+                correlation_id,
+                &columns,
+                lost,
+            )?
         }
         Err(error) => return Err(error),
     };
     let created = WrittenTicket {
         ticket: TicketRecord::from_row(&kind, &instance, &stored.row),
         configuration_item: None,
-        not_applied: not_applied(&columns, &stored.columns),
+        not_applied,
     };
     match ticket.correlation_id.as_deref().map(str::trim) {
         Some(correlation_id) => settle_race(session, &kind, correlation_id, created),
@@ -189,25 +199,33 @@ fn close_as_duplicate<T: Transport, C: Clock>(
     }
 }
 
+/// The new record as stored, and what was not stored as sent: through the Table API, or
+/// through the Change Management API where the category's template or the settings say so.
 fn insert<T: Transport, C: Clock>(
     session: &mut Session<T, C>,
+    via: Option<&ChangeWrite>,
     table: &Name,
     columns: &Columns,
-) -> Result<Stored<TicketRow>> {
+) -> Result<(Stored<TicketRow>, Vec<NotApplied>)> {
+    if let Some(via) = via {
+        return standard_changes::create(session, via, columns);
+    }
     let stored = session.authorized(|api, token| api.table.insert(token, table, columns))?;
     groups::forget_group_if_refused(session, columns, &stored);
-    Ok(stored)
+    let not_applied = not_applied(columns, &stored.columns);
+    Ok((stored, not_applied))
 }
 
 /// The create's answer was lost, so the ticket may exist: look for it by its
-/// correlation id before creating it again, so that a retry cannot make a duplicate.
+/// correlation id (through the Table API, whichever API created it) before creating it
+/// again the same way, so that a retry cannot make a duplicate.
 fn recover_lost_create<T: Transport, C: Clock>(
     session: &mut Session<T, C>,
-    kind: &TicketKind,
+    (kind, via): (&TicketKind, Option<&ChangeWrite>),
     correlation_id: &str,
     columns: &Columns,
     lost: Error,
-) -> Result<Stored<TicketRow>> {
+) -> Result<(Stored<TicketRow>, Vec<NotApplied>)> {
     let table = kind.table();
     let Ok(found) = tickets::find_by_correlation(session, table, correlation_id, Labels::Skip)
     else {
@@ -225,13 +243,20 @@ fn recover_lost_create<T: Transport, C: Clock>(
                 row.sys_id
             ),
         );
-        return session.authorized(|api, token| api.table.read_back(token, table, &row.sys_id));
+        let stored: Stored<TicketRow> =
+            session.authorized(|api, token| api.table.read_back(token, table, &row.sys_id))?;
+        let sent = via.map_or_else(
+            || columns.clone(),
+            |via| standard_changes::sent(via, columns),
+        );
+        let not_applied = not_applied(&sent, &stored.columns);
+        return Ok((stored, not_applied));
     }
     session.log().note(
         Level::Info,
         &format!("the lost create had not been carried out: creating the {table} record again"),
     );
-    insert(session, table, columns)
+    insert(session, via, table, columns)
 }
 
 /// Looks for this integration's tickets with the correlation id: an open one gets a work

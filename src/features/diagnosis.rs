@@ -51,6 +51,7 @@ checks! {
     TableApi = "table-api", "table api", "The Table API accepts the token";
     TableAccess = "table-access", "table access", "The integration user can read the ticket tables";
     AttachmentApi = "attachment-api", "attachment api", "The Attachment API accepts the credentials";
+    ChangeApi = "change-api", "change api", "The Change Management API and its templates are there";
     AssignmentGroup = "assignment-group", "assignment group", "The default assignment group exists";
 }
 
@@ -186,6 +187,7 @@ mod tests {
                 "table-api",
                 "table-access",
                 "attachment-api",
+                "change-api",
                 "assignment-group"
             ]
         );
@@ -220,6 +222,7 @@ mod tests {
                 (TableApi, Skipped),
                 (TableAccess, Skipped),
                 (AttachmentApi, Skipped),
+                (ChangeApi, Skipped),
                 (AssignmentGroup, Skipped),
             ]
         );
@@ -235,7 +238,7 @@ mod tests {
             CheckId::AssignmentGroup,
             Outcome::Skipped("no group".into()),
         );
-        for id in &CheckId::ALL[..6] {
+        for id in &CheckId::ALL[..7] {
             list.record(*id, Outcome::Passed("ok".into()));
         }
         let report = list.finish();
@@ -259,6 +262,6 @@ mod tests {
         let report = list.finish();
         assert!(!report.passed);
         assert_eq!(report.checks[5].status, CheckStatus::Skipped);
-        assert_eq!(report.checks[6].status, CheckStatus::Passed);
+        assert_eq!(report.checks[7].status, CheckStatus::Passed);
     }
 }

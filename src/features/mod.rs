@@ -14,6 +14,7 @@ pub mod groups;
 pub mod lifecycle;
 pub mod provider;
 pub mod session;
+pub mod standard_changes;
 #[cfg(test)]
 mod tests;
 pub mod tickets;

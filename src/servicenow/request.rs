@@ -6,7 +6,7 @@
 use crate::primitives::prelude::*;
 
 use crate::primitives::error::{Error, ErrorKind, Result};
-use crate::primitives::http::{Method, Request, Transport, TransportError, USER_AGENT};
+use crate::primitives::http::{Method, Request, Response, Transport, TransportError, USER_AGENT};
 use crate::primitives::json::{self, Fields, Value};
 use crate::servicenow::answer::{self, failure};
 use crate::servicenow::auth::Authorization;
@@ -41,17 +41,36 @@ impl<T: Transport> Rest<'_, T> {
     /// Sends and unwraps the `result` of a successful answer, or turns the answer into an error.
     /// `auth` is what `request` carries: it words a 401.
     pub fn send(&self, auth: &Authorization, request: &Request, what: &str) -> Result<Answered> {
-        self.answer(auth, request, what).map_err(|mut error| {
-            error.message = request.redact(&error.message);
-            // A write whose answer was lost or that failed midway may have been carried out.
-            if !request.idempotent && error.kind == ErrorKind::ServiceUnavailable {
-                error.outcome_unknown = true;
-            }
-            error
-        })
+        self.send_as(auth, request, what, failure)
     }
 
-    fn answer(&self, auth: &Authorization, request: &Request, what: &str) -> Result<Answered> {
+    /// [`Rest::send`] for an API that words its failures its own way: `failure` reads a
+    /// non-2xx JSON answer (the Table API's reading is [`failure`]).
+    pub fn send_as(
+        &self,
+        auth: &Authorization,
+        request: &Request,
+        what: &str,
+        failure: Failure,
+    ) -> Result<Answered> {
+        self.answer(auth, request, what, failure)
+            .map_err(|mut error| {
+                error.message = request.redact(&error.message);
+                // A write whose answer was lost or that failed midway may have been carried out.
+                if !request.idempotent && error.kind == ErrorKind::ServiceUnavailable {
+                    error.outcome_unknown = true;
+                }
+                error
+            })
+    }
+
+    fn answer(
+        &self,
+        auth: &Authorization,
+        request: &Request,
+        what: &str,
+        failure: Failure,
+    ) -> Result<Answered> {
         let response = match self.transport.send(request) {
             Ok(response) => response,
             // Nothing was sent: the write certainly did not happen.
@@ -96,6 +115,10 @@ impl<T: Transport> Rest<'_, T> {
         })
     }
 }
+
+/// How an API reads a non-2xx JSON answer into the error it is, given what authorized the
+/// request and what the call was.
+pub type Failure = fn(&Response, &Authorization, &str) -> Error;
 
 /// A successful answer: its `result`, and the paging and `Date` headers that came with it.
 pub struct Answered {

@@ -8,3 +8,4 @@ mod create;
 mod fixture;
 mod groups;
 mod lifecycle;
+mod standard_changes;
