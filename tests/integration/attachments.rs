@@ -259,7 +259,12 @@ async fn test_connection_checks_the_attachment_api_when_attachments_are_on() {
     let ids: Vec<&str> = report.checks.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(
         &ids[4..],
-        ["table-access", "attachment-api", "assignment-group"]
+        [
+            "table-access",
+            "attachment-api",
+            "change-api",
+            "assignment-group"
+        ]
     );
     assert_eq!(report.checks[5].status, CheckStatus::Passed);
     assert!(
@@ -283,7 +288,7 @@ async fn test_connection_checks_the_attachment_api_when_attachments_are_on() {
     );
     assert_eq!(report.checks[4].status, CheckStatus::Passed, "table access");
     assert_eq!(
-        report.checks[6].status,
+        report.checks[7].status,
         CheckStatus::Skipped,
         "no default group"
     );

@@ -7,13 +7,14 @@ use ticketing_host::api::{Check, CheckStatus, ConnectionReport};
 use support::{category, client_secret, configure_ok, offline_tenant, settings, setup};
 
 /// The component's checks, by the ids it reports, in the order they run.
-const CHECKS: [&str; 7] = [
+const CHECKS: [&str; 8] = [
     "settings",
     "instance",
     "token",
     "table-api",
     "table-access",
     "attachment-api",
+    "change-api",
     "assignment-group",
 ];
 
@@ -36,11 +37,12 @@ fn assert_fails_at(report: &ConnectionReport, at: &str, after: &[CheckStatus]) {
     assert_eq!(ids, CHECKS, "every check once, in order");
     assert!(report.checks.iter().all(|c| !c.label.is_empty()));
     let position = CHECKS.iter().position(|id| *id == at).unwrap();
-    // Attachments are off in these settings: that check has nothing to do.
+    // Attachments are off and no category names a change template in these settings: those
+    // checks have nothing to do.
     let mut expected: Vec<CheckStatus> = CHECKS[..position]
         .iter()
         .map(|id| {
-            if *id == "attachment-api" {
+            if *id == "attachment-api" || *id == "change-api" {
                 Skipped
             } else {
                 Passed
@@ -80,7 +82,9 @@ async fn a_healthy_setup_passes_every_check() {
     let report = tenant.test_connection().await.unwrap();
     assert_eq!(
         statuses(&report),
-        [Passed, Passed, Passed, Passed, Passed, Skipped, Passed],
+        [
+            Passed, Passed, Passed, Passed, Passed, Skipped, Skipped, Passed
+        ],
         "{report:#?}"
     );
     assert!(report.passed);
@@ -93,10 +97,12 @@ async fn no_default_group_skips_that_check_without_failing() {
     let report = tenant.test_connection().await.unwrap();
     assert_eq!(
         statuses(&report),
-        [Passed, Passed, Passed, Passed, Passed, Skipped, Skipped]
+        [
+            Passed, Passed, Passed, Passed, Passed, Skipped, Skipped, Skipped
+        ]
     );
     assert_eq!(
-        report.checks[6].detail,
+        report.checks[7].detail,
         "no default assignment group is set"
     );
     assert!(
@@ -208,7 +214,7 @@ async fn missing_read_access_names_the_table_and_the_roles() {
     sim.update_faults(|f| f.acl_deny_read = vec!["change_request".into()]);
     let report = tenant.test_connection().await.unwrap();
     // The group check does not need those tables, so it still ran.
-    assert_fails_at(&report, "table-access", &[Skipped, Passed]);
+    assert_fails_at(&report, "table-access", &[Skipped, Skipped, Passed]);
     let check = failed(&report);
     assert!(
         check.detail.contains("change_request") && !check.detail.contains("incident:"),
@@ -226,7 +232,7 @@ async fn a_table_that_does_not_exist_is_named() {
     configure_ok(&mut tenant, &sim, &s).await;
     let report = tenant.test_connection().await.unwrap();
     // No default group is set: that check had nothing to do.
-    assert_fails_at(&report, "table-access", &[Skipped, Skipped]);
+    assert_fails_at(&report, "table-access", &[Skipped, Skipped, Skipped]);
     assert!(failed(&report).detail.contains("u_cost_finding"));
     assert!(
         failed(&report)
