@@ -8,6 +8,9 @@ use servicenow_simulator::{DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Simulator, 
 
 use crate::args::SimulatorArgs;
 
+/// The name of the standard change template the simulator starts with.
+const STANDARD_CHANGE_TEMPLATE: &str = "Restart a cloud VM";
+
 /// Runs until Ctrl-C, or with `--until-stdin-closes` until standard input closes as well.
 pub async fn run(args: SimulatorArgs) -> Result<ExitCode> {
     let simulator = match &args.tls {
@@ -15,6 +18,21 @@ pub async fn run(args: SimulatorArgs) -> Result<ExitCode> {
         None => Simulator::start_on(([127, 0, 0, 1], args.port).into()).await?,
     };
     seed_import_set(&simulator);
+    // One standard change template, for the jco steps that open changes from a template
+    // (docs/servicenow/change-management.md#standard-change-templates).
+    let template_id = simulator.insert_standard_change_template(
+        STANDARD_CHANGE_TEMPLATE,
+        serde_json::json!({
+            "short_description": "Restart a cloud VM",
+            "description": "Restart the VM from its cloud console.",
+            "implementation_plan": "Stop the VM, wait for it to stop, start it.",
+            "backout_plan": "Start the VM again if it does not come back.",
+            "test_plan": "The VM answers its health check.",
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default(),
+    );
     if args.json {
         let started = serde_json::json!({
             "ca_pem": simulator.ca_pem(),
@@ -23,6 +41,7 @@ pub async fn run(args: SimulatorArgs) -> Result<ExitCode> {
             "client_secret": simulator.client_secret(),
             "username": DEFAULT_USER_NAME,
             "password": DEFAULT_USER_PASSWORD,
+            "standard_change_template": {"name": STANDARD_CHANGE_TEMPLATE, "sys_id": template_id},
         });
         println!("{started}");
     } else {
@@ -31,6 +50,7 @@ pub async fn run(args: SimulatorArgs) -> Result<ExitCode> {
         println!("  client_secret = {}", simulator.client_secret());
         println!("  username      = {DEFAULT_USER_NAME}    (password grant, Basic)");
         println!("  password      = {DEFAULT_USER_PASSWORD}");
+        println!("  standard change template \"{STANDARD_CHANGE_TEMPLATE}\" = {template_id}");
         println!("Press Ctrl-C to stop.");
     }
     if args.until_stdin_closes {

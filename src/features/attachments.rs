@@ -330,6 +330,7 @@ mod tests {
                 (TableApi, Passed),
                 (TableAccess, Passed),
                 (AttachmentApi, Failed),
+                (ChangeApi, Skipped),
                 (AssignmentGroup, Skipped),
                 (ImportSet, Skipped),
             ]

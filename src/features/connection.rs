@@ -20,6 +20,7 @@ use crate::settings::validated::{RawSettings, Settings};
 use crate::features::groups;
 use crate::features::import_writes;
 use crate::features::session::Session;
+use crate::features::standard_changes;
 
 row! {
     /// The cheapest proof that a table can be read: one row's sys_id.
@@ -62,6 +63,7 @@ fn run_checks<T: Transport, C: Clock>(
     // What was cached proves nothing about the setup as it is now.
     session.forget_tokens();
     session.facts().groups.clear();
+    session.facts().change_templates.clear();
     let tables = tables_to_check(&settings);
     let (auth, first) = match settings.credentials.fixed_authorization() {
         // One token request answers two questions: does the instance answer as
@@ -102,6 +104,10 @@ fn run_checks<T: Transport, C: Clock>(
     list.record(
         CheckId::AttachmentApi,
         check_attachment_api(session, &settings, &auth),
+    );
+    list.record(
+        CheckId::ChangeApi,
+        standard_changes::check(session, &settings, &auth),
     );
     list.record(
         CheckId::AssignmentGroup,

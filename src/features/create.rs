@@ -7,7 +7,7 @@ use crate::primitives::error::{Error, Result};
 use crate::primitives::http::Transport;
 use crate::primitives::ids::Name;
 use crate::primitives::log::Level;
-use crate::servicenow::not_applied::not_applied;
+use crate::servicenow::not_applied::{NotApplied, not_applied};
 use crate::servicenow::rows::{Columns, Stored};
 use crate::servicenow::state_model;
 use crate::servicenow::ticket::{CreateOutcome, TicketRecord, TicketRow, WrittenTicket};
@@ -18,6 +18,7 @@ use crate::settings::validated::{ClosedMatch, Route};
 use crate::features::groups::{self, GroupSource};
 use crate::features::import_writes::{self, ImportCreate};
 use crate::features::session::Session;
+use crate::features::standard_changes::{self, ChangeWrite};
 use crate::features::tickets::{self, Labels, oldest_open};
 
 /// What this integration's earlier tickets for the event decide.
@@ -39,11 +40,16 @@ pub fn create_ticket<T: Transport, C: Clock>(
 ) -> Result<CreateOutcome> {
     let settings = session.configured()?;
     ticket.validate()?;
-    let kind = match settings.route(&ticket.event_category) {
-        Route::Ticket(kind) => kind.clone(),
+    let (kind, via) = match settings.route(&ticket.event_category) {
+        Route::Ticket(kind, template) => (
+            kind.clone(),
+            standard_changes::change_write(settings, &ticket.event_category, kind, template),
+        ),
         Route::Skip(why) => return Ok(CreateOutcome::Skipped(why)),
     };
-    import_writes::check_create(settings, &kind, &ticket)?;
+    if via.is_none() {
+        import_writes::check_create(settings, &kind, &ticket)?;
+    }
     let instance = settings.instance.clone();
     let priority = ticket.priority.or(settings.default_priority);
     let default_group = settings.default_assignment_group.clone();
@@ -72,38 +78,70 @@ pub fn create_ticket<T: Transport, C: Clock>(
         );
         columns.set("description", description);
     }
-    let table = kind.table();
-    let stored = match import_writes::staging_table(session, &kind) {
-        Some(staging) => {
-            let follows = follows.as_deref();
-            match import_writes::create(session, &kind, &staging, &columns, follows)? {
-                ImportCreate::Created(stored) => *stored,
-                ImportCreate::Existing(record) => return Ok(CreateOutcome::Existing(record)),
-            }
-        }
-        None => match insert(session, table, &columns) {
-            Ok(stored) => stored,
-            Err(lost) if lost.outcome_unknown => {
-                let Some(correlation_id) = ticket.correlation_id.as_deref().map(str::trim) else {
-                    return Err(lost.with_note(
-                        "the ticket may have been created all the same: look for it in \
-                         ServiceNow before creating it again",
-                    ));
-                };
-                recover_lost_create(session, &kind, correlation_id, &columns, lost)?
-            }
-            Err(error) => return Err(error),
-        },
+    let (stored, not_applied) = match write_new(session, &kind, via, &ticket, &columns, follows)? {
+        Written::Stored(stored, not_applied) => (stored, not_applied),
+        Written::Existing(record) => return Ok(CreateOutcome::Existing(record)),
     };
     let created = WrittenTicket {
         ticket: TicketRecord::from_row(&kind, &instance, &stored.row),
         configuration_item: None,
-        not_applied: not_applied(&columns, &stored.columns),
+        not_applied,
     };
     match ticket.correlation_id.as_deref().map(str::trim) {
         Some(correlation_id) => settle_race(session, &kind, correlation_id, created),
         None => Ok(CreateOutcome::Created(created)),
     }
+}
+
+/// What writing the new ticket gave.
+enum Written {
+    /// The stored row, and what it did not store as sent.
+    Stored(Stored<TicketRow>, Vec<NotApplied>),
+    /// An import set coalesced onto an open ticket of the event's: that is the answer.
+    Existing(TicketRecord),
+}
+
+/// Writes the new ticket the way the settings say: a change through the Change Management
+/// API when `via` says so (templates apply only there, whatever the write path), else through
+/// the kind's import set staging table if it has one, else a Table API insert. A write whose
+/// answer was lost is looked for by the correlation id before it is tried again.
+fn write_new<T: Transport, C: Clock>(
+    session: &mut Session<T, C>,
+    kind: &TicketKind,
+    via: Option<ChangeWrite>,
+    ticket: &Ticket,
+    columns: &Columns,
+    follows: Option<String>,
+) -> Result<Written> {
+    let staging = match via {
+        Some(_) => None,
+        None => import_writes::staging_table(session, kind),
+    };
+    if let Some(staging) = staging {
+        return Ok(
+            match import_writes::create(session, kind, &staging, columns, follows.as_deref())? {
+                ImportCreate::Created(stored) => {
+                    let not_applied = not_applied(columns, &stored.columns);
+                    Written::Stored(*stored, not_applied)
+                }
+                ImportCreate::Existing(record) => Written::Existing(record),
+            },
+        );
+    }
+    let (stored, not_applied) = match insert(session, via.as_ref(), kind.table(), columns) {
+        Ok(inserted) => inserted,
+        Err(lost) if lost.outcome_unknown => {
+            let Some(correlation_id) = ticket.correlation_id.as_deref().map(str::trim) else {
+                return Err(lost.with_note(
+                    "the ticket may have been created all the same: look for it in \
+                     ServiceNow before creating it again",
+                ));
+            };
+            recover_lost_create(session, (kind, via.as_ref()), correlation_id, columns, lost)?
+        }
+        Err(error) => return Err(error),
+    };
+    Ok(Written::Stored(stored, not_applied))
 }
 
 /// Another worker may have created a ticket for the same event at the same moment: the
@@ -200,25 +238,33 @@ fn close_as_duplicate<T: Transport, C: Clock>(
     }
 }
 
+/// The new record as stored, and what was not stored as sent: through the Table API, or
+/// through the Change Management API where the category's template or the settings say so.
 fn insert<T: Transport, C: Clock>(
     session: &mut Session<T, C>,
+    via: Option<&ChangeWrite>,
     table: &Name,
     columns: &Columns,
-) -> Result<Stored<TicketRow>> {
+) -> Result<(Stored<TicketRow>, Vec<NotApplied>)> {
+    if let Some(via) = via {
+        return standard_changes::create(session, via, columns);
+    }
     let stored = session.authorized(|api, token| api.table.insert(token, table, columns))?;
     groups::forget_group_if_refused(session, columns, &stored);
-    Ok(stored)
+    let not_applied = not_applied(columns, &stored.columns);
+    Ok((stored, not_applied))
 }
 
 /// The create's answer was lost, so the ticket may exist: look for it by its
-/// correlation id before creating it again, so that a retry cannot make a duplicate.
+/// correlation id (through the Table API, whichever API created it) before creating it
+/// again the same way, so that a retry cannot make a duplicate.
 fn recover_lost_create<T: Transport, C: Clock>(
     session: &mut Session<T, C>,
-    kind: &TicketKind,
+    (kind, via): (&TicketKind, Option<&ChangeWrite>),
     correlation_id: &str,
     columns: &Columns,
     lost: Error,
-) -> Result<Stored<TicketRow>> {
+) -> Result<(Stored<TicketRow>, Vec<NotApplied>)> {
     let table = kind.table();
     let Ok(found) = tickets::find_by_correlation(session, table, correlation_id, Labels::Skip)
     else {
@@ -236,13 +282,20 @@ fn recover_lost_create<T: Transport, C: Clock>(
                 row.sys_id
             ),
         );
-        return session.authorized(|api, token| api.table.read_back(token, table, &row.sys_id));
+        let stored: Stored<TicketRow> =
+            session.authorized(|api, token| api.table.read_back(token, table, &row.sys_id))?;
+        let sent = via.map_or_else(
+            || columns.clone(),
+            |via| standard_changes::sent(via, columns),
+        );
+        let not_applied = not_applied(&sent, &stored.columns);
+        return Ok((stored, not_applied));
     }
     session.log().note(
         Level::Info,
         &format!("the lost create had not been carried out: creating the {table} record again"),
     );
-    insert(session, table, columns)
+    insert(session, via, table, columns)
 }
 
 /// Looks for this integration's tickets with the correlation id: an open one gets a work

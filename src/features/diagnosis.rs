@@ -51,6 +51,7 @@ checks! {
     TableApi = "table-api", "table api", "The Table API accepts the token";
     TableAccess = "table-access", "table access", "The integration user can read the ticket tables";
     AttachmentApi = "attachment-api", "attachment api", "The Attachment API accepts the credentials";
+    ChangeApi = "change-api", "change api", "The Change Management API and its templates are there";
     AssignmentGroup = "assignment-group", "assignment group", "The default assignment group exists";
     ImportSet = "import-set", "import set", "The staging tables accept the integration's rows";
 }
@@ -187,6 +188,7 @@ mod tests {
                 "table-api",
                 "table-access",
                 "attachment-api",
+                "change-api",
                 "assignment-group",
                 "import-set"
             ]
@@ -222,6 +224,7 @@ mod tests {
                 (TableApi, Skipped),
                 (TableAccess, Skipped),
                 (AttachmentApi, Skipped),
+                (ChangeApi, Skipped),
                 (AssignmentGroup, Skipped),
                 (ImportSet, Skipped),
             ]
@@ -238,7 +241,7 @@ mod tests {
             CheckId::AssignmentGroup,
             Outcome::Skipped("no group".into()),
         );
-        for id in &CheckId::ALL[..6] {
+        for id in &CheckId::ALL[..7] {
             list.record(*id, Outcome::Passed("ok".into()));
         }
         let report = list.finish();
@@ -262,6 +265,6 @@ mod tests {
         let report = list.finish();
         assert!(!report.passed);
         assert_eq!(report.checks[5].status, CheckStatus::Skipped);
-        assert_eq!(report.checks[6].status, CheckStatus::Passed);
+        assert_eq!(report.checks[7].status, CheckStatus::Passed);
     }
 }

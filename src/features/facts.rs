@@ -12,6 +12,9 @@ pub struct InstanceFacts {
     pub groups: Expiring<String, SysId>,
     /// Each table's close codes as the instance lists them, read once while the entry lasts.
     pub close_codes: Expiring<Name, Vec<CloseCode>>,
+    /// Standard change template names already resolved to their `std_change_record_producer`
+    /// sys_id, so each costs one lookup while the entry lasts.
+    pub change_templates: Expiring<String, SysId>,
 }
 
 /// A close code: the value ServiceNow stores, and the label its form shows.

@@ -144,7 +144,7 @@ pub fn resolve_by_correlation<T: Transport, C: Clock>(
     }
     check_correlation_id(correlation_id)?;
     let kind = match settings.route(event_category) {
-        Route::Ticket(kind) => kind.clone(),
+        Route::Ticket(kind, _) => kind.clone(),
         Route::Skip(why) => return Ok(ResolveOutcome::NotFound(why)),
     };
     let table = kind.table();

@@ -15,6 +15,7 @@ pub mod import_writes;
 pub mod lifecycle;
 pub mod provider;
 pub mod session;
+pub mod standard_changes;
 #[cfg(test)]
 mod tests;
 pub mod tickets;

@@ -15,6 +15,7 @@ use crate::primitives::log::Level;
 use crate::primitives::log::{Log, NoLog};
 use crate::servicenow::attachment::AttachmentApi;
 use crate::servicenow::auth::Authorization;
+use crate::servicenow::change_api::ChangeApi;
 use crate::servicenow::import_set::ImportSetApi;
 use crate::servicenow::oauth::{Grant, TokenCache, refresh_token, request_token};
 use crate::servicenow::query::Query;
@@ -38,6 +39,7 @@ pub struct Apis<'a, T> {
     pub table: TableApi<'a, T>,
     pub attachments: AttachmentApi<'a, T>,
     pub imports: ImportSetApi<'a, T>,
+    pub changes: ChangeApi<'a, T>,
 }
 
 /// A call made by [`Session::authorized`], which keeps its answer itself.
@@ -233,6 +235,10 @@ impl<T: Transport, C: Clock> Session<T, C> {
                 instance,
             },
             imports: ImportSetApi {
+                transport: &transport,
+                instance,
+            },
+            changes: ChangeApi {
                 transport: &transport,
                 instance,
             },

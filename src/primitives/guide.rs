@@ -224,6 +224,54 @@ pub const TRANSFORM_REFUSED: Remedy = Remedy {
     step: None,
 };
 
+/// The Change Management REST API (`/api/sn_chg_rest`) is not on the instance: it answers 400
+/// "Requested URI does not represent any resource" (docs/servicenow/change-management.md#plugins:
+/// the API comes with Change Management; the plugin that ships it alone is not documented).
+pub const CHANGE_API_PLUGIN: Remedy = Remedy {
+    text: "The instance has no Change Management REST API (sn_chg_rest): it comes with Change \
+           Management. Activate the plugins \"Change Management - Core\" \
+           (com.snc.change_management) and, for standard change templates, \"Change Management - \
+           Standard Change Catalog\" (com.snc.change_management.standard_change_catalog); or \
+           remove the templates from the ticket categories and turn off the Change Management \
+           API setting, so change requests are opened through the Table API.",
+    step: Some(STEP_SETTINGS),
+};
+
+/// The Change Management API's roles (docs/servicenow/change-management.md#roles).
+pub const CHANGE_ROLES: Remedy = Remedy {
+    text: "Give the OAuth application user the itil role (or change_manager): the Change \
+           Management API lists templates for itil, change_manager, sn_change_read or admin, \
+           and creates changes for itil, change_manager or admin (sn_change_read with \
+           sn_change_write is not documented to be enough for creating).",
+    step: Some(STEP_USER),
+};
+
+/// The Change Management API outside the OAuth application's auth scopes, in the guide's words
+/// for additional APIs (step 3).
+pub const CHANGE_SCOPE: Remedy = Remedy {
+    text: "If you need access to additional APIs, create additional scopes as needed: a REST \
+           API Auth Scope for the Change Management API (REST API PATH sn_chg_rest/change, \
+           Apply auth scope to all HTTP methods in this API), added to the OAuth application's \
+           Auth Scopes related list.",
+    step: Some(STEP_SCOPE),
+};
+
+/// A ticket category names a standard change template the instance does not offer.
+pub const CHANGE_TEMPLATE: Remedy = Remedy {
+    text: "Review the ticket categories: a category's template must name an active Standard \
+           Change Template (std_change_record_producer) by its exact name, or by its sys_id \
+           when several share the name.",
+    step: Some(STEP_SETTINGS),
+};
+
+/// The Change Management API failed on the instance (docs/servicenow/change-management.md#errors).
+pub const CHANGE_API_FAILED: Remedy = Remedy {
+    text: "The Change Management API failed on the instance: its System Log names the cause; \
+           a misconfigured change model or standard change template, or a business rule \
+           refusing the change, are common ones.",
+    step: None,
+};
+
 /// A changes cursor that is not one this provider issued. Not a setup step:
 /// the platform's stored cursor was damaged or belongs to something else.
 pub const NEW_CURSOR: Remedy = Remedy {

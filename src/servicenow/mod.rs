@@ -1,10 +1,11 @@
 //! ServiceNow's REST APIs as the component speaks them: requests and what their answers mean
-//! (`answer`, `error_body`), the Table API (`table`, `query`, `rows`), the Attachment API,
+//! (`answer`, `error_body`), the Table API (`table`, `query`, `rows`), the Attachment API, the Change Management API,
 //! credentials and OAuth, retries, the tickets' rows and state models, and the changes cursor.
 
 pub mod answer;
 pub mod attachment;
 pub mod auth;
+pub mod change_api;
 pub mod cloud_resource;
 pub mod cursor;
 pub mod error_body;

@@ -6,7 +6,7 @@
 use crate::primitives::prelude::*;
 
 use crate::primitives::error::{Error, ErrorKind, Result};
-use crate::primitives::http::{Method, Request, Transport, TransportError, USER_AGENT};
+use crate::primitives::http::{Method, Request, Response, Transport, TransportError, USER_AGENT};
 use crate::primitives::json::{self, Fields, Value};
 use crate::servicenow::answer::{self, failure};
 use crate::servicenow::auth::Authorization;
@@ -41,7 +41,7 @@ impl<T: Transport> Rest<'_, T> {
     /// Sends and unwraps the `result` of a successful answer, or turns the answer into an error.
     /// `auth` is what `request` carries: it words a 401.
     pub fn send(&self, auth: &Authorization, request: &Request, what: &str) -> Result<Answered> {
-        self.exchange(auth, request, what, true)
+        self.exchange(auth, request, what, failure, true)
     }
 
     /// [`Rest::send`] for an answer that may lack its `result` (an import set row that nothing
@@ -52,7 +52,19 @@ impl<T: Transport> Rest<'_, T> {
         request: &Request,
         what: &str,
     ) -> Result<Value> {
-        Ok(self.exchange(auth, request, what, false)?.result)
+        Ok(self.exchange(auth, request, what, failure, false)?.result)
+    }
+
+    /// [`Rest::send`] for an API that words its failures its own way: `failure` reads a
+    /// non-2xx JSON answer (the Table API's reading is [`failure`]).
+    pub fn send_as(
+        &self,
+        auth: &Authorization,
+        request: &Request,
+        what: &str,
+        failure: Failure,
+    ) -> Result<Answered> {
+        self.exchange(auth, request, what, failure, true)
     }
 
     fn exchange(
@@ -60,9 +72,10 @@ impl<T: Transport> Rest<'_, T> {
         auth: &Authorization,
         request: &Request,
         what: &str,
+        failure: Failure,
         need_result: bool,
     ) -> Result<Answered> {
-        self.answer(auth, request, what, need_result)
+        self.answer(auth, request, what, failure, need_result)
             .map_err(|mut error| {
                 error.message = request.redact(&error.message);
                 // A write whose answer was lost or that failed midway may have been carried out.
@@ -78,6 +91,7 @@ impl<T: Transport> Rest<'_, T> {
         auth: &Authorization,
         request: &Request,
         what: &str,
+        failure: Failure,
         need_result: bool,
     ) -> Result<Answered> {
         let response = match self.transport.send(request) {
@@ -130,6 +144,10 @@ impl<T: Transport> Rest<'_, T> {
         })
     }
 }
+
+/// How an API reads a non-2xx JSON answer into the error it is, given what authorized the
+/// request and what the call was.
+pub type Failure = fn(&Response, &Authorization, &str) -> Error;
 
 /// A successful answer: its `result`, and the paging and `Date` headers that came with it.
 pub struct Answered {

@@ -295,8 +295,8 @@ pub const FIELDS: &[Field] = &[
         label: "Change Management API",
         help: "Open change requests through the Change Management API (sn_chg_rest), so that \
                ServiceNow applies its change models. Categories with a standard change \
-               template always go through it. Needs the Change Management REST API plugin \
-               and the sn_change_read and sn_change_write roles.",
+               template always go through it. Needs Change Management's REST API on the \
+               instance and the itil (or change_manager) role.",
         kind: FieldKind::Flag,
         default: Some("false"),
         ..FIELD

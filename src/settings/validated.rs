@@ -155,10 +155,11 @@ pub struct Settings {
     pub writes: Writes,
 }
 
-/// Where an event category leads.
+/// Where an event category leads: a kind of ticket, opened from the category's standard change
+/// template when it names one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route<'a> {
-    Ticket(&'a TicketKind),
+    Ticket(&'a TicketKind, Option<&'a ChangeTemplate>),
     Skip(String),
 }
 
@@ -197,12 +198,12 @@ impl Settings {
             .iter()
             .find(|c| c.event_category == event_category)
         {
-            Some(c) if c.enabled => Route::Ticket(&c.kind),
+            Some(c) if c.enabled => Route::Ticket(&c.kind, c.template.as_ref()),
             Some(_) => Route::Skip(format!(
                 "the event category {event_category:?} is disabled in the ticket categories"
             )),
             None => match &self.unlisted_category_kind {
-                Some(kind) => Route::Ticket(kind),
+                Some(kind) => Route::Ticket(kind, None),
                 None => Route::Skip(format!(
                     "the event category {event_category:?} is not in the ticket categories"
                 )),
@@ -432,7 +433,10 @@ mod tests {
             template: None,
         });
         let settings = Settings::validate(r.clone()).unwrap();
-        assert_eq!(settings.route("cost"), Route::Ticket(&TicketKind::Incident));
+        assert_eq!(
+            settings.route("cost"),
+            Route::Ticket(&TicketKind::Incident, None)
+        );
         assert!(matches!(settings.route("change"), Route::Skip(why) if why.contains("disabled")));
         assert!(matches!(settings.route("other"), Route::Skip(why) if why.contains("not in")));
         assert_eq!(
@@ -444,7 +448,7 @@ mod tests {
         let settings = Settings::validate(r).unwrap();
         assert_eq!(
             settings.route("other"),
-            Route::Ticket(&TicketKind::Table(Name::known("sc_task")))
+            Route::Ticket(&TicketKind::Table(Name::known("sc_task")), None)
         );
         let tables: Vec<&str> = settings
             .routed_tables()
@@ -452,6 +456,23 @@ mod tests {
             .map(|t| t.as_str())
             .collect();
         assert_eq!(tables, ["incident", "sc_task"]);
+    }
+
+    #[test]
+    fn a_category_routes_with_its_template() {
+        let mut r = raw("dev1");
+        let template = ChangeTemplate::Name("Restart a VM".into());
+        r.ticket_categories.push(TicketCategory {
+            event_category: "restart".into(),
+            kind: TicketKind::ChangeRequest,
+            enabled: true,
+            template: Some(template.clone()),
+        });
+        let settings = Settings::validate(r).unwrap();
+        assert_eq!(
+            settings.route("restart"),
+            Route::Ticket(&TicketKind::ChangeRequest, Some(&template))
+        );
     }
 
     #[test]

@@ -262,6 +262,7 @@ async fn test_connection_checks_the_attachment_api_when_attachments_are_on() {
         [
             "table-access",
             "attachment-api",
+            "change-api",
             "assignment-group",
             "import-set"
         ]
@@ -288,7 +289,7 @@ async fn test_connection_checks_the_attachment_api_when_attachments_are_on() {
     );
     assert_eq!(report.checks[4].status, CheckStatus::Passed, "table access");
     assert_eq!(
-        report.checks[6].status,
+        report.checks[7].status,
         CheckStatus::Skipped,
         "no default group"
     );

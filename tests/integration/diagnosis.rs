@@ -7,13 +7,14 @@ use ticketing_host::api::{Check, CheckStatus, ConnectionReport};
 use support::{category, client_secret, configure_ok, offline_tenant, settings, setup};
 
 /// The component's checks, by the ids it reports, in the order they run.
-const CHECKS: [&str; 8] = [
+const CHECKS: [&str; 9] = [
     "settings",
     "instance",
     "token",
     "table-api",
     "table-access",
     "attachment-api",
+    "change-api",
     "assignment-group",
     "import-set",
 ];
@@ -37,11 +38,12 @@ fn assert_fails_at(report: &ConnectionReport, at: &str, after: &[CheckStatus]) {
     assert_eq!(ids, CHECKS, "every check once, in order");
     assert!(report.checks.iter().all(|c| !c.label.is_empty()));
     let position = CHECKS.iter().position(|id| *id == at).unwrap();
-    // Attachments are off in these settings: that check has nothing to do.
+    // Attachments are off and no category names a change template in these settings: those
+    // checks have nothing to do.
     let mut expected: Vec<CheckStatus> = CHECKS[..position]
         .iter()
         .map(|id| {
-            if *id == "attachment-api" {
+            if *id == "attachment-api" || *id == "change-api" {
                 Skipped
             } else {
                 Passed
@@ -82,7 +84,7 @@ async fn a_healthy_setup_passes_every_check() {
     assert_eq!(
         statuses(&report),
         [
-            Passed, Passed, Passed, Passed, Passed, Skipped, Passed, Skipped
+            Passed, Passed, Passed, Passed, Passed, Skipped, Skipped, Passed, Skipped
         ],
         "{report:#?}"
     );
@@ -101,7 +103,7 @@ async fn no_default_group_skips_that_check_without_failing() {
         ]
     );
     assert_eq!(
-        report.checks[6].detail,
+        report.checks[7].detail,
         "no default assignment group is set"
     );
     assert!(
@@ -213,7 +215,11 @@ async fn missing_read_access_names_the_table_and_the_roles() {
     sim.update_faults(|f| f.acl_deny_read = vec!["change_request".into()]);
     let report = tenant.test_connection().await.unwrap();
     // The group check does not need those tables, so it still ran.
-    assert_fails_at(&report, "table-access", &[Skipped, Passed, Skipped]);
+    assert_fails_at(
+        &report,
+        "table-access",
+        &[Skipped, Skipped, Passed, Skipped],
+    );
     let check = failed(&report);
     assert!(
         check.detail.contains("change_request") && !check.detail.contains("incident:"),

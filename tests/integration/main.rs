@@ -6,6 +6,7 @@ mod attachments;
 mod auth;
 mod cache;
 mod capacity;
+mod change_api;
 mod changes;
 mod changes_model;
 mod configure;

@@ -212,6 +212,13 @@ function configure(ctx) {
           val: [
             { eventCategory: 'cost-optimization', kind: 'incident', enabled: true, template: undefined },
             { eventCategory: 'paused', kind: 'incident', enabled: false, template: undefined },
+            // Opened from the standard change template the simulator starts with, by name.
+            {
+              eventCategory: 'vm-restart',
+              kind: 'change_request',
+              enabled: true,
+              template: ctx.sim.standard_change_template.name,
+            },
           ],
         },
       });
@@ -250,7 +257,7 @@ function testConnection(ctx) {
   const report = ok('test-connection', () => ctx.tenant.testConnection(undefined));
   const statuses = checkStatuses(report);
   check(report.passed, () => `test-connection failed: ${show(report)}`);
-  for (const id of ['settings', 'instance', 'token', 'table-api', 'table-access', 'attachment-api']) {
+  for (const id of ['settings', 'instance', 'token', 'table-api', 'table-access', 'attachment-api', 'change-api']) {
     check(statuses[id] === 'passed', () => `test-connection: ${id} is ${statuses[id]}`);
   }
   check(
@@ -377,6 +384,32 @@ function createTicket(ctx) {
   return `created ${record.kind} ${record.displayId}; the same event found it; a disabled category skipped`;
 }
 
+/** A category with a template opens a standard change through the Change Management API. */
+function standardChange(ctx) {
+  const template = ctx.sim.standard_change_template;
+  const before = ctx.tenant.requests.length;
+  const outcome = ok('create-ticket from a template', () =>
+    ctx.provider.createTicket({ ...ticket('vm-restart-1'), eventCategory: 'vm-restart' }),
+  );
+  check(outcome.tag === 'created', () => `create-ticket from a template: ${show(outcome)}`);
+  const { ticket: record, notApplied } = outcome.val;
+  check(record.kind === 'change_request', `standard change: kind ${record.kind}`);
+  check(/^CHG\d{7}$/.test(record.displayId), `standard change: display id ${record.displayId}`);
+  check(notApplied.length === 0, () => `standard change: not applied ${show(notApplied)}`);
+  const paths = ctx.tenant.requests.slice(before).map((r) => `${r.method} ${r.path}`);
+  const posted = `POST /api/sn_chg_rest/change/standard/${template.sys_id}`;
+  check(
+    paths.some((p) => p.startsWith('GET /api/sn_chg_rest/change/standard/template')) &&
+      paths.some((p) => p.startsWith(posted)),
+    () => `standard change: the requests were ${show(paths)}`,
+  );
+  const details = ok('get-ticket of the standard change', () =>
+    ctx.provider.getTicket({ kind: 'change_request', id: record.displayId }),
+  );
+  check(details.title === 'Idle VM i-0abc (vm-restart-1)', `standard change: title ${details.title}`);
+  return `${record.displayId} from the template "${template.name}"`;
+}
+
 /** The ticket as it stands, by its display id and by its id. */
 function getTicket(ctx) {
   const record = ctx.created;
@@ -501,6 +534,7 @@ const steps = [
   ['test-connection (candidate elsewhere)', testCandidateElsewhere],
   ['create-ticket', createTicket],
   ['get-ticket', getTicket],
+  ['create-ticket from a template', standardChange],
   ['changes-since', changesSince],
   ['attach-file', attachFile],
   ['import set', importSet],

@@ -320,6 +320,11 @@ impl Call<'_> {
             data_policy: true,
         };
         match state.store.insert("change_request", input, &write) {
+            // The change was made; its answer is lost on the way back, as for the Table API.
+            Ok(_) if state.faults.lost_insert_answers > 0 => {
+                state.faults.lost_insert_answers -= 1;
+                Reply::html(502, crate::faults::BAD_GATEWAY_PAGE)
+            }
             // docs/servicenow/change-management.md#standard-changes: 200, not 201.
             Ok(row) => {
                 let body = answer::created(&row, &state.store, state.change.shape, kind, ignored);

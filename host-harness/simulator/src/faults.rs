@@ -48,8 +48,9 @@ pub struct Faults {
     /// Transient: the next this-many requests, whatever the path, meet the load balancer's
     /// 503 page, then the instance is back.
     pub unavailable_calls: u32,
-    /// Transient: the next this-many inserts are stored, but their answer is lost on the way
-    /// back (a proxy's 502), as when a connection drops after the instance did the work.
+    /// Transient: the next this-many inserts (Table API, Import Set API, and changes the
+    /// Change Management API creates) are stored, but their answer is lost on the way back (a
+    /// proxy's 502), as when a connection drops after the instance did the work.
     pub lost_insert_answers: u32,
     /// Answers that are not what they claim (HTML on 200, truncated JSON, a grant without
     /// `expires_in`, ...): each is given once, to the first request whose path starts with

@@ -40,6 +40,17 @@ fn a_script_starts_the_simulator_and_it_stops_with_its_stdin() {
         started["client_secret"],
         servicenow_simulator::DEFAULT_CLIENT_SECRET
     );
+    // It starts with one standard change template, named with its sys_id.
+    assert_eq!(
+        started["standard_change_template"]["name"],
+        "Restart a cloud VM"
+    );
+    assert_eq!(
+        started["standard_change_template"]["sys_id"]
+            .as_str()
+            .map(str::len),
+        Some(32)
+    );
     drop(child.stdin.take());
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {

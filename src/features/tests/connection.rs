@@ -34,7 +34,8 @@ fn test_connection_passes_then_reports_failures_in_order() {
         report.checks[5].detail,
         "attachments are off in the settings"
     );
-    assert_eq!(report.checks[6].id, CheckId::AssignmentGroup);
+    assert_eq!(report.checks[6].id, CheckId::ChangeApi);
+    assert_eq!(report.checks[7].id, CheckId::AssignmentGroup);
     let read = &transport.sent()[1];
     assert_eq!(read.method, Method::Get);
     assert!(read.url.contains("/api/now/table/incident?"));

@@ -9,3 +9,4 @@ mod fixture;
 mod groups;
 mod import_writes;
 mod lifecycle;
+mod standard_changes;

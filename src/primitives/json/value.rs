@@ -82,6 +82,11 @@ impl fmt::Display for Error {
 }
 
 impl Number {
+    /// The number as written (`-5`, `-5.0`, `3e2`).
+    pub fn as_written(&self) -> &str {
+        &self.0
+    }
+
     /// An integer without fraction or exponent: serde's "integer", else "floating point".
     pub(super) fn is_integer(&self) -> bool {
         !self.0.contains(['.', 'e', 'E'])
