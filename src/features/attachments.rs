@@ -331,6 +331,7 @@ mod tests {
                 (TableAccess, Passed),
                 (AttachmentApi, Failed),
                 (AssignmentGroup, Skipped),
+                (Cmdb, Skipped),
             ]
         );
         assert_eq!(report.checks[5].remedy, Some(guide::ATTACHMENT_SCOPE));

@@ -7,7 +7,6 @@ use crate::primitives::error::{Error, Result};
 use crate::primitives::http::Transport;
 use crate::primitives::ids::Name;
 use crate::primitives::log::Level;
-use crate::servicenow::not_applied::not_applied;
 use crate::servicenow::rows::{Columns, Stored};
 use crate::servicenow::state_model;
 use crate::servicenow::ticket::{CreateOutcome, TicketRecord, TicketRow, WrittenTicket};
@@ -15,6 +14,7 @@ use crate::servicenow::ticket_kind::TicketKind;
 use crate::servicenow::ticket_write::Ticket;
 use crate::settings::validated::{ClosedMatch, Route};
 
+use crate::features::configuration_items;
 use crate::features::groups::{self, GroupSource};
 use crate::features::session::Session;
 use crate::features::tickets::{self, Labels, oldest_open};
@@ -63,6 +63,7 @@ pub fn create_ticket<T: Transport, C: Clock>(
         (None, None) => None,
     };
     let mut columns = ticket.to_columns(priority, group.as_ref());
+    let links = configuration_items::look_up(session, &ticket, &mut columns);
     if let Some(number) = follows {
         let description = format!(
             "Follows {number}, closed, which was opened for the same event.\n\n{}",
@@ -84,15 +85,13 @@ pub fn create_ticket<T: Transport, C: Clock>(
         }
         Err(error) => return Err(error),
     };
-    let created = WrittenTicket {
-        ticket: TicketRecord::from_row(&kind, &instance, &stored.row),
-        configuration_item: None,
-        not_applied: not_applied(&columns, &stored.columns),
+    let record = TicketRecord::from_row(&kind, &instance, &stored.row);
+    let created = links.written(record, &columns, &stored.columns);
+    let outcome = match ticket.correlation_id.as_deref().map(str::trim) {
+        Some(correlation_id) => settle_race(session, &kind, correlation_id, created)?,
+        None => CreateOutcome::Created(created),
     };
-    match ticket.correlation_id.as_deref().map(str::trim) {
-        Some(correlation_id) => settle_race(session, &kind, correlation_id, created),
-        None => Ok(CreateOutcome::Created(created)),
-    }
+    Ok(configuration_items::link_affected(session, outcome, &links))
 }
 
 /// Another worker may have created a ticket for the same event at the same moment: the

@@ -52,6 +52,7 @@ checks! {
     TableAccess = "table-access", "table access", "The integration user can read the ticket tables";
     AttachmentApi = "attachment-api", "attachment api", "The Attachment API accepts the credentials";
     AssignmentGroup = "assignment-group", "assignment group", "The default assignment group exists";
+    Cmdb = "cmdb", "cmdb", "The integration user can read the CMDB";
 }
 
 /// A check's statuses, said once (the WIT `check-status` has the same cases): hands the list
@@ -186,7 +187,8 @@ mod tests {
                 "table-api",
                 "table-access",
                 "attachment-api",
-                "assignment-group"
+                "assignment-group",
+                "cmdb"
             ]
         );
         for id in CheckId::ALL {
@@ -221,6 +223,7 @@ mod tests {
                 (TableAccess, Skipped),
                 (AttachmentApi, Skipped),
                 (AssignmentGroup, Skipped),
+                (Cmdb, Skipped),
             ]
         );
         assert_eq!(report.checks[1].remedy, Some(fix));
@@ -235,6 +238,7 @@ mod tests {
             CheckId::AssignmentGroup,
             Outcome::Skipped("no group".into()),
         );
+        list.record(CheckId::Cmdb, Outcome::Skipped("off".into()));
         for id in &CheckId::ALL[..6] {
             list.record(*id, Outcome::Passed("ok".into()));
         }

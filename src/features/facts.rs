@@ -5,6 +5,7 @@ use crate::primitives::prelude::*;
 
 use crate::primitives::cache::Expiring;
 use crate::primitives::ids::{Name, SysId};
+use crate::servicenow::cmdb::Found;
 
 #[derive(Default)]
 pub struct InstanceFacts {
@@ -12,6 +13,8 @@ pub struct InstanceFacts {
     pub groups: Expiring<String, SysId>,
     /// Each table's close codes as the instance lists them, read once while the entry lasts.
     pub close_codes: Expiring<Name, Vec<CloseCode>>,
+    /// Cloud resources already looked up in the CMDB: the CI, or why there is none.
+    pub configuration_items: Expiring<String, Found>,
 }
 
 /// A close code: the value ServiceNow stores, and the label its form shows.

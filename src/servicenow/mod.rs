@@ -6,6 +6,7 @@ pub mod answer;
 pub mod attachment;
 pub mod auth;
 pub mod cloud_resource;
+pub mod cmdb;
 pub mod cursor;
 pub mod error_body;
 pub mod keyset;

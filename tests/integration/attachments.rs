@@ -259,7 +259,7 @@ async fn test_connection_checks_the_attachment_api_when_attachments_are_on() {
     let ids: Vec<&str> = report.checks.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(
         &ids[4..],
-        ["table-access", "attachment-api", "assignment-group"]
+        ["table-access", "attachment-api", "assignment-group", "cmdb"]
     );
     assert_eq!(report.checks[5].status, CheckStatus::Passed);
     assert!(

@@ -25,7 +25,9 @@ fn test_connection_passes_then_reports_failures_in_order() {
     use CheckStatus::*;
     assert_eq!(
         statuses,
-        [Passed, Passed, Passed, Passed, Passed, Skipped, Skipped]
+        [
+            Passed, Passed, Passed, Passed, Passed, Skipped, Skipped, Skipped
+        ]
     );
     assert_eq!(report.checks[5].id, CheckId::AttachmentApi);
     assert_eq!(
@@ -42,7 +44,9 @@ fn test_connection_passes_then_reports_failures_in_order() {
     let statuses: Vec<_> = report.checks.iter().map(|c| c.status).collect();
     assert_eq!(
         statuses,
-        [Passed, Passed, Failed, Skipped, Skipped, Skipped, Skipped]
+        [
+            Passed, Passed, Failed, Skipped, Skipped, Skipped, Skipped, Skipped
+        ]
     );
     assert!(!report.passed);
     assert_eq!(report.checks[2].id, CheckId::Token);
@@ -119,6 +123,7 @@ fn test_connection_without_a_token_skips_the_token_check() {
             CheckStatus::Passed,
             CheckStatus::Skipped,
             CheckStatus::Failed,
+            CheckStatus::Skipped,
             CheckStatus::Skipped,
             CheckStatus::Skipped,
             CheckStatus::Skipped
