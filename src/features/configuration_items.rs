@@ -237,7 +237,7 @@ fn by_name<T: Transport, C: Clock>(
     tried: &mut Vec<String>,
 ) -> Result<Option<Found>, Error> {
     if resource.display_name.is_empty() || resource.account.is_empty() {
-        tried.push("no lookup by name: that needs the resource's display name and account".into());
+        tried.push("not by name: that needs the resource's display name and account".into());
         return Ok(None);
     }
     let lookup = cmdb::accounts(resource);
@@ -262,7 +262,7 @@ fn by_name<T: Transport, C: Clock>(
         }
     }
     if hosts.is_empty() {
-        tried.push(format!("{} (none found)", join(&steps, ", ")));
+        tried.push(format!("by name: {} (none found)", join(&steps, ", ")));
         return Ok(None);
     }
     let lookup = cmdb::hosted_named(resource, &hosts);
@@ -276,7 +276,7 @@ fn by_name<T: Transport, C: Clock>(
         })
         .collect();
     steps.push(lookup.said);
-    let said = join(&steps, ", ");
+    let said = format!("by name: {}", join(&steps, ", "));
     let found = decided(resource, &said, cis);
     if found.is_none() {
         tried.push(said);
@@ -309,4 +309,84 @@ fn sys_ids(ids: impl Iterator<Item = SysId>) -> Vec<SysId> {
     ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     ids.dedup();
     ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::primitives::json::Value;
+    use crate::servicenow::ticket_kind::TicketKind;
+    use crate::test_support::json::parsed;
+    use serde_json::json;
+
+    fn record() -> TicketRecord {
+        TicketRecord {
+            kind: TicketKind::Incident,
+            sys_id: SysId::parse(&"1".repeat(32)).unwrap(),
+            number: "INC0010001".into(),
+            link: String::new(),
+        }
+    }
+
+    fn stored(value: serde_json::Value) -> Object {
+        let Value::Object(stored) = parsed(value) else {
+            panic!("an object")
+        };
+        stored
+    }
+
+    #[test]
+    fn a_ci_the_insert_did_not_store_is_reported_once_and_not_claimed() {
+        let ci = ConfigurationItem {
+            sys_id: SysId::parse(&"c".repeat(32)).unwrap(),
+            name: "web-01".into(),
+        };
+        let links = Links {
+            primary: Some(ci.clone()),
+            ..Links::default()
+        };
+        let mut sent = Columns::default();
+        sent.set("cmdb_ci", ci.sys_id.as_str()).set("impact", "2");
+        let linked = links.written(
+            record(),
+            &sent,
+            &stored(json!({"cmdb_ci": ci.sys_id.as_str(), "impact": "2"})),
+        );
+        assert_eq!(linked.configuration_item, Some(ci.clone()));
+        assert!(linked.not_applied.is_empty());
+
+        let dropped = links.written(
+            record(),
+            &sent,
+            &stored(json!({"cmdb_ci": "", "impact": "2"})),
+        );
+        assert_eq!(dropped.configuration_item, None);
+        assert_eq!(dropped.not_applied.len(), 1, "{:?}", dropped.not_applied);
+        let reason = &dropped.not_applied[0].reason;
+        assert!(
+            reason.starts_with(&format!(
+                "the CI \"web-01\" ({}) found in the CMDB is not linked: ServiceNow stored an \
+                 empty value",
+                ci.sys_id
+            )),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn lookups_not_made_come_first() {
+        let links = Links {
+            not_applied: vec![NotApplied::new("cmdb_ci", "two CIs match")],
+            ..Links::default()
+        };
+        let mut sent = Columns::default();
+        sent.set("impact", "9");
+        let written = links.written(record(), &sent, &stored(json!({"impact": "3"})));
+        let fields: Vec<&str> = written
+            .not_applied
+            .iter()
+            .map(|n| n.field.as_str())
+            .collect();
+        assert_eq!(fields, ["cmdb_ci", "impact"]);
+    }
 }

@@ -165,7 +165,7 @@ pub fn datacenters_of(resource: &CloudResource, accounts: &[SysId]) -> Lookup {
             hosted_on(accounts).eq("parent.sys_class_name", class.as_str()),
             "parent.install_status",
         ),
-        said: format!("the {class} CIs Hosted on that account"),
+        said: format!("its {class} datacenters"),
     }
 }
 
@@ -181,7 +181,7 @@ pub fn datacenter_in_region(resource: &CloudResource, datacenters: &[SysId]) -> 
                 .eq("region", region),
             "install_status",
         ),
-        said: format!("the one of them for region {region:?}"),
+        said: format!("the one in region {region:?}"),
     }
 }
 

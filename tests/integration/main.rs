@@ -8,6 +8,7 @@ mod cache;
 mod capacity;
 mod changes;
 mod changes_model;
+mod cmdb;
 mod configure;
 mod contract;
 mod diagnosis;
