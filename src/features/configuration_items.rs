@@ -12,10 +12,10 @@ use crate::primitives::http::Transport;
 use crate::primitives::ids::SysId;
 use crate::primitives::json::Object;
 use crate::primitives::text::quoted;
-use crate::servicenow::cloud_resource::{CloudResource, ConfigurationItem};
-use crate::servicenow::cmdb::{self, CiRow, Found, Lookup, ParentRow, TASK_CI, TaskCiRow};
+use crate::servicenow::cloud_resource::{Cloud, CloudResource, ConfigurationItem};
+use crate::servicenow::cmdb::{self, CmdbRow, Found, Lookup, TASK_CI};
 use crate::servicenow::not_applied::{NotApplied, not_applied};
-use crate::servicenow::rows::{Columns, Row};
+use crate::servicenow::rows::Columns;
 use crate::servicenow::ticket::{CreateOutcome, TicketRecord, WrittenTicket};
 use crate::servicenow::ticket_write::Ticket;
 
@@ -107,14 +107,19 @@ pub fn link_affected<T: Transport, C: Clock>(
         columns
             .set("task", written.ticket.sys_id.as_str())
             .set("ci_item", ci.sys_id.as_str());
-        let linked = session
-            .authorized(|api, token| api.table.insert::<TaskCiRow>(token, &TASK_CI, &columns));
+        let linked =
+            session.authorized(|api, token| api.table.insert::<CmdbRow>(token, &TASK_CI, &columns));
         let why = match linked {
-            Ok(stored) if stored.row.ci_item == ci.sys_id.as_str() => continue,
-            Ok(stored) => format!(
-                "ServiceNow stored the task_ci row with ci_item {} instead",
-                quoted(&stored.row.ci_item, 64)
-            ),
+            Ok(stored) => {
+                let kept = stored.columns.get("ci_item").and_then(|v| v.as_str());
+                if kept == Some(ci.sys_id.as_str()) {
+                    continue;
+                }
+                format!(
+                    "ServiceNow stored the task_ci row with ci_item {} instead",
+                    quoted(kept.unwrap_or_default(), 64)
+                )
+            }
             Err(error) => error.message,
         };
         written.not_applied.push(NotApplied::new(
@@ -173,12 +178,15 @@ fn failed(resource: &CloudResource, error: &Error) -> String {
 
 /// The resource, for the reasons an admin reads.
 fn described(resource: &CloudResource) -> String {
+    let cloud = match resource.cloud {
+        Cloud::Aws => "aws",
+        Cloud::Azure => "azure",
+        Cloud::Gcp => "gcp",
+    };
     let mut what = format!(
-        "the {:?} resource {}",
-        resource.cloud,
+        "the {cloud} resource {}",
         quoted(&resource.resource_id, 128)
-    )
-    .to_lowercase();
+    );
     if !resource.display_name.is_empty() {
         what.push_str(&format!(" ({})", quoted(&resource.display_name, 64)));
     }
@@ -191,8 +199,9 @@ fn search<T: Transport, C: Clock>(
     resource: &CloudResource,
 ) -> Result<Found, Error> {
     let by_id = cmdb::by_id(resource);
-    let rows: Vec<CiRow> = select(session, &by_id)?;
-    if let Some(found) = decided(resource, &by_id.said, rows.into_iter().map(ci_of).collect()) {
+    let rows = select(session, &by_id, cmdb::MATCHES)?;
+    let cis = rows.iter().filter_map(CmdbRow::ci).collect();
+    if let Some(found) = decided(resource, &by_id.said, cis) {
         return Ok(found);
     }
     let mut tried = vec![by_id.said];
@@ -207,10 +216,15 @@ fn search<T: Transport, C: Clock>(
     )))
 }
 
-/// One row is the CI, two an ambiguity, none nothing decided yet.
-fn decided(resource: &CloudResource, said: &str, mut cis: Vec<ConfigurationItem>) -> Option<Found> {
-    cis.dedup_by(|a, b| a.sys_id == b.sys_id);
-    match cis.as_slice() {
+/// One CI is the answer, two an ambiguity, none nothing decided yet.
+fn decided(resource: &CloudResource, said: &str, cis: Vec<ConfigurationItem>) -> Option<Found> {
+    let mut unique: Vec<ConfigurationItem> = Vec::new();
+    for ci in cis {
+        if !unique.iter().any(|u| u.sys_id == ci.sys_id) {
+            unique.push(ci);
+        }
+    }
+    match unique.as_slice() {
         [] => None,
         [ci] => Some(Ok(ci.clone())),
         several => {
@@ -230,7 +244,7 @@ fn decided(resource: &CloudResource, said: &str, mut cis: Vec<ConfigurationItem>
 }
 
 /// By name within the account (and region): the account CI, its datacenter for the region,
-/// the CIs Hosted on it with the name. `tried` gets each step that found nothing.
+/// the CIs Hosted on it with the name. `tried` gets the steps when they found nothing.
 fn by_name<T: Transport, C: Clock>(
     session: &mut Session<T, C>,
     resource: &CloudResource,
@@ -241,23 +255,18 @@ fn by_name<T: Transport, C: Clock>(
         return Ok(None);
     }
     let lookup = cmdb::accounts(resource);
-    let mut hosts = sys_ids(
-        select::<CiRow>(session, &lookup)?
-            .into_iter()
-            .map(|r| r.sys_id),
-    );
+    let rows = select(session, &lookup, cmdb::MATCHES)?;
+    let mut hosts = unique(rows.iter().filter_map(CmdbRow::id));
     let mut steps = vec![lookup.said];
     if !hosts.is_empty() && !resource.region.is_empty() {
         let lookup = cmdb::datacenters_of(resource, &hosts);
-        let rows: Vec<ParentRow> =
-            session.select(lookup.table, &lookup.query, cmdb::DATACENTERS)?;
-        hosts = sys_ids(rows.iter().filter_map(|r| SysId::parse(&r.parent)));
+        let rows = select(session, &lookup, cmdb::DATACENTERS)?;
+        hosts = unique(rows.iter().filter_map(CmdbRow::parent));
         steps.push(lookup.said);
         if !hosts.is_empty() {
             let lookup = cmdb::datacenter_in_region(resource, &hosts);
-            let rows: Vec<CiRow> =
-                session.select(lookup.table, &lookup.query, cmdb::DATACENTERS)?;
-            hosts = sys_ids(rows.into_iter().map(|r| r.sys_id));
+            let rows = select(session, &lookup, cmdb::DATACENTERS)?;
+            hosts = unique(rows.iter().filter_map(CmdbRow::id));
             steps.push(lookup.said);
         }
     }
@@ -266,10 +275,10 @@ fn by_name<T: Transport, C: Clock>(
         return Ok(None);
     }
     let lookup = cmdb::hosted_named(resource, &hosts);
-    let rows: Vec<ParentRow> = select(session, &lookup)?;
+    let rows = select(session, &lookup, cmdb::MATCHES)?;
     let cis = rows
         .iter()
-        .filter_map(|r| SysId::parse(&r.parent))
+        .filter_map(CmdbRow::parent)
         .map(|sys_id| ConfigurationItem {
             sys_id,
             name: resource.display_name.clone(),
@@ -284,31 +293,23 @@ fn by_name<T: Transport, C: Clock>(
     Ok(found)
 }
 
-/// A lookup's first two rows.
-fn select<R: Row>(
-    session: &mut Session<impl Transport, impl Clock>,
+/// A lookup's first `limit` rows.
+fn select<T: Transport, C: Clock>(
+    session: &mut Session<T, C>,
     lookup: &Lookup,
-) -> Result<Vec<R>, Error> {
-    session.select(lookup.table, &lookup.query, cmdb::MATCHES)
+    limit: u32,
+) -> Result<Vec<CmdbRow>, Error> {
+    session.select(lookup.table, &lookup.query, limit)
 }
 
-fn ci_of(row: CiRow) -> ConfigurationItem {
-    let name = if row.name.is_empty() {
-        row.sys_id.as_str().to_string()
-    } else {
-        row.name
-    };
-    ConfigurationItem {
-        sys_id: row.sys_id,
-        name,
+fn unique(ids: impl Iterator<Item = SysId>) -> Vec<SysId> {
+    let mut out: Vec<SysId> = Vec::new();
+    for id in ids {
+        if !out.contains(&id) {
+            out.push(id);
+        }
     }
-}
-
-fn sys_ids(ids: impl Iterator<Item = SysId>) -> Vec<SysId> {
-    let mut ids: Vec<SysId> = ids.collect();
-    ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-    ids.dedup();
-    ids
+    out
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::primitives::prelude::*;
 use crate::primitives::ids::{Name, SysId};
 use crate::servicenow::cloud_resource::{Cloud, CloudResource, ConfigurationItem};
 use crate::servicenow::query::Query;
-use crate::servicenow::rows::{row, sys_id, text};
+use crate::servicenow::rows::{row, text};
 
 /// Every configuration item; a query on it must not name a column of a class below it (a
 /// column the table lacks is ignored, and the query then matches every CI).
@@ -31,24 +31,34 @@ pub const MATCHES: u32 = 2;
 pub const DATACENTERS: u32 = 60;
 
 row! {
-    /// A CI as a lookup reads it.
-    pub struct CiRow {
-        pub sys_id: SysId = sys_id => required,
+    /// A row as the lookups read it, one type for all of them: a CI (`sys_id`, `name`), or a
+    /// `cmdb_rel_ci` row's dependent CI (`parent`); a column the table lacks reads empty.
+    pub struct CmdbRow {
+        pub sys_id: String = text => or_default,
         pub name: String = text => or_default,
-    }
-}
-
-row! {
-    /// The dependent CI of a `cmdb_rel_ci` row; empty when the reference names no record.
-    pub struct ParentRow {
         pub parent: String = text => or_default,
     }
 }
 
-row! {
-    /// A `task_ci` row as stored: which CI it links.
-    pub struct TaskCiRow {
-        pub ci_item: String = text => or_default,
+impl CmdbRow {
+    /// The CI this row is; named by its sys_id when it shows no name.
+    pub fn ci(&self) -> Option<ConfigurationItem> {
+        let sys_id = SysId::parse(&self.sys_id)?;
+        let name = if self.name.is_empty() {
+            self.sys_id.clone()
+        } else {
+            self.name.clone()
+        };
+        Some(ConfigurationItem { sys_id, name })
+    }
+
+    pub fn id(&self) -> Option<SysId> {
+        SysId::parse(&self.sys_id)
+    }
+
+    /// A relationship's dependent CI; none when the reference names no record.
+    pub fn parent(&self) -> Option<SysId> {
+        SysId::parse(&self.parent)
     }
 }
 
