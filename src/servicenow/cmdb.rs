@@ -317,7 +317,7 @@ mod tests {
             )
         );
         assert_eq!(
-            encoded(&hosted_named(&vm, &[id.clone()])).1,
+            encoded(&hosted_named(&vm, core::slice::from_ref(&id))).1,
             format!(
                 "childIN{id}^type.name=Hosted on::Hosts^parent.name=web-01^\
                  parent.sys_class_name=cmdb_ci_vm_instance^parent.install_status!=7"
