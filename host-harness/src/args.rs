@@ -357,6 +357,18 @@ pub struct SimulatorArgs {
     /// test CA made now; `--json` then gives the CA as `ca_pem` for the client to trust.
     #[arg(long, value_name = "NAME")]
     pub tls: Option<String>,
+    /// Seed the CMDB with an EC2 instance's CI, as Discovery would record it (its instance
+    /// id in object_id and vm_inst_id); repeatable. `--json` gives each one's sys_id under
+    /// `cloud_cis`, by name.
+    #[arg(long = "seed-cloud-ci", value_name = "NAME=INSTANCE_ID", value_parser = parse_cloud_ci)]
+    pub seed_cloud_cis: Vec<(String, String)>,
+}
+
+fn parse_cloud_ci(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, id)) if !name.is_empty() && !id.is_empty() => Ok((name.into(), id.into())),
+        _ => Err(format!("{text:?} is not NAME=INSTANCE_ID")),
+    }
 }
 
 #[derive(clap::Args)]

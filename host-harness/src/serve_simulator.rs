@@ -4,7 +4,10 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use servicenow_simulator::{DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Simulator, TransformMap};
+use anyhow::anyhow;
+use servicenow_simulator::{
+    CloudCi, DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Simulator, TransformMap,
+};
 
 use crate::args::SimulatorArgs;
 
@@ -33,8 +36,16 @@ pub async fn run(args: SimulatorArgs) -> Result<ExitCode> {
         .cloned()
         .unwrap_or_default(),
     );
+    let mut cloud_cis = serde_json::Map::new();
+    for (name, instance_id) in &args.seed_cloud_cis {
+        let sys_id = simulator
+            .insert_cloud_ci(CloudCi::aws_vm(name, instance_id))
+            .map_err(|why| anyhow!(why))?;
+        cloud_cis.insert(name.clone(), sys_id.into());
+    }
     if args.json {
         let started = serde_json::json!({
+            "cloud_cis": cloud_cis,
             "ca_pem": simulator.ca_pem(),
             "base_url": simulator.base_url(),
             "client_id": simulator.client_id(),
@@ -51,6 +62,9 @@ pub async fn run(args: SimulatorArgs) -> Result<ExitCode> {
         println!("  username      = {DEFAULT_USER_NAME}    (password grant, Basic)");
         println!("  password      = {DEFAULT_USER_PASSWORD}");
         println!("  standard change template \"{STANDARD_CHANGE_TEMPLATE}\" = {template_id}");
+        for (name, sys_id) in &cloud_cis {
+            println!("  CI {name} = {}", sys_id.as_str().unwrap_or_default());
+        }
         println!("Press Ctrl-C to stop.");
     }
     if args.until_stdin_closes {

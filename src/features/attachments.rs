@@ -333,6 +333,7 @@ mod tests {
                 (ChangeApi, Skipped),
                 (AssignmentGroup, Skipped),
                 (ImportSet, Skipped),
+                (Cmdb, Skipped),
             ]
         );
         assert_eq!(report.checks[5].remedy, Some(guide::ATTACHMENT_SCOPE));

@@ -6,10 +6,12 @@ use crate::primitives::prelude::*;
 use crate::features::diagnosis::{CheckId, Checklist, ConnectionReport, Outcome};
 use crate::primitives::clock::Clock;
 use crate::primitives::error::{Error, ErrorKind, Result};
+use crate::primitives::guide;
 use crate::primitives::http::Transport;
 use crate::primitives::ids::{Name, SysId};
 use crate::servicenow::attachment::AttachmentApi;
 use crate::servicenow::auth::Authorization;
+use crate::servicenow::cmdb::CMDB_CI;
 use crate::servicenow::oauth::{Grant, request_token};
 use crate::servicenow::query::Query;
 use crate::servicenow::rows::{row, sys_id};
@@ -64,6 +66,7 @@ fn run_checks<T: Transport, C: Clock>(
     session.forget_tokens();
     session.facts().groups.clear();
     session.facts().change_templates.clear();
+    session.facts().configuration_items.clear();
     let tables = tables_to_check(&settings);
     let (auth, first) = match settings.credentials.fixed_authorization() {
         // One token request answers two questions: does the instance answer as
@@ -119,6 +122,7 @@ fn run_checks<T: Transport, C: Clock>(
             read_one(session, &settings, &auth, table)
         }),
     );
+    list.record(CheckId::Cmdb, check_cmdb(session, &settings, &auth));
     Some(())
 }
 
@@ -196,6 +200,40 @@ fn check_attachment_api<T: Transport, C: Clock>(
     };
     match api.list_one_attachment(auth) {
         Ok(()) => Outcome::Passed("the Attachment API accepted the credentials".into()),
+        Err(error) => Outcome::Failed(error),
+    }
+}
+
+/// CMDB: when configuration items are linked, one `cmdb_ci` row can be read. An empty answer
+/// passes: an empty CMDB and one hidden by row ACLs look the same
+/// (docs/servicenow/cmdb.md#access).
+fn check_cmdb<T: Transport, C: Clock>(
+    session: &Session<T, C>,
+    settings: &Settings,
+    auth: &Authorization,
+) -> Outcome {
+    if !settings.writes.link_configuration_items {
+        return Outcome::Skipped("linking configuration items is off in the settings".into());
+    }
+    let transport = session.retrying();
+    let api = TableApi {
+        transport: &transport,
+        instance: &settings.instance,
+    };
+    match api.query::<IdRow>(auth, &CMDB_CI, &Query::default(), 1) {
+        Ok(rows) if rows.is_empty() => Outcome::Passed(format!(
+            "the integration user may read {CMDB_CI} but sees no configuration item in it: \
+             the CMDB is empty, or access rules hide its rows, and then no CI is found"
+        )),
+        Ok(_) => Outcome::Passed(format!("the integration user can read {CMDB_CI}")),
+        Err(error) if error.kind == ErrorKind::Forbidden => {
+            let mut error = error;
+            error.message = format!(
+                "the integration user may not read the CMDB: {}",
+                error.message
+            );
+            Outcome::Failed(error.with_remedy(guide::CMDB_READ))
+        }
         Err(error) => Outcome::Failed(error),
     }
 }

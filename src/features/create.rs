@@ -15,6 +15,7 @@ use crate::servicenow::ticket_kind::TicketKind;
 use crate::servicenow::ticket_write::Ticket;
 use crate::settings::validated::{ClosedMatch, Route};
 
+use crate::features::configuration_items;
 use crate::features::groups::{self, GroupSource};
 use crate::features::import_writes::{self, ImportCreate};
 use crate::features::session::Session;
@@ -71,6 +72,7 @@ pub fn create_ticket<T: Transport, C: Clock>(
         (None, None) => None,
     };
     let mut columns = ticket.to_columns(priority, group.as_ref());
+    let links = configuration_items::look_up(session, &ticket, &mut columns);
     if let Some(number) = &follows {
         let description = format!(
             "Follows {number}, closed, which was opened for the same event.\n\n{}",
@@ -82,15 +84,13 @@ pub fn create_ticket<T: Transport, C: Clock>(
         Written::Stored(stored, not_applied) => (stored, not_applied),
         Written::Existing(record) => return Ok(CreateOutcome::Existing(record)),
     };
-    let created = WrittenTicket {
-        ticket: TicketRecord::from_row(&kind, &instance, &stored.row),
-        configuration_item: None,
-        not_applied,
+    let record = TicketRecord::from_row(&kind, &instance, &stored.row);
+    let created = links.written(record, not_applied);
+    let outcome = match ticket.correlation_id.as_deref().map(str::trim) {
+        Some(correlation_id) => settle_race(session, &kind, correlation_id, created)?,
+        None => CreateOutcome::Created(created),
     };
-    match ticket.correlation_id.as_deref().map(str::trim) {
-        Some(correlation_id) => settle_race(session, &kind, correlation_id, created),
-        None => Ok(CreateOutcome::Created(created)),
-    }
+    Ok(configuration_items::link_affected(session, outcome, &links))
 }
 
 /// What writing the new ticket gave.

@@ -54,6 +54,7 @@ checks! {
     ChangeApi = "change-api", "change api", "The Change Management API and its templates are there";
     AssignmentGroup = "assignment-group", "assignment group", "The default assignment group exists";
     ImportSet = "import-set", "import set", "The staging tables accept the integration's rows";
+    Cmdb = "cmdb", "cmdb", "The integration user can read the CMDB";
 }
 
 /// A check's statuses, said once (the WIT `check-status` has the same cases): hands the list
@@ -190,7 +191,8 @@ mod tests {
                 "attachment-api",
                 "change-api",
                 "assignment-group",
-                "import-set"
+                "import-set",
+                "cmdb"
             ]
         );
         for id in CheckId::ALL {
@@ -227,6 +229,7 @@ mod tests {
                 (ChangeApi, Skipped),
                 (AssignmentGroup, Skipped),
                 (ImportSet, Skipped),
+                (Cmdb, Skipped),
             ]
         );
         assert_eq!(report.checks[1].remedy, Some(fix));
@@ -241,6 +244,7 @@ mod tests {
             CheckId::AssignmentGroup,
             Outcome::Skipped("no group".into()),
         );
+        list.record(CheckId::Cmdb, Outcome::Skipped("off".into()));
         for id in &CheckId::ALL[..7] {
             list.record(*id, Outcome::Passed("ok".into()));
         }

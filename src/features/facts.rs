@@ -5,6 +5,7 @@ use crate::primitives::prelude::*;
 
 use crate::primitives::cache::Expiring;
 use crate::primitives::ids::{Name, SysId};
+use crate::servicenow::cmdb::Found;
 
 #[derive(Default)]
 pub struct InstanceFacts {
@@ -15,6 +16,8 @@ pub struct InstanceFacts {
     /// Standard change template names already resolved to their `std_change_record_producer`
     /// sys_id, so each costs one lookup while the entry lasts.
     pub change_templates: Expiring<String, SysId>,
+    /// Cloud resources already looked up in the CMDB: the CI, or why there is none.
+    pub configuration_items: Expiring<String, Found>,
 }
 
 /// A close code: the value ServiceNow stores, and the label its form shows.

@@ -6,6 +6,7 @@
 
 pub mod attachments;
 pub mod changes_since;
+pub mod configuration_items;
 pub mod connection;
 pub mod create;
 pub mod diagnosis;

@@ -106,6 +106,14 @@ pub const UNAVAILABLE: Remedy = Remedy {
     step: None,
 };
 
+/// The CMDB refused to the integration user (docs/servicenow/cmdb.md#access).
+pub const CMDB_READ: Remedy = Remedy {
+    text: "Grant the integration user a CMDB read role (such as cmdb_read) or itil, so that it \
+           can read the configuration item tables (cmdb_ci and the classes extending it, and \
+           cmdb_rel_ci); or turn off Link Configuration Items.",
+    step: Some(STEP_USER),
+};
+
 pub const ASSIGNMENT_GROUP: Remedy = Remedy {
     text: "Verify the assignment group specified in the integration exists in ServiceNow.",
     step: Some(STEP_SETTINGS),

@@ -7,6 +7,7 @@ pub mod attachment;
 pub mod auth;
 pub mod change_api;
 pub mod cloud_resource;
+pub mod cmdb;
 pub mod cursor;
 pub mod error_body;
 pub mod import_set;

@@ -28,6 +28,20 @@ impl Query {
         self.term(column, "=", value)
     }
 
+    /// `column!=value`.
+    pub fn ne(self, column: &str, value: &str) -> Self {
+        self.term(column, "!=", value)
+    }
+
+    /// `^ORcolumn=value`: the condition before it, or this one (`^OR` binds tighter than `^`,
+    /// docs/servicenow/cmdb.md#finding-a-ci). Refused as the first condition.
+    pub fn or_eq(mut self, column: &str, value: &str) -> Self {
+        if self.conditions.is_empty() {
+            self.refuse(format!("{column} is ORed with no condition before it"));
+        }
+        self.term_joined("^OR", column, "=", value)
+    }
+
     /// `column=number`, for a validated ticket number.
     pub fn number(self, number: &TicketNumber) -> Self {
         self.term("number", "=", number.as_str())
@@ -108,13 +122,17 @@ impl Query {
         encoded
     }
 
-    fn term(mut self, column: &str, operator: &str, value: &str) -> Self {
+    fn term(self, column: &str, operator: &str, value: &str) -> Self {
+        self.term_joined("^", column, operator, value)
+    }
+
+    fn term_joined(mut self, joint: &str, column: &str, operator: &str, value: &str) -> Self {
         self.check_column(column);
         if let Some(problem) = query_value_problem(value) {
             self.refuse(format!("the value for {column} {problem}"));
         }
         if !self.conditions.is_empty() {
-            self.conditions.push('^');
+            self.conditions.push_str(joint);
         }
         let _ = write!(self.conditions, "{column}{operator}{value}");
         self
@@ -126,8 +144,10 @@ impl Query {
         self
     }
 
+    /// A column, or a dot-walked one (`parent.name`: the column of the record a reference
+    /// points at).
     fn check_column(&mut self, column: &str) {
-        if !is_name(column) {
+        if !column.split('.').all(is_name) {
             self.refuse(format!("{column:?} is not a ServiceNow column name"));
         }
     }
@@ -174,6 +194,26 @@ mod tests {
         assert_eq!(
             Query::default().order_by("sys_id").checked().unwrap(),
             "ORDERBYsys_id"
+        );
+    }
+
+    #[test]
+    fn ored_and_negated_terms() {
+        let query = Query::default()
+            .eq("object_id", "i-1")
+            .or_eq("vm_inst_id", "i-1")
+            .ne("install_status", "7");
+        assert_eq!(
+            query.checked().unwrap(),
+            "object_id=i-1^ORvm_inst_id=i-1^install_status!=7"
+        );
+        assert!(Query::default().or_eq("name", "x").checked().is_err());
+        assert!(
+            Query::default()
+                .eq("name", "x")
+                .or_eq("object_id", "a^NQname=y")
+                .checked()
+                .is_err()
         );
     }
 

@@ -264,7 +264,8 @@ async fn test_connection_checks_the_attachment_api_when_attachments_are_on() {
             "attachment-api",
             "change-api",
             "assignment-group",
-            "import-set"
+            "import-set",
+            "cmdb"
         ]
     );
     assert_eq!(report.checks[5].status, CheckStatus::Passed);

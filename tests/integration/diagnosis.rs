@@ -7,7 +7,7 @@ use ticketing_host::api::{Check, CheckStatus, ConnectionReport};
 use support::{category, client_secret, configure_ok, offline_tenant, settings, setup};
 
 /// The component's checks, by the ids it reports, in the order they run.
-const CHECKS: [&str; 9] = [
+const CHECKS: [&str; 10] = [
     "settings",
     "instance",
     "token",
@@ -17,6 +17,7 @@ const CHECKS: [&str; 9] = [
     "change-api",
     "assignment-group",
     "import-set",
+    "cmdb",
 ];
 
 fn statuses(report: &ConnectionReport) -> Vec<CheckStatus> {
@@ -84,7 +85,7 @@ async fn a_healthy_setup_passes_every_check() {
     assert_eq!(
         statuses(&report),
         [
-            Passed, Passed, Passed, Passed, Passed, Skipped, Skipped, Passed, Skipped
+            Passed, Passed, Passed, Passed, Passed, Skipped, Skipped, Passed, Skipped, Skipped
         ],
         "{report:#?}"
     );
@@ -99,7 +100,7 @@ async fn no_default_group_skips_that_check_without_failing() {
     assert_eq!(
         statuses(&report),
         [
-            Passed, Passed, Passed, Passed, Passed, Skipped, Skipped, Skipped, Skipped
+            Passed, Passed, Passed, Passed, Passed, Skipped, Skipped, Skipped, Skipped, Skipped
         ]
     );
     assert_eq!(
@@ -218,7 +219,7 @@ async fn missing_read_access_names_the_table_and_the_roles() {
     assert_fails_at(
         &report,
         "table-access",
-        &[Skipped, Skipped, Passed, Skipped],
+        &[Skipped, Skipped, Passed, Skipped, Skipped],
     );
     let check = failed(&report);
     assert!(
@@ -237,7 +238,11 @@ async fn a_table_that_does_not_exist_is_named() {
     configure_ok(&mut tenant, &sim, &s).await;
     let report = tenant.test_connection().await.unwrap();
     // No default group is set: that check had nothing to do.
-    assert_fails_at(&report, "table-access", &[Skipped, Skipped, Skipped, Skipped]);
+    assert_fails_at(
+        &report,
+        "table-access",
+        &[Skipped, Skipped, Skipped, Skipped, Skipped],
+    );
     assert!(failed(&report).detail.contains("u_cost_finding"));
     assert!(
         failed(&report)

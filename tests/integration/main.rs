@@ -9,6 +9,7 @@ mod capacity;
 mod change_api;
 mod changes;
 mod changes_model;
+mod cmdb;
 mod configure;
 mod contract;
 mod diagnosis;

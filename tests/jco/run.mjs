@@ -521,6 +521,42 @@ function importSet(ctx) {
   }
 }
 
+/** With link_configuration_items on: the resource's CI (seeded by the simulator) linked and
+ * named; an affected resource the CMDB does not hold reported in not-applied; the cmdb check. */
+function linkConfigurationItem(ctx) {
+  const flag = { key: 'link_configuration_items', value: { tag: 'flag', val: true } };
+  const secrets = [{ key: 'client_secret', value: ctx.sim.client_secret }];
+  ok('configure (link configuration items)', () =>
+    ctx.tenant.configure([...ctx.settings, flag], secrets),
+  );
+  const resource = (resourceId, displayName) => ({
+    provider: 'aws', account: '', region: '', resourceId, displayName,
+  });
+  const outcome = ok('create-ticket with a resource', () =>
+    ctx.provider.createTicket({
+      ...ticket('cmdb-1'),
+      resource: resource('i-0abc', 'web-01'),
+      affectedResources: [resource('i-0gone', '')],
+    }),
+  );
+  check(outcome.tag === 'created', () => `create-ticket with a resource: ${show(outcome)}`);
+  const { configurationItem, notApplied } = outcome.val;
+  const ci = ctx.sim.cloud_cis['web-01'];
+  check(
+    configurationItem?.id === ci && configurationItem?.name === 'web-01',
+    () => `configuration item: ${show(configurationItem)}, seeded ${ci}`,
+  );
+  check(
+    notApplied.length === 1 && notApplied[0].field === 'task_ci' && notApplied[0].reason.includes('i-0gone'),
+    () => `not applied: ${show(notApplied)}`,
+  );
+  const report = ok('test-connection (cmdb)', () => ctx.tenant.testConnection(undefined));
+  const cmdb = report.checks.find((c) => c.id === 'cmdb');
+  check(cmdb?.status === 'passed', () => `test-connection: cmdb ${show(cmdb)}`);
+  ok('configure (back)', () => ctx.tenant.configure(ctx.settings, secrets));
+  return `${outcome.val.ticket.displayId} linked to ${configurationItem.name}; i-0gone not applied; cmdb ${cmdb.status}`;
+}
+
 const WRONG_SECRET = 'rotated-but-wrong-5e1f';
 
 // The order matters: each step may use what the ones before it set on the context.
@@ -538,6 +574,7 @@ const steps = [
   ['changes-since', changesSince],
   ['attach-file', attachFile],
   ['import set', importSet],
+  ['configuration item', linkConfigurationItem],
   ['log and secrets', nothingLeaked],
 ];
 
@@ -568,7 +605,8 @@ async function startSimulator(tls) {
   // Its stdin is ours: it stops when this process ends, however it ends.
   const child = spawn(
     command,
-    [...args, 'simulator', '--port', '0', '--json', '--until-stdin-closes', ...over],
+    [...args, 'simulator', '--port', '0', '--json', '--until-stdin-closes', ...over,
+      '--seed-cloud-ci', 'web-01=i-0abc'],
     { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const exited = new Promise((done) => {
