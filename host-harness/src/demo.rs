@@ -6,13 +6,13 @@ use anyhow::{Result, bail};
 use serde_json::Value;
 
 use servicenow_simulator::{
-    AGENT_USER_NAME, DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Release, Simulator,
+    AGENT_USER_NAME, CloudCi, DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Release, Simulator,
 };
 use std::net::Ipv4Addr;
 
 use ticketing_host::api::{
-    CreateOutcome, Priority, Resolution, Setting, SettingValue, Ticket, TicketCategory,
-    TicketRecord,
+    CloudResource, CreateOutcome, Priority, Resolution, Setting, SettingValue, Ticket,
+    TicketCategory, TicketRecord, WrittenTicket,
 };
 use ticketing_host::{Host, Resolve, SandboxLimits, Secret, Tenant};
 
@@ -21,9 +21,17 @@ use crate::render;
 /// The name the demo's simulators answer as over HTTPS.
 const DEMO_INSTANCE: &str = "dev12345.service-now.test";
 
+/// The cloud account and region of the demo's resources.
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "eu-west-1";
+
+/// The standard change template the maintenance category opens its changes from.
+const TEMPLATE: &str = "Resize a cloud database";
+
 pub async fn run(verbose: bool) -> Result<ExitCode> {
     let simulator = Simulator::start_tls(DEMO_INSTANCE).await?;
     introduce(&simulator);
+    seed_cmdb_and_templates(&simulator)?;
     let host = demo_host()?;
     let settings = settings(&simulator);
     let secret = [Secret::new("client_secret", simulator.client_secret())];
@@ -66,6 +74,34 @@ fn introduce(simulator: &Simulator) {
     );
 }
 
+/// What the customer's instance already holds: the idle VM as Discovery recorded it in the
+/// CMDB, and the standard change template its change board approved.
+fn seed_cmdb_and_templates(simulator: &Simulator) -> Result<()> {
+    simulator
+        .insert_cloud_ci(
+            CloudCi::aws_vm("web-prod-07", "i-0abc123")
+                .account(ACCOUNT)
+                .region(REGION),
+        )
+        .map_err(|why| anyhow::anyhow!(why))?;
+    let template = serde_json::json!({
+        "short_description": TEMPLATE,
+        "description": "Change the instance class of a managed database in its maintenance window.",
+        "implementation_plan": "Modify the instance class; apply in the maintenance window.",
+        "backout_plan": "Modify the instance class back.",
+        "test_plan": "The application's health checks pass against the database.",
+    });
+    simulator.insert_standard_change_template(
+        TEMPLATE,
+        template.as_object().cloned().unwrap_or_default(),
+    );
+    println!(
+        "Its CMDB holds the VM web-prod-07 (i-0abc123, account {ACCOUNT}, {REGION}), and its \
+         change board approved the standard change template \"{TEMPLATE}\".\n"
+    );
+    Ok(())
+}
+
 /// The simulator listens on loopback: an explicit allowance of this host's policy, with
 /// its name pinned there and its CA trusted.
 fn demo_host() -> Result<Host> {
@@ -95,9 +131,14 @@ fn settings(simulator: &Simulator) -> Vec<Setting> {
             vec![
                 TicketCategory::new("cost-optimization", "incident", true),
                 TicketCategory::new("system-issue", "incident", true),
-                TicketCategory::new("maintenance", "change_request", true),
+                TicketCategory::new("maintenance", "change_request", true).from_template(TEMPLATE),
             ],
         ),
+        // Each ticket is linked to its cloud resource's configuration item.
+        Setting {
+            key: "link_configuration_items".into(),
+            value: SettingValue::Flag(true),
+        },
         // Test Connection then checks the Attachment API too.
         Setting {
             key: "attachments".into(),
@@ -147,7 +188,7 @@ fn events() -> [Ticket; 3] {
             assignment_group: None,
             correlation_id: Some("opportunity-7f3a".into()),
             extra_fields: vec![],
-            resource: None,
+            resource: Some(resource("i-0abc123", "web-prod-07")),
             affected_resources: vec![],
         },
         Ticket {
@@ -158,7 +199,10 @@ fn events() -> [Ticket; 3] {
             assignment_group: None,
             correlation_id: Some("workflow-19".into()),
             extra_fields: vec![],
-            resource: None,
+            resource: Some(resource(
+                "arn:aws:rds:eu-west-1:123456789012:db:db-prod-2",
+                "db-prod-2",
+            )),
             affected_resources: vec![],
         },
         Ticket {
@@ -173,6 +217,31 @@ fn events() -> [Ticket; 3] {
             affected_resources: vec![],
         },
     ]
+}
+
+/// An AWS resource of the demo's account and region.
+fn resource(id: &str, name: &str) -> CloudResource {
+    CloudResource {
+        provider: "aws".into(),
+        account: ACCOUNT.into(),
+        region: REGION.into(),
+        resource_id: id.into(),
+        display_name: name.into(),
+    }
+}
+
+/// The configuration item a ticket was linked to, and what did not stick, with why.
+fn links(written: &WrittenTicket) {
+    if let Some(ci) = &written.configuration_item {
+        println!("  Linked to the configuration item {} ({})", ci.name, ci.id);
+    }
+    for field in &written.not_applied {
+        println!(
+            "  Not applied: {}: {}",
+            render::printable(&field.field),
+            render::printable(&field.reason)
+        );
+    }
 }
 
 /// Each event through create-ticket, and what ServiceNow stored for it.
@@ -195,6 +264,7 @@ async fn create_tickets(
                 );
                 println!("  {}", record.link);
                 println!("  ServiceNow stored: {}", stored(simulator, record));
+                links(&written);
             }
             Ok(other) => println!("  {}", render::outcome(&other)),
             Err(error) => bail!("creating a ticket failed: {}", render::error(&error)),
@@ -464,8 +534,13 @@ fn stored(simulator: &Simulator, record: &TicketRecord) -> String {
         .find(|g| g["sys_id"] == group_id.as_str())
         .and_then(|g| g.get("name").and_then(Value::as_str).map(str::to_string))
         .unwrap_or_else(|| "none".into());
+    let template = match field("std_change_producer_version") {
+        version if version.is_empty() => String::new(),
+        _ => format!(", a standard change from \"{TEMPLATE}\" with its plans"),
+    };
     format!(
-        "priority {} (from impact {} × urgency {}), assignment group {group}, correlation_id {}",
+        "priority {} (from impact {} × urgency {}), assignment group {group}, correlation_id \
+         {}{template}",
         field("priority"),
         field("impact"),
         field("urgency"),

@@ -81,7 +81,7 @@ pub fn create_ticket<T: Transport, C: Clock>(
         columns.set("description", description);
     }
     let (stored, not_applied) = match write_new(session, &kind, via, &ticket, &columns, follows)? {
-        Written::Stored(stored, not_applied) => (stored, not_applied),
+        Written::Stored(stored, not_applied) => (*stored, not_applied),
         Written::Existing(record) => return Ok(CreateOutcome::Existing(record)),
     };
     let record = TicketRecord::from_row(&kind, &instance, &stored.row);
@@ -96,7 +96,7 @@ pub fn create_ticket<T: Transport, C: Clock>(
 /// What writing the new ticket gave.
 enum Written {
     /// The stored row, and what it did not store as sent.
-    Stored(Stored<TicketRow>, Vec<NotApplied>),
+    Stored(Box<Stored<TicketRow>>, Vec<NotApplied>),
     /// An import set coalesced onto an open ticket of the event's: that is the answer.
     Existing(TicketRecord),
 }
@@ -122,7 +122,7 @@ fn write_new<T: Transport, C: Clock>(
             match import_writes::create(session, kind, &staging, columns, follows.as_deref())? {
                 ImportCreate::Created(stored) => {
                     let not_applied = not_applied(columns, &stored.columns);
-                    Written::Stored(*stored, not_applied)
+                    Written::Stored(stored, not_applied)
                 }
                 ImportCreate::Existing(record) => Written::Existing(record),
             },
@@ -141,7 +141,7 @@ fn write_new<T: Transport, C: Clock>(
         }
         Err(error) => return Err(error),
     };
-    Ok(Written::Stored(stored, not_applied))
+    Ok(Written::Stored(Box::new(stored), not_applied))
 }
 
 /// Another worker may have created a ticket for the same event at the same moment: the

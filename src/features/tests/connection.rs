@@ -26,7 +26,7 @@ fn test_connection_passes_then_reports_failures_in_order() {
     assert_eq!(
         statuses,
         [
-            Passed, Passed, Passed, Passed, Passed, Skipped, Skipped, Skipped
+            Passed, Passed, Passed, Passed, Passed, Skipped, Skipped, Skipped, Skipped, Skipped
         ]
     );
     assert_eq!(report.checks[5].id, CheckId::AttachmentApi);
@@ -46,7 +46,7 @@ fn test_connection_passes_then_reports_failures_in_order() {
     assert_eq!(
         statuses,
         [
-            Passed, Passed, Failed, Skipped, Skipped, Skipped, Skipped, Skipped
+            Passed, Passed, Failed, Skipped, Skipped, Skipped, Skipped, Skipped, Skipped, Skipped
         ]
     );
     assert!(!report.passed);
@@ -124,6 +124,8 @@ fn test_connection_without_a_token_skips_the_token_check() {
             CheckStatus::Passed,
             CheckStatus::Skipped,
             CheckStatus::Failed,
+            CheckStatus::Skipped,
+            CheckStatus::Skipped,
             CheckStatus::Skipped,
             CheckStatus::Skipped,
             CheckStatus::Skipped,

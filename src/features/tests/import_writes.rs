@@ -223,7 +223,11 @@ fn test_connection_reads_each_staging_table() {
         .push_json(200, NONE);
     let report = p.test_connection();
     assert!(report.passed, "{report:?}");
-    let check = report.checks.last().unwrap();
+    let check = report
+        .checks
+        .iter()
+        .find(|c| c.id == CheckId::ImportSet)
+        .unwrap();
     assert_eq!(
         (check.id, check.status),
         (CheckId::ImportSet, CheckStatus::Passed)
@@ -247,7 +251,11 @@ fn test_connection_reads_each_staging_table() {
         .push_json(200, NONE)
         .push_json(403, forbidden);
     let report = p.test_connection();
-    let check = report.checks.last().unwrap();
+    let check = report
+        .checks
+        .iter()
+        .find(|c| c.id == CheckId::ImportSet)
+        .unwrap();
     assert_eq!(check.status, CheckStatus::Failed);
     assert_eq!(check.remedy, Some(guide::IMPORT_SET_ROLES));
     assert!(check.detail.contains("cannot be read"), "{}", check.detail);
