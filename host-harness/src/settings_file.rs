@@ -271,6 +271,7 @@ ticket_categories = [
   { event_category = "cost-optimization", kind = "incident" },
   { event_category = "maintenance", kind = "change-request", enabled = false },
   { event_category = "finding", kind = "u_cost_finding" },
+  { event_category = "resize", kind = "change_request", template = "Resize a cloud database" },
 ]
 "#;
 
@@ -291,6 +292,8 @@ ticket_categories = [
                 TicketCategory::new("cost-optimization", "incident", true),
                 TicketCategory::new("maintenance", "change_request", false),
                 TicketCategory::new("finding", "u_cost_finding", true),
+                TicketCategory::new("resize", "change_request", true)
+                    .from_template("Resize a cloud database"),
             ]
         )));
         let (_, secrets) = parse(TOML, false, &info(), no_env).unwrap();

@@ -171,12 +171,18 @@ impl Settings {
             check_default_group(group)?;
         }
         let ticket_categories = validate_categories(raw.ticket_categories)?;
+        // Changes from a template, and all changes with the Change Management API on, are
+        // written through that API whatever the write path: they need no staging table.
+        let through_change_api = |kind: &TicketKind| {
+            raw.writes.change_management_api && *kind == TicketKind::ChangeRequest
+        };
         let routed = ticket_categories
             .iter()
-            .filter(|c| c.enabled)
-            .map(|c| &c.kind);
-        raw.writes
-            .check_kinds(routed.chain(raw.unlisted_category_kind.as_ref()))?;
+            .filter(|c| c.enabled && c.template.is_none())
+            .map(|c| &c.kind)
+            .chain(raw.unlisted_category_kind.as_ref())
+            .filter(|kind| !through_change_api(kind));
+        raw.writes.check_kinds(routed)?;
         Ok(Self {
             token_url: instance.join("/oauth_token.do"),
             instance,

@@ -256,3 +256,37 @@ fn the_write_settings_map_and_are_checked_against_the_categories() {
     let error = validate_field(key::IMPORT_SET_TABLES, Value::TextList(vec!["x".into()]));
     assert!(error.is_err());
 }
+
+#[test]
+fn changes_through_the_change_management_api_need_no_staging_table() {
+    let mut given = values();
+    given.settings.push(text(key::WRITE_PATH, "import_set"));
+    given.settings.push((
+        key::IMPORT_SET_TABLES.into(),
+        Value::TextList(vec!["incident=u_cxm_incident_import".into()]),
+    ));
+    let with_template = |template: Option<&str>, api: bool| {
+        let mut given = given.clone();
+        let Value::TicketCategories(rows) = &mut given.settings[2].1 else {
+            panic!("the categories are the third setting")
+        };
+        rows.push(CategoryValue {
+            event_category: "resize".into(),
+            kind: "change_request".into(),
+            enabled: true,
+            template: template.map(Into::into),
+        });
+        given
+            .settings
+            .push((key::CHANGE_MANAGEMENT_API.into(), Value::Flag(api)));
+        raw_settings(given, None).and_then(Settings::validate)
+    };
+    assert!(with_template(Some("Resize a cloud database"), false).is_ok());
+    assert!(with_template(None, true).is_ok());
+    let error = with_template(None, false).unwrap_err();
+    assert!(
+        error.message.contains("change_request=<staging table>"),
+        "{}",
+        error.message
+    );
+}
