@@ -407,7 +407,35 @@ function standardChange(ctx) {
     ctx.provider.getTicket({ kind: 'change_request', id: record.displayId }),
   );
   check(details.title === 'Idle VM i-0abc (vm-restart-1)', `standard change: title ${details.title}`);
-  return `${record.displayId} from the template "${template.name}"`;
+
+  // A template the instance does not offer: refused, naming the categories setting.
+  const missing = ctx.settings.map((s) =>
+    s.key !== 'ticket_categories'
+      ? s
+      : {
+          key: s.key,
+          value: {
+            tag: s.value.tag,
+            val: s.value.val.map((row) =>
+              row.template === undefined ? row : { ...row, template: 'No such template' },
+            ),
+          },
+        },
+  );
+  const secrets = [{ key: 'client_secret', value: ctx.sim.client_secret }];
+  ok('configure (a missing template)', () => ctx.tenant.configure(missing, secrets));
+  try {
+    const error = refused('create-ticket from a missing template', () =>
+      ctx.provider.createTicket({ ...ticket('vm-restart-2'), eventCategory: 'vm-restart' }),
+    );
+    check(
+      error.kind === 'not-found' && error.field === 'ticket_categories' && error.remedy !== undefined,
+      () => `a missing template: ${show(error)}`,
+    );
+  } finally {
+    ok('configure (the template back)', () => ctx.tenant.configure(ctx.settings, secrets));
+  }
+  return `${record.displayId} from the template "${template.name}"; a missing template is not-found`;
 }
 
 /** The ticket as it stands, by its display id and by its id. */
@@ -515,7 +543,22 @@ function importSet(ctx) {
     const report = ok('test-connection (import set)', () => ctx.tenant.testConnection(undefined));
     const statuses = checkStatuses(report);
     check(statuses['import-set'] === 'passed', () => `import-set check: ${show(report)}`);
-    return `${record.displayId} written through u_cxm_incident_import; the import-set check passed`;
+
+    // A staging table the instance does not have: refused, naming the setting.
+    const unknown = settings.map((s) =>
+      s.key === 'import_set_tables'
+        ? { key: s.key, value: { tag: 'text-list', val: ['incident=u_no_such_import'] } }
+        : s,
+    );
+    ok('configure (an unknown staging table)', () => ctx.tenant.configure(unknown, secrets));
+    const error = refused('create-ticket through an unknown staging table', () =>
+      ctx.provider.createTicket(ticket('opp-import-2')),
+    );
+    check(
+      error.kind === 'bad-request' && error.field === 'import_set_tables',
+      () => `an unknown staging table: ${show(error)}`,
+    );
+    return `${record.displayId} written through u_cxm_incident_import; the import-set check passed; an unknown staging table is bad-request`;
   } finally {
     ok('configure (back to the Table API)', () => ctx.tenant.configure(ctx.settings, secrets));
   }
