@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use servicenow_simulator::{RecordedRequest, Simulator};
 use ticketing_host::api::{
     CreateOutcome, Error as ProviderError, Setting, SettingValue, Ticket, TicketCategory,
-    TicketDetails, TicketRecord, TicketRef,
+    TicketDetails, TicketRecord, TicketRef, WrittenTicket,
 };
 use ticketing_host::{Host, Resolve, SandboxLimits, Secret, Tenant};
 
@@ -66,9 +66,25 @@ pub struct Form {
     pub on_closed_match: Option<&'static str>,
     /// The `attachments` flag; not sent when none (its default, off).
     pub attachments: Option<bool>,
+    /// Further settings, sent after the others as they are.
+    pub more: Vec<Setting>,
 }
 
 impl Form {
+    /// The form with `setting` sent too.
+    pub fn with(mut self, setting: Setting) -> Form {
+        self.more.push(setting);
+        self
+    }
+
+    /// The form with the flag `key` sent as `on`.
+    pub fn with_flag(self, key: &str, on: bool) -> Form {
+        self.with(Setting {
+            key: key.into(),
+            value: SettingValue::Flag(on),
+        })
+    }
+
     pub fn values(&self) -> Vec<Setting> {
         let mut values = vec![
             Setting::text("instance", &self.instance),
@@ -98,6 +114,7 @@ impl Form {
                 value: SettingValue::Flag(flag),
             });
         }
+        values.extend(self.more.iter().cloned());
         values
     }
 }
@@ -116,6 +133,7 @@ pub fn settings(sim: &Simulator) -> Form {
         unlisted_category_kind: None,
         on_closed_match: None,
         attachments: None,
+        more: vec![],
     }
 }
 
@@ -195,11 +213,16 @@ pub fn incident(id: &str) -> TicketRef {
 
 /// The error of a plain ticket that must fail (without a trap).
 pub async fn create_error(tenant: &mut Tenant) -> ProviderError {
+    refused(tenant, &ticket("cost-optimization", "x")).await
+}
+
+/// The error creating `ticket` must fail with (without a trap).
+pub async fn refused(tenant: &mut Tenant, ticket: &Ticket) -> ProviderError {
     tenant
-        .create_ticket(&ticket("cost-optimization", "x"))
+        .create_ticket(ticket)
         .await
         .expect("no trap")
-        .expect_err("the call should fail")
+        .expect_err("the create should fail")
 }
 
 /// Someone on the instance closes the record (state 6 or 7) with a close code and notes.
@@ -251,12 +274,25 @@ pub async fn open(tenant: &mut Tenant, category: &str, title: &str) -> TicketRec
 /// Creates `ticket` and returns the new record, failing the test unless it was created with
 /// every field applied.
 pub async fn create(tenant: &mut Tenant, ticket: &Ticket) -> TicketRecord {
-    let outcome = tenant
+    created(create_outcome(tenant, ticket).await)
+}
+
+/// What creating `ticket` came to; fails the test on a trap or an error.
+pub async fn create_outcome(tenant: &mut Tenant, ticket: &Ticket) -> CreateOutcome {
+    tenant
         .create_ticket(ticket)
         .await
         .unwrap_or_else(|trap| panic!("{:?}: {trap:#}", ticket.title))
-        .unwrap_or_else(|error| panic!("{:?}: {error:?}", ticket.title));
-    created(outcome)
+        .unwrap_or_else(|error| panic!("{:?}: {error:?}", ticket.title))
+}
+
+/// What creating `ticket` wrote, fields not applied included; fails the test unless it was
+/// created.
+pub async fn create_written(tenant: &mut Tenant, ticket: &Ticket) -> WrittenTicket {
+    match create_outcome(tenant, ticket).await {
+        CreateOutcome::Created(written) => written,
+        other => panic!("not created: {other:?}"),
+    }
 }
 
 /// The record of a `Created` outcome with every field applied; fails the test otherwise.

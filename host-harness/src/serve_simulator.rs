@@ -84,14 +84,7 @@ pub async fn run(args: SimulatorArgs) -> Result<ExitCode> {
 /// tickets through an import set (docs/servicenow/import-sets.md#in-the-simulator).
 fn seed_import_set(simulator: &Simulator) {
     let staging = "u_cxm_incident_import";
-    let map = TransformMap::new("CXM incidents", "incident")
-        .coalesce("u_correlation_id", "correlation_id")
-        .field("u_correlation_display", "correlation_display")
-        .field("u_short_description", "short_description")
-        .field("u_description", "description")
-        .field("u_impact", "impact")
-        .field("u_urgency", "urgency")
-        .field("u_assignment_group", "assignment_group");
+    let map = TransformMap::cxm_incidents().field("u_assignment_group", "assignment_group");
     simulator.add_import_set(staging, map);
     simulator.set_import_set_roles(staging, &[]);
 }

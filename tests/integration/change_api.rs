@@ -5,13 +5,11 @@
 
 use serde_json::{Map, Value, json};
 use servicenow_simulator::{ChangeAnswerShape, DEFAULT_USER_NAME, Simulator};
-use ticketing_host::Tenant;
-use ticketing_host::api::{
-    CheckStatus, ConnectionReport, CreateOutcome, ErrorKind, Field, Setting, SettingValue, Ticket,
-    WrittenTicket,
-};
+use ticketing_host::api::{CheckStatus, ConnectionReport, CreateOutcome, ErrorKind, Field, Ticket};
 
-use support::{Form, category, configure_ok, secret, settings, setup, ticket};
+use support::{
+    Form, category, configure_ok, create_outcome, create_written, refused, settings, setup, ticket,
+};
 
 const TEMPLATE: &str = "Restart a cloud VM";
 
@@ -38,18 +36,9 @@ fn with_template(sim: &Simulator, template: &str) -> Form {
     form
 }
 
-/// Configures with `form` and the Change Management API setting.
-async fn configure_with_api(tenant: &mut Tenant, sim: &Simulator, form: &Form, on: bool) {
-    let mut values = form.values();
-    values.push(Setting {
-        key: "change_management_api".into(),
-        value: SettingValue::Flag(on),
-    });
-    tenant
-        .configure(&values, &secret(sim))
-        .await
-        .expect("no trap")
-        .expect("valid settings");
+/// The default settings with the Change Management API setting as given.
+fn with_api(sim: &Simulator, on: bool) -> Form {
+    settings(sim).with_flag("change_management_api", on)
 }
 
 fn restart(correlation_id: Option<&str>) -> Ticket {
@@ -57,13 +46,6 @@ fn restart(correlation_id: Option<&str>) -> Ticket {
         correlation_id: correlation_id.map(Into::into),
         description: "i-0abc stopped answering its health check".into(),
         ..ticket("restart", "Restart i-0abc")
-    }
-}
-
-async fn created(tenant: &mut Tenant, ticket: &Ticket) -> WrittenTicket {
-    match tenant.create_ticket(ticket).await.unwrap().unwrap() {
-        CreateOutcome::Created(written) => written,
-        other => panic!("not created: {other:?}"),
     }
 }
 
@@ -102,7 +84,7 @@ async fn a_standard_change_from_a_template_named_carries_its_fields_and_the_tick
     configure_ok(&mut tenant, &sim, &with_template(&sim, TEMPLATE)).await;
     let mut t = restart(None);
     t.priority = Some(ticketing_host::api::Priority::High);
-    let written = created(&mut tenant, &t).await;
+    let written = create_written(&mut tenant, &t).await;
     assert!(written.not_applied.is_empty(), "{:?}", written.not_applied);
     assert_eq!(written.ticket.kind, "change_request");
     assert!(written.ticket.display_id.starts_with("CHG"), "{written:?}");
@@ -145,7 +127,7 @@ async fn a_standard_change_from_a_template_named_carries_its_fields_and_the_tick
     );
 
     // A second change: the name's sys_id is remembered.
-    created(&mut tenant, &restart(None)).await;
+    create_written(&mut tenant, &restart(None)).await;
     assert_eq!(api_calls(&sim).len(), 3);
 }
 
@@ -161,7 +143,7 @@ async fn a_template_by_sys_id_in_the_documented_shape_reports_what_it_ignored() 
         value: value.into(),
     };
     t.extra_fields = vec![field("u_no_such_field", "x"), field("backout_plan", "ours")];
-    let written = created(&mut tenant, &t).await;
+    let written = create_written(&mut tenant, &t).await;
     let mut not_applied: Vec<(&str, &str)> = written
         .not_applied
         .iter()
@@ -190,8 +172,8 @@ async fn a_normal_change_goes_through_the_api_with_the_setting() {
     let (sim, mut tenant) = setup().await;
     for shape in [ChangeAnswerShape::Recorded, ChangeAnswerShape::Documented] {
         sim.set_change_answer_shape(shape);
-        configure_with_api(&mut tenant, &sim, &settings(&sim), true).await;
-        let written = created(&mut tenant, &ticket("maintenance", "Patch the fleet")).await;
+        configure_ok(&mut tenant, &sim, &with_api(&sim, true)).await;
+        let written = create_written(&mut tenant, &ticket("maintenance", "Patch the fleet")).await;
         assert!(written.not_applied.is_empty(), "{:?}", written.not_applied);
         let record = change(&sim, &written.ticket.id);
         assert_eq!(text(&record, "type"), "normal");
@@ -201,8 +183,8 @@ async fn a_normal_change_goes_through_the_api_with_the_setting() {
     assert_eq!(api_calls(&sim), ["POST /api/sn_chg_rest/change/normal"; 2]);
 
     // Off: the Table API, as before.
-    configure_with_api(&mut tenant, &sim, &settings(&sim), false).await;
-    created(&mut tenant, &ticket("maintenance", "Patch again")).await;
+    configure_ok(&mut tenant, &sim, &with_api(&sim, false)).await;
+    create_written(&mut tenant, &ticket("maintenance", "Patch again")).await;
     assert_eq!(api_calls(&sim).len(), 2);
 }
 
@@ -211,12 +193,8 @@ async fn the_same_event_finds_its_standard_change_and_a_lost_answer_makes_none_t
     let (sim, mut tenant) = setup().await;
     sim.insert_standard_change_template(TEMPLATE, template_fields());
     configure_ok(&mut tenant, &sim, &with_template(&sim, TEMPLATE)).await;
-    let first = created(&mut tenant, &restart(Some("vm-restart-1"))).await;
-    let again = tenant
-        .create_ticket(&restart(Some("vm-restart-1")))
-        .await
-        .unwrap()
-        .unwrap();
+    let first = create_written(&mut tenant, &restart(Some("vm-restart-1"))).await;
+    let again = create_outcome(&mut tenant, &restart(Some("vm-restart-1"))).await;
     assert!(
         matches!(&again, CreateOutcome::Existing(record) if record.id == first.ticket.id),
         "{again:?}"
@@ -224,7 +202,7 @@ async fn the_same_event_finds_its_standard_change_and_a_lost_answer_makes_none_t
 
     // The change is made, its answer lost: the look-up by correlation id finds it.
     sim.update_faults(|f| f.lost_insert_answers = 1);
-    let lost = created(&mut tenant, &restart(Some("vm-restart-2"))).await;
+    let lost = create_written(&mut tenant, &restart(Some("vm-restart-2"))).await;
     assert!(lost.not_applied.is_empty(), "{:?}", lost.not_applied);
     let made: Vec<_> = sim
         .records("change_request")
@@ -242,11 +220,7 @@ async fn the_api_missing_is_named_with_its_plugin_in_create_and_test_connection(
     sim.insert_standard_change_template(TEMPLATE, template_fields());
     sim.set_change_management_installed(false);
     configure_ok(&mut tenant, &sim, &with_template(&sim, TEMPLATE)).await;
-    let error = tenant
-        .create_ticket(&restart(None))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = refused(&mut tenant, &restart(None)).await;
     assert_eq!(error.kind, ErrorKind::NotFound);
     assert!(
         error.message.contains("no Change Management REST API"),
@@ -289,11 +263,7 @@ async fn a_missing_role_is_forbidden_naming_the_roles() {
         user.roles = vec!["rest_service".into()];
     });
     configure_ok(&mut tenant, &sim, &with_template(&sim, TEMPLATE)).await;
-    let error = tenant
-        .create_ticket(&restart(None))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = refused(&mut tenant, &restart(None)).await;
     assert_eq!(error.kind, ErrorKind::Forbidden);
     assert_eq!(error.http_status, Some(403));
     let remedy = error.remedy.unwrap_or_default();
@@ -319,11 +289,7 @@ async fn a_template_missing_or_inactive_names_category_and_template() {
     let template_id = sim.insert_standard_change_template(TEMPLATE, template_fields());
     sim.set_standard_change_template_active(&template_id, false);
     configure_ok(&mut tenant, &sim, &with_template(&sim, TEMPLATE)).await;
-    let error = tenant
-        .create_ticket(&restart(None))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = refused(&mut tenant, &restart(None)).await;
     assert_eq!(error.kind, ErrorKind::NotFound);
     assert!(
         error.message.contains("\"Restart a cloud VM\"") && error.message.contains("\"restart\""),
@@ -339,11 +305,7 @@ async fn a_template_missing_or_inactive_names_category_and_template() {
 
     // By sys_id, the create's 404 says the same.
     configure_ok(&mut tenant, &sim, &with_template(&sim, &template_id)).await;
-    let error = tenant
-        .create_ticket(&restart(None))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let error = refused(&mut tenant, &restart(None)).await;
     assert_eq!(error.kind, ErrorKind::NotFound);
     assert!(error.message.contains(&template_id), "{error:?}");
     assert!(error.message.contains("\"restart\""), "{error:?}");

@@ -7,12 +7,9 @@ use std::time::Duration;
 
 use servicenow_simulator::{CloudCi, CmdbRead, RecordedRequest, Simulator};
 use ticketing_host::Tenant;
-use ticketing_host::api::{
-    CheckStatus, CloudResource, ConfigurationItem, CreateOutcome, Setting, SettingValue, Ticket,
-    WrittenTicket,
-};
+use ticketing_host::api::{CheckStatus, CloudResource, ConfigurationItem, Ticket, WrittenTicket};
 
-use support::{incident, secret, settings, setup, table_calls, ticket};
+use support::{configure_ok, create_written, incident, settings, setup, table_calls, ticket};
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
@@ -27,16 +24,12 @@ fn cmdb_calls(sim: &Simulator) -> Vec<RecordedRequest> {
 
 /// Configures `tenant` with the default settings and `link_configuration_items` as given.
 async fn link_cis(tenant: &mut Tenant, sim: &Simulator, on: bool) {
-    let mut values = settings(sim).values();
-    values.push(Setting {
-        key: "link_configuration_items".into(),
-        value: SettingValue::Flag(on),
-    });
-    tenant
-        .configure(&values, &secret(sim))
-        .await
-        .expect("no trap")
-        .expect("valid settings");
+    configure_ok(
+        tenant,
+        sim,
+        &settings(sim).with_flag("link_configuration_items", on),
+    )
+    .await;
 }
 
 /// A simulator and a tenant linking CIs, with no request recorded yet.
@@ -61,13 +54,6 @@ fn about(resource: CloudResource) -> Ticket {
     Ticket {
         resource: Some(resource),
         ..ticket("cost-optimization", "Idle VM")
-    }
-}
-
-async fn written(tenant: &mut Tenant, ticket: &Ticket) -> WrittenTicket {
-    match tenant.create_ticket(ticket).await.unwrap().unwrap() {
-        CreateOutcome::Created(written) => written,
-        other => panic!("not created: {other:?}"),
     }
 }
 
@@ -107,7 +93,7 @@ async fn an_idle_ec2_vm_is_found_by_its_instance_id_and_read_back_with_the_ticke
     let ci = sim.insert_cloud_ci(vm).unwrap();
     sim.clear_requests();
 
-    let w = written(&mut tenant, &about(aws("i-0abc123", "web-01"))).await;
+    let w = create_written(&mut tenant, &about(aws("i-0abc123", "web-01"))).await;
     assert_eq!(w.configuration_item, item(&ci, "web-01"));
     assert!(w.not_applied.is_empty(), "{:?}", w.not_applied);
     assert_eq!(stored_ci(&sim, &w.ticket.id), ci);
@@ -135,7 +121,7 @@ async fn an_idle_ec2_vm_is_found_by_its_instance_id_and_read_back_with_the_ticke
 
     // The second ticket for the same resource asks the CMDB nothing: one request to create.
     sim.clear_requests();
-    let again = written(&mut tenant, &about(aws("i-0abc123", "web-01"))).await;
+    let again = create_written(&mut tenant, &about(aws("i-0abc123", "web-01"))).await;
     assert_eq!(again.configuration_item, item(&ci, "web-01"));
     assert!(cmdb_calls(&sim).is_empty(), "{:?}", cmdb_calls(&sim));
     let sent: Vec<String> = sim.requests().iter().map(|r| r.path.clone()).collect();
@@ -157,7 +143,7 @@ async fn an_azure_vm_is_found_by_its_resource_id() {
         resource_id: arm.into(),
         display_name: "api-vm".into(),
     };
-    let w = written(&mut tenant, &about(resource)).await;
+    let w = create_written(&mut tenant, &about(resource)).await;
     assert_eq!(w.configuration_item, item(&ci, "api-vm"));
     assert_eq!(stored_ci(&sim, &w.ticket.id), ci);
 }
@@ -179,7 +165,7 @@ async fn a_resource_is_found_by_name_within_its_account_and_region_only() {
         .region("us-west-2");
     sim.insert_cloud_ci(elsewhere).unwrap();
 
-    let w = written(&mut tenant, &about(aws("i-0unknown", "batch-07"))).await;
+    let w = create_written(&mut tenant, &about(aws("i-0unknown", "batch-07"))).await;
     assert_eq!(w.configuration_item, item(&ours, "batch-07"));
     assert!(w.not_applied.is_empty(), "{:?}", w.not_applied);
     let lookups: Vec<String> = cmdb_calls(&sim).iter().map(|r| r.path.clone()).collect();
@@ -195,7 +181,7 @@ async fn a_resource_is_found_by_name_within_its_account_and_region_only() {
     );
 
     // Not in the CMDB at all: the ticket says which lookups found nothing.
-    let w = written(&mut tenant, &about(aws("i-0nowhere", "nobody"))).await;
+    let w = create_written(&mut tenant, &about(aws("i-0nowhere", "nobody"))).await;
     assert_eq!(w.configuration_item, None);
     let why = reason(&w, "cmdb_ci");
     assert!(why.contains("no CI in the CMDB"), "{why}");
@@ -217,7 +203,7 @@ async fn a_retired_ci_is_skipped_and_the_live_one_found() {
         .account(ACCOUNT)
         .region(REGION);
     let live = sim.insert_cloud_ci(live).unwrap();
-    let w = written(&mut tenant, &about(aws("i-0reused", ""))).await;
+    let w = create_written(&mut tenant, &about(aws("i-0reused", ""))).await;
     assert_eq!(w.configuration_item, item(&live, "web-new"));
 }
 
@@ -231,7 +217,7 @@ async fn two_matching_cis_link_nothing_and_say_so() {
             .region(REGION);
         ids.push(sim.insert_cloud_ci(vm).unwrap());
     }
-    let w = written(&mut tenant, &about(aws("i-0twice", "web-a"))).await;
+    let w = create_written(&mut tenant, &about(aws("i-0twice", "web-a"))).await;
     assert_eq!(w.configuration_item, None);
     let why = reason(&w, "cmdb_ci");
     assert!(why.starts_with("two CIs match"), "{why}");
@@ -249,7 +235,7 @@ async fn a_cmdb_refused_still_creates_the_ticket_and_names_the_role() {
     sim.update_faults(|f| f.cmdb_read = CmdbRead::Refused);
     for _ in 0..2 {
         sim.clear_requests();
-        let w = written(&mut tenant, &about(aws("i-0abc123", "web-01"))).await;
+        let w = create_written(&mut tenant, &about(aws("i-0abc123", "web-01"))).await;
         assert_eq!(w.configuration_item, None);
         let why = reason(&w, "cmdb_ci");
         assert!(
@@ -280,7 +266,7 @@ async fn cis_hidden_by_acls_are_not_found_and_the_check_passes_seeing_none() {
         .region(REGION);
     sim.insert_cloud_ci(vm).unwrap();
     sim.update_faults(|f| f.cmdb_read = CmdbRead::RowsHidden);
-    let w = written(&mut tenant, &about(aws("i-0abc123", "web-01"))).await;
+    let w = create_written(&mut tenant, &about(aws("i-0abc123", "web-01"))).await;
     assert_eq!(w.configuration_item, None);
     assert!(reason(&w, "cmdb_ci").contains("no CI in the CMDB"));
 
@@ -310,7 +296,7 @@ async fn affected_resources_are_linked_as_task_ci_rows() {
         ],
         ..about(aws("i-01", "web-01"))
     };
-    let w = written(&mut tenant, &ticket).await;
+    let w = create_written(&mut tenant, &ticket).await;
     assert_eq!(w.configuration_item, item(&cis[0], "web-01"));
     let why = reason(&w, "task_ci");
     assert!(why.contains("\"i-09\""), "{why}");
@@ -338,7 +324,7 @@ async fn no_cmdb_request_when_the_setting_is_off_or_no_resource_is_named() {
         affected_resources: vec![aws("i-0abc123", "web-01")],
         ..about(aws("i-0abc123", "web-01"))
     };
-    let w = written(&mut tenant, &named).await;
+    let w = create_written(&mut tenant, &named).await;
     assert_eq!(w.configuration_item, None);
     assert!(w.not_applied.is_empty(), "{:?}", w.not_applied);
     assert!(cmdb_calls(&sim).is_empty(), "{:?}", cmdb_calls(&sim));
@@ -348,7 +334,7 @@ async fn no_cmdb_request_when_the_setting_is_off_or_no_resource_is_named() {
 
     link_cis(&mut tenant, &sim, true).await;
     sim.clear_requests();
-    let w = written(&mut tenant, &ticket("cost-optimization", "No resource")).await;
+    let w = create_written(&mut tenant, &ticket("cost-optimization", "No resource")).await;
     assert!(w.not_applied.is_empty(), "{:?}", w.not_applied);
     assert!(cmdb_calls(&sim).is_empty(), "{:?}", cmdb_calls(&sim));
 }

@@ -11,44 +11,27 @@ use servicenow_simulator::{
 };
 use ticketing_host::Tenant;
 use ticketing_host::api::{
-    CheckStatus, CreateOutcome, Error as ProviderError, ErrorKind, Priority, Setting, SettingValue,
-    Ticket, TicketChanges,
+    CheckStatus, CreateOutcome, ErrorKind, Priority, Setting, SettingValue, Ticket, TicketChanges,
 };
 
 use support::{
-    Form, category, close_on_instance, host, incident, instance, secret, settings, ticket,
+    Form, category, close_on_instance, configured, create_outcome, create_written, host, incident,
+    instance, refused, settings, ticket,
 };
 
 const STAGING: &str = "u_cxm_incident_import";
 
-/// The map an admin builds for the integration: every column it sends, coalescing on the
-/// correlation id.
-fn full_map() -> TransformMap {
-    TransformMap::new("CXM incidents", "incident")
-        .coalesce("u_correlation_id", "correlation_id")
-        .field("u_correlation_display", "correlation_display")
-        .field("u_short_description", "short_description")
-        .field("u_description", "description")
-        .field("u_impact", "impact")
-        .field("u_urgency", "urgency")
-}
-
-fn form(sim: &Simulator) -> Form {
+/// Cost optimization incidents, written through `staging`.
+fn form(sim: &Simulator, staging: &str) -> Form {
     Form {
         ticket_categories: vec![category("cost-optimization", "incident", true)],
         ..settings(sim)
     }
-}
-
-/// The form's values with writes through `staging` for incidents.
-fn values(sim: &Simulator, staging: &str) -> Vec<Setting> {
-    let mut values = form(sim).values();
-    values.push(Setting::text("write_path", "import_set"));
-    values.push(Setting {
+    .with(Setting::text("write_path", "import_set"))
+    .with(Setting {
         key: "import_set_tables".into(),
         value: SettingValue::TextList(vec![format!("incident={staging}")]),
-    });
-    values
+    })
 }
 
 /// A simulator whose staging table has `map` (none: no staging table at all), the integration
@@ -66,13 +49,7 @@ async fn importing(map: Option<TransformMap>) -> (Simulator, Tenant) {
 }
 
 async fn tenant_for(sim: &Simulator, staging: &str) -> Tenant {
-    let mut tenant = host().tenant("importing").await.expect("tenant");
-    tenant
-        .configure(&values(sim, staging), &secret(sim))
-        .await
-        .expect("no trap")
-        .expect("valid settings");
-    tenant
+    configured(host(), "importing", sim, &form(sim, staging)).await
 }
 
 fn event(correlation_id: &str) -> Ticket {
@@ -96,25 +73,10 @@ fn table_writes(sim: &Simulator) -> Vec<RecordedRequest> {
         .collect()
 }
 
-async fn create_error(tenant: &mut Tenant, t: &Ticket) -> ProviderError {
-    tenant
-        .create_ticket(t)
-        .await
-        .expect("no trap")
-        .expect_err("the create should fail")
-}
-
 #[tokio::test]
 async fn a_create_posts_one_row_and_the_transform_writes_the_incident() {
-    let (sim, mut tenant) = importing(Some(full_map())).await;
-    let outcome = tenant
-        .create_ticket(&event("opp-42"))
-        .await
-        .unwrap()
-        .unwrap();
-    let CreateOutcome::Created(written) = outcome else {
-        panic!("not created: {outcome:?}")
-    };
+    let (sim, mut tenant) = importing(Some(TransformMap::cxm_incidents())).await;
+    let written = create_written(&mut tenant, &event("opp-42")).await;
     assert!(written.not_applied.is_empty(), "{:?}", written.not_applied);
     assert_eq!(written.ticket.display_id, "INC0010001");
     let posts = import_posts(&sim);
@@ -140,11 +102,7 @@ async fn a_create_posts_one_row_and_the_transform_writes_the_incident() {
     assert_eq!(sim.records(STAGING).len(), 1, "the staging row is kept");
 
     // The same event again finds the open ticket: a work note, no second row.
-    let again = tenant
-        .create_ticket(&event("opp-42"))
-        .await
-        .unwrap()
-        .unwrap();
+    let again = create_outcome(&mut tenant, &event("opp-42")).await;
     assert!(
         matches!(&again, CreateOutcome::Existing(record) if record.id == written.ticket.id),
         "{again:?}"
@@ -159,14 +117,7 @@ async fn a_map_that_drops_fields_shows_in_not_applied() {
         .field("u_correlation_display", "correlation_display")
         .field("u_short_description", "short_description");
     let (_sim, mut tenant) = importing(Some(map)).await;
-    let outcome = tenant
-        .create_ticket(&event("opp-7"))
-        .await
-        .unwrap()
-        .unwrap();
-    let CreateOutcome::Created(written) = outcome else {
-        panic!("not created: {outcome:?}")
-    };
+    let written = create_written(&mut tenant, &event("opp-7")).await;
     let fields: Vec<&str> = written
         .not_applied
         .iter()
@@ -182,9 +133,9 @@ async fn a_map_that_drops_fields_shows_in_not_applied() {
 
 #[tokio::test]
 async fn creates_without_a_correlation_id_are_refused_before_anything_is_sent() {
-    let (sim, mut tenant) = importing(Some(full_map())).await;
+    let (sim, mut tenant) = importing(Some(TransformMap::cxm_incidents())).await;
     sim.clear_requests();
-    let error = create_error(&mut tenant, &ticket("cost-optimization", "Idle VM")).await;
+    let error = refused(&mut tenant, &ticket("cost-optimization", "Idle VM")).await;
     assert_eq!(error.kind, ErrorKind::InvalidTicket);
     assert!(
         error.message.contains("no correlation id"),
@@ -196,7 +147,7 @@ async fn creates_without_a_correlation_id_are_refused_before_anything_is_sent() 
 
 #[tokio::test]
 async fn an_update_posts_the_changes_with_the_correlation_id() {
-    let (sim, mut tenant) = importing(Some(full_map())).await;
+    let (sim, mut tenant) = importing(Some(TransformMap::cxm_incidents())).await;
     let record = support::create(&mut tenant, &event("opp-42")).await;
     sim.clear_requests();
     let changes = TicketChanges {
@@ -234,7 +185,7 @@ async fn an_update_posts_the_changes_with_the_correlation_id() {
 
 #[tokio::test]
 async fn a_ticket_without_correlation_id_cannot_be_updated_through_the_import_set() {
-    let (sim, mut tenant) = importing(Some(full_map())).await;
+    let (sim, mut tenant) = importing(Some(TransformMap::cxm_incidents())).await;
     let mut lone = serde_json::Map::new();
     lone.insert("short_description".into(), Value::from("Opened by hand"));
     let made = sim.insert_record("incident", lone);
@@ -262,14 +213,10 @@ async fn a_ticket_without_correlation_id_cannot_be_updated_through_the_import_se
 
 #[tokio::test]
 async fn a_closed_ticket_for_the_event_is_reopened_not_overwritten() {
-    let (sim, mut tenant) = importing(Some(full_map())).await;
+    let (sim, mut tenant) = importing(Some(TransformMap::cxm_incidents())).await;
     let first = support::create(&mut tenant, &event("opp-42")).await;
     close_on_instance(&sim, &first.id, "6");
-    let again = tenant
-        .create_ticket(&event("opp-42"))
-        .await
-        .unwrap()
-        .unwrap();
+    let again = create_outcome(&mut tenant, &event("opp-42")).await;
     assert!(
         matches!(&again, CreateOutcome::Reopened(record) if record.id == first.id),
         "{again:?}"
@@ -290,8 +237,9 @@ async fn each_transform_failure_comes_back_with_its_message() {
         (TransformScript::IgnoreInserts, "ignored the row"),
     ];
     for (script, expected) in cases {
-        let (sim, mut tenant) = importing(Some(full_map().script(script.clone()))).await;
-        let error = create_error(&mut tenant, &event("opp-42")).await;
+        let (sim, mut tenant) =
+            importing(Some(TransformMap::cxm_incidents().script(script.clone()))).await;
+        let error = refused(&mut tenant, &event("opp-42")).await;
         assert_eq!(
             error.kind,
             ErrorKind::RejectedByPolicy,
@@ -318,7 +266,7 @@ async fn no_transform_map_or_an_asynchronous_set_names_the_transform_map() {
         u.roles.push("import_set_loader".into())
     });
     let mut tenant = tenant_for(&sim, STAGING).await;
-    let error = create_error(&mut tenant, &event("opp-42")).await;
+    let error = refused(&mut tenant, &event("opp-42")).await;
     assert_eq!(error.kind, ErrorKind::UnexpectedResponse);
     assert!(
         error.message.contains("no transform map"),
@@ -327,9 +275,9 @@ async fn no_transform_map_or_an_asynchronous_set_names_the_transform_map() {
     );
     assert!(error.remedy.as_deref().unwrap().contains("transform map"));
 
-    let (sim, mut tenant) = importing(Some(full_map())).await;
+    let (sim, mut tenant) = importing(Some(TransformMap::cxm_incidents())).await;
     assert!(sim.set_import_set_mode(STAGING, ImportSetMode::Asynchronous));
-    let error = create_error(&mut tenant, &event("opp-42")).await;
+    let error = refused(&mut tenant, &event("opp-42")).await;
     assert!(error.message.contains("asynchronous"), "{}", error.message);
     assert!(error.remedy.as_deref().unwrap().contains("synchronous"));
 }
@@ -337,9 +285,9 @@ async fn no_transform_map_or_an_asynchronous_set_names_the_transform_map() {
 #[tokio::test]
 async fn a_missing_role_is_forbidden_with_the_import_roles() {
     let sim = instance().await;
-    sim.add_import_set(STAGING, full_map());
+    sim.add_import_set(STAGING, TransformMap::cxm_incidents());
     let mut tenant = tenant_for(&sim, STAGING).await;
-    let error = create_error(&mut tenant, &event("opp-42")).await;
+    let error = refused(&mut tenant, &event("opp-42")).await;
     assert_eq!(error.kind, ErrorKind::Forbidden);
     assert_eq!(error.http_status, Some(403));
     assert!(
@@ -353,10 +301,10 @@ async fn a_missing_role_is_forbidden_with_the_import_roles() {
 
 #[tokio::test]
 async fn an_unknown_staging_table_names_the_setting() {
-    let (sim, _) = importing(Some(full_map())).await;
+    let (sim, _) = importing(Some(TransformMap::cxm_incidents())).await;
     for staging in ["u_no_such_import", "incident"] {
         let mut tenant = tenant_for(&sim, staging).await;
-        let error = create_error(&mut tenant, &event("opp-42")).await;
+        let error = refused(&mut tenant, &event("opp-42")).await;
         assert_eq!(error.kind, ErrorKind::BadRequest, "{staging}: {error:?}");
         assert_eq!(error.field.as_deref(), Some("import_set_tables"));
         assert!(error.message.contains("not an import set staging table"));
@@ -372,13 +320,9 @@ async fn an_unknown_staging_table_names_the_setting() {
 
 #[tokio::test]
 async fn a_lost_answer_is_loaded_again_and_coalesces() {
-    let (sim, mut tenant) = importing(Some(full_map())).await;
+    let (sim, mut tenant) = importing(Some(TransformMap::cxm_incidents())).await;
     sim.update_faults(|f| f.lost_insert_answers = 1);
-    let outcome = tenant
-        .create_ticket(&event("opp-42"))
-        .await
-        .unwrap()
-        .unwrap();
+    let outcome = create_outcome(&mut tenant, &event("opp-42")).await;
     assert!(matches!(outcome, CreateOutcome::Created(_)), "{outcome:?}");
     assert_eq!(import_posts(&sim).len(), 2, "loaded again");
     assert_eq!(sim.records("incident").len(), 1, "no duplicate");
@@ -387,19 +331,15 @@ async fn a_lost_answer_is_loaded_again_and_coalesces() {
 
 #[tokio::test]
 async fn a_200_answer_counts_as_a_201() {
-    let (sim, mut tenant) = importing(Some(full_map())).await;
+    let (sim, mut tenant) = importing(Some(TransformMap::cxm_incidents())).await;
     sim.set_import_post_status(200);
-    let outcome = tenant
-        .create_ticket(&event("opp-42"))
-        .await
-        .unwrap()
-        .unwrap();
+    let outcome = create_outcome(&mut tenant, &event("opp-42")).await;
     assert!(matches!(outcome, CreateOutcome::Created(_)), "{outcome:?}");
 }
 
 #[tokio::test]
 async fn test_connection_reads_the_staging_tables() {
-    let (sim, mut tenant) = importing(Some(full_map())).await;
+    let (sim, mut tenant) = importing(Some(TransformMap::cxm_incidents())).await;
     let report = tenant.test_connection().await.unwrap();
     assert!(report.passed, "{report:#?}");
     let check = report.checks.iter().find(|c| c.id == "import-set").unwrap();

@@ -100,6 +100,19 @@ impl TransformMap {
         }
     }
 
+    /// The map an admin builds for the component's incidents
+    /// (docs/servicenow/import-sets.md#what-the-product-does): each ticket column it sends
+    /// (`u_` and the incident column's name), coalescing on the correlation id.
+    pub fn cxm_incidents() -> TransformMap {
+        TransformMap::new("CXM incidents", "incident")
+            .coalesce("u_correlation_id", "correlation_id")
+            .field("u_correlation_display", "correlation_display")
+            .field("u_short_description", "short_description")
+            .field("u_description", "description")
+            .field("u_impact", "impact")
+            .field("u_urgency", "urgency")
+    }
+
     /// Adds a field map from `source` (a staging column) to `target`.
     pub fn field(mut self, source: &str, target: &str) -> TransformMap {
         self.field_maps.push(FieldMap {

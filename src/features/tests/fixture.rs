@@ -3,6 +3,7 @@
 
 use crate::primitives::prelude::*;
 
+use crate::features::diagnosis::{Check, CheckId, ConnectionReport};
 use crate::features::provider::Provider;
 use crate::primitives::clock::ManualClock;
 use crate::servicenow::auth::AuthMethod;
@@ -64,6 +65,26 @@ pub(super) fn provider<'a>(
     crate::test_support::provider::provider(transport, clock, raw())
 }
 
+/// `let`s a scripted transport named `$transport` and a provider `$p` configured with
+/// `$settings` over it and a manual clock, for the rest of the enclosing block.
+macro_rules! scripted {
+    ($transport:ident, $p:ident, $settings:expr) => {
+        let $transport = crate::test_support::transport::ScriptedTransport::default();
+        let clock = crate::primitives::clock::ManualClock::default();
+        let mut $p = crate::test_support::provider::provider(&$transport, &clock, $settings);
+    };
+}
+pub(super) use scripted;
+
+/// The check `id` of a Test Connection report.
+pub(super) fn report_check(report: &ConnectionReport, id: CheckId) -> &Check {
+    report
+        .checks
+        .iter()
+        .find(|c| c.id == id)
+        .expect("the report has the check")
+}
+
 /// The JSON body of the `index`-th request sent.
 pub(super) fn sent_json(transport: &ScriptedTransport, index: usize) -> Value {
     serde_json::from_slice(&transport.sent()[index].body).expect("a JSON body")
@@ -76,6 +97,9 @@ pub(super) fn count(transport: &ScriptedTransport, path: &str) -> usize {
         .filter(|r| r.url.contains(path))
         .count()
 }
+
+/// A query's answer that found nothing.
+pub(super) const NONE: &str = r#"{"result":[]}"#;
 
 pub(super) const OPEN: &str = r#"{"result":[{"sys_id":"0123456789abcdef0123456789abcdef","number":"INC0010001","state":"2","active":"true","correlation_id":"c-1","correlation_display":"Cloud ex Machina"}]}"#;
 

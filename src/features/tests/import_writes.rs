@@ -5,9 +5,7 @@
 use crate::primitives::prelude::*;
 
 use crate::features::diagnosis::{CheckId, CheckStatus};
-use crate::features::provider::Provider;
 use crate::features::tests::fixture::*;
-use crate::primitives::clock::ManualClock;
 use crate::primitives::error::ErrorKind;
 use crate::primitives::guide;
 use crate::primitives::http::Method;
@@ -16,17 +14,15 @@ use crate::servicenow::ticket::{CreateOutcome, TicketRef};
 use crate::servicenow::ticket_kind::TicketKind;
 use crate::servicenow::ticket_write::TicketChanges;
 use crate::settings::key;
+use crate::settings::validated::RawSettings;
 use crate::settings::writes::{StagingTable, WritePath, Writes};
 use crate::test_support::transport::*;
 use serde_json::json;
 
 const SYS_ID: &str = "0123456789abcdef0123456789abcdef";
-const NONE: &str = r#"{"result":[]}"#;
 
-fn importing<'a>(
-    transport: &'a ScriptedTransport,
-    clock: &'a ManualClock,
-) -> Provider<&'a ScriptedTransport, &'a ManualClock> {
+/// [`raw`] with incidents written through the staging table `u_cxm_incident_import`.
+fn importing() -> RawSettings {
     let mut raw = raw();
     raw.writes = Writes {
         write_path: WritePath::ImportSet(vec![StagingTable {
@@ -35,7 +31,7 @@ fn importing<'a>(
         }]),
         ..Writes::default()
     };
-    crate::test_support::provider::provider(transport, clock, raw)
+    raw
 }
 
 fn loaded(status: &str) -> String {
@@ -51,17 +47,9 @@ fn stored(state: &str, short: &str) -> String {
     .to_string()
 }
 
-fn with_correlation() -> crate::servicenow::ticket_write::Ticket {
-    let mut t = ticket();
-    t.correlation_id = Some("c-1".into());
-    t
-}
-
 #[test]
 fn a_create_without_correlation_id_is_refused_before_anything_is_sent() {
-    let transport = ScriptedTransport::default();
-    let clock = ManualClock::default();
-    let mut p = importing(&transport, &clock);
+    scripted!(transport, p, importing());
     let error = p.create_ticket(ticket()).unwrap_err();
     assert_eq!(error.kind, ErrorKind::InvalidTicket);
     assert!(
@@ -74,16 +62,14 @@ fn a_create_without_correlation_id_is_refused_before_anything_is_sent() {
 
 #[test]
 fn a_create_posts_the_row_and_reads_the_ticket_back() {
-    let transport = ScriptedTransport::default();
-    let clock = ManualClock::default();
-    let mut p = importing(&transport, &clock);
+    scripted!(transport, p, importing());
     transport
         .push_json(200, TOKEN_OK)
         .push_json(200, NONE)
         .push_json(201, &loaded("inserted"))
         .push_json(200, &stored("1", "Idle VM"))
         .push_json(200, OPEN);
-    let CreateOutcome::Created(written) = p.create_ticket(with_correlation()).unwrap() else {
+    let CreateOutcome::Created(written) = p.create_ticket(correlated()).unwrap() else {
         panic!("not created")
     };
     assert_eq!(written.ticket.number, "INC0010001");
@@ -122,9 +108,7 @@ fn a_create_posts_the_row_and_reads_the_ticket_back() {
 
 #[test]
 fn a_lost_answer_loads_the_row_again_and_it_coalesces() {
-    let transport = ScriptedTransport::default();
-    let clock = ManualClock::default();
-    let mut p = importing(&transport, &clock);
+    scripted!(transport, p, importing());
     transport
         .push_json(200, TOKEN_OK)
         .push_json(200, NONE)
@@ -132,28 +116,26 @@ fn a_lost_answer_loads_the_row_again_and_it_coalesces() {
         .push_json(201, &loaded("ignored"))
         .push_json(200, &stored("1", "Idle VM"))
         .push_json(200, OPEN);
-    let outcome = p.create_ticket(with_correlation()).unwrap();
+    let outcome = p.create_ticket(correlated()).unwrap();
     assert!(matches!(outcome, CreateOutcome::Created(_)), "{outcome:?}");
     assert_eq!(count(&transport, "/api/now/import/"), 2);
 }
 
 #[test]
 fn ignored_creates_fail_and_updated_closed_tickets_are_named() {
-    let transport = ScriptedTransport::default();
-    let clock = ManualClock::default();
-    let mut p = importing(&transport, &clock);
+    scripted!(transport, p, importing());
     transport
         .push_json(200, TOKEN_OK)
         .push_json(200, NONE)
         .push_json(201, &loaded("ignored"));
-    let error = p.create_ticket(with_correlation()).unwrap_err();
+    let error = p.create_ticket(correlated()).unwrap_err();
     assert_eq!(error.kind, ErrorKind::RejectedByPolicy);
     assert_eq!(error.remedy, Some(guide::TRANSFORM_REFUSED));
     transport
         .push_json(200, NONE)
         .push_json(201, &loaded("updated"))
         .push_json(200, &stored("7", "Idle VM"));
-    let error = p.create_ticket(with_correlation()).unwrap_err();
+    let error = p.create_ticket(correlated()).unwrap_err();
     assert!(
         error.message.contains("which is closed"),
         "{}",
@@ -163,9 +145,7 @@ fn ignored_creates_fail_and_updated_closed_tickets_are_named() {
 
 #[test]
 fn updates_post_the_changes_with_the_correlation_id() {
-    let transport = ScriptedTransport::default();
-    let clock = ManualClock::default();
-    let mut p = importing(&transport, &clock);
+    scripted!(transport, p, importing());
     let reference = TicketRef::parse(TicketKind::Incident, SYS_ID).unwrap();
     let changes = TicketChanges {
         short_description: Some("Idle VM, still".into()),
@@ -198,15 +178,13 @@ fn updates_post_the_changes_with_the_correlation_id() {
 
 #[test]
 fn an_unknown_staging_table_names_the_setting() {
-    let transport = ScriptedTransport::default();
-    let clock = ManualClock::default();
-    let mut p = importing(&transport, &clock);
+    scripted!(transport, p, importing());
     let invalid = r#"{"error":{"message":"Invalid table u_cxm_incident_import","detail":null},"status":"failure"}"#;
     transport
         .push_json(200, TOKEN_OK)
         .push_json(200, NONE)
         .push_json(400, invalid);
-    let error = p.create_ticket(with_correlation()).unwrap_err();
+    let error = p.create_ticket(correlated()).unwrap_err();
     assert_eq!(error.kind, ErrorKind::BadRequest);
     assert_eq!(error.field, Some(key::IMPORT_SET_TABLES));
     assert_eq!(error.remedy, Some(guide::STAGING_TABLE));
@@ -214,20 +192,14 @@ fn an_unknown_staging_table_names_the_setting() {
 
 #[test]
 fn test_connection_reads_each_staging_table() {
-    let transport = ScriptedTransport::default();
-    let clock = ManualClock::default();
-    let mut p = importing(&transport, &clock);
+    scripted!(transport, p, importing());
     transport
         .push_json(200, TOKEN_OK)
         .push_json(200, NONE)
         .push_json(200, NONE);
     let report = p.test_connection();
     assert!(report.passed, "{report:?}");
-    let check = report
-        .checks
-        .iter()
-        .find(|c| c.id == CheckId::ImportSet)
-        .unwrap();
+    let check = report_check(&report, CheckId::ImportSet);
     assert_eq!(
         (check.id, check.status),
         (CheckId::ImportSet, CheckStatus::Passed)
@@ -251,11 +223,7 @@ fn test_connection_reads_each_staging_table() {
         .push_json(200, NONE)
         .push_json(403, forbidden);
     let report = p.test_connection();
-    let check = report
-        .checks
-        .iter()
-        .find(|c| c.id == CheckId::ImportSet)
-        .unwrap();
+    let check = report_check(&report, CheckId::ImportSet);
     assert_eq!(check.status, CheckStatus::Failed);
     assert_eq!(check.remedy, Some(guide::IMPORT_SET_ROLES));
     assert!(check.detail.contains("cannot be read"), "{}", check.detail);

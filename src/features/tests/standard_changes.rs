@@ -5,7 +5,6 @@
 use crate::primitives::prelude::*;
 
 use crate::features::tests::fixture::*;
-use crate::primitives::clock::ManualClock;
 use crate::primitives::error::ErrorKind;
 use crate::primitives::guide;
 use crate::primitives::http::{Method, TransportError};
@@ -96,9 +95,7 @@ const LOOKUP: &str = "GET /api/sn_chg_rest/change/standard/template";
 
 #[test]
 fn a_category_with_a_template_opens_a_standard_change() {
-    let transport = ScriptedTransport::default();
-    let clock = ManualClock::default();
-    let mut p = crate::test_support::provider::provider(&transport, &clock, settings(false));
+    scripted!(transport, p, settings(false));
     transport
         .push_json(200, TOKEN_OK)
         .push_json(200, &templates(&[TEMPLATE]))
@@ -132,9 +129,7 @@ fn a_category_with_a_template_opens_a_standard_change() {
 
 #[test]
 fn a_template_missing_or_named_twice_is_refused_naming_category_and_template() {
-    let transport = ScriptedTransport::default();
-    let clock = ManualClock::default();
-    let mut p = crate::test_support::provider::provider(&transport, &clock, settings(false));
+    scripted!(transport, p, settings(false));
     transport
         .push_json(200, TOKEN_OK)
         .push_json(200, &templates(&[]))
@@ -170,12 +165,10 @@ fn a_template_missing_or_named_twice_is_refused_naming_category_and_template() {
 
 #[test]
 fn a_template_by_sys_id_is_posted_at_once_and_a_404_names_it() {
-    let transport = ScriptedTransport::default();
-    let clock = ManualClock::default();
     let mut raw = settings(false);
     raw.ticket_categories[2].template =
         Some(ChangeTemplate::SysId(SysId::parse(TEMPLATE).unwrap()));
-    let mut p = crate::test_support::provider::provider(&transport, &clock, raw);
+    scripted!(transport, p, raw);
     let gone = r#"{"error":{"message":"No Record found","detail":"The specified standard change template couldn't be found"},"status":"failure"}"#;
     transport
         .push_json(200, TOKEN_OK)
@@ -201,9 +194,7 @@ fn a_template_by_sys_id_is_posted_at_once_and_a_404_names_it() {
 
 #[test]
 fn a_cached_template_that_is_gone_is_looked_up_again_once() {
-    let transport = ScriptedTransport::default();
-    let clock = ManualClock::default();
-    let mut p = crate::test_support::provider::provider(&transport, &clock, settings(false));
+    scripted!(transport, p, settings(false));
     transport
         .push_json(200, TOKEN_OK)
         .push_json(200, &templates(&[TEMPLATE]))
@@ -234,9 +225,7 @@ fn a_cached_template_that_is_gone_is_looked_up_again_once() {
 
 #[test]
 fn a_work_note_the_api_ignored_is_added_through_the_table_api() {
-    let transport = ScriptedTransport::default();
-    let clock = ManualClock::default();
-    let mut p = crate::test_support::provider::provider(&transport, &clock, settings(false));
+    scripted!(transport, p, settings(false));
     let mut t = restart();
     t.extra_fields = vec![("u_nope".into(), "x".into())];
     transport
@@ -273,9 +262,7 @@ fn a_work_note_the_api_ignored_is_added_through_the_table_api() {
 #[test]
 fn normal_changes_go_through_the_api_only_with_the_setting() {
     for on in [false, true] {
-        let transport = ScriptedTransport::default();
-        let clock = ManualClock::default();
-        let mut p = crate::test_support::provider::provider(&transport, &clock, settings(on));
+        scripted!(transport, p, settings(on));
         let answer = if on {
             created(&[])
         } else {
@@ -307,9 +294,7 @@ const FOUND: &str = r#"{"result":[{"sys_id":"0123456789abcdef0123456789abcdef","
 #[test]
 fn a_lost_standard_change_is_found_by_its_correlation_id_not_made_twice() {
     use Method::*;
-    let transport = ScriptedTransport::default();
-    let clock = ManualClock::default();
-    let mut p = crate::test_support::provider::provider(&transport, &clock, settings(false));
+    scripted!(transport, p, settings(false));
     let mut t = restart();
     t.correlation_id = Some("c-1".into());
     let read_back = format!(
@@ -317,7 +302,7 @@ fn a_lost_standard_change_is_found_by_its_correlation_id_not_made_twice() {
     );
     transport
         .push_json(200, TOKEN_OK)
-        .push_json(200, r#"{"result":[]}"#)
+        .push_json(200, NONE)
         .push_json(200, &templates(&[TEMPLATE]))
         .push(Ok(html(502, "<html>bad gateway</html>")))
         .push_json(200, FOUND)
@@ -335,9 +320,9 @@ fn a_lost_standard_change_is_found_by_its_correlation_id_not_made_twice() {
 
     // Lost before it ran: made once more through the API, the template's id from the cache.
     transport
-        .push_json(200, r#"{"result":[]}"#)
+        .push_json(200, NONE)
         .push(Err(TransportError::Interrupted("connection reset".into())))
-        .push_json(200, r#"{"result":[]}"#)
+        .push_json(200, NONE)
         .push_json(200, &created(&[]))
         .push_json(200, FOUND);
     assert!(matches!(
@@ -359,9 +344,7 @@ fn a_lost_standard_change_is_found_by_its_correlation_id_not_made_twice() {
 
 #[test]
 fn the_api_missing_is_an_error_with_its_remedy() {
-    let transport = ScriptedTransport::default();
-    let clock = ManualClock::default();
-    let mut p = crate::test_support::provider::provider(&transport, &clock, settings(false));
+    scripted!(transport, p, settings(false));
     transport.push_json(200, TOKEN_OK).push_json(
         400,
         r#"{"error":{"message":"Requested URI does not represent any resource","detail":null},"status":"failure"}"#,
@@ -375,8 +358,6 @@ fn the_api_missing_is_an_error_with_its_remedy() {
 #[test]
 fn test_connection_checks_every_template_a_category_names() {
     use crate::features::diagnosis::{CheckId, CheckStatus};
-    let transport = ScriptedTransport::default();
-    let clock = ManualClock::default();
     let mut raw = settings(false);
     raw.ticket_categories.push(TicketCategory {
         event_category: "resize".into(),
@@ -384,20 +365,15 @@ fn test_connection_checks_every_template_a_category_names() {
         enabled: true,
         template: Some(ChangeTemplate::Name("Resize a VM".into())),
     });
-    let mut p = crate::test_support::provider::provider(&transport, &clock, raw);
-    let empty = r#"{"result":[]}"#;
+    scripted!(transport, p, raw);
     transport
         .push_json(200, TOKEN_OK)
-        .push_json(200, empty)
-        .push_json(200, empty)
+        .push_json(200, NONE)
+        .push_json(200, NONE)
         .push_json(200, &templates(&[TEMPLATE]))
-        .push_json(200, empty);
+        .push_json(200, NONE);
     let report = p.test_connection();
-    let check = report
-        .checks
-        .iter()
-        .find(|c| c.id == CheckId::ChangeApi)
-        .unwrap();
+    let check = report_check(&report, CheckId::ChangeApi);
     assert_eq!(check.status, CheckStatus::Failed, "{check:?}");
     assert!(check.detail.contains("\"Resize a VM\"") && check.detail.contains("\"resize\""));
     assert!(
@@ -413,18 +389,10 @@ fn test_connection_checks_every_template_a_category_names() {
 #[test]
 fn test_connection_skips_the_change_api_when_nothing_needs_it() {
     use crate::features::diagnosis::{CheckId, CheckStatus};
-    let transport = ScriptedTransport::default();
-    let clock = ManualClock::default();
-    let mut p = provider(&transport, &clock);
-    transport
-        .push_json(200, TOKEN_OK)
-        .push_json(200, r#"{"result":[]}"#);
+    scripted!(transport, p, raw());
+    transport.push_json(200, TOKEN_OK).push_json(200, NONE);
     let report = p.test_connection();
-    let check = report
-        .checks
-        .iter()
-        .find(|c| c.id == CheckId::ChangeApi)
-        .unwrap();
+    let check = report_check(&report, CheckId::ChangeApi);
     assert_eq!(check.status, CheckStatus::Skipped);
     assert!(report.passed);
 }
