@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use anyhow::anyhow;
 use servicenow_simulator::{
-    CloudCi, DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Simulator, TransformMap,
+    CloudCi, DEFAULT_USER_NAME, DEFAULT_USER_PASSWORD, Simulator, TransformMap, TransformScript,
 };
 
 use crate::args::SimulatorArgs;
@@ -81,13 +81,24 @@ pub async fn run(args: SimulatorArgs) -> Result<ExitCode> {
 
 /// A staging table for incidents whose transform map writes every column the component sends,
 /// coalescing on the correlation id, loadable by every user: what a script needs to write
-/// tickets through an import set (docs/servicenow/import-sets.md#in-the-simulator).
+/// tickets through an import set (docs/servicenow/import-sets.md#in-the-simulator). Beside it,
+/// `u_cxm_refusing_import`, whose transform script refuses every row, as a customer's
+/// validation does.
 fn seed_import_set(simulator: &Simulator) {
-    let staging = "u_cxm_incident_import";
     let map = TransformMap::cxm_incidents().field("u_assignment_group", "assignment_group");
-    simulator.add_import_set(staging, map);
-    simulator.set_import_set_roles(staging, &[]);
+    let refusing = TransformMap::cxm_incidents()
+        .script(TransformScript::Error(REFUSING_TRANSFORM_MESSAGE.into()));
+    for (staging, map) in [
+        ("u_cxm_incident_import", map),
+        ("u_cxm_refusing_import", refusing),
+    ] {
+        simulator.add_import_set(staging, map);
+        simulator.set_import_set_roles(staging, &[]);
+    }
 }
+
+/// What `u_cxm_refusing_import`'s transform says of every row.
+const REFUSING_TRANSFORM_MESSAGE: &str = "Business service is mandatory for incidents from CXM";
 
 /// Resolves when standard input reaches its end (or fails). The read runs on a thread of its
 /// own, not the runtime's blocking pool, so that it never holds up the runtime's shutdown.

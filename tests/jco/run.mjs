@@ -558,7 +558,22 @@ function importSet(ctx) {
       error.kind === 'bad-request' && error.field === 'import_set_tables',
       () => `an unknown staging table: ${show(error)}`,
     );
-    return `${record.displayId} written through u_cxm_incident_import; the import-set check passed; an unknown staging table is bad-request`;
+
+    // A transform that refuses the row answers 201 all the same: the row's status decides.
+    const refusing = settings.map((s) =>
+      s.key === 'import_set_tables'
+        ? { key: s.key, value: { tag: 'text-list', val: ['incident=u_cxm_refusing_import'] } }
+        : s,
+    );
+    ok('configure (a refusing transform)', () => ctx.tenant.configure(refusing, secrets));
+    const refusal = refused('create-ticket through a refusing transform', () =>
+      ctx.provider.createTicket(ticket('opp-import-3')),
+    );
+    check(
+      refusal.kind === 'rejected-by-policy' && refusal.message.includes('Business service is mandatory'),
+      () => `a refusing transform: ${show(refusal)}`,
+    );
+    return `${record.displayId} written through u_cxm_incident_import; the import-set check passed; an unknown staging table is bad-request; a transform's refusal is rejected-by-policy with its message`;
   } finally {
     ok('configure (back to the Table API)', () => ctx.tenant.configure(ctx.settings, secrets));
   }
