@@ -260,7 +260,9 @@ pub const FIELDS: &[Field] = &[
     Field {
         key: key::ON_CLOSED_MATCH,
         label: "When the Matching Ticket Is Closed",
-        help: "What happens to an event whose only earlier ticket is closed.",
+        help: "What happens to an event whose only earlier ticket is closed. Tickets written \
+               through an import set are always reopened: its transform map would update the \
+               closed ticket anyway.",
         kind: FieldKind::Choice,
         default: Some("open_new"),
         choices: CLOSED_MATCHES,
