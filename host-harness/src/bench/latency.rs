@@ -11,7 +11,7 @@ use ticketing_host::{Host, Tenant};
 
 use super::Bench;
 use super::native::NativeClient;
-use super::report::{Figures, median, pick, us};
+use super::report::{Figures, Target, median, pick, us};
 use super::traffic::{Counts, create};
 
 /// Calls made on each side before timing: the token and the connection warm.
@@ -160,24 +160,27 @@ impl Rounds {
             us(native_p50),
             "µs",
         );
-        figures.add(
+        figures.target(
             "latency ratio on a worker thread (p50)",
             component_p50.as_secs_f64() / native_p50.as_secs_f64(),
             "x",
+            Target::AtMost(1.3),
         );
     }
 }
 
 /// What the simulator saw per ticket on one `side` of the latency run.
 fn per_ticket(figures: &mut Figures, counts: Counts, side: &str, tickets: usize) {
-    figures.add(
+    figures.target(
         format!("HTTP requests per ticket ({side})"),
         counts.requests as f64 / tickets as f64,
         "requests",
+        Target::AtMost(1.0),
     );
-    figures.add(
+    figures.target(
         format!("new TCP connections per ticket ({side})"),
         counts.connections as f64 / tickets as f64,
         "connections",
+        Target::AtMost(0.0),
     );
 }

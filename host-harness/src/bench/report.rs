@@ -7,6 +7,31 @@ struct Figure {
     name: String,
     value: f64,
     unit: &'static str,
+    /// The target it is held to, and whether it met it.
+    target: Option<(Target, bool)>,
+}
+
+/// A bound a figure should stay within.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Target {
+    AtMost(f64),
+    AtLeast(f64),
+}
+
+impl Target {
+    fn met(self, value: f64) -> bool {
+        match self {
+            Self::AtMost(bound) => value <= bound,
+            Self::AtLeast(bound) => value >= bound,
+        }
+    }
+
+    fn shown(self) -> String {
+        match self {
+            Self::AtMost(bound) => format!("<= {bound}"),
+            Self::AtLeast(bound) => format!(">= {bound}"),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -24,18 +49,43 @@ impl Figures {
     }
 
     pub(super) fn add(&mut self, name: impl Into<String>, value: f64, unit: &'static str) {
-        let figure = Figure {
+        self.push(Figure {
             name: name.into(),
             value,
             unit,
-        };
+            target: None,
+        });
+    }
+
+    /// A figure held to a target: printed with the target and whether it was met.
+    pub(super) fn target(
+        &mut self,
+        name: impl Into<String>,
+        value: f64,
+        unit: &'static str,
+        target: Target,
+    ) {
+        self.push(Figure {
+            name: name.into(),
+            value,
+            unit,
+            target: Some((target, target.met(value))),
+        });
+    }
+
+    fn push(&mut self, figure: Figure) {
         if !self.json {
             let value = if figure.value.fract() == 0.0 || figure.value.abs() >= 100.0 {
                 format!("{:.0}", figure.value)
             } else {
                 format!("{:.2}", figure.value)
             };
-            println!("{:<48} {:>14} {}", figure.name, value, figure.unit);
+            let verdict = match figure.target {
+                Some((target, true)) => format!("  target {}: met", target.shown()),
+                Some((target, false)) => format!("  target {}: NOT MET", target.shown()),
+                None => String::new(),
+            };
+            println!("{:<48} {:>14} {}{verdict}", figure.name, value, figure.unit);
         }
         self.list.push(figure);
     }
@@ -56,7 +106,15 @@ impl Figures {
         let list: Vec<_> = self
             .list
             .iter()
-            .map(|f| serde_json::json!({"name": f.name, "value": f.value, "unit": f.unit}))
+            .map(|f| {
+                let mut figure =
+                    serde_json::json!({"name": f.name, "value": f.value, "unit": f.unit});
+                if let Some((target, met)) = f.target {
+                    figure["target"] = target.shown().into();
+                    figure["met"] = met.into();
+                }
+                figure
+            })
             .collect();
         println!(
             "{:#}",

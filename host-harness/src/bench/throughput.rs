@@ -11,7 +11,7 @@ use ticketing_host::Host;
 
 use super::Bench;
 use super::native::NativeClient;
-use super::report::Figures;
+use super::report::{Figures, Target};
 use super::traffic::{Counts, create, futures_join};
 
 /// What one side sent in its window.
@@ -55,10 +55,11 @@ pub(super) async fn measure(
         native_rate,
         "tickets/s",
     );
-    figures.add(
-        "throughput ratio component / native",
+    figures.target(
+        format!("throughput ratio component / native, {k} tenants"),
         component_rate / native_rate,
         "x",
+        Target::AtLeast(0.8),
     );
     figures.add(
         "HTTP requests per ticket (component, throughput)",
