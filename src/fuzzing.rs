@@ -10,9 +10,12 @@ use core::time::Duration;
 
 use crate::primitives::clock::Clock;
 use crate::primitives::http::{Request, Response, Transport, TransportError};
-use crate::primitives::ids::{Name, SysId, query_value_problem};
+use crate::primitives::ids::{ChangeTemplate, Name, SysId, query_value_problem};
 use crate::primitives::log::NoLog;
 use crate::servicenow::auth::Authorization;
+use crate::servicenow::change_api::ChangeApi;
+use crate::servicenow::cmdb::CmdbRow;
+use crate::servicenow::import_set::ImportSetApi;
 use crate::servicenow::oauth::request_token;
 use crate::servicenow::query::Query;
 use crate::servicenow::retry::{RetryPolicy, Retrying};
@@ -114,6 +117,52 @@ pub fn table_answers(data: &[u8]) {
         Err(error) => check_error(&error),
     }
     assert!(clock.now() <= policy.max_wait * 2, "waited past the budget");
+}
+
+/// The write paths' answers: the Change Management API's template list and created change,
+/// an import set row's transform results, and CMDB rows.
+pub fn write_answers(data: &[u8]) {
+    let transport = Replay(RefCell::new(answers(data)));
+    let instance = InstanceUrl::parse("dev1").expect("a valid instance");
+    let token = Authorization::bearer("t");
+    let mut columns = Columns::default();
+    columns
+        .set("short_description", "Idle VM")
+        .set("correlation_id", "opp-1");
+    let changes = ChangeApi {
+        transport: &transport,
+        instance: &instance,
+    };
+    match changes.templates(&token, &ChangeTemplate::Name("Restart a VM".into())) {
+        Ok(rows) => rows
+            .iter()
+            .for_each(|row| assert!(row.name == "Restart a VM" && row.active)),
+        Err(error) => check_error(&error),
+    }
+    let template = SysId::parse(&"a".repeat(32)).expect("a sys_id");
+    if let Err(error) = changes.create_standard(&token, &template, &columns) {
+        check_error(&error);
+    }
+    let imports = ImportSetApi {
+        transport: &transport,
+        instance: &instance,
+    };
+    let (staging, target) = (Name::known("u_cxm_import"), Name::known("incident"));
+    if let Err(error) = imports.load(&token, &staging, &target, &columns, true) {
+        check_error(&error);
+    }
+    let table = TableApi {
+        transport: &transport,
+        instance: &instance,
+    };
+    match table.query::<CmdbRow>(&token, &Name::known("cmdb_ci"), &Query::default(), 2) {
+        Ok(rows) => rows.iter().for_each(|row| {
+            if let Some(ci) = row.ci() {
+                assert!(SysId::parse(ci.sys_id.as_str()).is_some());
+            }
+        }),
+        Err(error) => check_error(&error),
+    }
 }
 
 /// The token endpoint's answer.
