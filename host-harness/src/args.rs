@@ -303,6 +303,10 @@ pub struct BenchArgs {
     /// host sized for the run's live ones (`--concurrent`, `--instantiations`); 0 skips it.
     #[arg(long, default_value_t = 50_000)]
     pub hibernated: usize,
+    /// Live tenants that each create 250 tickets for the memory of a tenant that has
+    /// worked; 0 skips it.
+    #[arg(long, default_value_t = 200)]
+    pub worked_tenants: usize,
     /// Tickets one tenant creates (and the native client sends) for the latency figure.
     #[arg(long, default_value_t = 2000)]
     pub tickets: usize,
@@ -330,6 +334,7 @@ impl BenchArgs {
         bench::Options {
             tenants: self.tenants,
             hibernated: self.hibernated,
+            worked_tenants: self.worked_tenants,
             tickets: self.tickets.max(1),
             instantiations: self.instantiations.max(1),
             concurrent: self.concurrent.max(1),

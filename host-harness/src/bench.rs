@@ -3,8 +3,9 @@
 //! figure (name, value, unit), or JSON with `--json`; asserts nothing.
 //!
 //! One module a phase, in the order they run: [`startup`] (the component, its compile and
-//! its load), [`tenants`] (what one tenant may take, and starting one), [`memory`] (many
-//! tenants alive or hibernating), [`latency`] and [`throughput`] (create-ticket through the
+//! its load, a platform's host), [`tenants`] (what one tenant may take, and starting one),
+//! [`memory`] (many tenants alive, fresh or after work), [`hibernation`] (many tenants
+//! without an instance, and waking one), [`latency`] and [`throughput`] (create-ticket through the
 //! component against a [`native`] client).
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use servicenow_simulator::Simulator;
 use ticketing_host::api::{Setting, TicketCategory};
 use ticketing_host::{Host, SandboxLimits, Secret, Tenant, capacity};
 
+mod hibernation;
 mod latency;
 mod memory;
 mod native;
@@ -34,6 +36,7 @@ use report::Figures;
 pub struct Options {
     pub tenants: Vec<usize>,
     pub hibernated: usize,
+    pub worked_tenants: usize,
     pub tickets: usize,
     pub instantiations: usize,
     pub concurrent: usize,
@@ -62,8 +65,11 @@ pub async fn run(options: Options) -> Result<ExitCode> {
     for &count in &options.tenants {
         memory::idle(&mut figures, &bench, count).await?;
     }
+    if options.worked_tenants > 0 {
+        memory::worked(&mut figures, &bench, options.worked_tenants).await?;
+    }
     if options.hibernated > 0 {
-        memory::hibernated(&mut figures, &bench, options.hibernated, most).await?;
+        hibernation::hibernated(&mut figures, &bench, options.hibernated, most).await?;
     }
 
     let host = bench.host(bench.limits(most)?)?;

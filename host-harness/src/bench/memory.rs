@@ -1,5 +1,6 @@
-//! Memory: what many configured tenants take, alive and idle or hibernating (no instance),
-//! each count on a host sized for it (the pool is reserved when the host is made).
+//! Memory: what many live, configured tenants take, fresh or after each has created 250
+//! tickets, each count on a host sized for it (the pool is reserved when the host is made).
+//! Readings and method: docs/performance.md, "How memory is measured".
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -9,8 +10,18 @@ use ticketing_host::{Host, Tenant};
 
 use super::Bench;
 use super::process::{self, Usage};
-use super::report::{Figures, median, per_tenant, us};
+use super::report::{Figures, Target, per_tenant, us};
 use super::traffic::create;
+
+/// The PSS a live, configured tenant that has not been called yet should stay within.
+const FRESH_PSS_KIB: f64 = 40.0;
+
+/// The PSS a live tenant should stay within once it has created [`WORKED_TICKETS`]: a wasm
+/// heap never shrinks, so this is the steady state a platform lives with.
+const WORKED_PSS_KIB: f64 = 64.0;
+
+/// Tickets each tenant creates for the worked-tenant figures.
+const WORKED_TICKETS: usize = 250;
 
 /// Figures for `count` live, configured, idle tenants on a host sized for them.
 pub(super) async fn idle(figures: &mut Figures, bench: &Bench, count: usize) -> Result<()> {
@@ -96,39 +107,9 @@ impl Growth {
             reached as f64,
             "tenants",
         );
+        let what = format!("idle configured tenant ({count})");
+        per_tenant_memory(figures, &what, reached, [after, before], FRESH_PSS_KIB);
         let per = |after, before| per_tenant(after, before, reached);
-        let rss = per(after.resident_kib, before.resident_kib);
-        let private = per(after.private_kib, before.private_kib);
-        if let Some(each) = rss {
-            figures.add(
-                format!("RSS per idle configured tenant ({count})"),
-                each,
-                "KiB",
-            );
-        }
-        if let Some(each) = private {
-            figures.add(
-                format!("private memory per idle configured tenant ({count})"),
-                each,
-                "KiB",
-            );
-        }
-        if let Some(each) = rss.zip(private).map(|(rss, private)| rss - private) {
-            figures.add(
-                format!("of which shared page cache (data image) ({count})"),
-                each,
-                "KiB",
-            );
-        }
-        // Not in RSS, but the kernel's memory all the same: each tenant's memory, stack
-        // and tables sit in their own pages of page tables.
-        if let Some(each) = per(after.page_tables_kib, before.page_tables_kib) {
-            figures.add(
-                format!("page tables per idle configured tenant ({count})"),
-                each,
-                "KiB",
-            );
-        }
         if let Some(each) = per(after.mappings, self.maps_before_host) {
             figures.add(
                 format!("memory mappings per tenant, its pool slot included ({count})"),
@@ -151,87 +132,94 @@ impl Growth {
     }
 }
 
-/// Figures for `count` hibernating tenants on a host sized for `live` tenants at once, not
-/// for all of them: what each costs, and what the first call after waking costs against
-/// the next one.
-pub(super) async fn hibernated(
+/// Memory per tenant, what `n` tenants make of the difference between `with` and
+/// `without` them: PSS (held to `pss_target`), RSS, private memory, the difference (pages
+/// shared with the page cache: the artifact's data image, in every tenant's RSS and once
+/// in the process's PSS), and page tables (`VmPTE`).
+fn per_tenant_memory(
     figures: &mut Figures,
-    bench: &Bench,
-    count: usize,
-    live: usize,
-) -> Result<()> {
-    let limits = bench.limits(live)?;
-    let live = limits.max_tenants;
-    let host = bench.host(limits)?;
-    process::release_free_heap();
-    let before = Usage::now();
-    let started = Instant::now();
-    let mut sleeping: Vec<Tenant> = Vec::with_capacity(count);
-    for i in 0..count {
-        let mut tenant = bench.configured(&host, format!("sleeper-{i}")).await?;
-        tenant.hibernate();
-        sleeping.push(tenant);
+    what: &str,
+    n: usize,
+    [with, without]: [Usage; 2],
+    pss_target: f64,
+) {
+    let per = |with, without| per_tenant(with, without, n);
+    if let Some(each) = per(with.proportional_kib, without.proportional_kib) {
+        figures.target(
+            format!("PSS per {what}"),
+            each,
+            "KiB",
+            Target::AtMost(pss_target),
+        );
     }
-    let took = started.elapsed();
-    let after = Usage::now();
-    figures.add(
-        format!("hibernating tenants held ({count} asked, host for {live} live)"),
-        sleeping.len() as f64,
-        "tenants",
-    );
-    let per = |after, before| per_tenant(after, before, count);
-    if let Some(each) = per(after.resident_kib, before.resident_kib) {
-        figures.add(format!("RSS per hibernating tenant ({count})"), each, "KiB");
+    let rss = per(with.resident_kib, without.resident_kib);
+    let private = per(with.private_kib, without.private_kib);
+    if let Some(each) = rss {
+        figures.add(format!("RSS per {what}"), each, "KiB");
     }
-    if let Some(each) = per(after.private_kib, before.private_kib) {
+    if let Some(each) = private {
+        figures.add(format!("private memory per {what}"), each, "KiB");
+    }
+    if let Some(each) = rss.zip(private).map(|(rss, private)| rss - private) {
         figures.add(
-            format!("private memory per hibernating tenant ({count})"),
+            format!("of which shared with the page cache, {what}"),
             each,
             "KiB",
         );
     }
-    if let Some(each) = per(after.mappings, before.mappings) {
-        figures.add(
-            format!("memory mappings per hibernating tenant ({count})"),
-            each,
-            "mappings",
-        );
+    // Not in RSS nor PSS, but the kernel's memory all the same: each tenant's memory,
+    // stack and tables sit in their own pages of page tables.
+    if let Some(each) = per(with.page_tables_kib, without.page_tables_kib) {
+        figures.add(format!("page tables per {what}"), each, "KiB");
     }
-    figures.add(
-        format!("new tenant + configure + hibernate, mean ({count})"),
-        us(took / count as u32),
-        "µs",
-    );
-    let sample = count.min(live as usize / 2).max(1);
-    waking(figures, sleeping.drain(..sample)).await
 }
 
-/// The first call after waking makes and configures an instance and asks for a token; the
-/// second is a warm tenant's.
-async fn waking(
-    figures: &mut Figures,
-    tenants: impl ExactSizeIterator<Item = Tenant>,
-) -> Result<()> {
-    let sample = tenants.len();
-    let (mut first, mut second) = (Vec::with_capacity(sample), Vec::with_capacity(sample));
-    let mut awake = Vec::with_capacity(sample);
-    for (i, mut tenant) in tenants.enumerate() {
-        let started = Instant::now();
-        create(&mut tenant, i).await?;
-        first.push(started.elapsed());
-        let started = Instant::now();
-        create(&mut tenant, i).await?;
-        second.push(started.elapsed());
-        awake.push(tenant);
+/// Figures for `count` live tenants that have each created [`WORKED_TICKETS`] tickets, on
+/// a host sized for them. The simulator runs in this process and keeps every ticket and
+/// request (far more than the tenants hold), so the process's growth is not the tenants'.
+/// Their share is what the process grew by from when their host was made to when they had
+/// worked, less what stayed of that growth once the tenants and their host were dropped
+/// (the simulator's): dropping the host unmaps its pool, whose slots keep a dropped
+/// tenant's fiber stack pages and page tables for the next one.
+pub(super) async fn worked(figures: &mut Figures, bench: &Bench, count: usize) -> Result<()> {
+    process::release_free_heap();
+    let before_host = Usage::now();
+    let host = match bench.host(bench.limits(count)?) {
+        Ok(host) => host,
+        Err(e) => {
+            figures.note(&format!(
+                "{count} worked tenants: no host sized for them: {e:#}"
+            ));
+            return Ok(());
+        }
+    };
+    let host_only = Usage::now();
+    let (mut live, failure) = configure_up_to(bench, &host, count).await;
+    if let Some(e) = failure {
+        figures.note(&format!("worked tenants: stopped at {}: {e:#}", live.len()));
+        return Ok(());
     }
+    let started = Instant::now();
+    for tenant in &mut live {
+        for i in 0..WORKED_TICKETS {
+            create(tenant, i).await?;
+        }
+    }
+    let took = started.elapsed();
+    process::release_free_heap();
+    let with = Usage::now();
+    drop(live);
+    drop(host);
+    // The simulator closes its ends of their connections on its own threads.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    process::release_free_heap();
+    let left = Usage::now();
+    let without = host_only.plus(left).less(before_host);
+    let what = format!("tenant after {WORKED_TICKETS} tickets ({count})");
+    per_tenant_memory(figures, &what, count, [with, without], WORKED_PSS_KIB);
     figures.add(
-        format!("create-ticket waking a hibernating tenant, p50 of {sample}"),
-        us(median(&mut first)),
-        "µs",
-    );
-    figures.add(
-        "create-ticket on it right after, p50",
-        us(median(&mut second)),
+        format!("create-ticket while working, mean ({count})"),
+        us(took / (count * WORKED_TICKETS).max(1) as u32),
         "µs",
     );
     Ok(())

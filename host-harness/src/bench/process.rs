@@ -4,9 +4,16 @@
 use ticketing_host::capacity;
 
 /// The process's memory at one moment; each reading None where /proc does not give it.
+/// RSS, PSS and private memory come from `/proc/self/smaps_rollup` (one read, so they
+/// agree with each other); page tables from `VmPTE` in `/proc/self/status`, which none of
+/// them counts.
 #[derive(Clone, Copy)]
 pub(super) struct Usage {
     pub(super) resident_kib: Option<u64>,
+    /// Proportional set size: each resident page divided among the processes that map it,
+    /// so the artifact's data image, which every tenant's memory maps copy-on-write from
+    /// the page cache, counts once for the process, not once per tenant as in RSS.
+    pub(super) proportional_kib: Option<u64>,
     pub(super) private_kib: Option<u64>,
     pub(super) page_tables_kib: Option<u64>,
     pub(super) mappings: Option<u64>,
@@ -14,12 +21,62 @@ pub(super) struct Usage {
 
 impl Usage {
     pub(super) fn now() -> Self {
+        let rollup = Rollup::read();
         Self {
-            resident_kib: resident_kib(),
+            resident_kib: rollup.as_ref().and_then(|r| r.rss),
+            proportional_kib: rollup.as_ref().and_then(|r| r.pss),
+            private_kib: rollup.as_ref().and_then(|r| r.private),
             mappings: mappings(),
-            private_kib: private_kib(),
             page_tables_kib: page_tables_kib(),
         }
+    }
+
+    /// Each reading plus `other`'s.
+    pub(super) fn plus(self, other: Self) -> Self {
+        self.each(other, |a, b| a.checked_add(b))
+    }
+
+    /// Each reading less `other`'s (None where it would go below zero).
+    pub(super) fn less(self, other: Self) -> Self {
+        self.each(other, u64::checked_sub)
+    }
+
+    fn each(self, other: Self, f: impl Fn(u64, u64) -> Option<u64>) -> Self {
+        let f = |a: Option<u64>, b: Option<u64>| a.zip(b).and_then(|(a, b)| f(a, b));
+        Self {
+            resident_kib: f(self.resident_kib, other.resident_kib),
+            proportional_kib: f(self.proportional_kib, other.proportional_kib),
+            private_kib: f(self.private_kib, other.private_kib),
+            page_tables_kib: f(self.page_tables_kib, other.page_tables_kib),
+            mappings: f(self.mappings, other.mappings),
+        }
+    }
+}
+
+/// The lines of `/proc/self/smaps_rollup` the bench reads (KiB).
+struct Rollup {
+    rss: Option<u64>,
+    pss: Option<u64>,
+    private: Option<u64>,
+}
+
+impl Rollup {
+    fn read() -> Option<Self> {
+        let text = std::fs::read_to_string("/proc/self/smaps_rollup").ok()?;
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+                .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+        };
+        Some(Self {
+            rss: field("Rss"),
+            pss: field("Pss"),
+            // Pages only this process maps: RSS without what it shares with the page
+            // cache.
+            private: field("Private_Clean")
+                .zip(field("Private_Dirty"))
+                .map(|(clean, dirty)| clean + dirty),
+        })
     }
 }
 
@@ -37,27 +94,6 @@ pub(super) fn release_free_heap() {
             malloc_trim(0);
         }
     }
-}
-
-/// Resident set size from /proc (Linux); None elsewhere.
-fn resident_kib() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4)
-}
-
-/// Memory only this process holds (private clean + dirty pages, from smaps_rollup): RSS
-/// without the pages it shares with the page cache, such as the artifact's data image
-/// that every tenant's memory maps copy-on-write.
-fn private_kib() -> Option<u64> {
-    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").ok()?;
-    let mut total = 0;
-    for line in rollup.lines() {
-        if line.starts_with("Private_Clean:") || line.starts_with("Private_Dirty:") {
-            total += line.split_whitespace().nth(1)?.parse::<u64>().ok()?;
-        }
-    }
-    Some(total)
 }
 
 /// How many memory mappings the process has (Linux allows `vm.max_map_count`).

@@ -39,10 +39,11 @@ where
     Ok(out)
 }
 
-/// HTTP requests and new TCP connections the simulator saw.
+/// HTTP requests, token requests among them, and new TCP connections the simulator saw.
 #[derive(Default, Clone, Copy)]
 pub(super) struct Counts {
     pub(super) requests: usize,
+    pub(super) tokens: usize,
     pub(super) connections: usize,
 }
 
@@ -50,12 +51,14 @@ impl Counts {
     pub(super) fn of(simulator: &Simulator) -> Self {
         Self {
             requests: simulator.requests().len(),
+            tokens: simulator.token_requests(),
             connections: simulator.connections(),
         }
     }
 
     pub(super) fn add(&mut self, before: Counts, after: Counts) {
         self.requests += after.requests.saturating_sub(before.requests);
+        self.tokens += after.tokens.saturating_sub(before.tokens);
         self.connections += after.connections.saturating_sub(before.connections);
     }
 }
