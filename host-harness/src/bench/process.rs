@@ -39,6 +39,31 @@ pub(super) fn release_free_heap() {
     }
 }
 
+/// The CPU time (user and system) this process has used so far, all its threads
+/// (`getrusage(RUSAGE_SELF)`); None where it cannot be read.
+pub(super) fn cpu_time() -> Option<std::time::Duration> {
+    #[cfg(unix)]
+    {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: getrusage writes a whole `rusage` into the pointer it is given.
+        let usage = unsafe {
+            if libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) != 0 {
+                return None;
+            }
+            usage.assume_init()
+        };
+        let time = |t: libc::timeval| {
+            let micros = u64::try_from(t.tv_sec).ok()? * 1_000_000;
+            Some(std::time::Duration::from_micros(
+                micros + u64::try_from(t.tv_usec).ok()?,
+            ))
+        };
+        Some(time(usage.ru_utime)? + time(usage.ru_stime)?)
+    }
+    #[cfg(not(unix))]
+    None
+}
+
 /// Resident set size from /proc (Linux); None elsewhere.
 fn resident_kib() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
