@@ -55,7 +55,9 @@ pub async fn run(options: Options) -> Result<ExitCode> {
     let bench = Bench::start(cache, options.epoch_tick).await?;
 
     // The platform's host for the timing figures: sized for this run's tenants at once.
-    let most = options.instantiations.max(options.concurrent) + 16;
+    let counts = throughput::counts(options.concurrent);
+    let largest = counts.last().copied().unwrap_or(options.concurrent);
+    let most = options.instantiations.max(largest) + 16;
     let host = bench.host(bench.limits(most)?)?;
     tenants::worst_case(&mut figures, &host);
     tenants::instantiation(&mut figures, &bench, &host, options.instantiations).await?;
@@ -75,15 +77,7 @@ pub async fn run(options: Options) -> Result<ExitCode> {
     let host = bench.host(bench.limits(most)?)?;
     let template = latency::measure(&mut figures, &bench, &host, options.tickets).await?;
     let window = Duration::from_secs_f64(options.seconds);
-    throughput::measure(
-        &mut figures,
-        &bench,
-        &host,
-        &template,
-        options.concurrent,
-        window,
-    )
-    .await?;
+    throughput::measure(&mut figures, &bench, &host, &template, &counts, window).await?;
 
     bench.finish().await;
     figures.finish(&machine);

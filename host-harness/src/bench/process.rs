@@ -96,6 +96,31 @@ pub(super) fn release_free_heap() {
     }
 }
 
+/// The CPU time (user and system) this process has used so far, all its threads
+/// (`getrusage(RUSAGE_SELF)`); None where it cannot be read.
+pub(super) fn cpu_time() -> Option<std::time::Duration> {
+    #[cfg(unix)]
+    {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: getrusage writes a whole `rusage` into the pointer it is given.
+        let usage = unsafe {
+            if libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) != 0 {
+                return None;
+            }
+            usage.assume_init()
+        };
+        let time = |t: libc::timeval| {
+            let micros = u64::try_from(t.tv_sec).ok()? * 1_000_000;
+            Some(std::time::Duration::from_micros(
+                micros + u64::try_from(t.tv_usec).ok()?,
+            ))
+        };
+        Some(time(usage.ru_utime)? + time(usage.ru_stime)?)
+    }
+    #[cfg(not(unix))]
+    None
+}
+
 /// How many memory mappings the process has (Linux allows `vm.max_map_count`).
 pub(super) fn mappings() -> Option<u64> {
     capacity::mappings_in_use()

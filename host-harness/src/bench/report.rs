@@ -77,6 +77,9 @@ impl Figures {
         if !self.json {
             let value = if figure.value.fract() == 0.0 || figure.value.abs() >= 100.0 {
                 format!("{:.0}", figure.value)
+            } else if figure.value.abs() < 0.01 {
+                // A rare event per ticket (a new connection in 500) is not 0.00.
+                format!("{:.4}", figure.value)
             } else {
                 format!("{:.2}", figure.value)
             };
@@ -85,7 +88,7 @@ impl Figures {
                 Some((target, false)) => format!("  target {}: NOT MET", target.shown()),
                 None => String::new(),
             };
-            println!("{:<48} {:>14} {}{verdict}", figure.name, value, figure.unit);
+            println!("{:<56} {:>10} {}{verdict}", figure.name, value, figure.unit);
         }
         self.list.push(figure);
     }

@@ -3,10 +3,15 @@
 use anyhow::{Result, bail};
 use servicenow_simulator::Simulator;
 use ticketing_host::Tenant;
-use ticketing_host::api::{CreateOutcome, Ticket};
+use ticketing_host::api::{CreateOutcome, Ticket, WrittenTicket};
 
 /// Creates the `i`th bench ticket through `tenant`.
 pub(super) async fn create(tenant: &mut Tenant, i: usize) -> Result<()> {
+    created(tenant, i).await.map(drop)
+}
+
+/// Creates the `i`th bench ticket through `tenant`: the ticket the component handed back.
+pub(super) async fn created(tenant: &mut Tenant, i: usize) -> Result<WrittenTicket> {
     let ticket = Ticket {
         event_category: "cost-optimization".into(),
         title: format!("bench event {i}"),
@@ -19,7 +24,7 @@ pub(super) async fn create(tenant: &mut Tenant, i: usize) -> Result<()> {
         affected_resources: vec![],
     };
     match tenant.create_ticket(&ticket).await? {
-        Ok(CreateOutcome::Created(_)) => Ok(()),
+        Ok(CreateOutcome::Created(written)) => Ok(written),
         other => bail!("create-ticket did not create: {other:?}"),
     }
 }
