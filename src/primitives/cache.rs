@@ -38,8 +38,19 @@ impl<K: Ord, V> Expiring<K, V> {
         }
     }
 
+    /// Stores `value`, first dropping the entries that have expired: a cache keyed by what
+    /// the platform sends (cloud resources) holds only what the TTL lets it, not every key it
+    /// ever saw.
     pub fn insert(&mut self, key: K, value: V, now: Duration) {
+        self.entries
+            .retain_values(|(_, stored_at)| now.saturating_sub(*stored_at) < INSTANCE_FACTS_TTL);
         self.entries.insert(key, (value, now));
+    }
+
+    /// How many entries it holds, expired ones included until the next insert.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.iter().count()
     }
 
     /// Drops every entry whose value fails `keep`.
@@ -70,5 +81,19 @@ mod tests {
         assert_eq!(cache.get("a", start), Some(&1));
         cache.clear();
         assert_eq!(cache.get("a", start), None);
+    }
+
+    #[test]
+    fn an_insert_drops_what_has_expired() {
+        let mut cache: Expiring<String, u32> = Expiring::default();
+        let start = Duration::from_secs(100);
+        for i in 0..50 {
+            cache.insert(format!("resource-{i}"), i, start);
+        }
+        assert_eq!(cache.len(), 50);
+        let later = start + INSTANCE_FACTS_TTL;
+        cache.insert("fresh".into(), 1, later);
+        assert_eq!(cache.len(), 1);
+        assert_eq!(cache.get("fresh", later), Some(&1));
     }
 }
