@@ -8,6 +8,7 @@ use servicenow_simulator::Simulator;
 use ticketing_host::Tenant;
 
 use super::Bench;
+use super::memory::per_tenant_memory;
 use super::process::{self, Usage};
 use super::report::{Figures, Target, median, per_tenant, us};
 use super::traffic::{Counts, create};
@@ -39,21 +40,9 @@ pub(super) async fn hibernated(
         sleeping.len() as f64,
         "tenants",
     );
-    let per = |after, before| per_tenant(after, before, count);
-    if let Some(each) = per(after.proportional_kib, before.proportional_kib) {
-        figures.add(format!("PSS per hibernating tenant ({count})"), each, "KiB");
-    }
-    if let Some(each) = per(after.resident_kib, before.resident_kib) {
-        figures.add(format!("RSS per hibernating tenant ({count})"), each, "KiB");
-    }
-    if let Some(each) = per(after.private_kib, before.private_kib) {
-        figures.add(
-            format!("private memory per hibernating tenant ({count})"),
-            each,
-            "KiB",
-        );
-    }
-    if let Some(each) = per(after.mappings, before.mappings) {
+    let what = format!("hibernating tenant ({count})");
+    per_tenant_memory(figures, &what, count, [after, before], None);
+    if let Some(each) = per_tenant(after.mappings, before.mappings, count) {
         figures.add(
             format!("memory mappings per hibernating tenant ({count})"),
             each,

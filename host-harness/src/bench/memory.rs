@@ -108,7 +108,13 @@ impl Growth {
             "tenants",
         );
         let what = format!("idle configured tenant ({count})");
-        per_tenant_memory(figures, &what, reached, [after, before], FRESH_PSS_KIB);
+        per_tenant_memory(
+            figures,
+            &what,
+            reached,
+            [after, before],
+            Some(FRESH_PSS_KIB),
+        );
         let per = |after, before| per_tenant(after, before, reached);
         if let Some(each) = per(after.mappings, self.maps_before_host) {
             figures.add(
@@ -133,24 +139,23 @@ impl Growth {
 }
 
 /// Memory per tenant, what `n` tenants make of the difference between `with` and
-/// `without` them: PSS (held to `pss_target`), RSS, private memory, the difference (pages
+/// `without` them: PSS (held to `pss_target`, where there is one), RSS, private memory, the difference (pages
 /// shared with the page cache: the artifact's data image, in every tenant's RSS and once
 /// in the process's PSS), and page tables (`VmPTE`).
-fn per_tenant_memory(
+pub(super) fn per_tenant_memory(
     figures: &mut Figures,
     what: &str,
     n: usize,
     [with, without]: [Usage; 2],
-    pss_target: f64,
+    pss_target: Option<f64>,
 ) {
     let per = |with, without| per_tenant(with, without, n);
     if let Some(each) = per(with.proportional_kib, without.proportional_kib) {
-        figures.target(
-            format!("PSS per {what}"),
-            each,
-            "KiB",
-            Target::AtMost(pss_target),
-        );
+        let name = format!("PSS per {what}");
+        match pss_target {
+            Some(bound) => figures.target(name, each, "KiB", Target::AtMost(bound)),
+            None => figures.add(name, each, "KiB"),
+        }
     }
     let rss = per(with.resident_kib, without.resident_kib);
     let private = per(with.private_kib, without.private_kib);
@@ -216,7 +221,7 @@ pub(super) async fn worked(figures: &mut Figures, bench: &Bench, count: usize) -
     let left = Usage::now();
     let without = host_only.plus(left).less(before_host);
     let what = format!("tenant after {WORKED_TICKETS} tickets ({count})");
-    per_tenant_memory(figures, &what, count, [with, without], WORKED_PSS_KIB);
+    per_tenant_memory(figures, &what, count, [with, without], Some(WORKED_PSS_KIB));
     figures.add(
         format!("create-ticket while working, mean ({count})"),
         us(took / (count * WORKED_TICKETS).max(1) as u32),
