@@ -238,15 +238,8 @@ pub fn close_on_instance(sim: &Simulator, sys_id: &str, state: &str) {
 
 pub fn ticket(category: &str, title: &str) -> Ticket {
     Ticket {
-        event_category: category.into(),
-        title: title.into(),
         description: format!("{title}: details"),
-        priority: None,
-        assignment_group: None,
-        correlation_id: None,
-        extra_fields: vec![],
-        resource: None,
-        affected_resources: vec![],
+        ..Ticket::new(category, title)
     }
 }
 

@@ -181,41 +181,25 @@ async fn test_connection(tenant: &mut Tenant) -> Result<()> {
 fn events() -> [Ticket; 3] {
     [
         Ticket {
-            event_category: "cost-optimization".into(),
-            title: "Idle VM i-0abc123 in eu-west-1 costs $412/month".into(),
             description: "CPU below 2% for 30 days. Suggested action: stop or downsize.".into(),
             priority: Some(Priority::High),
-            assignment_group: None,
             correlation_id: Some("opportunity-7f3a".into()),
-            extra_fields: vec![],
             resource: Some(resource("i-0abc123", "web-prod-07")),
-            affected_resources: vec![],
+            ..Ticket::new(
+                "cost-optimization",
+                "Idle VM i-0abc123 in eu-west-1 costs $412/month",
+            )
         },
         Ticket {
-            event_category: "maintenance".into(),
-            title: "Resize database db-prod-2 to r6g.large".into(),
             description: "Approved rightsizing, planned for the weekend window.".into(),
-            priority: None,
-            assignment_group: None,
             correlation_id: Some("workflow-19".into()),
-            extra_fields: vec![],
             resource: Some(resource(
                 "arn:aws:rds:eu-west-1:123456789012:db:db-prod-2",
                 "db-prod-2",
             )),
-            affected_resources: vec![],
+            ..Ticket::new("maintenance", "Resize database db-prod-2 to r6g.large")
         },
-        Ticket {
-            event_category: "marketing-digest".into(),
-            title: "Weekly savings digest".into(),
-            description: String::new(),
-            priority: None,
-            assignment_group: None,
-            correlation_id: None,
-            extra_fields: vec![],
-            resource: None,
-            affected_resources: vec![],
-        },
+        Ticket::new("marketing-digest", "Weekly savings digest"),
     ]
 }
 
@@ -488,15 +472,11 @@ async fn older_instance(host: &Host) -> Result<()> {
         bail!("the password grant failed against the simulator");
     }
     let event = Ticket {
-        event_category: "cost-optimization".into(),
-        title: "Unattached volume vol-0def costs $38/month".into(),
         description: "Unattached for 60 days.".into(),
-        priority: None,
-        assignment_group: None,
-        correlation_id: None,
-        extra_fields: vec![],
-        resource: None,
-        affected_resources: vec![],
+        ..Ticket::new(
+            "cost-optimization",
+            "Unattached volume vol-0def costs $38/month",
+        )
     };
     match tenant.create_ticket(&event).await? {
         Ok(outcome) => println!("  {}", render::outcome(&outcome).replace('\n', "\n  ")),

@@ -153,15 +153,8 @@ async fn an_unaware_platform_drives_it_through_describe_and_generic_values() {
     let written = create(
         &mut tenant,
         &Ticket {
-            event_category: "cost-optimization".into(),
-            title: "Idle VM".into(),
             description: "i-0abc has been idle for 14 days".into(),
-            priority: None,
-            assignment_group: None,
-            correlation_id: None,
-            extra_fields: vec![],
-            resource: None,
-            affected_resources: vec![],
+            ..Ticket::new("cost-optimization", "Idle VM")
         },
     )
     .await;

@@ -63,15 +63,9 @@ async fn main() -> anyhow::Result<()> {
             anyhow::bail!("tenant-{i}: {}", refused.message);
         }
         let event = Ticket {
-            event_category: "cost-optimization".into(),
-            title: format!("Idle VM i-{i:04x}"),
             description: "Stopped for 14 days".into(),
-            priority: None,
-            assignment_group: None,
             correlation_id: Some(format!("opportunity-{i}")),
-            extra_fields: Vec::new(),
-            resource: None,
-            affected_resources: vec![],
+            ..Ticket::new("cost-optimization", format!("Idle VM i-{i:04x}"))
         };
         match tenant.create_ticket(&event).await? {
             Ok(CreateOutcome::Created(written)) => {

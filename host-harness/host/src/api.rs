@@ -20,6 +20,24 @@ impl Setting {
     }
 }
 
+impl Ticket {
+    /// A ticket for an event of `event_category`: no description, priority, group,
+    /// correlation id, extra field or resource, each set with struct update syntax where wanted.
+    pub fn new(event_category: impl Into<String>, title: impl Into<String>) -> Self {
+        Self {
+            event_category: event_category.into(),
+            title: title.into(),
+            description: String::new(),
+            priority: None,
+            assignment_group: None,
+            correlation_id: None,
+            extra_fields: Vec::new(),
+            resource: None,
+            affected_resources: Vec::new(),
+        }
+    }
+}
+
 impl TicketCategory {
     /// A route: events of `event_category` become tickets of `kind`, when enabled.
     pub fn new(event_category: impl Into<String>, kind: impl Into<String>, enabled: bool) -> Self {

@@ -23,15 +23,9 @@
 //! }
 //! // Then one call per event.
 //! let event = Ticket {
-//!     event_category: "cost-optimization".into(),
-//!     title: "Idle VM i-0abc".into(),
 //!     description: "Stopped for 14 days".into(),
-//!     priority: None,
-//!     assignment_group: None,
 //!     correlation_id: Some("opportunity-42".into()),
-//!     extra_fields: Vec::new(),
-//!     resource: None,
-//!     affected_resources: Vec::new(),
+//!     ..Ticket::new("cost-optimization", "Idle VM i-0abc")
 //! };
 //! if let Ok(CreateOutcome::Created(written)) = tenant.create_ticket(&event).await? {
 //!     println!("opened {}", written.ticket.display_id);

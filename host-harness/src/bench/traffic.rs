@@ -12,17 +12,7 @@ pub(super) async fn create(tenant: &mut Tenant, i: usize) -> Result<()> {
 
 /// Creates the `i`th bench ticket through `tenant`: the ticket the component handed back.
 pub(super) async fn created(tenant: &mut Tenant, i: usize) -> Result<WrittenTicket> {
-    let ticket = Ticket {
-        event_category: "cost-optimization".into(),
-        title: format!("bench event {i}"),
-        description: String::new(),
-        priority: None,
-        assignment_group: None,
-        correlation_id: None,
-        extra_fields: vec![],
-        resource: None,
-        affected_resources: vec![],
-    };
+    let ticket = Ticket::new("cost-optimization", format!("bench event {i}"));
     match tenant.create_ticket(&ticket).await? {
         Ok(CreateOutcome::Created(written)) => Ok(written),
         other => bail!("create-ticket did not create: {other:?}"),
