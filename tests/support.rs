@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 
 use servicenow_simulator::{RecordedRequest, Simulator};
 use ticketing_host::api::{
-    CreateOutcome, Error as ProviderError, Setting, SettingValue, Ticket, TicketCategory,
-    TicketDetails, TicketRecord, TicketRef, WrittenTicket,
+    CreateOutcome, Error as ProviderError, Setting, Ticket, TicketCategory, TicketDetails,
+    TicketRecord, TicketRef, WrittenTicket,
 };
 use ticketing_host::{Host, Resolve, SandboxLimits, Secret, Tenant};
 
@@ -79,10 +79,7 @@ impl Form {
 
     /// The form with the flag `key` sent as `on`.
     pub fn with_flag(self, key: &str, on: bool) -> Form {
-        self.with(Setting {
-            key: key.into(),
-            value: SettingValue::Flag(on),
-        })
+        self.with(Setting::flag(key, on))
     }
 
     pub fn values(&self) -> Vec<Setting> {
@@ -109,10 +106,7 @@ impl Form {
             }
         }
         if let Some(flag) = self.attachments {
-            values.push(Setting {
-                key: "attachments".into(),
-                value: SettingValue::Flag(flag),
-            });
+            values.push(Setting::flag("attachments", flag));
         }
         values.extend(self.more.iter().cloned());
         values

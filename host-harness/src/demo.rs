@@ -11,8 +11,8 @@ use servicenow_simulator::{
 use std::net::Ipv4Addr;
 
 use ticketing_host::api::{
-    CloudResource, CreateOutcome, Priority, Resolution, Setting, SettingValue, Ticket,
-    TicketCategory, TicketRecord, WrittenTicket,
+    CloudResource, CreateOutcome, Priority, Resolution, Setting, Ticket, TicketCategory,
+    TicketRecord,
 };
 use ticketing_host::{Host, Resolve, SandboxLimits, Secret, Tenant};
 
@@ -135,15 +135,9 @@ fn settings(simulator: &Simulator) -> Vec<Setting> {
             ],
         ),
         // Each ticket is linked to its cloud resource's configuration item.
-        Setting {
-            key: "link_configuration_items".into(),
-            value: SettingValue::Flag(true),
-        },
+        Setting::flag("link_configuration_items", true),
         // Test Connection then checks the Attachment API too.
-        Setting {
-            key: "attachments".into(),
-            value: SettingValue::Flag(true),
-        },
+        Setting::flag("attachments", true),
     ]
 }
 
@@ -214,20 +208,6 @@ fn resource(id: &str, name: &str) -> CloudResource {
     }
 }
 
-/// The configuration item a ticket was linked to, and what did not stick, with why.
-fn links(written: &WrittenTicket) {
-    if let Some(ci) = &written.configuration_item {
-        println!("  Linked to the configuration item {} ({})", ci.name, ci.id);
-    }
-    for field in &written.not_applied {
-        println!(
-            "  Not applied: {}: {}",
-            render::printable(&field.field),
-            render::printable(&field.reason)
-        );
-    }
-}
-
 /// Each event through create-ticket, and what ServiceNow stored for it.
 async fn create_tickets(
     simulator: &Simulator,
@@ -248,7 +228,11 @@ async fn create_tickets(
                 );
                 println!("  {}", record.link);
                 println!("  ServiceNow stored: {}", stored(simulator, record));
-                links(&written);
+                println!(
+                    "{}{}",
+                    render::configuration_item(written.configuration_item.as_ref()),
+                    render::not_applied(&written.not_applied)
+                );
             }
             Ok(other) => println!("  {}", render::outcome(&other)),
             Err(error) => bail!("creating a ticket failed: {}", render::error(&error)),

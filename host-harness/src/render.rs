@@ -74,7 +74,7 @@ pub fn kind(kind: &str) -> String {
     }
 }
 
-fn not_applied(fields: &[NotApplied]) -> String {
+pub fn not_applied(fields: &[NotApplied]) -> String {
     let mut out = String::new();
     for field in fields {
         let _ = write!(
@@ -95,7 +95,7 @@ fn not_applied_json(fields: &[NotApplied]) -> Value {
 }
 
 /// The configuration item line: linked, or nothing.
-fn configuration_item(item: Option<&ConfigurationItem>) -> String {
+pub fn configuration_item(item: Option<&ConfigurationItem>) -> String {
     item.map_or_else(String::new, |ci| {
         format!(
             "\n  Configuration item: {} ({})",

@@ -11,6 +11,14 @@ impl Setting {
         }
     }
 
+    /// A flag value: yes or no.
+    pub fn flag(key: impl Into<String>, on: bool) -> Self {
+        Self {
+            key: key.into(),
+            value: SettingValue::Flag(on),
+        }
+    }
+
     /// A ticket-categories value: the routing table of the settings form.
     pub fn ticket_categories(key: impl Into<String>, rows: Vec<TicketCategory>) -> Self {
         Self {

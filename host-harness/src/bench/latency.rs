@@ -63,8 +63,8 @@ pub(super) async fn measure(
     worker.times.report_worker(figures, tickets);
     blocking.report_blocking(figures);
     // What the simulator saw per ticket, in the first run.
-    per_ticket(figures, component_counts, "component, warm", tickets);
-    per_ticket(figures, native_counts, "native", tickets);
+    per_ticket(figures, component_counts, "component, warm", tickets, true);
+    per_ticket(figures, native_counts, "native", tickets, false);
     Ok(template)
 }
 
@@ -213,14 +213,14 @@ impl Times {
 }
 
 /// What the simulator saw per ticket on one `side` of the latency run.
-/// The component is held to one request and no new connection per warm ticket; the native
-/// client's counts are shown beside them, for comparison only.
-fn per_ticket(figures: &mut Figures, counts: Counts, side: &str, tickets: usize) {
+/// What the simulator saw per ticket on one `side`; `held` holds it to one request and no new
+/// connection per warm ticket (the component), else it is shown for comparison (native).
+fn per_ticket(figures: &mut Figures, counts: Counts, side: &str, tickets: usize, held: bool) {
     let requests = counts.requests as f64 / tickets as f64;
     let connections = counts.connections as f64 / tickets as f64;
     let requests_name = format!("HTTP requests per ticket ({side})");
     let connections_name = format!("new TCP connections per ticket ({side})");
-    if side.starts_with("component") {
+    if held {
         figures.target(requests_name, requests, "requests", Target::AtMost(1.0));
         figures.target(
             connections_name,
