@@ -48,18 +48,26 @@ pub fn create_ticket<T: Transport, C: Clock>(
         ),
         Route::Skip(why) => return Ok(CreateOutcome::Skipped(why)),
     };
-    if via.is_none() {
-        import_writes::check_create(settings, &kind, &ticket)?;
+    // The write path, decided once: a change through the Change Management API (templates
+    // apply only there, whatever the write path), else the kind's staging table, if any.
+    let staging = match via {
+        Some(_) => None,
+        None => settings.writes.staging_table(&kind).cloned(),
+    };
+    if let Some(staging) = &staging {
+        import_writes::check_create(staging, &kind, &ticket)?;
     }
     let instance = settings.instance.clone();
     let priority = ticket.priority.or(settings.default_priority);
     let default_group = settings.default_assignment_group.clone();
 
     let follows = match ticket.correlation_id.as_deref().map(str::trim) {
-        Some(correlation_id) => match earlier(session, &kind, correlation_id, &ticket)? {
-            Earlier::Handled(outcome) => return Ok(outcome),
-            Earlier::NewTicket { follows } => follows,
-        },
+        Some(correlation_id) => {
+            match earlier(session, &kind, correlation_id, &ticket, staging.is_some())? {
+                Earlier::Handled(outcome) => return Ok(outcome),
+                Earlier::NewTicket { follows } => follows,
+            }
+        }
         None => None,
     };
     let group = match (&ticket.assignment_group, default_group) {
@@ -80,10 +88,11 @@ pub fn create_ticket<T: Transport, C: Clock>(
         );
         columns.set("description", description);
     }
-    let (stored, not_applied) = match write_new(session, &kind, via, &ticket, &columns, follows)? {
-        Written::Stored(stored, not_applied) => (*stored, not_applied),
-        Written::Existing(record) => return Ok(CreateOutcome::Existing(record)),
-    };
+    let (stored, not_applied) =
+        match write_new(session, &kind, via, staging, &ticket, &columns, follows)? {
+            Written::Stored(stored, not_applied) => (*stored, not_applied),
+            Written::Existing(record) => return Ok(CreateOutcome::Existing(record)),
+        };
     let record = TicketRecord::from_row(&kind, &instance, &stored.row);
     let created = links.written(record, not_applied);
     let outcome = match ticket.correlation_id.as_deref().map(str::trim) {
@@ -109,14 +118,11 @@ fn write_new<T: Transport, C: Clock>(
     session: &mut Session<T, C>,
     kind: &TicketKind,
     via: Option<ChangeWrite>,
+    staging: Option<Name>,
     ticket: &Ticket,
     columns: &Columns,
     follows: Option<String>,
 ) -> Result<Written> {
-    let staging = match via {
-        Some(_) => None,
-        None => import_writes::staging_table(session, kind),
-    };
     if let Some(staging) = staging {
         return Ok(
             match import_writes::create(session, kind, &staging, columns, follows.as_deref())? {
@@ -305,12 +311,14 @@ fn earlier<T: Transport, C: Clock>(
     kind: &TicketKind,
     correlation_id: &str,
     ticket: &Ticket,
+    through_import_set: bool,
 ) -> Result<Earlier> {
     let table = kind.table();
     let settings = session.configured()?;
     let instance = settings.instance.clone();
-    let reopen = settings.on_closed_match == ClosedMatch::Reopen
-        || import_writes::reopens_closed(settings, kind);
+    // Through an import set a closed match is reopened whatever the setting says: the
+    // transform would coalesce onto it, so a new ticket cannot follow it.
+    let reopen = settings.on_closed_match == ClosedMatch::Reopen || through_import_set;
     let matches = tickets::find_by_correlation(session, table, correlation_id, Labels::Skip)?;
     let (row, state) = match oldest_open(&matches, table) {
         Some(open) => (open, None),

@@ -46,10 +46,7 @@ pub fn staging_table<T: Transport, C: Clock>(
 
 /// Refuses, before anything is sent, a create the transform cannot coalesce: without a
 /// correlation id it would skip the row, or insert a ticket no later call can find again.
-pub fn check_create(settings: &Settings, kind: &TicketKind, ticket: &Ticket) -> Result<()> {
-    let Some(staging) = settings.writes.staging_table(kind) else {
-        return Ok(());
-    };
+pub fn check_create(staging: &Name, kind: &TicketKind, ticket: &Ticket) -> Result<()> {
     if ticket.correlation_id.is_some() {
         return Ok(());
     }
@@ -59,13 +56,6 @@ pub fn check_create(settings: &Settings, kind: &TicketKind, ticket: &Ticket) -> 
          ticket a correlation id",
         kind.table()
     )))
-}
-
-/// Through an import set a closed earlier ticket with the event's correlation id is reopened,
-/// whatever the setting for closed matches says: the transform coalesces onto it, so a new
-/// ticket cannot follow it.
-pub fn reopens_closed(settings: &Settings, kind: &TicketKind) -> bool {
-    settings.writes.staging_table(kind).is_some()
 }
 
 /// Creates the ticket through `staging`. `follows`: the closed ticket with the same

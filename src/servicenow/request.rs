@@ -78,63 +78,73 @@ impl<T: Transport> Rest<'_, T> {
         failure: Failure,
         need_result: bool,
     ) -> Result<Answered> {
-        let answered = || -> Result<Answered> {
-            let response = match self.transport.send(request) {
-                Ok(response) => response,
-                // Nothing was sent: the write certainly did not happen.
-                Err(
-                    error @ (TransportError::Unreachable(_)
-                    | TransportError::Denied
-                    | TransportError::RequestTooLarge),
-                ) => {
-                    return Err(answer::transport_error(error, what));
+        self.answer(auth, request, what, failure, need_result)
+            .map_err(|mut error| {
+                error.message = request.redact(&error.message);
+                // A write whose answer was lost or that failed midway may have been carried out.
+                if !request.idempotent && error.kind == ErrorKind::ServiceUnavailable {
+                    error.outcome_unknown = true;
                 }
-                Err(error) => {
-                    let mut error = answer::transport_error(error, what);
-                    error.outcome_unknown = !request.idempotent;
-                    return Err(error);
-                }
-            };
-            answer::require_json(&response, what)?;
-            if !response.is_success() {
-                return Err(failure(&response, auth, what));
-            }
-            let envelope = Envelope::parse(&response.body).map_err(|e| {
-                Error::unexpected(format!("{what}: the answer is not a Table API result: {e}"))
-                    .with_status(response.status)
-            })?;
-            // A transaction-quota timeout answers 200 with a partial result *and* an error
-            // (docs/servicenow/availability.md#rate-limits).
-            if let Some(error) = envelope.error {
-                return Err(Error::unexpected(format!(
-                    "{what}: ServiceNow cut the answer short: {}",
-                    error.describe()
-                ))
-                .with_status(response.status));
-            }
-            let result = match envelope.result {
-                Some(result) => result,
-                None if !need_result => Value::Null,
-                None => {
-                    return Err(
-                        Error::unexpected(format!("{what}: the answer has no result"))
-                            .with_status(response.status),
-                    );
-                }
-            };
-            Ok(Answered {
-                result,
-                link: response.header("link").map(ToString::to_string),
-                date: response.header("date").map(ToString::to_string),
+                error
             })
-        };
-        answered().map_err(|mut error| {
-            error.message = request.redact(&error.message);
-            // A write whose answer was lost or that failed midway may have been carried out.
-            if !request.idempotent && error.kind == ErrorKind::ServiceUnavailable {
-                error.outcome_unknown = true;
+    }
+
+    /// One exchange's answer, its errors not yet redacted.
+    fn answer(
+        &self,
+        auth: &Authorization,
+        request: &Request,
+        what: &str,
+        failure: Failure,
+        need_result: bool,
+    ) -> Result<Answered> {
+        let response = match self.transport.send(request) {
+            Ok(response) => response,
+            // Nothing was sent: the write certainly did not happen.
+            Err(
+                error @ (TransportError::Unreachable(_)
+                | TransportError::Denied
+                | TransportError::RequestTooLarge),
+            ) => {
+                return Err(answer::transport_error(error, what));
             }
-            error
+            Err(error) => {
+                let mut error = answer::transport_error(error, what);
+                error.outcome_unknown = !request.idempotent;
+                return Err(error);
+            }
+        };
+        answer::require_json(&response, what)?;
+        if !response.is_success() {
+            return Err(failure(&response, auth, what));
+        }
+        let envelope = Envelope::parse(&response.body).map_err(|e| {
+            Error::unexpected(format!("{what}: the answer is not a Table API result: {e}"))
+                .with_status(response.status)
+        })?;
+        // A transaction-quota timeout answers 200 with a partial result *and* an error
+        // (docs/servicenow/availability.md#rate-limits).
+        if let Some(error) = envelope.error {
+            return Err(Error::unexpected(format!(
+                "{what}: ServiceNow cut the answer short: {}",
+                error.describe()
+            ))
+            .with_status(response.status));
+        }
+        let result = match envelope.result {
+            Some(result) => result,
+            None if !need_result => Value::Null,
+            None => {
+                return Err(
+                    Error::unexpected(format!("{what}: the answer has no result"))
+                        .with_status(response.status),
+                );
+            }
+        };
+        Ok(Answered {
+            result,
+            link: response.header("link").map(ToString::to_string),
+            date: response.header("date").map(ToString::to_string),
         })
     }
 }
