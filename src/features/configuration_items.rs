@@ -11,7 +11,7 @@ use crate::primitives::error::{Error, ErrorKind};
 use crate::primitives::http::Transport;
 use crate::primitives::ids::SysId;
 use crate::primitives::text::quoted;
-use crate::servicenow::cloud_resource::{Cloud, CloudResource, ConfigurationItem};
+use crate::servicenow::cloud_resource::{CloudResource, ConfigurationItem};
 use crate::servicenow::cmdb::{self, CmdbRow, Found, Lookup, TASK_CI};
 use crate::servicenow::not_applied::NotApplied;
 use crate::servicenow::rows::Columns;
@@ -177,11 +177,7 @@ fn failed(resource: &CloudResource, error: &Error) -> String {
 
 /// The resource, for the reasons an admin reads.
 fn described(resource: &CloudResource) -> String {
-    let cloud = match resource.cloud {
-        Cloud::Aws => "aws",
-        Cloud::Azure => "azure",
-        Cloud::Gcp => "gcp",
-    };
+    let cloud = resource.cloud.name();
     let mut what = format!(
         "the {cloud} resource {}",
         quoted(&resource.resource_id, 128)

@@ -17,16 +17,26 @@ pub enum Cloud {
 }
 
 impl Cloud {
+    const NAMES: [(&'static str, Self); 3] = [
+        ("aws", Self::Aws),
+        ("azure", Self::Azure),
+        ("gcp", Self::Gcp),
+    ];
+
     fn parse(name: &str) -> Option<Self> {
         let name = name.trim();
-        [
-            ("aws", Self::Aws),
-            ("azure", Self::Azure),
-            ("gcp", Self::Gcp),
-        ]
-        .into_iter()
-        .find(|(known, _)| name.eq_ignore_ascii_case(known))
-        .map(|(_, cloud)| cloud)
+        Self::NAMES
+            .into_iter()
+            .find(|(known, _)| name.eq_ignore_ascii_case(known))
+            .map(|(_, cloud)| cloud)
+    }
+
+    /// Its name as the contract spells it (`aws`).
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .into_iter()
+            .find(|(_, cloud)| *cloud == self)
+            .map_or("", |(name, _)| name)
     }
 }
 
@@ -138,6 +148,13 @@ mod tests {
         assert_eq!(resource.cloud, Cloud::Aws);
         assert_eq!(resource.resource_id, "i-0abc123");
         assert_eq!(resource.region, "eu-west-1");
+    }
+
+    #[test]
+    fn a_cloud_reads_back_its_own_name() {
+        for (name, cloud) in Cloud::NAMES {
+            assert_eq!((cloud.name(), Cloud::parse(name)), (name, Some(cloud)));
+        }
     }
 
     #[test]
