@@ -17,6 +17,11 @@ impl Simulator {
         self.state().requests.clone()
     }
 
+    /// How many requests are recorded, without copying them.
+    pub fn request_count(&self) -> usize {
+        self.state().requests.len()
+    }
+
     /// Forgets the recorded requests (the token request count is kept).
     pub fn clear_requests(&self) {
         self.state().requests.clear();

@@ -45,7 +45,7 @@ pub(super) struct Counts {
 impl Counts {
     pub(super) fn of(simulator: &Simulator) -> Self {
         Self {
-            requests: simulator.requests().len(),
+            requests: simulator.request_count(),
             tokens: simulator.token_requests(),
             connections: simulator.connections(),
         }

@@ -50,6 +50,7 @@ async fn front_door_faults_answer_every_path_and_are_recorded() {
 
     let recorded = sim.requests();
     assert_eq!(recorded.len(), 5);
+    assert_eq!(sim.request_count(), 5);
     assert_eq!(recorded[1].path, "/api/now/table/incident");
     assert_eq!(
         recorded[1].header("authorization"),
