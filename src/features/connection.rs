@@ -19,6 +19,7 @@ use crate::servicenow::table::TableApi;
 use crate::servicenow::ticket_kind::TicketKind;
 use crate::settings::validated::{RawSettings, Settings};
 
+use crate::features::facts::InstanceFacts;
 use crate::features::groups;
 use crate::features::import_writes;
 use crate::features::session::Session;
@@ -64,9 +65,7 @@ fn run_checks<T: Transport, C: Clock>(
     let settings = list.gate(CheckId::Settings, check_settings(session))?;
     // What was cached proves nothing about the setup as it is now.
     session.forget_tokens();
-    session.facts().groups.clear();
-    session.facts().change_templates.clear();
-    session.facts().configuration_items.clear();
+    *session.facts() = InstanceFacts::default();
     let tables = tables_to_check(&settings);
     let (auth, first) = match settings.credentials.fixed_authorization() {
         // One token request answers two questions: does the instance answer as

@@ -57,10 +57,6 @@ impl<K: Ord, V> Expiring<K, V> {
     pub fn retain_values(&mut self, mut keep: impl FnMut(&V) -> bool) {
         self.entries.retain_values(|(value, _)| keep(value));
     }
-
-    pub fn clear(&mut self) {
-        self.entries.clear();
-    }
 }
 
 #[cfg(test)]
@@ -69,7 +65,7 @@ mod tests {
     use crate::primitives::prelude::*;
 
     #[test]
-    fn entries_expire_and_can_be_dropped() {
+    fn entries_expire_and_can_be_dropped_by_value() {
         let mut cache: Expiring<String, u32> = Expiring::default();
         let start = Duration::from_secs(100);
         cache.insert("a".into(), 1, start);
@@ -79,8 +75,6 @@ mod tests {
         cache.retain_values(|v| *v != 2);
         assert_eq!(cache.get("b", start), None);
         assert_eq!(cache.get("a", start), Some(&1));
-        cache.clear();
-        assert_eq!(cache.get("a", start), None);
     }
 
     #[test]

@@ -64,10 +64,6 @@ impl<K: Ord, V> SortedMap<K, V> {
     pub fn retain_values(&mut self, mut keep: impl FnMut(&V) -> bool) {
         self.0.retain(|(_, value)| keep(value));
     }
-
-    pub fn clear(&mut self) {
-        self.0.clear();
-    }
 }
 
 #[cfg(test)]
