@@ -304,7 +304,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 50_000)]
     pub hibernated: usize,
     /// Live tenants that each create 250 tickets for the memory of a tenant that has
-    /// worked; 0 skips it.
+    /// worked, against a simulator in a process of its own; 0 skips it.
     #[arg(long, default_value_t = 200)]
     pub worked_tenants: usize,
     /// Tickets one tenant creates (and the native client sends) for the latency figure.

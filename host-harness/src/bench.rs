@@ -24,6 +24,7 @@ mod hibernation;
 mod latency;
 mod memory;
 mod native;
+mod outside;
 mod process;
 mod report;
 mod startup;
@@ -158,7 +159,16 @@ impl Bench {
 
     /// Configures `tenant` with the bench's settings.
     async fn configure(&self, tenant: &mut Tenant) -> Result<()> {
-        if let Err(e) = tenant.configure(&self.settings, &self.secret).await? {
+        Self::configure_with(tenant, &self.settings, &self.secret).await
+    }
+
+    /// Configures `tenant` with `settings` and `secret`.
+    async fn configure_with(
+        tenant: &mut Tenant,
+        settings: &[Setting],
+        secret: &[Secret],
+    ) -> Result<()> {
+        if let Err(e) = tenant.configure(settings, secret).await? {
             bail!("configure failed: {}", e.message);
         }
         Ok(())

@@ -9,6 +9,7 @@ use anyhow::Result;
 use ticketing_host::{Host, Tenant};
 
 use super::Bench;
+use super::outside::OutsideSimulator;
 use super::process::{self, Usage};
 use super::report::{Figures, Target, per_tenant, us};
 use super::traffic::create;
@@ -180,15 +181,11 @@ pub(super) fn per_tenant_memory(
 }
 
 /// Figures for `count` live tenants that have each created [`WORKED_TICKETS`] tickets, on
-/// a host sized for them. The simulator runs in this process and keeps every ticket and
-/// request (far more than the tenants hold), so the process's growth is not the tenants'.
-/// Their share is what the process grew by from when their host was made to when they had
-/// worked, less what stayed of that growth once the tenants and their host were dropped
-/// (the simulator's): dropping the host unmaps its pool, whose slots keep a dropped
-/// tenant's fiber stack pages and page tables for the next one.
+/// a host sized for them, against a simulator in a process of its own: it keeps every ticket
+/// and request, and its end of each kept connection, which are not the tenants' to count.
+/// The tenants' share is what this process grew by from when their host was made.
 pub(super) async fn worked(figures: &mut Figures, bench: &Bench, count: usize) -> Result<()> {
-    process::release_free_heap();
-    let before_host = Usage::now();
+    let outside = OutsideSimulator::start()?;
     let host = match bench.host(bench.limits(count)?) {
         Ok(host) => host,
         Err(e) => {
@@ -198,11 +195,22 @@ pub(super) async fn worked(figures: &mut Figures, bench: &Bench, count: usize) -
             return Ok(());
         }
     };
+    process::release_free_heap();
     let host_only = Usage::now();
-    let (mut live, failure) = configure_up_to(bench, &host, count).await;
-    if let Some(e) = failure {
-        figures.note(&format!("worked tenants: stopped at {}: {e:#}", live.len()));
-        return Ok(());
+    let mut live = Vec::with_capacity(count);
+    for i in 0..count {
+        let tenant = async {
+            let mut tenant = host.tenant(format!("worked-{i}")).await?;
+            Bench::configure_with(&mut tenant, &outside.settings, &outside.secret).await?;
+            anyhow::Ok(tenant)
+        };
+        match tenant.await {
+            Ok(tenant) => live.push(tenant),
+            Err(e) => {
+                figures.note(&format!("worked tenants: stopped at {i}: {e:#}"));
+                return Ok(());
+            }
+        }
     }
     let started = Instant::now();
     for tenant in &mut live {
@@ -213,15 +221,14 @@ pub(super) async fn worked(figures: &mut Figures, bench: &Bench, count: usize) -
     let took = started.elapsed();
     process::release_free_heap();
     let with = Usage::now();
-    drop(live);
-    drop(host);
-    // The simulator closes its ends of their connections on its own threads.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    process::release_free_heap();
-    let left = Usage::now();
-    let without = host_only.plus(left).less(before_host);
     let what = format!("tenant after {WORKED_TICKETS} tickets ({count})");
-    per_tenant_memory(figures, &what, count, [with, without], Some(WORKED_PSS_KIB));
+    per_tenant_memory(
+        figures,
+        &what,
+        count,
+        [with, host_only],
+        Some(WORKED_PSS_KIB),
+    );
     figures.add(
         format!("create-ticket while working, mean ({count})"),
         us(took / (count * WORKED_TICKETS).max(1) as u32),

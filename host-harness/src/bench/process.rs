@@ -30,27 +30,6 @@ impl Usage {
             page_tables_kib: page_tables_kib(),
         }
     }
-
-    /// Each reading plus `other`'s.
-    pub(super) fn plus(self, other: Self) -> Self {
-        self.each(other, |a, b| a.checked_add(b))
-    }
-
-    /// Each reading less `other`'s (None where it would go below zero).
-    pub(super) fn less(self, other: Self) -> Self {
-        self.each(other, u64::checked_sub)
-    }
-
-    fn each(self, other: Self, f: impl Fn(u64, u64) -> Option<u64>) -> Self {
-        let f = |a: Option<u64>, b: Option<u64>| a.zip(b).and_then(|(a, b)| f(a, b));
-        Self {
-            resident_kib: f(self.resident_kib, other.resident_kib),
-            proportional_kib: f(self.proportional_kib, other.proportional_kib),
-            private_kib: f(self.private_kib, other.private_kib),
-            page_tables_kib: f(self.page_tables_kib, other.page_tables_kib),
-            mappings: f(self.mappings, other.mappings),
-        }
-    }
 }
 
 /// The lines of `/proc/self/smaps_rollup` the bench reads (KiB).
