@@ -207,7 +207,7 @@ fn search<T: Transport, C: Clock>(
         "no CI in the CMDB for {}: looked for {}. Retired CIs (install_status 7) are not \
          linked, and CIs hidden from the integration user by ACLs look absent",
         described(resource),
-        join(&tried, ", then ")
+        tried.join(", then ")
     )))
 }
 
@@ -232,7 +232,7 @@ fn decided(resource: &CloudResource, said: &str, cis: Vec<ConfigurationItem>) ->
                  extra field cmdb_ci",
                 described(resource),
                 said,
-                join(&ids, ", ")
+                ids.join(", ")
             )))
         }
     }
@@ -266,7 +266,7 @@ fn by_name<T: Transport, C: Clock>(
         }
     }
     if hosts.is_empty() {
-        tried.push(format!("by name: {} (none found)", join(&steps, ", ")));
+        tried.push(format!("by name: {} (none found)", steps.join(", ")));
         return Ok(None);
     }
     let lookup = cmdb::hosted_named(resource, &hosts);
@@ -280,7 +280,7 @@ fn by_name<T: Transport, C: Clock>(
         })
         .collect();
     steps.push(lookup.said);
-    let said = format!("by name: {}", join(&steps, ", "));
+    let said = format!("by name: {}", steps.join(", "));
     let found = decided(resource, &said, cis);
     if found.is_none() {
         tried.push(said);

@@ -152,7 +152,7 @@ fn check_settings<T: Transport, C: Clock>(session: &Session<T, C>) -> Result<(Se
         "instance {}, {}, tickets go to {}",
         settings.instance.as_str(),
         settings.credentials.who(),
-        join(&tables, ", ")
+        tables.join(", ")
     );
     // An address pasted from the browser was taken as its instance: say so.
     if let Some(note) = settings.instance.note() {
@@ -311,13 +311,13 @@ fn check_table_access(tables: &[Name], refused: Vec<(&Name, Error)>) -> Outcome 
         let names: Vec<&str> = tables.iter().map(Name::as_str).collect();
         return Outcome::Passed(format!(
             "the integration user can read {}",
-            join(&names, ", ")
+            names.join(", ")
         ));
     };
     let listed: Vec<String> = refused.iter().map(|(t, e)| format!("{t}: {e}")).collect();
     let mut error = Error::new(
         first.kind,
-        format!("the integration user cannot read {}", join(&listed, "; ")),
+        format!("the integration user cannot read {}", listed.join("; ")),
     );
     error.remedy = first.remedy;
     Outcome::Failed(error)

@@ -101,7 +101,7 @@ pub(super) fn resolve_group<T: Transport, C: Clock>(
                 format!(
                     "several groups in sys_user_group are named {name:?} ({}): give the {} \
                      assignment group by its sys_id",
-                    join(&ids, ", "),
+                    ids.join(", "),
                     source.whose()
                 ),
             )
@@ -155,7 +155,7 @@ pub(super) fn verify_group<T: Transport, C: Clock>(
                     let similar = groups_like(session, name)?;
                     if !similar.is_empty() {
                         error.message =
-                            format!("{}; similar names: {}", error.message, join(&similar, ", "));
+                            format!("{}; similar names: {}", error.message, similar.join(", "));
                     }
                     Err(error)
                 }

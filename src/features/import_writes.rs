@@ -279,7 +279,7 @@ pub fn check_staging_tables(settings: &Settings, read: impl Fn(&Name) -> Result<
     Outcome::Passed(format!(
         "the integration user can read the staging tables {}; the transform map and write \
          access are checked by the first ticket",
-        join(&read_ones, ", ")
+        read_ones.join(", ")
     ))
 }
 

@@ -198,13 +198,11 @@ fn resolve_row<T: Transport, C: Clock>(
             "ServiceNow kept {} in state {:?}; not applied: {}",
             stored.row.number,
             stored.row.state.value,
-            join(
-                &not_applied(&columns, &stored.columns)
-                    .iter()
-                    .map(|n| n.field.as_str())
-                    .collect::<Vec<_>>(),
-                ", "
-            )
+            not_applied(&columns, &stored.columns)
+                .iter()
+                .map(|n| n.field.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     Ok(ResolveOutcome::Resolved(details(
@@ -232,7 +230,7 @@ fn close_code<T: Transport, C: Clock>(
     let valid: Vec<&str> = choices.iter().map(|code| code.value.as_str()).collect();
     Err(Error::invalid_ticket(format!(
         "{wanted:?} is not a close code of {table} on this instance; use one of: {}",
-        join(&valid, ", ")
+        valid.join(", ")
     )))
 }
 

@@ -292,11 +292,11 @@ pub fn check<T: Transport, C: Clock>(
     match missing.first() {
         None => Outcome::Passed(format!(
             "the Change Management API has the standard change templates {}",
-            join(&found, ", ")
+            found.join(", ")
         )),
         Some(first) => {
             let messages: Vec<&str> = missing.iter().map(|e| e.message.as_str()).collect();
-            let mut error = Error::new(first.kind, join(&messages, "; "));
+            let mut error = Error::new(first.kind, messages.join("; "));
             error.remedy = first.remedy;
             error.field = first.field;
             Outcome::Failed(error)

@@ -57,54 +57,45 @@ impl Request {
     /// credentials, the API key, and the secrets of a token request's form body. An instance
     /// that echoes them back in its error text must not get them into the platform's logs.
     pub fn sensitive_values(&self) -> Vec<String> {
-        // Loops, not iterator adapters: this is on every error's path, compiled once.
-        let mut values = Vec::new();
-        // Shorter values would blot out ordinary words; ServiceNow's secrets and tokens are
-        // far longer.
-        let mut keep = |value: &str| {
-            if value.len() >= 6 {
-                values.push(value.to_string());
-            }
-        };
-        for (name, value) in &self.headers {
-            let sensitive = match *name {
-                "authorization" => value
-                    .strip_prefix("Bearer ")
-                    .or_else(|| value.strip_prefix("Basic ")),
-                "x-sn-apikey" => Some(value.as_str()),
-                _ => None,
-            };
-            if let Some(sensitive) = sensitive {
-                keep(sensitive);
-            }
-        }
+        let credentials = self.headers.iter().filter_map(|(name, value)| match *name {
+            "authorization" => value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("Basic ")),
+            "x-sn-apikey" => Some(value.as_str()),
+            _ => None,
+        });
         // Only a token request's form carries secrets; an upload's megabytes are not one.
         let form = self.headers.iter().any(|(name, value)| {
             name.eq_ignore_ascii_case("content-type")
                 && value.starts_with("application/x-www-form-urlencoded")
         });
-        if form {
-            for (name, value) in form_urlencoded::parse(&self.body) {
-                if matches!(&*name, "client_secret" | "password" | "refresh_token") {
-                    keep(&value);
-                }
-            }
-        }
-        values
+        let secrets = form_urlencoded::parse(if form { &self.body } else { &[] })
+            .filter(|(name, _)| matches!(&**name, "client_secret" | "password" | "refresh_token"))
+            .map(|(_, value)| value.into_owned());
+        credentials
+            .map(ToString::to_string)
+            .chain(secrets)
+            // Shorter values would blot out ordinary words; ServiceNow's secrets and tokens
+            // are far longer.
+            .filter(|value| value.len() >= 6)
+            .collect()
     }
 
     /// `text` with every sensitive value of this request blotted out.
     pub fn redact(&self, text: &str) -> String {
         let mut text = text.to_string();
         for value in self.sensitive_values() {
-            text = replace(&text, &value, "<redacted>");
+            text = text.replace(&value, "<redacted>");
         }
         text
     }
 
     /// The URL's path, without the query: what a log may show.
     pub fn path(&self) -> &str {
-        let after_scheme = after_scheme(&self.url).map_or(self.url.as_str(), |(_, r)| r);
+        let after_scheme = self
+            .url
+            .split_once("://")
+            .map_or(self.url.as_str(), |(_, r)| r);
         let path = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
         path.split(['?', '#']).next().unwrap_or(path)
     }
@@ -112,7 +103,7 @@ impl Request {
     /// `https://host:port/path?query#fragment` → (`https`, `host:port`, `/path?query`): the
     /// parts `wasi:http` takes. The URL is always one this crate built from the settings.
     pub fn url_parts(&self) -> (&str, &str, &str) {
-        let (scheme, rest) = after_scheme(&self.url).unwrap_or(("https", &self.url));
+        let (scheme, rest) = self.url.split_once("://").unwrap_or(("https", &self.url));
         let rest = rest.split('#').next().unwrap_or(rest);
         let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         (scheme, authority, if path.is_empty() { "/" } else { path })
@@ -175,7 +166,7 @@ impl Response {
     pub fn looks_like_json(&self) -> bool {
         let declared = self
             .header("content-type")
-            .map(|ct| contains(&ct.to_ascii_lowercase(), "json"));
+            .map(|ct| ct.to_ascii_lowercase().contains("json"));
         let first = self.body.iter().find(|b| !b.is_ascii_whitespace());
         match declared {
             Some(true) => first != Some(&b'<'),
@@ -240,13 +231,6 @@ pub const BETWEEN_BYTES_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest answer the component reads, whatever the host lets in: far above any answer
 /// it asks for, and a bound on its memory if a host sets none.
 pub const MAX_ANSWER_BYTES: usize = 8 << 20;
-
-/// Helpers for unit tests: a transport that replays scripted answers and records requests.
-/// `url.split_once("://")`, through the crate's plain [`find`].
-fn after_scheme(url: &str) -> Option<(&str, &str)> {
-    let at = find(url, "://")?;
-    Some((&url[..at], &url[at + 3..]))
-}
 
 #[cfg(test)]
 mod tests {

@@ -19,7 +19,7 @@ pub fn require_json(response: &Response, what: &str) -> Result<(), Error> {
         return Ok(());
     }
     let body = String::from_utf8_lossy(&response.body).to_ascii_lowercase();
-    let error = if contains(&body, "hibernat") {
+    let error = if body.contains("hibernat") {
         Error::new(
             ErrorKind::ServiceAsleep,
             format!(

@@ -126,10 +126,9 @@ fn classify(cloud: Cloud, id: &str) -> Class<'_> {
         }
         Cloud::Azure if is_guid(id) => Class::Vm(id),
         Cloud::Azure
-            if contains(
-                &id.to_ascii_lowercase(),
-                "/providers/microsoft.compute/virtualmachines/",
-            ) =>
+            if id
+                .to_ascii_lowercase()
+                .contains("/providers/microsoft.compute/virtualmachines/") =>
         {
             Class::Object(&VM_INSTANCE)
         }

@@ -60,6 +60,6 @@ impl ErrorBody {
         [&self.message, &self.detail]
             .into_iter()
             .flatten()
-            .any(|text| contains(&text.to_ascii_lowercase(), &needle))
+            .any(|text| text.to_ascii_lowercase().contains(&needle))
     }
 }

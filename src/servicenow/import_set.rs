@@ -127,7 +127,7 @@ fn refused(error: Error, staging: &Name) -> Error {
         ErrorKind::Forbidden => error.with_remedy(guide::IMPORT_SET_ROLES),
         ErrorKind::MissingAuthScope => error.with_remedy(guide::IMPORT_SET_SCOPE),
         ErrorKind::UnknownTicketKind | ErrorKind::NotFound => unknown_staging(error, staging),
-        ErrorKind::BadRequest if contains(&lower, "invalid staging table") => {
+        ErrorKind::BadRequest if lower.contains("invalid staging table") => {
             unknown_staging(error, staging)
         }
         _ => error,

@@ -28,32 +28,30 @@ impl NotApplied {
 /// values and unknown references without an error (docs/servicenow/table-api.md#unknown-fields), so
 /// comparing is the only way to notice.
 pub fn not_applied(sent: &Columns, stored: &Object) -> Vec<NotApplied> {
-    let mut not_applied = Vec::new();
-    for (name, value) in sent.iter() {
-        // Journal columns always read back empty: never compared.
-        if JOURNAL_COLUMNS.contains(&name) {
-            continue;
-        }
-        let reason = match stored.get(name) {
-            None => "ServiceNow did not store it: the table has no such column, or an access \
-                     rule or business rule dropped it"
-                .to_string(),
-            Some(Value::String(kept)) if kept == value => continue,
-            Some(Value::String(kept)) if kept.is_empty() => format!(
-                "ServiceNow stored an empty value instead of {}: not a valid choice or \
-                 reference, or an access rule or business rule cleared it",
-                quoted(value, 64)
-            ),
-            Some(Value::String(kept)) => format!(
-                "ServiceNow stored {} instead of {}",
-                quoted(kept, 64),
-                quoted(value, 64)
-            ),
-            Some(_) => "ServiceNow answered it in a shape other than text".to_string(),
-        };
-        not_applied.push(NotApplied::new(name, reason));
-    }
-    not_applied
+    sent.iter()
+        .filter_map(|(name, value)| {
+            let reason = match stored.get(name) {
+                // Journal columns always read back empty: never compared.
+                _ if JOURNAL_COLUMNS.contains(&name) => return None,
+                None => "ServiceNow did not store it: the table has no such column, or an access \
+                         rule or business rule dropped it"
+                    .to_string(),
+                Some(Value::String(kept)) if kept == value => return None,
+                Some(Value::String(kept)) if kept.is_empty() => format!(
+                    "ServiceNow stored an empty value instead of {}: not a valid choice or \
+                     reference, or an access rule or business rule cleared it",
+                    quoted(value, 64)
+                ),
+                Some(Value::String(kept)) => format!(
+                    "ServiceNow stored {} instead of {}",
+                    quoted(kept, 64),
+                    quoted(value, 64)
+                ),
+                Some(_) => "ServiceNow answered it in a shape other than text".to_string(),
+            };
+            Some(NotApplied::new(name, reason))
+        })
+        .collect()
 }
 
 #[cfg(test)]

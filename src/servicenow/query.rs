@@ -75,7 +75,7 @@ impl Query {
                  values of a list"
             ));
         }
-        self.term(column, "IN", &join(values, ","))
+        self.term(column, "IN", &values.join(","))
     }
 
     /// `this^NQother`: the records either query matches (a new query, ORed). Each side

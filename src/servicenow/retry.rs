@@ -81,8 +81,7 @@ impl<T: Transport, C: Clock> Transport for Retrying<'_, T, C> {
                     "{} {}: trying again in {} ms",
                     request.method.as_str(),
                     request.path(),
-                    // u64: formatting `as_millis`'s u128 costs 1.3 KB of code.
-                    u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)
+                    wait.as_millis()
                 ),
             );
             self.clock.sleep(wait);

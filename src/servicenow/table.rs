@@ -64,7 +64,7 @@ impl<T: Transport> TableApi<'_, T> {
         columns: &[&str],
         display_values: bool,
     ) -> Result<(Value, String)> {
-        let fields = join(columns, ",");
+        let fields = columns.join(",");
         let mut params = read_params(display_values);
         params.push(("sysparm_fields", fields.as_str()));
         let url = self.url(table, Some(sys_id), &params);
@@ -170,7 +170,7 @@ impl<T: Transport> TableApi<'_, T> {
         })?;
         let more = match answered.link {
             // The URLs in the header may hold commas; the relation is what matters.
-            Some(link) => contains(&link.to_ascii_lowercase(), "rel=\"next\""),
+            Some(link) => link.to_ascii_lowercase().contains("rel=\"next\""),
             None => count >= limit as usize,
         };
         Ok(PageEnd {
@@ -188,7 +188,7 @@ impl<T: Transport> TableApi<'_, T> {
         limit: u32,
     ) -> Result<(Answered, String)> {
         let encoded = query.checked()?;
-        let fields = join(columns, ",");
+        let fields = columns.join(",");
         let limit = limit.to_string();
         let mut params = read_params(display_values);
         if !encoded.is_empty() {

@@ -73,7 +73,7 @@ fn known(key: &str, secret: bool) -> Result<&'static Field> {
         None => Err(Error::invalid_settings(format!(
             "{} is not a setting of the ServiceNow provider (its settings: {})",
             quoted(key),
-            join(&FIELDS.iter().map(|f| f.key).collect::<Vec<_>>(), ", ")
+            FIELDS.iter().map(|f| f.key).collect::<Vec<_>>().join(", ")
         ))),
     }
 }
@@ -132,10 +132,12 @@ fn chosen(field: &'static Field, value: &str) -> Result<&'static str> {
                     "the {} {} is not one of: {}",
                     field.label,
                     quoted(value),
-                    join(
-                        &field.choices.iter().map(|c| c.value).collect::<Vec<_>>(),
-                        ", "
-                    )
+                    field
+                        .choices
+                        .iter()
+                        .map(|c| c.value)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })

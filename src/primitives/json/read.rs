@@ -68,7 +68,6 @@ pub fn each(
 ) -> Result<usize, Error> {
     match value {
         Value::Array(items) => {
-            // A loop: `collect` into a `Result` costs an iterator adapter per item type.
             for value in items {
                 item(value)?;
             }
