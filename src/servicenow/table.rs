@@ -12,7 +12,7 @@ use crate::primitives::time::Timestamp;
 use crate::servicenow::auth::Authorization;
 use crate::servicenow::query::Query;
 use crate::servicenow::request::{Answered, Rest};
-use crate::servicenow::rows::{Columns, JOURNAL_COLUMNS, Row, Stored, parse_stored};
+use crate::servicenow::rows::{Columns, Row, Stored, parse_stored};
 use instance_address::InstanceUrl;
 
 /// One page of a query's records, and what the answer said besides.
@@ -48,7 +48,7 @@ impl<T: Transport> TableApi<'_, T> {
     ) -> Result<Stored<R>> {
         let what = format!("creating a record in {table}");
         // Without display values: create hands back no status, and asks nothing extra.
-        let fields = written_fields(R::COLUMNS, columns);
+        let fields = join(&columns.read_back(R::COLUMNS), ",");
         let mut params = read_params(false);
         params.push(("sysparm_fields", &fields));
         let url = self.url(table, None, &params);
@@ -90,7 +90,7 @@ impl<T: Transport> TableApi<'_, T> {
         columns: &Columns,
     ) -> Result<Stored<R>> {
         let what = format!("updating {table} record {sys_id}");
-        let fields = written_fields(R::COLUMNS, columns);
+        let fields = join(&columns.read_back(R::COLUMNS), ",");
         let mut params = read_params(R::DISPLAY_VALUES);
         params.push(("sysparm_fields", &fields));
         let url = self.url(table, Some(sys_id), &params);
@@ -228,21 +228,6 @@ impl<T: Transport> TableApi<'_, T> {
             instance: self.instance,
         }
     }
-}
-
-/// A write's `sysparm_fields`: the columns its row reads, then those it wrote that the row
-/// does not read, since not-applied compares each written column with the one stored (a
-/// journal column is never compared, so not asked for). ServiceNow answers a write with only
-/// these (docs/servicenow/table-api.md#query-parameters), far fewer than a record's columns.
-fn written_fields(read: &[&str], written: &Columns) -> String {
-    let mut fields = join(read, ",");
-    for (name, _) in written.iter() {
-        if !read.contains(&name) && !JOURNAL_COLUMNS.contains(&name) {
-            fields.push(',');
-            fields.push_str(name);
-        }
-    }
-    fields
 }
 
 /// What every request asks of the records it answers with: references as bare sys_ids, and,
