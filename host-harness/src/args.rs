@@ -327,6 +327,10 @@ pub struct BenchArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Only create `--tickets` warm tickets on this side, nothing measured: for counting
+    /// instructions per ticket under callgrind.
+    #[arg(long, value_enum)]
+    pub only: Option<bench::Side>,
 }
 
 impl BenchArgs {
@@ -342,6 +346,7 @@ impl BenchArgs {
             seconds: self.seconds.max(0.1),
             epoch_tick: Duration::from_secs_f64(self.epoch_tick_ms.max(0.1) / 1e3),
             json: self.json,
+            only: self.only,
         }
     }
 }

@@ -21,6 +21,7 @@ use ticketing_host::api::{Setting, TicketCategory};
 use ticketing_host::{Host, SandboxLimits, Secret, Tenant, capacity};
 
 mod hibernation;
+mod instructions;
 mod latency;
 mod memory;
 mod native;
@@ -31,6 +32,8 @@ mod startup;
 mod tenants;
 mod throughput;
 mod traffic;
+
+pub use instructions::Side;
 
 use report::Figures;
 
@@ -44,6 +47,8 @@ pub struct Options {
     pub seconds: f64,
     pub epoch_tick: Duration,
     pub json: bool,
+    /// Only `tickets` warm creates on this side (see [`instructions`]).
+    pub only: Option<Side>,
 }
 
 pub async fn run(options: Options) -> Result<ExitCode> {
@@ -52,6 +57,12 @@ pub async fn run(options: Options) -> Result<ExitCode> {
     note_machine(&figures, &machine, &options);
 
     let cache = std::env::temp_dir().join(format!("servicenow-bench-{}", std::process::id()));
+    if let Some(side) = options.only {
+        let bench = Bench::start(cache, options.epoch_tick).await?;
+        instructions::only(&bench, side, options.tickets).await?;
+        bench.finish().await;
+        return Ok(ExitCode::SUCCESS);
+    }
     startup::measure(&mut figures, &cache)?;
     let bench = Bench::start(cache, options.epoch_tick).await?;
 

@@ -242,12 +242,7 @@ fn read_target<R: Row, T: Transport, C: Clock>(
     sys_id: &SysId,
     sent: &Columns,
 ) -> Result<Stored<R>> {
-    let mut names: Vec<&str> = R::COLUMNS.to_vec();
-    names.extend(
-        sent.iter()
-            .map(|(name, _)| name)
-            .filter(|n| !R::COLUMNS.contains(n)),
-    );
+    let names = sent.read_back(R::COLUMNS);
     let (result, what) =
         session.get_result(table, sys_id, (names.as_slice(), R::DISPLAY_VALUES))?;
     parse_stored(result, &what)

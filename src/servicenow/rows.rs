@@ -147,6 +147,21 @@ impl Columns {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
+
+    /// The columns to read back once these are written (a write's or its read-back's
+    /// `sysparm_fields`): the row's, then those written that it does not read, since
+    /// not-applied compares each written column with the one stored (a journal column is never
+    /// compared, so not asked for). ServiceNow answers with only these
+    /// (docs/servicenow/table-api.md#query-parameters), far fewer than a record's columns.
+    pub fn read_back<'a>(&'a self, read: &[&'a str]) -> Vec<&'a str> {
+        let mut names = read.to_vec();
+        for (name, _) in self.iter() {
+            if !read.contains(&name) && !JOURNAL_COLUMNS.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
 }
 
 /// A column's value as stored, whichever way it came: as it is, or, read with display values

@@ -38,7 +38,8 @@ pub struct TableApi<'a, T> {
 }
 
 impl<T: Transport> TableApi<'_, T> {
-    /// `POST /api/now/table/{table}`: one new record; answers the record as stored.
+    /// `POST /api/now/table/{table}`: one new record; answers the record as stored, with `R`'s
+    /// columns and those written.
     pub fn insert<R: Row>(
         &self,
         auth: &Authorization,
@@ -47,7 +48,10 @@ impl<T: Transport> TableApi<'_, T> {
     ) -> Result<Stored<R>> {
         let what = format!("creating a record in {table}");
         // Without display values: create hands back no status, and asks nothing extra.
-        let url = self.url(table, None, &read_params(false));
+        let fields = join(&columns.read_back(R::COLUMNS), ",");
+        let mut params = read_params(false);
+        params.push(("sysparm_fields", &fields));
+        let url = self.url(table, None, &params);
         let answer = self.write_result(Method::Post, auth, url, columns, &what)?;
         parse_stored(answer, &what)
     }
@@ -77,7 +81,7 @@ impl<T: Transport> TableApi<'_, T> {
     }
 
     /// `PATCH /api/now/table/{table}/{sys_id}`: changes only the given columns; answers the
-    /// whole record as stored.
+    /// record as stored, with `R`'s columns and those written.
     pub fn update<R: Row>(
         &self,
         auth: &Authorization,
@@ -86,7 +90,10 @@ impl<T: Transport> TableApi<'_, T> {
         columns: &Columns,
     ) -> Result<Stored<R>> {
         let what = format!("updating {table} record {sys_id}");
-        let url = self.url(table, Some(sys_id), &read_params(R::DISPLAY_VALUES));
+        let fields = join(&columns.read_back(R::COLUMNS), ",");
+        let mut params = read_params(R::DISPLAY_VALUES);
+        params.push(("sysparm_fields", &fields));
+        let url = self.url(table, Some(sys_id), &params);
         let answer = self.write_result(Method::Patch, auth, url, columns, &what)?;
         parse_stored(answer, &what)
     }

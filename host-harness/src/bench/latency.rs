@@ -18,7 +18,7 @@ use super::report::{Figures, Target, median, pick, us};
 use super::traffic::{Counts, create, created};
 
 /// Calls made on each side before timing: the token and the connection warm.
-const WARM_UP: usize = 20;
+pub(super) const WARM_UP: usize = 20;
 
 /// Creates a ticket and sends its POST this many times a round, on each side in turn.
 const ROUND: usize = 100;

@@ -446,3 +446,44 @@ fn reads_survive_an_outage_and_a_rate_limit_within_bounds() {
     assert_eq!(err.retry_after_seconds, Some(3600));
     assert_eq!(clock.slept().len(), 2);
 }
+
+#[test]
+fn a_written_column_the_answer_lacks_is_not_applied() {
+    let transport = ScriptedTransport::default();
+    let clock = ManualClock::default();
+    let mut p = provider(&transport, &clock);
+    // ServiceNow answers a write with the `sysparm_fields` asked for that it has
+    // (docs/servicenow/table-api.md#query-parameters): an answer without the written columns
+    // is one whose table lacks them.
+    transport.push_json(200, TOKEN_OK).push_json(201, CREATED);
+    let CreateOutcome::Created(written) = p.create_ticket(ticket()).unwrap() else {
+        panic!("not created")
+    };
+    let post = &transport.sent()[1];
+    let Value::Object(body) = sent_json(&transport, 1) else {
+        panic!("an object")
+    };
+    let fields = post.url.split("sysparm_fields=").nth(1).unwrap_or_default();
+    let fields: Vec<&str> = fields
+        .split('&')
+        .next()
+        .unwrap_or_default()
+        .split("%2C")
+        .collect();
+    let not_applied: Vec<&str> = written
+        .not_applied
+        .iter()
+        .map(|n| n.field.as_str())
+        .collect();
+    let sent: Vec<&str> = body.keys().map(String::as_str).collect();
+    assert!(!sent.is_empty());
+    for column in &sent {
+        assert!(
+            fields.contains(column),
+            "{column} not asked for: {}",
+            post.url
+        );
+    }
+    assert_eq!(not_applied, sent);
+    assert!(written.not_applied[0].reason.contains("no such column"));
+}

@@ -47,7 +47,10 @@ fn insert_posts_json_with_bearer() {
     transport.push_json(201, CREATED);
     let api = api(&transport);
     let mut columns = Columns::default();
-    columns.set("short_description", "disk full");
+    columns
+        .set("short_description", "disk full")
+        .set("number", "INC0010001")
+        .set("work_notes", "seen");
     let stored: Stored<NumberRow> = api.insert(&token(), &INCIDENT, &columns).unwrap();
     assert_eq!(stored.row.number, "INC0010001");
     assert_eq!(
@@ -61,12 +64,17 @@ fn insert_posts_json_with_bearer() {
     let sent = &transport.sent()[0];
     assert_eq!(
         sent.url,
-        "https://dev1.service-now.com/api/now/table/incident?sysparm_exclude_reference_link=true"
+        // The row's columns, then those written that it does not read; no journal column.
+        "https://dev1.service-now.com/api/now/table/incident?sysparm_exclude_reference_link=true\
+         &sysparm_fields=sys_id%2Cnumber%2Cshort_description"
     );
     assert_eq!(sent.header_value("authorization"), Some("Bearer tok-9"));
     assert_eq!(sent.header_value("accept"), Some("application/json"));
     assert_eq!(sent.header_value("content-type"), Some("application/json"));
-    assert_eq!(sent.body, br#"{"short_description":"disk full"}"#);
+    assert_eq!(
+        sent.body,
+        br#"{"number":"INC0010001","short_description":"disk full","work_notes":"seen"}"#
+    );
 }
 
 #[test]
