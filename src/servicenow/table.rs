@@ -48,7 +48,7 @@ impl<T: Transport> TableApi<'_, T> {
     ) -> Result<Stored<R>> {
         let what = format!("creating a record in {table}");
         // Without display values: create hands back no status, and asks nothing extra.
-        let fields = join(&columns.read_back(R::COLUMNS), ",");
+        let fields = columns.read_back(R::COLUMNS).join(",");
         let mut params = read_params(false);
         params.push(("sysparm_fields", &fields));
         let url = self.url(table, None, &params);
@@ -90,7 +90,7 @@ impl<T: Transport> TableApi<'_, T> {
         columns: &Columns,
     ) -> Result<Stored<R>> {
         let what = format!("updating {table} record {sys_id}");
-        let fields = join(&columns.read_back(R::COLUMNS), ",");
+        let fields = columns.read_back(R::COLUMNS).join(",");
         let mut params = read_params(R::DISPLAY_VALUES);
         params.push(("sysparm_fields", &fields));
         let url = self.url(table, Some(sys_id), &params);
