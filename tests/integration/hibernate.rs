@@ -1,10 +1,12 @@
 //! A hibernating tenant gives its instance back to the pool and keeps what the host holds;
 //! its next call makes a new instance, configured as before.
 
+use std::time::Duration;
+
 use ticketing_host::SandboxLimits;
 use ticketing_host::api::Candidate;
 
-use support::{Form, configured, limits, open, secret, settings, setup, ticket};
+use support::{Form, configured, host_with, limits, open, secret, settings, setup, ticket};
 
 #[tokio::test]
 async fn a_hibernating_tenant_wakes_configured_on_its_next_call() {
@@ -91,4 +93,34 @@ async fn hibernating_tenants_hold_no_pool_slot() {
     // A slot given back is a slot to wake in.
     awake.pop();
     open(&mut sleeping[0], "cost-optimization", "room again").await;
+}
+
+/// A tenant that worked, hibernated and woke, under an idle timeout of `idle`, `asleep`
+/// after hibernating: the new connections its wake opened.
+async fn connections_of_a_wake(idle: Duration, asleep: Duration) -> usize {
+    let sim = support::instance().await;
+    let host = host_with(SandboxLimits {
+        idle_connection_timeout: idle,
+        ..limits()
+    });
+    let mut tenant = configured(&host, "sleeper", &sim, &settings(&sim)).await;
+    open(&mut tenant, "cost-optimization", "before").await;
+    tenant.hibernate();
+    tokio::time::sleep(asleep).await;
+    let before = sim.connections();
+    open(&mut tenant, "cost-optimization", "after").await;
+    sim.connections() - before
+}
+
+#[tokio::test]
+async fn a_wake_within_the_idle_timeout_sends_on_the_kept_connection() {
+    let connections = connections_of_a_wake(Duration::from_secs(60), Duration::ZERO).await;
+    assert_eq!(connections, 0);
+}
+
+#[tokio::test]
+async fn a_wake_after_the_idle_timeout_opens_a_new_connection() {
+    let idle = Duration::from_millis(200);
+    let connections = connections_of_a_wake(idle, idle * 4).await;
+    assert_eq!(connections, 1);
 }

@@ -138,17 +138,17 @@ impl Tenant {
     }
 
     /// Gives the tenant's instance back to the pool: its store, memory, fiber stack and
-    /// pool slot, and its idle connections. What the host keeps (settings, origin,
-    /// suspension, counters, log) stays; the next call makes and configures a new
-    /// instance first (about what [`Host::tenant`] and `configure` cost), so what lived
-    /// only in the instance is gone: the cached token (the next call asks for one) and
-    /// the cached lookups. A platform with more tenants than `max_tenants` hibernates the
+    /// pool slot. What the host keeps (settings, origin, suspension, counters, log) stays,
+    /// and its client with its idle connection until that idles out
+    /// (`SandboxLimits::idle_connection_timeout`): a wake before then sends on it. The next
+    /// call makes and configures a new instance first (about what [`Host::tenant`] and
+    /// `configure` cost), so what lived only in the instance is gone: the cached token (the
+    /// next call asks for one) and the cached lookups. A platform with more tenants than `max_tenants` hibernates the
     /// idle ones; after 30 minutes idle nothing of value is lost (tokens last at most
     /// that by default, the lookups 10 minutes).
     pub fn hibernate(&mut self) {
         if let Instance::Live { store, .. } = &mut self.instance {
-            store.data_mut().guard.cancel_requests();
-            let guard = store.data().guard.carry_over_hibernating();
+            let guard = store.data_mut().guard.carry_over_hibernating();
             self.instance = Instance::Hibernating(guard);
             observe::tenant_presence(&self.id, Some(Presence::Live), Some(Presence::Hibernating));
         }
