@@ -6,7 +6,7 @@ use std::time::Duration;
 use ticketing_host::SandboxLimits;
 use ticketing_host::api::Candidate;
 
-use support::{Form, configured, host_with, limits, open, secret, settings, setup, ticket};
+use support::{Form, configured, host, host_with, limits, open, secret, settings, setup, ticket};
 
 #[tokio::test]
 async fn a_hibernating_tenant_wakes_configured_on_its_next_call() {
@@ -15,7 +15,7 @@ async fn a_hibernating_tenant_wakes_configured_on_its_next_call() {
     let log_before = tenant.log().len();
     let origin = tenant.allowed_origin().map(str::to_string);
 
-    tenant.hibernate();
+    tenant.hibernate().await;
     assert!(tenant.is_hibernating());
     // What the host holds stays: the origin, the log.
     assert_eq!(tenant.allowed_origin().map(str::to_string), origin);
@@ -23,15 +23,48 @@ async fn a_hibernating_tenant_wakes_configured_on_its_next_call() {
 
     open(&mut tenant, "cost-optimization", "after").await;
     assert!(!tenant.is_hibernating());
-    // The cached token went with the instance: the woken one asked for a new one.
-    assert_eq!(sim.token_requests(), 2);
+    // The provider carried its token over: the woken instance asked for none.
+    assert_eq!(sim.token_requests(), 1);
     assert!(tenant.log().len() > log_before);
+}
+
+#[tokio::test]
+async fn a_carried_token_past_its_renewal_is_not_used() {
+    let sim = support::instance().await;
+    // Two seconds, of which the provider keeps one.
+    sim.set_token_lifespan(2);
+    let mut tenant = configured(host(), "short-lived", &sim, &settings(&sim)).await;
+    open(&mut tenant, "cost-optimization", "before").await;
+    tenant.hibernate().await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    open(&mut tenant, "cost-optimization", "after").await;
+    assert_eq!(sim.token_requests(), 2);
+}
+
+#[tokio::test]
+async fn a_carried_token_is_not_used_under_other_credentials() {
+    let (sim, mut tenant) = setup().await;
+    open(&mut tenant, "cost-optimization", "before").await;
+    tenant.hibernate().await;
+    // The instance's application was replaced by another while the tenant slept.
+    sim.set_credentials("other-client", "other-secret");
+    let form = Form {
+        client_id: "other-client".into(),
+        ..settings(&sim)
+    };
+    tenant
+        .configure(&form.values(), &support::client_secret("other-secret"))
+        .await
+        .expect("no trap")
+        .expect("valid settings");
+    open(&mut tenant, "cost-optimization", "after").await;
+    assert_eq!(sim.token_requests(), 2);
 }
 
 #[tokio::test]
 async fn a_tenant_suspended_while_hibernating_stays_cut_off() {
     let (sim, mut tenant) = setup().await;
-    tenant.hibernate();
+    tenant.hibernate().await;
     tenant.suspend();
     assert!(tenant.is_suspended());
     let before = sim.requests().len();
@@ -43,7 +76,7 @@ async fn a_tenant_suspended_while_hibernating_stays_cut_off() {
     assert_eq!(sim.requests().len(), before, "nothing reached the instance");
     assert!(tenant.denied_requests() > 0);
     tenant.resume();
-    tenant.hibernate();
+    tenant.hibernate().await;
     open(&mut tenant, "cost-optimization", "resumed").await;
 }
 
@@ -58,7 +91,7 @@ async fn hibernating_tenants_hold_no_pool_slot() {
     let mut sleeping = Vec::new();
     for i in 0..slots * 2 {
         let mut tenant = configured(&host, &format!("t{i}"), &sim, &settings(&sim)).await;
-        tenant.hibernate();
+        tenant.hibernate().await;
         sleeping.push(tenant);
     }
     // The pool is the live tenants' only: fill it, and a sleeping one cannot wake.
@@ -105,7 +138,7 @@ async fn connections_of_a_wake(idle: Duration, asleep: Duration) -> usize {
     });
     let mut tenant = configured(&host, "sleeper", &sim, &settings(&sim)).await;
     open(&mut tenant, "cost-optimization", "before").await;
-    tenant.hibernate();
+    tenant.hibernate().await;
     tokio::time::sleep(asleep).await;
     let before = sim.connections();
     open(&mut tenant, "cost-optimization", "after").await;

@@ -30,7 +30,7 @@ pub(super) async fn hibernated(
     let mut sleeping: Vec<Tenant> = Vec::with_capacity(count);
     for i in 0..count {
         let mut tenant = bench.configured(&host, format!("sleeper-{i}")).await?;
-        tenant.hibernate();
+        tenant.hibernate().await;
         sleeping.push(tenant);
     }
     let took = started.elapsed();
@@ -72,7 +72,7 @@ async fn waking(
     let sample = tenants.len();
     pass(simulator, &mut tenants).await?;
     for tenant in &mut tenants {
-        tenant.hibernate();
+        tenant.hibernate().await;
     }
     let (woken, wake_counts) = pass(simulator, &mut tenants).await?;
     let (warm, warm_counts) = pass(simulator, &mut tenants).await?;
