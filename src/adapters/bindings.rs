@@ -8,7 +8,7 @@ wit_bindgen::generate!({
         package cxm:servicenow-component;
 
         world component {
-            include cxm:ticketing/provider@0.3.0;
+            include cxm:ticketing/provider@0.4.0;
             import wasi:http/outgoing-handler@0.2.2;
             import wasi:clocks/wall-clock@0.2.2;
         }

@@ -154,6 +154,14 @@ impl Guest for Component {
                 .map_err(Into::into)
         })
     }
+
+    fn hibernate() -> Vec<u8> {
+        with_provider(|p| p.hibernate())
+    }
+
+    fn resume(carried: Vec<u8>) {
+        with_provider(|p| p.resume(&carried));
+    }
 }
 
 crate::adapters::bindings::export!(Component with_types_in crate::adapters::bindings);

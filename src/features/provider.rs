@@ -47,6 +47,16 @@ impl<T: Transport, C: Clock> Provider<T, C> {
         self.session.settings()
     }
 
+    /// What the next instance of this tenant takes back (see `docs/contract.md`).
+    pub fn hibernate(&self) -> Vec<u8> {
+        self.session.carry_token()
+    }
+
+    /// Takes back what an earlier instance's [`Provider::hibernate`] gave, when still good.
+    pub fn resume(&mut self, carried: &[u8]) {
+        self.session.resume_token(carried);
+    }
+
     pub fn test_connection(&mut self) -> ConnectionReport {
         connection::test_connection(&mut self.session)
     }

@@ -8,6 +8,7 @@ use crate::primitives::prelude::*;
 use crate::features::facts::InstanceFacts;
 use crate::primitives::clock::Clock;
 use crate::primitives::error::{Error, ErrorKind, Result};
+use crate::primitives::fingerprint::fingerprint;
 use crate::primitives::http::Transport;
 use crate::primitives::ids::{Name, SysId};
 use crate::primitives::json::{self, Value};
@@ -114,6 +115,27 @@ impl<T: Transport, C: Clock> Session<T, C> {
     /// What the instance told this session and may change behind its back.
     pub fn facts(&mut self) -> &mut InstanceFacts {
         &mut self.facts
+    }
+
+    /// The token to hand the next instance (see `docs/contract.md`, `hibernate`), bound to
+    /// the instance and credentials in force; empty without settings or a valid token.
+    pub fn carry_token(&self) -> Vec<u8> {
+        let Some(settings) = &self.settings else {
+            return Vec::new();
+        };
+        let binding = fingerprint(&(&settings.token_url, &settings.credentials));
+        let (now, unix_now) = (self.clock.now(), self.clock.unix_now());
+        self.tokens.carry(binding, now, unix_now)
+    }
+
+    /// Takes back what [`Session::carry_token`] made in an earlier instance, if it is for the
+    /// settings in force and still valid; ignores anything else.
+    pub fn resume_token(&mut self, carried: &[u8]) {
+        if let Some(settings) = &self.settings {
+            let binding = fingerprint(&(&settings.token_url, &settings.credentials));
+            let (now, unix_now) = (self.clock.now(), self.clock.unix_now());
+            self.tokens.resume(carried, binding, now, unix_now);
+        }
     }
 
     /// Drops the access and refresh tokens: the next call asks for new ones.

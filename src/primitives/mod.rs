@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod clock;
 pub mod error;
+pub mod fingerprint;
 pub mod guide;
 pub mod http;
 pub mod ids;

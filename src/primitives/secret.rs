@@ -7,7 +7,7 @@ use core::fmt;
 /// A secret of the settings (the client secret, the password, the API key): it goes only
 /// into a token request's body or an `Authorization`/`x-sn-apikey` header, and every
 /// message is redacted of it. `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Secret(String);
 
 impl Secret {

@@ -52,7 +52,7 @@ impl AuthMethod {
 }
 
 /// The credentials of the method in force; `Debug` never shows a secret.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 // `ClientCredentials` is the OAuth grant's own name.
 #[allow(clippy::enum_variant_names)]
 pub enum Credentials {
@@ -149,7 +149,7 @@ impl fmt::Debug for Credentials {
 
 /// What authorizes one request: a header name and its value, and what it presents.
 /// `Debug` never shows the value.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Authorization {
     presents: Presents,
     name: &'static str,
@@ -157,7 +157,7 @@ pub struct Authorization {
 }
 
 /// What an [`Authorization`] presents to the instance, which says what a 401 to it means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Presents {
     /// An OAuth access token: it can expire or be revoked early, and a fresh one may do.
     AccessToken,

@@ -5,6 +5,8 @@
 
 use crate::primitives::prelude::*;
 
+mod carried;
+
 use core::fmt;
 use core::time::Duration;
 

@@ -615,6 +615,34 @@ function linkConfigurationItem(ctx) {
   return `${outcome.val.ticket.displayId} linked to ${configurationItem.name}; i-0gone not applied; cmdb ${cmdb.status}`;
 }
 
+/**
+ * What the instance hands over when it hibernates (its token), and what it makes of bytes it
+ * did not make, or made for other settings: nothing, never a trap.
+ */
+function hibernateResume(ctx) {
+  const carried = ctx.provider.hibernate();
+  check(
+    carried instanceof Uint8Array && carried.length > 0,
+    () => `hibernate with a token cached gave ${show(carried)}`,
+  );
+  const foreign = [
+    new Uint8Array(),
+    Uint8Array.from([1, 2, 3]),
+    Uint8Array.from(carried, (b, i) => (i === 1 ? b ^ 1 : b)),
+    carried.slice(0, carried.length - 1).fill(0x0a, 21),
+    new Uint8Array(4096).fill(0xff),
+  ];
+  for (const bytes of foreign) ctx.provider.resume(bytes);
+  ctx.provider.resume(carried);
+  const before = ctx.tenant.requests.length;
+  createOk(ctx, 'opp-after-resume');
+  const tokens = ctx.tenant.requests
+    .slice(before)
+    .filter((r) => r.path === '/oauth_token.do').length;
+  check(tokens === 0, `a create after resume made ${tokens} token requests`);
+  return `${carried.length} bytes carried; ${foreign.length} foreign ones ignored`;
+}
+
 const WRONG_SECRET = 'rotated-but-wrong-5e1f';
 
 // The order matters: each step may use what the ones before it set on the context.
@@ -628,6 +656,7 @@ const steps = [
   ['test-connection (candidate elsewhere)', testCandidateElsewhere],
   ['create-ticket', createTicket],
   ['get-ticket', getTicket],
+  ['hibernate and resume', hibernateResume],
   ['create-ticket from a template', standardChange],
   ['changes-since', changesSince],
   ['attach-file', attachFile],

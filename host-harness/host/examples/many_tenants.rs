@@ -79,7 +79,7 @@ async fn main() -> anyhow::Result<()> {
 
     // A quiet tenant gives its instance back to the pool; its next call makes one again.
     for tenant in live.iter_mut().skip(1) {
-        tenant.hibernate();
+        tenant.hibernate().await;
     }
     let first = &live[0];
     println!("{} logged {} entries, last:", first.id(), first.log().len());

@@ -80,7 +80,7 @@ pub mod wit {
         for<'a> D::Data<'a>: Host,
         T: 'static,
     {
-        let mut instance = linker.instance("cxm:ticketing/secrets@0.3.0")?;
+        let mut instance = linker.instance("cxm:ticketing/secrets@0.4.0")?;
         add_to_linker_instance::<T, D>(&mut instance, host_getter)
     }
 }

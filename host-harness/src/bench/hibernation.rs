@@ -30,7 +30,7 @@ pub(super) async fn hibernated(
     let mut sleeping: Vec<Tenant> = Vec::with_capacity(count);
     for i in 0..count {
         let mut tenant = bench.configured(&host, format!("sleeper-{i}")).await?;
-        tenant.hibernate();
+        tenant.hibernate().await;
         sleeping.push(tenant);
     }
     let took = started.elapsed();
@@ -59,16 +59,21 @@ pub(super) async fn hibernated(
     waking(figures, &bench.simulator, woken).await
 }
 
-/// What a wake costs: a create-ticket on each hibernating tenant (it makes and configures
-/// an instance, asks for a token and opens a connection first), then a second pass of
-/// create-ticket on the same tenants, now warm (token cached, connection kept): the two
-/// p50s, their ratio, and what the simulator saw per call in each pass.
+/// What a wake costs: each tenant creates a ticket (it gets a token and a connection) and
+/// hibernates again, as a platform's tenant that went idle; then a create-ticket on each
+/// (it makes and configures an instance first), then a second pass of create-ticket on the
+/// same tenants, now warm: the two p50s, their ratio, and what the simulator saw per call
+/// in each pass.
 async fn waking(
     figures: &mut Figures,
     simulator: &Simulator,
     mut tenants: Vec<Tenant>,
 ) -> Result<()> {
     let sample = tenants.len();
+    pass(simulator, &mut tenants).await?;
+    for tenant in &mut tenants {
+        tenant.hibernate().await;
+    }
     let (woken, wake_counts) = pass(simulator, &mut tenants).await?;
     let (warm, warm_counts) = pass(simulator, &mut tenants).await?;
     let (woken, warm) = (us(woken), us(warm));

@@ -29,7 +29,7 @@ wit_bindgen::generate!({
         package cxm:hostile-guest;
 
         world guest {
-            include cxm:ticketing/provider@0.3.0;
+            include cxm:ticketing/provider@0.4.0;
             import wasi:http/outgoing-handler@0.2.2;
         }
     ",
@@ -316,6 +316,12 @@ impl Guest for Hostile {
     fn attach_file(_: TicketRef, _: String, _: String, _: Vec<u8>) -> Result<Attachment, Error> {
         Err(refused())
     }
+
+    fn hibernate() -> Vec<u8> {
+        Vec::new()
+    }
+
+    fn resume(_: Vec<u8>) {}
 }
 
 export!(Hostile);

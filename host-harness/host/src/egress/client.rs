@@ -103,6 +103,11 @@ impl TenantClient {
         &self.origin
     }
 
+    /// The pool that keeps its connection.
+    pub(super) fn pool(&self) -> &Arc<Pool> {
+        &self.shared.pool
+    }
+
     /// Sends one request whose body the caller has already taken in full, on the kept
     /// connection when there is a usable one. Waits at most `connect` for a new connection
     /// and `first_byte` from then on for the answer's head; the answer's body then fails
@@ -189,6 +194,7 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use super::*;
+    use crate::egress::ParkedClient;
     use crate::test_servers::{self, Serve};
 
     /// Timeouts of `within` for the connection and the answer's head, `between` between
@@ -338,6 +344,28 @@ mod tests {
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(!client.shared.pool.has_idle());
+    }
+
+    /// A parked client is kept while its connection idles, and let go of with it; one with no
+    /// idle connection is not parked at all.
+    #[tokio::test]
+    async fn a_parked_client_lasts_as_long_as_its_idle_connection() {
+        let (port, accepted) = test_servers::answering(Serve::KeepAlive).await;
+        assert!(ParkedClient::park(client(Duration::from_secs(60))).is_none());
+        let sleeper = client(Duration::from_millis(200));
+        get(&sleeper, port, true).await;
+        let pool = Arc::downgrade(&sleeper.shared.pool);
+        let parked = ParkedClient::park(sleeper).expect("an idle connection to keep");
+        let woken = parked.client().expect("parked while the connection idles");
+        get(&woken, port, true).await;
+        assert_eq!(accepted.load(Ordering::Relaxed), 1, "the kept connection");
+        drop(woken);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert!(
+            parked.client().is_none(),
+            "let go of once the connection idled out"
+        );
+        assert!(pool.upgrade().is_none(), "nothing of the client is left");
     }
 
     #[tokio::test]

@@ -10,7 +10,9 @@
 //! awaited, then the answer's body while the guest reads it) rather than by a task of its own:
 //! a ticket then costs no hand-over between tasks (and threads) for the request, the answer
 //! and each piece of the body. A connection nobody waits on sits idle in the tenant's slot,
-//! which a small task per tenant empties once it has been idle for the idle timeout.
+//! which a small task per tenant empties once it has been idle for the idle timeout. A
+//! hibernating tenant's client is `parked` there until then, so a wake within the idle timeout
+//! finds its connection.
 //!
 //! `client` sends a request (the sandbox hands it over with its body taken by
 //! `request_body`) on the connection its `pool` keeps, or on a new one from the `connector`
@@ -22,11 +24,13 @@ mod client;
 mod conn;
 mod connect_failure;
 mod connector;
+mod parked;
 mod pool;
 mod request_body;
 mod stream;
 mod tls;
 
 pub(crate) use client::{ClientPolicy, TenantClient, Timeouts};
+pub(crate) use parked::ParkedClient;
 pub(crate) use request_body::{drain, take_body};
 pub(crate) use tls::tls_config;

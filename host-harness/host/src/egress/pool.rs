@@ -29,6 +29,14 @@ struct Kept {
     /// The task that closes the idle connection runs. It ends once nothing is kept, so an
     /// idle tenant has no task and no timer.
     reaping: bool,
+    /// What a hibernating tenant parked here (its client), let go of with the connection.
+    parked: Option<Weak<dyn Release>>,
+}
+
+/// What the pool lets go of when its idle connection closes: a hibernating tenant's hold on
+/// its client (see [`super::ParkedClient`]).
+pub(super) trait Release: Send + Sync {
+    fn release(&self);
 }
 
 struct Idle {
@@ -86,6 +94,22 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// Lets `parked` go when the idle connection closes, if there is one that has not idled
+    /// out and a task that closes it: whether it took it.
+    pub(super) fn park(&self, parked: Weak<dyn Release>) -> bool {
+        let mut kept = self.kept();
+        let fresh = kept
+            .idle
+            .as_ref()
+            .is_some_and(|idle| idle.since.elapsed() < self.idle_timeout);
+        if fresh && kept.reaping {
+            kept.parked = Some(parked);
+        }
+        fresh && kept.reaping
+    }
+}
+
 #[cfg(test)]
 impl Pool {
     /// Whether a connection is kept idle now.
@@ -99,7 +123,8 @@ impl Pool {
     }
 }
 
-/// Closes the tenant's kept connection once it has been idle for `idle_timeout`; ends then,
+/// Closes the tenant's kept connection once it has been idle for `idle_timeout`, letting
+/// go of what a hibernating tenant parked with it; ends then,
 /// when nothing is kept (a request holds the connection: it keeps it again, or not), or
 /// with the tenant's client.
 async fn reap(pool: Weak<Pool>, idle_timeout: Duration) {
@@ -113,8 +138,14 @@ async fn reap(pool: Weak<Pool>, idle_timeout: Duration) {
         match kept.idle.as_ref().map(|i| i.since + idle_timeout) {
             Some(expiry) if expiry > Instant::now() => next = expiry,
             _ => {
-                kept.idle = None;
+                let closed = kept.idle.take();
+                let parked = kept.parked.take();
                 kept.reaping = false;
+                drop(kept);
+                drop(closed);
+                if let Some(parked) = parked.and_then(|p| p.upgrade()) {
+                    parked.release();
+                }
                 return;
             }
         }

@@ -15,7 +15,7 @@ use wasmtime_wasi_http::Error as HttpError;
 use super::limits::SandboxLimits;
 use crate::api::log::Level;
 use crate::budget::{Budget, Slot};
-use crate::egress::{ClientPolicy, TenantClient};
+use crate::egress::{ClientPolicy, ParkedClient, TenantClient};
 use crate::observe;
 use crate::tenant_log::TenantLog;
 use crate::trust::ClientIdentity;
@@ -31,6 +31,8 @@ pub struct OutboundGuard {
     denied: Arc<AtomicU64>,
     log: TenantLog,
     client: Option<TenantClient>,
+    /// A hibernating tenant's client, while its idle connection lasts.
+    parked: Option<Arc<ParkedClient>>,
     /// What the tenant's requests hold of the host, across its instances.
     pub(super) budget: Arc<Budget>,
     /// The roots its TLS trusts (the host's, and the tenant's own).
@@ -55,6 +57,7 @@ impl OutboundGuard {
             denied: Arc::new(AtomicU64::new(0)),
             log,
             client: None,
+            parked: None,
             budget: Budget::new(
                 limits.max_requests_in_flight,
                 limits.max_buffered_request_bytes,
@@ -65,7 +68,8 @@ impl OutboundGuard {
         }
     }
 
-    /// The same guard for a rebuilt instance: origin, suspension, counters, log and client.
+    /// The same guard for a rebuilt or woken instance: origin, suspension, counters, log and
+    /// client (a hibernating tenant's, if its connection has not idled out).
     pub(crate) fn carry_over(&self) -> Self {
         Self {
             allowed_origin: self.allowed_origin.clone(),
@@ -73,7 +77,8 @@ impl OutboundGuard {
             limits: self.limits.clone(),
             denied: self.denied.clone(),
             log: self.log.clone(),
-            client: self.client.clone(),
+            client: (self.client.clone()).or_else(|| self.parked.as_ref().and_then(|p| p.client())),
+            parked: None,
             budget: self.budget.clone(),
             roots: self.roots.clone(),
             client_identity: self.client_identity.clone(),
@@ -81,11 +86,14 @@ impl OutboundGuard {
         }
     }
 
-    /// The same guard for a hibernating tenant: as [`OutboundGuard::carry_over`], without
-    /// the pooled client (its idle connections and TLS state go with the instance).
-    pub(crate) fn carry_over_hibernating(&self) -> Self {
+    /// The same guard for a hibernating tenant: its requests under way and answers unread
+    /// are dropped; its client is parked with its idle connection, and let go of when that
+    /// connection idles out (see `docs/performance.md`, "Hibernation").
+    pub(crate) fn carry_over_hibernating(&mut self) -> Self {
+        self.budget.cancel_all();
         Self {
             client: None,
+            parked: self.client.take().and_then(ParkedClient::park),
             ..self.carry_over()
         }
     }
@@ -143,6 +151,7 @@ impl OutboundGuard {
     pub(crate) fn cancel_requests(&mut self) {
         self.budget.cancel_all();
         self.client = None;
+        self.parked = None;
     }
 
     /// Why the request may not go out, if it may not.

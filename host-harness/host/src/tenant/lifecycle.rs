@@ -17,6 +17,8 @@ use crate::sandbox::{OutboundGuard, TenantClock, TenantState};
 use crate::secret::Secret;
 use crate::tenant_log::TenantLog;
 
+use super::carried::Carried;
+
 /// One tenant's sandboxed provider: one `Store` with one live instance of the component,
 /// or none while it hibernates ([`Tenant::hibernate`]; its next call makes one).
 ///
@@ -54,8 +56,12 @@ pub(super) enum Instance {
         store: Store<TenantState>,
         provider: Provider,
     },
-    /// No store and no pool slot: the sandbox's state only (origin, suspension, counters).
-    Hibernating(OutboundGuard),
+    /// No store and no pool slot: the sandbox's state only (origin, suspension, counters),
+    /// and what the provider handed over for its next instance.
+    Hibernating {
+        guard: OutboundGuard,
+        carried: Option<Carried>,
+    },
 }
 
 impl Host {
@@ -121,7 +127,7 @@ impl Tenant {
     }
 
     /// A new instance for the tenant with this sandbox state, configured as before.
-    async fn rebuild(&mut self, guard: OutboundGuard) -> Result<()> {
+    pub(super) async fn rebuild(&mut self, guard: OutboundGuard) -> Result<()> {
         let (mut store, provider) = self
             .host
             .instantiate(&self.clock, guard, self.log.clone())
@@ -137,59 +143,24 @@ impl Tenant {
         Ok(())
     }
 
-    /// Gives the tenant's instance back to the pool: its store, memory, fiber stack and
-    /// pool slot, and its idle connections. What the host keeps (settings, origin,
-    /// suspension, counters, log) stays; the next call makes and configures a new
-    /// instance first (about what [`Host::tenant`] and `configure` cost), so what lived
-    /// only in the instance is gone: the cached token (the next call asks for one) and
-    /// the cached lookups. A platform with more tenants than `max_tenants` hibernates the
-    /// idle ones; after 30 minutes idle nothing of value is lost (tokens last at most
-    /// that by default, the lookups 10 minutes).
-    pub fn hibernate(&mut self) {
-        if let Instance::Live { store, .. } = &mut self.instance {
-            store.data_mut().guard.cancel_requests();
-            let guard = store.data().guard.carry_over_hibernating();
-            self.instance = Instance::Hibernating(guard);
-            observe::tenant_presence(&self.id, Some(Presence::Live), Some(Presence::Hibernating));
-        }
-    }
-
-    /// Whether the tenant has no instance now (see [`Tenant::hibernate`]).
-    pub fn is_hibernating(&self) -> bool {
-        matches!(self.instance, Instance::Hibernating(_))
-    }
-
-    /// Makes the instance of a hibernating tenant (a no-op for a live one). Fails if the
-    /// host is full; the tenant then stays as it was.
-    pub(super) async fn wake(&mut self) -> Result<()> {
-        if let Instance::Hibernating(guard) = &self.instance {
-            let guard = guard.carry_over();
-            self.rebuild(guard)
-                .await
-                .with_context(|| format!("tenant {}: waking from hibernation", self.id))?;
-            observe::tenant_presence(&self.id, Some(Presence::Hibernating), Some(Presence::Live));
-        }
-        Ok(())
-    }
-
     fn presence(&self) -> Presence {
         match self.instance {
             Instance::Live { .. } => Presence::Live,
-            Instance::Hibernating(_) => Presence::Hibernating,
+            Instance::Hibernating { .. } => Presence::Hibernating,
         }
     }
 
     pub(super) fn guard(&self) -> &OutboundGuard {
         match &self.instance {
             Instance::Live { store, .. } => &store.data().guard,
-            Instance::Hibernating(guard) => guard,
+            Instance::Hibernating { guard, .. } => guard,
         }
     }
 
     pub(super) fn guard_mut(&mut self) -> &mut OutboundGuard {
         match &mut self.instance {
             Instance::Live { store, .. } => &mut store.data_mut().guard,
-            Instance::Hibernating(guard) => guard,
+            Instance::Hibernating { guard, .. } => guard,
         }
     }
 }
