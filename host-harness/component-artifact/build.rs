@@ -6,7 +6,7 @@
 //! 1. the core module: the crate linked by `wasm-component-ld` with `--skip-wit-component`,
 //!    so it stops before wrapping (the module keeps the component type that wit-bindgen
 //!    embeds);
-//! 2. `wasm-opt -Oz` on it, from the binaryen pinned in `binaryen/package-lock.json` and
+//! 2. `wasm-opt` on it ([`PASSES`]), from the binaryen pinned in `binaryen/package-lock.json` and
 //!    installed beside it by [`INSTALL_WASM_OPT`] (binaryen reads core modules only, not
 //!    components), run on Node;
 //! 3. the module wrapped as a component by `wit-component`'s `ComponentEncoder`, as
@@ -284,7 +284,7 @@ impl WasmOpt {
         Ok(WasmOpt { path, version })
     }
 
-    /// Step 2: `wasm-opt -Oz`; the component type section wit-bindgen embedded is kept, as
+    /// Step 2: `wasm-opt` with [`PASSES`]; the component type section wit-bindgen embedded is kept, as
     /// binaryen keeps custom sections. A module binaryen refuses is a build error, whatever
     /// the mode: it means the features above no longer match what rustc emits.
     fn optimize(&self, module: &[u8]) -> (Vec<u8>, String) {
@@ -294,7 +294,7 @@ impl WasmOpt {
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", input.display()));
         let run = Command::new("node")
             .arg(&self.path)
-            .arg("-Oz")
+            .args(PASSES)
             .args(FEATURES)
             .arg(&input)
             .arg("-o")
@@ -309,9 +309,14 @@ impl WasmOpt {
         }
         let optimized = fs::read(&output)
             .unwrap_or_else(|e| panic!("wasm-opt wrote no {}: {e}", output.display()));
-        (optimized, format!("{} -Oz", self.version))
+        (optimized, format!("{} {}", self.version, PASSES.join(" ")))
     }
 }
+
+/// wasm-opt's passes: `-Oz`, then the control flow flattened and rebuilt by the relooper
+/// and `-Oz` again, which finds about 2.9 K more to fold than `-Oz` alone (binaryen 132;
+/// host-harness/component-artifact/size/README.md).
+const PASSES: &[&str] = &["-Oz", "--flatten", "--rereloop", "-Oz"];
 
 /// Why the pinned wasm-opt cannot run.
 enum Unavailable {
