@@ -175,6 +175,16 @@ pub fn raw(value: &Value) -> &Value {
     }
 }
 
+/// [`raw`], moved out instead of borrowed: no copy of the stored value.
+fn into_raw(value: Value) -> Value {
+    match value {
+        Value::Object(pair) if pair.get("value").is_some() => {
+            pair.take("value").unwrap_or(Value::Null)
+        }
+        plain => plain,
+    }
+}
+
 /// A column's text; ServiceNow sends every value as a string, and `null` for some empties.
 pub fn text(value: &Value) -> Result<String, json::Error> {
     json::optional_string(raw(value)).map(Option::unwrap_or_default)
@@ -236,8 +246,7 @@ pub fn parse_stored<R: Row>(stored: Value, what: &str) -> Result<Stored<R>> {
         // The columns as stored, for the not-applied report to compare with what was sent.
         Value::Object(mut columns) => {
             for value in columns.values_mut() {
-                let stored = raw(value).clone();
-                *value = stored;
+                *value = into_raw(core::mem::replace(value, Value::Null));
             }
             Ok(Stored { row, columns })
         }
