@@ -3,7 +3,7 @@
 //! counts and divide the difference in totals by the difference in tickets
 //! (docs/performance.md#where-a-warm-tickets-time-goes).
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::Bench;
 use super::native::NativeClient;
@@ -22,17 +22,8 @@ pub enum Side {
 /// client's template) and a warm-up; the simulator forgets what it recorded as it goes.
 pub(super) async fn only(bench: &Bench, side: Side, tickets: usize) -> Result<()> {
     let host = bench.host(bench.limits(2)?)?;
-    let mut tenant = bench.configured(&host, "instructions").await?;
-    for i in 0..super::latency::WARM_UP {
-        create(&mut tenant, i).await?;
-    }
+    let (mut tenant, template) = super::latency::warmed(bench, &host, "instructions").await?;
     let simulator = &bench.simulator;
-    let template = simulator
-        .requests()
-        .into_iter()
-        .rev()
-        .find(|r| r.method == "POST" && r.path.starts_with("/api/now/table/"))
-        .context("the component's create request was not recorded")?;
     simulator.clear_requests();
     match side {
         Side::Component => {

@@ -23,6 +23,27 @@ pub(super) const WARM_UP: usize = 20;
 /// Creates a ticket and sends its POST this many times a round, on each side in turn.
 const ROUND: usize = 100;
 
+/// A tenant of `host` configured and warmed up ([`WARM_UP`] creates), and the create request
+/// it sent last: the native client's template.
+pub(super) async fn warmed(
+    bench: &Bench,
+    host: &Host,
+    name: &str,
+) -> Result<(Tenant, RecordedRequest)> {
+    let mut tenant = bench.configured(host, name).await?;
+    for i in 0..WARM_UP {
+        create(&mut tenant, i).await?;
+    }
+    let template = bench
+        .simulator
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.method == "POST" && r.path.starts_with("/api/now/table/"))
+        .context("the component's create request was not recorded")?;
+    Ok((tenant, template))
+}
+
 /// The latency figures for `tickets` creates; gives back the component's create request,
 /// the native clients' template.
 pub(super) async fn measure(
@@ -31,17 +52,8 @@ pub(super) async fn measure(
     host: &Host,
     tickets: usize,
 ) -> Result<RecordedRequest> {
-    let mut tenant = bench.configured(host, "latency").await?;
-    for i in 0..WARM_UP {
-        create(&mut tenant, i).await?;
-    }
+    let (mut tenant, template) = warmed(bench, host, "latency").await?;
     let simulator = &bench.simulator;
-    let template = simulator
-        .requests()
-        .into_iter()
-        .rev()
-        .find(|r| r.method == "POST" && r.path.starts_with("/api/now/table/"))
-        .context("the component's create request was not recorded")?;
     let native = NativeClient::new(simulator, &template)?;
     for _ in 0..WARM_UP {
         native.send().await?;
