@@ -126,28 +126,60 @@ struct Bench {
     cache: PathBuf,
     /// Shared with the task the latency rounds run in.
     simulator: Arc<Simulator>,
+    ready: Readiness,
+    epoch_tick: Duration,
+}
+
+/// The settings and secret that make a bench tenant ready against one simulator.
+struct Readiness {
     settings: Vec<Setting>,
     secret: [Secret; 1],
-    epoch_tick: Duration,
+}
+
+impl Readiness {
+    /// For the simulator at `base_url`, as its OAuth client.
+    fn new(base_url: String, client_id: String, client_secret: String) -> Self {
+        Self {
+            settings: vec![
+                Setting::text("instance", base_url),
+                Setting::text("client_id", client_id),
+                Setting::ticket_categories(
+                    "ticket_categories",
+                    vec![TicketCategory::new("cost-optimization", "incident", true)],
+                ),
+            ],
+            secret: [Secret::new("client_secret", client_secret)],
+        }
+    }
+
+    /// Configures `tenant` with these settings.
+    async fn configure(&self, tenant: &mut Tenant) -> Result<()> {
+        if let Err(e) = tenant.configure(&self.settings, &self.secret).await? {
+            bail!("configure failed: {}", e.message);
+        }
+        Ok(())
+    }
+
+    /// A new tenant of `host`, configured.
+    async fn configured(&self, host: &Host, name: impl Into<String>) -> Result<Tenant> {
+        let mut tenant = host.tenant(name).await?;
+        self.configure(&mut tenant).await?;
+        Ok(tenant)
+    }
 }
 
 impl Bench {
     async fn start(cache: PathBuf, epoch_tick: Duration) -> Result<Self> {
         let simulator = Arc::new(Simulator::start().await?);
-        let settings = vec![
-            Setting::text("instance", simulator.base_url()),
-            Setting::text("client_id", simulator.client_id()),
-            Setting::ticket_categories(
-                "ticket_categories",
-                vec![TicketCategory::new("cost-optimization", "incident", true)],
-            ),
-        ];
-        let secret = [Secret::new("client_secret", simulator.client_secret())];
+        let ready = Readiness::new(
+            simulator.base_url(),
+            simulator.client_id(),
+            simulator.client_secret(),
+        );
         Ok(Self {
             cache,
             simulator,
-            settings,
-            secret,
+            ready,
             epoch_tick,
         })
     }
@@ -170,26 +202,12 @@ impl Bench {
 
     /// Configures `tenant` with the bench's settings.
     async fn configure(&self, tenant: &mut Tenant) -> Result<()> {
-        Self::configure_with(tenant, &self.settings, &self.secret).await
-    }
-
-    /// Configures `tenant` with `settings` and `secret`.
-    async fn configure_with(
-        tenant: &mut Tenant,
-        settings: &[Setting],
-        secret: &[Secret],
-    ) -> Result<()> {
-        if let Err(e) = tenant.configure(settings, secret).await? {
-            bail!("configure failed: {}", e.message);
-        }
-        Ok(())
+        self.ready.configure(tenant).await
     }
 
     /// A new tenant of `host`, configured.
     async fn configured(&self, host: &Host, name: impl Into<String>) -> Result<Tenant> {
-        let mut tenant = host.tenant(name).await?;
-        self.configure(&mut tenant).await?;
-        Ok(tenant)
+        self.ready.configured(host, name).await
     }
 
     async fn finish(self) {

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use ticketing_host::{Host, Tenant};
 
-use super::Bench;
 use super::outside::OutsideSimulator;
 use super::process::{self, Usage};
 use super::report::{Figures, Target, per_tenant, us};
 use super::traffic::create;
+use super::{Bench, Readiness};
 
 /// The PSS a live, configured tenant that has not been called yet should stay within.
 const FRESH_PSS_KIB: f64 = 40.0;
@@ -38,7 +38,7 @@ pub(super) async fn idle(figures: &mut Figures, bench: &Bench, count: usize) -> 
     process::release_free_heap();
     let before = Usage::now();
     let started = Instant::now();
-    let (live, failure) = configure_up_to(bench, &host, count).await;
+    let (live, failure) = configure_up_to(&bench.ready, &host, count).await;
     let took = started.elapsed();
     let after = Usage::now();
     keep_smaps(count);
@@ -59,15 +59,15 @@ pub(super) async fn idle(figures: &mut Figures, bench: &Bench, count: usize) -> 
     Ok(())
 }
 
-/// Up to `count` configured tenants of `host`, and what stopped them short of it.
+/// Up to `count` tenants of `host` made `ready`, and what stopped them short of it.
 async fn configure_up_to(
-    bench: &Bench,
+    ready: &Readiness,
     host: &Host,
     count: usize,
 ) -> (Vec<Tenant>, Option<anyhow::Error>) {
     let mut live: Vec<Tenant> = Vec::with_capacity(count);
     for i in 0..count {
-        match bench.configured(host, format!("tenant-{i}")).await {
+        match ready.configured(host, format!("tenant-{i}")).await {
             Ok(tenant) => live.push(tenant),
             Err(e) => return (live, Some(e)),
         }
@@ -197,20 +197,10 @@ pub(super) async fn worked(figures: &mut Figures, bench: &Bench, count: usize) -
     };
     process::release_free_heap();
     let host_only = Usage::now();
-    let mut live = Vec::with_capacity(count);
-    for i in 0..count {
-        let tenant = async {
-            let mut tenant = host.tenant(format!("worked-{i}")).await?;
-            Bench::configure_with(&mut tenant, &outside.settings, &outside.secret).await?;
-            anyhow::Ok(tenant)
-        };
-        match tenant.await {
-            Ok(tenant) => live.push(tenant),
-            Err(e) => {
-                figures.note(&format!("worked tenants: stopped at {i}: {e:#}"));
-                return Ok(());
-            }
-        }
+    let (mut live, failure) = configure_up_to(&outside.ready, &host, count).await;
+    if let Some(e) = failure {
+        figures.note(&format!("worked tenants: stopped at {}: {e:#}", live.len()));
+        return Ok(());
     }
     let started = Instant::now();
     for tenant in &mut live {

@@ -7,16 +7,15 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
-use ticketing_host::Secret;
-use ticketing_host::api::{Setting, TicketCategory};
+
+use super::Readiness;
 
 /// A simulator in a child process, and the settings that make a tenant talk to it.
 pub(super) struct OutsideSimulator {
     child: Child,
     /// Held open: the simulator stops when it closes.
     stdin: Option<ChildStdin>,
-    pub(super) settings: Vec<Setting>,
-    pub(super) secret: [Secret; 1],
+    pub(super) ready: Readiness,
 }
 
 impl OutsideSimulator {
@@ -48,20 +47,15 @@ impl OutsideSimulator {
             }
         };
         let field = |name: &str| started[name].as_str().unwrap_or_default().to_string();
-        let settings = vec![
-            Setting::text("instance", field("base_url")),
-            Setting::text("client_id", field("client_id")),
-            Setting::ticket_categories(
-                "ticket_categories",
-                vec![TicketCategory::new("cost-optimization", "incident", true)],
-            ),
-        ];
-        let secret = [Secret::new("client_secret", field("client_secret"))];
+        let ready = Readiness::new(
+            field("base_url"),
+            field("client_id"),
+            field("client_secret"),
+        );
         Ok(Self {
             child,
             stdin,
-            settings,
-            secret,
+            ready,
         })
     }
 }
