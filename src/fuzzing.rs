@@ -18,6 +18,7 @@ use crate::servicenow::cmdb::CmdbRow;
 use crate::servicenow::import_set::ImportSetApi;
 use crate::servicenow::oauth::request_token;
 use crate::servicenow::query::Query;
+use crate::servicenow::request::Rest;
 use crate::servicenow::retry::{RetryPolicy, Retrying};
 use crate::servicenow::rows::Columns;
 use crate::servicenow::table::TableApi;
@@ -100,10 +101,10 @@ pub fn table_answers(data: &[u8]) {
         log: &NoLog,
     };
     let instance = InstanceUrl::parse("dev1").expect("a valid instance");
-    let api = TableApi {
+    let api = TableApi(Rest {
         transport: &retrying,
         instance: &instance,
-    };
+    });
     let token = Authorization::bearer("t");
     let table = Name::known("incident");
     match api.query::<TicketRow>(&token, &table, &Query::default(), 5) {
@@ -129,10 +130,10 @@ pub fn write_answers(data: &[u8]) {
     columns
         .set("short_description", "Idle VM")
         .set("correlation_id", "opp-1");
-    let changes = ChangeApi {
+    let changes = ChangeApi(Rest {
         transport: &transport,
         instance: &instance,
-    };
+    });
     match changes.templates(&token, &ChangeTemplate::Name("Restart a VM".into())) {
         Ok(rows) => rows
             .iter()
@@ -143,18 +144,18 @@ pub fn write_answers(data: &[u8]) {
     if let Err(error) = changes.create_standard(&token, &template, &columns) {
         check_error(&error);
     }
-    let imports = ImportSetApi {
+    let imports = ImportSetApi(Rest {
         transport: &transport,
         instance: &instance,
-    };
+    });
     let (staging, target) = (Name::known("u_cxm_import"), Name::known("incident"));
     if let Err(error) = imports.load(&token, &staging, &target, &columns, true) {
         check_error(&error);
     }
-    let table = TableApi {
+    let table = TableApi(Rest {
         transport: &transport,
         instance: &instance,
-    };
+    });
     match table.query::<CmdbRow>(&token, &Name::known("cmdb_ci"), &Query::default(), 2) {
         Ok(rows) => rows.iter().for_each(|row| {
             if let Some(ci) = row.ci() {

@@ -14,6 +14,7 @@ use crate::servicenow::auth::Authorization;
 use crate::servicenow::cmdb::CMDB_CI;
 use crate::servicenow::oauth::{Grant, request_token};
 use crate::servicenow::query::Query;
+use crate::servicenow::request::Rest;
 use crate::servicenow::rows::{row, sys_id};
 use crate::servicenow::table::TableApi;
 use crate::servicenow::ticket_kind::TicketKind;
@@ -133,10 +134,10 @@ fn read_one<T: Transport, C: Clock>(
     table: &Name,
 ) -> Result<()> {
     let transport = session.retrying();
-    let api = TableApi {
+    let api = TableApi(Rest {
         transport: &transport,
         instance: &settings.instance,
-    };
+    });
     api.query::<IdRow>(auth, table, &Query::default(), 1)
         .map(|_| ())
 }
@@ -193,10 +194,10 @@ fn check_attachment_api<T: Transport, C: Clock>(
         return Outcome::Skipped("attachments are off in the settings".into());
     }
     let transport = session.retrying();
-    let api = AttachmentApi {
+    let api = AttachmentApi(Rest {
         transport: &transport,
         instance: &settings.instance,
-    };
+    });
     match api.list_one_attachment(auth) {
         Ok(()) => Outcome::Passed("the Attachment API accepted the credentials".into()),
         Err(error) => Outcome::Failed(error),
@@ -215,10 +216,10 @@ fn check_cmdb<T: Transport, C: Clock>(
         return Outcome::Skipped("linking configuration items is off in the settings".into());
     }
     let transport = session.retrying();
-    let api = TableApi {
+    let api = TableApi(Rest {
         transport: &transport,
         instance: &settings.instance,
-    };
+    });
     match api.query::<IdRow>(auth, &CMDB_CI, &Query::default(), 1) {
         Ok(rows) if rows.is_empty() => Outcome::Passed(format!(
             "the integration user may read {CMDB_CI} but sees no configuration item in it: \

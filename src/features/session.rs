@@ -20,6 +20,7 @@ use crate::servicenow::change_api::ChangeApi;
 use crate::servicenow::import_set::ImportSetApi;
 use crate::servicenow::oauth::{Grant, TokenCache, refresh_token, request_token};
 use crate::servicenow::query::Query;
+use crate::servicenow::request::Rest;
 use crate::servicenow::retry::{RetryPolicy, Retrying};
 use crate::servicenow::rows::{Row, parse_row};
 use crate::servicenow::table::{Page, PageEnd, TableApi};
@@ -247,23 +248,15 @@ impl<T: Transport, C: Clock> Session<T, C> {
     pub fn call_with(&self, auth: &Authorization, call: &mut ApiCall<'_, T, C>) -> Result<()> {
         let transport = self.retrying();
         let instance = &self.configured()?.instance;
+        let rest = Rest {
+            transport: &transport,
+            instance,
+        };
         let apis = Apis {
-            table: TableApi {
-                transport: &transport,
-                instance,
-            },
-            attachments: AttachmentApi {
-                transport: &transport,
-                instance,
-            },
-            imports: ImportSetApi {
-                transport: &transport,
-                instance,
-            },
-            changes: ChangeApi {
-                transport: &transport,
-                instance,
-            },
+            table: TableApi(rest),
+            attachments: AttachmentApi(rest),
+            imports: ImportSetApi(rest),
+            changes: ChangeApi(rest),
         };
         call(&apis, auth)
     }

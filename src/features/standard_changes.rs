@@ -18,6 +18,7 @@ use crate::primitives::ids::{ChangeTemplate, SysId};
 use crate::servicenow::auth::Authorization;
 use crate::servicenow::change_api::{self, ChangeApi, CreatedChange, TemplateRow};
 use crate::servicenow::not_applied::NotApplied;
+use crate::servicenow::request::Rest;
 use crate::servicenow::rows::{Columns, Stored};
 use crate::servicenow::ticket::TicketRow;
 use crate::servicenow::ticket_kind::TicketKind;
@@ -263,10 +264,10 @@ pub fn check<T: Transport, C: Clock>(
         );
     }
     let transport = session.retrying();
-    let api = ChangeApi {
+    let api = ChangeApi(Rest {
         transport: &transport,
         instance: &settings.instance,
-    };
+    });
     if templated.is_empty() {
         return match api.reachable(auth) {
             Ok(()) => Outcome::Passed(

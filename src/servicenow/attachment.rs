@@ -16,7 +16,6 @@ use crate::primitives::json::{self, Fields, Value};
 use crate::servicenow::auth::Authorization;
 use crate::servicenow::request::Rest;
 use crate::servicenow::rows::{sys_id, text};
-use instance_address::InstanceUrl;
 
 /// The largest file the provider attaches: 4 MiB. The platform's evidence (a cost report as
 /// CSV, a graph as PNG) fits many times over; ServiceNow's own limit
@@ -178,20 +177,9 @@ impl AttachmentRow {
 
 /// One instance's Attachment API (`/api/now/attachment`, docs/servicenow/attachments.md), as the
 /// integration user.
-pub struct AttachmentApi<'a, T> {
-    pub transport: &'a T,
-    pub instance: &'a InstanceUrl,
-}
+pub struct AttachmentApi<'a, T>(pub Rest<'a, T>);
 
 impl<T: Transport> AttachmentApi<'_, T> {
-    /// The instance's REST API, which the Attachment API is a part of.
-    fn rest(&self) -> Rest<'_, T> {
-        Rest {
-            transport: self.transport,
-            instance: self.instance,
-        }
-    }
-
     /// `POST /api/now/attachment/file?table_name=…&table_sys_id=…&file_name=…` with the
     /// raw bytes and their content type. Never repeated blindly: a second try would attach
     /// the file twice.
@@ -202,7 +190,7 @@ impl<T: Transport> AttachmentApi<'_, T> {
         record: &SysId,
         upload: &Upload<'_>,
     ) -> Result<AttachmentRow> {
-        let url = self.rest().url(
+        let url = self.0.url(
             "/api/now/attachment/file",
             &[
                 ("table_name", table.as_str()),
@@ -215,13 +203,13 @@ impl<T: Transport> AttachmentApi<'_, T> {
             shown(upload.file_name)
         );
         let request = self
-            .rest()
+            .0
             .request(Method::Post, url, auth)
             .header("content-type", upload.content_type)
             .body(upload.content.to_vec())
             .idempotent(false);
         let answered = self
-            .rest()
+            .0
             .send(auth, &request, &what)
             .map_err(|error| attachment_remedy(error, auth))?;
         let row = AttachmentRow::from_json(&answered.result).map_err(|e| {
@@ -241,13 +229,11 @@ impl<T: Transport> AttachmentApi<'_, T> {
     /// `GET /api/now/attachment?sysparm_limit=1`: the cheapest proof that the Attachment
     /// API lets these credentials in (Test Connection, when attachments are on).
     pub fn list_one_attachment(&self, auth: &Authorization) -> Result<()> {
-        let url = self
-            .rest()
-            .url("/api/now/attachment", &[("sysparm_limit", "1")]);
+        let url = self.0.url("/api/now/attachment", &[("sysparm_limit", "1")]);
         let what = "reading attachments";
         let answered = self
-            .rest()
-            .send(auth, &self.rest().request(Method::Get, url, auth), what)
+            .0
+            .send(auth, &self.0.request(Method::Get, url, auth), what)
             .map_err(|error| attachment_remedy(error, auth))?;
         if !matches!(answered.result, Value::Array(_)) {
             return Err(Error::unexpected(format!(
@@ -275,7 +261,7 @@ fn attachment_remedy(error: Error, auth: &Authorization) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::instance::dev1;
+    use crate::test_support::instance::{dev1, dev1_rest};
     use crate::test_support::transport::*;
     use proptest::prelude::*;
 
@@ -385,10 +371,7 @@ mod tests {
             }})
             .to_string(),
         );
-        let api = AttachmentApi {
-            transport: &transport,
-            instance: dev1(),
-        };
+        let api = AttachmentApi(dev1_rest(&transport));
         let upload = Upload::new("cost report.csv", "text/csv", b"a,b\n1,2\n").unwrap();
         let row = api
             .attach(
@@ -424,10 +407,7 @@ mod tests {
             "User Not Authorized",
             "Access to unscoped api is not allowed",
         )));
-        let api = AttachmentApi {
-            transport: &transport,
-            instance: dev1(),
-        };
+        let api = AttachmentApi(dev1_rest(&transport));
         let error = api
             .list_one_attachment(&Authorization::bearer("tok-9"))
             .unwrap_err();

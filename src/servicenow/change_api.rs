@@ -20,7 +20,6 @@ use crate::servicenow::query::Query;
 use crate::servicenow::request::Rest;
 use crate::servicenow::rows::{Columns, Row, Stored, flag, parse_stored, row, sys_id, text};
 use crate::servicenow::ticket::TicketRow;
-use instance_address::InstanceUrl;
 
 const TEMPLATES: &str = "/api/sn_chg_rest/change/standard/template";
 
@@ -50,19 +49,9 @@ pub struct CreatedChange {
 }
 
 /// One instance's Change Management API, as the integration user.
-pub struct ChangeApi<'a, T> {
-    pub transport: &'a T,
-    pub instance: &'a InstanceUrl,
-}
+pub struct ChangeApi<'a, T>(pub Rest<'a, T>);
 
 impl<T: Transport> ChangeApi<'_, T> {
-    fn rest(&self) -> Rest<'_, T> {
-        Rest {
-            transport: self.transport,
-            instance: self.instance,
-        }
-    }
-
     /// `GET …/change/standard/template?sysparm_query=active=true^name=<name>&sysparm_limit=2`
     /// (or `^sys_id=<id>`): the active templates that are exactly `template`, at most two. An
     /// encoded query's unknown terms are ignored by the instance, so the answer is filtered
@@ -78,7 +67,7 @@ impl<T: Transport> ChangeApi<'_, T> {
             ChangeTemplate::Name(name) => query.eq("name", name),
         };
         let encoded = query.checked()?;
-        let url = self.rest().url(
+        let url = self.0.url(
             TEMPLATES,
             &[
                 ("sysparm_query", encoded.as_str()),
@@ -110,7 +99,7 @@ impl<T: Transport> ChangeApi<'_, T> {
     /// `GET …/change/standard/template?sysparm_limit=1`: the cheapest proof that the API is
     /// there and lets the integration user in.
     pub fn reachable(&self, auth: &Authorization) -> Result<()> {
-        let url = self.rest().url(TEMPLATES, &[("sysparm_limit", "1")]);
+        let url = self.0.url(TEMPLATES, &[("sysparm_limit", "1")]);
         let what = "listing standard change templates";
         match self.get(auth, url, what)? {
             Value::Array(_) => Ok(()),
@@ -146,20 +135,20 @@ impl<T: Transport> ChangeApi<'_, T> {
         columns: &Columns,
         what: &str,
     ) -> Result<CreatedChange> {
-        let url = self.rest().url(path, &[]);
+        let url = self.0.url(path, &[]);
         // Never repeated blindly: a second try would create a second change.
         let request = self
-            .rest()
+            .0
             .request(Method::Post, url, auth)
             .header("content-type", "application/json")
             .body(json::write_object(columns.iter()))
             .idempotent(false);
-        let answered = self.rest().send_as(auth, &request, what, failure)?;
+        let answered = self.0.send_as(auth, &request, what, failure)?;
         parse_created(answered.result, what)
     }
 
     fn get(&self, auth: &Authorization, url: String, what: &str) -> Result<Value> {
-        let rest = self.rest();
+        let rest = self.0;
         let request = rest.request(Method::Get, url, auth);
         Ok(rest.send_as(auth, &request, what, failure)?.result)
     }

@@ -15,17 +15,13 @@ use crate::primitives::text::{quoted, server_text};
 use crate::servicenow::auth::Authorization;
 use crate::servicenow::request::Rest;
 use crate::servicenow::rows::{Columns, Row, row, text};
-use instance_address::InstanceUrl;
 
 /// A staging column is the ticket's column with this in front: a custom staging table's
 /// columns start with `u_` (docs/servicenow/import-sets.md#bodies).
 pub const COLUMN_PREFIX: &str = "u_";
 
 /// One instance's Import Set API, as the integration user.
-pub struct ImportSetApi<'a, T> {
-    pub transport: &'a T,
-    pub instance: &'a InstanceUrl,
-}
+pub struct ImportSetApi<'a, T>(pub Rest<'a, T>);
 
 /// What the transform did for the ticket table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,11 +98,8 @@ impl<T: Transport> ImportSetApi<'_, T> {
             .map(|(column, value)| (format!("{COLUMN_PREFIX}{column}"), value))
             .collect();
         let body = json::write_object(staged.iter().map(|(k, v)| (k.as_str(), *v)));
-        let rest = Rest {
-            transport: self.transport,
-            instance: self.instance,
-        };
-        let url = self.instance.join(&format!("/api/now/import/{staging}"));
+        let rest = self.0;
+        let url = self.0.instance.join(&format!("/api/now/import/{staging}"));
         let request = rest
             .request(Method::Post, url, auth)
             .header("content-type", "application/json")

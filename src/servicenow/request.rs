@@ -13,11 +13,21 @@ use crate::servicenow::auth::Authorization;
 use crate::servicenow::error_body::ErrorBody;
 use instance_address::InstanceUrl;
 
-/// One instance's REST API, as the integration user.
+/// One instance's REST API, as the integration user. Each API of the instance (Table,
+/// Attachment, Import Set, Change Management) is this, with its own paths.
 pub struct Rest<'a, T> {
     pub transport: &'a T,
     pub instance: &'a InstanceUrl,
 }
+
+// Two references: copied, whatever `T` is (a derive would ask `T: Copy`).
+impl<T> Clone for Rest<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Rest<'_, T> {}
 
 impl<T: Transport> Rest<'_, T> {
     /// `path` on the instance, with `params` encoded as its query.

@@ -199,7 +199,7 @@ mod tests {
     use crate::servicenow::table::TableApi;
     use crate::servicenow::ticket::TicketRow;
     use crate::test_support::answers::{any_response, scripted};
-    use crate::test_support::instance::dev1;
+    use crate::test_support::instance::{dev1, dev1_rest};
     use crate::test_support::transport::*;
     use proptest::prelude::*;
 
@@ -416,8 +416,7 @@ mod tests {
             let clock = ManualClock::default();
             let policy = RetryPolicy::default();
             let retrying = Retrying { transport: &transport, clock: &&clock, policy: &policy, log: &NoLog };
-            let instance = instance_address::InstanceUrl::parse("dev1").unwrap();
-            let api = TableApi { transport: &retrying, instance: &instance };
+            let api = TableApi(dev1_rest(&retrying));
             let token = Authorization::bearer("t");
             match api.query::<TicketRow>(&token, &Name::known("incident"), &Query::default(), 5) {
                 Ok(rows) => {

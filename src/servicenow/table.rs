@@ -13,7 +13,6 @@ use crate::servicenow::auth::Authorization;
 use crate::servicenow::query::Query;
 use crate::servicenow::request::{Answered, Rest};
 use crate::servicenow::rows::{Columns, Row, Stored, parse_stored};
-use instance_address::InstanceUrl;
 
 /// One page of a query's records, and what the answer said besides.
 #[derive(Debug)]
@@ -32,10 +31,7 @@ pub struct PageEnd {
 }
 
 /// One instance's Table API, as the integration user.
-pub struct TableApi<'a, T> {
-    pub transport: &'a T,
-    pub instance: &'a InstanceUrl,
-}
+pub struct TableApi<'a, T>(pub Rest<'a, T>);
 
 impl<T: Transport> TableApi<'_, T> {
     /// `POST /api/now/table/{table}`: one new record; answers the record as stored, with `R`'s
@@ -73,7 +69,7 @@ impl<T: Transport> TableApi<'_, T> {
         params.push(("sysparm_fields", fields.as_str()));
         let url = self.url(table, Some(sys_id), &params);
         let what = format!("reading {table} record {sys_id}");
-        let rest = self.rest();
+        let rest = self.0;
         let result = rest
             .send(auth, &rest.request(Method::Get, url, auth), &what)?
             .result;
@@ -109,12 +105,12 @@ impl<T: Transport> TableApi<'_, T> {
     ) -> Result<Value> {
         let body = json::write_object(columns.iter());
         let request = self
-            .rest()
+            .0
             .request(method, url, auth)
             .header("content-type", "application/json")
             .body(body)
             .idempotent(method != Method::Post && !columns.appends_journal());
-        Ok(self.rest().send(auth, &request, what)?.result)
+        Ok(self.0.send(auth, &request, what)?.result)
     }
 
     /// `GET /api/now/table/{table}/{sys_id}` with every column: a record as stored, for when
@@ -132,8 +128,8 @@ impl<T: Transport> TableApi<'_, T> {
         );
         let what = format!("reading {table} record {sys_id}");
         parse_stored(
-            self.rest()
-                .send(auth, &self.rest().request(Method::Get, url, auth), &what)?
+            self.0
+                .send(auth, &self.0.request(Method::Get, url, auth), &what)?
                 .result,
             &what,
         )
@@ -205,9 +201,9 @@ impl<T: Transport> TableApi<'_, T> {
         params.push(("sysparm_limit", &limit));
         let url = self.url(table, None, &params);
         let what = format!("reading {table}");
-        let answered =
-            self.rest()
-                .send(auth, &self.rest().request(Method::Get, url, auth), &what)?;
+        let answered = self
+            .0
+            .send(auth, &self.0.request(Method::Get, url, auth), &what)?;
         Ok((answered, what))
     }
 
@@ -218,15 +214,7 @@ impl<T: Transport> TableApi<'_, T> {
             path.push('/');
             path.push_str(sys_id.as_str());
         }
-        self.rest().url(&path, params)
-    }
-
-    /// The instance's REST API, which the Table API is a part of.
-    fn rest(&self) -> Rest<'_, T> {
-        Rest {
-            transport: self.transport,
-            instance: self.instance,
-        }
+        self.0.url(&path, params)
     }
 }
 

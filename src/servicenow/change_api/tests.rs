@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::test_support::answers::json_value;
-use crate::test_support::instance::dev1;
+use crate::test_support::instance::dev1_rest;
 use crate::test_support::json::parsed;
 use crate::test_support::transport::*;
 use proptest::prelude::*;
@@ -13,10 +13,7 @@ const TEMPLATE_ID: &str = "92b8544047810200e90d87e8dee490b0";
 const CHANGE_ID: &str = "0123456789abcdef0123456789abcdef";
 
 fn api(transport: &ScriptedTransport) -> ChangeApi<'_, ScriptedTransport> {
-    ChangeApi {
-        transport,
-        instance: dev1(),
-    }
+    ChangeApi(dev1_rest(transport))
 }
 
 fn token() -> Authorization {

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::primitives::http::Request;
-use crate::test_support::instance::dev1;
+use crate::test_support::instance::dev1_rest;
 use crate::test_support::transport::*;
 use serde_json::json;
 
@@ -12,10 +12,7 @@ static INCIDENT: Name = Name::known("incident");
 const SYS_ID: &str = "0123456789abcdef0123456789abcdef";
 
 fn load(transport: &ScriptedTransport) -> Result<Landed> {
-    let api = ImportSetApi {
-        transport,
-        instance: dev1(),
-    };
+    let api = ImportSetApi(dev1_rest(transport));
     let mut columns = Columns::default();
     columns
         .set("short_description", "Idle VM")

@@ -5,16 +5,13 @@ use crate::primitives::error::ErrorKind;
 use crate::primitives::http::Response;
 use crate::primitives::json::Fields;
 use crate::servicenow::rows::{row, sys_id};
-use crate::test_support::instance::dev1;
+use crate::test_support::instance::dev1_rest;
 use crate::test_support::transport::*;
 use serde_json::json;
 
 /// `dev1`'s Table API over the scripted transport.
 fn api(transport: &ScriptedTransport) -> TableApi<'_, ScriptedTransport> {
-    TableApi {
-        transport,
-        instance: dev1(),
-    }
+    TableApi(dev1_rest(transport))
 }
 
 fn token() -> Authorization {
@@ -359,10 +356,7 @@ mod answers {
         for (body, says) in cases {
             let transport = ScriptedTransport::default();
             transport.push_json(200, body);
-            let api = TableApi {
-                transport: &transport,
-                instance: dev1(),
-            };
+            let api = TableApi(dev1_rest(&transport));
             let err = api
                 .query::<IdRow>(
                     &Authorization::bearer("t"),
