@@ -80,9 +80,10 @@ impl<T: Transport, C: Clock> Session<T, C> {
     /// Validates and stores the settings; on error the previous ones stay in force.
     pub fn configure(&mut self, raw: RawSettings) -> Result<()> {
         let settings = Settings::validate(raw)?;
-        let same_identity = self.settings.as_ref().is_some_and(|old| {
-            old.instance == settings.instance && old.credentials == settings.credentials
-        });
+        let same_identity = self
+            .settings
+            .as_ref()
+            .is_some_and(|old| old.token_owner() == settings.token_owner());
         if !same_identity {
             // Another instance, app or user: the token belongs to the old one.
             self.tokens.clear();
@@ -124,7 +125,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
         let Some(settings) = &self.settings else {
             return Vec::new();
         };
-        let binding = fingerprint(&(&settings.token_url, &settings.credentials));
+        let binding = fingerprint(&settings.token_owner());
         let (now, unix_now) = (self.clock.now(), self.clock.unix_now());
         self.tokens.carry(binding, now, unix_now)
     }
@@ -133,7 +134,7 @@ impl<T: Transport, C: Clock> Session<T, C> {
     /// settings in force and still valid; ignores anything else.
     pub fn resume_token(&mut self, carried: &[u8]) {
         if let Some(settings) = &self.settings {
-            let binding = fingerprint(&(&settings.token_url, &settings.credentials));
+            let binding = fingerprint(&settings.token_owner());
             let (now, unix_now) = (self.clock.now(), self.clock.unix_now());
             self.tokens.resume(carried, binding, now, unix_now);
         }

@@ -164,6 +164,12 @@ pub enum Route<'a> {
 }
 
 impl Settings {
+    /// Whom an access token belongs to: the token endpoint that granted it (so the instance)
+    /// and the credentials it was granted for. A token is used only while both stay the same.
+    pub fn token_owner(&self) -> (&str, &Credentials) {
+        (&self.token_url, &self.credentials)
+    }
+
     pub fn validate(raw: RawSettings) -> Result<Self> {
         let instance = parse_instance(&raw.instance)?;
         let credentials = credentials(&raw)?;
